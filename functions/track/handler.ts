@@ -1,0 +1,16 @@
+import { documentClient, s3Client } from '../../shared/aws/clients';
+import { requireEnv } from '../../shared/errors';
+import { s3RecordHandler } from '../../shared/runtime/s3-handler';
+import { FileStateStore } from '../../shared/state/file-state-store';
+import { trackObject } from '../../shared/track/track-object';
+
+/** S3 ObjectCreated on raw reports/*.json and lake processed/ → the file-state table. */
+export const handler = s3RecordHandler('track', () => {
+  const deps = {
+    s3: s3Client(),
+    store: new FileStateStore(documentClient(), requireEnv('FILE_STATE_TABLE')),
+    rawBucket: requireEnv('RAW_BUCKET'),
+    lakeBucket: requireEnv('LAKE_BUCKET'),
+  };
+  return (ref) => trackObject(ref, deps);
+});

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the local stack's servers once per machine into $LANDFALL_CACHE (default ~/.cache/landfall):
+# DynamoDB Local from Maven Central and MinIO built from its Go module. Safe to re-run: each part
+# is skipped when already present.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cache="${LANDFALL_CACHE:-$HOME/.cache/landfall}"
+mkdir -p "$cache/bin"
+
+ddb="$cache/dynamodb-local"
+if ! ls "$ddb"/DynamoDBLocal-*.jar >/dev/null 2>&1; then
+  echo "landfall: fetching DynamoDB Local 3.3.1 from Maven Central…" >&2
+  mvn -q -B -f "$here/dynamodb-local.pom.xml" dependency:copy-dependencies -DoutputDirectory="$ddb" >&2
+fi
+
+# MinIO: the last source release (see ../shared/RECIPES.md); a binary already on PATH is accepted.
+if [ ! -x "$cache/bin/minio" ] && ! command -v minio >/dev/null 2>&1; then
+  echo "landfall: building MinIO from source (once per machine, ~5 min on 2 cores)…" >&2
+  GOBIN="$cache/bin" GOFLAGS=-trimpath go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c >&2
+fi

@@ -1,0 +1,48 @@
+/** Column kinds a dataset may declare; each maps to one DuckDB type (see `duckdbType`). */
+export type ColumnKind = 'string' | 'integer' | 'decimal' | 'date';
+
+export interface ColumnSpec {
+  /** Output column name: `[a-z_][a-z0-9_]*`, also the header text expected in the file. */
+  name: string;
+  kind: ColumnKind;
+  /** For `decimal`: the most digits allowed after the point (0–9). */
+  scale?: number;
+  /** Values outside this list make the row bad (e.g. known transaction codes). */
+  allowed?: Array<string | number>;
+  /** The row's value must equal this field taken from the object key (e.g. the file's store). */
+  equalsKeyField?: string;
+}
+
+export interface DelimitedFormat {
+  kind: 'delimited';
+  /** `\t` for the POS `.tdf` files, `,` for CSV (RFC 4180 quotes on one line are honoured). */
+  delimiter: '\t' | ',';
+  /** Lines starting with this prefix are dropped and counted, not errors (some store systems add them). */
+  junkLinePrefix?: string;
+}
+
+export interface DatasetConfig {
+  /** Dataset name, used in `processed/<name>/...` and in the file-state table. */
+  name: string;
+  /**
+   * Key pattern relative to `landing/`, with `{field}` placeholders: `{f}` matches one path segment
+   * without `_` or `/`, `{f:YYYYMMDD}` a calendar date (recorded as YYYY-MM-DD), `{f:HHMMSS}` a time.
+   */
+  keyPattern: string;
+  format: DelimitedFormat;
+  columns: ColumnSpec[];
+  /** Allowed values for key fields (e.g. the configured provinces). */
+  keyFieldValues?: Record<string, string[]>;
+  /** Key fields that become Hive partitions under `processed/<name>/dt=<date>/` (in this order). */
+  partitionBy: string[];
+  /** Key field holding the file's business date, written as `dt=`. */
+  dateField: string;
+  /** A file whose share of bad rows exceeds this (0–1) is REJECTED as mostly bad. */
+  maxBadRowRatio: number;
+}
+
+export interface PipelineConfig {
+  /** Fixed number of stores per province: a province's batch is complete with that many stores. */
+  provinces: Record<string, number>;
+  datasets: DatasetConfig[];
+}

@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Pipeline } from '../config/load-config';
+import type { ObjectRef } from '../s3/event-records';
+import { PREFIX, landingRelativeKey, processedKey } from '../s3/layout';
+import { downloadToFile, uploadFile } from '../s3/object-io';
+import { lineageMetadata, parseLineage } from '../state/lineage';
+import { csvToParquet } from './csv-to-parquet';
+import { openDuckDb } from './duckdb';
+
+/** A validated object names a dataset the configuration no longer has. */
+export class UnknownDatasetError extends Error {
+  override readonly name = 'UnknownDatasetError';
+}
+
+export interface ConvertDeps {
+  s3: S3Client;
+  pipeline: Pipeline;
+  lakeBucket: string;
+  functionMemoryMb: number;
+  tmpDir?: string;
+}
+
+export type ConvertResult = { kind: 'converted'; key: string; rows: number } | { kind: 'ignored'; reason: string };
+
+/**
+ * convert, for one validated object version: stream it to /tmp, let DuckDB write Parquet with the
+ * dataset's schema plus the key's fields, and upload it under processed/ with the source's lineage.
+ * The Parquet key is deterministic, so a re-run overwrites instead of adding a second copy.
+ */
+export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps): Promise<ConvertResult> {
+  if (!ref.key.startsWith(PREFIX.validated)) return { kind: 'ignored', reason: 'not under validated/' };
+  const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'convert-'));
+  const conn = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
+  try {
+    const csvPath = join(dir, 'input.csv');
+    const parquetPath = join(dir, 'output.parquet');
+    const lineage = parseLineage(await downloadToFile(deps.s3, ref.bucket, ref.key, ref.versionId, csvPath));
+    const dataset = deps.pipeline.config.datasets.find((d) => d.name === lineage.dataset);
+    if (!dataset) throw new UnknownDatasetError(`dataset "${lineage.dataset}" of ${ref.key} is not in the pipeline configuration`);
+    const constants: Array<[string, string]> = [
+      ...Object.entries(lineage.fields).map(([k, v]): [string, string] => [`key_${k}`, v]),
+      ['source_key', lineage.source.key],
+      ['source_version_id', lineage.source.versionId ?? 'null'],
+    ];
+    const rows = await csvToParquet(conn, { csvPath, parquetPath, columns: dataset.columns, constants });
+    const relative = landingRelativeKey(lineage.source.key) ?? lineage.source.key;
+    const partitions = dataset.partitionBy.map((p): [string, string] => [p, lineage.fields[p]!]);
+    const key = processedKey(dataset.name, lineage.fields[dataset.dateField]!, partitions, relative);
+    await uploadFile(deps.s3, deps.lakeBucket, key, parquetPath, lineageMetadata({ ...lineage, rows }), 'application/vnd.apache.parquet');
+    return { kind: 'converted', key, rows };
+  } finally {
+    conn.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

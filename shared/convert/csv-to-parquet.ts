@@ -1,0 +1,46 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ColumnKind, ColumnSpec } from '../config/types';
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+export function duckdbType(column: ColumnSpec): string {
+  const types: Record<ColumnKind, string> = {
+    string: 'VARCHAR',
+    integer: 'BIGINT',
+    decimal: `DECIMAL(18,${column.scale ?? 0})`,
+    date: 'DATE',
+  };
+  return types[column.kind];
+}
+
+/** Identifiers come only from validated configuration; this re-check keeps SQL injection impossible. */
+function quoteIdentifier(name: string): string {
+  if (!IDENTIFIER.test(name)) throw new Error(`not a safe identifier: ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}
+
+export interface ConvertRequest {
+  csvPath: string;
+  parquetPath: string;
+  columns: ColumnSpec[];
+  /** constant VARCHAR columns appended to every row (the key's fields, the source version) */
+  constants: Array<[string, string]>;
+}
+
+/**
+ * Validated CSV → zstd Parquet with an explicit schema (no type sniffing). File paths and constant
+ * values are bound parameters. Returns the Parquet row count, read from its footer.
+ */
+export async function csvToParquet(conn: DuckDBConnection, req: ConvertRequest): Promise<number> {
+  const columnTypes = req.columns.map((c) => `'${c.name}': '${duckdbType(c)}'`).join(', ');
+  for (const c of req.columns) quoteIdentifier(c.name);
+  const selectColumns = [
+    ...req.columns.map((c) => quoteIdentifier(c.name)),
+    ...req.constants.map(([name], i) => `$${i + 3}::VARCHAR AS ${quoteIdentifier(name)}`),
+  ].join(', ');
+  const sql = `COPY (SELECT ${selectColumns} FROM read_csv($1, header = true, delim = ',', quote = '"', escape = '"', auto_detect = false, columns = {${columnTypes}}))
+    TO $2 (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;
+  await conn.run(sql, [req.csvPath, req.parquetPath, ...req.constants.map(([, v]) => v)]);
+  const reader = await conn.runAndReadAll('SELECT count(*)::BIGINT AS n FROM read_parquet($1)', [req.parquetPath]);
+  return Number(reader.getRowObjects()[0]!.n);
+}

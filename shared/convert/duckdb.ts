@@ -1,0 +1,35 @@
+import { mkdir } from 'node:fs/promises';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+export interface DuckDbSettings {
+  /** where DuckDB may spill and keep its home (Lambda: under /tmp) */
+  workDir: string;
+  /** the function's memory in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE) */
+  functionMemoryMb: number;
+  threads?: number;
+}
+
+/**
+ * An in-memory DuckDB sized for a Lambda: it gets a share of the function's memory (the rest is
+ * Node, the SDK and the native library itself), spills to /tmp beyond it, and never downloads an
+ * extension (parquet is built in).
+ */
+export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDBConnection> {
+  await mkdir(`${settings.workDir}/spill`, { recursive: true });
+  const limitMb = Math.max(128, Math.floor(settings.functionMemoryMb * 0.4));
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: `${limitMb}MB`,
+    threads: String(settings.threads ?? 2),
+    temp_directory: `${settings.workDir}/spill`,
+    home_directory: settings.workDir,
+    // COPY need not keep input order; without it DuckDB streams row groups with less memory.
+    preserve_insertion_order: 'false',
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+  return instance.connect();
+}
+
+export function functionMemoryMb(env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1024);
+}

@@ -1,0 +1,53 @@
+/**
+ * Where each stage reads and writes. Every stage fires on its own prefix and writes under another,
+ * so no function is triggered by its own output (serverless.yml uses the same prefixes).
+ */
+export const PREFIX = {
+  /** raw bucket: files as they land; immutable, the system of record for replay */
+  landing: 'landing/',
+  /** raw bucket: clean rows of a validated file (CSV with header); triggers convert */
+  validated: 'validated/',
+  /** raw bucket: per-row rejects reports (line, reason, text) */
+  rejected: 'rejected/',
+  /** raw bucket: one JSON report per landed object version; triggers track */
+  reports: 'reports/',
+  /** lake bucket: Parquet per file, Hive-partitioned; triggers track */
+  processed: 'processed/',
+} as const;
+
+export const REPORT_SUFFIX = '.json';
+
+/** The key relative to `landing/` (what dataset patterns match), or null for a key outside it. */
+export function landingRelativeKey(key: string): string | null {
+  return key.startsWith(PREFIX.landing) ? key.slice(PREFIX.landing.length) : null;
+}
+
+export function validatedKey(relativeKey: string): string {
+  return `${PREFIX.validated}${relativeKey}`;
+}
+
+export function landingKeyOfValidated(key: string): string {
+  return `${PREFIX.landing}${key.slice(PREFIX.validated.length)}`;
+}
+
+const versionTag = (versionId: string | undefined) => versionId ?? 'null';
+
+export function rejectsKey(relativeKey: string, versionId: string | undefined): string {
+  return `${PREFIX.rejected}${relativeKey}@${versionTag(versionId)}.rejects.csv`;
+}
+
+export function reportKey(relativeKey: string, versionId: string | undefined): string {
+  return `${PREFIX.reports}${relativeKey}@${versionTag(versionId)}${REPORT_SUFFIX}`;
+}
+
+/** Hive-style path segment; `/` and `=` inside values are escaped so the path stays parseable. */
+function partitionSegment(name: string, value: string): string {
+  return `${name}=${encodeURIComponent(value)}`;
+}
+
+/** `processed/<dataset>/dt=<date>/<partition>=<value>/…/<file name without extension>.parquet` */
+export function processedKey(dataset: string, date: string, partitions: Array<[string, string]>, relativeKey: string): string {
+  const base = relativeKey.slice(relativeKey.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');
+  const parts = [dataset, partitionSegment('dt', date), ...partitions.map(([n, v]) => partitionSegment(n, v))];
+  return `${PREFIX.processed}${parts.join('/')}/${base}.parquet`;
+}

@@ -1,0 +1,84 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+
+/** The object version does not exist (deleted, or the event was for a version since removed). */
+export class ObjectGoneError extends Error {
+  override readonly name = 'ObjectGoneError';
+}
+
+function isGone(err: unknown): boolean {
+  const name = (err as Error)?.name;
+  return name === 'NoSuchKey' || name === 'NoSuchVersion' || name === 'NotFound';
+}
+
+export interface ObjectBody {
+  chunks: AsyncIterable<Uint8Array>;
+  metadata: Record<string, string>;
+}
+
+/** Streams one object version; memory stays at the SDK's socket buffer size. */
+export async function readObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<ObjectBody> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    return { chunks: out.Body as Readable, metadata: out.Metadata ?? {} };
+  } catch (err) {
+    if (isGone(err)) throw new ObjectGoneError(`s3://${bucket}/${key}${versionId ? `?versionId=${versionId}` : ''} no longer exists`);
+    throw err;
+  }
+}
+
+export async function headObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<{ metadata: Record<string, string>; size: number }> {
+  try {
+    const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    return { metadata: out.Metadata ?? {}, size: out.ContentLength ?? 0 };
+  } catch (err) {
+    if (isGone(err)) throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
+    throw err;
+  }
+}
+
+export async function readObjectText(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<string> {
+  const { chunks } = await readObject(s3, bucket, key, versionId);
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) parts.push(Buffer.from(chunk));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+export async function downloadToFile(s3: S3Client, bucket: string, key: string, versionId: string | undefined, path: string): Promise<Record<string, string>> {
+  const { chunks, metadata } = await readObject(s3, bucket, key, versionId);
+  await pipeline(chunks as Readable, createWriteStream(path));
+  return metadata;
+}
+
+/** Multipart above 8 MiB, so a file of any size uploads with ~32 MiB of buffers. */
+export async function uploadFile(s3: S3Client, bucket: string, key: string, path: string, metadata: Record<string, string>, contentType: string): Promise<number> {
+  const { size } = await stat(path);
+  await new Upload({
+    client: s3,
+    params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata: metadata, ContentType: contentType },
+    partSize: 8 * 1024 * 1024,
+    queueSize: 4,
+  }).done();
+  return size;
+}
+
+export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${JSON.stringify(value, null, 2)}\n`, ContentType: 'application/json' }));
+}
+
+/** S3 user metadata must be ASCII: values are URI-encoded on the way in and decoded on the way out. */
+export function encodeMetadata(values: Record<string, string | number | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = encodeURIComponent(String(v));
+  return out;
+}
+
+export function decodeMetadata(metadata: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata)) out[k.toLowerCase()] = decodeURIComponent(v);
+  return out;
+}

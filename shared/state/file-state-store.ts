@@ -1,0 +1,204 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { compareSequencers } from '../s3/event-records';
+import { STATE_RANK, type FileState, type HistoryEntry, type SourceVersion, type TransitionDetails } from './file-state';
+
+/**
+ * The file-state table, single-table layout:
+ *   pk = FILE#<key>, sk = V#<versionId>   one item per landed object version (state, counts, history)
+ *   pk = FILE#<key>, sk = LATEST          which version of the key is newest (by S3 sequencer)
+ *   gsi1pk = DS#<dataset>#<date>          "which files of dataset D for day X?" in one Query
+ */
+export interface FileStateItem {
+  pk: string;
+  sk: string;
+  bucket: string;
+  key: string;
+  versionId: string;
+  eTag: string;
+  size: number;
+  sequencer: string;
+  landedAt: string;
+  state: FileState;
+  stateRank: number;
+  reason?: string;
+  dataset?: string | null;
+  fields?: Record<string, string>;
+  rows?: { in: number; out: number; rejected: number; junk: number };
+  parquetRows?: number;
+  outputs?: Record<string, string>;
+  history: HistoryEntry[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type LatestClaim =
+  | { kind: 'new' }
+  /** identical bytes re-landed over a version that was accepted: nothing to do */
+  | { kind: 'duplicate'; of: string }
+  /** a newer version of the key landed before this one was processed */
+  | { kind: 'superseded'; by: string };
+
+const versionTag = (versionId: string | undefined) => versionId ?? 'null';
+/** Sequencers are hex of varying length; padding makes DynamoDB's string order their numeric order. */
+const padSequencer = (sequencer: string) => sequencer.padStart(40, '0');
+
+export const fileKey = (key: string) => `FILE#${key}`;
+export const versionSortKey = (versionId: string | undefined) => `V#${versionTag(versionId)}`;
+const LATEST = 'LATEST';
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+export class FileStateStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /**
+   * Makes `source` the newest version of its key unless a newer one is recorded already, or it
+   * repeats the bytes of the newest accepted version. Optimistic: retried when a concurrent
+   * landing of the same key wins the conditional write.
+   */
+  async claimLatest(source: SourceVersion): Promise<LatestClaim> {
+    const version = versionTag(source.versionId);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const { Item: latest } = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: { pk: fileKey(source.key), sk: LATEST }, ConsistentRead: true }),
+      );
+      if (latest) {
+        const sameEvent = latest.versionId === version && latest.sequencer === padSequencer(source.sequencer);
+        if (sameEvent) return { kind: 'new' }; // a redelivery of the event that made the claim
+        if (compareSequencers(latest.sequencer as string, padSequencer(source.sequencer)) > 0) {
+          return { kind: 'superseded', by: latest.versionId as string };
+        }
+        if (latest.eTag === source.eTag && (await this.wasAccepted(source.key, latest.versionId as string))) {
+          return { kind: 'duplicate', of: latest.versionId as string };
+        }
+      }
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { pk: fileKey(source.key), sk: LATEST, versionId: version, eTag: source.eTag, sequencer: padSequencer(source.sequencer) },
+            ConditionExpression: latest ? 'sequencer = :seen' : 'attribute_not_exists(pk)',
+            ...(latest ? { ExpressionAttributeValues: { ':seen': latest.sequencer } } : {}),
+          }),
+        );
+        return { kind: 'new' };
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+    throw new Error(`could not claim the newest version of ${source.key}: too much contention`);
+  }
+
+  /** Accepted = not rejected: re-landing the bytes of a rejected file re-validates (the config may have changed). */
+  private async wasAccepted(key: string, versionId: string): Promise<boolean> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk: fileKey(key), sk: `V#${versionId}` }, ProjectionExpression: '#s', ExpressionAttributeNames: { '#s': 'state' }, ConsistentRead: true }),
+    );
+    return ['RECEIVED', 'VALIDATED', 'CONVERTED'].includes(Item?.state as string);
+  }
+
+  /**
+   * Records `state` for a landed object version: one UpdateItem that creates the item if needed,
+   * appends to its history and advances the state only if it outranks the current one (events
+   * arrive out of order). A transition already recorded is not recorded twice.
+   */
+  async recordTransition(source: SourceVersion, state: FileState, details: TransitionDetails = {}, now = new Date()): Promise<'applied' | 'history-only' | 'already-recorded'> {
+    const entry: HistoryEntry = { state, at: now.toISOString(), ...(details.reason ? { reason: details.reason } : {}) };
+    // Every attribute goes through a name placeholder: several (bucket, key, size, state) are reserved words.
+    const names: Record<string, string> = { '#state': 'state', '#stateRank': 'stateRank', '#history': 'history', '#seen': 'statesSeen' };
+    const values: Record<string, unknown> = {
+      ':state': state,
+      ':rank': STATE_RANK[state],
+      ':entry': [entry],
+      ':empty': [],
+      ':stateSet': new Set([state]),
+    };
+    const sets = ['#history = list_append(if_not_exists(#history, :empty), :entry)'];
+    const assign = (attr: string, value: unknown, onlyIfAbsent = false) => {
+      if (value === undefined) return;
+      names[`#${attr}`] = attr;
+      values[`:${attr}`] = value;
+      sets.push(onlyIfAbsent ? `#${attr} = if_not_exists(#${attr}, :${attr})` : `#${attr} = :${attr}`);
+    };
+    assign('updatedAt', entry.at);
+    assign('createdAt', entry.at, true);
+    assign('bucket', source.bucket, true);
+    assign('key', source.key, true);
+    assign('versionId', versionTag(source.versionId), true);
+    assign('eTag', source.eTag, true);
+    assign('size', source.size, true);
+    assign('sequencer', source.sequencer, true);
+    assign('landedAt', source.eventTime, true);
+    assign('dataset', details.dataset);
+    assign('fields', details.fields);
+    assign('rows', details.rows);
+    assign('parquetRows', details.parquetRows);
+    assign('reason', details.reason);
+    for (const [name, key] of Object.entries(details.outputs ?? {})) assign(`${name}Key`, key);
+    if (details.dataset !== undefined) {
+      const date = details.fields?.date;
+      assign('gsi1pk', `DS#${details.dataset ?? 'unrecognised'}${date ? `#${date}` : ''}`);
+      assign('gsi1sk', `${source.key}#${versionTag(source.versionId)}`);
+    }
+    const key = { pk: fileKey(source.key), sk: versionSortKey(source.versionId) };
+    const notYetRecorded = 'NOT contains(#seen, :stateName)';
+    values[':stateName'] = state;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: `SET #state = :state, #stateRank = :rank, ${sets.join(', ')} ADD #seen :stateSet`,
+          ConditionExpression: `(attribute_not_exists(#stateRank) OR #stateRank < :rank) AND ${notYetRecorded}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return 'applied';
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    // A later state is recorded already (out-of-order events): keep the history complete anyway.
+    delete values[':rank'];
+    delete values[':state'];
+    delete names['#state'];
+    delete names['#stateRank'];
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: `SET ${sets.join(', ')} ADD #seen :stateSet`,
+          ConditionExpression: notYetRecorded,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return 'history-only';
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return 'already-recorded';
+    }
+  }
+
+  async get(key: string, versionId: string | undefined): Promise<FileStateItem | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk: fileKey(key), sk: versionSortKey(versionId) }, ConsistentRead: true }),
+    );
+    return Item as FileStateItem | undefined;
+  }
+
+  /** Every file-version item (for `landfall status` and `run`; an operator's console on AWS). */
+  async listAll(): Promise<FileStateItem[]> {
+    const items: FileStateItem[] = [];
+    const pages = paginateScan({ client: this.db }, { TableName: this.table, ConsistentRead: true, FilterExpression: 'begins_with(sk, :v)', ExpressionAttributeValues: { ':v': 'V#' } });
+    for await (const page of pages) items.push(...((page.Items ?? []) as FileStateItem[]));
+    return items.sort((a, b) => a.key.localeCompare(b.key) || a.landedAt.localeCompare(b.landedAt));
+  }
+}

@@ -1,0 +1,68 @@
+import type { RowCounts } from '../validate/validate-file';
+
+/**
+ * A landed object version moves RECEIVED → VALIDATED → CONVERTED, or ends REJECTED (bad file),
+ * UNRECOGNISED (key matches no dataset) or SUPERSEDED (a newer version of the key landed first).
+ */
+export const FILE_STATES = ['RECEIVED', 'VALIDATED', 'CONVERTED', 'REJECTED', 'UNRECOGNISED', 'SUPERSEDED'] as const;
+export type FileState = (typeof FILE_STATES)[number];
+
+/** Events may arrive out of order: a state only replaces one of a lower rank. */
+export const STATE_RANK: Record<FileState, number> = {
+  RECEIVED: 0,
+  VALIDATED: 1,
+  REJECTED: 1,
+  UNRECOGNISED: 1,
+  SUPERSEDED: 1,
+  CONVERTED: 2,
+};
+
+export type ReportedState = Exclude<FileState, 'RECEIVED' | 'CONVERTED'>;
+
+/** The landed object version a state is about. */
+export interface SourceVersion {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  eTag: string;
+  size: number;
+  sequencer: string;
+  eventTime: string;
+}
+
+/** validate's verdict on one landed object version, written as JSON under `reports/` for track. */
+export interface FileReport {
+  source: SourceVersion;
+  dataset: string | null;
+  /** values captured from the key (province, store, date, time …) */
+  fields: Record<string, string>;
+  state: ReportedState;
+  reason?: string;
+  rows?: RowCounts;
+  outputs: { validated?: string; rejects?: string };
+  at: string;
+}
+
+export interface HistoryEntry {
+  state: FileState;
+  at: string;
+  reason?: string;
+}
+
+/** Attributes a transition may set on the file-state item. */
+export interface TransitionDetails {
+  dataset?: string | null;
+  fields?: Record<string, string>;
+  reason?: string;
+  rows?: RowCounts;
+  outputs?: Record<string, string>;
+  parquetRows?: number;
+}
+
+export function parseFileReport(text: string): FileReport {
+  const report = JSON.parse(text) as FileReport;
+  if (!report?.source?.key || !report.source.bucket || !FILE_STATES.includes(report.state)) {
+    throw new Error('not a landfall file report (source.key, source.bucket and state are required)');
+  }
+  return report;
+}

@@ -1,0 +1,49 @@
+import { isCalendarDate } from '../datasets/key-pattern';
+import type { ColumnSpec } from '../config/types';
+
+export type RowCheck = (values: string[]) => string | null;
+
+function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (value: string) => string | null {
+  const name = column.name;
+  const show = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  const typeCheck = ((): ((v: string) => string | null) => {
+    switch (column.kind) {
+      case 'string':
+        return () => null;
+      case 'integer':
+        return (v) => (/^-?\d{1,18}$/.test(v) ? null : `${name}: ${show(v)} is not an integer`);
+      case 'decimal': {
+        const scale = column.scale ?? 0;
+        const re = new RegExp(scale > 0 ? `^-?\\d{1,16}(\\.\\d{1,${scale}})?$` : '^-?\\d{1,16}$');
+        return (v) => (re.test(v) ? null : `${name}: ${show(v)} is not a decimal with at most ${scale} places`);
+      }
+      case 'date':
+        return (v) => (isCalendarDate(v) ? null : `${name}: ${show(v)} is not a date (YYYY-MM-DD)`);
+    }
+  })();
+  const allowed = column.allowed ? new Set(column.allowed.map(String)) : null;
+  const expected = column.equalsKeyField ? keyFields[column.equalsKeyField] : undefined;
+  return (value) => {
+    if (value === '') return `${name}: empty value`;
+    const typeError = typeCheck(value);
+    if (typeError) return typeError;
+    // Integers compare by value so that "04" is code 4.
+    const canonical = column.kind === 'integer' ? String(Number(value)) : value;
+    if (allowed && !allowed.has(canonical)) return `${name}: ${show(value)} is not a known value`;
+    if (expected !== undefined && value !== expected) return `${name}: ${show(value)} does not match the file's ${column.equalsKeyField} ${show(expected)}`;
+    return null;
+  };
+}
+
+/** A check for whole rows: column count first, then each value; returns the first problem found. */
+export function compileRowCheck(columns: ColumnSpec[], keyFields: Record<string, string>): RowCheck {
+  const checks = columns.map((c) => valueCheck(c, keyFields));
+  return (values) => {
+    if (values.length !== columns.length) return `expected ${columns.length} columns, found ${values.length}`;
+    for (let i = 0; i < checks.length; i += 1) {
+      const problem = checks[i]!(values[i]!);
+      if (problem) return problem;
+    }
+    return null;
+  };
+}

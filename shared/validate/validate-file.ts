@@ -1,0 +1,96 @@
+import type { DatasetConfig } from '../config/types';
+import { formatCsvRow, splitFields } from './delimited';
+import { compileRowCheck } from './row-checks';
+import { NotTextError, textLines } from './text-lines';
+
+export interface RowCounts {
+  /** data lines read (header, junk and blank lines excluded) */
+  in: number;
+  /** rows written to the validated output */
+  out: number;
+  /** rows written to the rejects report */
+  rejected: number;
+  /** lines dropped because they start with the dataset's junk prefix */
+  junk: number;
+}
+
+export type ValidationOutcome =
+  | { state: 'VALIDATED'; rows: RowCounts }
+  | { state: 'REJECTED'; reason: string; rows: RowCounts };
+
+/** Receives output lines; implementations buffer to files so memory stays bounded. */
+export interface LineSink {
+  write(line: string): void | Promise<void>;
+}
+
+export function expectedHeader(dataset: DatasetConfig): string {
+  return dataset.columns.map((c) => c.name).join(dataset.format.delimiter);
+}
+
+export const REJECTS_HEADER = formatCsvRow(['line', 'reason', 'text']);
+
+/**
+ * Validates one delimited file as it streams: good rows go to `good` as CSV (with a header), bad rows
+ * to `rejects` with their line number and reason. Never throws for bad content: the outcome says
+ * REJECTED with a reason (empty, not text, no header, mostly bad).
+ */
+export async function validateDelimitedFile(
+  chunks: AsyncIterable<Uint8Array>,
+  dataset: DatasetConfig,
+  keyFields: Record<string, string>,
+  sinks: { good: LineSink; rejects: LineSink },
+): Promise<ValidationOutcome> {
+  const rows: RowCounts = { in: 0, out: 0, rejected: 0, junk: 0 };
+  const reject = (reason: string): ValidationOutcome => ({ state: 'REJECTED', reason, rows });
+  const { delimiter, junkLinePrefix } = dataset.format;
+  const header = expectedHeader(dataset);
+  const checkRow = compileRowCheck(dataset.columns, keyFields);
+  let headerSeen = false;
+  let anyByte = false;
+  const counted = (async function* () {
+    for await (const chunk of chunks) {
+      if (chunk.byteLength > 0) anyByte = true;
+      yield chunk;
+    }
+  })();
+
+  await sinks.rejects.write(REJECTS_HEADER);
+  try {
+    for await (const batch of textLines(counted)) {
+      for (const { number, text } of batch) {
+        if (junkLinePrefix && text.startsWith(junkLinePrefix)) {
+          rows.junk += 1;
+          continue;
+        }
+        if (text.trim() === '') continue;
+        if (!headerSeen) {
+          if (text.trimEnd() !== header) {
+            return reject(`missing or wrong header on line ${number}: expected ${JSON.stringify(header)}, found ${JSON.stringify(text.slice(0, 200))}`);
+          }
+          headerSeen = true;
+          await sinks.good.write(formatCsvRow(dataset.columns.map((c) => c.name)));
+          continue;
+        }
+        rows.in += 1;
+        const fields = splitFields(text, delimiter);
+        const problem = Array.isArray(fields) ? checkRow(fields) : fields.error;
+        if (problem === null && Array.isArray(fields)) {
+          rows.out += 1;
+          await sinks.good.write(delimiter === '\t' ? formatCsvRow(fields) : text);
+        } else {
+          rows.rejected += 1;
+          await sinks.rejects.write(formatCsvRow([number, problem ?? 'unreadable row', text.slice(0, 1000)]));
+        }
+      }
+    }
+  } catch (err) {
+    if (err instanceof NotTextError) return reject(err.message);
+    throw err;
+  }
+  if (!anyByte) return reject('empty file (0 bytes)');
+  if (!headerSeen) return reject(`missing header: expected ${JSON.stringify(header)}, found no header line`);
+  if (rows.in > 0 && rows.rejected / rows.in > dataset.maxBadRowRatio) {
+    return reject(`mostly bad: ${rows.rejected} of ${rows.in} rows rejected (limit ${Math.round(dataset.maxBadRowRatio * 100)}%)`);
+  }
+  return { state: 'VALIDATED', rows };
+}

@@ -1,0 +1,94 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { resolveLandingKey, type Pipeline } from '../config/load-config';
+import type { ObjectRef } from '../s3/event-records';
+import { landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../s3/layout';
+import { ObjectGoneError, putJson, readObject, uploadFile } from '../s3/object-io';
+import type { FileReport } from '../state/file-state';
+import type { FileStateStore } from '../state/file-state-store';
+import { lineageMetadata } from '../state/lineage';
+import { FileLineSink } from './file-sink';
+import { validateDelimitedFile } from './validate-file';
+
+export interface ValidateDeps {
+  s3: S3Client;
+  store: FileStateStore;
+  pipeline: Pipeline;
+  /** the versioned raw bucket: landing/ in, validated/ rejected/ reports/ out */
+  rawBucket: string;
+  tmpDir?: string;
+}
+
+export type ValidateResult =
+  | { kind: 'reported'; report: FileReport; reportKey: string }
+  | { kind: 'duplicate'; of: string }
+  | { kind: 'ignored'; reason: string };
+
+/**
+ * validate, for one landed object version: record RECEIVED, check it against its dataset and write
+ * the outputs (clean CSV, rejects report) and a JSON report that track turns into the file state.
+ * Bad content never throws; only infrastructure failures do (so Lambda retries those).
+ */
+export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): Promise<ValidateResult> {
+  const relative = landingRelativeKey(ref.key);
+  if (relative === null || ref.bucket !== deps.rawBucket) return { kind: 'ignored', reason: `not under s3://${deps.rawBucket}/landing/` };
+  const source = { ...ref };
+  const claim = await deps.store.claimLatest(source);
+  if (claim.kind === 'duplicate') return { kind: 'duplicate', of: claim.of };
+  await deps.store.recordTransition(source, 'RECEIVED');
+
+  const resolution = resolveLandingKey(deps.pipeline, relative);
+  const base = { source, at: new Date().toISOString(), outputs: {} };
+  let report: FileReport;
+  if (claim.kind === 'superseded') {
+    report = { ...base, dataset: resolution.kind === 'unrecognised' ? null : resolution.dataset.name, fields: {}, state: 'SUPERSEDED', reason: `version ${claim.by} of this key is newer and landed first` };
+  } else if (resolution.kind === 'unrecognised') {
+    report = { ...base, dataset: null, fields: {}, state: 'UNRECOGNISED', reason: resolution.reason };
+  } else if (resolution.kind === 'rejected') {
+    report = { ...base, dataset: resolution.dataset.name, fields: {}, state: 'REJECTED', reason: resolution.reason };
+  } else {
+    report = await validateContent(source, relative, resolution.dataset, resolution.fields, deps);
+  }
+  const key = reportKey(relative, ref.versionId);
+  await putJson(deps.s3, deps.rawBucket, key, report);
+  return { kind: 'reported', report, reportKey: key };
+}
+
+async function validateContent(
+  source: ObjectRef,
+  relative: string,
+  dataset: Parameters<typeof validateDelimitedFile>[1],
+  fields: Record<string, string>,
+  deps: ValidateDeps,
+): Promise<FileReport> {
+  const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'validate-'));
+  const good = new FileLineSink(join(dir, 'good.csv'));
+  const rejects = new FileLineSink(join(dir, 'rejects.csv'));
+  const base = { source, dataset: dataset.name, fields, at: new Date().toISOString() };
+  try {
+    let outcome;
+    try {
+      const body = await readObject(deps.s3, source.bucket, source.key, source.versionId);
+      outcome = await validateDelimitedFile(body.chunks, dataset, fields, { good, rejects });
+    } catch (err) {
+      if (err instanceof ObjectGoneError) return { ...base, state: 'REJECTED', reason: `unreadable: ${err.message}`, outputs: {} };
+      throw err;
+    } finally {
+      await Promise.all([good.close(), rejects.close()]);
+    }
+    const outputs: FileReport['outputs'] = {};
+    if (outcome.rows.rejected > 0) {
+      outputs.rejects = rejectsKey(relative, source.versionId);
+      await uploadFile(deps.s3, deps.rawBucket, outputs.rejects, rejects.path, {}, 'text/csv');
+    }
+    if (outcome.state === 'REJECTED') return { ...base, state: 'REJECTED', reason: outcome.reason, rows: outcome.rows, outputs };
+    outputs.validated = validatedKey(relative);
+    const metadata = lineageMetadata({ source, dataset: dataset.name, fields, rows: outcome.rows.out });
+    await uploadFile(deps.s3, deps.rawBucket, outputs.validated, good.path, metadata, 'text/csv');
+    return { ...base, state: 'VALIDATED', rows: outcome.rows, outputs };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
