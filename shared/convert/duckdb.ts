@@ -4,7 +4,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 export interface DuckDbSettings {
   /** where DuckDB may spill and keep its home (Lambda: under /tmp) */
   workDir: string;
-  /** the function's memory in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE) */
+  /** the function's memory in MB (the Lambda context's memoryLimitInMB) */
   functionMemoryMb: number;
   threads?: number;
 }
@@ -28,8 +28,4 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDBConnec
     autoload_known_extensions: 'false',
   });
   return instance.connect();
-}
-
-export function functionMemoryMb(env: NodeJS.ProcessEnv = process.env): number {
-  return Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1024);
 }

@@ -26,11 +26,11 @@ export type RecordProcessor<R> = (ref: ObjectRef) => Promise<R>;
  * does not stop the others; the invocation then throws so Lambda retries, and the records
  * that succeeded are skipped on the retry. `setup` runs once per container (cold start).
  */
-export function s3RecordHandler<R>(name: string, setup: () => RecordProcessor<R>) {
+export function s3RecordHandler<R>(name: string, setup: (context: Context) => RecordProcessor<R>) {
   const logger = new Logger({ serviceName: 'landfall', persistentKeys: { stage: name } });
   let ready: { process: (identity: ObjectIdentity, ref: ObjectRef) => Promise<R>; config: IdempotencyConfig } | undefined;
-  const init = () => {
-    const processor = setup();
+  const init = (context: Context) => {
+    const processor = setup(context);
     const config = new IdempotencyConfig({ expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS });
     const persistenceStore = new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamoDbClient() });
     const process = makeIdempotent(async (_identity: ObjectIdentity, ref: ObjectRef) => processor(ref), {
@@ -43,7 +43,7 @@ export function s3RecordHandler<R>(name: string, setup: () => RecordProcessor<R>
   };
 
   return async (event: S3Event, context: Context): Promise<{ processed: number; results: R[] }> => {
-    ready ??= init();
+    ready ??= init(context);
     ready.config.registerLambdaContext(context);
     logger.addContext(context);
     const results: R[] = [];

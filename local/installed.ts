@@ -1,0 +1,30 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+/** Where local/install.sh puts the servers (shared by every checkout on the machine). */
+export const cacheDir = () => process.env.LANDFALL_CACHE ?? join(homedir(), '.cache', 'landfall');
+
+export class NotInstalledError extends Error {
+  override readonly name = 'NotInstalledError';
+  constructor(what: string) {
+    super(`${what} is not installed: run \`bash local/install.sh\` (npm test and npm run demo do it for you)`);
+  }
+}
+
+export function dynamoDbLocalClasspath(): string {
+  const dir = join(cacheDir(), 'dynamodb-local');
+  if (!existsSync(dir) || !readdirSync(dir).some((f) => f.startsWith('DynamoDBLocal'))) throw new NotInstalledError('DynamoDB Local');
+  return `${dir}/*`;
+}
+
+export function minioBinary(): string {
+  const cached = join(cacheDir(), 'bin', 'minio');
+  if (existsSync(cached)) return cached;
+  try {
+    return execFileSync('sh', ['-c', 'command -v minio'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new NotInstalledError('MinIO');
+  }
+}
