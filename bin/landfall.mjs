@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The `landfall` command: runs the TypeScript CLI through tsx (no build step for local use).
+import { register } from 'tsx/esm/api';
+register();
+const { main } = await import('../local/cli.ts');
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,218 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parsePipelineConfig } from '../shared/config/parse-config';
+import { pipelineConfig } from '../shared/config/pipeline';
+import { ConfigError } from '../shared/errors';
+import { PREFIX } from '../shared/s3/layout';
+import { DEFAULT_SAMPLE, writePosSample, type PosSampleOptions } from '../shared/sample/pos-sample';
+import { FileStateStore } from '../shared/state/file-state-store';
+import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './file-state-report';
+import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
+import { PROJECT_ROOT, stackClients, startLocalStack, type LocalStack } from './stack';
+
+const USAGE = `landfall — event-driven batch analytics: files land in S3, are validated, converted to Parquet, tracked.
+
+Usage (the local stack starts and stops by itself unless noted):
+  landfall demo [--seed N] [--days N] [--rows N]
+      generate the POS sample, land it, wait until the pipeline settles, print every file's state
+  landfall run --input DIR --out DIR [--config FILE]
+      land every file under DIR (its path under DIR is the key under landing/), wait, then write
+      OUT/file-states.jsonl and the processed Parquet tables under OUT/processed/
+  landfall generate --out DIR [--seed N] [--days N] [--rows N]
+      write the POS sample (and OUT/expected-states.json) without running anything
+  landfall config [--config FILE]
+      validate a configuration file (or print the built-in one as JSON)
+  landfall up
+      start the local stack and keep it running (Ctrl-C stops it); then, from another shell:
+  landfall land DIR          land files on the running stack
+  landfall status            file states on the running stack
+`;
+
+const STACK_FILE = join(PROJECT_ROOT, '.landfall', 'stack.json');
+
+function sampleOptions(values: Record<string, string | boolean | undefined>): PosSampleOptions {
+  const int = (name: string, fallback: number) => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got ${String(raw)}`);
+    return n;
+  };
+  return { ...DEFAULT_SAMPLE, seed: int('seed', DEFAULT_SAMPLE.seed), days: int('days', DEFAULT_SAMPLE.days), rowsPerFile: int('rows', DEFAULT_SAMPLE.rowsPerFile) };
+}
+
+class UsageError extends Error {}
+
+async function withStack<T>(fn: (stack: LocalStack) => Promise<T>): Promise<T> {
+  const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`) });
+  try {
+    return await fn(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
+function reportFailures(stack: LocalStack): boolean {
+  for (const f of stack.lambdas.failures) process.stderr.write(`internal error: ${f.functionName} failed ${f.attempts} times: ${f.error}\n`);
+  return stack.lambdas.failures.length === 0;
+}
+
+async function demo(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'landfall-sample-'));
+  try {
+    const sample = await writePosSample(dir, sampleOptions(values));
+    process.stderr.write(`sample: ${sample.files.length} files written to ${dir}\n`);
+    return await withStack(async (stack) => {
+      await landAndSettle(stack, dir);
+      const items = latestPerKey(await stack.fileStates.listAll());
+      process.stdout.write(`${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
+      const problems = compareWithExpected(items, sample.files);
+      const healthy = reportFailures(stack);
+      if (problems.length > 0) {
+        process.stdout.write(`\n${problems.length} files are not in their expected state:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+        return 1;
+      }
+      process.stdout.write(`every sample file is in its expected state\n`);
+      return healthy ? 0 : 1;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function run(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const input = values.input as string | undefined;
+  const out = values.out as string | undefined;
+  if (!input || !out) throw new UsageError('run needs --input DIR and --out DIR');
+  if (!existsSync(input)) throw new UsageError(`--input ${input} does not exist`);
+  if (values.config) {
+    const file = resolve(values.config as string);
+    parsePipelineConfig(JSON.parse(await readFile(file, 'utf8')));
+    process.env.LANDFALL_CONFIG_FILE = file;
+  }
+  return withStack(async (stack) => {
+    await landAndSettle(stack, input);
+    const items = await stack.fileStates.listAll();
+    const outDir = resolve(out);
+    const statesPath = await writeFileStates(items, outDir);
+    const tables = await downloadPrefix(stack.s3, stack.deployment.names.lakeBucket, PREFIX.processed, outDir);
+    process.stdout.write(`${stateCounts(latestPerKey(items))}\nwrote ${statesPath} and ${tables} Parquet files under ${join(outDir, 'processed')}\n`);
+    return reportFailures(stack) ? 0 : 1;
+  });
+}
+
+async function generate(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const out = values.out as string | undefined;
+  if (!out) throw new UsageError('generate needs --out DIR');
+  const sample = await writePosSample(resolve(out), sampleOptions(values));
+  await writeFile(join(resolve(out), '..', `${out.split('/').filter(Boolean).pop()}.expected-states.json`), `${JSON.stringify(sample.files, null, 2)}\n`);
+  process.stdout.write(`${sample.files.length} files written under ${resolve(out)}\n`);
+  return 0;
+}
+
+async function config(values: Record<string, string | boolean | undefined>): Promise<number> {
+  if (!values.config) {
+    process.stdout.write(`${JSON.stringify(pipelineConfig, null, 2)}\n`);
+    return 0;
+  }
+  parsePipelineConfig(JSON.parse(await readFile(values.config as string, 'utf8')));
+  process.stdout.write(`${values.config as string}: valid\n`);
+  return 0;
+}
+
+async function up(): Promise<number> {
+  const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`), handlerLogLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' });
+  await mkdir(join(PROJECT_ROOT, '.landfall'), { recursive: true });
+  await writeFile(STACK_FILE, JSON.stringify({ pid: process.pid, endpoints: stack.endpoints, names: stack.deployment.names }, null, 2));
+  process.stderr.write(`running; \`landfall land DIR\` and \`landfall status\` talk to it. Ctrl-C stops it.\n`);
+  await new Promise<void>((r) => {
+    process.once('SIGINT', r);
+    process.once('SIGTERM', r);
+  });
+  await rm(STACK_FILE, { force: true });
+  await stack.stop();
+  return 0;
+}
+
+async function runningStack() {
+  if (!existsSync(STACK_FILE)) throw new UsageError('no local stack is running: start one with `landfall up`');
+  const info = JSON.parse(await readFile(STACK_FILE, 'utf8')) as { pid: number; endpoints: LocalStack['endpoints']; names: LocalStack['deployment']['names'] };
+  try {
+    process.kill(info.pid, 0);
+  } catch {
+    throw new UsageError(`the local stack recorded in ${STACK_FILE} (pid ${info.pid}) is not running: start one with \`landfall up\``);
+  }
+  return { ...info, ...stackClients(info.endpoints) };
+}
+
+async function land(dir: string | undefined): Promise<number> {
+  if (!dir) throw new UsageError('land needs a directory');
+  const stack = await runningStack();
+  const { landDirectory } = await import('./land');
+  const keys = await landDirectory(stack.s3, stack.names.rawBucket, dir);
+  process.stdout.write(`${keys.length} files landed; \`landfall status\` shows their states\n`);
+  return 0;
+}
+
+async function status(): Promise<number> {
+  const stack = await runningStack();
+  const items = latestPerKey(await new FileStateStore(stack.documents, stack.names.fileStateTable).listAll());
+  process.stdout.write(`${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string' },
+      out: { type: 'string' },
+      config: { type: 'string' },
+      seed: { type: 'string' },
+      days: { type: 'string' },
+      rows: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, arg] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  switch (command) {
+    case 'demo':
+      return demo(values);
+    case 'run':
+      return run(values);
+    case 'generate':
+      return generate(values);
+    case 'config':
+      return config(values);
+    case 'up':
+      return up();
+    case 'land':
+      return land(arg);
+    case 'status':
+      return status();
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof UsageError || err instanceof ConfigError) {
+        process.stderr.write(`landfall: ${err.message}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`landfall: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
