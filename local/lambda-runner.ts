@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'aws-lambda';
@@ -20,6 +22,33 @@ export interface RunnerOptions {
   concurrency?: number;
   /** delays before Lambda's two async retries (AWS: about 1 and 2 minutes) */
   retryDelaysMs?: number[];
+  /** run each invocation in a child process (its own memory, measured) instead of in this one */
+  isolate?: boolean;
+}
+
+const CHILD = fileURLToPath(new URL('./invoke-child.ts', import.meta.url));
+
+/** One invocation in a fresh Node process (with tsx), returning its peak RSS. */
+function invokeInChild(fn: LocalFunction, event: unknown, context: Context): Promise<{ peakRssMb: number }> {
+  const { getRemainingTimeInMillis, done: _d, fail: _f, succeed: _s, ...plain } = context;
+  const request = { sourceModule: fn.sourceModule, event, context: { ...plain, deadline: Date.now() + getRemainingTimeInMillis() } };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        const reply = JSON.parse(last) as { ok: boolean; error?: string; peakRssMb: number };
+        if (reply.ok) resolve(reply);
+        else reject(Object.assign(new Error(reply.error), { peakRssMb: reply.peakRssMb }));
+      } catch {
+        reject(new Error(`${fn.name} child process exited with code ${code} without a reply`));
+      }
+    });
+    child.stdin.end(JSON.stringify(request));
+  });
 }
 
 /**
@@ -35,6 +64,8 @@ export class LocalLambdas {
   private lastActivity = Date.now();
   readonly failures: FailedInvocation[] = [];
   readonly invocations = new Map<string, number>();
+  /** the highest peak RSS seen per function (isolate mode only) */
+  readonly peakRssMb = new Map<string, number>();
 
   constructor(
     private readonly functions: LocalFunction[],
@@ -88,7 +119,12 @@ export class LocalLambdas {
           if (attempt > 0) await sleep(delays[attempt - 1]!);
           this.invocations.set(fn.name, (this.invocations.get(fn.name) ?? 0) + 1);
           try {
-            await (await this.handler(fn))(event, this.context(fn));
+            if (this.options.isolate) {
+              const { peakRssMb } = await invokeInChild(fn, event, this.context(fn));
+              this.peakRssMb.set(fn.name, Math.max(peakRssMb, this.peakRssMb.get(fn.name) ?? 0));
+            } else {
+              await (await this.handler(fn))(event, this.context(fn));
+            }
             return;
           } catch (err) {
             lastError = err;
@@ -131,6 +167,7 @@ export class LocalLambdas {
    */
   async settled(quietMs = 750, timeoutMs = 15 * 60_000, onProgress?: () => void): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    this.touch(); // the events of objects put just now may not have arrived yet
     while (this.pending > 0 || Date.now() - this.lastActivity < quietMs) {
       if (Date.now() > deadline) throw new Error(`the pipeline did not settle within ${timeoutMs} ms (${this.pending} invocations pending)`);
       onProgress?.();

@@ -38,6 +38,10 @@ export interface StackOptions {
   /** Powertools log level for the handlers (default WARN: the CLI prints its own summary) */
   handlerLogLevel?: string;
   retryDelaysMs?: number[];
+  /** run each handler invocation in its own process (see LocalLambdas) */
+  isolate?: boolean;
+  /** give functions another memory size than serverless.yml (e.g. to prove bounded memory) */
+  memoryMb?: Record<string, number>;
 }
 
 export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], logLevel: string): Record<string, string> {
@@ -99,9 +103,14 @@ async function createResources(deployment: Deployment, s3: S3Client, dynamodb: D
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const root = options.root ?? PROJECT_ROOT;
   const deployment = readDeployment(root, options.stage ?? 'local');
+  for (const fn of deployment.functions) fn.memoryMb = options.memoryMb?.[fn.name] ?? fn.memoryMb;
   const workDir = await mkdtemp(join(tmpdir(), 'landfall-stack-'));
   const log = options.log ?? (() => undefined);
-  const lambdas = new LocalLambdas(deployment.functions, { namePrefix: `${deployment.service}-${deployment.stage}`, ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}) });
+  const lambdas = new LocalLambdas(deployment.functions, {
+    namePrefix: `${deployment.service}-${deployment.stage}`,
+    isolate: options.isolate ?? false,
+    ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
+  });
   const receiverPort = await freePort();
   const receiver: Server = await startNotificationReceiver(receiverPort, (fn, event) => {
     lambdas.touch();

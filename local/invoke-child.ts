@@ -1,0 +1,46 @@
+/**
+ * Runs one handler invocation in its own process, as a Lambda container would, and reports the
+ * result and the process's peak RSS (VmHWM) as the last line of stdout. Input: a JSON request on
+ * stdin. Used by LocalLambdas in `isolate` mode (memory measurements, large files).
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+
+export interface ChildRequest {
+  sourceModule: string;
+  event: unknown;
+  context: Omit<Context, 'getRemainingTimeInMillis' | 'done' | 'fail' | 'succeed'> & { deadline: number };
+}
+
+export interface ChildReply {
+  ok: boolean;
+  error?: string;
+  peakRssMb: number;
+}
+
+function peakRssMb(): number {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+const input = readFileSync(0, 'utf8');
+const request = JSON.parse(input) as ChildRequest;
+const { deadline, ...context } = request.context;
+const { handler } = (await import(pathToFileURL(request.sourceModule).href)) as { handler: (e: unknown, c: Context) => Promise<unknown> };
+let reply: ChildReply;
+try {
+  await handler(request.event, {
+    ...context,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  });
+  reply = { ok: true, peakRssMb: peakRssMb() };
+} catch (err) {
+  reply = { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), peakRssMb: peakRssMb() };
+}
+process.stdout.write(`\n${JSON.stringify(reply)}\n`);
+process.exit(0);

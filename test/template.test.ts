@@ -1,0 +1,370 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PREFIX, REPORT_SUFFIX } from '../shared/s3/layout';
+
+/*
+ * Packages the service the way CI does (esbuild, then `serverless package` with dummy credentials
+ * and no AWS account) and checks the generated CloudFormation template and the bundles.
+ */
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const templatePath = join(root, '.serverless', 'cloudformation-template-update-stack.json');
+const distDir = join(root, 'dist');
+
+interface Resource {
+  Type: string;
+  Properties?: Record<string, any>;
+  DependsOn?: string | string[];
+  DeletionPolicy?: string;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, { Value: unknown }>;
+}
+interface Statement {
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+}
+interface Trigger {
+  bucket: string; // logical id of the bucket
+  prefix: string;
+  suffix?: string;
+}
+/** an object-level S3 resource of a policy: bucket logical id + key prefix */
+interface S3Scope {
+  bucket: string;
+  prefix: string;
+}
+
+let template: Template;
+
+function runPackage(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', 'package'], {
+      cwd: root,
+      env: { ...process.env, CI: 'true', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`npm run package exited with ${code}:\n${output}`))));
+  });
+}
+
+beforeAll(async () => {
+  await runPackage();
+  template = JSON.parse(readFileSync(templatePath, 'utf8')) as Template;
+}, 180_000);
+
+// ---- helpers that read the template (no constants about it) ----
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function resourcesOfType(type: string): Array<[string, Resource]> {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+/** Resolves the intrinsic shapes used for ARNs to a string; GetAtt/Ref to resources become tokens. */
+function arnText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, any>;
+  const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012' };
+  if (typeof v['Fn::Sub'] === 'string') {
+    return (v['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_, name: string) => pseudo[name] ?? `<${name}>`);
+  }
+  if (Array.isArray(v['Fn::Join'])) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(arnText).join(sep);
+  }
+  if (typeof v.Ref === 'string') return pseudo[v.Ref] ?? `<Ref ${v.Ref}>`;
+  if (Array.isArray(v['Fn::GetAtt'])) return `<GetAtt ${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+  throw new Error(`cannot read an ARN from ${JSON.stringify(value)}`);
+}
+
+/** bucket name (as in BucketName) → logical id, for the buckets this service owns */
+function bucketIdsByName(): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [id, r] of resourcesOfType('AWS::S3::Bucket')) {
+    if (typeof r.Properties?.BucketName === 'string') map.set(r.Properties.BucketName, id);
+  }
+  return map;
+}
+
+function outputRef(name: string): string {
+  const value = template.Outputs?.[name]?.Value as { Ref?: string } | undefined;
+  if (!value?.Ref) throw new Error(`output ${name} is not a Ref`);
+  return value.Ref;
+}
+
+/** function logical id → its name (from the handler path dist/<name>/index.handler) */
+function functions(): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [id, r] of resourcesOfType('AWS::Lambda::Function')) {
+    const match = /^dist\/([^/]+)\/index\.handler$/.exec(String(r.Properties?.Handler));
+    if (match) map.set(id, match[1]!);
+  }
+  return map;
+}
+
+function functionIdByName(name: string): string {
+  for (const [id, n] of functions()) if (n === name) return id;
+  throw new Error(`no function ${name} in the template`);
+}
+
+/** function name → the S3 notifications that invoke it */
+function triggers(): Map<string, Trigger[]> {
+  const fns = functions();
+  const out = new Map<string, Trigger[]>();
+  for (const [bucket, r] of resourcesOfType('AWS::S3::Bucket')) {
+    for (const conf of asArray(r.Properties?.NotificationConfiguration?.LambdaConfigurations) as Array<Record<string, any>>) {
+      const target = conf.Function?.['Fn::GetAtt']?.[0] as string | undefined;
+      const name = target ? fns.get(target) : undefined;
+      if (!name) throw new Error(`bucket ${bucket} notifies ${JSON.stringify(conf.Function)}, which is not a function here`);
+      const rules = asArray(conf.Filter?.S3Key?.Rules) as Array<{ Name: string; Value: string }>;
+      const rule = (n: string) => rules.find((x) => x.Name.toLowerCase() === n)?.Value;
+      const trigger: Trigger = { bucket, prefix: rule('prefix') ?? '' };
+      const suffix = rule('suffix');
+      if (suffix !== undefined) trigger.suffix = suffix;
+      expect(String(conf.Event)).toMatch(/^s3:ObjectCreated:/);
+      out.set(name, [...(out.get(name) ?? []), trigger]);
+    }
+  }
+  return out;
+}
+
+function roleIdOf(functionId: string): string {
+  const role = template.Resources[functionId]?.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined;
+  const id = role?.['Fn::GetAtt']?.[0];
+  if (!id || template.Resources[id]?.Type !== 'AWS::IAM::Role') throw new Error(`${functionId} does not use a role of this template`);
+  return id;
+}
+
+function roleStatements(roleId: string): Statement[] {
+  const policies = asArray(template.Resources[roleId]!.Properties?.Policies) as Array<{ PolicyDocument: { Statement: Statement | Statement[] } }>;
+  const attached = resourcesOfType('AWS::IAM::Policy')
+    .filter(([, r]) => asArray(r.Properties?.Roles).some((x: any) => x?.Ref === roleId))
+    .map(([, r]) => r.Properties as { PolicyDocument: { Statement: Statement | Statement[] } });
+  return [...policies, ...attached].flatMap((p) => asArray(p.PolicyDocument.Statement));
+}
+
+const actionsOf = (s: Statement) => asArray(s.Action).map((a) => a.toLowerCase());
+
+/** Object-level S3 scopes a role is allowed `action` on (e.g. s3:putobject). */
+function s3Scopes(roleId: string, action?: string): S3Scope[] {
+  const buckets = bucketIdsByName();
+  const scopes: S3Scope[] = [];
+  for (const s of roleStatements(roleId)) {
+    if (s.Effect !== 'Allow') continue;
+    const actions = actionsOf(s);
+    if (!actions.some((a) => a.startsWith('s3:'))) continue;
+    if (action && !actions.includes(action)) continue;
+    for (const res of asArray(s.Resource)) {
+      const arn = arnText(res);
+      const match = /^arn:[^:]+:s3:::([^/]+)(?:\/(.*))?$/.exec(arn);
+      if (!match) throw new Error(`${roleId}: unexpected S3 resource ${arn}`);
+      const bucket = buckets.get(match[1]!) ?? `<foreign ${match[1]}>`;
+      // a wildcard anywhere makes the prefix end there: conservative for overlap checks
+      const prefix = (match[2] ?? '').split('*')[0]!;
+      scopes.push({ bucket, prefix });
+    }
+  }
+  return scopes;
+}
+
+const overlaps = (a: S3Scope, b: S3Scope) => a.bucket === b.bucket && (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix));
+const scopeText = (s: S3Scope) => `${s.bucket}:${s.prefix}`;
+
+// ---- the tests ----
+
+describe('serverless package template', () => {
+  it('(a) fires each function on its own bucket prefix', () => {
+    const raw = outputRef('RawBucketName');
+    const lake = outputRef('LakeBucketName');
+    const t = triggers();
+    expect(t.get('validate')).toEqual([{ bucket: raw, prefix: PREFIX.landing }]);
+    expect(t.get('convert')).toEqual([{ bucket: raw, prefix: PREFIX.validated }]);
+    expect(t.get('track')).toHaveLength(2);
+    expect(t.get('track')).toEqual(
+      expect.arrayContaining([
+        { bucket: raw, prefix: PREFIX.reports, suffix: REPORT_SUFFIX },
+        { bucket: lake, prefix: PREFIX.processed },
+      ]),
+    );
+    expect([...t.keys()].sort()).toEqual([...functions().values()].sort());
+    // the names the handlers are given are the buckets that notify them
+    const bucketName = (id: string) => template.Resources[id]!.Properties!.BucketName as string;
+    for (const fnId of functions().keys()) {
+      const env = template.Resources[fnId]!.Properties!.Environment.Variables as Record<string, string>;
+      expect(env.RAW_BUCKET).toBe(bucketName(raw));
+      expect(env.LAKE_BUCKET).toBe(bucketName(lake));
+    }
+  });
+
+  it('(b) triggers no function with its own output', () => {
+    const t = triggers();
+    let checked = 0;
+    for (const [fnId, name] of functions()) {
+      const writes = s3Scopes(roleIdOf(fnId), 's3:putobject');
+      const fires = (t.get(name) ?? []).map(({ bucket, prefix }) => ({ bucket, prefix }));
+      expect(fires.length, `${name} has no S3 trigger`).toBeGreaterThan(0);
+      for (const w of writes) {
+        for (const f of fires) {
+          expect(overlaps(w, f), `${name} writes ${scopeText(w)} and fires on ${scopeText(f)}`).toBe(false);
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('(c) grants no s3/dynamodb/sqs action on "*" and no wildcard actions', () => {
+    const statements: Array<[string, Statement]> = [];
+    for (const [id, r] of Object.entries(template.Resources)) {
+      if (r.Type === 'AWS::IAM::Role') {
+        for (const p of asArray(r.Properties?.Policies) as Array<{ PolicyDocument: { Statement: Statement | Statement[] } }>) {
+          for (const s of asArray(p.PolicyDocument.Statement)) statements.push([id, s]);
+        }
+      }
+      if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
+        for (const s of asArray(r.Properties?.PolicyDocument?.Statement) as Statement[]) statements.push([id, s]);
+      }
+    }
+    const data = statements.filter(([, s]) => actionsOf(s).some((a) => /^(s3|dynamodb|sqs):/.test(a)));
+    expect(data.length).toBeGreaterThan(0);
+    for (const [id, s] of data) {
+      for (const res of asArray(s.Resource)) {
+        expect(arnText(res), `${id}: ${JSON.stringify(s.Action)}`).not.toBe('*');
+        expect(arnText(res)).not.toMatch(/^arn:[^:]+:(dynamodb|sqs):[^:]*:[^:]*:\*$/);
+        expect(arnText(res)).not.toMatch(/^arn:[^:]+:s3:::\*/);
+      }
+    }
+    for (const [id, s] of statements) {
+      if (s.Effect !== 'Allow') continue;
+      for (const a of asArray(s.Action)) expect(a, `${id} allows a wildcard action`).not.toContain('*');
+    }
+    // every function runs with its own role from this template (no shared default role)
+    const roles = [...functions().keys()].map(roleIdOf);
+    expect(new Set(roles).size).toBe(roles.length);
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('(d) versions, encrypts and locks down both buckets', () => {
+    const policies = resourcesOfType('AWS::S3::BucketPolicy');
+    for (const id of [outputRef('RawBucketName'), outputRef('LakeBucketName')]) {
+      const p = template.Resources[id]!.Properties!;
+      expect(p.VersioningConfiguration?.Status, id).toBe('Enabled');
+      const sse = asArray(p.BucketEncryption?.ServerSideEncryptionConfiguration) as any[];
+      expect(sse.length, id).toBeGreaterThan(0);
+      for (const rule of sse) expect(['AES256', 'aws:kms', 'aws:kms:dsse']).toContain(rule.ServerSideEncryptionByDefault?.SSEAlgorithm);
+      expect(p.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(p.OwnershipControls?.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+      // a policy on this bucket denies every request without TLS
+      const mine = policies.filter(([, r]) => r.Properties?.Bucket?.Ref === id);
+      const denyNonTls = mine.flatMap(([, r]) => asArray(r.Properties!.PolicyDocument.Statement) as any[]).filter(
+        (s) => s.Effect === 'Deny' && String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false',
+      );
+      expect(denyNonTls.length, `${id} has no deny-non-TLS policy`).toBe(1);
+      const covered = asArray(denyNonTls[0].Resource).map(arnText);
+      expect(covered).toEqual(expect.arrayContaining([`<GetAtt ${id}.Arn>`, `<${id}.Arn>/*`]));
+    }
+  });
+
+  it('(e) defines the file-state and idempotency tables', () => {
+    const tableByName = (name: string) => {
+      const found = resourcesOfType('AWS::DynamoDB::Table').find(([, r]) => r.Properties?.TableName === name);
+      if (!found) throw new Error(`no table ${name}`);
+      return found[1];
+    };
+    const fnEnv = template.Resources[[...functions().keys()][0]!]!.Properties!.Environment.Variables as Record<string, string>;
+
+    const fileState = tableByName(fnEnv.FILE_STATE_TABLE!);
+    const fp = fileState.Properties!;
+    expect(fileState.DeletionPolicy).toBe('Retain');
+    expect(fp.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(fp.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(fp.AttributeDefinitions).toEqual(
+      expect.arrayContaining(['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' }))),
+    );
+    expect(fp.AttributeDefinitions).toHaveLength(4);
+    expect(fp.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'gsi1',
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect(fp.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect(fp.SSESpecification?.SSEEnabled).toBe(true);
+    expect(fp.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled).toBe(true);
+
+    const idem = tableByName(fnEnv.IDEMPOTENCY_TABLE!).Properties!;
+    expect(idem.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(idem.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+    expect(idem.TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
+    expect(idem.SSESpecification?.SSEEnabled).toBe(true);
+  });
+
+  it('(f) scopes each role to the prefixes its function reads and writes', () => {
+    const raw = outputRef('RawBucketName');
+    const lake = outputRef('LakeBucketName');
+    const at = (bucket: string, ...prefixes: string[]) => prefixes.map((p) => `${bucket}:${p}`).sort();
+    const expected: Record<string, { read: string[]; write: string[] }> = {
+      validate: { read: at(raw, PREFIX.landing), write: at(raw, PREFIX.validated, PREFIX.rejected, PREFIX.reports) },
+      convert: { read: at(raw, PREFIX.validated), write: at(lake, PREFIX.processed) },
+      track: { read: [...at(raw, PREFIX.reports), ...at(lake, PREFIX.processed)].sort(), write: [] },
+    };
+    expect([...functions().values()].sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, want] of Object.entries(expected)) {
+      const role = roleIdOf(functionIdByName(name));
+      const texts = (scopes: S3Scope[]) => [...new Set(scopes.map(scopeText))].sort();
+      expect(texts(s3Scopes(role, 's3:getobject')), `${name} reads`).toEqual(want.read);
+      expect(texts(s3Scopes(role, 's3:getobjectversion')), `${name} reads versions`).toEqual(want.read);
+      expect(texts(s3Scopes(role, 's3:putobject')), `${name} writes`).toEqual(want.write);
+      // no S3 action of the role reaches anything else (e.g. convert cannot write to raw)
+      expect(texts(s3Scopes(role)), `${name} S3 scope`).toEqual([...new Set([...want.read, ...want.write])].sort());
+    }
+  });
+
+  it('(g) ships small bundles, and DuckDB beside the functions that import it', () => {
+    const fnNames = [...functions().values()].sort();
+    const built = readdirSync(distDir).filter((d) => statSync(join(distDir, d)).isDirectory()).sort();
+    expect(built).toEqual(fnNames);
+    let plain = 0;
+    for (const name of built) {
+      const bundle = join(distDir, name, 'index.mjs');
+      expect(existsSync(`${bundle}.map`), `${name} sourcemap`).toBe(true);
+      const importsDuckDb = /from\s*["']@duckdb\/node-api["']|import\(\s*["']@duckdb\/node-api["']\)/.test(readFileSync(bundle, 'utf8'));
+      const shipsDuckDb = existsSync(join(distDir, name, 'node_modules', '@duckdb', 'node-api'));
+      expect(shipsDuckDb, `${name}: imports DuckDB = ${importsDuckDb}`).toBe(importsDuckDb);
+      const zip = readFileSync(join(root, '.serverless', `${name}.zip`)).toString('latin1');
+      expect(zip.includes(`dist/${name}/index.mjs`), `${name}.zip has the handler`).toBe(true);
+      if (!importsDuckDb) {
+        expect(statSync(bundle).size, `${name} bundle`).toBeLessThan(1024 * 1024);
+        expect(zip.includes('node_modules/'), `${name}.zip ships node_modules`).toBe(false);
+        plain += 1;
+      } else {
+        expect(zip.includes(`dist/${name}/node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so`), `${name}.zip has libduckdb`).toBe(true);
+      }
+    }
+    expect(plain).toBeGreaterThan(0);
+    expect(existsSync(join(distDir, 'convert', 'node_modules', '@duckdb', 'node-api'))).toBe(true);
+    expect(existsSync(join(distDir, 'convert', 'node_modules', '@duckdb', 'node-bindings-linux-x64', 'libduckdb.so'))).toBe(true);
+  });
+});
