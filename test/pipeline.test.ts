@@ -1,0 +1,164 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { PREFIX } from '../shared/s3/layout';
+import { downloadToFile } from '../shared/s3/object-io';
+import { POS_HEADER, writePosSample, type PosSample } from '../shared/sample/pos-sample';
+import type { FileStateItem } from '../shared/state/file-state-store';
+import { compareWithExpected, latestPerKey } from '../local/file-state-report';
+import { landDirectory } from '../local/land';
+import { encodeKeyAsAws } from '../local/s3-notifications';
+import { landAndSettle, useLocalStack } from './support/local-stack';
+
+const stack = useLocalStack();
+const ROWS = 40;
+
+async function readParquet(key: string): Promise<{ rows: Record<string, unknown>[]; types: Record<string, string> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'landfall-test-'));
+  const path = join(dir, 'f.parquet');
+  await downloadToFile(stack().s3, stack().deployment.names.lakeBucket, key, undefined, path);
+  const conn = await (await DuckDBInstance.create(':memory:')).connect();
+  const rows = (await conn.runAndReadAll('SELECT * FROM read_parquet($1)', [path])).getRowObjectsJson() as Record<string, unknown>[];
+  const described = (await conn.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1)', [path])).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
+  conn.closeSync();
+  return { rows, types: Object.fromEntries(described.map((d) => [d.column_name, d.column_type])) };
+}
+
+async function item(key: string): Promise<FileStateItem> {
+  const items = latestPerKey(await stack().fileStates.listAll());
+  const found = items.find((i) => i.key === `${PREFIX.landing}${key}`);
+  if (!found) throw new Error(`no file state for ${key}`);
+  return found;
+}
+
+async function rawText(key: string): Promise<string> {
+  const out = await stack().s3.send(new GetObjectCommand({ Bucket: stack().deployment.names.rawBucket, Key: key }));
+  return out.Body!.transformToString();
+}
+
+describe('the file pipeline on the local stack', () => {
+  let sample: PosSample;
+
+  it('brings every sample file to its expected state (each state for good and bad files)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'landfall-sample-'));
+    sample = await writePosSample(dir, { seed: 3, startDate: '2026-11-23', days: 1, provinces: { ON: 5, QC: 4, BC: 3 }, rowsPerFile: ROWS, filesPerStore: 2, items: 12, badFiles: true });
+    await landDirectory(stack().s3, stack().deployment.names.rawBucket, dir);
+    await stack().lambdas.settled(500);
+    const items = await stack().fileStates.listAll();
+    expect(compareWithExpected(items, sample.files)).toEqual([]);
+    expect(new Set(items.map((i) => i.state))).toEqual(new Set(['CONVERTED', 'REJECTED', 'UNRECOGNISED']));
+    expect(stack().lambdas.failures).toEqual([]);
+  });
+
+  it('records the history of a converted file with timestamps', async () => {
+    const converted = await item('pos/ON/ON02_20261123_200000.tdf');
+    expect(converted.history.map((h) => h.state).sort()).toEqual(['CONVERTED', 'RECEIVED', 'VALIDATED']);
+    for (const h of converted.history) expect(Date.parse(h.at)).not.toBeNaN();
+    expect(converted).toMatchObject({ dataset: 'pos', fields: { province: 'ON', store: 'ON02', date: '2026-11-23', time: '20:00:00' }, parquetRows: ROWS });
+    expect(converted.eTag).toMatch(/^[0-9a-f]{32}$/);
+    expect(converted.size).toBeGreaterThan(0);
+  });
+
+  it('writes a rejects report with the line number and reason of each bad row', async () => {
+    const file = await item('pos/ON/ON01_20261123_200000.tdf');
+    expect(file.rows).toEqual({ in: ROWS + 3, out: ROWS, rejected: 3, junk: 0 });
+    const report = (await rawText((file as FileStateItem & { rejectsKey: string }).rejectsKey)).trim().split('\n');
+    expect(report[0]).toBe('line,reason,text');
+    // header on line 1, ROWS good rows, then the three bad ones
+    expect(report.slice(1).map((l) => Number(l.split(',')[0]))).toEqual([ROWS + 2, ROWS + 3, ROWS + 4]);
+    expect(report[1]).toContain('not a decimal with at most 2 places');
+    expect(report[2]).toContain('is not a known value');
+    expect(report[3]).toContain('expected 5 columns, found 4');
+  });
+
+  it('converts to Parquet with the explicit schema, the key fields and the row count', async () => {
+    const file = (await item('pos/ON/ON01_20261123_200000.tdf')) as FileStateItem & { processedKey: string };
+    expect(file.processedKey).toBe('processed/pos/dt=2026-11-23/province=ON/ON01_20261123_200000.parquet');
+    const { rows, types } = await readParquet(file.processedKey);
+    expect(rows).toHaveLength(ROWS);
+    expect(types).toMatchObject({ store_id: 'VARCHAR', transaction_date: 'DATE', transaction_code: 'BIGINT', amount: 'DECIMAL(18,2)', key_province: 'VARCHAR', key_time: 'VARCHAR', source_version_id: 'VARCHAR' });
+    expect(rows[0]).toMatchObject({ store_id: 'ON01', key_province: 'ON', key_store: 'ON01', source_key: 'landing/pos/ON/ON01_20261123_200000.tdf', source_version_id: file.versionId });
+  });
+
+  it('drops junk lines and counts them', async () => {
+    const file = await item('pos/ON/ON03_20261123_200000.tdf');
+    expect(file.rows).toEqual({ in: ROWS, out: ROWS, rejected: 0, junk: 2 });
+    expect(file.parquetRows).toBe(ROWS);
+  });
+
+  it('keeps raw objects unchanged', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'landfall-sample-'));
+    await writePosSample(dir, { seed: 3, startDate: '2026-11-23', days: 1, provinces: { ON: 5, QC: 4, BC: 3 }, rowsPerFile: ROWS, filesPerStore: 2, items: 12, badFiles: true });
+    for (const key of ['pos/ON/ON01_20261123_200000.tdf', 'pos/QC/QC01_20261123_060500.tdf']) {
+      const landed = await stack().s3.send(new GetObjectCommand({ Bucket: stack().deployment.names.rawBucket, Key: `${PREFIX.landing}${key}` }));
+      expect(Buffer.from(await landed.Body!.transformToByteArray()).equals(await readFile(join(dir, key)))).toBe(true);
+    }
+  });
+
+  it('changes nothing when identical bytes land again', async () => {
+    const key = 'pos/BC/BC02_20261123_200000.tdf';
+    const before = await stack().fileStates.listAll();
+    const invocations = new Map(stack().lambdas.invocations);
+    const body = await rawText(`${PREFIX.landing}${key}`);
+    await landAndSettle(stack(), key, body);
+    expect(await stack().fileStates.listAll()).toEqual(before);
+    expect(stack().lambdas.invocations.get('validate')).toBe(invocations.get('validate')! + 1);
+    expect(stack().lambdas.invocations.get('convert')).toBe(invocations.get('convert'));
+    const versions = await stack().s3.send(new ListObjectVersionsCommand({ Bucket: stack().deployment.names.lakeBucket, Prefix: 'processed/pos/dt=2026-11-23/province=BC/BC02_20261123_200000' }));
+    expect(versions.Versions).toHaveLength(1);
+  });
+
+  it('processes changed bytes under the same key as a new version', async () => {
+    const key = 'pos/BC/BC02_20261123_200000.tdf';
+    const previous = await item(key);
+    const body = `${POS_HEADER}\nBC02\tI0001\t2026-11-23\t4\t10.00\nBC02\tI0002\t2026-11-23\t5\t1.30\n`;
+    const versionId = await landAndSettle(stack(), key, body);
+    const latest = await item(key);
+    expect(latest.versionId).toBe(versionId);
+    expect(latest.versionId).not.toBe(previous.versionId);
+    expect(latest).toMatchObject({ state: 'CONVERTED', parquetRows: 2, rows: { in: 2, out: 2, rejected: 0, junk: 0 } });
+    expect(await stack().fileStates.get(previous.key, previous.versionId)).toMatchObject({ state: 'CONVERTED', parquetRows: ROWS });
+    const { rows } = await readParquet('processed/pos/dt=2026-11-23/province=BC/BC02_20261123_200000.parquet');
+    expect(rows.map((r) => r.amount)).toEqual(['10.00', '1.30']);
+  });
+
+  it('handles keys with spaces, +, % and non-ASCII characters', async () => {
+    const store = 'Café+Étoile 100%';
+    const key = `pos/ON/${store}_20261123_150000.tdf`;
+    await landAndSettle(stack(), key, `${POS_HEADER}\n${store}\tI0001\t2026-11-23\t4\t3.50\n`);
+    const file = (await item(key)) as FileStateItem & { processedKey: string };
+    expect(file).toMatchObject({ state: 'CONVERTED', fields: { store }, parquetRows: 1 });
+    expect((await readParquet(file.processedKey)).rows[0]).toMatchObject({ store_id: store, source_key: `landing/${key}` });
+    const stray = 'pos/ON/日本 notes+%.txt';
+    await landAndSettle(stack(), stray, 'hello');
+    expect(await item(stray)).toMatchObject({ state: 'UNRECOGNISED', key: `landing/${stray}` });
+  });
+
+  it('records a redelivered S3 event once (Powertools idempotency)', async () => {
+    const file = await item('pos/QC/QC03_20261123_140000.tdf');
+    const event = {
+      Records: [
+        {
+          eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: file.landedAt, eventName: 'ObjectCreated:Put',
+          s3: { s3SchemaVersion: '1.0', bucket: { name: file.bucket }, object: { key: encodeKeyAsAws(file.key), size: file.size, eTag: file.eTag, versionId: file.versionId, sequencer: file.sequencer } },
+        },
+      ],
+    };
+    const before = new Map(stack().lambdas.invocations);
+    stack().lambdas.invokeAsync('validate', event);
+    stack().lambdas.invokeAsync('validate', event);
+    await stack().lambdas.settled(400);
+    expect(stack().lambdas.invocations.get('validate')).toBe(before.get('validate')! + 2);
+    expect(stack().lambdas.invocations.get('convert')).toBe(before.get('convert'));
+    expect(await item('pos/QC/QC03_20261123_140000.tdf')).toEqual(file);
+  });
+
+  it('skips a malformed event record without throwing', async () => {
+    const { handler } = await import('../functions/validate/handler');
+    const context = { functionName: 'validate', memoryLimitInMB: '1024', awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 } as never;
+    await expect(handler({ Records: [{} as never] }, context)).resolves.toEqual({ processed: 0, results: [] });
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { parsePipelineConfig } from '../../shared/config/parse-config';
+import { pipelineConfig } from '../../shared/config/pipeline';
+import { compilePipeline, resolveLandingKey } from '../../shared/config/load-config';
+import { ConfigError } from '../../shared/errors';
+
+const clone = () => structuredClone(pipelineConfig) as unknown as Record<string, any>;
+
+function fieldOf(mutate: (c: Record<string, any>) => void): string {
+  const config = clone();
+  mutate(config);
+  try {
+    parsePipelineConfig(config);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).field;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('pipeline configuration', () => {
+  it('accepts the bundled configuration with at least 3 provinces', () => {
+    const parsed = parsePipelineConfig(pipelineConfig);
+    expect(Object.keys(parsed.provinces).length).toBeGreaterThanOrEqual(3);
+    expect(parsed.datasets.map((d) => d.name)).toEqual(['pos', 'item_master']);
+  });
+
+  it.each([
+    ['an unknown column kind', (c: any) => (c.datasets[0].columns[2].kind = 'timestamp'), 'datasets[0].columns[2].kind'],
+    ['a decimal without scale', (c: any) => delete c.datasets[0].columns[4].scale, 'datasets[0].columns[4].scale'],
+    ['a malformed key pattern', (c: any) => (c.datasets[1].keyPattern = 'master/{date:YYYYMMDD/Item.csv'), 'datasets[1].keyPattern'],
+    ['a partition that is not a key field', (c: any) => (c.datasets[0].partitionBy = ['region']), 'datasets[0].partitionBy[0]'],
+    ['an unsafe column name', (c: any) => (c.datasets[0].columns[0].name = 'id; DROP TABLE x'), 'datasets[0].columns[0].name'],
+    ['a bad-row ratio above 1', (c: any) => (c.datasets[0].maxBadRowRatio = 1.5), 'datasets[0].maxBadRowRatio'],
+    ['a store count of zero', (c: any) => (c.provinces.ON = 0), 'provinces.ON'],
+    ['an unknown field', (c: any) => (c.datasets[0].schema = {}), 'datasets[0].schema'],
+    ['a duplicate dataset', (c: any) => (c.datasets[1].name = 'pos'), 'datasets[1].name'],
+    ['an unknown delimiter', (c: any) => (c.datasets[0].format.delimiter = ';'), 'datasets[0].format.delimiter'],
+    ['equalsKeyField naming no key field', (c: any) => (c.datasets[0].columns[0].equalsKeyField = 'shop'), 'datasets[0].columns[0].equalsKeyField'],
+  ])('rejects %s, naming the field', (_name, mutate, field) => {
+    expect(fieldOf(mutate)).toBe(field);
+  });
+
+  it('resolves landing keys to datasets and captured fields', () => {
+    const pipeline = compilePipeline(pipelineConfig);
+    expect(resolveLandingKey(pipeline, 'pos/ON/ON01_20261123_140000.tdf')).toMatchObject({
+      kind: 'matched',
+      dataset: { name: 'pos' },
+      fields: { province: 'ON', store: 'ON01', date: '2026-11-23', time: '14:00:00' },
+    });
+    expect(resolveLandingKey(pipeline, 'master/20261123/Item.csv')).toMatchObject({ kind: 'matched', dataset: { name: 'item_master' }, fields: { date: '2026-11-23' } });
+    expect(resolveLandingKey(pipeline, 'pos/ZZ/ZZ01_20261123_140000.tdf')).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('"ZZ" is not one of') });
+    expect(resolveLandingKey(pipeline, 'pos/ON/ON01_20260230_140000.tdf')).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('not a calendar date') });
+    expect(resolveLandingKey(pipeline, 'pos/ON/ON01_20261123_250000.tdf')).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('not a time of day') });
+    expect(resolveLandingKey(pipeline, 'pos/ON/readme.txt')).toMatchObject({ kind: 'unrecognised' });
+    expect(resolveLandingKey(pipeline, 'master/20261123/Item.csv.bak')).toMatchObject({ kind: 'unrecognised' });
+  });
+});

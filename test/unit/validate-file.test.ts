@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { pipelineConfig } from '../../shared/config/pipeline';
+import { splitFields } from '../../shared/validate/delimited';
+import { REJECTS_HEADER, validateDelimitedFile, type LineSink } from '../../shared/validate/validate-file';
+
+const pos = pipelineConfig.datasets.find((d) => d.name === 'pos')!;
+const master = pipelineConfig.datasets.find((d) => d.name === 'item_master')!;
+const HEADER = 'store_id\titem_id\ttransaction_date\ttransaction_code\tamount';
+const keyFields = { province: 'ON', store: 'ON01', date: '2026-11-23', time: '14:00:00' };
+
+class MemorySink implements LineSink {
+  lines: string[] = [];
+  write(line: string) {
+    this.lines.push(line);
+  }
+}
+
+/** Feeds the bytes in small chunks, so multi-byte characters and lines straddle chunk borders. */
+async function* chunked(bytes: Uint8Array, size = 7): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+async function validate(content: string | Uint8Array, dataset = pos) {
+  const good = new MemorySink();
+  const rejects = new MemorySink();
+  const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+  const outcome = await validateDelimitedFile(chunked(bytes), dataset, dataset === pos ? keyFields : { date: '2026-11-23' }, { good, rejects });
+  return { outcome, good: good.lines, rejects: rejects.lines.slice(1) };
+}
+
+describe('validating a POS file', () => {
+  it('passes good rows through as CSV with a header', async () => {
+    const { outcome, good, rejects } = await validate(`${HEADER}\nON01\tI0001\t2026-11-23\t4\t12.50\nON01\tI0002\t2026-11-23\t5\t1\n`);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 2, out: 2, rejected: 0, junk: 0 } });
+    expect(good).toEqual(['store_id,item_id,transaction_date,transaction_code,amount', 'ON01,I0001,2026-11-23,4,12.50', 'ON01,I0002,2026-11-23,5,1']);
+    expect(rejects).toEqual([]);
+  });
+
+  it('tolerates a BOM and CRLF line ends, and a last line without newline', async () => {
+    const { outcome, good } = await validate(`\uFEFF${HEADER}\r\nON01\tI0001\t2026-11-23\t4\t12.50\r\nON01\tI0003\t2026-11-23\t6\t0.99`);
+    expect(outcome.state).toBe('VALIDATED');
+    expect(good.slice(1)).toEqual(['ON01,I0001,2026-11-23,4,12.50', 'ON01,I0003,2026-11-23,6,0.99']);
+  });
+
+  it('drops and counts junk lines anywhere, without counting them as rows', async () => {
+    const { outcome } = await validate(`---- export ----\n${HEADER}\nON01\tI0001\t2026-11-23\t4\t1.00\n--------\nON01\tI0001\t2026-11-23\t5\t0.13\n`);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 2, out: 2, rejected: 0, junk: 2 } });
+  });
+
+  it('reports each bad row with its line number and reason', async () => {
+    const lines = [
+      HEADER,
+      'ON01\tI0001\t2026-11-23\t4\t1.00',
+      'ON01\tI0001\t2026-11-23\t4\t12.345',
+      'ON01\tI0001\t2026-11-23\t99\t1.00',
+      'ON01\tI0001\t2026-11-23\t4',
+      'ON02\tI0001\t2026-11-23\t4\t1.00',
+      'ON01\tI0001\t2026-02-30\t4\t1.00',
+      'ON01\t\t2026-11-23\t4\t1.00',
+      ...Array.from({ length: 10 }, () => 'ON01\tI0002\t2026-11-23\t6\t2.00'),
+    ];
+    const { outcome, rejects } = await validate(`${lines.join('\n')}\n`);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 17, out: 11, rejected: 6, junk: 0 } });
+    expect(rejects.map((r) => r.split(',')[0])).toEqual(['3', '4', '5', '6', '7', '8']);
+    expect(rejects[0]).toContain('amount: ""12.345"" is not a decimal with at most 2 places');
+    expect(rejects[1]).toContain('transaction_code: ""99"" is not a known value');
+    expect(rejects[2]).toContain('expected 5 columns, found 4');
+    expect(rejects[3]).toContain(`does not match the file's store`);
+    expect(rejects[4]).toContain('transaction_date: ""2026-02-30"" is not a date');
+    expect(rejects[5]).toContain('item_id: empty value');
+  });
+
+  it('rejects a file that is mostly bad', async () => {
+    const bad = Array.from({ length: 3 }, () => 'ON01\tI0001\t2026-11-23\t4\tn/a');
+    const { outcome } = await validate(`${HEADER}\nON01\tI0001\t2026-11-23\t4\t1.00\n${bad.join('\n')}\n`);
+    expect(outcome).toMatchObject({ state: 'REJECTED', reason: 'mostly bad: 3 of 4 rows rejected (limit 50%)' });
+  });
+
+  it.each([
+    ['an empty file', '', 'empty file (0 bytes)'],
+    ['a file of blank lines', '\n\n  \n', 'missing header'],
+    ['a file without header', 'ON01\tI0001\t2026-11-23\t4\t1.00\n', 'missing or wrong header on line 1'],
+    ['a CSV where TSV is expected', 'store_id,item_id,transaction_date,transaction_code,amount\n', 'missing or wrong header'],
+  ])('rejects %s', async (_name, content, reason) => {
+    const { outcome } = await validate(content);
+    expect(outcome.state).toBe('REJECTED');
+    expect((outcome as { reason: string }).reason).toContain(reason);
+  });
+
+  it('rejects bytes that are not UTF-8 text, and text with NUL bytes', async () => {
+    const gzip = Uint8Array.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x41]);
+    expect((await validate(gzip)).outcome).toMatchObject({ state: 'REJECTED', reason: expect.stringContaining('not UTF-8 text') });
+    const nul = new TextEncoder().encode(`${HEADER}\nON01\u0000\tI0001\t2026-11-23\t4\t1.00\n`);
+    expect((await validate(nul)).outcome).toMatchObject({ state: 'REJECTED', reason: expect.stringContaining('NUL byte') });
+  });
+
+  it('accepts a header-only file as VALIDATED with no rows', async () => {
+    expect((await validate(`${HEADER}\n`)).outcome).toEqual({ state: 'VALIDATED', rows: { in: 0, out: 0, rejected: 0, junk: 0 } });
+  });
+
+  it('keeps multi-byte characters split across chunks intact', async () => {
+    const { outcome, good } = await validate(`${HEADER}\nON01\tcafé-店-🍔\t2026-11-23\t4\t1.00\n`);
+    expect(outcome.state).toBe('VALIDATED');
+    expect(good[1]).toBe('ON01,café-店-🍔,2026-11-23,4,1.00');
+  });
+
+  it('writes the rejects report header first', async () => {
+    const good = new MemorySink();
+    const rejects = new MemorySink();
+    await validateDelimitedFile(chunked(new TextEncoder().encode(`${HEADER}\n`)), pos, keyFields, { good, rejects });
+    expect(rejects.lines[0]).toBe(REJECTS_HEADER);
+  });
+});
+
+describe('validating the item master (CSV)', () => {
+  it('honours quoted fields and rejects broken quoting', async () => {
+    const content = 'item_id,item_name,category,unit_price\nI0001,"Classic Burgers, large",Burgers,9.99\nI0002,"unterminated,Sides,1.00\nI0003,Fries,Sides,2.50\n';
+    const { outcome, good, rejects } = await validate(content, master);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 3, out: 2, rejected: 1, junk: 0 } });
+    expect(good[1]).toBe('I0001,"Classic Burgers, large",Burgers,9.99');
+    expect(rejects[0]).toMatch(/^3,unterminated quoted field,/);
+  });
+});
+
+describe('splitting CSV fields', () => {
+  it.each([
+    ['a,b,c', ['a', 'b', 'c']],
+    ['"a,1","b""q",c', ['a,1', 'b"q', 'c']],
+    ['a,,', ['a', '', '']],
+    ['"",x', ['', 'x']],
+  ])('splits %s', (line, fields) => {
+    expect(splitFields(line, ',')).toEqual(fields);
+  });
+
+  it.each([['"a"b,c', 'text after a closing quote'], ['a"b,c', 'quote inside an unquoted field']])('refuses %s', (line, error) => {
+    expect(splitFields(line, ',')).toEqual({ error });
+  });
+});
