@@ -2,5 +2,5 @@
 // The `landfall` command: runs the TypeScript CLI through tsx (no build step for local use).
 import { register } from 'tsx/esm/api';
 register();
-const { main } = await import('../local/cli.ts');
-process.exit(await main(process.argv.slice(2)));
+const { runCli } = await import('../local/cli.ts');
+process.exit(await runCli(process.argv.slice(2)));

@@ -22,7 +22,7 @@ Usage (the local stack starts and stops by itself unless noted):
       land every file under DIR (its path under DIR is the key under landing/), wait, then write
       OUT/file-states.jsonl and the processed Parquet tables under OUT/processed/
   landfall generate --out DIR [--seed N] [--days N] [--rows N]
-      write the POS sample (and OUT/expected-states.json) without running anything
+      write the POS sample (and OUT.expected-states.json beside it) without running anything
   landfall config [--config FILE]
       validate a configuration file (or print the built-in one as JSON)
   landfall up
@@ -108,8 +108,10 @@ async function generate(values: Record<string, string | boolean | undefined>): P
   const out = values.out as string | undefined;
   if (!out) throw new UsageError('generate needs --out DIR');
   const sample = await writePosSample(resolve(out), sampleOptions(values));
-  await writeFile(join(resolve(out), '..', `${out.split('/').filter(Boolean).pop()}.expected-states.json`), `${JSON.stringify(sample.files, null, 2)}\n`);
-  process.stdout.write(`${sample.files.length} files written under ${resolve(out)}\n`);
+  // Beside the directory, not in it: `landfall run --input DIR` lands everything inside DIR.
+  const expectedPath = `${resolve(out)}.expected-states.json`;
+  await writeFile(expectedPath, `${JSON.stringify(sample.files, null, 2)}\n`);
+  process.stdout.write(`${sample.files.length} files written under ${resolve(out)}; expected states in ${expectedPath}\n`);
   return 0;
 }
 
@@ -203,16 +205,21 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Runs a command and turns errors into exit codes: 2 for usage and configuration, 1 for the rest. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
+    const parseError = String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+    if (err instanceof UsageError || err instanceof ConfigError || parseError) {
+      process.stderr.write(`landfall: ${(err as Error).message}\n`);
+      return 2;
+    }
+    process.stderr.write(`landfall: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      if (err instanceof UsageError || err instanceof ConfigError) {
-        process.stderr.write(`landfall: ${err.message}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`landfall: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  process.exit(await runCli(process.argv.slice(2)));
 }

@@ -9,6 +9,11 @@ export interface DuckDbSettings {
   threads?: number;
 }
 
+/** Lambda gives one vCPU per 1,769 MB (up to 6): more DuckDB threads than that only add memory. */
+export function threadsForMemory(functionMemoryMb: number): number {
+  return Math.min(6, Math.max(1, Math.ceil(functionMemoryMb / 1769)));
+}
+
 /**
  * An in-memory DuckDB sized for a Lambda: it gets a share of the function's memory (the rest is
  * Node, the SDK and the native library itself), spills to /tmp beyond it, and never downloads an
@@ -19,7 +24,7 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDBConnec
   const limitMb = Math.max(128, Math.floor(settings.functionMemoryMb * 0.4));
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: `${limitMb}MB`,
-    threads: String(settings.threads ?? 2),
+    threads: String(settings.threads ?? threadsForMemory(settings.functionMemoryMb)),
     temp_directory: `${settings.workDir}/spill`,
     home_directory: settings.workDir,
     // COPY need not keep input order; without it DuckDB streams row groups with less memory.

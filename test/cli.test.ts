@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pipelineConfig } from '../shared/config/pipeline';
+import { writePosSample } from '../shared/sample/pos-sample';
+
+const landfall = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/landfall.mjs', ...args], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 170_000 });
+
+describe('the landfall CLI', () => {
+  it('runs a directory through the pipeline and writes file states and Parquet tables', { timeout: 180_000 }, async () => {
+    const input = await mkdtemp(join(tmpdir(), 'landfall-in-'));
+    const out = await mkdtemp(join(tmpdir(), 'landfall-out-'));
+    const sample = await writePosSample(input, { seed: 9, startDate: '2026-11-23', days: 1, provinces: { ON: 2, QC: 1, BC: 1 }, rowsPerFile: 10, filesPerStore: 1, items: 5, badFiles: true });
+    const result = landfall('run', '--input', input, '--out', out);
+    expect(result.status, result.stderr).toBe(0);
+    const states = (await readFile(join(out, 'file-states.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; state: string; history: unknown[] });
+    expect(states).toHaveLength(sample.files.length);
+    for (const expected of sample.files) {
+      expect(states.find((s) => s.key === `landing/${expected.key}`)?.state, expected.key).toBe(expected.state);
+    }
+    const converted = sample.files.filter((f) => f.state === 'CONVERTED').length;
+    const parquet = (await readdir(join(out, 'processed'), { recursive: true })).filter((f) => String(f).endsWith('.parquet'));
+    expect(parquet).toHaveLength(converted);
+    expect(result.stderr).toMatch(/landing: \d+ files put/);
+  });
+
+  it('refuses a bad --config before starting anything, naming the field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'landfall-cfg-'));
+    const config = structuredClone(pipelineConfig) as unknown as { datasets: Array<{ columns: Array<{ kind: string }> }> };
+    config.datasets[0]!.columns[1]!.kind = 'uuid';
+    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+    const result = landfall('run', '--input', dir, '--out', join(dir, 'out'), '--config', join(dir, 'config.json'));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('datasets[0].columns[1].kind');
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('prints usage and fails on an unknown command', () => {
+    const result = landfall('fly');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('unknown command "fly"');
+  });
+});
