@@ -156,6 +156,22 @@ describe('the file pipeline on the local stack', () => {
     expect(await item('pos/QC/QC03_20261123_140000.tdf')).toEqual(file);
   });
 
+  it('records an object version that vanished before validation as REJECTED (unreadable)', async () => {
+    const key = 'landing/pos/ON/ON05_20261123_130000.tdf';
+    const versionId = '6f1c9a52-1b7e-4d8e-9a57-0d3c2f9b8e11';
+    stack().lambdas.invokeAsync('validate', {
+      Records: [
+        {
+          eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
+          s3: { s3SchemaVersion: '1.0', bucket: { name: stack().deployment.names.rawBucket }, object: { key, size: 10, eTag: 'd41d8cd98f00b204e9800998ecf8427e', versionId, sequencer: 'FFFF' } },
+        },
+      ],
+    });
+    await stack().lambdas.settled(400);
+    expect(stack().lambdas.failures).toEqual([]);
+    expect(await stack().fileStates.get(key, versionId)).toMatchObject({ state: 'REJECTED', reason: expect.stringContaining('unreadable') });
+  });
+
   it('skips a malformed event record without throwing', async () => {
     const { handler } = await import('../functions/validate/handler');
     const context = { functionName: 'validate', memoryLimitInMB: '1024', awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 } as never;

@@ -28,6 +28,7 @@ interface Statement {
   Effect: 'Allow' | 'Deny';
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 interface Trigger {
   bucket: string; // logical id of the bucket
@@ -169,9 +170,10 @@ function s3Scopes(roleId: string, action?: string): S3Scope[] {
       const match = /^arn:[^:]+:s3:::([^/]+)(?:\/(.*))?$/.exec(arn);
       if (!match) throw new Error(`${roleId}: unexpected S3 resource ${arn}`);
       const bucket = buckets.get(match[1]!) ?? `<foreign ${match[1]}>`;
+      // a bucket-level ARN (s3:ListBucket) reaches only the key prefixes its s3:prefix condition allows
+      const listed = match[2] === undefined ? asArray(s.Condition?.StringLike?.['s3:prefix']) : [match[2]];
       // a wildcard anywhere makes the prefix end there: conservative for overlap checks
-      const prefix = (match[2] ?? '').split('*')[0]!;
-      scopes.push({ bucket, prefix });
+      for (const key of listed.length > 0 ? listed : ['']) scopes.push({ bucket, prefix: key.split('*')[0]! });
     }
   }
   return scopes;
