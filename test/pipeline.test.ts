@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { PREFIX } from '../shared/s3/layout';
 import { downloadToFile } from '../shared/s3/object-io';
@@ -109,6 +109,20 @@ describe('the file pipeline on the local stack', () => {
     expect(stack().lambdas.invocations.get('convert')).toBe(invocations.get('convert'));
     const versions = await stack().s3.send(new ListObjectVersionsCommand({ Bucket: stack().deployment.names.lakeBucket, Prefix: 'processed/pos/dt=2026-11-23/province=BC/BC02_20261123_200000' }));
     expect(versions.Versions).toHaveLength(1);
+  });
+
+  it('processes identical bytes again when the put asks for a replay', async () => {
+    const key = 'pos/BC/BC03_20261123_200000.tdf';
+    const previous = await item(key);
+    const out = await stack().s3.send(
+      new PutObjectCommand({ Bucket: stack().deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: await rawText(`${PREFIX.landing}${key}`), Metadata: { 'landfall-replay': '2026-11-24T05:00:00Z' } }),
+    );
+    await stack().lambdas.settled(400);
+    const replayed = await item(key);
+    expect(replayed.versionId).toBe(out.VersionId);
+    expect(replayed).toMatchObject({ state: 'CONVERTED', eTag: previous.eTag, rows: previous.rows, parquetRows: previous.parquetRows });
+    const versions = await stack().s3.send(new ListObjectVersionsCommand({ Bucket: stack().deployment.names.lakeBucket, Prefix: 'processed/pos/dt=2026-11-23/province=BC/BC03_20261123_200000' }));
+    expect(versions.Versions).toHaveLength(2);
   });
 
   it('processes changed bytes under the same key as a new version', async () => {

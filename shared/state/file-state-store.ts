@@ -59,10 +59,10 @@ export class FileStateStore {
 
   /**
    * Makes `source` the newest version of its key unless a newer one is recorded already, or it
-   * repeats the bytes of the newest accepted version. Optimistic: retried when a concurrent
-   * landing of the same key wins the conditional write.
+   * repeats the bytes of the newest accepted version (unless it is a forced `replay`). Optimistic:
+   * retried when a concurrent landing of the same key wins the conditional write.
    */
-  async claimLatest(source: SourceVersion): Promise<LatestClaim> {
+  async claimLatest(source: SourceVersion, options: { replay?: boolean } = {}): Promise<LatestClaim> {
     const version = versionTag(source.versionId);
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const { Item: latest } = await this.db.send(
@@ -74,7 +74,7 @@ export class FileStateStore {
         if (compareSequencers(latest.sequencer as string, padSequencer(source.sequencer)) > 0) {
           return { kind: 'superseded', by: latest.versionId as string };
         }
-        if (latest.eTag === source.eTag && (await this.wasAccepted(source.key, latest.versionId as string))) {
+        if (!options.replay && latest.eTag === source.eTag && (await this.wasAccepted(source.key, latest.versionId as string))) {
           return { kind: 'duplicate', of: latest.versionId as string };
         }
       }

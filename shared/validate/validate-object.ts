@@ -5,7 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { resolveLandingKey, type Pipeline } from '../config/load-config';
 import type { ObjectRef } from '../s3/event-records';
 import { landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../s3/layout';
-import { ObjectGoneError, putJson, readObject, uploadFile } from '../s3/object-io';
+import { ObjectGoneError, headObject, putJson, readObject, uploadFile } from '../s3/object-io';
 import type { FileReport } from '../state/file-state';
 import type { FileStateStore } from '../state/file-state-store';
 import { lineageMetadata } from '../state/lineage';
@@ -35,8 +35,12 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
   const relative = landingRelativeKey(ref.key);
   if (relative === null || ref.bucket !== deps.rawBucket) return { kind: 'ignored', reason: `not under s3://${deps.rawBucket}/landing/` };
   const source = { ...ref };
-  const claim = await deps.store.claimLatest(source);
-  if (claim.kind === 'duplicate') return { kind: 'duplicate', of: claim.of };
+  let claim = await deps.store.claimLatest(source);
+  if (claim.kind === 'duplicate') {
+    // Identical bytes are a no-op unless the put asked for a replay (x-amz-meta-landfall-replay).
+    if (!(await isForcedReplay(deps.s3, ref))) return { kind: 'duplicate', of: claim.of };
+    claim = await deps.store.claimLatest(source, { replay: true });
+  }
   await deps.store.recordTransition(source, 'RECEIVED');
 
   const resolution = resolveLandingKey(deps.pipeline, relative);
@@ -54,6 +58,19 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
   const key = reportKey(relative, ref.versionId);
   await putJson(deps.s3, deps.rawBucket, key, report);
   return { kind: 'reported', report, reportKey: key };
+}
+
+/** User metadata that forces identical bytes to be processed again (a deliberate replay). */
+export const REPLAY_METADATA = 'landfall-replay';
+
+async function isForcedReplay(s3: S3Client, ref: ObjectRef): Promise<boolean> {
+  try {
+    const { metadata } = await headObject(s3, ref.bucket, ref.key, ref.versionId);
+    return Object.keys(metadata).some((k) => k.toLowerCase() === REPLAY_METADATA);
+  } catch (err) {
+    if (err instanceof ObjectGoneError) return false;
+    throw err;
+  }
 }
 
 async function validateContent(
