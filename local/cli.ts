@@ -10,6 +10,7 @@ import { PREFIX } from '../shared/s3/layout';
 import { DEFAULT_SAMPLE, writePosSample, type PosSampleOptions } from '../shared/sample/pos-sample';
 import { FileStateStore } from '../shared/state/file-state-store';
 import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './file-state-report';
+import { landDirectory } from './land';
 import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
 import { PROJECT_ROOT, stackClients, startLocalStack, type LocalStack } from './stack';
 
@@ -153,7 +154,6 @@ async function runningStack() {
 async function land(dir: string | undefined): Promise<number> {
   if (!dir) throw new UsageError('land needs a directory');
   const stack = await runningStack();
-  const { landDirectory } = await import('./land');
   const keys = await landDirectory(stack.s3, stack.names.rawBucket, dir);
   process.stdout.write(`${keys.length} files landed; \`landfall status\` shows their states\n`);
   return 0;

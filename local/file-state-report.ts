@@ -1,6 +1,7 @@
 import type { FileStateItem } from '../shared/state/file-state-store';
 import type { ExpectedFile } from '../shared/sample/pos-sample';
 import { PREFIX } from '../shared/s3/layout';
+import { compareSequencers } from '../shared/s3/event-records';
 import { formatTable } from './console';
 
 /** The newest recorded version of each key (a key landed twice shows its latest state). */
@@ -8,7 +9,7 @@ export function latestPerKey(items: FileStateItem[]): FileStateItem[] {
   const latest = new Map<string, FileStateItem>();
   for (const item of items) {
     const seen = latest.get(item.key);
-    if (!seen || seen.sequencer.padStart(40, '0') < item.sequencer.padStart(40, '0')) latest.set(item.key, item);
+    if (!seen || compareSequencers(seen.sequencer, item.sequencer) < 0) latest.set(item.key, item);
   }
   return [...latest.values()].sort((a, b) => a.key.localeCompare(b.key));
 }

@@ -34,15 +34,14 @@ export async function downloadPrefix(s3: S3Client, bucket: string, prefix: strin
   return count;
 }
 
+/** Table keys and bookkeeping that say nothing to a reader of the states. */
+const STORAGE_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'statesSeen']);
+
 /** `OUT/file-states.jsonl`: one line per landed object version, in key order. */
 export async function writeFileStates(items: FileStateItem[], outDir: string): Promise<string> {
   await mkdir(outDir, { recursive: true });
   const path = join(outDir, 'file-states.jsonl');
-  const lines = items.map((i) => {
-    const { pk: _pk, sk: _sk, ...rest } = i as FileStateItem & { statesSeen?: Set<string>; gsi1pk?: string; gsi1sk?: string };
-    const { statesSeen: _seen, gsi1pk: _g1, gsi1sk: _g2, ...visible } = rest as typeof rest & { statesSeen?: unknown; gsi1pk?: unknown; gsi1sk?: unknown };
-    return JSON.stringify(visible);
-  });
+  const lines = items.map((i) => JSON.stringify(Object.fromEntries(Object.entries(i).filter(([k]) => !STORAGE_ATTRIBUTES.has(k)))));
   await writeFile(path, lines.length > 0 ? `${lines.join('\n')}\n` : '');
   return path;
 }

@@ -1,3 +1,4 @@
+import type { ObjectRef } from '../s3/event-records';
 import type { RowCounts } from '../validate/validate-file';
 
 /**
@@ -19,16 +20,8 @@ export const STATE_RANK: Record<FileState, number> = {
 
 export type ReportedState = Exclude<FileState, 'RECEIVED' | 'CONVERTED'>;
 
-/** The landed object version a state is about. */
-export interface SourceVersion {
-  bucket: string;
-  key: string;
-  versionId?: string;
-  eTag: string;
-  size: number;
-  sequencer: string;
-  eventTime: string;
-}
+/** The landed object version a state is about: the object named by the landing event. */
+export type SourceVersion = ObjectRef;
 
 /** validate's verdict on one landed object version, written as JSON under `reports/` for track. */
 export interface FileReport {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { resolveLandingKey, type Pipeline } from '../config/load-config';
+import type { DatasetConfig } from '../config/types';
 import type { ObjectRef } from '../s3/event-records';
 import { landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../s3/layout';
 import { ObjectGoneError, headObject, putJson, readObject, uploadFile } from '../s3/object-io';
@@ -76,7 +77,7 @@ async function isForcedReplay(s3: S3Client, ref: ObjectRef): Promise<boolean> {
 async function validateContent(
   source: ObjectRef,
   relative: string,
-  dataset: Parameters<typeof validateDelimitedFile>[1],
+  dataset: DatasetConfig,
   fields: Record<string, string>,
   deps: ValidateDeps,
 ): Promise<FileReport> {
