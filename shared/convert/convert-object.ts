@@ -33,7 +33,6 @@ export type ConvertResult = { kind: 'converted'; key: string; rows: number } | {
 export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps): Promise<ConvertResult> {
   if (!ref.key.startsWith(PREFIX.validated)) return { kind: 'ignored', reason: 'not under validated/' };
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'convert-'));
-  const conn = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
   try {
     const csvPath = join(dir, 'input.csv');
     const parquetPath = join(dir, 'output.parquet');
@@ -45,14 +44,20 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
       ['source_key', lineage.source.key],
       ['source_version_id', lineage.source.versionId ?? 'null'],
     ];
-    const rows = await csvToParquet(conn, { csvPath, parquetPath, columns: dataset.columns, constants });
+    // DuckDB is closed before the upload so that its memory is not held alongside the upload's.
+    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
+    let rows: number;
+    try {
+      rows = await csvToParquet(duckdb.conn, { csvPath, parquetPath, columns: dataset.columns, constants });
+    } finally {
+      duckdb.close();
+    }
     const relative = landingRelativeKey(lineage.source.key) ?? lineage.source.key;
     const partitions = dataset.partitionBy.map((p): [string, string] => [p, lineage.fields[p]!]);
     const key = processedKey(dataset.name, lineage.fields[dataset.dateField]!, partitions, relative);
     await uploadFile(deps.s3, deps.lakeBucket, key, parquetPath, lineageMetadata({ ...lineage, rows }), 'application/vnd.apache.parquet');
     return { kind: 'converted', key, rows };
   } finally {
-    conn.closeSync();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -19,7 +19,13 @@ export function threadsForMemory(functionMemoryMb: number): number {
  * Node, the SDK and the native library itself), spills to /tmp beyond it, and never downloads an
  * extension (parquet is built in).
  */
-export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDBConnection> {
+export interface DuckDb {
+  conn: DuckDBConnection;
+  /** closes the connection and the database, returning DuckDB's memory at once */
+  close(): void;
+}
+
+export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDb> {
   await mkdir(`${settings.workDir}/spill`, { recursive: true });
   const limitMb = Math.max(128, Math.floor(settings.functionMemoryMb * 0.4));
   const instance = await DuckDBInstance.create(':memory:', {
@@ -32,5 +38,12 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDBConnec
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   });
-  return instance.connect();
+  const conn = await instance.connect();
+  return {
+    conn,
+    close() {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
 }

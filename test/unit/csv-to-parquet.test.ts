@@ -13,7 +13,8 @@ describe('CSV to Parquet with DuckDB', () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
     const csv = join(dir, 'in.csv');
     await writeFile(csv, 'item_id,item_name,category,unit_price\nI0001,"Burger, ""double""",Burgers,9.99\nI0002,Café 店,Sides,0\n');
-    const conn = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    const { conn } = duckdb;
     const parquet = join(dir, 'out.parquet');
     const hostile = "x'); DROP TABLE t; --";
     expect(await csvToParquet(conn, { csvPath: csv, parquetPath: parquet, columns: master.columns, constants: [['key_date', '2026-11-23'], ['source_key', hostile]] })).toBe(2);
@@ -24,15 +25,16 @@ describe('CSV to Parquet with DuckDB', () => {
     ]);
     const types = (await conn.runAndReadAll('SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet($1))', [parquet])).getRows();
     expect(types).toContainEqual(['unit_price', 'DECIMAL(18,2)']);
-    conn.closeSync();
+    duckdb.close();
   });
 
   it('refuses a column name that is not a safe identifier', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
-    const conn = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    const { conn } = duckdb;
     await expect(csvToParquet(conn, { csvPath: 'x', parquetPath: 'y', columns: [{ name: 'a"b', kind: 'string' }], constants: [] })).rejects.toThrow(/not a safe identifier/);
     await expect(csvToParquet(conn, { csvPath: 'x', parquetPath: 'y', columns: master.columns, constants: [['Bad Name', 'v']] })).rejects.toThrow(/not a safe identifier/);
-    conn.closeSync();
+    duckdb.close();
   });
 
   it('uses as many threads as Lambda gives vCPUs for the memory', () => {
