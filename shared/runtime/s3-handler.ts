@@ -45,7 +45,10 @@ export function s3RecordHandler<R>(name: string, setup: (context: Context) => Re
   return async (event: S3Event, context: Context): Promise<{ processed: number; results: R[] }> => {
     ready ??= init(context);
     ready.config.registerLambdaContext(context);
-    logger.addContext(context);
+    // Child loggers, not appendKeys: keys stay per invocation and per record even when a local
+    // stack runs several invocations of one handler in a process.
+    const invocationLogger = logger.createChild();
+    invocationLogger.addContext(context);
     const results: R[] = [];
     const failures: unknown[] = [];
     for (const record of event?.Records ?? []) {
@@ -53,20 +56,18 @@ export function s3RecordHandler<R>(name: string, setup: (context: Context) => Re
       try {
         ref = objectRefFromRecord(record);
       } catch (err) {
-        logger.error('skipping a malformed S3 event record', { error: err as Error, record: record as unknown as Record<string, unknown> });
+        invocationLogger.error('skipping a malformed S3 event record', { error: err as Error, record: record as unknown as Record<string, unknown> });
         continue;
       }
-      logger.appendKeys({ bucket: ref.bucket, key: ref.key, versionId: ref.versionId ?? 'null' });
-      logger.setCorrelationId(`${ref.key}@${ref.versionId ?? 'null'}`);
+      const log = invocationLogger.createChild({ persistentKeys: { bucket: ref.bucket, key: ref.key, versionId: ref.versionId ?? 'null' } });
+      log.setCorrelationId(`${ref.key}@${ref.versionId ?? 'null'}`);
       try {
         const result = await ready.process(identityOf(ref), ref);
-        logger.info('record processed', { result: result as Record<string, unknown> });
+        log.info('record processed', { result: result as Record<string, unknown> });
         results.push(result);
       } catch (err) {
-        logger.error('record failed; the invocation will be retried', err as Error);
+        log.error('record failed; the invocation will be retried', err as Error);
         failures.push(err);
-      } finally {
-        logger.resetKeys();
       }
     }
     if (failures.length > 0) throw new AggregateError(failures, `${failures.length} of ${event.Records.length} records failed in ${name}`);
