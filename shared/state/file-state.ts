@@ -52,10 +52,20 @@ export interface TransitionDetails {
   parquetRows?: number;
 }
 
+/** An object under reports/ or processed/ that landfall did not write (or that lost its metadata). */
+export class NotLandfallOutputError extends Error {
+  override readonly name = 'NotLandfallOutputError';
+}
+
 export function parseFileReport(text: string): FileReport {
-  const report = JSON.parse(text) as FileReport;
+  let report: FileReport;
+  try {
+    report = JSON.parse(text) as FileReport;
+  } catch {
+    throw new NotLandfallOutputError('not a landfall file report: not JSON');
+  }
   if (!report?.source?.key || !report.source.bucket || !FILE_STATES.includes(report.state)) {
-    throw new Error('not a landfall file report (source.key, source.bucket and state are required)');
+    throw new NotLandfallOutputError('not a landfall file report (source.key, source.bucket and state are required)');
   }
   return report;
 }

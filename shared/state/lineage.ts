@@ -1,5 +1,5 @@
 import { decodeMetadata, encodeMetadata } from '../s3/object-io';
-import type { SourceVersion } from './file-state';
+import { NotLandfallOutputError, type SourceVersion } from './file-state';
 
 /**
  * Every derived object (validated CSV, Parquet) carries the landed version it came from in its S3
@@ -32,7 +32,7 @@ export function parseLineage(metadata: Record<string, string>): Lineage {
   const m = decodeMetadata(metadata);
   const required = ['source-bucket', 'source-key', 'dataset', 'fields'];
   const missing = required.filter((k) => m[k] === undefined);
-  if (missing.length > 0) throw new Error(`object has no landfall lineage metadata (missing ${missing.join(', ')})`);
+  if (missing.length > 0) throw new NotLandfallOutputError(`object has no landfall lineage metadata (missing ${missing.join(', ')})`);
   const source: SourceVersion = {
     bucket: m['source-bucket']!,
     key: m['source-key']!,

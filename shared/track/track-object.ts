@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectRef } from '../s3/event-records';
 import { PREFIX, REPORT_SUFFIX } from '../s3/layout';
 import { headObject, readObjectText } from '../s3/object-io';
-import { parseFileReport, type FileState } from '../state/file-state';
+import { NotLandfallOutputError, parseFileReport, type FileState } from '../state/file-state';
 import type { FileStateStore } from '../state/file-state-store';
 import { parseLineage } from '../state/lineage';
 
@@ -22,6 +22,16 @@ export type TrackResult =
  * processed/) becomes a state transition of the landed version it came from.
  */
 export async function trackObject(ref: ObjectRef, deps: TrackDeps): Promise<TrackResult> {
+  try {
+    return await recordOutput(ref, deps);
+  } catch (err) {
+    // A foreign object under these prefixes cannot be fixed by a retry: log it and move on.
+    if (err instanceof NotLandfallOutputError) return { kind: 'ignored', reason: `s3://${ref.bucket}/${ref.key}: ${err.message}` };
+    throw err;
+  }
+}
+
+async function recordOutput(ref: ObjectRef, deps: TrackDeps): Promise<TrackResult> {
   if (ref.bucket === deps.rawBucket && ref.key.startsWith(PREFIX.reports) && ref.key.endsWith(REPORT_SUFFIX)) {
     const report = parseFileReport(await readObjectText(deps.s3, ref.bucket, ref.key, ref.versionId));
     const outcome = await deps.store.recordTransition(report.source, report.state, {
