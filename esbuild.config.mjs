@@ -1,7 +1,8 @@
 // Builds one minified ESM bundle per Lambda: functions/<name>/handler.ts → dist/<name>/index.mjs.
 // DuckDB is native, so it stays external; a function whose bundle imports it gets the package (and
 // its x86_64 binding) copied into dist/<name>/node_modules, next to the handler, where Lambda's
-// Node resolves it. Entry: `node esbuild.config.mjs` (npm run build).
+// Node resolves it. A bundle that loads versioned SQL files gets shared/transform/sql/ as ./sql/.
+// Entry: `node esbuild.config.mjs` (npm run build).
 import { build } from 'esbuild';
 import { cp, readdir, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,10 @@ const distDir = join(root, 'dist');
 const DUCKDB = '@duckdb/node-api';
 /** What a DuckDB function needs at run time on Lambda (x86_64, glibc). */
 const DUCKDB_PACKAGES = ['@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-linux-x64'];
+
+/** Versioned SQL files, read at run time from ./sql/ beside the module that loads them. */
+const SQL_LOADER = 'shared/transform/sql-files.ts';
+const SQL_DIR = join(root, 'shared', 'transform', 'sql');
 
 const banner = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
@@ -78,6 +83,9 @@ async function main() {
         await cp(from, to, { recursive: true, dereference: true });
         nativeBytes += await dirSize(to);
       }
+    }
+    if (Object.keys(result.metafile.inputs).includes(SQL_LOADER)) {
+      await cp(SQL_DIR, join(distDir, name, 'sql'), { recursive: true });
     }
     rows.push({ name, bundleBytes, nativeBytes });
   }

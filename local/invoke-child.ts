@@ -15,7 +15,9 @@ export interface ChildRequest {
 
 export interface ChildReply {
   ok: boolean;
+  result?: unknown;
   error?: string;
+  errorName?: string;
   peakRssMb: number;
 }
 
@@ -31,16 +33,17 @@ const { deadline, ...context } = request.context;
 const { handler } = (await import(pathToFileURL(request.sourceModule).href)) as { handler: (e: unknown, c: Context) => Promise<unknown> };
 let reply: ChildReply;
 try {
-  await handler(request.event, {
+  const result = await handler(request.event, {
     ...context,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
   });
-  reply = { ok: true, peakRssMb: peakRssMb() };
+  reply = { ok: true, result, peakRssMb: peakRssMb() };
 } catch (err) {
-  reply = { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), peakRssMb: peakRssMb() };
+  const e = err instanceof Error ? err : new Error(String(err));
+  reply = { ok: false, error: e.message, errorName: e.name, peakRssMb: peakRssMb() };
 }
 process.stdout.write(`\n${JSON.stringify(reply)}\n`);
 process.exit(0);

@@ -29,7 +29,7 @@ export interface RunnerOptions {
 const CHILD = fileURLToPath(new URL('./invoke-child.ts', import.meta.url));
 
 /** One invocation in a fresh Node process (with tsx), returning its peak RSS. */
-function invokeInChild(fn: LocalFunction, event: unknown, context: Context): Promise<{ peakRssMb: number }> {
+function invokeInChild(fn: LocalFunction, event: unknown, context: Context): Promise<{ peakRssMb: number; result?: unknown }> {
   const { getRemainingTimeInMillis, done: _d, fail: _f, succeed: _s, ...plain } = context;
   const request = { sourceModule: fn.sourceModule, event, context: { ...plain, deadline: Date.now() + getRemainingTimeInMillis() } };
   return new Promise((resolve, reject) => {
@@ -42,9 +42,9 @@ function invokeInChild(fn: LocalFunction, event: unknown, context: Context): Pro
     child.on('exit', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
       try {
-        const reply = JSON.parse(last) as { ok: boolean; error?: string; peakRssMb: number };
+        const reply = JSON.parse(last) as { ok: boolean; error?: string; errorName?: string; peakRssMb: number; result?: unknown };
         if (reply.ok) resolve(reply);
-        else reject(Object.assign(new Error(reply.error), { peakRssMb: reply.peakRssMb }));
+        else reject(Object.assign(new Error(reply.error), { name: reply.errorName ?? 'Error', peakRssMb: reply.peakRssMb }));
       } catch {
         reject(new Error(`${fn.name} child process exited with code ${code} without a reply`));
       }
@@ -106,6 +106,28 @@ export class LocalLambdas {
       fail: () => undefined,
       succeed: () => undefined,
     };
+  }
+
+  /**
+   * A synchronous invocation (InvocationType=RequestResponse), as Step Functions and event source
+   * mappings make: the caller gets the result or the error, and decides about retries.
+   */
+  async invoke(functionName: string, event: unknown): Promise<unknown> {
+    const fn = this.fn(functionName);
+    this.pending += 1;
+    this.lastActivity = Date.now();
+    this.invocations.set(fn.name, (this.invocations.get(fn.name) ?? 0) + 1);
+    try {
+      if (this.options.isolate) {
+        const { peakRssMb, result } = await invokeInChild(fn, event, this.context(fn));
+        this.peakRssMb.set(fn.name, Math.max(peakRssMb, this.peakRssMb.get(fn.name) ?? 0));
+        return result;
+      }
+      return await (await this.handler(fn))(event, this.context(fn));
+    } finally {
+      this.pending -= 1;
+      this.lastActivity = Date.now();
+    }
   }
 
   /** Queues an asynchronous invocation (InvocationType=Event) and returns at once. */

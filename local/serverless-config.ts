@@ -13,6 +13,18 @@ export interface S3Trigger {
   suffix?: string;
 }
 
+export interface StreamTrigger {
+  tableName: string;
+  batchSize: number;
+  filterPatterns: Array<Record<string, unknown>>;
+}
+
+export interface LocalStateMachine {
+  name: string;
+  /** the ASL with each `{"Fn::GetAtt": [<function>, "Arn"]}` replaced by the function's name */
+  definition: Record<string, unknown>;
+}
+
 export interface LocalFunction {
   name: string;
   /** the TypeScript source of the handler (the bundle's entry point) */
@@ -20,14 +32,17 @@ export interface LocalFunction {
   memoryMb: number;
   timeoutSeconds: number;
   triggers: S3Trigger[];
+  streams: StreamTrigger[];
 }
 
 export interface Deployment {
   service: string;
   stage: string;
-  names: { rawBucket: string; lakeBucket: string; fileStateTable: string; idempotencyTable: string };
+  names: { rawBucket: string; lakeBucket: string; fileStateTable: string; idempotencyTable: string; jobRunsTable: string; stateMachine: string; failureTopic: string };
   functions: LocalFunction[];
   tables: Array<{ create: CreateTableCommandInput; ttlAttribute?: string }>;
+  stateMachines: LocalStateMachine[];
+  topics: string[];
 }
 
 type Doc = Record<string, unknown>;
@@ -45,6 +60,7 @@ function resolve(value: unknown, doc: Doc, stage: string, depth = 0): unknown {
       const [ref] = expr.split(',').map((s) => s.trim());
       if (ref === 'sls:stage' || ref === 'opt:stage' || ref === 'self:provider.stage') return stage;
       if (ref!.startsWith('self:')) return resolve(lookup(doc, ref!.slice(5)), doc, stage, depth + 1);
+      if (ref!.startsWith('file(')) return { $file: /^file\(([^)]+)\)$/.exec(ref!)![1] };
       const fallback = /,\s*'([^']*)'\s*$/.exec(expr);
       if (fallback) return fallback[1];
       return `\${${expr}}`;
@@ -66,6 +82,17 @@ const CFN_TAGS = ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'If', 'Equa
   return (['scalar', 'seq', 'map'] as const).map((nodeClass) => ({ tag: `!${name}`, collection: nodeClass === 'scalar' ? undefined : nodeClass, resolve: resolveTag }));
 });
 
+/** `{"Fn::GetAtt": ["transform", "Arn"]}` → "transform": locally a function is called by name. */
+function functionNamesForArns(value: unknown, functions: string[]): unknown {
+  if (Array.isArray(value)) return value.map((v) => functionNamesForArns(v, functions));
+  if (value && typeof value === 'object') {
+    const getAtt = (value as Doc)['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && getAtt[1] === 'Arn' && functions.includes(String(getAtt[0]))) return String(getAtt[0]);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, functionNamesForArns(v, functions)]));
+  }
+  return value;
+}
+
 export function readDeployment(root: string, stage = 'local'): Deployment {
   const doc = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: CFN_TAGS as never }) as Doc;
   const get = (path: string) => resolve(lookup(doc, path), doc, stage);
@@ -78,6 +105,7 @@ export function readDeployment(root: string, stage = 'local'): Deployment {
       sourceModule: join(root, 'functions', name, 'handler.ts'),
       memoryMb: Number(fn.memorySize ?? provider.memorySize ?? 1024),
       timeoutSeconds: Number(fn.timeout ?? provider.timeout ?? 6),
+      streams: [],
       triggers: events.map((e) => {
         const s3 = e.s3 as Doc;
         const rules = (s3.rules ?? []) as Array<Record<string, string>>;
@@ -93,6 +121,30 @@ export function readDeployment(root: string, stage = 'local'): Deployment {
     };
   });
   const resources = (lookup(doc, 'resources.Resources') ?? {}) as Record<string, Doc>;
+  const tableNameOf = (ref: unknown) => {
+    const getAtt = (ref as Doc | undefined)?.['Fn::GetAtt'] as string[] | undefined;
+    const table = getAtt && resources[getAtt[0]!];
+    if (!table) throw new Error(`serverless.yml: a stream arn must be !GetAtt <Table>.StreamArn, got ${JSON.stringify(ref)}`);
+    return String(resolve((table.Properties as Doc).TableName, doc, stage));
+  };
+  for (const [name, fn] of Object.entries((doc.functions ?? {}) as Record<string, Doc>)) {
+    const streams = (resolve(fn.events ?? [], doc, stage) as Doc[]).filter((e) => e.stream).map((e) => e.stream as Doc);
+    functions.find((f) => f.name === name)!.streams = streams.map((st) => ({
+      tableName: tableNameOf(st.arn),
+      batchSize: Number(st.batchSize ?? 100),
+      filterPatterns: (st.filterPatterns ?? []) as Array<Record<string, unknown>>,
+    }));
+  }
+  const functionNames = functions.map((f) => f.name);
+  const stateMachines = Object.values((lookup(doc, 'stepFunctions.stateMachines') ?? {}) as Record<string, Doc>).map((sm): LocalStateMachine => {
+    const resolved = resolve(sm, doc, stage) as Doc;
+    const definition = resolved.definition as Doc;
+    const loaded = typeof definition?.$file === 'string' ? (JSON.parse(readFileSync(join(root, definition.$file), 'utf8')) as Doc) : definition;
+    return { name: String(resolved.name), definition: functionNamesForArns(loaded, functionNames) as Record<string, unknown> };
+  });
+  const topics = Object.values(resources)
+    .filter((r) => r.Type === 'AWS::SNS::Topic')
+    .map((r) => String(resolve((r.Properties as Doc).TopicName, doc, stage)));
   const tables = Object.values(resources)
     .filter((r) => r.Type === 'AWS::DynamoDB::Table')
     .map((r) => {
@@ -115,5 +167,5 @@ export function readDeployment(root: string, stage = 'local'): Deployment {
       const ttl = p.TimeToLiveSpecification as Doc | undefined;
       return { create, ...(ttl?.Enabled ? { ttlAttribute: String(ttl.AttributeName) } : {}) };
     });
-  return { service: String(doc.service), stage, names, functions, tables };
+  return { service: String(doc.service), stage, names, functions, tables, stateMachines, topics };
 }

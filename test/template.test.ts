@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PREFIX, REPORT_SUFFIX } from '../shared/s3/layout';
+import { CURATED_PREFIX } from '../shared/transform/run-stage';
 
 /*
  * Packages the service the way CI does (esbuild, then `serverless package` with dummy credentials
@@ -76,8 +77,9 @@ function arnText(value: unknown): string {
   if (typeof value === 'string') return value;
   const v = value as Record<string, any>;
   const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012' };
-  if (typeof v['Fn::Sub'] === 'string') {
-    return (v['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_, name: string) => pseudo[name] ?? `<${name}>`);
+  if (typeof v['Fn::Sub'] === 'string' || Array.isArray(v['Fn::Sub'])) {
+    const [text, vars = {}] = (Array.isArray(v['Fn::Sub']) ? v['Fn::Sub'] : [v['Fn::Sub']]) as [string, Record<string, unknown>?];
+    return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => (name in vars ? arnText(vars[name]) : (pseudo[name] ?? `<${name}>`)));
   }
   if (Array.isArray(v['Fn::Join'])) {
     const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
@@ -198,7 +200,8 @@ describe('serverless package template', () => {
         { bucket: lake, prefix: PREFIX.processed },
       ]),
     );
-    expect([...t.keys()].sort()).toEqual([...functions().values()].sort());
+    // the other functions are started by the file-state stream, the state machine or a schedule
+    expect([...t.keys()].sort()).toEqual(['convert', 'track', 'validate']);
     // the names the handlers are given are the buckets that notify them
     const bucketName = (id: string) => template.Resources[id]!.Properties!.BucketName as string;
     for (const fnId of functions().keys()) {
@@ -214,7 +217,6 @@ describe('serverless package template', () => {
     for (const [fnId, name] of functions()) {
       const writes = s3Scopes(roleIdOf(fnId), 's3:putobject');
       const fires = (t.get(name) ?? []).map(({ bucket, prefix }) => ({ bucket, prefix }));
-      expect(fires.length, `${name} has no S3 trigger`).toBeGreaterThan(0);
       for (const w of writes) {
         for (const f of fires) {
           expect(overlaps(w, f), `${name} writes ${scopeText(w)} and fires on ${scopeText(f)}`).toBe(false);
@@ -237,12 +239,12 @@ describe('serverless package template', () => {
         for (const s of asArray(r.Properties?.PolicyDocument?.Statement) as Statement[]) statements.push([id, s]);
       }
     }
-    const data = statements.filter(([, s]) => actionsOf(s).some((a) => /^(s3|dynamodb|sqs):/.test(a)));
+    const data = statements.filter(([, s]) => actionsOf(s).some((a) => /^(s3|dynamodb|sqs|sns|states|lambda):/.test(a)));
     expect(data.length).toBeGreaterThan(0);
     for (const [id, s] of data) {
       for (const res of asArray(s.Resource)) {
         expect(arnText(res), `${id}: ${JSON.stringify(s.Action)}`).not.toBe('*');
-        expect(arnText(res)).not.toMatch(/^arn:[^:]+:(dynamodb|sqs):[^:]*:[^:]*:\*$/);
+        expect(arnText(res)).not.toMatch(/^arn:[^:]+:(dynamodb|sqs|sns|states|lambda):[^:]*:[^:]*:\*$/);
         expect(arnText(res)).not.toMatch(/^arn:[^:]+:s3:::\*/);
       }
     }
@@ -331,6 +333,9 @@ describe('serverless package template', () => {
       validate: { read: at(raw, PREFIX.landing), write: at(raw, PREFIX.validated, PREFIX.rejected, PREFIX.reports) },
       convert: { read: at(raw, PREFIX.validated), write: at(lake, PREFIX.processed) },
       track: { read: [...at(raw, PREFIX.reports), ...at(lake, PREFIX.processed)].sort(), write: [] },
+      resolve: { read: [], write: [] },
+      jobstep: { read: [], write: [] },
+      transform: { read: at(lake, PREFIX.processed), write: at(lake, CURATED_PREFIX) },
     };
     expect([...functions().values()].sort()).toEqual(Object.keys(expected).sort());
     for (const [name, want] of Object.entries(expected)) {
@@ -342,6 +347,47 @@ describe('serverless package template', () => {
       // no S3 action of the role reaches anything else (e.g. convert cannot write to raw)
       expect(texts(s3Scopes(role)), `${name} S3 scope`).toEqual([...new Set([...want.read, ...want.write])].sort());
     }
+  });
+
+  it('(h) runs jobs on a state machine that may invoke only the job functions', () => {
+    const [[smId, sm]] = resourcesOfType('AWS::StepFunctions::StateMachine') as [[string, Resource]];
+    expect(smId).toBe('JobRunStateMachine');
+    const roleId = (sm.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const invocable = roleStatements(roleId)
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap((s) => {
+        expect(actionsOf(s)).toEqual(['lambda:invokefunction']);
+        return asArray(s.Resource).map(arnText);
+      });
+    const functionIds = new Set(invocable.map((a) => /<GetAtt (\w+)\.Arn>/.exec(a)?.[1]));
+    expect([...functionIds].map((id) => functions().get(id!)).sort()).toEqual(['jobstep', 'transform']);
+    // the definition is valid ASL, and only invokes Lambda (the local runner has no other integration)
+    const sub = sm.Properties!.DefinitionString['Fn::Sub'];
+    const definition = JSON.parse(arnText({ 'Fn::Sub': sub })) as { States: Record<string, any> };
+    const resources = JSON.stringify(definition).match(/"Resource":"[^"]+"/g) ?? [];
+    expect(new Set(resources)).toEqual(new Set(['"Resource":"arn:aws:states:::lambda:invoke"']));
+  });
+
+  it('(i) starts executions only from the resolver and jobstep, on the job-run state machine only', () => {
+    const name = template.Resources.JobRunStateMachine!.Properties!.StateMachineName as string;
+    for (const [fnId, fn] of functions()) {
+      const starts = roleStatements(roleIdOf(fnId)).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+      if (fn === 'resolve' || fn === 'jobstep') {
+        expect(starts.flatMap(actionsOf), fn).toEqual(['states:startexecution']);
+        expect(starts.flatMap((s) => asArray(s.Resource).map(arnText)), fn).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
+      } else {
+        expect(starts, `${fn} may use Step Functions`).toEqual([]);
+      }
+    }
+    // the resolver reads the file-state stream, reporting partial batch failures, CONVERTED only
+    const [mapping] = resourcesOfType('AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties!);
+    expect(mapping!.FunctionName['Fn::GetAtt'][0]).toBe(functionIdByName('resolve'));
+    expect(mapping!.EventSourceArn).toEqual({ 'Fn::GetAtt': ['FileStateTable', 'StreamArn'] });
+    expect(mapping!.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(JSON.parse(mapping!.FilterCriteria.Filters[0].Pattern)).toEqual({ dynamodb: { NewImage: { state: { S: ['CONVERTED'] } } } });
+    // and a schedule sweeps as a safety net
+    const rules = resourcesOfType('AWS::Events::Rule').map(([, r]) => r.Properties!);
+    expect(rules.some((r) => /^rate\(/.test(r.ScheduleExpression) && r.Targets.some((t: any) => t.Arn['Fn::GetAtt'][0] === functionIdByName('resolve')))).toBe(true);
   });
 
   it('(g) ships small bundles, and DuckDB beside the functions that import it', () => {

@@ -1,15 +1,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /*
  * One client of each kind per process (Lambda reuses them across invocations). Endpoints come from
- * the SDK's standard AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_DYNAMODB variables, so the same code
+ * the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables (S3, DYNAMODB, SFN, SNS), so the same code
  * talks to AWS or to the local stack; S3-compatible servers need path-style addressing.
  */
 let s3: S3Client | undefined;
 let dynamodb: DynamoDBClient | undefined;
 let documents: DynamoDBDocumentClient | undefined;
+let sfn: SFNClient | undefined;
+let sns: SNSClient | undefined;
 
 export function s3Client(): S3Client {
   s3 ??= new S3Client({ forcePathStyle: process.env.LANDFALL_S3_PATH_STYLE === 'true' });
@@ -24,4 +28,14 @@ export function dynamoDbClient(): DynamoDBClient {
 export function documentClient(): DynamoDBDocumentClient {
   documents ??= DynamoDBDocumentClient.from(dynamoDbClient(), { marshallOptions: { removeUndefinedValues: true } });
   return documents;
+}
+
+export function sfnClient(): SFNClient {
+  sfn ??= new SFNClient({});
+  return sfn;
+}
+
+export function snsClient(): SNSClient {
+  sns ??= new SNSClient({});
+  return sns;
 }

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors';
 import { compileKeyPattern } from '../datasets/key-pattern';
-import type { ColumnKind, ColumnSpec, DatasetConfig, DelimitedFormat, PipelineConfig } from './types';
+import type { ColumnKind, ColumnSpec, DatasetConfig, DelimitedFormat, JobConfig, JobInput, PipelineConfig, Precondition } from './types';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const COLUMN_KINDS: readonly ColumnKind[] = ['string', 'integer', 'decimal', 'date'];
@@ -126,10 +126,125 @@ function parseDataset(raw: unknown, field: string): DatasetConfig {
   return dataset;
 }
 
+function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new ConfigError(field, `expected one of ${allowed.join(', ')}, got ${describe(value)}`);
+  return value as T;
+}
+
+function parseJob(raw: unknown, field: string, datasets: DatasetConfig[], provinces: Record<string, number>): JobConfig {
+  const obj = object(raw, field);
+  noUnknownKeys(obj, ['name', 'batchKey', 'inputs', 'preconditions', 'engine', 'stages', 'output'], field);
+  const keyFieldsOf = (d: DatasetConfig) => compileKeyPattern(d.keyPattern).fields.map((f) => f.name);
+  const batchKey = array(obj.batchKey, `${field}.batchKey`).map((k, i) => identifier(k, `${field}.batchKey[${i}]`));
+  if (batchKey.length === 0) throw new ConfigError(`${field}.batchKey`, 'a batch key needs at least one field');
+  const inputs = array(obj.inputs, `${field}.inputs`).map((rawInput, i): JobInput => {
+    const f = `${field}.inputs[${i}]`;
+    const input = object(rawInput, f);
+    noUnknownKeys(input, ['relation', 'dataset', 'match', 'newestPer', 'newestBy'], f);
+    const dataset = datasets.find((d) => d.name === input.dataset);
+    if (!dataset) throw new ConfigError(`${f}.dataset`, `no dataset named ${describe(input.dataset)}`);
+    const keyFields = keyFieldsOf(dataset);
+    const keyField = (v: unknown, ff: string) => {
+      const name = identifier(v, ff);
+      if (!keyFields.includes(name)) throw new ConfigError(ff, `"${name}" is not a key field of dataset ${dataset.name} (${keyFields.join(', ')})`);
+      return name;
+    };
+    const parsed: JobInput = {
+      relation: identifier(input.relation, `${f}.relation`),
+      dataset: dataset.name,
+      match: array(input.match, `${f}.match`).map((m, j) => {
+        const name = keyField(m, `${f}.match[${j}]`);
+        if (!batchKey.includes(name)) throw new ConfigError(`${f}.match[${j}]`, `"${name}" is not in batchKey`);
+        return name;
+      }),
+    };
+    if ((input.newestPer === undefined) !== (input.newestBy === undefined)) throw new ConfigError(`${f}.newestBy`, 'newestPer and newestBy go together');
+    if (input.newestPer !== undefined) {
+      parsed.newestPer = keyField(input.newestPer, `${f}.newestPer`);
+      parsed.newestBy = keyField(input.newestBy, `${f}.newestBy`);
+    }
+    return parsed;
+  });
+  if (inputs.length === 0) throw new ConfigError(`${field}.inputs`, 'a job needs at least one input');
+  const relations = inputs.map((i) => i.relation);
+  relations.forEach((r, i) => {
+    if (relations.indexOf(r) !== i) throw new ConfigError(`${field}.inputs[${i}].relation`, `duplicate relation "${r}"`);
+  });
+  // A batch key field an input does not match must be enumerable, so that one file of that input
+  // (the day's Item.csv) can name every batch it completes.
+  inputs.forEach((input, i) => {
+    for (const key of batchKey.filter((k) => !input.match.includes(k))) {
+      const enumerable = inputs.some((other) => other.match.includes(key) && datasets.find((d) => d.name === other.dataset)?.keyFieldValues?.[key]);
+      if (!enumerable) throw new ConfigError(`${field}.inputs[${i}].match`, `batch key "${key}" is neither matched nor listed in any input dataset's keyFieldValues`);
+    }
+  });
+  const inputOf = (v: unknown, ff: string) => {
+    const name = identifier(v, ff);
+    const input = inputs.find((i) => i.relation === name);
+    if (!input) throw new ConfigError(ff, `no input with relation "${name}"`);
+    return input;
+  };
+  const preconditions = array(obj.preconditions ?? [], `${field}.preconditions`).map((rawP, i): Precondition => {
+    const f = `${field}.preconditions[${i}]`;
+    const p = object(rawP, f);
+    const kind = oneOf(p.kind, `${f}.kind`, ['minDistinct', 'present', 'newerThanLastRun', 'minTotalBytes'] as const);
+    if (kind === 'newerThanLastRun') {
+      noUnknownKeys(p, ['kind'], f);
+      return { kind };
+    }
+    const input = inputOf(p.input, `${f}.input`);
+    if (kind === 'present') {
+      noUnknownKeys(p, ['kind', 'input'], f);
+      return { kind, input: input.relation };
+    }
+    if (kind === 'minTotalBytes') {
+      noUnknownKeys(p, ['kind', 'input', 'bytes'], f);
+      return { kind, input: input.relation, bytes: number(p.bytes, `${f}.bytes`, 0, Number.MAX_SAFE_INTEGER, true) };
+    }
+    noUnknownKeys(p, ['kind', 'input', 'field', 'count'], f);
+    const dataset = datasets.find((d) => d.name === input.dataset)!;
+    const fieldName = identifier(p.field, `${f}.field`);
+    if (!keyFieldsOf(dataset).includes(fieldName)) throw new ConfigError(`${f}.field`, `"${fieldName}" is not a key field of dataset ${dataset.name}`);
+    if (p.count === 'provinceStores') {
+      if (!batchKey.includes('province')) throw new ConfigError(`${f}.count`, '"provinceStores" needs province in batchKey');
+      if (Object.keys(provinces).length === 0) throw new ConfigError(`${f}.count`, '"provinceStores" needs provinces');
+      return { kind, input: input.relation, field: fieldName, count: 'provinceStores' };
+    }
+    return { kind, input: input.relation, field: fieldName, count: number(p.count, `${f}.count`, 1, 1_000_000, true) };
+  });
+  const stages = array(obj.stages, `${field}.stages`).map((rawS, i) => {
+    const f = `${field}.stages[${i}]`;
+    const stage = object(rawS, f);
+    noUnknownKeys(stage, ['name', 'sql'], f);
+    const sql = string(stage.sql, `${f}.sql`);
+    if (!/^[a-z0-9_]+\.v\d+\.sql$/.test(sql)) throw new ConfigError(`${f}.sql`, `"${sql}" is not a versioned SQL file name (<name>.v<N>.sql)`);
+    return { name: identifier(stage.name, `${f}.name`), sql };
+  });
+  if (stages.length === 0) throw new ConfigError(`${field}.stages`, 'a job needs at least one stage');
+  const output = object(obj.output, `${field}.output`);
+  noUnknownKeys(output, ['table', 'partitionBy', 'key'], `${field}.output`);
+  const partitionBy = array(output.partitionBy, `${field}.output.partitionBy`).map((p, i) => {
+    const name = identifier(p, `${field}.output.partitionBy[${i}]`);
+    if (!batchKey.includes(name)) throw new ConfigError(`${field}.output.partitionBy[${i}]`, `"${name}" is not in batchKey`);
+    return name;
+  });
+  const key = array(output.key, `${field}.output.key`).map((k, i) => identifier(k, `${field}.output.key[${i}]`));
+  if (key.length === 0) throw new ConfigError(`${field}.output.key`, 'the output needs key columns');
+  return {
+    name: identifier(obj.name, `${field}.name`),
+    batchKey,
+    inputs,
+    preconditions,
+    engine: oneOf(obj.engine, `${field}.engine`, ['duckdb', 'emr'] as const),
+    stages,
+    output: { table: identifier(output.table, `${field}.output.table`), partitionBy, key },
+  };
+}
+
 /** Validates an untrusted configuration object; every failure names the field it is about. */
 export function parsePipelineConfig(raw: unknown): PipelineConfig {
   const obj = object(raw, 'config');
-  noUnknownKeys(obj, ['provinces', 'datasets'], 'config');
+  noUnknownKeys(obj, ['provinces', 'datasets', 'jobs'], 'config');
   const provincesObj = object(obj.provinces, 'provinces');
   const provinces: Record<string, number> = {};
   for (const [name, count] of Object.entries(provincesObj)) {
@@ -143,5 +258,9 @@ export function parsePipelineConfig(raw: unknown): PipelineConfig {
     if (names.has(d.name)) throw new ConfigError(`datasets[${i}].name`, `duplicate dataset "${d.name}"`);
     names.add(d.name);
   });
-  return { provinces, datasets };
+  const jobs = array(obj.jobs ?? [], 'jobs').map((j, i) => parseJob(j, `jobs[${i}]`, datasets, provinces));
+  jobs.forEach((j, i) => {
+    if (jobs.findIndex((o) => o.name === j.name) !== i) throw new ConfigError(`jobs[${i}].name`, `duplicate job "${j.name}"`);
+  });
+  return { provinces, datasets, jobs };
 }

@@ -43,4 +43,25 @@ export const pipelineConfig: PipelineConfig = {
       maxBadRowRatio: 0.5,
     },
   ],
+  jobs: [
+    {
+      // The "Yummy Foods" aggregation: a province's day runs once all its stores and the day's item
+      // master are in, and again whenever a newer input lands.
+      name: 'pos_daily_sales',
+      batchKey: ['province', 'date'],
+      inputs: [
+        { relation: 'pos', dataset: 'pos', match: ['province', 'date'], newestPer: 'store', newestBy: 'time' },
+        { relation: 'item_master', dataset: 'item_master', match: ['date'] },
+      ],
+      preconditions: [
+        { kind: 'minDistinct', input: 'pos', field: 'store', count: 'provinceStores' },
+        { kind: 'present', input: 'item_master' },
+        { kind: 'minTotalBytes', input: 'pos', bytes: 1 },
+        { kind: 'newerThanLastRun' },
+      ],
+      engine: 'duckdb',
+      stages: [{ name: 'aggregate', sql: 'pos_daily_sales.v1.sql' }],
+      output: { table: 'pos_daily_sales', partitionBy: ['province', 'date'], key: ['store_id', 'item_id', 'transaction_date'] },
+    },
+  ],
 };

@@ -45,4 +45,51 @@ export interface PipelineConfig {
   /** Fixed number of stores per province: a province's batch is complete with that many stores. */
   provinces: Record<string, number>;
   datasets: DatasetConfig[];
+  jobs: JobConfig[];
+}
+
+/** A condition a batch must meet before its job runs; the unmet ones are recorded as "waiting for". */
+export type Precondition =
+  /** at least `count` distinct values of `field` among the input's files (`provinceStores`: the batch province's store count) */
+  | { kind: 'minDistinct'; input: string; field: string; count: number | 'provinceStores' }
+  /** at least one file of the input (e.g. the day's Item.csv) */
+  | { kind: 'present'; input: string }
+  /** the inputs differ from the ones the last successful run read */
+  | { kind: 'newerThanLastRun' }
+  /** the input's files add up to at least `bytes` */
+  | { kind: 'minTotalBytes'; input: string; bytes: number };
+
+export interface JobInput {
+  /** the relation name the job's SQL reads */
+  relation: string;
+  dataset: string;
+  /** key fields whose values must equal the batch's (e.g. province and date) */
+  match: string[];
+  /** cumulative files: keep only the newest file per value of this key field… */
+  newestPer?: string;
+  /** …by this key field (e.g. the file's time) */
+  newestBy?: string;
+}
+
+export interface JobStage {
+  name: string;
+  /** versioned SQL file under shared/transform/sql/ */
+  sql: string;
+}
+
+export interface JobConfig {
+  name: string;
+  /** key fields that identify a batch; each is matched by every input or enumerable from keyFieldValues */
+  batchKey: string[];
+  inputs: JobInput[];
+  preconditions: Precondition[];
+  engine: 'duckdb' | 'emr';
+  stages: JobStage[];
+  output: {
+    table: string;
+    /** batch key fields that name the output partition, in path order */
+    partitionBy: string[];
+    /** columns that identify a row (the curated CSV export sorts by them) */
+    key: string[];
+  };
 }

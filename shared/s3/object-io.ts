@@ -55,15 +55,15 @@ export async function downloadToFile(s3: S3Client, bucket: string, key: string, 
 }
 
 /** Multipart above 8 MiB, so a file of any size uploads with ~32 MiB of buffers. */
-export async function uploadFile(s3: S3Client, bucket: string, key: string, path: string, metadata: Record<string, string>, contentType: string): Promise<number> {
+export async function uploadFile(s3: S3Client, bucket: string, key: string, path: string, metadata: Record<string, string>, contentType: string): Promise<{ size: number; versionId?: string }> {
   const { size } = await stat(path);
-  await new Upload({
+  const out = await new Upload({
     client: s3,
     params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata: metadata, ContentType: contentType },
     partSize: 8 * 1024 * 1024,
     queueSize: 4,
   }).done();
-  return size;
+  return { size, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
 }
 
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import type { FileState } from '../state/file-state';
+import { addDays } from './dates';
 import { pick, seededRandom } from './random';
 
 /**
@@ -60,11 +61,6 @@ const compact = (date: string) => date.replaceAll('-', '');
 export const storeId = (province: string, index: number) => `${province}${String(index + 1).padStart(2, '0')}`;
 export const itemId = (index: number) => `I${String(index + 1).padStart(4, '0')}`;
 
-export function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 function cents(random: () => number, max = 5000): string {
   return (Math.floor(random() * max) / 100 + 0.01).toFixed(2);
@@ -187,3 +183,4 @@ export async function writeLargePosFile(path: string, bytes: number, seed = 7, s
   await once(out, 'close');
   return rows;
 }
+export { addDays } from './dates';

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { compareSequencers } from '../s3/event-records';
 import { STATE_RANK, type FileState, type HistoryEntry, type SourceVersion, type TransitionDetails } from './file-state';
 
@@ -26,6 +26,8 @@ export interface FileStateItem {
   fields?: Record<string, string>;
   rows?: { in: number; out: number; rejected: number; junk: number };
   parquetRows?: number;
+  processedKey?: string;
+  processedVersionId?: string;
   outputs?: Record<string, string>;
   history: HistoryEntry[];
   createdAt: string;
@@ -139,6 +141,7 @@ export class FileStateStore {
     assign('fields', details.fields);
     assign('rows', details.rows);
     assign('parquetRows', details.parquetRows);
+    assign('processedVersionId', details.processedVersionId);
     assign('reason', details.reason);
     for (const [name, key] of Object.entries(details.outputs ?? {})) assign(`${name}Key`, key);
     if (details.dataset !== undefined) {
@@ -192,6 +195,14 @@ export class FileStateStore {
       new GetCommand({ TableName: this.table, Key: { pk: fileKey(key), sk: versionSortKey(versionId) }, ConsistentRead: true }),
     );
     return Item as FileStateItem | undefined;
+  }
+
+  /** Every recorded version of the files of a dataset for a day: one Query on gsi1. */
+  async filesOf(dataset: string, date: string): Promise<FileStateItem[]> {
+    const items: FileStateItem[] = [];
+    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': `DS#${dataset}#${date}` } });
+    for await (const page of pages) items.push(...((page.Items ?? []) as FileStateItem[]));
+    return items;
   }
 
   /** Every file-version item (for `landfall status` and `run`; an operator's console on AWS). */

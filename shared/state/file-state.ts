@@ -50,6 +50,8 @@ export interface TransitionDetails {
   rows?: RowCounts;
   outputs?: Record<string, string>;
   parquetRows?: number;
+  /** the S3 version of the Parquet file (a job run records exactly what it read) */
+  processedVersionId?: string;
 }
 
 /** An object under reports/ or processed/ that landfall did not write (or that lost its metadata). */

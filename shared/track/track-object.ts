@@ -49,6 +49,7 @@ async function recordOutput(ref: ObjectRef, deps: TrackDeps): Promise<TrackResul
       dataset: lineage.dataset,
       fields: lineage.fields,
       ...(lineage.rows !== undefined ? { parquetRows: lineage.rows } : {}),
+      ...(ref.versionId ? { processedVersionId: ref.versionId } : {}),
       outputs: { processed: ref.key },
     });
     return { kind: 'recorded', key: lineage.source.key, state: 'CONVERTED', outcome };

@@ -1,0 +1,15 @@
+import { snsClient } from '../../shared/aws/clients';
+import { requireEnv } from '../../shared/errors';
+import { runJobStep, type JobStepDeps, type JobStepRequest } from '../../shared/orchestrate/job-steps';
+import { resolverDepsFromEnv } from '../../shared/resolve/deps';
+
+let deps: JobStepDeps | undefined;
+
+/** The job run's bookkeeping states: start, checkpoint, succeed, fail, notify. */
+export const handler = async (request: JobStepRequest) => {
+  if (!deps) {
+    const resolver = resolverDepsFromEnv();
+    deps = { runs: resolver.runs, resolver, sns: snsClient(), failureTopicArn: requireEnv('FAILURE_TOPIC_ARN') };
+  }
+  return runJobStep(request, deps);
+};

@@ -1,0 +1,119 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+
+/** `filterPatterns` of serverless.yml: nested keys, arrays of allowed values at the leaves. */
+export type FilterPattern = Record<string, unknown>;
+
+export function matchesPattern(value: unknown, pattern: unknown): boolean {
+  if (Array.isArray(pattern)) return pattern.some((allowed) => allowed === value);
+  if (pattern && typeof pattern === 'object') {
+    return Object.entries(pattern).every(([k, p]) => value !== null && typeof value === 'object' && matchesPattern((value as Record<string, unknown>)[k], p));
+  }
+  return pattern === value;
+}
+
+export interface StreamPollerOptions {
+  dynamodb: DynamoDBClient;
+  streams: DynamoDBStreamsClient;
+  tableName: string;
+  batchSize: number;
+  filterPatterns: FilterPattern[];
+  /** the function behind the mapping; its `batchItemFailures` are retried from the first one */
+  deliver: (event: DynamoDBStreamEvent) => Promise<unknown>;
+  maxRetries?: number;
+  onDiscard?: (records: DynamoDBRecord[], error: string) => void;
+}
+
+function toLambdaRecord(record: _Record, streamArn: string, region: string): DynamoDBRecord {
+  const d = record.dynamodb!;
+  return {
+    eventID: record.eventID!,
+    eventName: record.eventName as DynamoDBRecord['eventName'],
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: region,
+    eventSourceARN: streamArn,
+    dynamodb: {
+      ...(d.Keys ? { Keys: d.Keys as never } : {}),
+      ...(d.NewImage ? { NewImage: d.NewImage as never } : {}),
+      ...(d.OldImage ? { OldImage: d.OldImage as never } : {}),
+      SequenceNumber: d.SequenceNumber!,
+      SizeBytes: d.SizeBytes ?? 0,
+      StreamViewType: d.StreamViewType as never,
+      ApproximateCreationDateTime: d.ApproximateCreationDateTime ? Math.floor(d.ApproximateCreationDateTime.getTime() / 1000) : Math.floor(Date.now() / 1000),
+    },
+  };
+}
+
+/**
+ * Lambda's event source mapping for a DynamoDB Stream, on DynamoDB Local: reads every shard from
+ * the start, keeps the records that match the filter patterns, delivers them in batches, and
+ * retries from the first reported failure (ReportBatchItemFailures) before moving on.
+ */
+export function startStreamPoller(options: StreamPollerOptions): { stop(): Promise<void> } {
+  let running = true;
+  const region = 'us-east-1';
+  const loop = async () => {
+    const table = await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
+    const streamArn = table.Table!.LatestStreamArn!;
+    const iterators = new Map<string, string | undefined>();
+    let lastDescribe = 0;
+    while (running) {
+      if (Date.now() - lastDescribe > 2000) {
+        lastDescribe = Date.now();
+        const stream = await options.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+        for (const shard of stream.StreamDescription?.Shards ?? []) {
+          if (iterators.has(shard.ShardId!)) continue;
+          const it = await options.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }));
+          iterators.set(shard.ShardId!, it.ShardIterator);
+        }
+      }
+      let any = false;
+      for (const [shardId, iterator] of iterators) {
+        if (!iterator) continue;
+        const out = await options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize }));
+        iterators.set(shardId, out.NextShardIterator);
+        const records = (out.Records ?? []).map((r) => toLambdaRecord(r, streamArn, region)).filter((r) => options.filterPatterns.length === 0 || options.filterPatterns.some((p) => matchesPattern(r, p)));
+        if (records.length > 0) {
+          any = true;
+          await deliverWithRetries(records, options);
+        }
+      }
+      if (!any) await sleep(50);
+    }
+  };
+  const done = loop().catch((err: Error) => {
+    if (running) process.stderr.write(`landfall local stream poller stopped: ${err.message}\n`);
+  });
+  return {
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}
+
+async function deliverWithRetries(records: DynamoDBRecord[], options: StreamPollerOptions): Promise<void> {
+  let pending = records;
+  const maxRetries = options.maxRetries ?? 5;
+  for (let attempt = 0; pending.length > 0; attempt += 1) {
+    let error = '';
+    try {
+      const result = (await options.deliver({ Records: pending })) as { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
+      const failures = result?.batchItemFailures ?? [];
+      if (failures.length === 0) return;
+      const first = pending.findIndex((r) => failures.some((f) => f.itemIdentifier === r.dynamodb!.SequenceNumber));
+      pending = first === -1 ? [] : pending.slice(first);
+      error = 'batch item failures reported';
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    if (attempt >= maxRetries) {
+      options.onDiscard?.(pending, error);
+      return;
+    }
+    await sleep(100 * 2 ** attempt);
+  }
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+export interface PublishedMessage {
+  topicArn: string;
+  subject?: string;
+  message: string;
+  /** name → StringValue (BinaryValue as its base64 text) */
+  messageAttributes?: Record<string, string>;
+}
+
+export interface LocalSns {
+  /** http://127.0.0.1:<port> */
+  endpoint: string;
+  /** arn:aws:sns:<region>:<account>:<name> */
+  topicArn(name: string): string;
+  /** everything published, in order */
+  messages(): PublishedMessage[];
+  stop(): Promise<void>;
+}
+
+const NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
+// Topic names: up to 256 letters, digits, hyphens and underscores; FIFO topics end in .fifo.
+const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$|^[A-Za-z0-9_-]{1,251}\.fifo$/;
+
+/** An error in the Query protocol's XML shape; `code` is the awsQueryError code the SDK maps. */
+class QueryError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** `MessageAttributes.entry.N.Name` / `.Value.StringValue` (or `.Value.BinaryValue`) pairs. */
+function messageAttributes(form: URLSearchParams): Record<string, string> | undefined {
+  const attributes: Record<string, string> = {};
+  for (let n = 1; form.has(`MessageAttributes.entry.${n}.Name`); n++) {
+    const prefix = `MessageAttributes.entry.${n}`;
+    const value = form.get(`${prefix}.Value.StringValue`) ?? form.get(`${prefix}.Value.BinaryValue`);
+    if (!form.get(`${prefix}.Value.DataType`) || value === null) {
+      throw new QueryError('ParameterValueInvalid', `The message attribute '${form.get(`${prefix}.Name`)}' must have a DataType and a value.`);
+    }
+    attributes[form.get(`${prefix}.Name`)!] = value;
+  }
+  return Object.keys(attributes).length > 0 ? attributes : undefined;
+}
+
+/**
+ * A local SNS that records what is published. The installed @aws-sdk/client-sns speaks the AWS
+ * Query protocol (form-encoded `Action=…` POSTs, XML answers), so this does too.
+ */
+export async function startLocalSns(options: { region?: string; accountId?: string } = {}): Promise<LocalSns> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const topicArn = (name: string) => `arn:aws:sns:${region}:${accountId}:${name}`;
+  const topics = new Set<string>();
+  const published: PublishedMessage[] = [];
+
+  const actions: Record<string, (form: URLSearchParams) => string> = {
+    CreateTopic: (form) => {
+      const name = form.get('Name') ?? '';
+      if (!TOPIC_NAME.test(name)) throw new QueryError('InvalidParameter', 'Invalid parameter: Topic Name');
+      topics.add(topicArn(name)); // idempotent, as in AWS
+      return `<TopicArn>${xml(topicArn(name))}</TopicArn>`;
+    },
+    Publish: (form) => {
+      const arn = form.get('TopicArn') ?? form.get('TargetArn');
+      if (!arn) throw new QueryError('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+      if (!topics.has(arn)) throw new QueryError('NotFound', 'Topic does not exist', 404);
+      const message = form.get('Message');
+      if (!message) throw new QueryError('InvalidParameter', 'Invalid parameter: Empty message');
+      const subject = form.get('Subject') ?? undefined;
+      const attributes = messageAttributes(form);
+      published.push({ topicArn: arn, message, ...(subject !== undefined ? { subject } : {}), ...(attributes ? { messageAttributes: attributes } : {}) });
+      return `<MessageId>${randomUUID()}</MessageId>`;
+    },
+    ListTopics: () => `<Topics>${[...topics].map((arn) => `<member><TopicArn>${xml(arn)}</TopicArn></member>`).join('')}</Topics>`,
+  };
+
+  const send = (res: ServerResponse, status: number, body: string) => {
+    res.writeHead(status, { 'content-type': 'text/xml' });
+    res.end(`<?xml version="1.0"?>\n${body}`);
+  };
+  const server = createServer((req, res) => {
+    void (async () => {
+      const requestId = randomUUID();
+      try {
+        const form = new URLSearchParams(await readBody(req));
+        const name = form.get('Action') ?? '';
+        const action = actions[name];
+        if (req.method !== 'POST' || !action) throw new QueryError('InvalidAction', `The action ${name || '(none)'} is not valid for this endpoint.`);
+        const result = action(form);
+        send(res, 200, `<${name}Response xmlns="${NAMESPACE}"><${name}Result>${result}</${name}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${name}Response>`);
+      } catch (err) {
+        const e = err instanceof QueryError ? err : new QueryError('InternalError', err instanceof Error ? err.message : String(err), 500);
+        const type = e.status >= 500 ? 'Receiver' : 'Sender';
+        send(res, e.status, `<ErrorResponse xmlns="${NAMESPACE}"><Error><Type>${type}</Type><Code>${e.code}</Code><Message>${xml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    topicArn,
+    messages: () => [...published],
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

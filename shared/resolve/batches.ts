@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import type { JobConfig, PipelineConfig } from '../config/types';
+
+/** One batch of a job: the job and its batch key's values (e.g. province ON, date 2026-11-23). */
+export interface BatchRef {
+  job: string;
+  values: Record<string, string>;
+}
+
+/** `pos_daily_sales#province=ON#date=2026-11-23`: the batch's identity in the job-runs table. */
+export function batchId(batch: BatchRef, job: JobConfig): string {
+  return [batch.job, ...job.batchKey.map((k) => `${k}=${batch.values[k]}`)].join('#');
+}
+
+/**
+ * The batches a file of `dataset` with these key fields can complete. Batch key fields the input
+ * does not match (the item master has no province) are enumerated from the datasets' allowed values.
+ */
+export function batchesForFile(config: PipelineConfig, dataset: string, fields: Record<string, string>): BatchRef[] {
+  const batches: BatchRef[] = [];
+  for (const job of config.jobs) {
+    for (const input of job.inputs.filter((i) => i.dataset === dataset)) {
+      let partial: Array<Record<string, string>> = [{}];
+      for (const key of job.batchKey) {
+        const values = input.match.includes(key) ? [fields[key]!] : enumerableValues(config, job, key);
+        partial = partial.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+      }
+      for (const values of partial) {
+        if (!batches.some((b) => b.job === job.name && sameValues(b.values, values))) batches.push({ job: job.name, values });
+      }
+    }
+  }
+  return batches;
+}
+
+function enumerableValues(config: PipelineConfig, job: JobConfig, key: string): string[] {
+  for (const input of job.inputs.filter((i) => i.match.includes(key))) {
+    const listed = config.datasets.find((d) => d.name === input.dataset)?.keyFieldValues?.[key];
+    if (listed) return listed;
+  }
+  return [];
+}
+
+const sameValues = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+
+/**
+ * A Step Functions execution name that is the same for the same batch and input generation, so a
+ * repeated StartExecution cannot start a second run (1–80 characters of [A-Za-z0-9_-]).
+ */
+export function executionName(batch: BatchRef, job: JobConfig, fingerprint: string, attempt = 0): string {
+  const values = job.batchKey.map((k) => (batch.values[k] ?? '').replace(/[^A-Za-z0-9_-]/g, '_'));
+  const suffix = `${fingerprint.slice(0, 12)}${attempt > 0 ? `-r${attempt}` : ''}`;
+  const head = [batch.job, ...values].join('-').slice(0, 80 - suffix.length - 1);
+  return `${head}-${suffix}`;
+}
+
+export function fingerprintOf(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}

@@ -1,0 +1,108 @@
+import type { JobConfig, JobInput, PipelineConfig, Precondition } from '../config/types';
+import type { FileState } from '../state/file-state';
+import { compareSequencers } from '../s3/event-records';
+import { fingerprintOf, type BatchRef } from './batches';
+
+/** A landed file version as the resolver sees it (from the file-state table). */
+export interface CandidateFile {
+  key: string;
+  versionId: string;
+  sequencer: string;
+  dataset: string;
+  fields: Record<string, string>;
+  state: FileState;
+  size: number;
+  processedKey?: string;
+  processedVersionId?: string;
+}
+
+/** What a run reads: exactly these Parquet object versions. */
+export interface SelectedFile {
+  key: string;
+  versionId: string;
+  processedKey: string;
+  processedVersionId?: string;
+}
+
+export interface Evaluation {
+  ready: boolean;
+  /** the unmet preconditions, for an operator ("2 of 5 stores (missing ON04, ON05)", "item_master") */
+  waitingFor: string[];
+  inputs: Record<string, SelectedFile[]>;
+  /** identifies the input generation: the same files give the same fingerprint */
+  fingerprint: string;
+}
+
+const IN_PROGRESS: FileState[] = ['RECEIVED', 'VALIDATED'];
+
+/** Newest version of each key (by S3 sequencer): older versions of a key never count. */
+export function latestVersions(files: CandidateFile[]): CandidateFile[] {
+  const latest = new Map<string, CandidateFile>();
+  for (const f of files) {
+    const seen = latest.get(f.key);
+    if (!seen || compareSequencers(seen.sequencer, f.sequencer) < 0) latest.set(f.key, f);
+  }
+  return [...latest.values()];
+}
+
+function inputFiles(input: JobInput, batch: BatchRef, files: CandidateFile[]) {
+  const matching = latestVersions(files).filter((f) => f.dataset === input.dataset && input.match.every((k) => f.fields[k] === batch.values[k]));
+  const inProgress = matching.filter((f) => IN_PROGRESS.includes(f.state));
+  let converted = matching.filter((f) => f.state === 'CONVERTED' && f.processedKey);
+  if (input.newestPer && input.newestBy) {
+    const per = new Map<string, CandidateFile>();
+    for (const f of converted) {
+      const group = f.fields[input.newestPer]!;
+      const seen = per.get(group);
+      if (!seen || seen.fields[input.newestBy]! < f.fields[input.newestBy]!) per.set(group, f);
+    }
+    converted = [...per.values()];
+  }
+  return { converted: converted.sort((a, b) => a.key.localeCompare(b.key)), inProgress };
+}
+
+function unmet(precondition: Precondition, selected: Record<string, CandidateFile[]>, config: PipelineConfig, batch: BatchRef): string | null {
+  switch (precondition.kind) {
+    case 'present':
+      return selected[precondition.input]!.length > 0 ? null : `${precondition.input} for ${describeBatch(batch)}`;
+    case 'minTotalBytes': {
+      const total = selected[precondition.input]!.reduce((sum, f) => sum + f.size, 0);
+      return total >= precondition.bytes ? null : `${precondition.input}: ${total} of ${precondition.bytes} bytes`;
+    }
+    case 'minDistinct': {
+      const need = precondition.count === 'provinceStores' ? (config.provinces[batch.values.province!] ?? Infinity) : precondition.count;
+      const have = [...new Set(selected[precondition.input]!.map((f) => f.fields[precondition.field]!))].sort();
+      return have.length >= need ? null : `${have.length} of ${need} ${precondition.field}s of ${precondition.input} (have ${have.join(', ') || 'none'})`;
+    }
+    case 'newerThanLastRun':
+      return null; // decided against the batch's last run when it is claimed
+  }
+}
+
+const describeBatch = (batch: BatchRef) => Object.values(batch.values).join(' ');
+
+/**
+ * Decides whether a batch may run, from the newest version of each candidate file. Pure: the
+ * resolver gathers the files, this says what a run would read and what the batch still waits for.
+ */
+export function evaluateBatch(config: PipelineConfig, job: JobConfig, batch: BatchRef, files: CandidateFile[], lastSucceededFingerprint?: string): Evaluation {
+  const selected: Record<string, CandidateFile[]> = {};
+  const waitingFor: string[] = [];
+  for (const input of job.inputs) {
+    const { converted, inProgress } = inputFiles(input, batch, files);
+    selected[input.relation] = converted;
+    if (inProgress.length > 0) waitingFor.push(`${input.relation}: ${inProgress.length} file(s) still being processed (${inProgress.map((f) => f.key).join(', ')})`);
+  }
+  for (const p of job.preconditions) {
+    const problem = unmet(p, selected, config, batch);
+    if (problem) waitingFor.push(problem);
+  }
+  const inputs = Object.fromEntries(
+    Object.entries(selected).map(([relation, fs]) => [relation, fs.map((f): SelectedFile => ({ key: f.key, versionId: f.versionId, processedKey: f.processedKey!, ...(f.processedVersionId ? { processedVersionId: f.processedVersionId } : {}) }))]),
+  );
+  const fingerprint = fingerprintOf({ job: job.name, batch: batch.values, stages: job.stages, inputs: Object.entries(inputs).map(([r, fs]) => [r, fs.map((f) => [f.key, f.versionId])]) });
+  if (waitingFor.length === 0 && job.preconditions.some((p) => p.kind === 'newerThanLastRun') && fingerprint === lastSucceededFingerprint) {
+    waitingFor.push('an input newer than the last successful run');
+  }
+  return { ready: waitingFor.length === 0, waitingFor, inputs, fingerprint };
+}

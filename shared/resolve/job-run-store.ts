@@ -1,0 +1,214 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SelectedFile } from './evaluate';
+
+/**
+ * The job-runs table: per batch one BATCH item (status, what it waits for, the active and last run)
+ * and one RUN#<execution name> item per run (what it read, its stages, its outcome).
+ */
+export type RunStatus = 'CLAIMED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+export interface ActiveRun {
+  executionName: string;
+  fingerprint: string;
+  claimedAt: string;
+  executionArn?: string;
+}
+
+export interface BatchItem {
+  pk: string;
+  sk: 'BATCH';
+  job: string;
+  batchId: string;
+  values: Record<string, string>;
+  status: 'WAITING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  waitingFor: string[];
+  activeRun?: ActiveRun;
+  lastRun?: { executionName: string; fingerprint: string; status: RunStatus; finishedAt: string; error?: string };
+  lastSucceededFingerprint?: string;
+  /** runs claimed so far, also the retry attempt counter */
+  runs?: number;
+  updatedAt: string;
+}
+
+export interface StageRecord {
+  status: 'SUCCEEDED';
+  at: string;
+  output: Record<string, unknown>;
+}
+
+export interface RunItem {
+  pk: string;
+  sk: string;
+  job: string;
+  batchId: string;
+  values: Record<string, string>;
+  executionName: string;
+  executionArn?: string;
+  fingerprint: string;
+  inputs: Record<string, SelectedFile[]>;
+  status: RunStatus;
+  stages?: Record<string, StageRecord>;
+  error?: { error: string; cause: string };
+  claimedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export type ClaimResult = { kind: 'claimed' } | { kind: 'active'; run: ActiveRun } | { kind: 'up-to-date' };
+
+const batchKey = (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' });
+const runKey = (batchId: string, executionName: string) => ({ pk: `BATCH#${batchId}`, sk: `RUN#${executionName}` });
+
+export class JobRunStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async getBatch(batchId: string): Promise<BatchItem | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: batchKey(batchId), ConsistentRead: true }));
+    return Item as BatchItem | undefined;
+  }
+
+  async getRun(batchId: string, executionName: string): Promise<RunItem | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: runKey(batchId, executionName), ConsistentRead: true }));
+    return Item as RunItem | undefined;
+  }
+
+  /** Records why a batch cannot run yet; a batch with an active run keeps its RUNNING status. */
+  async recordWaiting(job: string, batchId: string, values: Record<string, string>, waitingFor: string[], now = new Date()): Promise<void> {
+    const update = (withStatus: boolean) =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: batchKey(batchId),
+          UpdateExpression: `SET waitingFor = :w, job = :job, batchId = :id, #values = :values, updatedAt = :now${withStatus ? ', #status = :waiting' : ''}`,
+          ...(withStatus ? { ConditionExpression: 'attribute_not_exists(activeRun)' } : {}),
+          ExpressionAttributeNames: { '#values': 'values', ...(withStatus ? { '#status': 'status' } : {}) },
+          ExpressionAttributeValues: { ':w': waitingFor, ':job': job, ':id': batchId, ':values': values, ':now': now.toISOString(), ...(withStatus ? { ':waiting': 'WAITING' } : {}) },
+        }),
+      );
+    try {
+      await update(true);
+    } catch (err) {
+      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      await update(false);
+    }
+  }
+
+  /**
+   * Claims the batch for one run of this input generation, in one transaction: the batch has no
+   * active run and did not already succeed with these inputs, and the run item is new. Concurrent
+   * resolvers, stream retries and the sweep race here; exactly one wins.
+   */
+  async claimRun(job: string, batchId: string, values: Record<string, string>, run: { executionName: string; fingerprint: string; inputs: Record<string, SelectedFile[]> }, now = new Date()): Promise<ClaimResult> {
+    const active: ActiveRun = { executionName: run.executionName, fingerprint: run.fingerprint, claimedAt: now.toISOString() };
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: batchKey(batchId),
+                UpdateExpression: 'SET activeRun = :run, #status = :running, waitingFor = :none, job = :job, batchId = :id, #values = :values, updatedAt = :now ADD runs :one',
+                ConditionExpression: 'attribute_not_exists(activeRun) AND (attribute_not_exists(lastSucceededFingerprint) OR lastSucceededFingerprint <> :fp)',
+                ExpressionAttributeNames: { '#status': 'status', '#values': 'values' },
+                ExpressionAttributeValues: { ':run': active, ':running': 'RUNNING', ':none': [], ':job': job, ':id': batchId, ':values': values, ':now': active.claimedAt, ':fp': run.fingerprint, ':one': 1 },
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...runKey(batchId, run.executionName), job, batchId, values, executionName: run.executionName, fingerprint: run.fingerprint, inputs: run.inputs, status: 'CLAIMED', claimedAt: active.claimedAt } satisfies RunItem,
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return { kind: 'claimed' };
+    } catch (err) {
+      if (!(err instanceof TransactionCanceledException) && (err as Error).name !== 'TransactionCanceledException') throw err;
+    }
+    const batch = await this.getBatch(batchId);
+    return batch?.activeRun ? { kind: 'active', run: batch.activeRun } : { kind: 'up-to-date' };
+  }
+
+  async markStarted(batchId: string, executionName: string, executionArn: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: batchKey(batchId),
+        UpdateExpression: 'SET activeRun.executionArn = :arn',
+        ConditionExpression: 'activeRun.executionName = :name',
+        ExpressionAttributeValues: { ':arn': executionArn, ':name': executionName },
+      }),
+    ).catch((err: Error) => {
+      // the run finished (or failed) before we recorded its ARN: nothing to do
+      if (err.name !== 'ConditionalCheckFailedException') throw err;
+    });
+    await this.updateRun(batchId, executionName, 'SET executionArn = :arn', { ':arn': executionArn });
+  }
+
+  async markRunning(batchId: string, executionName: string, executionArn: string, now = new Date()): Promise<void> {
+    await this.updateRun(batchId, executionName, 'SET #status = :running, executionArn = :arn, startedAt = if_not_exists(startedAt, :now)', { ':running': 'RUNNING', ':arn': executionArn, ':now': now.toISOString() }, { '#status': 'status' });
+  }
+
+  /** A stage's checkpoint: a re-run of the execution skips the stages recorded here. */
+  async recordStage(batchId: string, executionName: string, stage: string, output: Record<string, unknown>, now = new Date()): Promise<void> {
+    const record: StageRecord = { status: 'SUCCEEDED', at: now.toISOString(), output };
+    await this.updateRun(batchId, executionName, 'SET stages = if_not_exists(stages, :empty)', { ':empty': {} });
+    await this.updateRun(batchId, executionName, 'SET stages.#stage = :record', { ':record': record }, { '#stage': stage });
+  }
+
+  /**
+   * Ends the batch's active run: SUCCEEDED remembers the inputs it read (so the same inputs do not
+   * run again), FAILED keeps them open for a retry.
+   */
+  async finishRun(batchId: string, executionName: string, status: 'SUCCEEDED' | 'FAILED', error?: { error: string; cause: string }, now = new Date()): Promise<void> {
+    const run = await this.getRun(batchId, executionName);
+    if (!run) throw new Error(`no run ${executionName} of batch ${batchId}`);
+    const lastRun = { executionName, fingerprint: run.fingerprint, status, finishedAt: now.toISOString(), ...(error ? { error: `${error.error}: ${error.cause}` } : {}) };
+    const succeeded = status === 'SUCCEEDED' ? ', lastSucceededFingerprint = :fp' : '';
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: batchKey(batchId),
+        UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded} REMOVE activeRun`,
+        ConditionExpression: 'activeRun.executionName = :name',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':last': lastRun, ':status': status, ':now': lastRun.finishedAt, ':name': executionName, ...(succeeded ? { ':fp': run.fingerprint } : {}) },
+      }),
+    ).catch((err: Error) => {
+      // already finished (a retried task): the batch moved on
+      if (err.name !== 'ConditionalCheckFailedException') throw err;
+    });
+    await this.updateRun(batchId, executionName, `SET #status = :status, finishedAt = :now${error ? ', #error = :error' : ''}`, { ':status': status, ':now': lastRun.finishedAt, ...(error ? { ':error': error } : {}) }, { '#status': 'status', ...(error ? { '#error': 'error' } : {}) });
+  }
+
+  private async updateRun(batchId: string, executionName: string, expression: string, values: Record<string, unknown>, names?: Record<string, string>): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: runKey(batchId, executionName),
+        UpdateExpression: expression,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: values,
+        ...(names ? { ExpressionAttributeNames: names } : {}),
+      }),
+    );
+  }
+
+  async listAll(): Promise<{ batches: BatchItem[]; runs: RunItem[] }> {
+    const batches: BatchItem[] = [];
+    const runs: RunItem[] = [];
+    for await (const page of paginateScan({ client: this.db }, { TableName: this.table, ConsistentRead: true })) {
+      for (const item of page.Items ?? []) (item.sk === 'BATCH' ? batches : runs).push(item as never);
+    }
+    batches.sort((a, b) => a.batchId.localeCompare(b.batchId));
+    runs.sort((a, b) => a.batchId.localeCompare(b.batchId) || a.claimedAt.localeCompare(b.claimedAt));
+    return { batches, runs };
+  }
+}

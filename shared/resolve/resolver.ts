@@ -1,0 +1,129 @@
+import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { Pipeline } from '../config/load-config';
+import type { JobConfig } from '../config/types';
+import type { FileStateItem, FileStateStore } from '../state/file-state-store';
+import { batchId, batchesForFile, executionName, type BatchRef } from './batches';
+import { evaluateBatch, type CandidateFile, type SelectedFile } from './evaluate';
+import type { JobRunStore } from './job-run-store';
+
+export interface ResolverDeps {
+  pipeline: Pipeline;
+  files: FileStateStore;
+  runs: JobRunStore;
+  sfn: SFNClient;
+  stateMachineArn: string;
+}
+
+/** The execution input: everything a run needs, so every state is a pure function of it. */
+export interface RunInput {
+  job: string;
+  batchId: string;
+  values: Record<string, string>;
+  executionName: string;
+  fingerprint: string;
+  inputs: Record<string, SelectedFile[]>;
+  stages: JobConfig['stages'];
+}
+
+export type ResolveOutcome =
+  | { kind: 'started'; batchId: string; executionName: string; executionArn: string }
+  | { kind: 'waiting'; batchId: string; waitingFor: string[] }
+  | { kind: 'busy'; batchId: string; activeRun: string }
+  | { kind: 'up-to-date'; batchId: string };
+
+export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId'>): CandidateFile | null {
+  if (!item.dataset || !item.fields) return null;
+  return {
+    key: item.key,
+    versionId: item.versionId,
+    sequencer: item.sequencer,
+    dataset: item.dataset,
+    fields: item.fields,
+    state: item.state,
+    size: item.size,
+    ...(item.processedKey ? { processedKey: item.processedKey } : {}),
+    ...(item.processedVersionId ? { processedVersionId: item.processedVersionId } : {}),
+  };
+}
+
+function jobOf(deps: ResolverDeps, name: string): JobConfig {
+  const job = deps.pipeline.config.jobs.find((j) => j.name === name);
+  if (!job) throw new Error(`no job "${name}" in the pipeline configuration`);
+  return job;
+}
+
+/** The candidate files of a batch: one gsi1 Query per input dataset and day. */
+async function gatherFiles(deps: ResolverDeps, job: JobConfig, batch: BatchRef, known: CandidateFile[]): Promise<CandidateFile[]> {
+  const files: CandidateFile[] = [...known];
+  for (const input of job.inputs) {
+    const dataset = deps.pipeline.config.datasets.find((d) => d.name === input.dataset)!;
+    const date = batch.values[dataset.dateField];
+    if (!date) throw new Error(`job ${job.name}: the batch key has no ${dataset.dateField} for dataset ${dataset.name}`);
+    for (const item of await deps.files.filesOf(dataset.name, date)) {
+      const candidate = candidateOf(item);
+      if (candidate) files.push(candidate);
+    }
+  }
+  return files;
+}
+
+/**
+ * Evaluates one batch and, when its preconditions hold, claims it and starts exactly one execution
+ * for its input generation. Safe to call any number of times, concurrently: the claim is a
+ * conditional transaction and the execution name is deterministic.
+ * `known` carries files the caller has in hand (the stream record), in case the index lags.
+ */
+export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: CandidateFile[] = [], attempt = 0): Promise<ResolveOutcome> {
+  const job = jobOf(deps, batch.job);
+  const id = batchId(batch, job);
+  const state = await deps.runs.getBatch(id);
+  const evaluation = evaluateBatch(deps.pipeline.config, job, batch, await gatherFiles(deps, job, batch, known), state?.lastSucceededFingerprint);
+  if (!evaluation.ready) {
+    const onlyNotNewer = evaluation.waitingFor.length === 1 && evaluation.waitingFor[0]!.startsWith('an input newer');
+    if (onlyNotNewer) return { kind: 'up-to-date', batchId: id };
+    if (JSON.stringify(state?.waitingFor ?? []) !== JSON.stringify(evaluation.waitingFor)) {
+      await deps.runs.recordWaiting(job.name, id, batch.values, evaluation.waitingFor);
+    }
+    return { kind: 'waiting', batchId: id, waitingFor: evaluation.waitingFor };
+  }
+  const name = executionName(batch, job, evaluation.fingerprint, attempt);
+  const claim = await deps.runs.claimRun(job.name, id, batch.values, { executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs });
+  if (claim.kind === 'up-to-date') return { kind: 'up-to-date', batchId: id };
+  if (claim.kind === 'active' && (claim.run.executionName !== name || claim.run.executionArn)) {
+    // Another generation runs (this one starts when it finishes), or this one is started already.
+    return claim.run.executionName === name ? { kind: 'up-to-date', batchId: id } : { kind: 'busy', batchId: id, activeRun: claim.run.executionName };
+  }
+  // Claimed now, or claimed earlier by a resolver that stopped before StartExecution: start it.
+  const input: RunInput = { job: job.name, batchId: id, values: batch.values, executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, stages: job.stages };
+  const executionArn = await startExecution(deps, name, input);
+  await deps.runs.markStarted(id, name, executionArn);
+  return { kind: 'started', batchId: id, executionName: name, executionArn };
+}
+
+async function startExecution(deps: ResolverDeps, name: string, input: RunInput): Promise<string> {
+  try {
+    const out = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }));
+    return out.executionArn!;
+  } catch (err) {
+    // The same name already ran: that execution is this run (names are unique per generation).
+    if (err instanceof ExecutionAlreadyExists || (err as Error).name === 'ExecutionAlreadyExists') {
+      return `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    }
+    throw err;
+  }
+}
+
+/** Every batch a changed file may complete, resolved one by one. */
+export async function resolveFile(deps: ResolverDeps, file: CandidateFile): Promise<ResolveOutcome[]> {
+  const outcomes: ResolveOutcome[] = [];
+  for (const batch of batchesForFile(deps.pipeline.config, file.dataset, file.fields)) outcomes.push(await resolveBatch(deps, batch, [file]));
+  return outcomes;
+}
+
+/** Retries a batch whose last run FAILED, with the same inputs (a new execution name per attempt). */
+export async function retryBatch(deps: ResolverDeps, batch: BatchRef): Promise<ResolveOutcome> {
+  const job = jobOf(deps, batch.job);
+  const state = await deps.runs.getBatch(batchId(batch, job));
+  if (state?.lastRun?.status !== 'FAILED') throw new Error(`batch ${batchId(batch, job)} has no failed run to retry`);
+  return resolveBatch(deps, batch, [], state.runs ?? 1);
+}

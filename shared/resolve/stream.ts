@@ -1,0 +1,56 @@
+import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { batchId, batchesForFile, type BatchRef } from './batches';
+import { candidateOf, resolveBatch, type ResolveOutcome, type ResolverDeps } from './resolver';
+import type { CandidateFile } from './evaluate';
+import type { FileStateItem } from '../state/file-state-store';
+
+/** A file version that just became CONVERTED, from a file-state table stream record. */
+export function convertedFileOf(record: DynamoDBRecord): CandidateFile | null {
+  const image = record.dynamodb?.NewImage;
+  if (!image) return null;
+  const item = unmarshall(image as Record<string, AttributeValue> as never) as FileStateItem;
+  if (!item.pk?.startsWith('FILE#') || !item.sk?.startsWith('V#') || item.state !== 'CONVERTED') return null;
+  const old = record.dynamodb?.OldImage;
+  if (old && (unmarshall(old as never) as FileStateItem).state === 'CONVERTED') return null; // history-only update
+  return candidateOf(item);
+}
+
+export interface StreamResult {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+  outcomes: ResolveOutcome[];
+  errors: string[];
+}
+
+/**
+ * A DynamoDB Stream batch: each batch that a newly converted file may complete is resolved once,
+ * however many of its files the stream batch holds. Records whose batches failed are reported so
+ * Lambda retries them (ReportBatchItemFailures); resolving is idempotent, so retries are safe.
+ */
+export async function resolveStreamBatch(deps: ResolverDeps, event: DynamoDBStreamEvent): Promise<StreamResult> {
+  const work = new Map<string, { batch: BatchRef; files: CandidateFile[]; sequenceNumbers: string[] }>();
+  for (const record of event.Records ?? []) {
+    const file = convertedFileOf(record);
+    if (!file) continue;
+    for (const batch of batchesForFile(deps.pipeline.config, file.dataset, file.fields)) {
+      const job = deps.pipeline.config.jobs.find((j) => j.name === batch.job)!;
+      const id = batchId(batch, job);
+      const entry = work.get(id) ?? { batch, files: [], sequenceNumbers: [] };
+      entry.files.push(file);
+      entry.sequenceNumbers.push(record.dynamodb!.SequenceNumber!);
+      work.set(id, entry);
+    }
+  }
+  const failed = new Set<string>();
+  const outcomes: ResolveOutcome[] = [];
+  const errors: string[] = [];
+  for (const [id, { batch, files, sequenceNumbers }] of work) {
+    try {
+      outcomes.push(await resolveBatch(deps, batch, files));
+    } catch (err) {
+      errors.push(`${id}: ${(err as Error).name}: ${(err as Error).message}`);
+      for (const n of sequenceNumbers) failed.add(n);
+    }
+  }
+  return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })), outcomes, errors };
+}

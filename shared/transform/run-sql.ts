@@ -1,0 +1,102 @@
+import { LIST, VARCHAR, listValue, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+/** read_parquet expands these even in a bound path: `[ab].parquet` would read a.parquet and b.parquet. */
+const GLOB_CHARACTERS = /[*?[]/;
+/** the parameter that carries the output path; a job's SQL may not use this name */
+const OUTPUT_PARAM = 'landfall_output_path';
+
+export interface SqlTransformRequest {
+  /** the SQL text: one SELECT (a header comment and a trailing semicolon are fine) */
+  sql: string;
+  /** relation name → local Parquet file paths (at least one per relation) */
+  inputs: Record<string, string[]>;
+  /** named parameters of the SQL ($name), bound, never spliced */
+  params: Record<string, string | number>;
+  /** the one Parquet file (zstd) the result is written to */
+  outputPath: string;
+}
+
+/** A relation of the request has no input file: its columns, and so an empty result, are unknowable. */
+export class MissingInputError extends Error {
+  override readonly name = 'MissingInputError';
+  constructor(readonly relation: string) {
+    super(`input relation "${relation}" has no Parquet files: at least one file is required`);
+  }
+}
+
+/** A request that can never succeed as written (unsafe name, glob path, parameter mismatch). */
+export class InvalidTransformRequestError extends Error {
+  override readonly name = 'InvalidTransformRequestError';
+}
+
+function quoteIdentifier(name: string, what: string): string {
+  if (!IDENTIFIER.test(name)) throw new InvalidTransformRequestError(`${what}: not a safe identifier: ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}
+
+/** The SQL as a COPY sub-query: trailing semicolons go, and newlines keep a trailing `--` comment inside. */
+function asSubquery(sql: string): string {
+  const body = sql.trim().replace(/(;\s*)+$/, '');
+  if (body === '') throw new InvalidTransformRequestError('the SQL text is empty');
+  return `(\n${body}\n)`;
+}
+
+/**
+ * Runs one SQL transform on local Parquet files with DuckDB: each input relation becomes a TEMP
+ * table read from its files (the path list is a bound LIST(VARCHAR) parameter; hive partitioning is
+ * off so `dt=…/province=…/` directories add no columns), then the SQL's result is COPied to one zstd
+ * Parquet file with the request's named parameters. The temp tables are replaced on every call and
+ * dropped afterwards, so the same connection can run any number of transforms.
+ * Returns the number of rows written. No AWS here: the caller moves the files.
+ */
+export async function runSqlTransform(conn: DuckDBConnection, req: SqlTransformRequest): Promise<{ rows: number }> {
+  const relations = Object.entries(req.inputs).map(([name, paths]) => {
+    const quoted = quoteIdentifier(name, 'input relation name');
+    if (paths.length === 0) throw new MissingInputError(name);
+    const globbed = paths.find((p) => GLOB_CHARACTERS.test(p));
+    if (globbed !== undefined) throw new InvalidTransformRequestError(`input path of "${name}" contains a glob character (*, ? or [): ${JSON.stringify(globbed)}`);
+    return { quoted, paths };
+  });
+  for (const name of Object.keys(req.params)) {
+    quoteIdentifier(name, 'parameter name');
+    if (name === OUTPUT_PARAM) throw new InvalidTransformRequestError(`parameter name "${OUTPUT_PARAM}" is reserved for the output path`);
+  }
+
+  const created: string[] = [];
+  try {
+    for (const { quoted, paths } of relations) {
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE ${quoted} AS SELECT * FROM read_parquet($paths, hive_partitioning = false)`,
+        { paths: listValue(paths) },
+        { paths: LIST(VARCHAR) },
+      );
+      created.push(quoted);
+    }
+
+    const statement = await conn.prepare(`COPY ${asSubquery(req.sql)} TO $${OUTPUT_PARAM} (FORMAT parquet, COMPRESSION zstd)`);
+    try {
+      const expected = new Set<string>();
+      for (let i = 1; i <= statement.parameterCount; i += 1) expected.add(statement.parameterName(i));
+      expected.delete(OUTPUT_PARAM);
+      const given = new Set(Object.keys(req.params));
+      const missing = [...expected].filter((p) => !given.has(p));
+      const unused = [...given].filter((p) => !expected.has(p));
+      if (missing.length > 0 || unused.length > 0) {
+        throw new InvalidTransformRequestError(
+          `parameters do not match the SQL: ${[missing.length > 0 ? `missing ${missing.map((p) => `$${p}`).join(', ')}` : '', unused.length > 0 ? `not used ${unused.map((p) => `$${p}`).join(', ')}` : ''].filter(Boolean).join('; ')}`,
+        );
+      }
+      const values: Record<string, DuckDBValue> = { ...req.params, [OUTPUT_PARAM]: req.outputPath };
+      const types: Record<string, DuckDBType> = { [OUTPUT_PARAM]: VARCHAR };
+      statement.bind(values, types);
+      const result = await statement.runAndReadAll();
+      // COPY answers with one row, one column: the number of rows written.
+      return { rows: Number(result.getRows()[0]?.[0] ?? 0) };
+    } finally {
+      statement.destroySync();
+    }
+  } finally {
+    for (const quoted of created) await conn.run(`DROP TABLE IF EXISTS temp.main.${quoted}`);
+  }
+}
