@@ -59,23 +59,42 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
     const table = await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
     const streamArn = table.Table!.LatestStreamArn!;
     const iterators = new Map<string, string | undefined>();
+    // where each shard was read up to, to get a fresh iterator after an error without re-reading
+    const lastSequence = new Map<string, string>();
+    const iteratorFor = async (shardId: string) => {
+      const after = lastSequence.get(shardId);
+      const it = await options.streams.send(
+        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }) }),
+      );
+      return it.ShardIterator;
+    };
     let lastDescribe = 0;
     while (running) {
       if (Date.now() - lastDescribe > 2000) {
         lastDescribe = Date.now();
         const stream = await options.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
         for (const shard of stream.StreamDescription?.Shards ?? []) {
-          if (iterators.has(shard.ShardId!)) continue;
-          const it = await options.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }));
-          iterators.set(shard.ShardId!, it.ShardIterator);
+          if (!iterators.has(shard.ShardId!)) iterators.set(shard.ShardId!, await iteratorFor(shard.ShardId!));
         }
       }
       let any = false;
       for (const [shardId, iterator] of iterators) {
         if (!iterator) continue;
-        const out = await options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize }));
+        let out;
+        try {
+          out = await options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize }));
+        } catch (err) {
+          // DynamoDB Local sometimes refuses an iterator of a young shard (TrimmedDataAccessException)
+          // or lets it expire: take a fresh one from where this shard was read up to.
+          if (!running) return;
+          if (!['TrimmedDataAccessException', 'ExpiredIteratorException'].includes((err as Error).name)) throw err;
+          iterators.set(shardId, await iteratorFor(shardId));
+          continue;
+        }
         iterators.set(shardId, out.NextShardIterator);
-        const records = (out.Records ?? []).map((r) => toLambdaRecord(r, streamArn, region)).filter((r) => options.filterPatterns.length === 0 || options.filterPatterns.some((p) => matchesPattern(r, p)));
+        const fetched = out.Records ?? [];
+        if (fetched.length > 0) lastSequence.set(shardId, fetched[fetched.length - 1]!.dynamodb!.SequenceNumber!);
+        const records = fetched.map((r) => toLambdaRecord(r, streamArn, region)).filter((r) => options.filterPatterns.length === 0 || options.filterPatterns.some((p) => matchesPattern(r, p)));
         if (records.length > 0) {
           any = true;
           await deliverWithRetries(records, options);

@@ -5,7 +5,13 @@ import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBucketVersioningCommand, S3Client, type QueueConfiguration } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { JobRunStore } from '../shared/resolve/job-run-store';
 import { FileStateStore } from '../shared/state/file-state-store';
+import { startStreamPoller } from './dynamodb-stream';
+import { startLocalSns, type LocalSns } from './sns';
+import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions';
 import { LocalLambdas } from './lambda-runner';
 import { freePort } from './ports';
 import { startNotificationReceiver } from './s3-notifications';
@@ -18,12 +24,17 @@ const REGION = 'us-east-1';
 
 export interface LocalStack {
   deployment: Deployment;
-  endpoints: { s3: string; dynamodb: string };
+  endpoints: { s3: string; dynamodb: string; stepfunctions: string; sns: string };
   s3: S3Client;
   dynamodb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
   fileStates: FileStateStore;
+  jobRuns: JobRunStore;
   lambdas: LocalLambdas;
+  stepFunctions: LocalStepFunctions;
+  sns: LocalSns;
+  /** resolves when no handler, stream delivery or execution is at work and nothing arrived for `quietMs` */
+  settled(quietMs?: number, timeoutMs?: number, onProgress?: () => void): Promise<void>;
   workDir: string;
   /** the environment the handlers run with (also what a second process needs to reach the stack) */
   env: Record<string, string>;
@@ -42,10 +53,17 @@ export interface StackOptions {
   isolate?: boolean;
   /** give functions another memory size than serverless.yml (e.g. to prove bounded memory) */
   memoryMb?: Record<string, number>;
+  /** Wait states and retry intervals take no time (default true locally) */
+  fastWaits?: boolean;
 }
 
-export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], logLevel: string): Record<string, string> {
+export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], arns: { stateMachine: string; failureTopic: string }, logLevel: string): Record<string, string> {
   return {
+    AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
+    AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    JOB_RUNS_TABLE: deployment.names.jobRunsTable,
+    STATE_MACHINE_ARN: arns.stateMachine,
+    FAILURE_TOPIC_ARN: arns.failureTopic,
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
@@ -62,7 +80,7 @@ export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoint
 }
 
 /** Clients for a stack's endpoints (used by the CLI and the tests; handlers build their own). */
-export function stackClients(endpoints: LocalStack['endpoints']) {
+export function stackClients(endpoints: Pick<LocalStack['endpoints'], 's3' | 'dynamodb'>) {
   const s3 = new S3Client({ endpoint: endpoints.s3, forcePathStyle: true, region: REGION, credentials: CREDENTIALS });
   const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: REGION, credentials: CREDENTIALS });
   const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
@@ -117,33 +135,76 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     lambdas.invokeAsync(fn, event);
   });
   const servers: RunningServer[] = [];
+  const stoppers: Array<() => Promise<void>> = [];
   try {
     log('starting DynamoDB Local and MinIO…');
     const webhooks = Object.fromEntries(deployment.functions.map((f) => [f.name, `http://127.0.0.1:${receiverPort}/events/${f.name}`]));
     const [ddb, minio] = await Promise.all([startDynamoDbLocal(workDir), startMinio({ workDir, accessKey: CREDENTIALS.accessKeyId, secretKey: CREDENTIALS.secretAccessKey, region: REGION, webhooks })]);
     servers.push(ddb, minio);
-    const endpoints = { s3: minio.endpoint, dynamodb: ddb.endpoint };
-    const env = stackEnv(deployment, endpoints, options.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN');
+    const sns = await startLocalSns({ region: REGION });
+    stoppers.push(() => sns.stop());
+    const stepFunctions = await startLocalStepFunctions({
+      region: REGION,
+      stateMachines: Object.fromEntries(deployment.stateMachines.map((sm) => [sm.name, { definition: sm.definition }])),
+      // Task states call the real handlers synchronously, as lambda:invoke does.
+      invokeLambda: (functionName, payload) => lambdas.invoke(functionName, payload),
+      fastWaits: options.fastWaits ?? true,
+    });
+    stoppers.push(() => stepFunctions.stop());
+    const endpoints = { s3: minio.endpoint, dynamodb: ddb.endpoint, stepfunctions: stepFunctions.endpoint, sns: sns.endpoint };
+    const arns = { stateMachine: stepFunctions.stateMachineArn(deployment.names.stateMachine), failureTopic: sns.topicArn(deployment.names.failureTopic) };
+    const env = stackEnv(deployment, endpoints, arns, options.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN');
     // The handlers run in this process, as one Lambda container per function would.
     Object.assign(process.env, env);
     const clients = stackClients(endpoints);
     await createResources(deployment, clients.s3, clients.dynamodb);
-    log(`local stack up: S3 ${endpoints.s3}, DynamoDB ${endpoints.dynamodb}`);
+    const snsClient = new SNSClient({ endpoint: sns.endpoint, region: REGION, credentials: CREDENTIALS });
+    for (const topic of deployment.topics) await snsClient.send(new CreateTopicCommand({ Name: topic }));
+    const streams = new DynamoDBStreamsClient({ endpoint: ddb.endpoint, region: REGION, credentials: CREDENTIALS });
+    for (const fn of deployment.functions) {
+      for (const stream of fn.streams) {
+        const poller = startStreamPoller({
+          dynamodb: clients.dynamodb,
+          streams,
+          tableName: stream.tableName,
+          batchSize: stream.batchSize,
+          filterPatterns: stream.filterPatterns,
+          deliver: (event) => lambdas.invoke(fn.name, event),
+          onDiscard: (records, error) => lambdas.failures.push({ functionName: fn.name, event: { Records: records }, error, attempts: 6 }),
+        });
+        stoppers.unshift(() => poller.stop());
+      }
+    }
+    log(`local stack up: S3 ${endpoints.s3}, DynamoDB ${endpoints.dynamodb}, Step Functions ${endpoints.stepfunctions}`);
+    const settled: LocalStack['settled'] = async (quietMs = 750, timeoutMs = 60 * 60_000, onProgress) => {
+      // A run's states follow each other within milliseconds; go round until nothing is running.
+      for (;;) {
+        await lambdas.settled(quietMs, timeoutMs, onProgress);
+        if (!stepFunctions.executions().some((e) => e.status === 'RUNNING')) return;
+        await stepFunctions.idle(timeoutMs);
+      }
+    };
     return {
       deployment,
       endpoints,
       ...clients,
       fileStates: new FileStateStore(clients.documents, deployment.names.fileStateTable),
+      jobRuns: new JobRunStore(clients.documents, deployment.names.jobRunsTable),
       lambdas,
+      stepFunctions,
+      sns,
+      settled,
       workDir,
       env,
       async stop() {
+        for (const stop of stoppers) await stop();
         await new Promise<void>((r) => receiver.close(() => r()));
         await Promise.all(servers.map((s) => s.process.stop()));
         await rm(workDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
+    for (const stop of stoppers) await stop().catch(() => undefined);
     receiver.close();
     await Promise.all(servers.map((s) => s.process.stop()));
     throw err;
