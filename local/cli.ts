@@ -8,7 +8,15 @@ import { pipelineConfig } from '../shared/config/pipeline';
 import { ConfigError } from '../shared/errors';
 import { PREFIX } from '../shared/s3/layout';
 import { DEFAULT_SAMPLE, writePosSample, type PosSampleOptions } from '../shared/sample/pos-sample';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { loadPipeline } from '../shared/config/load-config';
+import { JobRunStore } from '../shared/resolve/job-run-store';
+import { retryBatch } from '../shared/resolve/resolver';
+import { replayPrefix } from '../shared/s3/replay';
 import { FileStateStore } from '../shared/state/file-state-store';
+import { exportCuratedTables } from './curated-export';
+import { batchTable, runLines } from './job-run-report';
 import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './file-state-report';
 import { landDirectory } from './land';
 import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
@@ -29,7 +37,12 @@ Usage (the local stack starts and stops by itself unless noted):
   landfall up
       start the local stack and keep it running (Ctrl-C stops it); then, from another shell:
   landfall land DIR          land files on the running stack
-  landfall status            file states on the running stack
+  landfall status            file states and job batches (what each waits for) on the running stack
+  landfall replay --prefix P [--force]
+      re-put every object under landing/P on the running stack, or with --bucket B on AWS (default
+      credentials): identical bytes are no-ops unless --force; changed bytes re-run their batches
+  landfall retry --job J --batch field=value,…
+      start a new run of a batch whose last run FAILED, with the same inputs (running stack)
 `;
 
 const STACK_FILE = join(PROJECT_ROOT, '.landfall', 'stack.json');
@@ -70,7 +83,10 @@ async function demo(values: Record<string, string | boolean | undefined>): Promi
       await landAndSettle(stack, dir);
       const items = latestPerKey(await stack.fileStates.listAll());
       process.stdout.write(`${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
+      const { batches, runs } = await stack.jobRuns.listAll();
+      process.stdout.write(`\n${batchTable(batches, runs)}\n\n${runs.length} job runs, ${stack.stepFunctions.executions().length} executions\n`);
       const problems = compareWithExpected(items, sample.files);
+      for (const b of batches.filter((b) => b.status !== 'SUCCEEDED')) problems.push(`batch ${b.batchId}: ${b.status} ${b.waitingFor.join('; ')}`);
       const healthy = reportFailures(stack);
       if (problems.length > 0) {
         process.stdout.write(`\n${problems.length} files are not in their expected state:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
@@ -100,7 +116,11 @@ async function run(values: Record<string, string | boolean | undefined>): Promis
     const outDir = resolve(out);
     const statesPath = await writeFileStates(items, outDir);
     const tables = await downloadPrefix(stack.s3, stack.deployment.names.lakeBucket, PREFIX.processed, outDir);
-    process.stdout.write(`${stateCounts(latestPerKey(items))}\nwrote ${statesPath} and ${tables} Parquet files under ${join(outDir, 'processed')}\n`);
+    const { runs } = await stack.jobRuns.listAll();
+    const runsPath = join(outDir, 'job-runs.jsonl');
+    await writeFile(runsPath, runs.length > 0 ? `${runLines(runs).join('\n')}\n` : '');
+    const curated = await exportCuratedTables(stack.s3, stack.deployment.names.lakeBucket, loadPipeline().config.jobs, outDir);
+    process.stdout.write(`${stateCounts(latestPerKey(items))}; ${runs.length} job runs\nwrote ${statesPath}, ${runsPath}, ${tables} Parquet files under ${join(outDir, 'processed')} and ${curated.length} curated tables under ${join(outDir, 'curated')}\n`);
     return reportFailures(stack) ? 0 : 1;
   });
 }
@@ -129,7 +149,7 @@ async function config(values: Record<string, string | boolean | undefined>): Pro
 async function up(): Promise<number> {
   const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`), handlerLogLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' });
   await mkdir(join(PROJECT_ROOT, '.landfall'), { recursive: true });
-  await writeFile(STACK_FILE, JSON.stringify({ pid: process.pid, endpoints: stack.endpoints, names: stack.deployment.names }, null, 2));
+  await writeFile(STACK_FILE, JSON.stringify({ pid: process.pid, endpoints: stack.endpoints, names: stack.deployment.names, stateMachineArn: stack.env.STATE_MACHINE_ARN, credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY } }, null, 2));
   process.stderr.write(`running; \`landfall land DIR\` and \`landfall status\` talk to it. Ctrl-C stops it.\n`);
   await new Promise<void>((r) => {
     process.once('SIGINT', r);
@@ -142,7 +162,13 @@ async function up(): Promise<number> {
 
 async function runningStack() {
   if (!existsSync(STACK_FILE)) throw new UsageError('no local stack is running: start one with `landfall up`');
-  const info = JSON.parse(await readFile(STACK_FILE, 'utf8')) as { pid: number; endpoints: LocalStack['endpoints']; names: LocalStack['deployment']['names'] };
+  const info = JSON.parse(await readFile(STACK_FILE, 'utf8')) as {
+    pid: number;
+    endpoints: LocalStack['endpoints'];
+    names: LocalStack['deployment']['names'];
+    stateMachineArn: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  };
   try {
     process.kill(info.pid, 0);
   } catch {
@@ -163,6 +189,38 @@ async function status(): Promise<number> {
   const stack = await runningStack();
   const items = latestPerKey(await new FileStateStore(stack.documents, stack.names.fileStateTable).listAll());
   process.stdout.write(`${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
+  const { batches, runs } = await new JobRunStore(stack.documents, stack.names.jobRunsTable).listAll();
+  process.stdout.write(`\n${batchTable(batches, runs)}\n`);
+  return 0;
+}
+
+async function replay(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const prefix = (values.prefix as string | undefined) ?? '';
+  const target = values.bucket
+    ? { s3: new S3Client({}), bucket: values.bucket as string }
+    : await runningStack().then((st) => ({ s3: st.s3, bucket: st.names.rawBucket }));
+  const count = await replayPrefix(target.s3, target.bucket, prefix, { force: values.force === true });
+  process.stdout.write(`${count} objects re-put under s3://${target.bucket}/${PREFIX.landing}${prefix}${values.force ? ' (forced)' : ''}\n`);
+  return 0;
+}
+
+async function retry(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const job = values.job as string | undefined;
+  const spec = values.batch as string | undefined;
+  if (!job || !spec) throw new UsageError('retry needs --job J and --batch field=value,…');
+  const batchValues = Object.fromEntries(spec.split(',').map((pair) => pair.split('=') as [string, string]));
+  const stack = await runningStack();
+  const outcome = await retryBatch(
+    {
+      pipeline: loadPipeline(),
+      files: new FileStateStore(stack.documents, stack.names.fileStateTable),
+      runs: new JobRunStore(stack.documents, stack.names.jobRunsTable),
+      sfn: new SFNClient({ endpoint: stack.endpoints.stepfunctions, region: 'us-east-1', credentials: stack.credentials }),
+      stateMachineArn: stack.stateMachineArn,
+    },
+    { job, values: batchValues },
+  );
+  process.stdout.write(`${JSON.stringify(outcome)}\n`);
   return 0;
 }
 
@@ -177,6 +235,11 @@ export async function main(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       days: { type: 'string' },
       rows: { type: 'string' },
+      prefix: { type: 'string' },
+      bucket: { type: 'string' },
+      force: { type: 'boolean' },
+      job: { type: 'string' },
+      batch: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -200,6 +263,10 @@ export async function main(argv: string[]): Promise<number> {
       return land(arg);
     case 'status':
       return status();
+    case 'replay':
+      return replay(values);
+    case 'retry':
+      return retry(values);
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -17,6 +17,9 @@ export const PREFIX = {
 
 export const REPORT_SUFFIX = '.json';
 
+/** User metadata on a landed object that forces identical bytes to be processed again (a replay). */
+export const REPLAY_METADATA = 'landfall-replay';
+
 /** The key relative to `landing/` (what dataset patterns match), or null for a key outside it. */
 export function landingRelativeKey(key: string): string | null {
   return key.startsWith(PREFIX.landing) ? key.slice(PREFIX.landing.length) : null;

@@ -5,7 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { resolveLandingKey, type Pipeline } from '../config/load-config';
 import type { DatasetConfig } from '../config/types';
 import type { ObjectRef } from '../s3/event-records';
-import { landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../s3/layout';
+import { REPLAY_METADATA, landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../s3/layout';
 import { ObjectGoneError, headObject, putJson, readObject, uploadFile } from '../s3/object-io';
 import type { FileReport } from '../state/file-state';
 import type { FileStateStore } from '../state/file-state-store';
@@ -60,9 +60,6 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
   await putJson(deps.s3, deps.rawBucket, key, report);
   return { kind: 'reported', report, reportKey: key };
 }
-
-/** User metadata that forces identical bytes to be processed again (a deliberate replay). */
-export const REPLAY_METADATA = 'landfall-replay';
 
 async function isForcedReplay(s3: S3Client, ref: ObjectRef): Promise<boolean> {
   try {
