@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipelineConfig } from '../shared/config/pipeline';
 import { writePosSample } from '../shared/sample/pos-sample';
+import { expectedPosDailySales } from './support/expected-pos';
+
+const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 const landfall = (...args: string[]) =>
   spawnSync(process.execPath, ['bin/landfall.mjs', ...args], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 170_000 });
@@ -14,8 +17,12 @@ describe('the landfall CLI', () => {
   it('runs a directory through the pipeline and writes file states and Parquet tables', { timeout: 180_000 }, async () => {
     const input = await mkdtemp(join(tmpdir(), 'landfall-in-'));
     const out = await mkdtemp(join(tmpdir(), 'landfall-out-'));
-    const sample = await writePosSample(input, { seed: 9, startDate: '2026-11-23', days: 1, provinces: { ON: 2, QC: 1, BC: 1 }, rowsPerFile: 10, filesPerStore: 1, items: 5, badFiles: true });
-    const result = landfall('run', '--input', input, '--out', out);
+    const provinces = { ON: 2, QC: 1, BC: 1 };
+    const sample = await writePosSample(input, { seed: 9, startDate: '2026-11-23', days: 1, provinces, rowsPerFile: 10, filesPerStore: 1, items: 5, badFiles: true });
+    // a configuration with this sample's store counts, so that every province's batch runs
+    const configPath = join(out, '..', `${out.split('/').pop()}-config.json`);
+    await writeFile(configPath, JSON.stringify({ ...pipelineConfig, provinces }));
+    const result = landfall('run', '--input', input, '--out', out, '--config', configPath);
     expect(result.status, result.stderr).toBe(0);
     const states = (await readFile(join(out, 'file-states.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; state: string; history: unknown[] });
     expect(states).toHaveLength(sample.files.length);
@@ -26,6 +33,15 @@ describe('the landfall CLI', () => {
     const parquet = (await readdir(join(out, 'processed'), { recursive: true })).filter((f) => String(f).endsWith('.parquet'));
     expect(parquet).toHaveLength(converted);
     expect(result.stderr).toMatch(/landing: \d+ files put/);
+
+    const runs = (await readFile(join(out, 'job-runs.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { status: string; values: { province: string } });
+    expect(runs.map((r) => [r.values.province, r.status]).sort()).toEqual([['BC', 'SUCCEEDED'], ['ON', 'SUCCEEDED'], ['QC', 'SUCCEEDED']]);
+    const csv = (await readFile(join(out, 'curated', 'pos_daily_sales.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('province,transaction_date,store_id,item_id,item_name,category,sale_amount,tax_amount,discount_amount,dt');
+    const expected = (await expectedPosDailySales(input, { provinces: Object.keys(provinces) })).map((r) =>
+      [r.province, r.transaction_date, r.store_id, r.item_id, r.item_name ?? '', r.category ?? '', r.sale_amount, r.tax_amount, r.discount_amount, r.transaction_date].map(csvCell).join(','),
+    );
+    expect(csv.slice(1)).toEqual(expected);
   });
 
   it('refuses a bad --config before starting anything, naming the field', async () => {
