@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
+import { listenOnLoopback, readBody } from './http';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import { planDefinition, UnsupportedDefinition, type InvokeLambda, type LocalPlan } from './stepfunctions-asl';
 
@@ -102,15 +103,6 @@ function failureOf(err: unknown): { error?: string; cause?: string } {
     };
   }
   return { error: runtime.name, cause: runtime.message };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /**
@@ -288,15 +280,10 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // Port 0: the OS picks a free port, with no window for another process to take it.
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as { port: number };
+  const listening = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: listening.endpoint,
     stateMachineArn,
     executions: () => [...runs.values()].map((r) => r.execution),
     idle(timeoutMs = 30_000) {
@@ -319,8 +306,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
         settle(run, { status: 'ABORTED', cause: 'local Step Functions stopped' });
         run.abort?.();
       }
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }
