@@ -13,6 +13,11 @@ import { loadSql } from './sql-files';
 
 export const CURATED_PREFIX = 'curated/';
 
+/** A stage of a job whose engine is not DuckDB reached the DuckDB transform (not retryable). */
+export class UnsupportedEngineError extends Error {
+  override readonly name = 'UnsupportedEngineError';
+}
+
 export interface StageDeps {
   s3: S3Client;
   runs: JobRunStore;
@@ -54,6 +59,7 @@ export async function runStage(run: RunInput, stage: JobStage, deps: StageDeps):
   if (done) return { ...(done.output as unknown as StageOutput), resumed: true };
   const job = deps.pipeline.config.jobs.find((j) => j.name === run.job);
   if (!job) throw new Error(`no job "${run.job}" in the pipeline configuration`);
+  if (job.engine !== 'duckdb') throw new UnsupportedEngineError(`job ${job.name} runs on ${job.engine}: the DuckDB transform cannot run it`);
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'transform-'));
   try {
     const inputs: Record<string, string[]> = {};
