@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import aslValidator from 'asl-validator';
+
+/* The job-run ASL as deployed: `Fn::GetAtt` references become function ARNs (as serverless-step-functions does). */
+const raw = readFileSync(new URL('../../statemachines/job-run.asl.json', import.meta.url), 'utf8');
+const definition = JSON.parse(raw, (_key, value: unknown) => {
+  const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
+  return getAtt ? `arn:aws:lambda:us-east-1:123456789012:function:landfall-ci-${getAtt[0]}` : value;
+}) as { States: Record<string, any> };
+
+type State = Record<string, any>;
+function allStates(states: Record<string, State>): Array<[string, State]> {
+  return Object.entries(states).flatMap(([name, s]) => [[name, s] as [string, State], ...(s.ItemProcessor ? allStates(s.ItemProcessor.States) : [])]);
+}
+
+describe('the job-run state machine', () => {
+  it('is valid ASL', () => {
+    const { isValid, errorsText } = aslValidator(definition);
+    expect(isValid, errorsText()).toBe(true);
+  });
+
+  it('retries every task on transient errors with backoff and jitter', () => {
+    const tasks = allStates(definition.States).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThanOrEqual(6);
+    for (const [name, task] of tasks) {
+      const retry = task.Retry?.[0];
+      expect(retry, name).toMatchObject({ BackoffRate: 2, JitterStrategy: 'FULL' });
+      expect(retry.ErrorEquals, name).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'TransientError']));
+      expect(retry.ErrorEquals, name).not.toContain('States.ALL');
+    }
+  });
+
+  it('records a failure, notifies and fails from every step that can fail the run', () => {
+    for (const name of ['MarkRunning', 'RunStages']) {
+      expect(definition.States[name].Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+    }
+    expect(definition.States.RecordFailure.Next).toBe('NotifyFailure');
+    expect(definition.States.NotifyFailure.Next).toBe('Failed');
+    expect(definition.States.Failed.Type).toBe('Fail');
+    // the stages run in order, each checkpointed right after it ran
+    expect(definition.States.RunStages).toMatchObject({ Type: 'Map', MaxConcurrency: 1, ItemsPath: '$.stages' });
+    expect(definition.States.RunStages.ItemProcessor.States.Transform.Next).toBe('Checkpoint');
+  });
+});
