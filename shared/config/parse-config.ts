@@ -1,9 +1,9 @@
 import { ConfigError } from '../errors';
 import { compileKeyPattern } from '../datasets/key-pattern';
-import type { ColumnKind, ColumnSpec, DatasetConfig, DelimitedFormat, JobConfig, JobInput, PipelineConfig, Precondition } from './types';
+import type { ColumnKind, ColumnSpec, DatasetConfig, DelimitedFormat, JobConfig, JobInput, JsonLinesFormat, PipelineConfig, Precondition } from './types';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
-const COLUMN_KINDS: readonly ColumnKind[] = ['string', 'integer', 'decimal', 'date'];
+const COLUMN_KINDS: readonly ColumnKind[] = ['string', 'integer', 'decimal', 'date', 'timestamp'];
 
 type Obj = Record<string, unknown>;
 
@@ -50,7 +50,7 @@ function noUnknownKeys(obj: Obj, allowed: string[], field: string): void {
 
 function parseColumn(raw: unknown, field: string): ColumnSpec {
   const obj = object(raw, field);
-  noUnknownKeys(obj, ['name', 'kind', 'scale', 'allowed', 'equalsKeyField'], field);
+  noUnknownKeys(obj, ['name', 'kind', 'scale', 'allowed', 'equalsKeyField', 'nullable'], field);
   const kind = string(obj.kind, `${field}.kind`) as ColumnKind;
   if (!COLUMN_KINDS.includes(kind)) throw new ConfigError(`${field}.kind`, `expected one of ${COLUMN_KINDS.join(', ')}, got "${kind}"`);
   const column: ColumnSpec = { name: identifier(obj.name, `${field}.name`), kind };
@@ -67,13 +67,21 @@ function parseColumn(raw: unknown, field: string): ColumnSpec {
     });
   }
   if (obj.equalsKeyField !== undefined) column.equalsKeyField = identifier(obj.equalsKeyField, `${field}.equalsKeyField`);
+  if (obj.nullable !== undefined) {
+    if (typeof obj.nullable !== 'boolean') throw new ConfigError(`${field}.nullable`, `expected true or false, got ${describe(obj.nullable)}`);
+    column.nullable = obj.nullable;
+  }
   return column;
 }
 
-function parseFormat(raw: unknown, field: string): DelimitedFormat {
+function parseFormat(raw: unknown, field: string): DelimitedFormat | JsonLinesFormat {
   const obj = object(raw, field);
+  if (obj.kind === 'jsonl') {
+    noUnknownKeys(obj, ['kind'], field);
+    return { kind: 'jsonl' };
+  }
   noUnknownKeys(obj, ['kind', 'delimiter', 'junkLinePrefix'], field);
-  if (obj.kind !== 'delimited') throw new ConfigError(`${field}.kind`, `expected "delimited", got ${describe(obj.kind)}`);
+  if (obj.kind !== 'delimited') throw new ConfigError(`${field}.kind`, `expected "delimited" or "jsonl", got ${describe(obj.kind)}`);
   if (obj.delimiter !== '\t' && obj.delimiter !== ',') throw new ConfigError(`${field}.delimiter`, `expected "\\t" or ",", got ${describe(obj.delimiter)}`);
   const format: DelimitedFormat = { kind: 'delimited', delimiter: obj.delimiter };
   if (obj.junkLinePrefix !== undefined) format.junkLinePrefix = string(obj.junkLinePrefix, `${field}.junkLinePrefix`);

@@ -1,5 +1,5 @@
 /** Column kinds a dataset may declare; each maps to one DuckDB type (see `duckdbType`). */
-export type ColumnKind = 'string' | 'integer' | 'decimal' | 'date';
+export type ColumnKind = 'string' | 'integer' | 'decimal' | 'date' | 'timestamp';
 
 export interface ColumnSpec {
   /** Output column name: `[a-z_][a-z0-9_]*`, also the header text expected in the file. */
@@ -11,6 +11,8 @@ export interface ColumnSpec {
   allowed?: Array<string | number>;
   /** The row's value must equal this field taken from the object key (e.g. the file's store). */
   equalsKeyField?: string;
+  /** An empty (or, in JSON lines, missing or null) value is allowed and becomes NULL. */
+  nullable?: boolean;
 }
 
 export interface DelimitedFormat {
@@ -21,6 +23,11 @@ export interface DelimitedFormat {
   junkLinePrefix?: string;
 }
 
+/** One JSON object per line; columns are its fields (others are ignored). No header line. */
+export interface JsonLinesFormat {
+  kind: 'jsonl';
+}
+
 export interface DatasetConfig {
   /** Dataset name, used in `processed/<name>/...` and in the file-state table. */
   name: string;
@@ -29,7 +36,7 @@ export interface DatasetConfig {
    * without `_` or `/`, `{f:YYYYMMDD}` a calendar date (recorded as YYYY-MM-DD), `{f:HHMMSS}` a time.
    */
   keyPattern: string;
-  format: DelimitedFormat;
+  format: DelimitedFormat | JsonLinesFormat;
   columns: ColumnSpec[];
   /** Allowed values for key fields (e.g. the configured provinces). */
   keyFieldValues?: Record<string, string[]>;

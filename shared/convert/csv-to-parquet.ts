@@ -9,6 +9,7 @@ export function duckdbType(column: ColumnSpec): string {
     integer: 'BIGINT',
     decimal: `DECIMAL(18,${column.scale ?? 0})`,
     date: 'DATE',
+    timestamp: 'TIMESTAMP',
   };
   return types[column.kind];
 }

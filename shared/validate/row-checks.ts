@@ -3,6 +3,14 @@ import type { ColumnSpec } from '../config/types';
 
 export type RowCheck = (values: string[]) => string | null;
 
+const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?Z$/;
+
+/** ISO 8601 in UTC with a real calendar date, as the clickstream sends it. */
+export function isUtcTimestamp(text: string): boolean {
+  const m = UTC_TIMESTAMP.exec(text);
+  return m !== null && isCalendarDate(m[1]!);
+}
+
 function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (value: string) => string | null {
   const name = column.name;
   const show = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
@@ -19,12 +27,15 @@ function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (val
       }
       case 'date':
         return (v) => (isCalendarDate(v) ? null : `${name}: ${show(v)} is not a date (YYYY-MM-DD)`);
+      case 'timestamp':
+        return (v) => (isUtcTimestamp(v) ? null : `${name}: ${show(v)} is not a UTC timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z)`);
     }
   })();
   const allowed = column.allowed ? new Set(column.allowed.map(String)) : null;
   const expected = column.equalsKeyField ? keyFields[column.equalsKeyField] : undefined;
   return (value) => {
-    if (value === '') return `${name}: empty value`;
+    if (value === '') return column.nullable ? null : `${name}: empty value`;
+    if (/[\r\n]/.test(value)) return `${name}: a value with a line break`;
     const typeError = typeCheck(value);
     if (typeError) return typeError;
     // Integers compare by value so that "04" is code 4.

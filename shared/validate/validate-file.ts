@@ -23,18 +23,51 @@ export interface LineSink {
   write(line: string): void | Promise<void>;
 }
 
-export function expectedHeader(dataset: DatasetConfig): string {
-  return dataset.columns.map((c) => c.name).join(dataset.format.delimiter);
+/** The header line a delimited dataset's files start with (JSON lines have none). */
+export function expectedHeader(dataset: DatasetConfig): string | null {
+  return dataset.format.kind === 'delimited' ? dataset.columns.map((c) => c.name).join(dataset.format.delimiter) : null;
 }
 
 export const REJECTS_HEADER = formatCsvRow(['line', 'reason', 'text']);
 
+/** A JSON scalar as the text the row checks read; objects, arrays and booleans are not column values. */
+function jsonValue(value: unknown): string | { error: string } {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  const what = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  return { error: `${what} is not a column value` };
+}
+
+/** Splits a line into the dataset's column values, in column order. */
+function lineParser(dataset: DatasetConfig): (line: string) => string[] | { error: string } {
+  const format = dataset.format;
+  if (format.kind === 'delimited') return (line) => splitFields(line, format.delimiter);
+  const names = dataset.columns.map((c) => c.name);
+  return (line) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (err) {
+      return { error: `not JSON: ${(err as Error).message}` };
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { error: 'not a JSON object' };
+    const values: string[] = [];
+    for (const name of names) {
+      const value = jsonValue((parsed as Record<string, unknown>)[name]);
+      if (typeof value !== 'string') return { error: `${name}: ${value.error}` };
+      values.push(value);
+    }
+    return values;
+  };
+}
+
 /**
- * Validates one delimited file as it streams: good rows go to `good` as CSV (with a header), bad rows
- * to `rejects` with their line number and reason. Never throws for bad content: the outcome says
+ * Validates one file as it streams: good rows go to `good` as CSV (with a header), bad rows to
+ * `rejects` with their line number and reason. Never throws for bad content: the outcome says
  * REJECTED with a reason (empty, not text, no header, mostly bad).
  */
-export async function validateDelimitedFile(
+export async function validateFile(
   chunks: AsyncIterable<Uint8Array>,
   dataset: DatasetConfig,
   keyFields: Record<string, string>,
@@ -42,10 +75,11 @@ export async function validateDelimitedFile(
 ): Promise<ValidationOutcome> {
   const rows: RowCounts = { in: 0, out: 0, rejected: 0, junk: 0 };
   const reject = (reason: string): ValidationOutcome => ({ state: 'REJECTED', reason, rows });
-  const { delimiter, junkLinePrefix } = dataset.format;
+  const junkLinePrefix = dataset.format.kind === 'delimited' ? dataset.format.junkLinePrefix : undefined;
   const header = expectedHeader(dataset);
+  const parse = lineParser(dataset);
   const checkRow = compileRowCheck(dataset.columns, keyFields);
-  let headerSeen = false;
+  let headerSeen = header === null;
   let anyByte = false;
   const counted = (async function* () {
     for await (const chunk of chunks) {
@@ -54,6 +88,7 @@ export async function validateDelimitedFile(
     }
   })();
 
+  await sinks.good.write(formatCsvRow(dataset.columns.map((c) => c.name)));
   await sinks.rejects.write(REJECTS_HEADER);
   try {
     for await (const batch of textLines(counted)) {
@@ -68,15 +103,14 @@ export async function validateDelimitedFile(
             return reject(`missing or wrong header on line ${number}: expected ${JSON.stringify(header)}, found ${JSON.stringify(text.slice(0, 200))}`);
           }
           headerSeen = true;
-          await sinks.good.write(formatCsvRow(dataset.columns.map((c) => c.name)));
           continue;
         }
         rows.in += 1;
-        const fields = splitFields(text, delimiter);
+        const fields = parse(text);
         const problem = Array.isArray(fields) ? checkRow(fields) : fields.error;
         if (problem === null && Array.isArray(fields)) {
           rows.out += 1;
-          await sinks.good.write(delimiter === '\t' ? formatCsvRow(fields) : text);
+          await sinks.good.write(formatCsvRow(fields));
         } else {
           rows.rejected += 1;
           await sinks.rejects.write(formatCsvRow([number, problem ?? 'unreadable row', text.slice(0, 1000)]));

@@ -11,7 +11,7 @@ import type { FileReport } from '../state/file-state';
 import type { FileStateStore } from '../state/file-state-store';
 import { lineageMetadata } from '../state/lineage';
 import { FileLineSink } from './file-sink';
-import { validateDelimitedFile } from './validate-file';
+import { validateFile } from './validate-file';
 
 export interface ValidateDeps {
   s3: S3Client;
@@ -86,7 +86,7 @@ async function validateContent(
     let outcome;
     try {
       const body = await readObject(deps.s3, source.bucket, source.key, source.versionId);
-      outcome = await validateDelimitedFile(body.chunks, dataset, fields, { good, rejects });
+      outcome = await validateFile(body.chunks, dataset, fields, { good, rejects });
     } catch (err) {
       if (err instanceof ObjectGoneError) return { ...base, state: 'REJECTED', reason: `unreadable: ${err.message}`, outputs: {} };
       throw err;

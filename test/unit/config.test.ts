@@ -26,7 +26,7 @@ describe('pipeline configuration', () => {
   });
 
   it.each([
-    ['an unknown column kind', (c: any) => (c.datasets[0].columns[2].kind = 'timestamp'), 'datasets[0].columns[2].kind'],
+    ['an unknown column kind', (c: any) => (c.datasets[0].columns[2].kind = 'datetime'), 'datasets[0].columns[2].kind'],
     ['a decimal without scale', (c: any) => delete c.datasets[0].columns[4].scale, 'datasets[0].columns[4].scale'],
     ['a malformed key pattern', (c: any) => (c.datasets[1].keyPattern = 'master/{date:YYYYMMDD/Item.csv'), 'datasets[1].keyPattern'],
     ['a partition that is not a key field', (c: any) => (c.datasets[0].partitionBy = ['region']), 'datasets[0].partitionBy[0]'],

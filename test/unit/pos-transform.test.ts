@@ -12,7 +12,7 @@ import { PREFIX, processedKey } from '../../shared/s3/layout';
 import { ITEM_HEADER, POS_HEADER, writePosSample } from '../../shared/sample/pos-sample';
 import { InvalidTransformRequestError, MissingInputError, runSqlTransform } from '../../shared/transform/run-sql';
 import { FileLineSink } from '../../shared/validate/file-sink';
-import { validateDelimitedFile } from '../../shared/validate/validate-file';
+import { validateFile } from '../../shared/validate/validate-file';
 import { expectedPosDailySales } from '../support/expected-pos';
 
 const SQL_FILE = new URL('../../shared/transform/sql/pos_daily_sales.v1.sql', import.meta.url);
@@ -48,7 +48,7 @@ async function buildProcessed(conn: DuckDBConnection, landingDir: string, workDi
     const good = new FileLineSink(csvPath);
     let outcome;
     try {
-      outcome = await validateDelimitedFile(createReadStream(join(landingDir, rel)), dataset, fields, { good, rejects: { write() {} } });
+      outcome = await validateFile(createReadStream(join(landingDir, rel)), dataset, fields, { good, rejects: { write() {} } });
     } finally {
       await good.close();
     }

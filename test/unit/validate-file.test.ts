@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pipelineConfig } from '../../shared/config/pipeline';
 import { splitFields } from '../../shared/validate/delimited';
-import { REJECTS_HEADER, validateDelimitedFile, type LineSink } from '../../shared/validate/validate-file';
+import { REJECTS_HEADER, validateFile, type LineSink } from '../../shared/validate/validate-file';
 
 const pos = pipelineConfig.datasets.find((d) => d.name === 'pos')!;
 const master = pipelineConfig.datasets.find((d) => d.name === 'item_master')!;
@@ -24,7 +24,7 @@ async function validate(content: string | Uint8Array, dataset = pos) {
   const good = new MemorySink();
   const rejects = new MemorySink();
   const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
-  const outcome = await validateDelimitedFile(chunked(bytes), dataset, dataset === pos ? keyFields : { date: '2026-11-23' }, { good, rejects });
+  const outcome = await validateFile(chunked(bytes), dataset, dataset === pos ? keyFields : { date: '2026-11-23' }, { good, rejects });
   return { outcome, good: good.lines, rejects: rejects.lines.slice(1) };
 }
 
@@ -107,7 +107,7 @@ describe('validating a POS file', () => {
   it('writes the rejects report header first', async () => {
     const good = new MemorySink();
     const rejects = new MemorySink();
-    await validateDelimitedFile(chunked(new TextEncoder().encode(`${HEADER}\n`)), pos, keyFields, { good, rejects });
+    await validateFile(chunked(new TextEncoder().encode(`${HEADER}\n`)), pos, keyFields, { good, rejects });
     expect(rejects.lines[0]).toBe(REJECTS_HEADER);
   });
 });
@@ -134,5 +134,63 @@ describe('splitting CSV fields', () => {
 
   it.each([['"a"b,c', 'text after a closing quote'], ['a"b,c', 'quote inside an unquoted field']])('refuses %s', (line, error) => {
     expect(splitFields(line, ',')).toEqual({ error });
+  });
+});
+
+describe('validating JSON lines', () => {
+  const events = {
+    name: 'events',
+    keyPattern: 'clickstream/events/{date:YYYYMMDD}/{part}.jsonl',
+    format: { kind: 'jsonl' as const },
+    columns: [
+      { name: 'event_id', kind: 'string' as const },
+      { name: 'event_type', kind: 'string' as const, allowed: ['view', 'purchase'] },
+      { name: 'product_id', kind: 'string' as const, nullable: true },
+      { name: 'event_ts', kind: 'timestamp' as const },
+      { name: 'quantity', kind: 'integer' as const, nullable: true },
+    ],
+    partitionBy: [],
+    dateField: 'date',
+    maxBadRowRatio: 0.5,
+  };
+
+  it('turns objects into CSV rows by column, allowing missing nullable fields and ignoring extra ones', async () => {
+    const lines = [
+      '{"event_id":"e1","event_type":"view","product_id":"P1","event_ts":"2026-11-23T10:00:00.000Z","extra":{"a":1}}',
+      '{"event_id":"e2","event_type":"purchase","event_ts":"2026-11-23T10:05:00Z","quantity":3}',
+      '{"event_id":"e3, \\"quoted\\"","event_type":"view","product_id":null,"event_ts":"2026-11-23T23:59:59.123456Z"}',
+    ];
+    const { outcome, good } = await validate(`${lines.join('\n')}\n`, events);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 3, out: 3, rejected: 0, junk: 0 } });
+    expect(good).toEqual([
+      'event_id,event_type,product_id,event_ts,quantity',
+      'e1,view,P1,2026-11-23T10:00:00.000Z,',
+      'e2,purchase,,2026-11-23T10:05:00Z,3',
+      '"e3, ""quoted""",view,,2026-11-23T23:59:59.123456Z,',
+    ]);
+  });
+
+  it('reports malformed records with their line numbers', async () => {
+    const lines = [
+      '{"event_id":"e1","event_type":"view","event_ts":"2026-11-23T10:00:00Z"}',
+      '{"event_id":"e2","event_type":"view",',
+      '["e3"]',
+      '{"event_type":"view","event_ts":"2026-11-23T10:00:00Z"}',
+      '{"event_id":"e5","event_type":"click","event_ts":"2026-11-23T10:00:00Z"}',
+      '{"event_id":"e6","event_type":"view","event_ts":"2026-11-23 10:00:00"}',
+      '{"event_id":"e7","event_type":"view","event_ts":"2026-11-23T10:00:00Z","quantity":1.5}',
+      '{"event_id":{"id":8},"event_type":"view","event_ts":"2026-11-23T10:00:00Z"}',
+      ...Array.from({ length: 8 }, (_, i) => `{"event_id":"g${i}","event_type":"view","event_ts":"2026-11-23T11:00:00Z"}`),
+    ];
+    const { outcome, rejects } = await validate(`${lines.join('\n')}\n`, events);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 16, out: 9, rejected: 7, junk: 0 } });
+    expect(rejects.map((r) => r.split(',')[0])).toEqual(['2', '3', '4', '5', '6', '7', '8']);
+    expect(rejects[0]).toContain('not JSON');
+    expect(rejects[1]).toContain('not a JSON object');
+    expect(rejects[2]).toContain('event_id: empty value');
+    expect(rejects[3]).toContain('event_type: ""click"" is not a known value');
+    expect(rejects[4]).toContain('is not a UTC timestamp');
+    expect(rejects[5]).toContain('quantity: ""1.5"" is not an integer');
+    expect(rejects[6]).toContain('event_id: an object is not a column value');
   });
 });
