@@ -149,7 +149,7 @@ async function config(values: Record<string, string | boolean | undefined>): Pro
 async function up(): Promise<number> {
   const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`), handlerLogLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' });
   await mkdir(join(PROJECT_ROOT, '.landfall'), { recursive: true });
-  await writeFile(STACK_FILE, JSON.stringify({ pid: process.pid, endpoints: stack.endpoints, names: stack.deployment.names, stateMachineArn: stack.env.STATE_MACHINE_ARN, credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY } }, null, 2));
+  await writeFile(STACK_FILE, JSON.stringify({ pid: process.pid, endpoints: stack.endpoints, names: stack.deployment.names, stateMachineArns: { duckdb: stack.env.STATE_MACHINE_ARN, emr: stack.env.EMR_STATE_MACHINE_ARN }, credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY } }, null, 2));
   process.stderr.write(`running; \`landfall land DIR\` and \`landfall status\` talk to it. Ctrl-C stops it.\n`);
   await new Promise<void>((r) => {
     process.once('SIGINT', r);
@@ -166,7 +166,7 @@ async function runningStack() {
     pid: number;
     endpoints: LocalStack['endpoints'];
     names: LocalStack['deployment']['names'];
-    stateMachineArn: string;
+    stateMachineArns: { duckdb: string; emr: string };
     credentials: { accessKeyId: string; secretAccessKey: string };
   };
   try {
@@ -216,7 +216,7 @@ async function retry(values: Record<string, string | boolean | undefined>): Prom
       files: new FileStateStore(stack.documents, stack.names.fileStateTable),
       runs: new JobRunStore(stack.documents, stack.names.jobRunsTable),
       sfn: new SFNClient({ endpoint: stack.endpoints.stepfunctions, region: 'us-east-1', credentials: stack.credentials }),
-      stateMachineArn: stack.stateMachineArn,
+      stateMachineArns: stack.stateMachineArns,
     },
     { job, values: batchValues },
   );

@@ -53,8 +53,8 @@ export interface StackOptions {
   isolate?: boolean;
   /** give functions another memory size than serverless.yml (e.g. to prove bounded memory) */
   memoryMb?: Record<string, number>;
-  /** Wait states and retry intervals take no time (default true locally) */
-  fastWaits?: boolean;
+  /** Wait states take this many ms and retry intervals none (default 200: polling loops stay cheap) */
+  fastWaits?: boolean | number;
 }
 
 export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], arns: { stateMachine: string; failureTopic: string }, logLevel: string): Record<string, string> {
@@ -148,7 +148,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       stateMachines: Object.fromEntries(deployment.stateMachines.map((sm) => [sm.name, { definition: sm.definition }])),
       // Task states call the real handlers synchronously, as lambda:invoke does.
       invokeLambda: (functionName, payload) => lambdas.invoke(functionName, payload),
-      fastWaits: options.fastWaits ?? true,
+      fastWaits: options.fastWaits ?? 200,
     });
     stoppers.push(() => stepFunctions.stop());
     const endpoints = { s3: minio.endpoint, dynamodb: ddb.endpoint, stepfunctions: stepFunctions.endpoint, sns: sns.endpoint };

@@ -67,11 +67,12 @@ function taskHandler(stateName: string, state: State, invokeLambda: InvokeLambda
 }
 
 /**
- * Routes every Task to `invokeLambda` and, with fastWaits, zeroes every Wait and Retry interval.
+ * Routes every Task to `invokeLambda` and, with fastWaits, zeroes every Retry interval and shortens
+ * every Wait to `fastWaits` ms (true: 0; a number keeps polling loops from spinning).
  * The library keys its overrides by state name and applies them inside Map and Parallel too, so
  * the walk covers nested scopes (state names are unique across a whole machine in AWS as well).
  */
-export function planDefinition(definition: object, invokeLambda: InvokeLambda, fastWaits: boolean): LocalPlan {
+export function planDefinition(definition: object, invokeLambda: InvokeLambda, fastWaits: boolean | number): LocalPlan {
   const copy = structuredClone(definition) as StateMachineDefinition & { QueryLanguage?: string };
   const taskResourceLocalHandlers: Record<string, TaskHandler> = {};
   const waitTimeOverrides: Record<string, number> = {};
@@ -90,8 +91,8 @@ export function planDefinition(definition: object, invokeLambda: InvokeLambda, f
         taskResourceLocalHandlers[name] = taskHandler(name, state, invokeLambda);
         if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = NO_TASK_TIMEOUT_SECONDS;
       }
-      if (fastWaits && state.Type === 'Wait') waitTimeOverrides[name] = 0;
-      if (fastWaits && Array.isArray(state.Retry)) retryIntervalOverrides[name] = 0;
+      if (fastWaits !== false && state.Type === 'Wait') waitTimeOverrides[name] = typeof fastWaits === 'number' ? fastWaits : 0;
+      if (fastWaits !== false && Array.isArray(state.Retry)) retryIntervalOverrides[name] = 0;
       if (state.Type === 'Map') visit((state.ItemProcessor ?? state.Iterator) as Scope);
       if (state.Type === 'Parallel') for (const branch of (state.Branches ?? []) as Scope[]) visit(branch);
     }

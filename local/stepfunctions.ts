@@ -17,7 +17,8 @@ export interface LocalStepFunctionsOptions {
    */
   invokeLambda: InvokeLambda;
   /** tests: every Wait state and every Retry interval takes 0 ms */
-  fastWaits?: boolean;
+  /** true: Waits and Retry intervals take 0 ms; a number: Waits take that many ms, retries 0 */
+  fastWaits?: boolean | number;
 }
 
 export interface LocalExecution {

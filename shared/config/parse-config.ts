@@ -220,17 +220,23 @@ function parseJob(raw: unknown, field: string, datasets: DatasetConfig[], provin
     }
     return { kind, input: input.relation, field: fieldName, count: number(p.count, `${f}.count`, 1, 1_000_000, true) };
   });
+  const engine = oneOf(obj.engine, `${field}.engine`, ['duckdb', 'emr'] as const);
   const stages = array(obj.stages, `${field}.stages`).map((rawS, i) => {
     const f = `${field}.stages[${i}]`;
     const stage = object(rawS, f);
     noUnknownKeys(stage, ['name', 'sql'], f);
+    const name = identifier(stage.name, `${f}.name`);
+    if (engine === 'emr') {
+      if (stage.sql !== undefined) throw new ConfigError(`${f}.sql`, 'an emr stage is a Spark stage of spark/, it has no SQL file');
+      return { name };
+    }
     const sql = string(stage.sql, `${f}.sql`);
     if (!/^[a-z0-9_]+\.v\d+\.sql$/.test(sql)) throw new ConfigError(`${f}.sql`, `"${sql}" is not a versioned SQL file name (<name>.v<N>.sql)`);
-    return { name: identifier(stage.name, `${f}.name`), sql };
+    return { name, sql };
   });
   if (stages.length === 0) throw new ConfigError(`${field}.stages`, 'a job needs at least one stage');
   const output = object(obj.output, `${field}.output`);
-  noUnknownKeys(output, ['table', 'partitionBy', 'key'], `${field}.output`);
+  noUnknownKeys(output, ['table', 'partitionBy', 'key', 'tables'], `${field}.output`);
   const partitionBy = array(output.partitionBy, `${field}.output.partitionBy`).map((p, i) => {
     const name = identifier(p, `${field}.output.partitionBy[${i}]`);
     if (!batchKey.includes(name)) throw new ConfigError(`${field}.output.partitionBy[${i}]`, `"${name}" is not in batchKey`);
@@ -238,14 +244,23 @@ function parseJob(raw: unknown, field: string, datasets: DatasetConfig[], provin
   });
   const key = array(output.key, `${field}.output.key`).map((k, i) => identifier(k, `${field}.output.key[${i}]`));
   if (key.length === 0) throw new ConfigError(`${field}.output.key`, 'the output needs key columns');
+  let tables: Record<string, string[]> | undefined;
+  if (output.tables !== undefined) {
+    tables = {};
+    for (const [name, cols] of Object.entries(object(output.tables, `${field}.output.tables`))) {
+      const f = `${field}.output.tables.${name}`;
+      identifier(name, f);
+      tables[name] = array(cols, f).map((c, i) => identifier(c, `${f}[${i}]`));
+    }
+  }
   return {
     name: identifier(obj.name, `${field}.name`),
     batchKey,
     inputs,
     preconditions,
-    engine: oneOf(obj.engine, `${field}.engine`, ['duckdb', 'emr'] as const),
+    engine,
     stages,
-    output: { table: identifier(output.table, `${field}.output.table`), partitionBy, key },
+    output: { table: identifier(output.table, `${field}.output.table`), partitionBy, key, ...(tables ? { tables } : {}) },
   };
 }
 

@@ -80,8 +80,8 @@ export interface JobInput {
 
 export interface JobStage {
   name: string;
-  /** versioned SQL file under shared/transform/sql/ */
-  sql: string;
+  /** duckdb engine: a versioned SQL file under shared/transform/sql/; emr stages are Spark stages of spark/ */
+  sql?: string;
 }
 
 export interface JobConfig {
@@ -98,5 +98,7 @@ export interface JobConfig {
     partitionBy: string[];
     /** columns that identify a row (the curated CSV export sorts by them) */
     key: string[];
+    /** a job that writes several tables under curated/<table>/: each table's key columns */
+    tables?: Record<string, string[]>;
   };
 }

@@ -12,6 +12,6 @@ export function resolverDepsFromEnv(): ResolverDeps {
     files: new FileStateStore(documentClient(), requireEnv('FILE_STATE_TABLE')),
     runs: new JobRunStore(documentClient(), requireEnv('JOB_RUNS_TABLE')),
     sfn: sfnClient(),
-    stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
+    stateMachineArns: { duckdb: requireEnv('STATE_MACHINE_ARN'), emr: requireEnv('EMR_STATE_MACHINE_ARN') },
   };
 }

@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SelectedFile } from './evaluate';
 
 /**
@@ -201,11 +201,24 @@ export class JobRunStore {
     );
   }
 
+  /** Every ARC flip, with its reason: the audit trail of failovers (pk FAILOVER, newest last). */
+  async recordFailover(flip: { from: string; to: string; at: string; reason: string; endpoint: string; confirmed: boolean; execution: string; batchId: string }): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: 'FAILOVER', sk: `${flip.at}#${flip.from}->${flip.to}`, ...flip } }));
+  }
+
+  async listFailovers(): Promise<Array<{ from: string; to: string; at: string; reason: string; execution: string; confirmed: boolean }>> {
+    const out = await this.db.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'FAILOVER' }, ConsistentRead: true }));
+    return (out.Items ?? []) as never;
+  }
+
   async listAll(): Promise<{ batches: BatchItem[]; runs: RunItem[] }> {
     const batches: BatchItem[] = [];
     const runs: RunItem[] = [];
     for await (const page of paginateScan({ client: this.db }, { TableName: this.table, ConsistentRead: true })) {
-      for (const item of page.Items ?? []) (item.sk === 'BATCH' ? batches : runs).push(item as never);
+      for (const item of page.Items ?? []) {
+        if (item.sk === 'BATCH') batches.push(item as BatchItem);
+        else if (String(item.sk).startsWith('RUN#')) runs.push(item as RunItem);
+      }
     }
     batches.sort((a, b) => a.batchId.localeCompare(b.batchId));
     runs.sort((a, b) => a.batchId.localeCompare(b.batchId) || a.claimedAt.localeCompare(b.claimedAt));

@@ -11,7 +11,8 @@ export interface ResolverDeps {
   files: FileStateStore;
   runs: JobRunStore;
   sfn: SFNClient;
-  stateMachineArn: string;
+  /** the state machine that runs each engine's jobs */
+  stateMachineArns: Record<JobConfig['engine'], string>;
 }
 
 /** The execution input: everything a run needs, so every state is a pure function of it. */
@@ -95,19 +96,19 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   }
   // Claimed now, or claimed earlier by a resolver that stopped before StartExecution: start it.
   const input: RunInput = { job: job.name, batchId: id, values: batch.values, executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, stages: job.stages };
-  const executionArn = await startExecution(deps, name, input);
+  const executionArn = await startExecution(deps, deps.stateMachineArns[job.engine], name, input);
   await deps.runs.markStarted(id, name, executionArn);
   return { kind: 'started', batchId: id, executionName: name, executionArn };
 }
 
-async function startExecution(deps: ResolverDeps, name: string, input: RunInput): Promise<string> {
+async function startExecution(deps: ResolverDeps, stateMachineArn: string, name: string, input: RunInput): Promise<string> {
   try {
-    const out = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }));
+    const out = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     return out.executionArn!;
   } catch (err) {
     // The same name already ran: that execution is this run (names are unique per generation).
     if (err instanceof ExecutionAlreadyExists || (err as Error).name === 'ExecutionAlreadyExists') {
-      return `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     }
     throw err;
   }

@@ -59,7 +59,8 @@ export async function runStage(run: RunInput, stage: JobStage, deps: StageDeps):
   if (done) return { ...(done.output as unknown as StageOutput), resumed: true };
   const job = deps.pipeline.config.jobs.find((j) => j.name === run.job);
   if (!job) throw new Error(`no job "${run.job}" in the pipeline configuration`);
-  if (job.engine !== 'duckdb') throw new UnsupportedEngineError(`job ${job.name} runs on ${job.engine}: the DuckDB transform cannot run it`);
+  if (job.engine !== 'duckdb' || !stage.sql) throw new UnsupportedEngineError(`job ${job.name} runs on ${job.engine}: the DuckDB transform cannot run stage ${stage.name}`);
+  const sqlFile = stage.sql;
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'transform-'));
   try {
     const inputs: Record<string, string[]> = {};
@@ -75,7 +76,7 @@ export async function runStage(run: RunInput, stage: JobStage, deps: StageDeps):
     const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
     let rows: number;
     try {
-      ({ rows } = await runSqlTransform(duckdb.conn, { sql: await loadSql(stage.sql), inputs, params: sqlParams(run.values), outputPath }));
+      ({ rows } = await runSqlTransform(duckdb.conn, { sql: await loadSql(sqlFile), inputs, params: sqlParams(run.values), outputPath }));
     } finally {
       duckdb.close();
     }

@@ -22,7 +22,8 @@ describe('pipeline configuration', () => {
   it('accepts the bundled configuration with at least 3 provinces', () => {
     const parsed = parsePipelineConfig(pipelineConfig);
     expect(Object.keys(parsed.provinces).length).toBeGreaterThanOrEqual(3);
-    expect(parsed.datasets.map((d) => d.name)).toEqual(['pos', 'item_master']);
+    expect(parsed.datasets.map((d) => d.name)).toEqual(['pos', 'item_master', 'click_events', 'orders', 'customers', 'products', 'stores']);
+    expect(parsed.jobs.map((j) => [j.name, j.engine])).toEqual([['pos_daily_sales', 'duckdb'], ['clickstream_daily', 'emr']]);
   });
 
   it.each([

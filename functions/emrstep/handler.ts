@@ -1,0 +1,55 @@
+import { EMRClient } from '@aws-sdk/client-emr';
+import { documentClient, s3Client } from '../../shared/aws/clients';
+import { loadPipeline } from '../../shared/config/load-config';
+import { requireEnv } from '../../shared/errors';
+import { ArcRouter } from '../../shared/failover/arc-client';
+import { afterStepFailure, failoverEmr, nextEmrStage, pollEmrStage, prepareEmrRun, submitEmrStage, type EmrCluster, type EmrFlowDeps, type EmrRunState } from '../../shared/orchestrate/emr-flow';
+import { JobRunStore } from '../../shared/resolve/job-run-store';
+import type { RunInput } from '../../shared/resolve/resolver';
+
+type EmrStepRequest =
+  | { action: 'prepare'; run: RunInput }
+  | { action: 'next' | 'submit' | 'poll' | 'stepFailed' | 'failover'; state: EmrRunState };
+
+let deps: EmrFlowDeps | undefined;
+
+function depsFromEnv(): EmrFlowDeps {
+  const clusters = JSON.parse(requireEnv('EMR_CLUSTERS')) as EmrCluster[];
+  return {
+    emr: new EMRClient({}),
+    arc: new ArcRouter({ clusters: clusters.map((c) => ({ name: c.name, routingControlArn: c.routingControlArn })), endpoints: JSON.parse(requireEnv('ARC_ENDPOINTS')) as string[], region: requireEnv('ARC_REGION') }),
+    s3: s3Client(),
+    runs: new JobRunStore(documentClient(), requireEnv('JOB_RUNS_TABLE')),
+    lakeBucket: requireEnv('LAKE_BUCKET'),
+    clusters,
+    sparkEntryPoint: requireEnv('SPARK_ENTRY_POINT'),
+    sparkSubmitArgs: JSON.parse(process.env.SPARK_SUBMIT_ARGS ?? '[]') as string[],
+    maxStepFailures: Number(process.env.EMR_MAX_STEP_FAILURES ?? 3),
+    backoffBaseSeconds: Number(process.env.EMR_BACKOFF_BASE_SECONDS ?? 30),
+  };
+}
+
+function outputTable(job: string): string {
+  const config = loadPipeline().config.jobs.find((j) => j.name === job);
+  if (!config) throw new Error(`no job "${job}" in the pipeline configuration`);
+  return config.output.table;
+}
+
+/** The EMR job run's tasks: prepare, next stage, submit, poll, after a step failure, failover. */
+export const handler = async (request: EmrStepRequest): Promise<EmrRunState> => {
+  deps ??= depsFromEnv();
+  switch (request.action) {
+    case 'prepare':
+      return prepareEmrRun(request.run, outputTable(request.run.job), deps);
+    case 'next':
+      return nextEmrStage(request.state, outputTable(request.state.run.job), deps);
+    case 'submit':
+      return submitEmrStage(request.state, outputTable(request.state.run.job), deps);
+    case 'poll':
+      return pollEmrStage(request.state, deps);
+    case 'stepFailed':
+      return afterStepFailure(request.state, deps);
+    case 'failover':
+      return failoverEmr(request.state, deps);
+  }
+};

@@ -1,0 +1,166 @@
+import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { EMRClient } from '@aws-sdk/client-emr';
+import type { ArcRouter } from '../failover/arc-client';
+import { pollStep, submitStep } from '../emr/emr-steps';
+import type { JobRunStore } from '../resolve/job-run-store';
+import type { RunInput } from '../resolve/resolver';
+import type { TaskError } from './job-steps';
+
+/** One of the two EMR clusters and the ARC routing control that says whether it is active. */
+export interface EmrCluster {
+  name: string;
+  clusterId: string;
+  routingControlArn: string;
+}
+
+export interface EmrFlowDeps {
+  emr: EMRClient;
+  arc: ArcRouter;
+  s3: S3Client;
+  runs: JobRunStore;
+  lakeBucket: string;
+  clusters: EmrCluster[];
+  /** s3:// URI of the Spark job's entry point (spark/landfall_jobs/main.py, uploaded with the deploy) */
+  sparkEntryPoint: string;
+  /** extra spark-submit arguments before the entry point (e.g. --py-files) */
+  sparkSubmitArgs?: string[];
+  /** step failures on one cluster before failing over (default 3) */
+  maxStepFailures?: number;
+  /** failovers in one run before giving up (default 2) */
+  maxFailovers?: number;
+  backoffBaseSeconds?: number;
+  random?: () => number;
+}
+
+/** The state the EMR state machine carries from task to task. */
+export interface EmrRunState {
+  run: RunInput;
+  /** the cluster (by name) the current stage runs on */
+  cluster: string;
+  stage?: string;
+  done?: boolean;
+  /** submissions of this run so far: part of each step's name, so a new attempt is a new step */
+  attempt: number;
+  /** step failures of the current stage on the current cluster */
+  failures: number;
+  failovers: number;
+  stepId?: string;
+  stepState?: string;
+  next?: 'retry' | 'failover';
+  backoffSeconds?: number;
+  error?: TaskError;
+}
+
+export class FailoverExhaustedError extends Error {
+  override readonly name = 'FailoverExhaustedError';
+}
+
+const DONE_MARKER = '_landfall_done';
+
+/** Where a run's Spark job reads, resumes and writes. Checkpoints belong to the input generation, so a retry resumes them. */
+export function emrPaths(run: RunInput, bucket: string, outputTable: string) {
+  const batch = Object.values(run.values).join('-');
+  const checkpointPrefix = `checkpoints/${run.job}/${batch}/${run.fingerprint.slice(0, 16)}/`;
+  return {
+    inputPrefix: `runs/${run.executionName}/input/`,
+    checkpointPrefix,
+    input: `s3://${bucket}/runs/${run.executionName}/input`,
+    checkpoint: `s3://${bucket}/${checkpointPrefix.slice(0, -1)}`,
+    output: `s3://${bucket}/curated/${outputTable}`,
+    doneMarker: (stage: string) => `${checkpointPrefix}${stage}/${DONE_MARKER}`,
+  };
+}
+
+function clusterNamed(deps: EmrFlowDeps, name: string): EmrCluster {
+  const cluster = deps.clusters.find((c) => c.name === name);
+  if (!cluster) throw new Error(`ARC names cluster "${name}", which is not configured (${deps.clusters.map((c) => c.name).join(', ')})`);
+  return cluster;
+}
+
+async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return false;
+    throw err;
+  }
+}
+
+/**
+ * Stages exactly the Parquet versions the run claimed under runs/<execution>/input/<relation>/
+ * (server-side copies; idempotent) and picks the cluster ARC says is active.
+ */
+export async function prepareEmrRun(run: RunInput, outputTable: string, deps: EmrFlowDeps): Promise<EmrRunState> {
+  const paths = emrPaths(run, deps.lakeBucket, outputTable);
+  for (const [relation, files] of Object.entries(run.inputs)) {
+    for (const [i, file] of files.entries()) {
+      const source = `${deps.lakeBucket}/${encodeURIComponent(file.processedKey).replace(/%2F/g, '/')}${file.processedVersionId ? `?versionId=${file.processedVersionId}` : ''}`;
+      await deps.s3.send(new CopyObjectCommand({ Bucket: deps.lakeBucket, Key: `${paths.inputPrefix}${relation}/${String(i).padStart(5, '0')}.parquet`, CopySource: source }));
+    }
+  }
+  return { run, cluster: await deps.arc.activeCluster(), attempt: 0, failures: 0, failovers: 0 };
+}
+
+/** The first stage whose checkpoint is not complete (a completed stage is never run again), or done. */
+export async function nextEmrStage(state: EmrRunState, outputTable: string, deps: EmrFlowDeps): Promise<EmrRunState> {
+  const paths = emrPaths(state.run, deps.lakeBucket, outputTable);
+  for (const stage of state.run.stages) {
+    if (!(await exists(deps.s3, deps.lakeBucket, paths.doneMarker(stage.name)))) return { ...clean(state), stage: stage.name, done: false };
+  }
+  return { ...clean(state), done: true };
+}
+
+/** Drops the per-step fields of the previous stage. */
+function clean(state: EmrRunState): EmrRunState {
+  const { stepId: _s, stepState: _t, next: _n, backoffSeconds: _b, error: _e, stage: _g, done: _d, ...rest } = state;
+  return rest;
+}
+
+/** Adds the stage as a spark-submit step to the ARC-active cluster; a retried call finds the step it added. */
+export async function submitEmrStage(state: EmrRunState, outputTable: string, deps: EmrFlowDeps): Promise<EmrRunState> {
+  if (!state.stage) throw new Error('no stage to submit');
+  // Another run (or an operator-free flip) may have moved the traffic: follow ARC.
+  const active = await deps.arc.activeCluster();
+  const cluster = clusterNamed(deps, active);
+  const paths = emrPaths(state.run, deps.lakeBucket, outputTable);
+  const args = [
+    'spark-submit',
+    ...(deps.sparkSubmitArgs ?? []),
+    deps.sparkEntryPoint,
+    '--stage', state.stage,
+    '--input-root', paths.input,
+    '--checkpoint-root', paths.checkpoint,
+    '--output-root', paths.output,
+    '--date', state.run.values.date ?? '',
+  ];
+  const name = `${state.run.executionName}-${state.stage}-${cluster.name}-a${state.attempt}`;
+  const { stepId } = await submitStep(deps.emr, cluster.clusterId, { name, args });
+  return { ...state, cluster: cluster.name, stepId };
+}
+
+export async function pollEmrStage(state: EmrRunState, deps: EmrFlowDeps): Promise<EmrRunState> {
+  const progress = await pollStep(deps.emr, clusterNamed(deps, state.cluster).clusterId, state.stepId!);
+  return { ...state, stepState: progress.state };
+}
+
+/** A step failed on a healthy cluster: retry there with exponential backoff and jitter, or fail over after too many. */
+export function afterStepFailure(state: EmrRunState, deps: EmrFlowDeps): EmrRunState {
+  const failures = state.failures + 1;
+  if (failures >= (deps.maxStepFailures ?? 3)) return { ...state, failures, next: 'failover' };
+  const base = (deps.backoffBaseSeconds ?? 30) * 2 ** (failures - 1);
+  const backoffSeconds = Math.max(1, Math.round(Math.min(600, base) * (0.5 + (deps.random ?? Math.random)() / 2)));
+  return { ...state, failures, attempt: state.attempt + 1, next: 'retry', backoffSeconds };
+}
+
+/** Flips ARC to the standby (recorded with its reason) and carries on there from the same stage. */
+export async function failoverEmr(state: EmrRunState, deps: EmrFlowDeps): Promise<EmrRunState> {
+  if (state.failovers >= (deps.maxFailovers ?? 2)) {
+    throw new FailoverExhaustedError(`gave up after ${state.failovers} failovers; last error: ${state.error?.Error ?? 'unknown'}: ${state.error?.Cause ?? ''}`);
+  }
+  const reason = `${state.run.executionName} stage ${state.stage ?? '?'} on ${state.cluster}: ${state.error?.Error ?? 'step failures'}${state.error?.Cause ? ` (${state.error.Cause.slice(0, 300)})` : ''}`;
+  const result = await deps.arc.failover(state.cluster, reason);
+  const cluster = result.flipped ? result.to : result.active;
+  if (result.flipped) await deps.runs.recordFailover({ ...result, execution: state.run.executionName, batchId: state.run.batchId });
+  return { ...clean(state), stage: state.stage!, done: false, cluster, failures: 0, failovers: state.failovers + 1, attempt: state.attempt + 1 };
+}
