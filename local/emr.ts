@@ -6,7 +6,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { downloadToFile, uploadFile } from '../shared/s3/object-io';
+import { downloadToFile, headObject, ObjectGoneError, uploadFile } from '../shared/s3/object-io';
 import { listenOnLoopback, readBody } from './http';
 
 export interface StepRunContext {
@@ -186,8 +186,9 @@ function mirrorArgs(args: string[], mirrorDir: string): { localArgs: string[]; r
   const localArgs = args.map((arg) =>
     arg.replace(S3_URI, (_uri, bucket: string, rawKey: string | undefined) => {
       const key = (rawKey ?? '').replace(/\/+$/, '');
-      const local = key ? join(mirrorDir, bucket, ...key.split('/')) : join(mirrorDir, bucket);
-      if (!local.startsWith(join(mirrorDir, bucket))) throw new Error(`s3://${bucket}/${rawKey} leaves the bucket`);
+      const bucketDir = join(mirrorDir, bucket);
+      const local = key ? join(bucketDir, ...key.split('/')) : bucketDir;
+      if (local !== bucketDir && !local.startsWith(bucketDir + sep)) throw new Error(`s3://${bucket}/${rawKey} leaves its bucket`);
       roots.set(`${bucket}/${key}`, { bucket, key, local });
       return (rawKey ?? '').endsWith('/') ? `${local}/` : local;
     }),
@@ -228,7 +229,13 @@ async function stageIn(s3: S3Client, roots: MirrorRoot[]): Promise<Staged> {
     const prefix = root.key ? `${root.key}/` : '';
     const children = await listKeys(s3, root.bucket, prefix);
     if (children.length === 0 && root.key) {
-      const exact = (await listKeys(s3, root.bucket, root.key)).find((o) => o.key === root.key);
+      const exact = await headObject(s3, root.bucket, root.key).then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof ObjectGoneError) return false;
+          throw err;
+        },
+      );
       if (exact) downloads.set(root.local, { bucket: root.bucket, key: root.key });
       continue; // nothing there yet: an output location
     }
@@ -500,9 +507,9 @@ export async function startLocalEmr(options: LocalEmrOptions): Promise<LocalEmr>
     const workDir = join(root, cluster.id, step.id);
     step.workDir = workDir;
     const logFile = join(workDir, 'stderr');
-    const { localArgs, roots } = mirrorArgs(step.args, join(workDir, 's3'));
-    const ctx: StepRunContext = { clusterId: cluster.id, stepId: step.id, name: step.name, args: [...step.args], localArgs, workDir, signal: abort.signal };
-    const running = () => step.state === 'RUNNING';
+    // read through a function: the state changes under this code (cancel, cluster failure)
+    const stateNow = (): StepState => step.state;
+    const running = () => stateNow() === 'RUNNING';
     const fail = async (reason: string, message: string) => {
       await appendFile(logFile, `${message}\n`).catch(() => undefined);
       if (running()) settle(step, 'FAILED', { failure: { Reason: reason, Message: message.slice(0, 10_000), LogFile: logFile } });
@@ -511,6 +518,8 @@ export async function startLocalEmr(options: LocalEmrOptions): Promise<LocalEmr>
     try {
       await mkdir(workDir, { recursive: true });
       await Promise.all([writeFile(join(workDir, 'stdout'), ''), writeFile(logFile, '')]);
+      const { localArgs, roots } = mirrorArgs(step.args, join(workDir, 's3'));
+      const ctx: StepRunContext = { clusterId: cluster.id, stepId: step.id, name: step.name, args: [...step.args], localArgs, workDir, signal: abort.signal };
       for (const hook of hooks) await hook(ctx);
       if (!running()) return;
       const injected = cluster.failNext.shift();
@@ -532,12 +541,12 @@ export async function startLocalEmr(options: LocalEmrOptions): Promise<LocalEmr>
       const message = err instanceof Error ? err.message : String(err);
       await fail('Unknown Error.', message);
     } finally {
-      if (step.state === 'CANCEL_PENDING') settle(step, 'CANCELLED');
-      if (step.state === 'RUNNING') settle(step, 'FAILED', { failure: { Reason: 'Unknown Error.', Message: 'the step ended without an outcome', LogFile: logFile } });
+      if (stateNow() === 'CANCEL_PENDING') settle(step, 'CANCELLED');
+      if (stateNow() === 'RUNNING') settle(step, 'FAILED', { failure: { Reason: 'Unknown Error.', Message: 'the step ended without an outcome', LogFile: logFile } });
       step.abort = undefined;
       // A failed step's mirror stays for a look; a completed one's data is in S3.
-      if (!keepMirror || step.state === 'CANCELLED' || step.state === 'INTERRUPTED') await rm(join(workDir, 's3'), { recursive: true, force: true }).catch(() => undefined);
-      if (step.state === 'FAILED' && healthy(cluster)) {
+      if (!keepMirror || stateNow() === 'CANCELLED' || stateNow() === 'INTERRUPTED') await rm(join(workDir, 's3'), { recursive: true, force: true }).catch(() => undefined);
+      if (stateNow() === 'FAILED' && healthy(cluster)) {
         if (step.actionOnFailure === 'CANCEL_AND_WAIT') {
           for (const s of cluster.steps) if (s.state === 'PENDING') settle(s, 'CANCELLED', { reason: `Cancelled: step ${step.id} failed with ActionOnFailure CANCEL_AND_WAIT` });
         } else if (step.actionOnFailure === 'TERMINATE_CLUSTER' || step.actionOnFailure === 'TERMINATE_JOB_FLOW') {
@@ -557,7 +566,9 @@ export async function startLocalEmr(options: LocalEmrOptions): Promise<LocalEmr>
       notifyIdle();
       return;
     }
-    cluster.active = execute(cluster, next).finally(() => {
+    cluster.active = execute(cluster, next)
+      .catch(() => undefined) // execute records every failure on the step itself
+      .finally(() => {
       cluster.active = undefined;
       if (healthy(cluster)) pump(cluster);
       notifyIdle();

@@ -18,3 +18,6 @@ if [ ! -x "$cache/bin/minio" ] && ! command -v minio >/dev/null 2>&1; then
   echo "landfall: building MinIO from source (once per machine, ~5 min on 2 cores)…" >&2
   GOBIN="$cache/bin" GOFLAGS=-trimpath go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c >&2
 fi
+
+# PySpark 3.5.6 (the Spark of EMR 7.13) in a venv, for the EMR stand-in's steps and spark/ tests.
+bash "$here/../spark/install.sh" >/dev/null

@@ -28,3 +28,11 @@ export function minioBinary(): string {
     throw new NotInstalledError('MinIO');
   }
 }
+
+/** spark-submit of the venv that spark/install.sh creates (local/install.sh runs it). */
+export function sparkSubmitBinary(): string {
+  const venv = process.env.LANDFALL_SPARK_VENV ?? join(cacheDir(), 'spark-venv');
+  const binary = join(venv, 'bin', 'spark-submit');
+  if (!existsSync(binary)) throw new NotInstalledError('PySpark (spark-submit)');
+  return binary;
+}

@@ -10,6 +10,10 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { JobRunStore } from '../shared/resolve/job-run-store';
 import { FileStateStore } from '../shared/state/file-state-store';
 import { startStreamPoller } from './dynamodb-stream';
+import { startLocalArc, type LocalArc } from './arc';
+import { startLocalEmr, type LocalEmr } from './emr';
+import { sparkSubmitBinary } from './installed';
+import { uploadSparkArtifacts } from './spark-artifacts';
 import { startLocalSns, type LocalSns } from './sns';
 import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions';
 import { LocalLambdas } from './lambda-runner';
@@ -24,7 +28,7 @@ const REGION = 'us-east-1';
 
 export interface LocalStack {
   deployment: Deployment;
-  endpoints: { s3: string; dynamodb: string; stepfunctions: string; sns: string };
+  endpoints: { s3: string; dynamodb: string; stepfunctions: string; sns: string; emr: string; arc: string[] };
   s3: S3Client;
   dynamodb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
@@ -33,6 +37,8 @@ export interface LocalStack {
   lambdas: LocalLambdas;
   stepFunctions: LocalStepFunctions;
   sns: LocalSns;
+  emr: LocalEmr;
+  arc: LocalArc;
   /** resolves when no handler, stream delivery or execution is at work and nothing arrived for `quietMs` */
   settled(quietMs?: number, timeoutMs?: number, onProgress?: () => void): Promise<void>;
   workDir: string;
@@ -57,8 +63,16 @@ export interface StackOptions {
   fastWaits?: boolean | number;
 }
 
-export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], arns: { stateMachine: string; failureTopic: string }, logLevel: string): Record<string, string> {
+/** The two local EMR clusters, named as in serverless.yml's EMR_CLUSTERS. */
+export const LOCAL_CLUSTERS = [
+  { name: 'primary', clusterId: 'j-LOCALPRIMARY' },
+  { name: 'standby', clusterId: 'j-LOCALSTANDBY' },
+];
+
+export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], arns: { stateMachine: string; emrStateMachine: string; failureTopic: string }, logLevel: string): Record<string, string> {
   return {
+    AWS_ENDPOINT_URL_EMR: endpoints.emr,
+    EMR_STATE_MACHINE_ARN: arns.emrStateMachine,
     AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
     AWS_ENDPOINT_URL_SNS: endpoints.sns,
     JOB_RUNS_TABLE: deployment.names.jobRunsTable,
@@ -151,13 +165,34 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       fastWaits: options.fastWaits ?? 200,
     });
     stoppers.push(() => stepFunctions.stop());
-    const endpoints = { s3: minio.endpoint, dynamodb: ddb.endpoint, stepfunctions: stepFunctions.endpoint, sns: sns.endpoint };
-    const arns = { stateMachine: stepFunctions.stateMachineArn(deployment.names.stateMachine), failureTopic: sns.topicArn(deployment.names.failureTopic) };
-    const env = stackEnv(deployment, endpoints, arns, options.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN');
+    const minioClients = stackClients({ s3: minio.endpoint, dynamodb: ddb.endpoint });
+    // EMR: two clusters whose steps run spark-submit on local Spark, staging s3:// paths via MinIO
+    const emr = await startLocalEmr({ clusters: LOCAL_CLUSTERS.map((c) => ({ id: c.clusterId, name: c.name })), s3: minioClients.s3, sparkSubmit: sparkSubmitBinary(), sparkMaster: 'local[2]', region: REGION });
+    stoppers.push(() => emr.stop());
+    // ARC: five endpoints, the primary's routing control On
+    const arc = await startLocalArc({ clusters: LOCAL_CLUSTERS.map((c) => c.name), active: 'primary', region: REGION });
+    stoppers.push(() => arc.stop());
+    const endpoints = { s3: minio.endpoint, dynamodb: ddb.endpoint, stepfunctions: stepFunctions.endpoint, sns: sns.endpoint, emr: emr.endpoint, arc: arc.endpoints };
+    const arns = {
+      stateMachine: stepFunctions.stateMachineArn(deployment.names.stateMachine),
+      emrStateMachine: stepFunctions.stateMachineArn(deployment.names.emrStateMachine),
+      failureTopic: sns.topicArn(deployment.names.failureTopic),
+    };
+    const lake = deployment.names.lakeBucket;
+    const env = {
+      ...stackEnv(deployment, endpoints, arns, options.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'),
+      EMR_CLUSTERS: JSON.stringify(LOCAL_CLUSTERS.map((c) => ({ ...c, routingControlArn: arc.controlArn(c.name) }))),
+      ARC_ENDPOINTS: JSON.stringify(arc.endpoints),
+      ARC_REGION: REGION,
+      SPARK_ENTRY_POINT: `s3://${lake}/artifacts/spark/main.py`,
+      SPARK_SUBMIT_ARGS: JSON.stringify(['--py-files', `s3://${lake}/artifacts/spark/landfall_jobs.zip`, '--driver-memory', '1g', '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=4']),
+      EMR_BACKOFF_BASE_SECONDS: '1',
+    };
     // The handlers run in this process, as one Lambda container per function would.
     Object.assign(process.env, env);
     const clients = stackClients(endpoints);
     await createResources(deployment, clients.s3, clients.dynamodb);
+    await uploadSparkArtifacts(clients.s3, lake, root);
     const snsClient = new SNSClient({ endpoint: sns.endpoint, region: REGION, credentials: CREDENTIALS });
     for (const topic of deployment.topics) await snsClient.send(new CreateTopicCommand({ Name: topic }));
     const streams = new DynamoDBStreamsClient({ endpoint: ddb.endpoint, region: REGION, credentials: CREDENTIALS });
@@ -182,6 +217,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
         await lambdas.settled(quietMs, timeoutMs, onProgress);
         if (!stepFunctions.executions().some((e) => e.status === 'RUNNING')) return;
         await stepFunctions.idle(timeoutMs);
+        await emr.idle(timeoutMs);
       }
     };
     return {
@@ -193,6 +229,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       lambdas,
       stepFunctions,
       sns,
+      emr,
+      arc,
       settled,
       workDir,
       env,

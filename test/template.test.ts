@@ -336,13 +336,15 @@ describe('serverless package template', () => {
       resolve: { read: [], write: [] },
       jobstep: { read: [], write: [] },
       transform: { read: at(lake, PREFIX.processed), write: at(lake, CURATED_PREFIX) },
+      emrstep: { read: at(lake, PREFIX.processed, 'checkpoints/'), write: at(lake, 'runs/') },
     };
     expect([...functions().values()].sort()).toEqual(Object.keys(expected).sort());
     for (const [name, want] of Object.entries(expected)) {
       const role = roleIdOf(functionIdByName(name));
       const texts = (scopes: S3Scope[]) => [...new Set(scopes.map(scopeText))].sort();
       expect(texts(s3Scopes(role, 's3:getobject')), `${name} reads`).toEqual(want.read);
-      expect(texts(s3Scopes(role, 's3:getobjectversion')), `${name} reads versions`).toEqual(want.read);
+      const versioned = (scopes: string[]) => scopes.filter((t) => !t.endsWith(':checkpoints/'));
+      expect(texts(s3Scopes(role, 's3:getobjectversion')), `${name} reads versions`).toEqual(versioned(want.read));
       expect(texts(s3Scopes(role, 's3:putobject')), `${name} writes`).toEqual(want.write);
       // no S3 action of the role reaches anything else (e.g. convert cannot write to raw)
       expect(texts(s3Scopes(role)), `${name} S3 scope`).toEqual([...new Set([...want.read, ...want.write])].sort());
@@ -350,8 +352,8 @@ describe('serverless package template', () => {
   });
 
   it('(h) runs jobs on a state machine that may invoke only the job functions', () => {
-    const [[smId, sm]] = resourcesOfType('AWS::StepFunctions::StateMachine') as [[string, Resource]];
-    expect(smId).toBe('JobRunStateMachine');
+    expect(resourcesOfType('AWS::StepFunctions::StateMachine').map(([id]) => id).sort()).toEqual(['EmrJobRunStateMachine', 'JobRunStateMachine']);
+    const sm = template.Resources.JobRunStateMachine!;
     const roleId = (sm.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const invocable = roleStatements(roleId)
       .filter((s) => s.Effect === 'Allow')
@@ -368,13 +370,14 @@ describe('serverless package template', () => {
     expect(new Set(resources)).toEqual(new Set(['"Resource":"arn:aws:states:::lambda:invoke"']));
   });
 
-  it('(i) starts executions only from the resolver and jobstep, on the job-run state machine only', () => {
+  it('(i) starts executions only from the resolver and jobstep, on the job-run state machines only', () => {
     const name = template.Resources.JobRunStateMachine!.Properties!.StateMachineName as string;
     for (const [fnId, fn] of functions()) {
       const starts = roleStatements(roleIdOf(fnId)).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
       if (fn === 'resolve' || fn === 'jobstep') {
         expect(starts.flatMap(actionsOf), fn).toEqual(['states:startexecution']);
-        expect(starts.flatMap((s) => asArray(s.Resource).map(arnText)), fn).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
+        const emrName = template.Resources.EmrJobRunStateMachine!.Properties!.StateMachineName as string;
+        expect(starts.flatMap((s) => asArray(s.Resource).map(arnText)).sort(), fn).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${emrName}`, `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
       } else {
         expect(starts, `${fn} may use Step Functions`).toEqual([]);
       }
@@ -388,6 +391,34 @@ describe('serverless package template', () => {
     // and a schedule sweeps as a safety net
     const rules = resourcesOfType('AWS::Events::Rule').map(([, r]) => r.Properties!);
     expect(rules.some((r) => /^rate\(/.test(r.ScheduleExpression) && r.Targets.some((t: any) => t.Arn['Fn::GetAtt'][0] === functionIdByName('resolve')))).toBe(true);
+  });
+
+  it('(j) lets only emrstep touch EMR and ARC, on the two configured clusters and routing controls, with no PassRole', () => {
+    const emrActions = ['elasticmapreduce:addjobflowsteps', 'elasticmapreduce:describecluster', 'elasticmapreduce:describestep', 'elasticmapreduce:liststeps'];
+    const arcActions = ['route53-recovery-cluster:getroutingcontrolstate', 'route53-recovery-cluster:updateroutingcontrolstates'];
+    const env = template.Resources[functionIdByName('emrstep')]!.Properties!.Environment.Variables as Record<string, string>;
+    const clusters = JSON.parse(env.EMR_CLUSTERS!) as Array<{ clusterId: string; routingControlArn: string }>;
+    expect(clusters).toHaveLength(2);
+    for (const [fnId, fn] of functions()) {
+      const statements = roleStatements(roleIdOf(fnId)).filter((s) => s.Effect === 'Allow');
+      const emr = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('elasticmapreduce:')));
+      const arc = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('route53-recovery-cluster:')));
+      expect(statements.flatMap(actionsOf).filter((a) => a === 'iam:passrole'), `${fn} PassRole`).toEqual([]);
+      if (fn !== 'emrstep') {
+        expect([...emr, ...arc], `${fn} may use EMR or ARC`).toEqual([]);
+        continue;
+      }
+      expect(emr.flatMap(actionsOf).sort()).toEqual(emrActions);
+      expect(emr.flatMap((s) => asArray(s.Resource).map(arnText)).sort()).toEqual(clusters.map((c) => `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${c.clusterId}`).sort());
+      expect(arc.flatMap(actionsOf).sort()).toEqual(arcActions);
+      expect(arc.flatMap((s) => asArray(s.Resource).map(arnText)).sort()).toEqual(clusters.map((c) => c.routingControlArn).sort());
+    }
+    // the EMR state machine may invoke only the job's functions
+    const sm = template.Resources.EmrJobRunStateMachine!;
+    const roleId = (sm.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const invocable = roleStatements(roleId).flatMap((s) => asArray(s.Resource).map(arnText));
+    const ids = new Set(invocable.map((a) => /<GetAtt (\w+)\.Arn>/.exec(a)?.[1]));
+    expect([...ids].map((id) => functions().get(id!)).sort()).toEqual(['emrstep', 'jobstep']);
   });
 
   it('(g) ships small bundles, and DuckDB beside the functions that import it', () => {

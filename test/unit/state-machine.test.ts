@@ -43,3 +43,35 @@ describe('the job-run state machine', () => {
     expect(definition.States.RunStages.ItemProcessor.States.Transform.Next).toBe('Checkpoint');
   });
 });
+
+describe('the EMR job-run state machine', () => {
+  const emr = JSON.parse(readFileSync(new URL('../../statemachines/emr-job-run.asl.json', import.meta.url), 'utf8'), (_key, value: unknown) => {
+    const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
+    return getAtt ? `arn:aws:lambda:us-east-1:123456789012:function:landfall-ci-${getAtt[0]}` : value;
+  }) as { States: Record<string, any> };
+  const catchOf = (state: string, error: string) => emr.States[state].Catch.find((c: any) => c.ErrorEquals.includes(error))?.Next;
+
+  it('is valid ASL', () => {
+    const { isValid, errorsText } = aslValidator(emr);
+    expect(isValid, errorsText()).toBe(true);
+  });
+
+  it('retries a failed step on the same cluster, fails over on an unhealthy one, and polls in a Wait loop', () => {
+    expect(catchOf('Poll', 'StepFailedError')).toBe('StepFailed');
+    expect(catchOf('Poll', 'ClusterUnhealthyError')).toBe('Failover');
+    expect(catchOf('Submit', 'ClusterUnhealthyError')).toBe('Failover');
+    expect(emr.States.StepFailed.Next).toBe('RetryOrFailover');
+    expect(emr.States.RetryOrFailover).toMatchObject({ Choices: [{ Variable: '$.next', StringEquals: 'failover', Next: 'Failover' }], Default: 'Backoff' });
+    expect(emr.States.Backoff).toMatchObject({ Type: 'Wait', SecondsPath: '$.backoffSeconds', Next: 'Submit' });
+    expect(emr.States.Failover.Next).toBe('Submit');
+    expect(emr.States.WaitForStep).toMatchObject({ Type: 'Wait', Next: 'Poll' });
+    expect(emr.States.StepDone).toMatchObject({ Default: 'WaitForStep' });
+    // a completed stage is checkpointed, and the next stage is chosen from the checkpoints
+    expect(emr.States.Checkpoint.Next).toBe('NextStage');
+    expect(emr.States.Failover.Parameters.Payload.action).toBe('failover');
+    for (const state of ['Prepare', 'NextStage', 'Submit', 'Poll', 'StepFailed', 'Failover']) {
+      expect(emr.States[state].Catch.at(-1), state).toMatchObject({ ErrorEquals: ['States.ALL'] });
+      expect(emr.States[state].Retry[0].ErrorEquals, state).not.toContain('StepFailedError');
+    }
+  });
+});

@@ -23,9 +23,9 @@ def sessionize(events: DataFrame) -> DataFrame:
     ordered = Window.partitionBy("customer_id").orderBy("event_ts", "event_id")
     running = ordered.rowsBetween(Window.unboundedPreceding, Window.currentRow)
     micros = F.expr("unix_micros(event_ts)")
-    previous = F.lag(micros).over(ordered)
-    starts = F.when(previous.isNull() | ((micros - previous) > F.lit(SESSION_GAP_MICROS)), F.lit(1)).otherwise(F.lit(0))
-    flagged = events.withColumn("_new_session", starts)
+    with_previous = events.withColumn("_gap", micros - F.lag(micros).over(ordered))
+    starts = F.when(F.col("_gap").isNull() | (F.col("_gap") > F.lit(SESSION_GAP_MICROS)), F.lit(1)).otherwise(F.lit(0))
+    flagged = with_previous.withColumn("_new_session", starts)
     indexed = flagged.withColumn("session_index", F.sum("_new_session").over(running).cast("int"))
     per_session = Window.partitionBy("customer_id", "session_index")
     return (

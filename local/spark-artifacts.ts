@@ -1,0 +1,22 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { uploadFile } from '../shared/s3/object-io';
+
+/**
+ * What a deploy puts in S3 for EMR: spark/package.sh's main.py and landfall_jobs.zip, under
+ * s3://<lake>/artifacts/spark/ (serverless.yml's SPARK_ENTRY_POINT and SPARK_SUBMIT_ARGS point there).
+ */
+export async function uploadSparkArtifacts(s3: S3Client, bucket: string, root: string): Promise<void> {
+  const out = await mkdtemp(join(tmpdir(), 'landfall-spark-'));
+  try {
+    execFileSync('bash', [join(root, 'spark', 'package.sh'), out], { stdio: ['ignore', 'ignore', 'inherit'] });
+    for (const file of ['main.py', 'landfall_jobs.zip']) {
+      await uploadFile(s3, bucket, `artifacts/spark/${file}`, join(out, file), {}, 'application/octet-stream');
+    }
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
