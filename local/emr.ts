@@ -372,6 +372,7 @@ function spawnRunner(options: { sparkSubmit?: string; sparkMaster?: string }) {
   return async (ctx: StepRunContext): Promise<void> => {
     const [first, ...rest] = ctx.localArgs;
     if (!first) throw new StepCommandError('the step has no command (Args is empty)', null, '');
+    if (ctx.signal.aborted) throw new StepCommandError('the step was stopped before its command started', null, '');
     const spark = first === 'spark-submit';
     const command = spark ? (options.sparkSubmit ?? 'spark-submit') : first;
     const args = spark ? localSparkSubmitArgs(rest, options.sparkMaster ?? 'local[*]') : rest;
@@ -389,6 +390,7 @@ function spawnRunner(options: { sparkSubmit?: string; sparkMaster?: string }) {
         killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
       };
       ctx.signal.addEventListener('abort', onAbort, { once: true });
+      if (ctx.signal.aborted) onAbort();
       let error: Error | undefined;
       child.once('error', (err) => {
         error = err;

@@ -29,10 +29,15 @@ export function minioBinary(): string {
   }
 }
 
-/** spark-submit of the venv that spark/install.sh creates (local/install.sh runs it). */
-export function sparkSubmitBinary(): string {
+/**
+ * spark-submit of the venv that spark/install.sh creates (local/install.sh runs it), and the
+ * environment it needs: its launcher finds Spark through the venv's python, so that python must
+ * come first on PATH, and the driver and executors must use it too.
+ */
+export function sparkSubmit(): { binary: string; env: Record<string, string> } {
   const venv = process.env.LANDFALL_SPARK_VENV ?? join(cacheDir(), 'spark-venv');
   const binary = join(venv, 'bin', 'spark-submit');
   if (!existsSync(binary)) throw new NotInstalledError('PySpark (spark-submit)');
-  return binary;
+  const python = join(venv, 'bin', 'python');
+  return { binary, env: { PATH: `${join(venv, 'bin')}:${process.env.PATH ?? ''}`, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python } };
 }

@@ -12,7 +12,7 @@ import { FileStateStore } from '../shared/state/file-state-store';
 import { startStreamPoller } from './dynamodb-stream';
 import { startLocalArc, type LocalArc } from './arc';
 import { startLocalEmr, type LocalEmr } from './emr';
-import { sparkSubmitBinary } from './installed';
+import { sparkSubmit } from './installed';
 import { uploadSparkArtifacts } from './spark-artifacts';
 import { startLocalSns, type LocalSns } from './sns';
 import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions';
@@ -167,7 +167,9 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     stoppers.push(() => stepFunctions.stop());
     const minioClients = stackClients({ s3: minio.endpoint, dynamodb: ddb.endpoint });
     // EMR: two clusters whose steps run spark-submit on local Spark, staging s3:// paths via MinIO
-    const emr = await startLocalEmr({ clusters: LOCAL_CLUSTERS.map((c) => ({ id: c.clusterId, name: c.name })), s3: minioClients.s3, sparkSubmit: sparkSubmitBinary(), sparkMaster: 'local[2]', region: REGION });
+    const spark = sparkSubmit();
+    Object.assign(process.env, spark.env); // the steps' spark-submit processes inherit it
+    const emr = await startLocalEmr({ clusters: LOCAL_CLUSTERS.map((c) => ({ id: c.clusterId, name: c.name })), s3: minioClients.s3, sparkSubmit: spark.binary, sparkMaster: 'local[2]', region: REGION });
     stoppers.push(() => emr.stop());
     // ARC: five endpoints, the primary's routing control On
     const arc = await startLocalArc({ clusters: LOCAL_CLUSTERS.map((c) => c.name), active: 'primary', region: REGION });

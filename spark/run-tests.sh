@@ -15,7 +15,7 @@ export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 export PYTHONDONTWRITEBYTECODE=1
 cd "$here"
 set +e
-"$venv/bin/python" -m pytest -p no:cacheprovider tests "$@"
+"$venv/bin/python" -m pytest "$@"
 rc=$?
 set -e
 if [[ $rc -eq 5 ]]; then

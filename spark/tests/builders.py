@@ -44,6 +44,11 @@ def enriched_events_df(spark, rows, day=DAY):
     return with_day(frame(spark, schemas.ENRICH_EVENTS, rows), "event_date", day)
 
 
+def session_events_df(spark, rows, day=DAY):
+    """Events as the sessionize stage writes them."""
+    return with_day(frame(spark, schemas.SESSION_EVENTS, rows), "event_date", day)
+
+
 def rows_of(df, *order):
     """Collected rows as dicts, sorted (by the given columns, else all of them)."""
     data = [r.asDict() for r in df.collect()]
