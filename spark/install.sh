@@ -50,7 +50,7 @@ if [[ ! -x "$venv/bin/python" ]]; then
   "$python" -m venv "$venv"
 fi
 rm -f "$stamp"
-log "pip install -r $req (pyspark is a ~317 MB sdist: ~1 min the first time, faster from pip's cache)"
+log "pip install -r $req (pyspark is a 317 MB sdist built into a wheel: ~20-60 s the first time, faster from pip's cache)"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" >&2
 "$venv/bin/python" - <<'PY' >&2
 import pyspark, pytest

@@ -97,9 +97,10 @@ def test_later_stage_without_its_checkpoint_fails_clearly(spark, input_root, tmp
 def test_ansi_mode_gives_the_same_results(spark, input_root, first_run, tmp_path):
     """Spark 4 turns ANSI SQL mode on by default: the jobs must run, and agree, under it."""
     ansi = Roots.of(input_root, str(tmp_path / "cp-ansi"), str(tmp_path / "out-ansi"))
+    before = spark.conf.get("spark.sql.ansi.enabled")
     spark.conf.set("spark.sql.ansi.enabled", "true")
     try:
         run_all(spark, ansi)
     finally:
-        spark.conf.set("spark.sql.ansi.enabled", "false")
+        spark.conf.set("spark.sql.ansi.enabled", before)
     assert snapshot(spark, ansi) == first_run[3]

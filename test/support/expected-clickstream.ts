@@ -97,7 +97,8 @@ export async function expectedClickstream(landing: string, date: string): Promis
   }
   return {
     gmvDaily: { gmv: money(gmv), orders: orders.size, units },
-    gmvHourly: [...hourly.entries()].sort(([a], [b]) => a - b).map(([hour, h]) => ({ hour, gmv: money(h.gmv), orders: h.orders.size })),
+    // every hour of the day, 0 where nothing was sold
+    gmvHourly: Array.from({ length: 24 }, (_, hour) => ({ hour, gmv: money(hourly.get(hour)?.gmv ?? 0n), orders: hourly.get(hour)?.orders.size ?? 0 })),
     funnel,
     sessionsPerUser,
   };
