@@ -8,6 +8,7 @@ import { pipelineConfig } from '../shared/config/pipeline';
 import { ConfigError } from '../shared/errors';
 import { PREFIX } from '../shared/s3/layout';
 import { DEFAULT_SAMPLE, writePosSample, type PosSampleOptions } from '../shared/sample/pos-sample';
+import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../shared/sample/clickstream-sample';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadPipeline } from '../shared/config/load-config';
@@ -26,7 +27,9 @@ const USAGE = `landfall — event-driven batch analytics: files land in S3, are 
 
 Usage (the local stack starts and stops by itself unless noted):
   landfall demo [--seed N] [--days N] [--rows N]
-      generate the POS sample, land it, wait until the pipeline settles, print every file's state
+      generate the POS and clickstream samples, land them, wait until the pipeline settles (DuckDB
+      jobs in Lambda, the clickstream on local Spark through the local EMR), print every file's
+      state and every batch's runs
   landfall run --input DIR --out DIR [--config FILE]
       land every file under DIR (its path under DIR is the key under landing/), wait, then write
       OUT/file-states.jsonl and the processed Parquet tables under OUT/processed/
@@ -77,7 +80,11 @@ function reportFailures(stack: LocalStack): boolean {
 async function demo(values: Record<string, string | boolean | undefined>): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'landfall-sample-'));
   try {
-    const sample = await writePosSample(dir, sampleOptions(values));
+    const options = sampleOptions(values);
+    const sample = await writePosSample(dir, options);
+    // the clickstream (heavy path, Spark on EMR) for the same days
+    const clicks = await writeClickstreamSample(dir, { ...DEFAULT_CLICKSTREAM, seed: options.seed, startDate: options.startDate, days: options.days });
+    sample.files.push(...clicks.files.map((key) => ({ key, state: 'CONVERTED' as const })));
     process.stderr.write(`sample: ${sample.files.length} files written to ${dir}\n`);
     return await withStack(async (stack) => {
       await landAndSettle(stack, dir);

@@ -1,14 +1,53 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { JobConfig } from '../shared/config/types';
-import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { VARCHAR } from '@duckdb/node-api';
 import { openDuckDb } from '../shared/convert/duckdb';
 import { downloadToFile } from '../shared/s3/object-io';
 import { CURATED_PREFIX } from '../shared/transform/run-stage';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+interface ExportedTable {
+  name: string;
+  prefix: string;
+  key: string[];
+  /** Spark's tables keep partition columns in the path only (date=…); DuckDB's have them in the file */
+  hive: boolean;
+}
+
+async function exportTable(s3: S3Client, bucket: string, table: ExportedTable, work: string, outDir: string): Promise<string | null> {
+  const dir = join(work, table.name);
+  let files = 0;
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: table.prefix })) {
+    for (const object of page.Contents ?? []) {
+      if (!object.Key!.endsWith('.parquet')) continue;
+      // keep the key's partition directories (date=…): they hold the partition columns
+      const path = join(dir, object.Key!.slice(table.prefix.length));
+      await mkdir(dirname(path), { recursive: true });
+      await downloadToFile(s3, bucket, object.Key!, undefined, path);
+      files += 1;
+    }
+  }
+  if (files === 0) return null;
+  for (const column of table.key) if (!IDENTIFIER.test(column)) throw new Error(`unsafe key column ${column}`);
+  const duckdb = await openDuckDb({ workDir: work, functionMemoryMb: 2048 });
+  try {
+    const path = join(outDir, 'curated', `${table.name}.csv`);
+    // the key identifies a row, so it orders the rows completely
+    const order = table.key.map((c) => `"${c}"`).join(', ');
+    await duckdb.conn.run(
+      `COPY (SELECT * FROM read_parquet($files, hive_partitioning = ${table.hive}, union_by_name = true) ORDER BY ${order}) TO $out (FORMAT csv, HEADER true)`,
+      { files: `${dir}/**/*.parquet`, out: path },
+      { files: VARCHAR, out: VARCHAR },
+    );
+    return path;
+  } finally {
+    duckdb.close();
+  }
+}
 
 /**
  * `OUT/curated/<table>.csv` for each job's output table: every partition's Parquet in the lake,
@@ -20,31 +59,13 @@ export async function exportCuratedTables(s3: S3Client, bucket: string, jobs: Jo
   try {
     await mkdir(join(outDir, 'curated'), { recursive: true });
     for (const job of jobs) {
-      const { table, key } = job.output;
-      const files: string[] = [];
-      for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: `${CURATED_PREFIX}${table}/` })) {
-        for (const object of page.Contents ?? []) {
-          if (!object.Key!.endsWith('.parquet')) continue;
-          const path = join(work, `${table}-${files.length}.parquet`);
-          await downloadToFile(s3, bucket, object.Key!, undefined, path);
-          files.push(path);
-        }
-      }
-      if (files.length === 0) continue;
-      for (const column of key) if (!IDENTIFIER.test(column)) throw new Error(`unsafe key column ${column}`);
-      const duckdb = await openDuckDb({ workDir: work, functionMemoryMb: 2048 });
-      try {
-        const path = join(outDir, 'curated', `${table}.csv`);
-        // the key identifies a row (one record per key), so it orders the rows completely
-        const order = key.map((c) => `"${c}"`).join(', ');
-        await duckdb.conn.run(
-          `COPY (SELECT * FROM read_parquet($files, hive_partitioning = false) ORDER BY ${order}) TO $out (FORMAT csv, HEADER true)`,
-          { files: listValue(files), out: path },
-          { files: LIST(VARCHAR), out: VARCHAR },
-        );
-        written.push(path);
-      } finally {
-        duckdb.close();
+      // a DuckDB job writes one table; a Spark job may write several under curated/<table>/<name>/
+      const tables = job.output.tables
+        ? Object.entries(job.output.tables).map(([name, key]): ExportedTable => ({ name, prefix: `${CURATED_PREFIX}${job.output.table}/${name}/`, key, hive: true }))
+        : [{ name: job.output.table, prefix: `${CURATED_PREFIX}${job.output.table}/`, key: job.output.key, hive: false }];
+      for (const table of tables) {
+        const path = await exportTable(s3, bucket, table, work, outDir);
+        if (path) written.push(path);
       }
     }
   } finally {

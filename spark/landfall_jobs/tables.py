@@ -7,7 +7,6 @@ from typing import Dict, Iterable, Optional, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from . import schemas, storage
 

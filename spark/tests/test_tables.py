@@ -5,7 +5,7 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from builders import DAY, at, events_df, event, frame, money
+from builders import DAY, at
 from landfall_jobs import schemas, storage, tables
 
 OTHER = DAY + dt.timedelta(days=1)
