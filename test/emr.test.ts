@@ -1,9 +1,11 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../shared/sample/clickstream-sample';
 import { landDirectory } from '../local/land';
+import { exportCuratedTables } from '../local/curated-export';
+import { loadPipeline } from '../shared/config/load-config';
 import { LOCAL_CLUSTERS } from '../local/stack';
 import { expectedClickstream } from './support/expected-clickstream';
 import { metricRows } from './support/clickstream';
@@ -56,6 +58,18 @@ describe('the clickstream job on EMR (local Spark)', () => {
       ['metrics', PRIMARY, 'COMPLETED'],
     ]);
     await expectMetricsOf(dir, date);
+    // the clickstream files went through validate/convert/track like the POS ones: malformed lines rejected, row by row
+    const files = (await stack().fileStates.listAll()).filter((f) => f.key.includes(date.replaceAll('-', '')));
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    expect(files.every((f) => f.state === 'CONVERTED')).toBe(true);
+    expect(files.reduce((sum, f) => sum + (f.rows?.rejected ?? 0), 0)).toBe(DEFAULT_CLICKSTREAM.malformedPerDay);
+    // and `landfall run --out` exports the metric tables like the POS table
+    const out = await mkdtemp(join(tmpdir(), 'landfall-export-'));
+    const written = await exportCuratedTables(stack().s3, stack().deployment.names.lakeBucket, loadPipeline().config.jobs, out);
+    expect(written.map((p) => p.split('/').pop()).sort()).toEqual(['channel_region.csv', 'funnel.csv', 'gmv_daily.csv', 'gmv_hourly.csv', 'sessions_per_user.csv']);
+    const funnelCsv = (await readFile(join(out, 'curated', 'funnel.csv'), 'utf8')).trim().split('\n');
+    expect(funnelCsv[0]).toMatch(/step/);
+    expect(funnelCsv).toHaveLength(1 + 5);
     const full = steps.reduce((sum, s) => sum + (s.endedAt!.getTime() - s.startedAt!.getTime()), 0);
     console.info(`clean run: 4 stages, ${(full / 1000).toFixed(1)} s of step time`);
   });
