@@ -1,13 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { downloadToFile, headObject, ObjectGoneError, uploadFile } from '../shared/s3/object-io';
-import { listenOnLoopback, readBody } from './http';
+import { awsJsonServer, ServiceError } from './aws-json';
+import { listenOnLoopback } from './http';
 
 export interface StepRunContext {
   clusterId: string;
@@ -88,16 +88,6 @@ export interface LocalEmr {
   stop(): Promise<void>;
 }
 
-/** An error in the AWS JSON shape (`__type`), so the SDK raises its typed exception. */
-class ServiceError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
 
 type StepState = 'PENDING' | 'CANCEL_PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED' | 'INTERRUPTED';
 const STEP_STATES: StepState[] = ['PENDING', 'CANCEL_PENDING', 'RUNNING', 'COMPLETED', 'CANCELLED', 'FAILED', 'INTERRUPTED'];
@@ -703,33 +693,16 @@ export async function startLocalEmr(options: LocalEmrOptions): Promise<LocalEmr>
     },
   };
 
-  const send = (res: ServerResponse, status: number, body: object) => {
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
-    res.end(JSON.stringify(body));
-  };
-  const server = createServer((req, res) => {
-    void (async () => {
-      try {
-        const target = String(req.headers['x-amz-target'] ?? '');
-        const operation = target.startsWith('ElasticMapReduce.') ? operations[target.slice('ElasticMapReduce.'.length)] : undefined;
-        const raw = await readBody(req);
-        if (req.method !== 'POST' || !operation) throw new ServiceError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`);
-        const fault = apiFaults.shift();
-        if (fault === 'InternalServerError') throw new ServiceError('InternalServerError', 'Internal server error (local fault injection)', 500);
-        if (fault) throw new ServiceError(fault, 'Rate exceeded (local fault injection)', 400);
-        let body: unknown;
-        try {
-          body = JSON.parse(raw || '{}');
-        } catch {
-          throw new ServiceError('SerializationException', 'Request body is not JSON');
-        }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('SerializationException', 'Request body is not a JSON object');
-        send(res, 200, operation(body as Record<string, unknown>));
-      } catch (err) {
-        const e = err instanceof ServiceError ? err : new ServiceError('InternalServerError', err instanceof Error ? err.message : String(err), 500);
-        send(res, e.status, { __type: e.type, Message: e.message, message: e.message });
-      }
-    })();
+  const server = awsJsonServer({
+    targetPrefix: 'ElasticMapReduce.',
+    version: '1.1',
+    operations,
+    internalErrorType: 'InternalServerError',
+    beforeOperation: () => {
+      const fault = apiFaults.shift();
+      if (fault === 'InternalServerError') throw new ServiceError('InternalServerError', 'Internal server error (local fault injection)', 500);
+      if (fault) throw new ServiceError(fault, 'Rate exceeded (local fault injection)', 400);
+    },
   });
   const listening = await listenOnLoopback(server);
 

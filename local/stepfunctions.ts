@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
-import { listenOnLoopback, readBody } from './http';
+import { awsJsonServer, ServiceError } from './aws-json';
+import { listenOnLoopback } from './http';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import { planDefinition, UnsupportedDefinition, type InvokeLambda, type LocalPlan } from './stepfunctions-asl';
 
@@ -48,14 +48,6 @@ export interface LocalStepFunctions {
 }
 
 /** An error in the AWS JSON shape, so the SDK raises its typed exception (`__type`). */
-class ServiceError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 interface Machine {
   arn: string;
@@ -256,31 +248,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     }),
   };
 
-  const send = (res: ServerResponse, status: number, body: object) => {
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() });
-    res.end(JSON.stringify(body));
-  };
-  const server = createServer((req, res) => {
-    void (async () => {
-      try {
-        const target = String(req.headers['x-amz-target'] ?? '');
-        const operation = target.startsWith('AWSStepFunctions.') ? operations[target.slice('AWSStepFunctions.'.length)] : undefined;
-        const raw = await readBody(req);
-        if (req.method !== 'POST' || !operation) throw new ServiceError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`);
-        let body: unknown;
-        try {
-          body = JSON.parse(raw || '{}');
-        } catch {
-          throw new ServiceError('SerializationException', 'Request body is not JSON');
-        }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('SerializationException', 'Request body is not a JSON object');
-        send(res, 200, await operation(body as Record<string, unknown>));
-      } catch (err) {
-        if (err instanceof ServiceError) send(res, 400, { __type: err.type, message: err.message });
-        else send(res, 500, { __type: 'InternalFailure', message: err instanceof Error ? err.message : String(err) });
-      }
-    })();
-  });
+  const server = awsJsonServer({ targetPrefix: 'AWSStepFunctions.', version: '1.0', operations, internalErrorType: 'InternalFailure' });
   const listening = await listenOnLoopback(server);
 
   return {
