@@ -61,3 +61,16 @@ export function awsJsonServer(options: AwsJsonServiceOptions): Server {
     })();
   });
 }
+
+/** A request's optional string field; anything else than a string (or nothing) is a ValidationException. */
+export function str(body: Record<string, unknown>, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new ServiceError('ValidationException', `${field} must be a string`);
+  return value;
+}
+
+/** Dates in the AWS JSON protocols: seconds since the epoch, with milliseconds as the fraction. */
+export function epochSeconds(date: Date | undefined): number | undefined {
+  return date === undefined ? undefined : date.getTime() / 1000;
+}

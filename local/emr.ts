@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { downloadToFile, headObject, ObjectGoneError, uploadFile } from '../shared/s3/object-io';
-import { awsJsonServer, ServiceError } from './aws-json';
+import { awsJsonServer, epochSeconds, ServiceError, str } from './aws-json';
 import { listenOnLoopback } from './http';
 
 export interface StepRunContext {
@@ -131,16 +131,8 @@ interface ClusterRecord {
   active?: Promise<void>;
 }
 
-const epochSeconds = (date: Date | undefined) => (date === undefined ? undefined : date.getTime() / 1000);
 const ALPHANUM = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const emrId = (prefix: string) => `${prefix}-${[...randomBytes(13)].map((b) => ALPHANUM[b % 36]).join('')}`;
-
-function str(body: Record<string, unknown>, field: string): string | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new ServiceError('ValidationException', `${field} must be a string`);
-  return value;
-}
 
 function required(body: Record<string, unknown>, field: string): string {
   const value = str(body, field);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { awsJsonServer, ServiceError } from './aws-json';
+import { awsJsonServer, epochSeconds, ServiceError, str } from './aws-json';
 import { listenOnLoopback } from './http';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import { planDefinition, UnsupportedDefinition, type InvokeLambda, type LocalPlan } from './stepfunctions-asl';
@@ -68,17 +68,6 @@ const MAX_INPUT_BYTES = 256 * 1024;
 // control characters.
 const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 const ARN = /^arn:[\w-]+:states:[^:]*:[^:]*:(stateMachine|execution):/;
-
-function epochSeconds(date: Date | undefined): number | undefined {
-  return date === undefined ? undefined : date.getTime() / 1000;
-}
-
-function str(body: Record<string, unknown>, field: string): string | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new ServiceError('ValidationException', `${field} must be a string`);
-  return value;
-}
 
 function required(body: Record<string, unknown>, field: string): string {
   const value = str(body, field);
