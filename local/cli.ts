@@ -13,7 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadPipeline } from '../shared/config/load-config';
 import { JobRunStore } from '../shared/resolve/job-run-store';
-import { retryBatch } from '../shared/resolve/resolver';
+import { NoFailedRunError, retryBatch } from '../shared/resolve/resolver';
 import { replayPrefix } from '../shared/s3/replay';
 import { FileStateStore } from '../shared/state/file-state-store';
 import { exportCuratedTables } from './curated-export';
@@ -186,6 +186,7 @@ async function runningStack() {
 
 async function land(dir: string | undefined): Promise<number> {
   if (!dir) throw new UsageError('land needs a directory');
+  if (!existsSync(dir)) throw new UsageError(`${dir} does not exist`);
   const stack = await runningStack();
   const keys = await landDirectory(stack.s3, stack.names.rawBucket, dir);
   process.stdout.write(`${keys.length} files landed; \`landfall status\` shows their states\n`);
@@ -285,7 +286,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return await main(argv);
   } catch (err) {
     const parseError = String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
-    if (err instanceof UsageError || err instanceof ConfigError || parseError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof NoFailedRunError || parseError) {
       process.stderr.write(`landfall: ${(err as Error).message}\n`);
       return 2;
     }

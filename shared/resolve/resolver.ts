@@ -121,10 +121,15 @@ export async function resolveFile(deps: ResolverDeps, file: CandidateFile): Prom
   return outcomes;
 }
 
+/** A retry was asked for a batch whose last run did not fail. */
+export class NoFailedRunError extends Error {
+  override readonly name = 'NoFailedRunError';
+}
+
 /** Retries a batch whose last run FAILED, with the same inputs (a new execution name per attempt). */
 export async function retryBatch(deps: ResolverDeps, batch: BatchRef): Promise<ResolveOutcome> {
   const job = jobOf(deps, batch.job);
   const state = await deps.runs.getBatch(batchId(batch, job));
-  if (state?.lastRun?.status !== 'FAILED') throw new Error(`batch ${batchId(batch, job)} has no failed run to retry`);
+  if (state?.lastRun?.status !== 'FAILED') throw new NoFailedRunError(`batch ${batchId(batch, job)} has no failed run to retry (last run: ${state?.lastRun?.status ?? 'none'})`);
   return resolveBatch(deps, batch, [], state.runs ?? 1);
 }
