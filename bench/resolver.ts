@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { dynamoDbClient } from '../shared/aws/clients';
 import { PREFIX } from '../shared/s3/layout';
-import { addDays } from '../shared/sample/dates';
+import { addDays, compactDate } from '../shared/sample/dates';
 import { writePosSample } from '../shared/sample/pos-sample';
 import { listFiles } from '../local/land';
 import { startLocalStack } from '../local/stack';
@@ -36,7 +36,7 @@ try {
   await writePosSample(dir, { seed: 1, startDate, days, provinces, rowsPerFile: 50, filesPerStore: 1, items: 10, badFiles: false });
   const files = await listFiles(dir);
   // Each batch's last store file lands last, on its own, so its latency is measured alone.
-  const lastOf = Object.keys(provinces).flatMap((p) => Array.from({ length: days }, (_, d) => files.filter((f) => f.startsWith(`pos/${p}/`) && f.includes(addDays(startDate, d).replaceAll('-', ''))).pop()!));
+  const lastOf = Object.keys(provinces).flatMap((p) => Array.from({ length: days }, (_, d) => files.filter((f) => f.startsWith(`pos/${p}/`) && f.includes(compactDate(addDays(startDate, d)))).pop()!));
   const put = async (key: string) => stack.s3.send(new PutObjectCommand({ Bucket: stack.deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: await readFile(join(dir, key)) }));
   for (const key of files.filter((f) => !lastOf.includes(f))) await put(key);
   await stack.settled(500);

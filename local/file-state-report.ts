@@ -1,17 +1,12 @@
 import type { FileStateItem } from '../shared/state/file-state-store';
 import type { ExpectedFile } from '../shared/sample/pos-sample';
 import { PREFIX } from '../shared/s3/layout';
-import { compareSequencers } from '../shared/s3/event-records';
+import { newestPerKey } from '../shared/s3/event-records';
 import { formatTable } from './console';
 
 /** The newest recorded version of each key (a key landed twice shows its latest state). */
 export function latestPerKey(items: FileStateItem[]): FileStateItem[] {
-  const latest = new Map<string, FileStateItem>();
-  for (const item of items) {
-    const seen = latest.get(item.key);
-    if (!seen || compareSequencers(seen.sequencer, item.sequencer) < 0) latest.set(item.key, item);
-  }
-  return [...latest.values()].sort((a, b) => a.key.localeCompare(b.key));
+  return newestPerKey(items).sort((a, b) => a.key.localeCompare(b.key));
 }
 
 export function fileStateTable(items: FileStateItem[]): string {

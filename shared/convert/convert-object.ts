@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pipeline } from '../config/load-config';
-import type { ObjectRef } from '../s3/event-records';
+import { versionTag, type ObjectRef } from '../s3/event-records';
 import { PREFIX, landingRelativeKey, processedKey } from '../s3/layout';
 import { downloadToFile, uploadFile } from '../s3/object-io';
 import { lineageMetadata, parseLineage } from '../state/lineage';
@@ -42,7 +42,7 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
     const constants: Array<[string, string]> = [
       ...Object.entries(lineage.fields).map(([k, v]): [string, string] => [`key_${k}`, v]),
       ['source_key', lineage.source.key],
-      ['source_version_id', lineage.source.versionId ?? 'null'],
+      ['source_version_id', versionTag(lineage.source.versionId)],
     ];
     // DuckDB is closed before the upload so that its memory is not held alongside the upload's.
     const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });

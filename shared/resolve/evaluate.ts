@@ -1,6 +1,6 @@
 import type { JobConfig, JobInput, PipelineConfig, Precondition } from '../config/types';
 import type { FileState } from '../state/file-state';
-import { compareSequencers } from '../s3/event-records';
+import { newestPerKey } from '../s3/event-records';
 import { fingerprintOf, type BatchRef } from './batches';
 
 /** A landed file version as the resolver sees it (from the file-state table). */
@@ -35,18 +35,8 @@ export interface Evaluation {
 
 const IN_PROGRESS: FileState[] = ['RECEIVED', 'VALIDATED'];
 
-/** Newest version of each key (by S3 sequencer): older versions of a key never count. */
-export function latestVersions(files: CandidateFile[]): CandidateFile[] {
-  const latest = new Map<string, CandidateFile>();
-  for (const f of files) {
-    const seen = latest.get(f.key);
-    if (!seen || compareSequencers(seen.sequencer, f.sequencer) < 0) latest.set(f.key, f);
-  }
-  return [...latest.values()];
-}
-
 function inputFiles(input: JobInput, batch: BatchRef, files: CandidateFile[]) {
-  const matching = latestVersions(files).filter((f) => f.dataset === input.dataset && input.match.every((k) => f.fields[k] === batch.values[k]));
+  const matching = newestPerKey(files).filter((f) => f.dataset === input.dataset && input.match.every((k) => f.fields[k] === batch.values[k]));
   const inProgress = matching.filter((f) => IN_PROGRESS.includes(f.state));
   let converted = matching.filter((f) => f.state === 'CONVERTED' && f.processedKey);
   if (input.newestPer && input.newestBy) {

@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '../state/file-state-store';
 import type { SelectedFile } from './evaluate';
 
 /**
@@ -92,7 +93,7 @@ export class JobRunStore {
     try {
       await update(true);
     } catch (err) {
-      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      if (!isConditionFailure(err)) throw err;
       await update(false);
     }
   }
@@ -147,7 +148,7 @@ export class JobRunStore {
       }),
     ).catch((err: Error) => {
       // the run finished (or failed) before we recorded its ARN: nothing to do
-      if (err.name !== 'ConditionalCheckFailedException') throw err;
+      if (!isConditionFailure(err)) throw err;
     });
     await this.updateRun(batchId, executionName, 'SET executionArn = :arn', { ':arn': executionArn });
   }
@@ -183,7 +184,7 @@ export class JobRunStore {
       }),
     ).catch((err: Error) => {
       // already finished (a retried task): the batch moved on
-      if (err.name !== 'ConditionalCheckFailedException') throw err;
+      if (!isConditionFailure(err)) throw err;
     });
     await this.updateRun(batchId, executionName, `SET #status = :status, finishedAt = :now${error ? ', #error = :error' : ''}`, { ':status': status, ':now': lastRun.finishedAt, ...(error ? { ':error': error } : {}) }, { '#status': 'status', ...(error ? { '#error': 'error' } : {}) });
   }

@@ -4,7 +4,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { dynamoDbClient } from '../aws/clients';
 import { requireEnv } from '../errors';
-import { objectRefFromRecord, type ObjectRef } from '../s3/event-records';
+import { objectRefFromRecord, versionTag, type ObjectRef } from '../s3/event-records';
 
 /** What makes an S3 record the same record: the object version and its bytes. */
 export interface ObjectIdentity {
@@ -14,7 +14,7 @@ export interface ObjectIdentity {
   eTag: string;
 }
 
-export const identityOf = (ref: ObjectRef): ObjectIdentity => ({ bucket: ref.bucket, key: ref.key, versionId: ref.versionId ?? 'null', eTag: ref.eTag });
+export const identityOf = (ref: ObjectRef): ObjectIdentity => ({ bucket: ref.bucket, key: ref.key, versionId: versionTag(ref.versionId), eTag: ref.eTag });
 
 const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -59,8 +59,8 @@ export function s3RecordHandler<R>(name: string, setup: (context: Context) => Re
         invocationLogger.error('skipping a malformed S3 event record', { error: err as Error, record: record as unknown as Record<string, unknown> });
         continue;
       }
-      const log = invocationLogger.createChild({ persistentKeys: { bucket: ref.bucket, key: ref.key, versionId: ref.versionId ?? 'null' } });
-      log.setCorrelationId(`${ref.key}@${ref.versionId ?? 'null'}`);
+      const log = invocationLogger.createChild({ persistentKeys: { bucket: ref.bucket, key: ref.key, versionId: versionTag(ref.versionId) } });
+      log.setCorrelationId(`${ref.key}@${versionTag(ref.versionId)}`);
       try {
         const result = await ready.process(identityOf(ref), ref);
         log.info('record processed', { result: result as Record<string, unknown> });

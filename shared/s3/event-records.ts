@@ -41,6 +41,19 @@ export function objectRefs(event: S3Event): ObjectRef[] {
   return event.Records.map(objectRefFromRecord);
 }
 
+/** The newest version of each key, by S3 sequencer (events of one key may arrive in any order). */
+export function newestPerKey<T extends { key: string; sequencer: string }>(versions: T[]): T[] {
+  const newest = new Map<string, T>();
+  for (const v of versions) {
+    const seen = newest.get(v.key);
+    if (!seen || compareSequencers(seen.sequencer, v.sequencer) < 0) newest.set(v.key, v);
+  }
+  return [...newest.values()];
+}
+
+/** S3 reports a missing version id (an unversioned bucket) as the string "null". */
+export const versionTag = (versionId: string | undefined) => versionId ?? 'null';
+
 /** Compares two S3 sequencers of the same key: negative when `a` is older. */
 export function compareSequencers(a: string, b: string): number {
   const width = Math.max(a.length, b.length);

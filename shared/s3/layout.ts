@@ -1,3 +1,5 @@
+import { versionTag } from './event-records';
+
 /**
  * Where each stage reads and writes. Every stage fires on its own prefix and writes under another,
  * so no function is triggered by its own output (serverless.yml uses the same prefixes).
@@ -33,7 +35,6 @@ export function landingKeyOfValidated(key: string): string {
   return `${PREFIX.landing}${key.slice(PREFIX.validated.length)}`;
 }
 
-const versionTag = (versionId: string | undefined) => versionId ?? 'null';
 
 export function rejectsKey(relativeKey: string, versionId: string | undefined): string {
   return `${PREFIX.rejected}${relativeKey}@${versionTag(versionId)}.rejects.csv`;

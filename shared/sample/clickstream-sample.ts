@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { formatCsvRow } from '../validate/delimited';
-import { addDays } from './dates';
+import { addDays, compactDate } from './dates';
 import { pick, seededRandom } from './random';
 
 /**
@@ -73,7 +73,6 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0');
 export const customerId = (i: number) => `C${pad(i + 1, 5)}`;
 export const productId = (i: number) => `P${pad(i + 1, 4)}`;
 export const storeCode = (i: number) => `S${pad(i + 1, 3)}`;
-const compact = (d: string) => d.replaceAll('-', '');
 
 async function put(dir: string, key: string, text: string): Promise<void> {
   await mkdir(dirname(join(dir, key)), { recursive: true });
@@ -123,7 +122,7 @@ export async function writeClickstreamSample(dir: string, options: ClickstreamOp
   let orderSeq = 0;
   for (let day = 0; day < options.days; day += 1) {
     const date = addDays(options.startDate, day);
-    const d = compact(date);
+    const d = compactDate(date);
     const reference = {
       customers: [formatCsvRow(['customer_id', 'customer_name', 'segment', 'home_region', 'signup_date']), ...Array.from({ length: options.customers }, (_, i) => formatCsvRow([customerId(i), `Customer ${i + 1}`, pick(random, SEGMENTS), homeRegion[i]!, addDays('2025-01-01', i % 300)]))],
       products: [formatCsvRow(['product_id', 'product_name', 'category', 'list_price']), ...Array.from({ length: options.products }, (_, i) => formatCsvRow([productId(i), `Product ${i + 1}`, pick(random, CATEGORIES), prices[i]!]))],

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import type { FileState } from '../state/file-state';
-import { addDays } from './dates';
+import { addDays, compactDate } from './dates';
 import { pick, seededRandom } from './random';
 
 /**
@@ -57,7 +57,6 @@ const CODES = [1, 2, 3, 4, 4, 4, 5, 5, 6, 7, 8, 9];
 const CATEGORIES = ['Burgers', 'Sides', 'Drinks', 'Desserts', 'Breakfast'];
 const NAMES = ['Classic', 'Double', 'Spicy', 'Veggie', 'Maple', 'Smoky', 'Crispy', 'Garden'];
 
-const compact = (date: string) => date.replaceAll('-', '');
 export const storeId = (province: string, index: number) => `${province}${String(index + 1).padStart(2, '0')}`;
 export const itemId = (index: number) => `I${String(index + 1).padStart(4, '0')}`;
 
@@ -93,7 +92,7 @@ export async function writePosSample(dir: string, options: PosSampleOptions = DE
   const files: ExpectedFile[] = [];
   for (let day = 0; day < options.days; day += 1) {
     const date = addDays(options.startDate, day);
-    const masterKey = `master/${compact(date)}/Item.csv`;
+    const masterKey = `master/${compactDate(date)}/Item.csv`;
     await put(dir, masterKey, itemMaster(random, options.items));
     files.push({ key: masterKey, state: 'CONVERTED', rows: { in: options.items, out: options.items, rejected: 0, junk: 0 } });
 
@@ -120,7 +119,7 @@ export async function writePosSample(dir: string, options: PosSampleOptions = DE
             bad = 3;
           }
           const time = `${String(8 + Math.floor((12 * f) / options.filesPerStore)).padStart(2, '0')}0000`;
-          const key = `pos/${province}/${store}_${compact(date)}_${time}.tdf`;
+          const key = `pos/${province}/${store}_${compactDate(date)}_${time}.tdf`;
           await put(dir, key, `${POS_HEADER}\n${body.join('\n')}\n`);
           files.push({ key, state: 'CONVERTED', rows: { in: count + bad, out: count, rejected: bad, junk } });
         }
@@ -134,7 +133,7 @@ export async function writePosSample(dir: string, options: PosSampleOptions = DE
 /** Bad files, timed before the day's good files so they never are a store's newest file. */
 async function writeBadFiles(dir: string, date: string, options: PosSampleOptions, random: () => number): Promise<ExpectedFile[]> {
   const [first, second = first] = Object.keys(options.provinces) as [string, string?];
-  const d = compact(date);
+  const d = compactDate(date);
   const empty = `pos/${first}/${storeId(first, 0)}_${d}_060000.tdf`;
   await put(dir, empty, '');
   const binary = `pos/${second}/${storeId(second!, 0)}_${d}_060500.tdf`;

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { compareSequencers } from '../s3/event-records';
+import { compareSequencers, versionTag } from '../s3/event-records';
 import { STATE_RANK, type FileState, type HistoryEntry, type SourceVersion, type TransitionDetails } from './file-state';
 
 /**
@@ -41,7 +41,6 @@ export type LatestClaim =
   /** a newer version of the key landed before this one was processed */
   | { kind: 'superseded'; by: string };
 
-const versionTag = (versionId: string | undefined) => versionId ?? 'null';
 /** Sequencers are hex of varying length; padding makes DynamoDB's string order their numeric order. */
 const padSequencer = (sequencer: string) => sequencer.padStart(40, '0');
 
@@ -49,7 +48,7 @@ export const fileKey = (key: string) => `FILE#${key}`;
 export const versionSortKey = (versionId: string | undefined) => `V#${versionTag(versionId)}`;
 const LATEST = 'LATEST';
 
-function isConditionFailure(err: unknown): boolean {
+export function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 }
 
