@@ -13,7 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadPipeline } from '../shared/config/load-config';
 import { JobRunStore } from '../shared/resolve/job-run-store';
-import { NoFailedRunError, retryBatch } from '../shared/resolve/resolver';
+import { NoFailedRunError, explainBatch, retryBatch } from '../shared/resolve/resolver';
 import { replayPrefix } from '../shared/s3/replay';
 import { FileStateStore } from '../shared/state/file-state-store';
 import { exportCuratedTables } from './curated-export';
@@ -197,8 +197,12 @@ async function status(): Promise<number> {
   const stack = await runningStack();
   const items = latestPerKey(await new FileStateStore(stack.documents, stack.names.fileStateTable).listAll());
   process.stdout.write(`${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
-  const { batches, runs } = await new JobRunStore(stack.documents, stack.names.jobRunsTable).listAll();
-  process.stdout.write(`\n${batchTable(batches, runs)}\n`);
+  const jobRuns = new JobRunStore(stack.documents, stack.names.jobRunsTable);
+  const { batches, runs } = await jobRuns.listAll();
+  // What a waiting batch waits for is recorded when the wait starts; show it as it is now.
+  const deps = { pipeline: loadPipeline(), files: new FileStateStore(stack.documents, stack.names.fileStateTable), runs: jobRuns };
+  const live = await Promise.all(batches.map(async (b) => (b.status === 'WAITING' ? { ...b, waitingFor: await explainBatch(deps, { job: b.job, values: b.values }) } : b)));
+  process.stdout.write(`\n${batchTable(live, runs)}\n`);
   return 0;
 }
 

@@ -38,7 +38,7 @@ export interface LocalFunction {
 export interface Deployment {
   service: string;
   stage: string;
-  names: { rawBucket: string; lakeBucket: string; fileStateTable: string; idempotencyTable: string; jobRunsTable: string; stateMachine: string; emrStateMachine: string; failureTopic: string };
+  names: { rawBucket: string; lakeBucket: string; fileStateTable: string; jobRunsTable: string; stateMachine: string; emrStateMachine: string; failureTopic: string };
   functions: LocalFunction[];
   tables: Array<{ create: CreateTableCommandInput; ttlAttribute?: string }>;
   stateMachines: LocalStateMachine[];

@@ -87,7 +87,6 @@ export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoint
     RAW_BUCKET: deployment.names.rawBucket,
     LAKE_BUCKET: deployment.names.lakeBucket,
     FILE_STATE_TABLE: deployment.names.fileStateTable,
-    IDEMPOTENCY_TABLE: deployment.names.idempotencyTable,
     POWERTOOLS_SERVICE_NAME: 'landfall',
     POWERTOOLS_LOG_LEVEL: logLevel,
   };

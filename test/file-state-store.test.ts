@@ -41,32 +41,43 @@ describe('the file-state store on DynamoDB Local', () => {
   it('claims the newest version, and sees re-landed identical bytes and late older versions', async () => {
     const store = stack().fileStates;
     const key = 'landing/c.tdf';
-    expect(await store.claimLatest(version(key, 'v2', '0B2', 'etag-2'))).toEqual({ kind: 'new' });
-    await store.recordTransition(version(key, 'v2', '0B2', 'etag-2'), 'RECEIVED');
+    expect(await store.receive(version(key, 'v2', '0B2', 'etag-2'))).toEqual({ kind: 'new' });
+    // the claim and RECEIVED are one write
+    expect(await store.get(key, 'v2')).toMatchObject({ state: 'RECEIVED', history: [{ state: 'RECEIVED' }] });
     // the event of an older version arrives after the newer one was claimed
-    expect(await store.claimLatest(version(key, 'v1', '0A1', 'etag-1'))).toEqual({ kind: 'superseded', by: 'v2' });
+    expect(await store.receive(version(key, 'v1', '0A1', 'etag-1'))).toEqual({ kind: 'superseded', by: 'v2' });
     // the same bytes land again as version 3
-    expect(await store.claimLatest(version(key, 'v3', '0C3', 'etag-2'))).toEqual({ kind: 'duplicate', of: 'v2' });
-    // a redelivered event of the claiming version is still its own claim
-    expect(await store.claimLatest(version(key, 'v2', '0B2', 'etag-2'))).toEqual({ kind: 'new' });
+    expect(await store.receive(version(key, 'v3', '0C3', 'etag-2'))).toEqual({ kind: 'duplicate', of: 'v2' });
+    expect(await store.get(key, 'v3')).toBeUndefined();
+    // a redelivered event of the claiming version is still its own claim, recorded once
+    expect(await store.receive(version(key, 'v2', '0B2', 'etag-2'))).toEqual({ kind: 'new' });
+    expect((await store.get(key, 'v2'))!.history).toHaveLength(1);
+    // the same bytes again, but put as a replay: claimed, and the late v1 is still superseded
+    let asked = 0;
+    expect(await store.receive(version(key, 'v4', '0D4', 'etag-2'), { isReplay: async () => (asked += 1) > 0 })).toEqual({ kind: 'new' });
+    expect(asked).toBe(1);
+    expect(await store.get(key, 'v4')).toMatchObject({ state: 'RECEIVED' });
+    expect(await store.receive(version(key, 'v1', '0A1', 'etag-1'))).toEqual({ kind: 'superseded', by: 'v4' });
   });
 
   it('re-validates identical bytes when the earlier version was rejected', async () => {
     const store = stack().fileStates;
     const key = 'landing/d.tdf';
     const first = version(key, 'v1', '01', 'same');
-    expect(await store.claimLatest(first)).toEqual({ kind: 'new' });
+    expect(await store.receive(first)).toEqual({ kind: 'new' });
     await store.recordTransition(first, 'UNRECOGNISED', { reason: 'key matches no dataset' });
-    expect(await store.claimLatest(version(key, 'v2', '02', 'same'))).toEqual({ kind: 'new' });
+    expect(await store.receive(version(key, 'v2', '02', 'same'))).toEqual({ kind: 'new' });
   });
 
   it('lets exactly one of many concurrent versions of a key become the newest', async () => {
     const store = stack().fileStates;
     const key = 'landing/e.tdf';
     const versions = Array.from({ length: 8 }, (_, i) => version(key, `v${i}`, `0${i}`, `etag-${i}`));
-    const claims = await Promise.all(versions.map((v) => store.claimLatest(v)));
+    const claims = await Promise.all(versions.map((v) => store.receive(v)));
     // whatever the interleaving, the newest version always wins its claim
     expect(claims[7]).toEqual({ kind: 'new' });
-    expect(await store.claimLatest(version(key, 'v0', '00', 'etag-0'))).toEqual({ kind: 'superseded', by: 'v7' });
+    // each version is recorded as RECEIVED exactly once, whichever way its claim went
+    for (const v of versions) expect((await store.get(key, v.versionId))!.history.map((h) => h.state)).toEqual(['RECEIVED']);
+    expect(await store.receive(version(key, 'v0', '00', 'etag-0'))).toEqual({ kind: 'superseded', by: 'v7' });
   });
 });

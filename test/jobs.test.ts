@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { POS_HEADER, itemId, storeId, writePosSample } from '../shared/sample/pos-sample';
 import { replayPrefix } from '../shared/s3/replay';
 import { s3Client } from '../shared/aws/clients';
-import { retryBatch } from '../shared/resolve/resolver';
+import { explainBatch, retryBatch } from '../shared/resolve/resolver';
+import { sweep } from '../shared/resolve/sweep';
 import { resolverDepsFromEnv } from '../shared/resolve/deps';
 import { expectedPosDailySales } from './support/expected-pos';
 import { curatedRows, curatedVersions, executionsOf, landEach } from './support/jobs';
@@ -36,7 +37,8 @@ describe('the dependency resolver and job runs on the local stack', () => {
     expect(executionsOf(stack(), 'ON', date)).toEqual([]);
     const batch = await stack().jobRuns.getBatch(`pos_daily_sales#province=ON#date=${date}`);
     expect(batch).toMatchObject({ status: 'WAITING' });
-    expect(batch!.waitingFor.join('; ')).toMatch(where === 'first' ? /4 of 5 stores/ : /item_master for ON/);
+    const waiting = await explainBatch(resolverDepsFromEnv(), { job: 'pos_daily_sales', values: { province: 'ON', date } });
+    expect(waiting.join('; ')).toMatch(where === 'first' ? /4 of 5 stores/ : /item_master for ON/);
 
     const [landedAt] = await landEach(stack(), dir, [last]);
     const executions = executionsOf(stack(), 'ON', date);
@@ -51,8 +53,15 @@ describe('the dependency resolver and job runs on the local stack', () => {
     const { dir, stores, item } = await provinceDay(date, 7);
     await landEach(stack(), dir, [item, ...stores.slice(0, 3)]);
     expect(executionsOf(stack(), 'ON', date)).toEqual([]);
-    const batch = await stack().jobRuns.getBatch(`pos_daily_sales#province=ON#date=${date}`);
-    expect(batch).toMatchObject({ status: 'WAITING', waitingFor: ['3 of 5 stores of pos (have ON01, ON02, ON03)'] });
+    const id = `pos_daily_sales#province=ON#date=${date}`;
+    const detail = ['3 of 5 stores of pos (have ON01, ON02, ON03)'];
+    expect(await explainBatch(resolverDepsFromEnv(), { job: 'pos_daily_sales', values: { province: 'ON', date } })).toEqual(detail);
+    // The stream records only the start of the wait (one write, not one per file); the sweep refreshes it.
+    const recorded = await stack().jobRuns.getBatch(id);
+    expect(recorded).toMatchObject({ status: 'WAITING' });
+    expect(recorded!.waitingFor).not.toEqual(detail);
+    await sweep(resolverDepsFromEnv(), new Date(`${date}T12:00:00Z`), 1);
+    expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'WAITING', waitingFor: detail });
   });
 
   it('writes curated rows equal to an independent computation, and keeps them on re-landing', async () => {

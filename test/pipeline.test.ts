@@ -151,7 +151,7 @@ describe('the file pipeline on the local stack', () => {
     expect(await item(stray)).toMatchObject({ state: 'UNRECOGNISED', key: `landing/${stray}` });
   });
 
-  it('records a redelivered S3 event once (Powertools idempotency)', async () => {
+  it('records a redelivered S3 event once (its report exists: validate stops there)', async () => {
     const file = await item('pos/QC/QC03_20261123_140000.tdf');
     const event = {
       Records: [
@@ -167,6 +167,31 @@ describe('the file pipeline on the local stack', () => {
     await stack().lambdas.settled(400);
     expect(stack().lambdas.invocations.get('validate')).toBe(before.get('validate')! + 2);
     expect(stack().lambdas.invocations.get('convert')).toBe(before.get('convert'));
+    expect(await item('pos/QC/QC03_20261123_140000.tdf')).toEqual(file);
+  });
+
+  it('converts a redelivered validated object once (its Parquet has the same lineage)', async () => {
+    const file = await item('pos/QC/QC03_20261123_140000.tdf');
+    const versionsOf = async (bucket: string, prefix: string) => (await stack().s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }))).Versions ?? [];
+    const [validated] = await versionsOf(file.bucket, `${PREFIX.validated}pos/QC/QC03_20261123_140000.tdf`);
+    const processedBefore = await versionsOf(stack().deployment.names.lakeBucket, file.processedKey!);
+    expect(processedBefore).toHaveLength(1);
+    const event = {
+      Records: [
+        {
+          eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
+          s3: { s3SchemaVersion: '1.0', bucket: { name: file.bucket }, object: { key: encodeKeyAsAws(validated!.Key!), size: validated!.Size, eTag: validated!.ETag!.replaceAll('"', ''), versionId: validated!.VersionId, sequencer: 'FFFFFFFFFFFFFFFF' } },
+        },
+      ],
+    };
+    const before = new Map(stack().lambdas.invocations);
+    stack().lambdas.invokeAsync('convert', event);
+    stack().lambdas.invokeAsync('convert', event);
+    await stack().lambdas.settled(400);
+    expect(stack().lambdas.failures).toEqual([]);
+    expect(stack().lambdas.invocations.get('convert')).toBe(before.get('convert')! + 2);
+    expect(stack().lambdas.invocations.get('track')).toBe(before.get('track'));
+    expect((await versionsOf(stack().deployment.names.lakeBucket, file.processedKey!)).map((v) => v.VersionId)).toEqual(processedBefore.map((v) => v.VersionId));
     expect(await item('pos/QC/QC03_20261123_140000.tdf')).toEqual(file);
   });
 

@@ -5,8 +5,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pipeline } from '../config/load-config';
 import { versionTag, type ObjectRef } from '../s3/event-records';
 import { PREFIX, landingRelativeKey, processedKey } from '../s3/layout';
-import { downloadToFile, uploadFile } from '../s3/object-io';
-import { lineageMetadata, parseLineage } from '../state/lineage';
+import { ObjectGoneError, downloadToFile, headObject, objectExists, uploadFile } from '../s3/object-io';
+import { NotLandfallOutputError } from '../state/file-state';
+import { lineageMetadata, parseLineage, type Lineage } from '../state/lineage';
 import { csvToParquet } from './csv-to-parquet';
 import { openDuckDb } from './duckdb';
 
@@ -23,7 +24,19 @@ export interface ConvertDeps {
   tmpDir?: string;
 }
 
-export type ConvertResult = { kind: 'converted'; key: string; rows: number } | { kind: 'ignored'; reason: string };
+export type ConvertResult = { kind: 'converted'; key: string; rows: number } | { kind: 'already-converted'; key: string } | { kind: 'ignored'; reason: string };
+
+/** The Parquet under `key` was converted from the same landed version (its lineage says so). */
+async function convertedAlready(deps: ConvertDeps, key: string, lineage: Lineage): Promise<boolean> {
+  if (!(await objectExists(deps.s3, deps.lakeBucket, key))) return false;
+  try {
+    const { source } = parseLineage((await headObject(deps.s3, deps.lakeBucket, key)).metadata);
+    return source.key === lineage.source.key && versionTag(source.versionId) === versionTag(lineage.source.versionId) && source.eTag === lineage.source.eTag;
+  } catch (err) {
+    if (err instanceof ObjectGoneError || err instanceof NotLandfallOutputError) return false;
+    throw err;
+  }
+}
 
 /**
  * convert, for one validated object version: stream it to /tmp, let DuckDB write Parquet with the
@@ -32,13 +45,19 @@ export type ConvertResult = { kind: 'converted'; key: string; rows: number } | {
  */
 export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps): Promise<ConvertResult> {
   if (!ref.key.startsWith(PREFIX.validated)) return { kind: 'ignored', reason: 'not under validated/' };
+  const lineage = parseLineage((await headObject(deps.s3, ref.bucket, ref.key, ref.versionId)).metadata);
+  const dataset = deps.pipeline.config.datasets.find((d) => d.name === lineage.dataset);
+  if (!dataset) throw new UnknownDatasetError(`dataset "${lineage.dataset}" of ${ref.key} is not in the pipeline configuration`);
+  const relative = landingRelativeKey(lineage.source.key) ?? lineage.source.key;
+  const partitions = dataset.partitionBy.map((p): [string, string] => [p, lineage.fields[p]!]);
+  const key = processedKey(dataset.name, lineage.fields[dataset.dateField]!, partitions, relative);
+  // A redelivered event, or a re-validation of the same landed version: its Parquet is there already.
+  if (await convertedAlready(deps, key, lineage)) return { kind: 'already-converted', key };
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'convert-'));
   try {
     const csvPath = join(dir, 'input.csv');
     const parquetPath = join(dir, 'output.parquet');
-    const lineage = parseLineage(await downloadToFile(deps.s3, ref.bucket, ref.key, ref.versionId, csvPath));
-    const dataset = deps.pipeline.config.datasets.find((d) => d.name === lineage.dataset);
-    if (!dataset) throw new UnknownDatasetError(`dataset "${lineage.dataset}" of ${ref.key} is not in the pipeline configuration`);
+    await downloadToFile(deps.s3, ref.bucket, ref.key, ref.versionId, csvPath);
     const constants: Array<[string, string]> = [
       ...Object.entries(lineage.fields).map(([k, v]): [string, string] => [`key_${k}`, v]),
       ['source_key', lineage.source.key],
@@ -52,9 +71,6 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
     } finally {
       duckdb.close();
     }
-    const relative = landingRelativeKey(lineage.source.key) ?? lineage.source.key;
-    const partitions = dataset.partitionBy.map((p): [string, string] => [p, lineage.fields[p]!]);
-    const key = processedKey(dataset.name, lineage.fields[dataset.dateField]!, partitions, relative);
     await uploadFile(deps.s3, deps.lakeBucket, key, parquetPath, lineageMetadata({ ...lineage, rows }), 'application/vnd.apache.parquet');
     return { kind: 'converted', key, rows };
   } finally {

@@ -47,14 +47,14 @@ export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'seq
   };
 }
 
-function jobOf(deps: ResolverDeps, name: string): JobConfig {
+function jobOf(deps: Pick<ResolverDeps, 'pipeline'>, name: string): JobConfig {
   const job = deps.pipeline.config.jobs.find((j) => j.name === name);
   if (!job) throw new Error(`no job "${name}" in the pipeline configuration`);
   return job;
 }
 
 /** The candidate files of a batch: one gsi1 Query per input dataset and day. */
-async function gatherFiles(deps: ResolverDeps, job: JobConfig, batch: BatchRef, known: CandidateFile[]): Promise<CandidateFile[]> {
+async function gatherFiles(deps: Pick<ResolverDeps, 'pipeline' | 'files'>, job: JobConfig, batch: BatchRef, known: CandidateFile[]): Promise<CandidateFile[]> {
   const files: CandidateFile[] = [...known];
   for (const input of job.inputs) {
     const dataset = deps.pipeline.config.datasets.find((d) => d.name === input.dataset)!;
@@ -68,13 +68,27 @@ async function gatherFiles(deps: ResolverDeps, job: JobConfig, batch: BatchRef, 
   return files;
 }
 
+export interface ResolveOptions {
+  /** the run attempt, part of the execution name (a retry of a failed run is a new attempt) */
+  attempt?: number;
+  /** rewrite what the batch waits for if it changed (the sweep), not only when a wait starts */
+  refreshWaiting?: boolean;
+}
+
+/** What a batch waits for now (empty when it may run), evaluated live; writes nothing. */
+export async function explainBatch(deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs'>, batch: BatchRef): Promise<string[]> {
+  const job = jobOf(deps, batch.job);
+  const state = await deps.runs.getBatch(batchId(batch, job));
+  return evaluateBatch(deps.pipeline.config, job, batch, await gatherFiles(deps, job, batch, []), state?.lastSucceededFingerprint).waitingFor;
+}
+
 /**
  * Evaluates one batch and, when its preconditions hold, claims it and starts exactly one execution
  * for its input generation. Safe to call any number of times, concurrently: the claim is a
  * conditional transaction and the execution name is deterministic.
  * `known` carries files the caller has in hand (the stream record), in case the index lags.
  */
-export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: CandidateFile[] = [], attempt = 0): Promise<ResolveOutcome> {
+export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: CandidateFile[] = [], options: ResolveOptions = {}): Promise<ResolveOutcome> {
   const job = jobOf(deps, batch.job);
   const id = batchId(batch, job);
   const state = await deps.runs.getBatch(id);
@@ -82,12 +96,17 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   if (!evaluation.ready) {
     const onlyNotNewer = evaluation.waitingFor.length === 1 && evaluation.waitingFor[0]!.startsWith('an input newer');
     if (onlyNotNewer) return { kind: 'up-to-date', batchId: id };
-    if (JSON.stringify(state?.waitingFor ?? []) !== JSON.stringify(evaluation.waitingFor)) {
+    // The detail changes with nearly every landed file ("3 of 5 stores"): rewriting it each time
+    // would cost a write per file. The stream records the start of a wait (which the sweep looks
+    // for); the sweep refreshes the detail; `explainBatch` gives it live.
+    const recorded = state?.waitingFor ?? [];
+    const changed = JSON.stringify(recorded) !== JSON.stringify(evaluation.waitingFor);
+    if (changed && (recorded.length === 0 || options.refreshWaiting)) {
       await deps.runs.recordWaiting(job.name, id, batch.values, evaluation.waitingFor);
     }
     return { kind: 'waiting', batchId: id, waitingFor: evaluation.waitingFor };
   }
-  const name = executionName(batch, job, evaluation.fingerprint, attempt);
+  const name = executionName(batch, job, evaluation.fingerprint, options.attempt ?? 0);
   const claim = await deps.runs.claimRun(job.name, id, batch.values, { executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs });
   if (claim.kind === 'up-to-date') return { kind: 'up-to-date', batchId: id };
   if (claim.kind === 'active' && (claim.run.executionName !== name || claim.run.executionArn)) {
@@ -131,5 +150,5 @@ export async function retryBatch(deps: ResolverDeps, batch: BatchRef): Promise<R
   const job = jobOf(deps, batch.job);
   const state = await deps.runs.getBatch(batchId(batch, job));
   if (state?.lastRun?.status !== 'FAILED') throw new NoFailedRunError(`batch ${batchId(batch, job)} has no failed run to retry (last run: ${state?.lastRun?.status ?? 'none'})`);
-  return resolveBatch(deps, batch, [], state.runs ?? 1);
+  return resolveBatch(deps, batch, [], { attempt: state.runs ?? 1 });
 }

@@ -5,7 +5,8 @@ import { candidateOf, resolveBatch, type ResolveOutcome, type ResolverDeps } fro
 /**
  * The scheduled safety net behind the stream: re-evaluates every batch that may be due — batches
  * recorded as waiting, runs claimed but never started (a resolver that died in between), and every
- * batch a converted file of the last `days` days can complete (a lost stream record).
+ * batch a converted file of the last `days` days can complete (a lost stream record). It also
+ * refreshes what each waiting batch waits for.
  */
 export async function sweep(deps: ResolverDeps, now = new Date(), days = 2): Promise<ResolveOutcome[]> {
   const due = new Map<string, BatchRef>();
@@ -29,6 +30,6 @@ export async function sweep(deps: ResolverDeps, now = new Date(), days = 2): Pro
     }
   }
   const outcomes: ResolveOutcome[] = [];
-  for (const batch of due.values()) outcomes.push(await resolveBatch(deps, batch));
+  for (const batch of due.values()) outcomes.push(await resolveBatch(deps, batch, [], { refreshWaiting: true }));
   return outcomes;
 }

@@ -1,50 +1,23 @@
 import type { Context, S3Event } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { dynamoDbClient } from '../aws/clients';
-import { requireEnv } from '../errors';
 import { objectRefFromRecord, versionTag, type ObjectRef } from '../s3/event-records';
-
-/** What makes an S3 record the same record: the object version and its bytes. */
-export interface ObjectIdentity {
-  bucket: string;
-  key: string;
-  versionId: string;
-  eTag: string;
-}
-
-export const identityOf = (ref: ObjectRef): ObjectIdentity => ({ bucket: ref.bucket, key: ref.key, versionId: versionTag(ref.versionId), eTag: ref.eTag });
-
-const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 
 export type RecordProcessor<R> = (ref: ObjectRef) => Promise<R>;
 
 /**
- * A Lambda handler for S3 notifications that processes each record at most once per
- * (bucket, key, versionId, eTag), with Powertools Idempotency in DynamoDB. A record that fails
- * does not stop the others; the invocation then throws so Lambda retries, and the records
- * that succeeded are skipped on the retry. `setup` runs once per container (cold start).
+ * A Lambda handler for S3 notifications. Each record is processed on its own: a record that fails
+ * does not stop the others; the invocation then throws so Lambda retries it. Redelivered records
+ * are made harmless by the processors themselves, on natural keys (the LATEST claim and the
+ * versioned report key in validate, the Parquet's lineage in convert, the states already seen in
+ * track), not by a separate idempotency record: that costs no DynamoDB write per record (see the
+ * README's Performance section). `setup` runs once per container (cold start).
  */
 export function s3RecordHandler<R>(name: string, setup: (context: Context) => RecordProcessor<R>) {
   const logger = new Logger({ serviceName: 'landfall', persistentKeys: { stage: name } });
-  let ready: { process: (identity: ObjectIdentity, ref: ObjectRef) => Promise<R>; config: IdempotencyConfig } | undefined;
-  const init = (context: Context) => {
-    const processor = setup(context);
-    const config = new IdempotencyConfig({ expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS });
-    const persistenceStore = new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamoDbClient() });
-    const process = makeIdempotent(async (_identity: ObjectIdentity, ref: ObjectRef) => processor(ref), {
-      persistenceStore,
-      config,
-      keyPrefix: `landfall-${name}`,
-      dataIndexArgument: 0,
-    });
-    return { process, config };
-  };
+  let processor: RecordProcessor<R> | undefined;
 
   return async (event: S3Event, context: Context): Promise<{ processed: number; results: R[] }> => {
-    ready ??= init(context);
-    ready.config.registerLambdaContext(context);
+    processor ??= setup(context);
     // Child loggers, not appendKeys: keys stay per invocation and per record even when a local
     // stack runs several invocations of one handler in a process.
     const invocationLogger = logger.createChild();
@@ -62,7 +35,7 @@ export function s3RecordHandler<R>(name: string, setup: (context: Context) => Re
       const log = invocationLogger.createChild({ persistentKeys: { bucket: ref.bucket, key: ref.key, versionId: versionTag(ref.versionId) } });
       log.setCorrelationId(`${ref.key}@${versionTag(ref.versionId)}`);
       try {
-        const result = await ready.process(identityOf(ref), ref);
+        const result = await processor(ref);
         log.info('record processed', { result: result as Record<string, unknown> });
         results.push(result);
       } catch (err) {

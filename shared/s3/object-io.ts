@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
 /** The object version does not exist (deleted, or the event was for a version since removed). */
@@ -39,6 +39,16 @@ export async function headObject(s3: S3Client, bucket: string, key: string, vers
     if (isGone(err)) throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
     throw err;
   }
+}
+
+/**
+ * Whether an object exists. A LIST of the key as prefix, not a HEAD: a HEAD of a missing key is a
+ * 403 unless the role may list the whole bucket, while a LIST is allowed by a prefix-scoped
+ * s3:ListBucket.
+ */
+export async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+  return (out.Contents ?? []).some((o) => o.Key === key);
 }
 
 export async function readObjectText(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<string> {

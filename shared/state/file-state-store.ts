@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { compareSequencers, versionTag } from '../s3/event-records';
 import { STATE_RANK, type FileState, type HistoryEntry, type SourceVersion, type TransitionDetails } from './file-state';
 
@@ -52,6 +52,69 @@ export function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 }
 
+const NOT_YET_RECORDED = 'NOT contains(#seen, :stateName)';
+
+/**
+ * The UpdateItem of one state transition (see recordTransition): it creates the version item if
+ * needed, appends to its history, and applies only if the state outranks the current one and was
+ * not recorded before.
+ */
+export function transitionUpdate(table: string, source: SourceVersion, state: FileState, details: TransitionDetails = {}, now = new Date()) {
+  const entry: HistoryEntry = { state, at: now.toISOString(), ...(details.reason ? { reason: details.reason } : {}) };
+  // Every attribute goes through a name placeholder: several (bucket, key, size, state) are reserved words.
+  const names: Record<string, string> = { '#state': 'state', '#stateRank': 'stateRank', '#history': 'history', '#seen': 'statesSeen' };
+  const values: Record<string, unknown> = {
+    ':state': state,
+    ':rank': STATE_RANK[state],
+    ':entry': [entry],
+    ':empty': [],
+    ':stateSet': new Set([state]),
+    ':stateName': state,
+  };
+  const sets = ['#history = list_append(if_not_exists(#history, :empty), :entry)'];
+  const assign = (attr: string, value: unknown, onlyIfAbsent = false) => {
+    if (value === undefined) return;
+    names[`#${attr}`] = attr;
+    values[`:${attr}`] = value;
+    sets.push(onlyIfAbsent ? `#${attr} = if_not_exists(#${attr}, :${attr})` : `#${attr} = :${attr}`);
+  };
+  assign('updatedAt', entry.at);
+  assign('createdAt', entry.at, true);
+  assign('bucket', source.bucket, true);
+  assign('key', source.key, true);
+  assign('versionId', versionTag(source.versionId), true);
+  assign('eTag', source.eTag, true);
+  assign('size', source.size, true);
+  assign('sequencer', source.sequencer, true);
+  assign('landedAt', source.eventTime, true);
+  assign('dataset', details.dataset);
+  assign('fields', details.fields);
+  assign('rows', details.rows);
+  assign('parquetRows', details.parquetRows);
+  assign('processedVersionId', details.processedVersionId);
+  assign('reason', details.reason);
+  for (const [name, key] of Object.entries(details.outputs ?? {})) assign(`${name}Key`, key);
+  if (details.dataset !== undefined) {
+    const date = details.fields?.date;
+    assign('gsi1pk', `DS#${details.dataset ?? 'unrecognised'}${date ? `#${date}` : ''}`);
+    assign('gsi1sk', `${source.key}#${versionTag(source.versionId)}`);
+  }
+  return {
+    TableName: table,
+    Key: { pk: fileKey(source.key), sk: versionSortKey(source.versionId) },
+    UpdateExpression: `SET #state = :state, #stateRank = :rank, ${sets.join(', ')} ADD #seen :stateSet`,
+    ConditionExpression: `(attribute_not_exists(#stateRank) OR #stateRank < :rank) AND ${NOT_YET_RECORDED}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** The per-item reasons of a cancelled transaction ('None' for an item that was fine). */
+function cancellationReasons(err: unknown): string[] {
+  if (!(err instanceof TransactionCanceledException) && (err as Error)?.name !== 'TransactionCanceledException') return [];
+  return ((err as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+}
+
 export class FileStateStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -59,38 +122,55 @@ export class FileStateStore {
   ) {}
 
   /**
-   * Makes `source` the newest version of its key unless a newer one is recorded already, or it
-   * repeats the bytes of the newest accepted version (unless it is a forced `replay`). Optimistic:
-   * retried when a concurrent landing of the same key wins the conditional write.
+   * Records RECEIVED for a landed version and makes it the newest version of its key, in ONE
+   * write when it is new (a transaction of the LATEST pointer and the version item): the pointer
+   * is claimed unless a newer version is recorded already, or the version repeats the bytes of
+   * the newest accepted version. `isReplay` is asked only then: a forced replay is claimed anyway.
+   * Optimistic: retried when a concurrent landing of the same key wins the pointer.
    */
-  async claimLatest(source: SourceVersion, options: { replay?: boolean } = {}): Promise<LatestClaim> {
+  async receive(source: SourceVersion, options: { isReplay?: () => Promise<boolean>; now?: Date } = {}): Promise<LatestClaim> {
     const version = versionTag(source.versionId);
+    let replay = false;
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const { Item: latest } = await this.db.send(
         new GetCommand({ TableName: this.table, Key: { pk: fileKey(source.key), sk: LATEST }, ConsistentRead: true }),
       );
       if (latest) {
         const sameEvent = latest.versionId === version && latest.sequencer === padSequencer(source.sequencer);
-        if (sameEvent) return { kind: 'new' }; // a redelivery of the event that made the claim
+        if (sameEvent) {
+          // a redelivery of the event that made the claim
+          await this.recordTransition(source, 'RECEIVED', {}, options.now);
+          return { kind: 'new' };
+        }
         if (compareSequencers(latest.sequencer as string, padSequencer(source.sequencer)) > 0) {
+          await this.recordTransition(source, 'RECEIVED', {}, options.now);
           return { kind: 'superseded', by: latest.versionId as string };
         }
-        if (!options.replay && latest.eTag === source.eTag && (await this.wasAccepted(source.key, latest.versionId as string))) {
-          return { kind: 'duplicate', of: latest.versionId as string };
+        if (!replay && latest.eTag === source.eTag && (await this.wasAccepted(source.key, latest.versionId as string))) {
+          replay = (await options.isReplay?.()) ?? false;
+          if (!replay) return { kind: 'duplicate', of: latest.versionId as string };
         }
       }
+      const pointer = {
+        TableName: this.table,
+        Item: { pk: fileKey(source.key), sk: LATEST, versionId: version, eTag: source.eTag, sequencer: padSequencer(source.sequencer) },
+        ConditionExpression: latest ? 'sequencer = :seen' : 'attribute_not_exists(pk)',
+        ...(latest ? { ExpressionAttributeValues: { ':seen': latest.sequencer } } : {}),
+      };
       try {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { pk: fileKey(source.key), sk: LATEST, versionId: version, eTag: source.eTag, sequencer: padSequencer(source.sequencer) },
-            ConditionExpression: latest ? 'sequencer = :seen' : 'attribute_not_exists(pk)',
-            ...(latest ? { ExpressionAttributeValues: { ':seen': latest.sequencer } } : {}),
-          }),
-        );
+        await this.db.send(new TransactWriteCommand({ TransactItems: [{ Put: pointer }, { Update: transitionUpdate(this.table, source, 'RECEIVED', {}, options.now) }] }));
         return { kind: 'new' };
       } catch (err) {
-        if (!isConditionFailure(err)) throw err;
+        const [pointerReason, receivedReason] = cancellationReasons(err);
+        if (pointerReason === 'ConditionalCheckFailed') continue; // another version moved the pointer: look again
+        if (receivedReason !== 'ConditionalCheckFailed') throw err;
+        // RECEIVED is recorded already (an earlier attempt): claim the pointer alone.
+        try {
+          await this.db.send(new PutCommand(pointer));
+          return { kind: 'new' };
+        } catch (putErr) {
+          if (!isConditionFailure(putErr)) throw putErr;
+        }
       }
     }
     throw new Error(`could not claim the newest version of ${source.key}: too much contention`);
@@ -110,63 +190,16 @@ export class FileStateStore {
    * arrive out of order). A transition already recorded is not recorded twice.
    */
   async recordTransition(source: SourceVersion, state: FileState, details: TransitionDetails = {}, now = new Date()): Promise<'applied' | 'history-only' | 'already-recorded'> {
-    const entry: HistoryEntry = { state, at: now.toISOString(), ...(details.reason ? { reason: details.reason } : {}) };
-    // Every attribute goes through a name placeholder: several (bucket, key, size, state) are reserved words.
-    const names: Record<string, string> = { '#state': 'state', '#stateRank': 'stateRank', '#history': 'history', '#seen': 'statesSeen' };
-    const values: Record<string, unknown> = {
-      ':state': state,
-      ':rank': STATE_RANK[state],
-      ':entry': [entry],
-      ':empty': [],
-      ':stateSet': new Set([state]),
-    };
-    const sets = ['#history = list_append(if_not_exists(#history, :empty), :entry)'];
-    const assign = (attr: string, value: unknown, onlyIfAbsent = false) => {
-      if (value === undefined) return;
-      names[`#${attr}`] = attr;
-      values[`:${attr}`] = value;
-      sets.push(onlyIfAbsent ? `#${attr} = if_not_exists(#${attr}, :${attr})` : `#${attr} = :${attr}`);
-    };
-    assign('updatedAt', entry.at);
-    assign('createdAt', entry.at, true);
-    assign('bucket', source.bucket, true);
-    assign('key', source.key, true);
-    assign('versionId', versionTag(source.versionId), true);
-    assign('eTag', source.eTag, true);
-    assign('size', source.size, true);
-    assign('sequencer', source.sequencer, true);
-    assign('landedAt', source.eventTime, true);
-    assign('dataset', details.dataset);
-    assign('fields', details.fields);
-    assign('rows', details.rows);
-    assign('parquetRows', details.parquetRows);
-    assign('processedVersionId', details.processedVersionId);
-    assign('reason', details.reason);
-    for (const [name, key] of Object.entries(details.outputs ?? {})) assign(`${name}Key`, key);
-    if (details.dataset !== undefined) {
-      const date = details.fields?.date;
-      assign('gsi1pk', `DS#${details.dataset ?? 'unrecognised'}${date ? `#${date}` : ''}`);
-      assign('gsi1sk', `${source.key}#${versionTag(source.versionId)}`);
-    }
-    const key = { pk: fileKey(source.key), sk: versionSortKey(source.versionId) };
-    const notYetRecorded = 'NOT contains(#seen, :stateName)';
-    values[':stateName'] = state;
+    const update = transitionUpdate(this.table, source, state, details, now);
     try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: key,
-          UpdateExpression: `SET #state = :state, #stateRank = :rank, ${sets.join(', ')} ADD #seen :stateSet`,
-          ConditionExpression: `(attribute_not_exists(#stateRank) OR #stateRank < :rank) AND ${notYetRecorded}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
+      await this.db.send(new UpdateCommand(update));
       return 'applied';
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
     }
     // A later state is recorded already (out-of-order events): keep the history complete anyway.
+    const names = { ...update.ExpressionAttributeNames };
+    const values = { ...update.ExpressionAttributeValues };
     delete values[':rank'];
     delete values[':state'];
     delete names['#state'];
@@ -174,10 +207,9 @@ export class FileStateStore {
     try {
       await this.db.send(
         new UpdateCommand({
-          TableName: this.table,
-          Key: key,
-          UpdateExpression: `SET ${sets.join(', ')} ADD #seen :stateSet`,
-          ConditionExpression: notYetRecorded,
+          ...update,
+          UpdateExpression: update.UpdateExpression.replace('SET #state = :state, #stateRank = :rank, ', 'SET '),
+          ConditionExpression: NOT_YET_RECORDED,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),

@@ -6,7 +6,7 @@ import { resolveLandingKey, type Pipeline } from '../config/load-config';
 import type { DatasetConfig } from '../config/types';
 import type { ObjectRef } from '../s3/event-records';
 import { REPLAY_METADATA, landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../s3/layout';
-import { ObjectGoneError, headObject, putJson, readObject, uploadFile } from '../s3/object-io';
+import { ObjectGoneError, headObject, objectExists, putJson, readObject, uploadFile } from '../s3/object-io';
 import type { FileReport } from '../state/file-state';
 import type { FileStateStore } from '../state/file-state-store';
 import { lineageMetadata } from '../state/lineage';
@@ -25,6 +25,7 @@ export interface ValidateDeps {
 export type ValidateResult =
   | { kind: 'reported'; report: FileReport; reportKey: string }
   | { kind: 'duplicate'; of: string }
+  | { kind: 'already-reported'; reportKey: string }
   | { kind: 'ignored'; reason: string };
 
 /**
@@ -36,13 +37,12 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
   const relative = landingRelativeKey(ref.key);
   if (relative === null || ref.bucket !== deps.rawBucket) return { kind: 'ignored', reason: `not under s3://${deps.rawBucket}/landing/` };
   const source = { ...ref };
-  let claim = await deps.store.claimLatest(source);
-  if (claim.kind === 'duplicate') {
-    // Identical bytes are a no-op unless the put asked for a replay (x-amz-meta-landfall-replay).
-    if (!(await isForcedReplay(deps.s3, ref))) return { kind: 'duplicate', of: claim.of };
-    claim = await deps.store.claimLatest(source, { replay: true });
-  }
-  await deps.store.recordTransition(source, 'RECEIVED');
+  const key = reportKey(relative, ref.versionId);
+  // The report is written last: if it exists, this version was validated (a redelivered event).
+  if (await objectExists(deps.s3, deps.rawBucket, key)) return { kind: 'already-reported', reportKey: key };
+  // Identical bytes are a no-op unless the put asked for a replay (x-amz-meta-landfall-replay).
+  const claim = await deps.store.receive(source, { isReplay: () => isForcedReplay(deps.s3, ref) });
+  if (claim.kind === 'duplicate') return { kind: 'duplicate', of: claim.of };
 
   const resolution = resolveLandingKey(deps.pipeline, relative);
   const base = { source, at: new Date().toISOString(), outputs: {} };
@@ -56,7 +56,6 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
   } else {
     report = await validateContent(source, relative, resolution.dataset, resolution.fields, deps);
   }
-  const key = reportKey(relative, ref.versionId);
   await putJson(deps.s3, deps.rawBucket, key, report);
   return { kind: 'reported', report, reportKey: key };
 }

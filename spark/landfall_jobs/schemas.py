@@ -49,6 +49,31 @@ INPUTS = {
         ("region", T.StringType()),
         ("city", T.StringType()),
     ],
+    # --- the "Yummy Foods" POS job (pos_daily_sales): what the DuckDB convert step writes, the
+    # dataset's columns (integer -> BIGINT, decimal scale 2 -> DECIMAL(18,2)) plus VARCHAR constants
+    # from the landing key (key_<field>) and the source object (shared/convert/csv-to-parquet.ts) ---
+    "pos": [
+        ("store_id", T.StringType()),
+        ("item_id", T.StringType()),
+        ("transaction_date", T.DateType()),
+        ("transaction_code", T.LongType()),
+        ("amount", MONEY),
+        ("key_province", T.StringType()),
+        ("key_store", T.StringType()),
+        ("key_date", T.StringType()),
+        ("key_time", T.StringType()),
+        ("source_key", T.StringType()),
+        ("source_version_id", T.StringType()),
+    ],
+    "item_master": [
+        ("item_id", T.StringType()),
+        ("item_name", T.StringType()),
+        ("category", T.StringType()),
+        ("unit_price", MONEY),
+        ("key_date", T.StringType()),
+        ("source_key", T.StringType()),
+        ("source_version_id", T.StringType()),
+    ],
 }
 
 
@@ -81,4 +106,19 @@ SESSION_EVENTS = ENRICH_EVENTS + [
     ("session_id", T.StringType()),
     ("session_start", T.TimestampType()),
     ("session_end", T.TimestampType()),
+]
+
+# --- outputs of the POS job: the columns of shared/transform/sql/pos_daily_sales.v1.sql, in its
+# order; dt and province are also the partition columns (<output>/pos_daily_sales/dt=D/province=P/) ---
+POS_DAILY_SALES = [
+    ("province", T.StringType()),
+    ("transaction_date", T.DateType()),
+    ("store_id", T.StringType()),
+    ("item_id", T.StringType()),
+    ("item_name", T.StringType()),
+    ("category", T.StringType()),
+    ("sale_amount", MONEY),
+    ("tax_amount", MONEY),
+    ("discount_amount", MONEY),
+    ("dt", T.StringType()),
 ]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Dict, Iterable, Optional, Sequence
+import re
+from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -117,6 +118,52 @@ def write_day(
     return spark.read.parquet(path).count()
 
 
+# A partition value written into a path as is: no character Hive/Spark would escape, no "." or "..".
+_SAFE_PARTITION_VALUE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+
+
+def write_partition(
+    df: DataFrame,
+    table: str,
+    partition: Sequence[Tuple[str, str]],
+    columns: Sequence,
+    order: Sequence[str] = (),
+) -> int:
+    """Replace the leaf partition <table>/<c1>=<v1>/<c2>=<v2>/... with df; return its row count.
+
+    The multi-level counterpart of write_day, for a table whose batch is several partition values
+    (pos_daily_sales: dt and province): df must hold only rows whose partition columns (STRING)
+    equal the given values. That one directory is removed first, then written with dynamic
+    partition overwrite, so sibling partitions (another province of the same day) are never
+    touched. The partition is written as one file sorted by `order` (ascending, nulls last, as
+    DuckDB sorts; a batch's output is small: one file, like the DuckDB path's one object). When df has no rows the partition still gets an
+    empty file carrying the schema.
+    """
+    spark = df.sparkSession
+    partition_columns = [name for name, _ in partition]
+    for name, value in partition:
+        if not _SAFE_PARTITION_VALUE.match(value):
+            raise ValueError(f"partition value {name}={value!r} is not a plain path segment")
+    data_columns = [name for name, _ in columns if name not in partition_columns]
+    path = storage.join(table, *[f"{name}={value}" for name, value in partition])
+
+    storage.delete(spark, path)
+    (
+        df.select(*data_columns, *partition_columns)
+        .repartition(1)
+        .sortWithinPartitions(*partition_columns, *[F.col(c).asc_nulls_last() for c in order])
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .partitionBy(*partition_columns)
+        .parquet(table)
+    )
+    if not storage.exists(spark, path):
+        empty_schema = schemas.struct([c for c in columns if c[0] in data_columns])
+        spark.createDataFrame([], empty_schema).coalesce(1).write.mode("overwrite").parquet(path)
+        return 0
+    return spark.read.parquet(path).count()
+
+
 def marker_path(checkpoint_root: str, stage: str) -> str:
     return storage.join(checkpoint_root, stage, MARKER)
 
@@ -132,10 +179,13 @@ def write_marker(
     day: dt.date,
     rows: Dict[str, int],
     outputs: Dict[str, str],
+    batch: Optional[Dict[str, str]] = None,
 ) -> dict:
+    """batch: further batch key values besides the date (pos_daily_sales: {"province": "ON"})."""
     body = {
         "stage": stage,
         "date": day.isoformat(),
+        **(batch or {}),
         "rows": rows,
         "outputs": outputs,
         "spark_version": spark.version,

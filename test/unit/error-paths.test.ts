@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { compilePipeline } from '../../shared/config/load-config';
 import { pipelineConfig } from '../../shared/config/pipeline';
 import type { ObjectRef } from '../../shared/s3/event-records';
@@ -20,7 +20,10 @@ const ref: ObjectRef = { bucket: 'raw', key: 'landing/pos/ON/ON01_20261123_14000
 function recordingStore() {
   const transitions: Array<{ state: FileState; details?: TransitionDetails }> = [];
   const store = {
-    claimLatest: async () => ({ kind: 'new' as const }),
+    receive: async () => {
+      transitions.push({ state: 'RECEIVED' });
+      return { kind: 'new' as const };
+    },
     recordTransition: async (_source: unknown, state: FileState, details?: TransitionDetails) => {
       transitions.push({ state, ...(details ? { details } : {}) });
       return 'applied' as const;
@@ -33,6 +36,7 @@ const serverError = () => new S3ServiceException({ name: 'InternalError', $fault
 
 describe('validate when S3 fails', () => {
   it('throws on a server error so that Lambda retries, after recording RECEIVED and nothing else', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ KeyCount: 0 });
     s3Mock.on(GetObjectCommand).rejects(serverError());
     const { store, transitions } = recordingStore();
     await expect(validateLandedObject(ref, { s3: new S3Client({ region: 'us-east-1' }), store, pipeline: compilePipeline(pipelineConfig), rawBucket: 'raw' })).rejects.toThrow('internal error');
@@ -41,6 +45,7 @@ describe('validate when S3 fails', () => {
   });
 
   it('reports a version deleted before validation as REJECTED (unreadable), without throwing', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ KeyCount: 0 });
     s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('The specified version does not exist.'), { name: 'NoSuchVersion' }));
     s3Mock.on(PutObjectCommand).resolves({});
     const { store } = recordingStore();

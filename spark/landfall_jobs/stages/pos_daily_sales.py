@@ -1,0 +1,118 @@
+"""pos_daily_sales: the "Yummy Foods" POS daily sales of ONE province and ONE day, on Spark.
+
+The same aggregation as the DuckDB transform shared/transform/sql/pos_daily_sales.v1.sql (which
+stays the reference: any change of logic is a new SQL version, and this module follows it):
+
+- pos rows of the batch (key_province = province, key_date = the date); of each store only its
+  newest file counts: dense_rank() over (key_store, key_date) ordered by key_time DESC,
+  source_key DESC, source_version_id DESC = 1 (files are cumulative; rows of the top file all stay);
+- transaction codes 4 (sale), 5 (tax), 6 (discount) summed per (province, transaction_date,
+  store_id, item_id), as DECIMAL(18,2), 0.00 when a code is absent; other codes are ignored;
+- item master: one row per item_id, the batch date's rows first, then the newest key_date, then
+  source_key DESC, source_version_id DESC, item_name, category (ASC), so the join never multiplies;
+- LEFT JOIN on item_id: a sale of an unknown item keeps null item_name/category.
+
+DuckDB sorts NULLs last in both directions (its default_null_order): every ordering here says so
+explicitly, since Spark's ascending default is NULLS FIRST.
+
+Writes <output-root>/pos_daily_sales/dt=<date>/province=<province>/ (one file; that leaf partition
+only is replaced).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from .. import schemas, tables
+from .common import Roots
+
+TABLE = "pos_daily_sales"
+OUTPUT_COLUMNS = [name for name, _ in schemas.POS_DAILY_SALES]
+# the SQL's ORDER BY (province and dt are constant within a batch)
+OUTPUT_ORDER = ["province", "transaction_date", "store_id", "item_id"]
+AMOUNTS = (("sale_amount", 4), ("tax_amount", 5), ("discount_amount", 6))
+
+
+def newest_files(pos: DataFrame, province: str, day: dt.date) -> DataFrame:
+    """The batch's rows of each store's newest file for the day."""
+    newest_first = Window.partitionBy("key_store", "key_date").orderBy(
+        F.col("key_time").desc_nulls_last(),
+        F.col("source_key").desc_nulls_last(),
+        F.col("source_version_id").desc_nulls_last(),
+    )
+    return (
+        pos.where((F.col("key_province") == F.lit(province)) & (F.col("key_date") == F.lit(day.isoformat())))
+        .withColumn("_file_rank", F.dense_rank().over(newest_first))
+        .where(F.col("_file_rank") == F.lit(1))
+        .drop("_file_rank")
+    )
+
+
+def daily(newest: DataFrame) -> DataFrame:
+    """Sale, tax and discount per (province, transaction_date, store_id, item_id)."""
+    code = F.col("transaction_code")
+    zero = F.lit(Decimal("0.00")).cast(schemas.MONEY)
+    sums = [
+        F.coalesce(F.sum(F.when(code == F.lit(value).cast("bigint"), F.col("amount"))), zero).cast(schemas.MONEY).alias(name)
+        for name, value in AMOUNTS
+    ]
+    return (
+        newest.where(code.isin(*[F.lit(value).cast("bigint") for _, value in AMOUNTS]))
+        .groupBy(F.col("key_province").alias("province"), "transaction_date", "store_id", "item_id")
+        .agg(*sums)
+    )
+
+
+def items(item_master: DataFrame, day: dt.date) -> DataFrame:
+    """One (item_id, item_name, category) per item_id, chosen deterministically."""
+    preferred = Window.partitionBy("item_id").orderBy(
+        (F.col("key_date") == F.lit(day.isoformat())).desc_nulls_last(),
+        F.col("key_date").desc_nulls_last(),
+        F.col("source_key").desc_nulls_last(),
+        F.col("source_version_id").desc_nulls_last(),
+        F.col("item_name").asc_nulls_last(),
+        F.col("category").asc_nulls_last(),
+    )
+    return (
+        item_master.withColumn("_item_rank", F.row_number().over(preferred))
+        .where(F.col("_item_rank") == F.lit(1))
+        .select("item_id", "item_name", "category")
+    )
+
+
+def pos_daily_sales(pos: DataFrame, item_master: DataFrame, province: str, day: dt.date) -> DataFrame:
+    """pos and item_master with the input contracts' columns (schemas.INPUTS); the SQL's output
+    columns in its order, dt (the date as 'YYYY-MM-DD') last."""
+    sales = daily(newest_files(pos, province, day)).alias("d")
+    names = items(item_master, day).alias("i")
+    return sales.join(names, F.col("d.item_id") == F.col("i.item_id"), "left").select(
+        F.col("d.province").alias("province"),
+        F.col("d.transaction_date").alias("transaction_date"),
+        F.col("d.store_id").alias("store_id"),
+        F.col("d.item_id").alias("item_id"),
+        F.col("i.item_name").alias("item_name"),
+        F.col("i.category").alias("category"),
+        F.col("d.sale_amount").alias("sale_amount"),
+        F.col("d.tax_amount").alias("tax_amount"),
+        F.col("d.discount_amount").alias("discount_amount"),
+        F.lit(day.isoformat()).alias("dt"),
+    )
+
+
+def run(spark: SparkSession, roots: Roots, day: dt.date, province: str) -> dict:
+    """Reads every Parquet file under <input-root>/pos/ and <input-root>/item_master/ (the
+    orchestration stages exactly the files the run claimed there, as for the DuckDB transform)."""
+    pos = tables.read_input(spark, roots.input_root, "pos")
+    item_master = tables.read_input(spark, roots.input_root, "item_master")
+    path = roots.output(TABLE)
+    rows = tables.write_partition(
+        pos_daily_sales(pos, item_master, province, day),
+        path,
+        [("dt", day.isoformat()), ("province", province)],
+        schemas.POS_DAILY_SALES,
+        order=OUTPUT_ORDER,
+    )
+    return {"rows": {TABLE: rows}, "outputs": {TABLE: path}}
