@@ -19,6 +19,8 @@ export interface ChildReply {
   error?: string;
   errorName?: string;
   peakRssMb: number;
+  /** the handler call alone (the module import, a cold start's code part, is not in it) */
+  durationMs: number;
 }
 
 function peakRssMb(): number {
@@ -32,6 +34,7 @@ const request = JSON.parse(input) as ChildRequest;
 const { deadline, ...context } = request.context;
 const { handler } = (await import(pathToFileURL(request.sourceModule).href)) as { handler: (e: unknown, c: Context) => Promise<unknown> };
 let reply: ChildReply;
+const started = performance.now();
 try {
   const result = await handler(request.event, {
     ...context,
@@ -40,10 +43,10 @@ try {
     fail: () => undefined,
     succeed: () => undefined,
   });
-  reply = { ok: true, result, peakRssMb: peakRssMb() };
+  reply = { ok: true, result, peakRssMb: peakRssMb(), durationMs: performance.now() - started };
 } catch (err) {
   const e = err instanceof Error ? err : new Error(String(err));
-  reply = { ok: false, error: e.message, errorName: e.name, peakRssMb: peakRssMb() };
+  reply = { ok: false, error: e.message, errorName: e.name, peakRssMb: peakRssMb(), durationMs: performance.now() - started };
 }
 process.stdout.write(`\n${JSON.stringify(reply)}\n`);
 process.exit(0);

@@ -29,7 +29,15 @@ export interface RunnerOptions {
 const CHILD = fileURLToPath(new URL('./invoke-child.ts', import.meta.url));
 
 /** One invocation in a fresh Node process (with tsx), returning its peak RSS. */
-function invokeInChild(fn: LocalFunction, event: unknown, context: Context): Promise<{ peakRssMb: number; result?: unknown }> {
+/** One invocation's duration (the handler call), and in isolate mode its process's peak RSS. */
+export interface InvocationTiming {
+  functionName: string;
+  durationMs: number;
+  peakRssMb?: number;
+  ok: boolean;
+}
+
+function invokeInChild(fn: LocalFunction, event: unknown, context: Context): Promise<{ peakRssMb: number; durationMs: number; result?: unknown }> {
   const { getRemainingTimeInMillis, done: _d, fail: _f, succeed: _s, ...plain } = context;
   const request = { sourceModule: fn.sourceModule, event, context: { ...plain, deadline: Date.now() + getRemainingTimeInMillis() } };
   return new Promise((resolve, reject) => {
@@ -42,9 +50,9 @@ function invokeInChild(fn: LocalFunction, event: unknown, context: Context): Pro
     child.on('exit', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
       try {
-        const reply = JSON.parse(last) as { ok: boolean; error?: string; errorName?: string; peakRssMb: number; result?: unknown };
+        const reply = JSON.parse(last) as { ok: boolean; error?: string; errorName?: string; peakRssMb: number; durationMs: number; result?: unknown };
         if (reply.ok) resolve(reply);
-        else reject(Object.assign(new Error(reply.error), { name: reply.errorName ?? 'Error', peakRssMb: reply.peakRssMb }));
+        else reject(Object.assign(new Error(reply.error), { name: reply.errorName ?? 'Error', peakRssMb: reply.peakRssMb, durationMs: reply.durationMs }));
       } catch {
         reject(new Error(`${fn.name} child process exited with code ${code} without a reply`));
       }
@@ -68,6 +76,8 @@ export class LocalLambdas {
   readonly invocations = new Map<string, number>();
   /** the highest peak RSS seen per function (isolate mode only) */
   readonly peakRssMb = new Map<string, number>();
+  /** every invocation's duration (and peak RSS in isolate mode), in completion order */
+  readonly timings: InvocationTiming[] = [];
 
   constructor(
     private readonly functions: LocalFunction[],
@@ -108,6 +118,35 @@ export class LocalLambdas {
     };
   }
 
+  private async invokeInProcess(fn: LocalFunction, event: unknown): Promise<unknown> {
+    const handler = await this.handler(fn);
+    const started = performance.now();
+    let ok = false;
+    try {
+      const result = await handler(event, this.context(fn));
+      ok = true;
+      return result;
+    } finally {
+      this.timings.push({ functionName: fn.name, durationMs: performance.now() - started, ok });
+    }
+  }
+
+  private async invokeIsolated(fn: LocalFunction, event: unknown): Promise<unknown> {
+    const record = (m: { peakRssMb: number; durationMs: number }, ok: boolean) => {
+      this.peakRssMb.set(fn.name, Math.max(m.peakRssMb, this.peakRssMb.get(fn.name) ?? 0));
+      this.timings.push({ functionName: fn.name, durationMs: m.durationMs, peakRssMb: m.peakRssMb, ok });
+    };
+    try {
+      const reply = await invokeInChild(fn, event, this.context(fn));
+      record(reply, true);
+      return reply.result;
+    } catch (err) {
+      const m = err as { peakRssMb?: number; durationMs?: number };
+      if (m.peakRssMb !== undefined) record({ peakRssMb: m.peakRssMb, durationMs: m.durationMs ?? 0 }, false);
+      throw err;
+    }
+  }
+
   /**
    * A synchronous invocation (InvocationType=RequestResponse), as Step Functions and event source
    * mappings make: the caller gets the result or the error, and decides about retries.
@@ -118,12 +157,8 @@ export class LocalLambdas {
     this.lastActivity = Date.now();
     this.invocations.set(fn.name, (this.invocations.get(fn.name) ?? 0) + 1);
     try {
-      if (this.options.isolate) {
-        const { peakRssMb, result } = await invokeInChild(fn, event, this.context(fn));
-        this.peakRssMb.set(fn.name, Math.max(peakRssMb, this.peakRssMb.get(fn.name) ?? 0));
-        return result;
-      }
-      return await (await this.handler(fn))(event, this.context(fn));
+      if (this.options.isolate) return await this.invokeIsolated(fn, event);
+      return await this.invokeInProcess(fn, event);
     } finally {
       this.pending -= 1;
       this.lastActivity = Date.now();
@@ -144,10 +179,9 @@ export class LocalLambdas {
           this.invocations.set(fn.name, (this.invocations.get(fn.name) ?? 0) + 1);
           try {
             if (this.options.isolate) {
-              const { peakRssMb } = await invokeInChild(fn, event, this.context(fn));
-              this.peakRssMb.set(fn.name, Math.max(peakRssMb, this.peakRssMb.get(fn.name) ?? 0));
+              await this.invokeIsolated(fn, event);
             } else {
-              await (await this.handler(fn))(event, this.context(fn));
+              await this.invokeInProcess(fn, event);
             }
             return;
           } catch (err) {

@@ -45,7 +45,8 @@ async function convertedAlready(deps: ConvertDeps, key: string, lineage: Lineage
  */
 export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps): Promise<ConvertResult> {
   if (!ref.key.startsWith(PREFIX.validated)) return { kind: 'ignored', reason: 'not under validated/' };
-  const lineage = parseLineage((await headObject(deps.s3, ref.bucket, ref.key, ref.versionId)).metadata);
+  const validated = await headObject(deps.s3, ref.bucket, ref.key, ref.versionId);
+  const lineage = parseLineage(validated.metadata);
   const dataset = deps.pipeline.config.datasets.find((d) => d.name === lineage.dataset);
   if (!dataset) throw new UnknownDatasetError(`dataset "${lineage.dataset}" of ${ref.key} is not in the pipeline configuration`);
   const relative = landingRelativeKey(lineage.source.key) ?? lineage.source.key;
@@ -57,7 +58,7 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
   try {
     const csvPath = join(dir, 'input.csv');
     const parquetPath = join(dir, 'output.parquet');
-    await downloadToFile(deps.s3, ref.bucket, ref.key, ref.versionId, csvPath);
+    await downloadToFile(deps.s3, ref.bucket, ref.key, ref.versionId, csvPath, validated.size);
     const constants: Array<[string, string]> = [
       ...Object.entries(lineage.fields).map(([k, v]): [string, string] => [`key_${k}`, v]),
       ['source_key', lineage.source.key],

@@ -13,11 +13,12 @@ export class FileLineSink implements LineSink {
     this.stream = createWriteStream(path);
   }
 
-  async write(line: string): Promise<void> {
+  /** Synchronous unless the buffer is full: a promise per line would cost more than the line. */
+  write(line: string): void | Promise<void> {
     this.buffer.push(line);
     this.lines += 1;
     this.buffered += line.length + 1;
-    if (this.buffered >= 1 << 20) await this.flush();
+    if (this.buffered >= 1 << 20) return this.flush();
   }
 
   private async flush(): Promise<void> {

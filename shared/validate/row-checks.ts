@@ -33,7 +33,7 @@ function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (val
   })();
   const allowed = column.allowed ? new Set(column.allowed.map(String)) : null;
   const expected = column.equalsKeyField ? keyFields[column.equalsKeyField] : undefined;
-  return (value) => {
+  const check = (value: string): string | null => {
     if (value === '') return column.nullable ? null : `${name}: empty value`;
     if (/[\r\n]/.test(value)) return `${name}: a value with a line break`;
     const typeError = typeCheck(value);
@@ -44,7 +44,20 @@ function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (val
     if (expected !== undefined && value !== expected) return `${name}: ${show(value)} does not match the file's ${column.equalsKeyField} ${show(expected)}`;
     return null;
   };
+  // Dates, codes and key fields take few distinct values in a file: their verdicts are memoized
+  // (bounded), which spares a Date per row. Free-form columns are checked every time.
+  if (column.kind !== 'date' && !allowed && expected === undefined) return check;
+  const memo = new Map<string, string | null>();
+  return (value) => {
+    const known = memo.get(value);
+    if (known !== undefined) return known;
+    const verdict = check(value);
+    if (memo.size < MEMO_LIMIT) memo.set(value, verdict);
+    return verdict;
+  };
 }
+
+const MEMO_LIMIT = 10_000;
 
 /** A check for whole rows: column count first, then each value; returns the first problem found. */
 export function compileRowCheck(columns: ColumnSpec[], keyFields: Record<string, string>): RowCheck {

@@ -3,10 +3,10 @@ export class NotTextError extends Error {
   override readonly name = 'NotTextError';
 }
 
-export interface Line {
-  /** 1-based physical line number in the file. */
-  number: number;
-  text: string;
+/** Consecutive lines of the file (without their line ends), the first being line `first` (1-based). */
+export interface LineBatch {
+  first: number;
+  lines: string[];
 }
 
 /**
@@ -14,7 +14,7 @@ export interface Line {
  * both end a line, invalid UTF-8 or a NUL byte ends the read with NotTextError. Memory is bounded
  * by the longest line (and capped: a "line" over `maxLineBytes` means the file is not line text).
  */
-export async function* textLines(chunks: AsyncIterable<Uint8Array>, maxLineChars = 1 << 20): AsyncGenerator<Line[]> {
+export async function* textLines(chunks: AsyncIterable<Uint8Array>, maxLineChars = 1 << 20): AsyncGenerator<LineBatch> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   let carry = '';
   let number = 0;
@@ -26,17 +26,17 @@ export async function* textLines(chunks: AsyncIterable<Uint8Array>, maxLineChars
       throw new NotTextError(`not UTF-8 text (invalid byte sequence within the first ${bytesRead} bytes)`);
     }
   };
-  const split = function* (text: string, final: boolean): Generator<Line[]> {
+  const split = function* (text: string, final: boolean): Generator<LineBatch> {
     if (text.includes('\u0000')) throw new NotTextError(`not text: NUL byte within the first ${bytesRead} bytes`);
-    const parts = (carry + text).split('\n');
-    carry = final ? '' : parts.pop()!;
+    const lines = (carry + text).split('\n');
+    carry = final ? '' : lines.pop()!;
     if (carry.length > maxLineChars) throw new NotTextError(`not line text: a line longer than ${maxLineChars} characters`);
-    const batch: Line[] = [];
-    for (const part of parts) {
-      number += 1;
-      batch.push({ number, text: part.endsWith('\r') ? part.slice(0, -1) : part });
+    for (let i = 0; i < lines.length; i += 1) {
+      const line = lines[i]!;
+      if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);
     }
-    if (batch.length > 0) yield batch;
+    if (lines.length > 0) yield { first: number + 1, lines };
+    number += lines.length;
   };
   for await (const chunk of chunks) {
     bytesRead += chunk.byteLength;

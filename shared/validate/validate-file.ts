@@ -80,6 +80,8 @@ export async function validateFile(
   const parse = lineParser(dataset);
   const checkRow = compileRowCheck(dataset.columns, keyFields);
   let headerSeen = header === null;
+  // (named for what it finds: a line that is NOT plain)
+  const plainLine = /[",\r]/;
   let anyByte = false;
   const counted = (async function* () {
     for await (const chunk of chunks) {
@@ -91,13 +93,15 @@ export async function validateFile(
   await sinks.good.write(formatCsvRow(dataset.columns.map((c) => c.name)));
   await sinks.rejects.write(REJECTS_HEADER);
   try {
-    for await (const batch of textLines(counted)) {
-      for (const { number, text } of batch) {
+    for await (const { first, lines } of textLines(counted)) {
+      for (let index = 0; index < lines.length; index += 1) {
+        const text = lines[index]!;
+        const number = first + index;
         if (junkLinePrefix && text.startsWith(junkLinePrefix)) {
           rows.junk += 1;
           continue;
         }
-        if (text.trim() === '') continue;
+        if (text === '' || (text.charCodeAt(0) <= 32 && text.trim() === '')) continue;
         if (!headerSeen) {
           if (text.trimEnd() !== header) {
             return reject(`missing or wrong header on line ${number}: expected ${JSON.stringify(header)}, found ${JSON.stringify(text.slice(0, 200))}`);
@@ -110,7 +114,9 @@ export async function validateFile(
         const problem = Array.isArray(fields) ? checkRow(fields) : fields.error;
         if (problem === null && Array.isArray(fields)) {
           rows.out += 1;
-          await sinks.good.write(formatCsvRow(fields));
+          // A line without quotes, commas or CRs has no value that needs CSV quoting.
+          const pending = sinks.good.write(plainLine.test(text) ? formatCsvRow(fields) : fields.join(','));
+          if (pending) await pending;
         } else {
           rows.rejected += 1;
           await sinks.rejects.write(formatCsvRow([number, problem ?? 'unreadable row', text.slice(0, 1000)]));
