@@ -5,11 +5,18 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pipeline } from '../config/load-config';
 import { versionTag, type ObjectRef } from '../s3/event-records';
 import { PREFIX, landingRelativeKey, processedKey } from '../s3/layout';
-import { ObjectGoneError, downloadToFile, headObject, objectExists, uploadFile } from '../s3/object-io';
+import type { Readable } from 'node:stream';
+import { ObjectGoneError, downloadToFile, headObject, objectExists, readObject, uploadFile } from '../s3/object-io';
+import { canStreamInput, withStreamedInput } from './streamed-input';
 import { NotLandfallOutputError } from '../state/file-state';
 import { lineageMetadata, parseLineage, type Lineage } from '../state/lineage';
 import { csvToParquet } from './csv-to-parquet';
 import { openDuckDb } from './duckdb';
+
+/** The Parquet has another number of rows than validate wrote (retryable: the read was cut short). */
+export class RowCountMismatchError extends Error {
+  override readonly name = 'RowCountMismatchError';
+}
 
 /** A validated object names a dataset the configuration no longer has. */
 export class UnknownDatasetError extends Error {
@@ -58,19 +65,32 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
   try {
     const csvPath = join(dir, 'input.csv');
     const parquetPath = join(dir, 'output.parquet');
-    await downloadToFile(deps.s3, ref.bucket, ref.key, ref.versionId, csvPath, validated.size);
     const constants: Array<[string, string]> = [
       ...Object.entries(lineage.fields).map(([k, v]): [string, string] => [`key_${k}`, v]),
       ['source_key', lineage.source.key],
       ['source_version_id', versionTag(lineage.source.versionId)],
     ];
-    // DuckDB is closed before the upload so that its memory is not held alongside the upload's.
-    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
+    const toParquet = async (path: string) => {
+      // DuckDB is closed before the upload so that its memory is not held alongside the upload's.
+      const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
+      try {
+        return await csvToParquet(duckdb.conn, { csvPath: path, parquetPath, columns: dataset.columns, constants });
+      } finally {
+        duckdb.close();
+      }
+    };
     let rows: number;
-    try {
-      rows = await csvToParquet(duckdb.conn, { csvPath, parquetPath, columns: dataset.columns, constants });
-    } finally {
-      duckdb.close();
+    if (canStreamInput(validated.size)) {
+      // DuckDB parses the CSV as it downloads: the download costs (almost) no time of its own.
+      const { chunks } = await readObject(deps.s3, ref.bucket, ref.key, ref.versionId);
+      rows = await withStreamedInput(csvPath, chunks as Readable, toParquet);
+    } else {
+      await downloadToFile(deps.s3, ref.bucket, ref.key, ref.versionId, csvPath, validated.size);
+      rows = await toParquet(csvPath);
+    }
+    // validate counted the rows it wrote: a different count means a truncated or altered input.
+    if (lineage.rows !== undefined && rows !== lineage.rows) {
+      throw new RowCountMismatchError(`${ref.key}: converted ${rows} rows, validate wrote ${lineage.rows}; not uploading`);
     }
     await uploadFile(deps.s3, deps.lakeBucket, key, parquetPath, lineageMetadata({ ...lineage, rows }), 'application/vnd.apache.parquet');
     return { kind: 'converted', key, rows };

@@ -7,6 +7,9 @@ import type { ObjectRef } from '../../shared/s3/event-records';
 import type { FileState, TransitionDetails } from '../../shared/state/file-state';
 import type { FileStateStore } from '../../shared/state/file-state-store';
 import { trackObject } from '../../shared/track/track-object';
+import { convertValidatedObject, RowCountMismatchError } from '../../shared/convert/convert-object';
+import { lineageMetadata } from '../../shared/state/lineage';
+import { Readable } from 'node:stream';
 import { validateLandedObject } from '../../shared/validate/validate-object';
 
 /* Error paths only (aws-sdk-client-mock): the happy paths run against real servers elsewhere. */
@@ -76,5 +79,19 @@ describe('track with objects it did not write', () => {
   it('throws on a throttled read so that Lambda retries', async () => {
     s3Mock.on(HeadObjectCommand).rejects(new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'Please reduce your request rate.' }));
     await expect(trackObject({ ...ref, bucket: 'lake', key: 'processed/pos/x.parquet' }, deps())).rejects.toThrow('reduce your request rate');
+  });
+});
+
+describe('convert with a validated object that does not match its lineage', () => {
+  it('refuses to upload a Parquet with another row count than validate wrote (a cut-short read)', async () => {
+    const source = { ...ref, key: 'landing/pos/ON/ON01_20261123_140000.tdf' };
+    const metadata = lineageMetadata({ source, dataset: 'pos', fields: { province: 'ON', store: 'ON01', date: '2026-11-23', time: '140000' }, rows: 5 });
+    s3Mock.on(HeadObjectCommand).resolves({ Metadata: metadata, ContentLength: 120 });
+    s3Mock.on(ListObjectsV2Command).resolves({ KeyCount: 0 });
+    const csv = 'store_id,item_id,transaction_date,transaction_code,amount\nON01,I0001,2026-11-23,4,1.00\nON01,I0002,2026-11-23,5,2.00\nON01,I0003,2026-11-23,6,3.00\n';
+    s3Mock.on(GetObjectCommand).callsFake(async () => ({ Body: Readable.from([Buffer.from(csv)]), Metadata: metadata }));
+    const deps = { s3: new S3Client({ region: 'us-east-1' }), pipeline: compilePipeline(pipelineConfig), lakeBucket: 'lake', functionMemoryMb: 512 };
+    await expect(convertValidatedObject({ ...ref, key: 'validated/pos/ON/ON01_20261123_140000.tdf' }, deps)).rejects.toThrow(RowCountMismatchError);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 });
