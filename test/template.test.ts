@@ -311,7 +311,7 @@ describe('serverless package template', () => {
           { AttributeName: 'gsi1pk', KeyType: 'HASH' },
           { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['key', 'versionId', 'sequencer', 'dataset', 'fields', 'state', 'size', 'processedKey', 'processedVersionId'] },
       },
     ]);
     expect(fp.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });

@@ -34,6 +34,9 @@ export interface FileStateItem {
   updatedAt: string;
 }
 
+/** A file version as index gsi1 projects it. */
+export type IndexedFile = Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId'>;
+
 export type LatestClaim =
   | { kind: 'new' }
   /** identical bytes re-landed over a version that was accepted: nothing to do */
@@ -228,11 +231,15 @@ export class FileStateStore {
     return Item as FileStateItem | undefined;
   }
 
-  /** Every recorded version of the files of a dataset for a day: one Query on gsi1. */
-  async filesOf(dataset: string, date: string): Promise<FileStateItem[]> {
-    const items: FileStateItem[] = [];
+  /**
+   * Every recorded version of the files of a dataset for a day: one Query on gsi1. The index
+   * projects only what the resolver reads (serverless.yml: key, versionId, sequencer, dataset,
+   * fields, state, size, processedKey, processedVersionId); `get` has the whole item.
+   */
+  async filesOf(dataset: string, date: string): Promise<IndexedFile[]> {
+    const items: IndexedFile[] = [];
     const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': `DS#${dataset}#${date}` } });
-    for await (const page of pages) items.push(...((page.Items ?? []) as FileStateItem[]));
+    for await (const page of pages) items.push(...((page.Items ?? []) as IndexedFile[]));
     return items;
   }
 
