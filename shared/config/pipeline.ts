@@ -141,7 +141,7 @@ export const pipelineConfig: PipelineConfig = {
         { kind: 'newerThanLastRun' },
       ],
       engine: 'duckdb',
-      stages: [{ name: 'aggregate', sql: 'pos_daily_sales.v1.sql' }],
+      stages: [{ name: 'aggregate', sql: 'pos_daily_sales.v2.sql' }],
       output: { table: 'pos_daily_sales', partitionBy: ['province', 'date'], key: ['store_id', 'item_id', 'transaction_date'] },
     },
     {

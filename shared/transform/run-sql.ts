@@ -1,4 +1,4 @@
-import { LIST, VARCHAR, listValue, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 /** read_parquet expands these even in a bound path: `[ab].parquet` would read a.parquet and b.parquet. */
@@ -35,6 +35,16 @@ function quoteIdentifier(name: string, what: string): string {
   return `"${name}"`;
 }
 
+/**
+ * A path as a SQL string literal: quotes doubled (DuckDB's standard strings have no backslash
+ * escapes, so nothing else is special); control characters are refused outright.
+ */
+export function sqlStringLiteral(path: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(path)) throw new InvalidTransformRequestError(`input path contains a control character: ${JSON.stringify(path)}`);
+  return `'${path.replaceAll("'", "''")}'`;
+}
+
 /** The SQL as a COPY sub-query: trailing semicolons go, and newlines keep a trailing `--` comment inside. */
 function asSubquery(sql: string): string {
   const body = sql.trim().replace(/(;\s*)+$/, '');
@@ -44,9 +54,9 @@ function asSubquery(sql: string): string {
 
 /**
  * Runs one SQL transform on local Parquet files with DuckDB: each input relation becomes a TEMP
- * table read from its files (the path list is a bound LIST(VARCHAR) parameter; hive partitioning is
+ * view over its files (hive partitioning is
  * off so `dt=…/province=…/` directories add no columns), then the SQL's result is COPied to one zstd
- * Parquet file with the request's named parameters. The temp tables are replaced on every call and
+ * Parquet file with the request's named parameters. The temp views are replaced on every call and
  * dropped afterwards, so the same connection can run any number of transforms.
  * Returns the number of rows written. No AWS here: the caller moves the files.
  */
@@ -66,11 +76,10 @@ export async function runSqlTransform(conn: DuckDBConnection, req: SqlTransformR
   const created: string[] = [];
   try {
     for (const { quoted, paths } of relations) {
-      await conn.run(
-        `CREATE OR REPLACE TEMP TABLE ${quoted} AS SELECT * FROM read_parquet($paths, hive_partitioning = false)`,
-        { paths: listValue(paths) },
-        { paths: LIST(VARCHAR) },
-      );
+      // A view, not a table: the SQL's filters and columns reach the Parquet scan, and nothing is
+      // copied into DuckDB's memory first (a 5 GB batch would spill). A view cannot take bound
+      // parameters, so the paths are spliced as quoted literals (see sqlStringLiteral).
+      await conn.run(`CREATE OR REPLACE TEMP VIEW ${quoted} AS SELECT * FROM read_parquet([${paths.map(sqlStringLiteral).join(', ')}], hive_partitioning = false)`);
       created.push(quoted);
     }
 
@@ -97,6 +106,6 @@ export async function runSqlTransform(conn: DuckDBConnection, req: SqlTransformR
       statement.destroySync();
     }
   } finally {
-    for (const quoted of created) await conn.run(`DROP TABLE IF EXISTS temp.main.${quoted}`);
+    for (const quoted of created) await conn.run(`DROP VIEW IF EXISTS temp.main.${quoted}`);
   }
 }
