@@ -82,7 +82,9 @@ await suiteMain(async ({ quick }) => {
   }
   const duckLine = fitLine(points.duckdb);
   const sparkLine = fitLine(points.spark);
-  const threshold = deriveEngineThreshold({ duckdb: duckLine, spark: sparkLine });
+  const largest = sizes.at(-1)! * MB;
+  const parquetRatio = (data[Object.keys(data).at(-1)!] as { parquetBytes: number }).parquetBytes / largest;
+  const threshold = deriveEngineThreshold({ duckdb: duckLine, spark: sparkLine, functionMemoryMb: memoryMb, timeoutSeconds: 900, measuredThreads: 2, ephemeralStorageBytes: 10 * GB, parquetBytesPerInputByte: parquetRatio, largestMeasuredBytes: largest });
   data.fit = { duckdb: duckLine, spark: sparkLine };
   data.threshold = threshold;
   const gb = (b: number) => `${(b / GB).toFixed(1)} GB`;

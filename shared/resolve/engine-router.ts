@@ -4,9 +4,10 @@ const GiB = 1024 ** 3;
 
 /**
  * The largest batch input (landed bytes) a DuckDB job runs with in Lambda by default. It follows
- * from the engine benchmark (`npm run bench`, suite "engine"; bench/results.json engine.threshold):
- * DuckDB is faster than Spark at every measured size on the same cores, so the bound is Lambda's:
- * the projected transform time must stay within half the function's 15-minute timeout.
+ * from the engine benchmark (`npm run bench`, suite "engine"; bench/results.json, engine.threshold,
+ * checked by test/unit/bench.test.ts): the smallest of Spark's crossover (none measured), the size
+ * whose projected time fills half the 15-minute timeout, the size whose Parquet fills /tmp, and
+ * twice the largest size measured.
  */
 export const DEFAULT_DUCKDB_MAX_INPUT_BYTES = 12 * GiB;
 
@@ -27,6 +28,11 @@ export interface ThresholdInputs {
   measuredThreads?: number;
   /** share of the timeout a run may be projected to use */
   budgetShare?: number;
+  /** the transform's /tmp (serverless.yml ephemeralStorageSize) and the Parquet bytes per landed byte */
+  ephemeralStorageBytes?: number;
+  parquetBytesPerInputByte?: number;
+  /** the largest size measured: the threshold extrapolates at most twice beyond it */
+  largestMeasuredBytes?: number;
 }
 
 export interface Threshold {
@@ -35,14 +41,16 @@ export interface Threshold {
   crossoverBytes: number | null;
   /** the size whose projected Lambda time reaches the budget */
   lambdaBudgetBytes: number;
+  /** the size whose Parquet inputs fill 80 % of /tmp (the transform downloads them there) */
+  storageBytes: number;
   reason: string;
 }
 
 /**
- * The router's threshold from measured lines (time = intercept + slope·bytes): the smaller of the
- * crossover and the size whose projected time in Lambda reaches `budgetShare` of the timeout.
- * The measurement's time is scaled to Lambda's vCPU share of the function's memory. Rounded down
- * to a whole GiB.
+ * The router's threshold from measured lines (time = intercept + slope·bytes): the smallest of the
+ * crossover, the size whose projected time in Lambda reaches `budgetShare` of the timeout (the
+ * measurement scaled to Lambda's vCPU share of the function's memory), the size whose Parquet
+ * fills /tmp, and twice the largest size measured. Rounded down to a whole GiB.
  */
 export function deriveEngineThreshold(inputs: ThresholdInputs): Threshold {
   const { duckdb, spark } = inputs;
@@ -54,13 +62,17 @@ export function deriveEngineThreshold(inputs: ThresholdInputs): Threshold {
   const slopeGap = duckdb.slope - spark.slope;
   const cross = slopeGap > 0 ? (spark.intercept - duckdb.intercept) / slopeGap : null;
   const crossoverBytes = cross !== null && cross > 0 ? cross : null;
-  const limit = Math.min(lambdaBudgetBytes, crossoverBytes ?? Infinity);
+  const storageBytes = (0.8 * (inputs.ephemeralStorageBytes ?? 10 * GiB)) / (inputs.parquetBytesPerInputByte ?? 1);
+  const extrapolationCap = inputs.largestMeasuredBytes !== undefined ? 2 * inputs.largestMeasuredBytes : Infinity;
+  const limits: Array<[number, string]> = [
+    [lambdaBudgetBytes, `DuckDB's projected time in a ${memory} MB Lambda (×${cpuScale.toFixed(2)} for its vCPU share) reaches ${budget.toFixed(0)} s at ${(lambdaBudgetBytes / GiB).toFixed(1)} GiB`],
+    [storageBytes, `the batch's Parquet fills 80 % of /tmp at ${(storageBytes / GiB).toFixed(1)} GiB`],
+    [extrapolationCap, `twice the largest size measured is ${(extrapolationCap / GiB).toFixed(1)} GiB (the fitted line is not trusted further)`],
+  ];
+  if (crossoverBytes !== null) limits.push([crossoverBytes, `Spark overtakes DuckDB at ${(crossoverBytes / GiB).toFixed(1)} GiB`]);
+  const [limit, why] = limits.reduce((a, b) => (b[0] < a[0] ? b : a));
   const bytes = Math.max(GiB, Math.floor(limit / GiB) * GiB);
-  const reason =
-    crossoverBytes !== null && crossoverBytes < lambdaBudgetBytes
-      ? `Spark overtakes DuckDB at ${(crossoverBytes / GiB).toFixed(1)} GiB`
-      : `DuckDB's projected time in a ${memory} MB Lambda (×${cpuScale.toFixed(2)} for its vCPU share) reaches ${budget.toFixed(0)} s at ${(lambdaBudgetBytes / GiB).toFixed(1)} GiB`;
-  return { bytes, crossoverBytes, lambdaBudgetBytes, reason: `${reason}; rounded down to ${(bytes / GiB).toFixed(0)} GiB` };
+  return { bytes, crossoverBytes, lambdaBudgetBytes, storageBytes, reason: `${why}; rounded down to ${(bytes / GiB).toFixed(0)} GiB` };
 }
 
 export interface EngineChoice {

@@ -44,7 +44,7 @@ describe('bench statistics', () => {
 describe('the engine router threshold', () => {
   const duckdb = { intercept: 0.5, slope: 10 / GiB }; // 10 s per GiB
   it('is the size whose projected Lambda time reaches half the timeout when Spark never overtakes', () => {
-    const t = deriveEngineThreshold({ duckdb, spark: { intercept: 8, slope: 40 / GiB }, functionMemoryMb: 3538, timeoutSeconds: 900 });
+    const t = deriveEngineThreshold({ duckdb, spark: { intercept: 8, slope: 40 / GiB }, functionMemoryMb: 3538, timeoutSeconds: 900, parquetBytesPerInputByte: 0.1 });
     // 3538 MB = 2 vCPUs for 2 threads: no scaling; (450 - 0.5) / 10 = 44.95 GiB
     expect(t.crossoverBytes).toBeNull();
     expect(t.lambdaBudgetBytes / GiB).toBeCloseTo(44.95, 1);
@@ -52,12 +52,22 @@ describe('the engine router threshold', () => {
   });
 
   it('scales the measurement to Lambda\'s vCPU share and stops at the crossover', () => {
-    const slow = deriveEngineThreshold({ duckdb, spark: { intercept: 8, slope: 40 / GiB }, functionMemoryMb: 1769, measuredThreads: 2, timeoutSeconds: 900 });
+    const slow = deriveEngineThreshold({ duckdb, spark: { intercept: 8, slope: 40 / GiB }, functionMemoryMb: 1769, measuredThreads: 2, timeoutSeconds: 900, parquetBytesPerInputByte: 0.1 });
     expect(slow.lambdaBudgetBytes / GiB).toBeCloseTo((450 / 2 - 0.5) / 10, 1);
     const crossing = deriveEngineThreshold({ duckdb: { intercept: 0.5, slope: 30 / GiB }, spark: { intercept: 20.5, slope: 10 / GiB }, functionMemoryMb: 3538 });
     expect(crossing.crossoverBytes! / GiB).toBeCloseTo(1, 5);
     expect(crossing.bytes).toBe(GiB);
     expect(crossing.reason).toMatch(/Spark overtakes DuckDB at 1\.0 GiB/);
+  });
+
+  it('stops where the Parquet would fill /tmp, and extrapolates at most twice the largest measurement', () => {
+    const lines = { duckdb, spark: { intercept: 8, slope: 40 / GiB }, functionMemoryMb: 3538 };
+    const storage = deriveEngineThreshold({ ...lines, ephemeralStorageBytes: 10 * GiB, parquetBytesPerInputByte: 0.5 });
+    expect(storage.bytes).toBe(16 * GiB); // 80 % of 10 GiB / 0.5
+    expect(storage.reason).toMatch(/fills 80 % of \/tmp/);
+    const capped = deriveEngineThreshold({ ...lines, parquetBytesPerInputByte: 0.1, largestMeasuredBytes: 5 * GiB });
+    expect(capped.bytes).toBe(10 * GiB);
+    expect(capped.reason).toMatch(/twice the largest size measured/);
   });
 
   it('flags DuckDB batches above the default threshold, and leaves the engine as configured', () => {
