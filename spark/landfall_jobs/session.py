@@ -43,3 +43,23 @@ def build_session(app_name: str = "landfall-clickstream", shuffle_partitions: Op
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     return configure(spark, shuffle_partitions)
+
+
+def local_session(app_name: str, shuffle_partitions: int, driver_memory: str, extra: Optional[dict] = None) -> SparkSession:
+    """A local[2] session on loopback without UI (tests, benchmarks), with the jobs' SQL settings."""
+    builder = (
+        SparkSession.builder.master("local[2]")
+        .appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.session.timeZone", "UTC")
+    )
+    for key, value in (extra or {}).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return configure(spark)

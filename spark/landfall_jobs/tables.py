@@ -127,7 +127,6 @@ def write_partition(
     table: str,
     partition: Sequence[Tuple[str, str]],
     columns: Sequence,
-    order: Sequence[str] = (),
 ) -> int:
     """Replace the leaf partition <table>/<c1>=<v1>/<c2>=<v2>/... with df; return its row count.
 
@@ -135,9 +134,9 @@ def write_partition(
     (pos_daily_sales: dt and province): df must hold only rows whose partition columns (STRING)
     equal the given values. That one directory is removed first, then written with dynamic
     partition overwrite, so sibling partitions (another province of the same day) are never
-    touched. The partition is written as one file sorted by `order` (ascending, nulls last, as
-    DuckDB sorts; a batch's output is small: one file, like the DuckDB path's one object). When df has no rows the partition still gets an
-    empty file carrying the schema.
+    touched. The partition is written as one file (a batch's output is small: one file, like the
+    DuckDB path's one object), rows in no particular order. When df has no rows the partition
+    still gets an empty file carrying the schema.
     """
     spark = df.sparkSession
     partition_columns = [name for name, _ in partition]
@@ -151,7 +150,6 @@ def write_partition(
     (
         df.select(*data_columns, *partition_columns)
         .repartition(1)
-        .sortWithinPartitions(*partition_columns, *[F.col(c).asc_nulls_last() for c in order])
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .partitionBy(*partition_columns)

@@ -13,29 +13,14 @@ time.tzset()
 SPARK_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(SPARK_DIR))
 
-from pyspark.sql import SparkSession  # noqa: E402
 
-from landfall_jobs.session import configure  # noqa: E402
+from landfall_jobs.session import local_session  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def spark():
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("landfall-spark-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.memory", "1g")
-        # tests run many tiny queries: C1-only JIT and the serial GC cost far less CPU on 2 cores
-        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    configure(session)  # the jobs' own SQL settings (AQE, dynamic partition overwrite, UTC)
+    # tests run many tiny queries: C1-only JIT and the serial GC cost far less CPU on 2 cores
+    session = local_session("landfall-spark-tests", 2, "1g", {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"})
     yield session
     session.stop()
 

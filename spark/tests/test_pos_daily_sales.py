@@ -19,7 +19,9 @@ from landfall_jobs.stages.pos_daily_sales import pos_daily_sales
 D = DAY.isoformat()  # '2026-11-23'
 PREV = (DAY - dt.timedelta(days=1)).isoformat()
 NEXT = (DAY + dt.timedelta(days=1)).isoformat()
-SQL_FILE = Path(__file__).resolve().parents[2] / "shared" / "transform" / "sql" / "pos_daily_sales.v1.sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "shared" / "transform" / "sql"
+# v1 and every later version (each computes v1's rows; the pipeline runs the newest)
+SQL_FILES = sorted(SQL_DIR.glob("pos_daily_sales.v*.sql"))
 ZERO = money("0.00")
 
 
@@ -92,7 +94,14 @@ def test_codes_sum_per_item_and_absent_codes_are_zero(spark):
         pos("ON01", "i5", 4, None), pos("ON01", "i5", 6, "-0.50"),  # a null amount adds nothing
         pos("ON01", "i6", 4, "1.00", tx_date=DAY - dt.timedelta(days=1)),  # a late transaction: its own row
     ]
+    before = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", "true")  # Spark 4's default: the same rows
+    try:
+        ansi = sales(spark, rows, [master("i1", "Apple")])
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", before)
     got = sales(spark, rows, [master("i1", "Apple")])
+    assert ansi == got
     assert amounts(got) == {
         ("ON01", "i1"): (money("10.99"), money("1.30"), money("-2.00")),
         ("ON01", "i2"): (ZERO, money("0.13"), ZERO),
@@ -252,7 +261,7 @@ def random_inputs(seed=11):
                 for t in times:
                     versions = ["null"] if rnd.random() < 0.7 else ["1111", "2222"]
                     for version in versions:
-                        for _ in range(rnd.randint(5, 40)):
+                        for _ in range(rnd.randint(20, 60)):
                             amount = None if rnd.random() < 0.05 else f"{rnd.randint(-500, 5000) / 100:.2f}"
                             tx = dt.date.fromisoformat(date) - dt.timedelta(days=rnd.choice([0, 0, 0, 1]))
                             pos_rows.append(pos(store, rnd.choice(items), rnd.randint(1, 9), amount, time=t,
@@ -291,13 +300,13 @@ def write_with_duckdb(duckdb, root, pos_rows, master_rows):
     return files
 
 
-def duckdb_result(duckdb, files, province, day):
+def duckdb_result(duckdb, sql_file, files, province, day):
     """The SQL file run as shared/transform/run-sql.ts runs it (temp tables from read_parquet
     without hive partitioning, named parameters bound)."""
     con = duckdb.connect()
     for relation, paths in files.items():
         con.execute(f"CREATE TEMP TABLE {relation} AS SELECT * FROM read_parquet(?, hive_partitioning = false)", [paths])
-    sql = SQL_FILE.read_text().strip().rstrip(";")
+    sql = sql_file.read_text().strip().rstrip(";")
     cursor = con.execute(sql, {"province": province, "batch_date": day.isoformat()})
     columns = [d[0] for d in cursor.description]
     rows = [dict(zip(columns, r)) for r in cursor.fetchall()]
@@ -312,14 +321,39 @@ def test_parity_with_the_duckdb_sql(spark, tmp_path):
     files = write_with_duckdb(duckdb, root, pos_rows, master_rows)
     roots = Roots.of(root, str(tmp_path / "cp"), str(tmp_path / "out"))
     spark_columns = [name for name, _ in schemas.POS_DAILY_SALES]
-    compared = 0
-    for province in ("ON", "QC"):
-        columns, want = duckdb_result(duckdb, files, province, DAY)
-        assert columns == spark_columns
+    compared = []
+    assert SQL_FILES[0].name == "pos_daily_sales.v1.sql"
+    for province in ("ON", "QC", "BC"):
         run_stage(spark, "pos_daily_sales", roots, DAY, province)
         part = spark.read.parquet(os.path.join(roots.output("pos_daily_sales"), f"dt={D}", f"province={province}"))
-        got = [dict(r.asDict(), province=province, dt=D) for r in part.collect()]  # in file order
-        assert got == want  # same rows, same values and types, same order
-        assert len(want) > 30 and any(r["item_name"] is None for r in want)
-        compared += len(want)
-    assert compared > 60
+        got = sorted([dict(r.asDict(), province=province, dt=D) for r in part.collect()], key=repr)
+        for sql_file in SQL_FILES:
+            columns, want = duckdb_result(duckdb, sql_file, files, province, DAY)
+            assert columns == spark_columns, sql_file.name
+            assert got == sorted(want, key=repr), sql_file.name  # same rows, values and types (file order aside)
+        compared.append(want)
+    on, qc, bc = compared
+    assert len(on) > 50 and len(qc) > 30 and bc == []
+    assert any(r["item_name"] is None and r["item_id"] is not None for r in on + qc)  # unknown items
+    assert any(r["item_id"] is None for r in on + qc)  # a null item_id is a group of its own
+    assert any(r["transaction_date"] != DAY for r in on + qc)
+
+
+def test_spark_submit_runs_the_stage(spark, spark_dir, tmp_path):
+    from test_main import LOCAL_CONF, spark_submit
+    root = write_pos_inputs(spark, str(tmp_path / "in"), [
+        pos("ON01", "i1", 4, "1.00", time="090000"), pos("ON01", "i1", 4, "2.00"), pos("ON01", "i1", 6, "-0.20"),
+    ], [master("i1", "Apple")])
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable,
+               SPARK_LOCAL_IP="127.0.0.1", TZ="UTC")
+    env.pop("PYTHONPATH", None)
+    cmd = [spark_submit(), *LOCAL_CONF, str(spark_dir / "landfall_jobs" / "main.py"), "--stage", "pos_daily_sales",
+           "--input-root", root, "--checkpoint-root", str(tmp_path / "cp"), "--output-root", str(tmp_path / "out"),
+           "--date", D, "--province", "ON", "--shuffle-partitions", "2"]
+    proc = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    done = json.loads(proc.stdout.strip().splitlines()[-1])["landfall_stage_done"]
+    assert (done["stage"], done["date"], done["province"], done["rows"]) == ("pos_daily_sales", D, "ON", {"pos_daily_sales": 1})
+    row = spark.read.parquet(str(tmp_path / "out" / "pos_daily_sales")).collect()[0]
+    assert (row["province"], row["store_id"], row["item_name"], row["sale_amount"], row["tax_amount"], row["discount_amount"]) == (
+        "ON", "ON01", "Apple", money("2.00"), ZERO, money("-0.20"))

@@ -1,7 +1,8 @@
 """pos_daily_sales: the "Yummy Foods" POS daily sales of ONE province and ONE day, on Spark.
 
-The same aggregation as the DuckDB transform shared/transform/sql/pos_daily_sales.v1.sql (which
-stays the reference: any change of logic is a new SQL version, and this module follows it):
+The same aggregation as the DuckDB transform shared/transform/sql/pos_daily_sales.v1.sql and v2
+(v2 computes v1's rows faster; the SQL stays the reference: a change of logic is a new SQL
+version, and this module follows it; tests compare the rows with both files run by DuckDB):
 
 - pos rows of the batch (key_province = province, key_date = the date); of each store only its
   newest file counts: dense_rank() over (key_store, key_date) ordered by key_time DESC,
@@ -16,7 +17,9 @@ DuckDB sorts NULLs last in both directions (its default_null_order): every order
 explicitly, since Spark's ascending default is NULLS FIRST.
 
 Writes <output-root>/pos_daily_sales/dt=<date>/province=<province>/ (one file; that leaf partition
-only is replaced).
+only is replaced). The rows are those of the SQL; the order of rows in the file is not (the SQL's
+ORDER BY sorts DuckDB's one output file; Spark's partitioned write re-sorts by the partition
+columns and drops an earlier sort, and the table is not meant to be read in file order).
 """
 from __future__ import annotations
 
@@ -31,24 +34,39 @@ from .common import Roots
 
 TABLE = "pos_daily_sales"
 OUTPUT_COLUMNS = [name for name, _ in schemas.POS_DAILY_SALES]
-# the SQL's ORDER BY (province and dt are constant within a batch)
-OUTPUT_ORDER = ["province", "transaction_date", "store_id", "item_id"]
 AMOUNTS = (("sale_amount", 4), ("tax_amount", 5), ("discount_amount", 6))
 
 
+FILE_KEY = ["key_store", "key_date", "key_time", "source_key", "source_version_id"]
+
+
 def newest_files(pos: DataFrame, province: str, day: dt.date) -> DataFrame:
-    """The batch's rows of each store's newest file for the day."""
+    """The batch's rows of each store's newest file for the day.
+
+    Like the SQL's v2, the newest file is chosen among the batch's FILES (one row per file: a few
+    per store) and its rows kept by a semi-join, rather than by ranking every row in a window
+    partitioned by store (at most one task per store). The same rows as v1's dense_rank() = 1:
+    the top file's rows are those whose file key equals the top one, null-safe as ranking peers.
+    """
+    batch = pos.where((F.col("key_province") == F.lit(province)) & (F.col("key_date") == F.lit(day.isoformat())))
     newest_first = Window.partitionBy("key_store", "key_date").orderBy(
         F.col("key_time").desc_nulls_last(),
         F.col("source_key").desc_nulls_last(),
         F.col("source_version_id").desc_nulls_last(),
     )
-    return (
-        pos.where((F.col("key_province") == F.lit(province)) & (F.col("key_date") == F.lit(day.isoformat())))
-        .withColumn("_file_rank", F.dense_rank().over(newest_first))
+    newest = (
+        batch.select(*FILE_KEY)
+        .distinct()
+        .withColumn("_file_rank", F.row_number().over(newest_first))
         .where(F.col("_file_rank") == F.lit(1))
-        .drop("_file_rank")
+        .select(*[F.col(c).alias(f"_newest_{c}") for c in FILE_KEY])
     )
+    same_file = None
+    for c in FILE_KEY:
+        equal = F.col(c).eqNullSafe(F.col(f"_newest_{c}"))
+        same_file = equal if same_file is None else same_file & equal
+    # a few rows per store: always small enough to broadcast
+    return batch.join(F.broadcast(newest), same_file, "left_semi")
 
 
 def daily(newest: DataFrame) -> DataFrame:
@@ -113,6 +131,5 @@ def run(spark: SparkSession, roots: Roots, day: dt.date, province: str) -> dict:
         path,
         [("dt", day.isoformat()), ("province", province)],
         schemas.POS_DAILY_SALES,
-        order=OUTPUT_ORDER,
     )
     return {"rows": {TABLE: rows}, "outputs": {TABLE: path}}
