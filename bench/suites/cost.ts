@@ -11,7 +11,7 @@ import type { SuiteResult } from '../lib/results';
 import type { Summary } from '../lib/stats';
 import { suiteMain } from '../lib/suite';
 
-const usd = (n: number) => (n >= 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(6)}`);
+const usd = (n: number) => (n >= 0.01 ? `$${n.toFixed(4)}` : `$${n.toPrecision(2)}`);
 
 await suiteMain(async ({ previous }) => {
   const of = (id: string) => {

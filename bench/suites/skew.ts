@@ -54,7 +54,7 @@ await suiteMain(async ({ quick }) => {
       tables: [{ header: ['variant', 'sessionize s', 'speed-up vs AQE off', 'longest task s (heavy stage)', 'tasks', 'customer join s (no broadcast)', 'AQE split the join'], rows }],
       targets: [],
       notes: [
-        `Outputs identical across variants: ${result.identicalOutput ? 'yes' : 'NO'}. Measured by spark/bench/skew.py in one Spark session (a warm-up round, then the variants in turn, ${result.runs} rounds); see spark/README.md.`,
+        `Outputs identical across variants: ${result.identicalOutput ? 'yes' : 'NO'}. Measured by spark/bench/skew.py in one Spark session (a warm-up round, then the variants in turn, ${result.runs} round(s)); see spark/README.md.`,
         "AQE's skew handling splits skewed sort-merge JOIN partitions; sessionize is a window over each customer, so the hot customer stays one task whatever AQE does. The real enrich stage broadcasts its dimensions (no shuffle on customer_id); the join column joins the events to a unique customer table with broadcasting off, where AQE does split the hot partition.",
         'The bucketed sessionize (sessionize_bucketed: per customer and hour, stitched) gives the same output and cuts the longest task, but does more work: on 2 cores it is slower; it pays off only with many executors.',
       ],

@@ -9,7 +9,7 @@ const GiB = 1024 ** 3;
  * whose projected time fills half the 15-minute timeout, the size whose Parquet fills /tmp, and
  * twice the largest size measured.
  */
-export const DEFAULT_DUCKDB_MAX_INPUT_BYTES = 12 * GiB;
+export const DEFAULT_DUCKDB_MAX_INPUT_BYTES = 10 * GiB;
 
 export interface Line {
   /** seconds */

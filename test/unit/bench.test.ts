@@ -70,6 +70,13 @@ describe('the engine router threshold', () => {
     expect(capped.reason).toMatch(/twice the largest size measured/);
   });
 
+  it('has the default the last full engine benchmark derived (bench/results.json)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const report = JSON.parse(await readFile(new URL('../../bench/results.json', import.meta.url), 'utf8')) as { mode: string; suites: Array<{ id: string; data: { threshold: { bytes: number } } }> };
+    expect(report.mode).toBe('full');
+    expect(DEFAULT_DUCKDB_MAX_INPUT_BYTES).toBe(report.suites.find((s) => s.id === 'engine')!.data.threshold.bytes);
+  });
+
   it('flags DuckDB batches above the default threshold, and leaves the engine as configured', () => {
     expect(chooseEngine({ engine: 'duckdb' }, DEFAULT_DUCKDB_MAX_INPUT_BYTES + 1)).toMatchObject({ engine: 'duckdb', overThreshold: true });
     expect(chooseEngine({ engine: 'duckdb' }, 1000)).toMatchObject({ overThreshold: false });
