@@ -46,6 +46,9 @@ describe('the dependency resolver and job runs on the local stack', () => {
     expect(executions[0]!.startDate.getTime()).toBeGreaterThanOrEqual(landedAt!.getTime());
     expect(executions[0]!.status).toBe('SUCCEEDED');
     expect(await stack().jobRuns.getBatch(`pos_daily_sales#province=ON#date=${date}`)).toMatchObject({ status: 'SUCCEEDED', waitingFor: [] });
+    const run = await stack().jobRuns.getRun(`pos_daily_sales#province=ON#date=${date}`, executions[0]!.name);
+    expect(run!.sizing).toEqual({ inputBytes: expect.any(Number), overThreshold: false });
+    expect(run!.sizing!.inputBytes).toBeGreaterThan(0);
   });
 
   it('starts nothing while a store is missing, and says what the batch waits for', async () => {

@@ -26,6 +26,8 @@ export interface SelectedFile {
 
 export interface Evaluation {
   ready: boolean;
+  /** landed bytes of the files a run would read (the engine router's measure) */
+  inputBytes: number;
   /** the unmet preconditions, for an operator ("2 of 5 stores (missing ON04, ON05)", "item_master") */
   waitingFor: string[];
   inputs: Record<string, SelectedFile[]>;
@@ -94,5 +96,6 @@ export function evaluateBatch(config: PipelineConfig, job: JobConfig, batch: Bat
   if (waitingFor.length === 0 && job.preconditions.some((p) => p.kind === 'newerThanLastRun') && fingerprint === lastSucceededFingerprint) {
     waitingFor.push('an input newer than the last successful run');
   }
-  return { ready: waitingFor.length === 0, waitingFor, inputs, fingerprint };
+  const inputBytes = Object.values(selected).flat().reduce((sum, f) => sum + f.size, 0);
+  return { ready: waitingFor.length === 0, waitingFor, inputs, fingerprint, inputBytes };
 }

@@ -48,6 +48,8 @@ export interface RunItem {
   executionArn?: string;
   fingerprint: string;
   inputs: Record<string, SelectedFile[]>;
+  /** landed bytes of the inputs, and whether they exceed the DuckDB threshold (shared/resolve/engine-router.ts) */
+  sizing?: { inputBytes: number; overThreshold: boolean };
   status: RunStatus;
   stages?: Record<string, StageRecord>;
   error?: { error: string; cause: string };
@@ -103,7 +105,7 @@ export class JobRunStore {
    * active run and did not already succeed with these inputs, and the run item is new. Concurrent
    * resolvers, stream retries and the sweep race here; exactly one wins.
    */
-  async claimRun(job: string, batchId: string, values: Record<string, string>, run: { executionName: string; fingerprint: string; inputs: Record<string, SelectedFile[]> }, now = new Date()): Promise<ClaimResult> {
+  async claimRun(job: string, batchId: string, values: Record<string, string>, run: { executionName: string; fingerprint: string; inputs: Record<string, SelectedFile[]>; sizing?: RunItem['sizing'] }, now = new Date()): Promise<ClaimResult> {
     const active: ActiveRun = { executionName: run.executionName, fingerprint: run.fingerprint, claimedAt: now.toISOString() };
     try {
       await this.db.send(
@@ -122,7 +124,7 @@ export class JobRunStore {
             {
               Put: {
                 TableName: this.table,
-                Item: { ...runKey(batchId, run.executionName), job, batchId, values, executionName: run.executionName, fingerprint: run.fingerprint, inputs: run.inputs, status: 'CLAIMED', claimedAt: active.claimedAt } satisfies RunItem,
+                Item: { ...runKey(batchId, run.executionName), job, batchId, values, executionName: run.executionName, fingerprint: run.fingerprint, inputs: run.inputs, ...(run.sizing ? { sizing: run.sizing } : {}), status: 'CLAIMED', claimedAt: active.claimedAt } satisfies RunItem,
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },

@@ -59,6 +59,11 @@ describe('evaluating a batch', () => {
     expect(evaluation.ready).toBe(true);
     expect(evaluation.inputs.pos!.find((f) => f.key.includes('BC01'))!.versionId).toBe('v1');
     expect(evaluation.inputs.pos!.some((f) => f.key.includes('220000'))).toBe(false);
+    // the router's measure: landed bytes of exactly the selected files (not the older or rejected ones)
+    const selectedKeys = new Set(Object.values(evaluation.inputs).flat().map((f) => `${f.key}@${f.versionId}`));
+    const expectedBytes = all.filter((f) => selectedKeys.has(`${f.key}@${f.versionId}`)).reduce((sum, f) => sum + f.size, 0);
+    expect(evaluation.inputBytes).toBe(expectedBytes);
+    expect(evaluation.inputBytes).toBeGreaterThan(0);
   });
 
   it('gives the same fingerprint for the same inputs, another for a newer version, and waits when nothing is newer', () => {
