@@ -4,7 +4,7 @@
  * Prints {"durationMs", "peakRssMb", "rows"} (DuckDB open to COPY done; process start excluded).
  *   node --import tsx bench/floor-convert.ts <file.tdf> <out.parquet> <functionMemoryMb>
  */
-import { readFileSync } from 'node:fs';
+import { peakRssMb } from '../local/peak-rss';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,5 +24,4 @@ const rows = Number((await duckdb.conn.runAndReadAll('SELECT count(*)::BIGINT AS
 duckdb.close();
 const durationMs = performance.now() - started;
 await rm(work, { recursive: true, force: true });
-const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024);
-process.stdout.write(`${JSON.stringify({ durationMs, peakRssMb, rows })}\n`);
+process.stdout.write(`${JSON.stringify({ durationMs, peakRssMb: peakRssMb(), rows })}\n`);

@@ -195,12 +195,13 @@ async function land(dir: string | undefined): Promise<number> {
 
 async function status(): Promise<number> {
   const stack = await runningStack();
-  const items = latestPerKey(await new FileStateStore(stack.documents, stack.names.fileStateTable).listAll());
+  const files = new FileStateStore(stack.documents, stack.names.fileStateTable);
+  const items = latestPerKey(await files.listAll());
   process.stdout.write(`${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
   const jobRuns = new JobRunStore(stack.documents, stack.names.jobRunsTable);
   const { batches, runs } = await jobRuns.listAll();
   // What a waiting batch waits for is recorded when the wait starts; show it as it is now.
-  const deps = { pipeline: loadPipeline(), files: new FileStateStore(stack.documents, stack.names.fileStateTable), runs: jobRuns };
+  const deps = { pipeline: loadPipeline(), files, runs: jobRuns };
   const live = await Promise.all(batches.map(async (b) => (b.status === 'WAITING' ? { ...b, waitingFor: await explainBatch(deps, { job: b.job, values: b.values }) } : b)));
   process.stdout.write(`\n${batchTable(live, runs)}\n`);
   return 0;

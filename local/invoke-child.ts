@@ -4,6 +4,7 @@
  * stdin. Used by LocalLambdas in `isolate` mode (memory measurements, large files).
  */
 import { readFileSync } from 'node:fs';
+import { peakRssMb } from './peak-rss';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 
@@ -21,12 +22,6 @@ export interface ChildReply {
   peakRssMb: number;
   /** the handler call alone (the module import, a cold start's code part, is not in it) */
   durationMs: number;
-}
-
-function peakRssMb(): number {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
 }
 
 const input = readFileSync(0, 'utf8');

@@ -28,7 +28,6 @@ export interface RunnerOptions {
 
 const CHILD = fileURLToPath(new URL('./invoke-child.ts', import.meta.url));
 
-/** One invocation in a fresh Node process (with tsx), returning its peak RSS. */
 /** One invocation's duration (the handler call), and in isolate mode its process's peak RSS. */
 export interface InvocationTiming {
   functionName: string;
@@ -37,6 +36,7 @@ export interface InvocationTiming {
   ok: boolean;
 }
 
+/** One invocation in a fresh Node process (with tsx), returning its peak RSS and duration. */
 function invokeInChild(fn: LocalFunction, event: unknown, context: Context): Promise<{ peakRssMb: number; durationMs: number; result?: unknown }> {
   const { getRemainingTimeInMillis, done: _d, fail: _f, succeed: _s, ...plain } = context;
   const request = { sourceModule: fn.sourceModule, event, context: { ...plain, deadline: Date.now() + getRemainingTimeInMillis() } };
@@ -118,6 +118,11 @@ export class LocalLambdas {
     };
   }
 
+  /** One invocation, in its own process (isolate mode) or in this one, timed either way. */
+  private run(fn: LocalFunction, event: unknown): Promise<unknown> {
+    return this.options.isolate ? this.invokeIsolated(fn, event) : this.invokeInProcess(fn, event);
+  }
+
   private async invokeInProcess(fn: LocalFunction, event: unknown): Promise<unknown> {
     const handler = await this.handler(fn);
     const started = performance.now();
@@ -157,8 +162,7 @@ export class LocalLambdas {
     this.lastActivity = Date.now();
     this.invocations.set(fn.name, (this.invocations.get(fn.name) ?? 0) + 1);
     try {
-      if (this.options.isolate) return await this.invokeIsolated(fn, event);
-      return await this.invokeInProcess(fn, event);
+      return await this.run(fn, event);
     } finally {
       this.pending -= 1;
       this.lastActivity = Date.now();
@@ -178,11 +182,7 @@ export class LocalLambdas {
           if (attempt > 0) await sleep(delays[attempt - 1]!);
           this.invocations.set(fn.name, (this.invocations.get(fn.name) ?? 0) + 1);
           try {
-            if (this.options.isolate) {
-              await this.invokeIsolated(fn, event);
-            } else {
-              await this.invokeInProcess(fn, event);
-            }
+            await this.run(fn, event);
             return;
           } catch (err) {
             lastError = err;

@@ -9,8 +9,11 @@ export const ENGINE_PROVINCE = 'ON';
 const STORES = 5;
 const ITEMS = 5000;
 
-/** Bytes per row of a generated .tdf store file: input sizes are given as the landed .tdf bytes. */
-async function tdfBytesPerRow(): Promise<number> {
+/** Bytes per row of a generated .tdf store file: input sizes are given as the landed .tdf bytes. Measured once. */
+let bytesPerRow: Promise<number> | undefined;
+const tdfBytesPerRow = () => (bytesPerRow ??= measureTdfBytesPerRow());
+
+async function measureTdfBytesPerRow(): Promise<number> {
   const path = await posFileOfSize(10);
   const duckdb = await openDuckDb({ workDir: join(BENCH_DATA_DIR, 'work'), functionMemoryMb: 2048 });
   try {

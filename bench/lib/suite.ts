@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { SuiteResult } from './results';
 
@@ -15,7 +15,6 @@ export interface SuiteOptions {
  */
 export async function suiteMain(run: (options: SuiteOptions) => Promise<SuiteResult>): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, previous: { type: 'string' } } });
-  const { readFile } = await import('node:fs/promises');
   const previous = values.previous ? (JSON.parse(await readFile(values.previous, 'utf8')) as SuiteResult[]) : [];
   const started = Date.now();
   const result = await run({ quick: values.quick!, previous });

@@ -46,9 +46,10 @@ async function convertedAlready(deps: ConvertDeps, key: string, lineage: Lineage
 }
 
 /**
- * convert, for one validated object version: stream it to /tmp, let DuckDB write Parquet with the
- * dataset's schema plus the key's fields, and upload it under processed/ with the source's lineage.
- * The Parquet key is deterministic, so a re-run overwrites instead of adding a second copy.
+ * convert, for one validated object version: stream it to /tmp (above 32 MB, straight into DuckDB
+ * through a pipe), let DuckDB write Parquet with the dataset's schema plus the key's fields, and
+ * upload it under processed/ with the source's lineage. The Parquet key is deterministic, so a
+ * re-run overwrites instead of adding a second copy; one already there is not converted again.
  */
 export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps): Promise<ConvertResult> {
   if (!ref.key.startsWith(PREFIX.validated)) return { kind: 'ignored', reason: 'not under validated/' };

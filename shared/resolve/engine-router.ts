@@ -75,14 +75,10 @@ export function deriveEngineThreshold(inputs: ThresholdInputs): Threshold {
   return { bytes, crossoverBytes, lambdaBudgetBytes, storageBytes, reason: `${why}; rounded down to ${(bytes / GiB).toFixed(0)} GiB` };
 }
 
-export interface EngineChoice {
-  engine: JobConfig['engine'];
-  inputBytes: number;
-  /** a DuckDB batch larger than the threshold: it still runs on DuckDB (the job has no Spark stages), flagged */
-  overThreshold: boolean;
-}
-
-/** The engine a batch runs on, from its job and the landed bytes of its inputs. */
-export function chooseEngine(job: Pick<JobConfig, 'engine'>, inputBytes: number, threshold = DEFAULT_DUCKDB_MAX_INPUT_BYTES): EngineChoice {
-  return { engine: job.engine, inputBytes, overThreshold: job.engine === 'duckdb' && inputBytes > threshold };
+/**
+ * Whether a batch of this job and size is above the DuckDB threshold. Such a batch still runs on
+ * its job's engine (no job routes to Spark by size yet); the run records it.
+ */
+export function overDuckdbThreshold(job: Pick<JobConfig, 'engine'>, inputBytes: number, threshold = DEFAULT_DUCKDB_MAX_INPUT_BYTES): boolean {
+  return job.engine === 'duckdb' && inputBytes > threshold;
 }

@@ -5,7 +5,7 @@ import type { FileStateItem, FileStateStore } from '../state/file-state-store';
 import { batchId, batchesForFile, executionName, type BatchRef } from './batches';
 import { evaluateBatch, type CandidateFile, type SelectedFile } from './evaluate';
 import type { JobRunStore } from './job-run-store';
-import { chooseEngine } from './engine-router';
+import { overDuckdbThreshold } from './engine-router';
 
 export interface ResolverDeps {
   pipeline: Pipeline;
@@ -109,8 +109,8 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   }
   const name = executionName(batch, job, evaluation.fingerprint, options.attempt ?? 0);
   // Recorded with the run: a DuckDB batch above the measured threshold is one to move to Spark.
-  const { inputBytes, overThreshold } = chooseEngine(job, evaluation.inputBytes);
-  const claim = await deps.runs.claimRun(job.name, id, batch.values, { executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, sizing: { inputBytes, overThreshold } });
+  const sizing = { inputBytes: evaluation.inputBytes, overThreshold: overDuckdbThreshold(job, evaluation.inputBytes) };
+  const claim = await deps.runs.claimRun(job.name, id, batch.values, { executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, sizing });
   if (claim.kind === 'up-to-date') return { kind: 'up-to-date', batchId: id };
   if (claim.kind === 'active' && (claim.run.executionName !== name || claim.run.executionArn)) {
     // Another generation runs (this one starts when it finishes), or this one is started already.

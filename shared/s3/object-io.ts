@@ -20,15 +20,20 @@ export interface ObjectBody {
   metadata: Record<string, string>;
 }
 
-/** Streams one object version; memory stays at the SDK's socket buffer size. */
-export async function readObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<ObjectBody> {
+/** A GET of one object version (or a range of it); a missing key or version is ObjectGoneError. */
+async function getObject(s3: S3Client, input: { Bucket: string; Key: string; VersionId?: string; Range?: string; IfMatch?: string }) {
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-    return { chunks: out.Body as Readable, metadata: out.Metadata ?? {} };
+    return await s3.send(new GetObjectCommand(input));
   } catch (err) {
-    if (isGone(err)) throw new ObjectGoneError(`s3://${bucket}/${key}${versionId ? `?versionId=${versionId}` : ''} no longer exists`);
+    if (isGone(err)) throw new ObjectGoneError(`s3://${input.Bucket}/${input.Key}${input.VersionId ? `?versionId=${input.VersionId}` : ''} no longer exists`);
     throw err;
   }
+}
+
+/** Streams one object version; memory stays at the SDK's socket buffer size. */
+export async function readObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<ObjectBody> {
+  const out = await getObject(s3, { Bucket: bucket, Key: key, VersionId: versionId });
+  return { chunks: out.Body as Readable, metadata: out.Metadata ?? {} };
 }
 
 export async function headObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<{ metadata: Record<string, string>; size: number }> {
@@ -76,14 +81,7 @@ export async function downloadToFile(s3: S3Client, bucket: string, key: string, 
     return metadata;
   }
   const ranges = Array.from({ length: Math.ceil(size / RANGE_BYTES) }, (_, i) => [i * RANGE_BYTES, Math.min(size, (i + 1) * RANGE_BYTES) - 1] as const);
-  const get = async ([start, end]: readonly [number, number], ifMatch?: string) => {
-    try {
-      return await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, Range: `bytes=${start}-${end}`, IfMatch: ifMatch }));
-    } catch (err) {
-      if (isGone(err)) throw new ObjectGoneError(`s3://${bucket}/${key}${versionId ? `?versionId=${versionId}` : ''} no longer exists`);
-      throw err;
-    }
-  };
+  const get = ([start, end]: readonly [number, number], ifMatch?: string) => getObject(s3, { Bucket: bucket, Key: key, VersionId: versionId, Range: `bytes=${start}-${end}`, IfMatch: ifMatch });
   const write = async (body: unknown, start: number) => pipeline(body as Readable, createWriteStream(path, { flags: 'r+', start }));
   await writeFile(path, '');
   await truncate(path, size);

@@ -3,7 +3,7 @@ import { costPerRun, costPerThousandFiles, emrClustersPerMonth, total } from '..
 import { PRICES } from '../../bench/cost/prices';
 import { renderMarkdown, renderTable } from '../../bench/lib/results';
 import { fitLine, formatSummary, pairedRatios, percentile, summarize } from '../../bench/lib/stats';
-import { chooseEngine, deriveEngineThreshold, DEFAULT_DUCKDB_MAX_INPUT_BYTES } from '../../shared/resolve/engine-router';
+import { deriveEngineThreshold, DEFAULT_DUCKDB_MAX_INPUT_BYTES, overDuckdbThreshold } from '../../shared/resolve/engine-router';
 
 const GiB = 1024 ** 3;
 
@@ -77,10 +77,10 @@ describe('the engine router threshold', () => {
     expect(DEFAULT_DUCKDB_MAX_INPUT_BYTES).toBe(report.suites.find((s) => s.id === 'engine')!.data.threshold.bytes);
   });
 
-  it('flags DuckDB batches above the default threshold, and leaves the engine as configured', () => {
-    expect(chooseEngine({ engine: 'duckdb' }, DEFAULT_DUCKDB_MAX_INPUT_BYTES + 1)).toMatchObject({ engine: 'duckdb', overThreshold: true });
-    expect(chooseEngine({ engine: 'duckdb' }, 1000)).toMatchObject({ overThreshold: false });
-    expect(chooseEngine({ engine: 'emr' }, 100 * GiB)).toMatchObject({ engine: 'emr', overThreshold: false });
+  it('flags DuckDB batches above the default threshold, and never an EMR job', () => {
+    expect(overDuckdbThreshold({ engine: 'duckdb' }, DEFAULT_DUCKDB_MAX_INPUT_BYTES + 1)).toBe(true);
+    expect(overDuckdbThreshold({ engine: 'duckdb' }, 1000)).toBe(false);
+    expect(overDuckdbThreshold({ engine: 'emr' }, 100 * GiB)).toBe(false);
   });
 });
 
