@@ -2,22 +2,20 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pipelineConfig } from '../shared/config/pipeline';
+import { withProvinces } from '../shared/config/pipeline';
 import { writePosSample } from '../shared/sample/pos-sample';
-import { resolverDepsFromEnv } from '../shared/resolve/deps';
-import { sweep } from '../shared/resolve/sweep';
+import { reconcileDepsFromEnv } from '../shared/reconcile/deps';
+import { reconcile } from '../shared/reconcile/reconciler';
 import { landDirectory } from '../local/land';
 import { useLocalStack } from './support/local-stack';
 
 /*
  * 10 provinces of 20 stores: 200 store files and the day's item master land at once, 32 PUTs at a
- * time, while the scheduled sweep runs too. Exactly one execution per batch must start.
+ * time, while the reconciler runs too. Exactly one execution per batch must start.
  */
 const PROVINCES = ['AB', 'BC', 'MB', 'NB', 'NL', 'NS', 'ON', 'PE', 'QC', 'SK'];
 const DATE = '2026-10-10';
-const config = structuredClone(pipelineConfig);
-config.provinces = Object.fromEntries(PROVINCES.map((p) => [p, 20]));
-config.datasets[0]!.keyFieldValues = { province: PROVINCES };
+const config = withProvinces(Object.fromEntries(PROVINCES.map((p) => [p, 20])));
 const configDir = await mkdtemp(join(tmpdir(), 'landfall-config-'));
 process.env.LANDFALL_CONFIG_FILE = join(configDir, 'pipeline.json');
 await writeFile(process.env.LANDFALL_CONFIG_FILE, JSON.stringify(config));
@@ -28,12 +26,12 @@ describe('concurrent landings', () => {
   it('start exactly one execution per batch: 201 files, 10 batches, 10 executions', { timeout: 600_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-many-'));
     await writePosSample(dir, { seed: 77, startDate: DATE, days: 1, provinces: config.provinces, rowsPerFile: 5, filesPerStore: 1, items: 5, badFiles: false });
-    const deps = resolverDepsFromEnv();
+    const deps = reconcileDepsFromEnv();
     let landed = false;
     const sweeps = (async () => {
       let n = 0;
       while (!landed) {
-        await sweep(deps, new Date(`${DATE}T12:00:00Z`), 1);
+        await reconcile(deps, { fileGraceMs: 60_000 });
         n += 1;
       }
       return n;

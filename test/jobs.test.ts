@@ -6,7 +6,8 @@ import { POS_HEADER, itemId, storeId, writePosSample } from '../shared/sample/po
 import { replayPrefix } from '../shared/s3/replay';
 import { s3Client } from '../shared/aws/clients';
 import { explainBatch, retryBatch } from '../shared/resolve/resolver';
-import { sweep } from '../shared/resolve/sweep';
+import { reconcile } from '../shared/reconcile/reconciler';
+import { reconcileDepsFromEnv } from '../shared/reconcile/deps';
 import { resolverDepsFromEnv } from '../shared/resolve/deps';
 import { expectedPosDailySales } from './support/expected-pos';
 import { curatedRows, curatedVersions, executionsOf, landEach } from './support/jobs';
@@ -59,11 +60,11 @@ describe('the dependency resolver and job runs on the local stack', () => {
     const id = `pos_daily_sales#province=ON#date=${date}`;
     const detail = ['3 of 5 stores of pos (have ON01, ON02, ON03)'];
     expect(await explainBatch(resolverDepsFromEnv(), { job: 'pos_daily_sales', values: { province: 'ON', date } })).toEqual(detail);
-    // The stream records only the start of the wait (one write, not one per file); the sweep refreshes it.
+    // The stream records only the start of the wait (one write, not one per file); the reconciler refreshes it.
     const recorded = await stack().jobRuns.getBatch(id);
     expect(recorded).toMatchObject({ status: 'WAITING' });
     expect(recorded!.waitingFor).not.toEqual(detail);
-    await sweep(resolverDepsFromEnv(), new Date(`${date}T12:00:00Z`), 1);
+    await reconcile(reconcileDepsFromEnv());
     expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'WAITING', waitingFor: detail });
   });
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { dynamoDbClient, s3Client } from '../../shared/aws/clients';
-import { pipelineConfig } from '../../shared/config/pipeline';
+import { withProvinces } from '../../shared/config/pipeline';
 import { PREFIX } from '../../shared/s3/layout';
 import { writePosSample } from '../../shared/sample/pos-sample';
 import { listFiles } from '../../local/land';
@@ -35,9 +35,7 @@ interface Capacity {
 
 await suiteMain(async ({ quick }) => {
   const provinces = Array.from({ length: quick ? 10 : 100 }, (_, i) => provinceName(i));
-  const config = structuredClone(pipelineConfig);
-  config.provinces = Object.fromEntries(provinces.map((p) => [p, STORES]));
-  config.datasets[0]!.keyFieldValues = { province: provinces };
+  const config = withProvinces(Object.fromEntries(provinces.map((p) => [p, STORES])));
   const configDir = await mkdtemp(join(tmpdir(), 'landfall-bench-config-'));
   process.env.LANDFALL_CONFIG_FILE = join(configDir, 'pipeline.json');
   await writeFile(process.env.LANDFALL_CONFIG_FILE, JSON.stringify(config));

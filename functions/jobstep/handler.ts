@@ -1,4 +1,4 @@
-import { snsClient } from '../../shared/aws/clients';
+import { s3Client, snsClient } from '../../shared/aws/clients';
 import { requireEnv } from '../../shared/errors';
 import { runJobStep, type JobStepDeps, type JobStepRequest } from '../../shared/orchestrate/job-steps';
 import { resolverDepsFromEnv } from '../../shared/resolve/deps';
@@ -9,7 +9,7 @@ let deps: JobStepDeps | undefined;
 export const handler = async (request: JobStepRequest) => {
   if (!deps) {
     const resolver = resolverDepsFromEnv();
-    deps = { runs: resolver.runs, resolver, sns: snsClient(), failureTopicArn: requireEnv('FAILURE_TOPIC_ARN') };
+    deps = { runs: resolver.runs, resolver, sns: snsClient(), s3: s3Client(), failureTopicArn: requireEnv('FAILURE_TOPIC_ARN') };
   }
   return runJobStep(request, deps);
 };

@@ -4,16 +4,15 @@ import type { BatchRef } from '../../shared/resolve/batches';
 import { resolverDepsFromEnv } from '../../shared/resolve/deps';
 import { retryBatch, type ResolverDeps } from '../../shared/resolve/resolver';
 import { resolveStreamBatch } from '../../shared/resolve/stream';
-import { sweep } from '../../shared/resolve/sweep';
 
 const logger = new Logger({ serviceName: 'landfall', persistentKeys: { stage: 'resolve' } });
 let deps: ResolverDeps | undefined;
 
-type ResolveEvent = DynamoDBStreamEvent | { 'detail-type': 'Scheduled Event' } | { action: 'sweep' } | { action: 'retry'; batch: BatchRef };
+type ResolveEvent = DynamoDBStreamEvent | { action: 'retry'; batch: BatchRef };
 
 /**
- * The dependency resolver: the file-state table's stream (partial batch failures reported), the
- * scheduled sweep, and an operator's retry of a failed batch.
+ * The dependency resolver: the file-state table's stream (partial batch failures reported) and an
+ * operator's retry of a failed or stuck batch. (The reconciler is the safety net behind the stream.)
  */
 export const handler = async (event: ResolveEvent) => {
   deps ??= resolverDepsFromEnv();
@@ -23,12 +22,7 @@ export const handler = async (event: ResolveEvent) => {
     for (const outcome of result.outcomes) logger.info('batch resolved', { outcome });
     return { batchItemFailures: result.batchItemFailures };
   }
-  if ('action' in event && event.action === 'retry') {
-    const outcome = await retryBatch(deps, event.batch);
-    logger.info('batch retried', { outcome });
-    return outcome;
-  }
-  const outcomes = await sweep(deps);
-  logger.info('sweep done', { started: outcomes.filter((o) => o.kind === 'started').length, batches: outcomes.length });
-  return { outcomes };
+  const outcome = await retryBatch(deps, event.batch);
+  logger.info('batch retried', { outcome });
+  return outcome;
 };

@@ -1,4 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -6,7 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /*
  * One client of each kind per process (Lambda reuses them across invocations). Endpoints come from
- * the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables (S3, DYNAMODB, SFN, SNS), so the same code
+ * the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables (S3, DYNAMODB, SFN, SNS, LAMBDA, SQS), so the same code
  * talks to AWS or to the local stack; S3-compatible servers need path-style addressing.
  */
 let s3: S3Client | undefined;
@@ -14,6 +16,8 @@ let dynamodb: DynamoDBClient | undefined;
 let documents: DynamoDBDocumentClient | undefined;
 let sfn: SFNClient | undefined;
 let sns: SNSClient | undefined;
+let lambda: LambdaClient | undefined;
+let sqs: SQSClient | undefined;
 
 export function s3Client(): S3Client {
   s3 ??= new S3Client({ forcePathStyle: process.env.LANDFALL_S3_PATH_STYLE === 'true' });
@@ -38,4 +42,14 @@ export function sfnClient(): SFNClient {
 export function snsClient(): SNSClient {
   sns ??= new SNSClient({});
   return sns;
+}
+
+export function lambdaClient(): LambdaClient {
+  lambda ??= new LambdaClient({});
+  return lambda;
+}
+
+export function sqsClient(): SQSClient {
+  sqs ??= new SQSClient({});
+  return sqs;
 }

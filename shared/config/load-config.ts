@@ -43,6 +43,15 @@ export function resolveLandingKey(pipeline: Pipeline, relativeKey: string): KeyR
         return { kind: 'rejected', dataset: config, reason: `key field ${field}: "${value}" is not one of ${allowed.join(', ')}` };
       }
     }
+    const members = config.members;
+    if (members) {
+      const group = match.fields[members.per]!;
+      const known = members.values[group] ?? [];
+      const value = match.fields[members.field]!;
+      if (!known.includes(value)) {
+        return { kind: 'rejected', dataset: config, reason: `unknown ${members.field} "${value}" for ${members.per} ${group} (known: ${known.join(', ') || 'none'})` };
+      }
+    }
     return { kind: 'matched', dataset: config, fields: match.fields };
   }
   return { kind: 'unrecognised', reason: `key matches no dataset (patterns: ${pipeline.datasets.map((d) => d.pattern.source).join(', ')})` };

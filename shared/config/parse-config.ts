@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors';
 import { compileKeyPattern } from '../datasets/key-pattern';
-import type { ColumnKind, ColumnSpec, DatasetConfig, DelimitedFormat, JobConfig, JobInput, JsonLinesFormat, PipelineConfig, Precondition } from './types';
+import type { ColumnKind, ColumnSpec, DatasetConfig, DelimitedFormat, Freshness, JobConfig, JobInput, JsonLinesFormat, PipelineConfig, Precondition } from './types';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const COLUMN_KINDS: readonly ColumnKind[] = ['string', 'integer', 'decimal', 'date', 'timestamp'];
@@ -90,7 +90,7 @@ function parseFormat(raw: unknown, field: string): DelimitedFormat | JsonLinesFo
 
 function parseDataset(raw: unknown, field: string): DatasetConfig {
   const obj = object(raw, field);
-  noUnknownKeys(obj, ['name', 'keyPattern', 'format', 'columns', 'keyFieldValues', 'partitionBy', 'dateField', 'maxBadRowRatio'], field);
+  noUnknownKeys(obj, ['name', 'keyPattern', 'format', 'columns', 'keyFieldValues', 'members', 'partitionBy', 'dateField', 'maxBadRowRatio'], field);
   const keyPattern = string(obj.keyPattern, `${field}.keyPattern`);
   let keyFields: string[];
   try {
@@ -131,6 +131,19 @@ function parseDataset(raw: unknown, field: string): DatasetConfig {
       dataset.keyFieldValues[name] = array(list, f).map((v, i) => string(v, `${f}[${i}]`));
     }
   }
+  if (obj.members !== undefined) {
+    const f = `${field}.members`;
+    const members = object(obj.members, f);
+    noUnknownKeys(members, ['field', 'per', 'values'], f);
+    const memberField = keyField(members.field, `${f}.field`);
+    const per = keyField(members.per, `${f}.per`);
+    if (per === memberField) throw new ConfigError(`${f}.per`, 'members are listed per another key field');
+    const values: Record<string, string[]> = {};
+    for (const [group, list] of Object.entries(object(members.values, `${f}.values`))) {
+      values[group] = array(list, `${f}.values.${group}`).map((v, i) => string(v, `${f}.values.${group}[${i}]`));
+    }
+    dataset.members = { field: memberField, per, values };
+  }
   return dataset;
 }
 
@@ -141,7 +154,7 @@ function oneOf<T extends string>(value: unknown, field: string, allowed: readonl
 
 function parseJob(raw: unknown, field: string, datasets: DatasetConfig[], provinces: Record<string, number>): JobConfig {
   const obj = object(raw, field);
-  noUnknownKeys(obj, ['name', 'batchKey', 'inputs', 'preconditions', 'engine', 'stages', 'output'], field);
+  noUnknownKeys(obj, ['name', 'freshness', 'batchKey', 'inputs', 'preconditions', 'engine', 'stages', 'output'], field);
   const keyFieldsOf = (d: DatasetConfig) => compileKeyPattern(d.keyPattern).fields.map((f) => f.name);
   const batchKey = array(obj.batchKey, `${field}.batchKey`).map((k, i) => identifier(k, `${field}.batchKey[${i}]`));
   if (batchKey.length === 0) throw new ConfigError(`${field}.batchKey`, 'a batch key needs at least one field');
@@ -255,6 +268,7 @@ function parseJob(raw: unknown, field: string, datasets: DatasetConfig[], provin
   }
   return {
     name: identifier(obj.name, `${field}.name`),
+    ...(obj.freshness !== undefined ? { freshness: parseFreshness(obj.freshness, `${field}.freshness`) } : {}),
     batchKey,
     inputs,
     preconditions,
@@ -262,6 +276,20 @@ function parseJob(raw: unknown, field: string, datasets: DatasetConfig[], provin
     stages,
     output: { table: identifier(output.table, `${field}.output.table`), partitionBy, key, ...(tables ? { tables } : {}) },
   };
+}
+
+function parseFreshness(raw: unknown, field: string): Freshness {
+  const obj = object(raw, field);
+  noUnknownKeys(obj, ['deadline', 'timeZone', 'dayOffset'], field);
+  const deadline = string(obj.deadline, `${field}.deadline`);
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(deadline)) throw new ConfigError(`${field}.deadline`, `"${deadline}" is not a local time HH:MM`);
+  const timeZone = string(obj.timeZone, `${field}.timeZone`);
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone });
+  } catch {
+    throw new ConfigError(`${field}.timeZone`, `"${timeZone}" is not an IANA time zone`);
+  }
+  return { deadline, timeZone, ...(obj.dayOffset !== undefined ? { dayOffset: number(obj.dayOffset, `${field}.dayOffset`, 0, 31, true) } : {}) };
 }
 
 /** Validates an untrusted configuration object; every failure names the field it is about. */

@@ -40,6 +40,12 @@ export interface DatasetConfig {
   columns: ColumnSpec[];
   /** Allowed values for key fields (e.g. the configured provinces). */
   keyFieldValues?: Record<string, string[]>;
+  /**
+   * Known members: the values key field `field` may take, per value of key field `per` (e.g. the
+   * stores of each province). A file of an unknown member is REJECTED with a reason, so a stray
+   * store id never counts toward "5 stores of ON".
+   */
+  members?: { field: string; per: string; values: Record<string, string[]> };
   /** Key fields that become Hive partitions under `processed/<name>/dt=<date>/` (in this order). */
   partitionBy: string[];
   /** Key field holding the file's business date, written as `dt=`. */
@@ -84,8 +90,22 @@ export interface JobStage {
   sql?: string;
 }
 
+/**
+ * When a batch is due: on its business date (+ `dayOffset` days) at `deadline` local time in
+ * `timeZone`. A batch not SUCCEEDED by then is alerted once, with what it waits for.
+ */
+export interface Freshness {
+  /** HH:MM, 24-hour local time */
+  deadline: string;
+  /** IANA time zone, e.g. America/Toronto */
+  timeZone: string;
+  dayOffset?: number;
+}
+
 export interface JobConfig {
   name: string;
+  /** the freshness deadline of each batch (optional) */
+  freshness?: Freshness;
   /** key fields that identify a batch; each is matched by every input or enumerable from keyFieldValues */
   batchKey: string[];
   inputs: JobInput[];

@@ -1,12 +1,11 @@
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { publishAlert } from '../reconcile/alerts';
 import type { JobRunStore } from '../resolve/job-run-store';
 import { resolveBatch, type ResolveOutcome, type ResolverDeps, type RunInput } from '../resolve/resolver';
+import { failureReport, type TaskError } from './failure-report';
 
-/** What Step Functions hands a Catch: the error name and its cause. */
-export interface TaskError {
-  Error: string;
-  Cause: string;
-}
+export type { TaskError } from './failure-report';
 
 /** The bookkeeping states of a job run (statemachines/job-run.asl.json), one Lambda for all. */
 export type JobStepRequest =
@@ -21,6 +20,8 @@ export interface JobStepDeps {
   resolver: ResolverDeps;
   sns: SNSClient;
   failureTopicArn: string;
+  /** reads a failing EMR step's log for the alert */
+  s3?: S3Client;
 }
 
 /** A request the state machine should never send: a bug in the ASL, not a transient error. */
@@ -33,8 +34,9 @@ export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Pr
   if (!run?.batchId || !run.executionName) throw new BadStepRequestError('the request has no run');
   switch (request.action) {
     case 'start':
-      await deps.runs.markRunning(run.batchId, run.executionName, request.executionArn);
-      return run;
+      // A run whose claim was released (its resolver was presumed dead) must not write anything:
+      // the state machine ends at once when `released` is set.
+      return (await deps.runs.markRunning(run.batchId, run.executionName, request.executionArn)) ? run : { ...run, released: true };
     case 'checkpoint':
       await deps.runs.recordStage(run.batchId, run.executionName, request.stage, request.output);
       return request.output;
@@ -48,15 +50,13 @@ export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Pr
       await deps.runs.finishRun(run.batchId, run.executionName, 'FAILED', { error: request.error.Error, cause: request.error.Cause });
       return { run, error: request.error };
     case 'notify': {
-      const out = await deps.sns.send(
-        new PublishCommand({
-          TopicArn: deps.failureTopicArn,
-          Subject: `landfall: ${run.job} ${Object.values(run.values).join(' ')} FAILED`.slice(0, 100),
-          Message: JSON.stringify({ job: run.job, batch: run.values, execution: run.executionName, error: request.error.Error, cause: request.error.Cause, inputs: run.inputs }, null, 2),
-          MessageAttributes: { job: { DataType: 'String', StringValue: run.job }, error: { DataType: 'String', StringValue: request.error.Error } },
-        }),
-      );
-      return { messageId: out.MessageId };
+      const report = await failureReport(run, request.error, deps);
+      await publishAlert(deps.sns, deps.failureTopicArn, {
+        kind: 'job-failed',
+        subject: `landfall: ${run.job} ${Object.values(run.values).join(' ')} FAILED in ${report.stage} (attempt ${report.attempt})`,
+        detail: { ...report },
+      });
+      return { notified: true, stage: report.stage, attempt: report.attempt };
     }
     default:
       throw new BadStepRequestError(`unknown action ${JSON.stringify((request as { action?: unknown }).action)}`);

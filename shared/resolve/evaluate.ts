@@ -1,5 +1,5 @@
 import type { JobConfig, JobInput, PipelineConfig, Precondition } from '../config/types';
-import type { FileState } from '../state/file-state';
+import { IN_FLIGHT_STATES, type FileState } from '../state/file-state';
 import { newestPerKey } from '../s3/event-records';
 import { fingerprintOf, type BatchRef } from './batches';
 
@@ -14,6 +14,14 @@ export interface CandidateFile {
   size: number;
   processedKey?: string;
   processedVersionId?: string;
+  /** rows validate read (data lines), or the Parquet's rows: what a cumulative file's growth is measured by */
+  rows?: number;
+}
+
+/** A file the evaluation holds out of use, with the reason recorded as its QUARANTINED state. */
+export interface Quarantine {
+  file: CandidateFile;
+  reason: string;
 }
 
 /** What a run reads: exactly these Parquet object versions. */
@@ -33,24 +41,47 @@ export interface Evaluation {
   inputs: Record<string, SelectedFile[]>;
   /** identifies the input generation: the same files give the same fingerprint */
   fingerprint: string;
+  /** cumulative files that shrank: to be recorded QUARANTINED (they are not among `inputs`) */
+  quarantine: Quarantine[];
 }
 
-const IN_PROGRESS: FileState[] = ['RECEIVED', 'VALIDATED'];
+/**
+ * Cumulative files (`newestPer`/`newestBy`): each member's newest file supersedes the earlier ones,
+ * but only if it has at least as many rows as every earlier one. A newer file with fewer rows (a
+ * header-only or truncated export) would silently drop data: it is quarantined and the earlier
+ * file stays in use.
+ */
+function newestPerMember(input: JobInput, converted: CandidateFile[]): { chosen: CandidateFile[]; quarantine: Quarantine[] } {
+  const groups = new Map<string, CandidateFile[]>();
+  for (const f of converted) {
+    const group = f.fields[input.newestPer!]!;
+    groups.set(group, [...(groups.get(group) ?? []), f]);
+  }
+  const chosen: CandidateFile[] = [];
+  const quarantine: Quarantine[] = [];
+  for (const [group, members] of groups) {
+    members.sort((a, b) => a.fields[input.newestBy!]!.localeCompare(b.fields[input.newestBy!]!) || a.key.localeCompare(b.key));
+    let inUse: CandidateFile | undefined;
+    for (const f of members) {
+      if (inUse?.rows !== undefined && f.rows !== undefined && f.rows < inUse.rows) {
+        const reason = `${f.rows} rows, fewer than the ${inUse.rows} of the earlier file ${inUse.key} of ${input.newestPer} ${group}: not used; the earlier file stays in use`;
+        quarantine.push({ file: f, reason });
+      } else {
+        inUse = f;
+      }
+    }
+    if (inUse) chosen.push(inUse);
+  }
+  return { chosen, quarantine };
+}
 
 function inputFiles(input: JobInput, batch: BatchRef, files: CandidateFile[]) {
   const matching = newestPerKey(files).filter((f) => f.dataset === input.dataset && input.match.every((k) => f.fields[k] === batch.values[k]));
-  const inProgress = matching.filter((f) => IN_PROGRESS.includes(f.state));
+  const inProgress = matching.filter((f) => IN_FLIGHT_STATES.includes(f.state));
   let converted = matching.filter((f) => f.state === 'CONVERTED' && f.processedKey);
-  if (input.newestPer && input.newestBy) {
-    const per = new Map<string, CandidateFile>();
-    for (const f of converted) {
-      const group = f.fields[input.newestPer]!;
-      const seen = per.get(group);
-      if (!seen || seen.fields[input.newestBy]! < f.fields[input.newestBy]!) per.set(group, f);
-    }
-    converted = [...per.values()];
-  }
-  return { converted: converted.sort((a, b) => a.key.localeCompare(b.key)), inProgress };
+  let quarantine: Quarantine[] = [];
+  if (input.newestPer && input.newestBy) ({ chosen: converted, quarantine } = newestPerMember(input, converted));
+  return { converted: converted.sort((a, b) => a.key.localeCompare(b.key)), inProgress, quarantine };
 }
 
 function unmet(precondition: Precondition, selected: Record<string, CandidateFile[]>, config: PipelineConfig, batch: BatchRef): string | null {
@@ -80,9 +111,11 @@ const describeBatch = (batch: BatchRef) => Object.values(batch.values).join(' ')
 export function evaluateBatch(config: PipelineConfig, job: JobConfig, batch: BatchRef, files: CandidateFile[], lastSucceededFingerprint?: string): Evaluation {
   const selected: Record<string, CandidateFile[]> = {};
   const waitingFor: string[] = [];
+  const quarantine: Quarantine[] = [];
   for (const input of job.inputs) {
-    const { converted, inProgress } = inputFiles(input, batch, files);
+    const { converted, inProgress, quarantine: held } = inputFiles(input, batch, files);
     selected[input.relation] = converted;
+    quarantine.push(...held);
     if (inProgress.length > 0) waitingFor.push(`${input.relation}: ${inProgress.length} file(s) still being processed (${inProgress.map((f) => f.key).join(', ')})`);
   }
   for (const p of job.preconditions) {
@@ -97,5 +130,5 @@ export function evaluateBatch(config: PipelineConfig, job: JobConfig, batch: Bat
     waitingFor.push('an input newer than the last successful run');
   }
   const inputBytes = Object.values(selected).flat().reduce((sum, f) => sum + f.size, 0);
-  return { ready: waitingFor.length === 0, waitingFor, inputs, fingerprint, inputBytes };
+  return { ready: waitingFor.length === 0, waitingFor, inputs, fingerprint, inputBytes, quarantine };
 }

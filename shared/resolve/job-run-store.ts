@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../state/file-state-store';
 import type { SelectedFile } from './evaluate';
 
@@ -7,7 +7,13 @@ import type { SelectedFile } from './evaluate';
  * The job-runs table: per batch one BATCH item (status, what it waits for, the active and last run)
  * and one RUN#<execution name> item per run (what it read, its stages, its outcome).
  */
-export type RunStatus = 'CLAIMED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type RunStatus = 'CLAIMED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'RELEASED';
+
+/** How long a claim may go without a recorded execution before it counts as abandoned (resolve's timeout is 120 s). */
+export const CLAIM_GRACE_MS = 5 * 60_000;
+/** Finished runs and failover records expire (DynamoDB TTL) after this many days; batches never do. */
+export const HISTORY_DAYS = 90;
+const expiresAt = (from: Date, days = HISTORY_DAYS) => Math.floor(from.getTime() / 1000) + days * 86_400;
 
 export interface ActiveRun {
   executionName: string;
@@ -29,6 +35,8 @@ export interface BatchItem {
   lastSucceededFingerprint?: string;
   /** runs claimed so far, also the retry attempt counter */
   runs?: number;
+  /** the freshness deadline already alerted (ISO), so it is alerted once */
+  deadlineAlerted?: string;
   updatedAt: string;
 }
 
@@ -56,12 +64,16 @@ export interface RunItem {
   claimedAt: string;
   startedAt?: string;
   finishedAt?: string;
+  /** epoch seconds: DynamoDB's TTL removes finished history */
+  expiresAt?: number;
 }
 
 export type ClaimResult = { kind: 'claimed' } | { kind: 'active'; run: ActiveRun } | { kind: 'up-to-date' };
 
 const batchKey = (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' });
 const runKey = (batchId: string, executionName: string) => ({ pk: `BATCH#${batchId}`, sk: `RUN#${executionName}` });
+const ACTIVE = 'ACTIVE';
+const RECONCILER_KEY = { pk: 'RECONCILER', sk: 'STATE' };
 
 export class JobRunStore {
   constructor(
@@ -115,17 +127,22 @@ export class JobRunStore {
               Update: {
                 TableName: this.table,
                 Key: batchKey(batchId),
-                UpdateExpression: 'SET activeRun = :run, #status = :running, waitingFor = :none, job = :job, batchId = :id, #values = :values, updatedAt = :now ADD runs :one',
+                // duePk/dueAt: index gsi1 lists active claims, so the reconciler finds a run that
+                // never started or ended unrecorded without scanning the table.
+                UpdateExpression: 'SET activeRun = :run, #status = :running, waitingFor = :none, job = :job, batchId = :id, #values = :values, updatedAt = :now, duePk = :active, dueAt = :due ADD runs :one',
                 ConditionExpression: 'attribute_not_exists(activeRun) AND (attribute_not_exists(lastSucceededFingerprint) OR lastSucceededFingerprint <> :fp)',
                 ExpressionAttributeNames: { '#status': 'status', '#values': 'values' },
-                ExpressionAttributeValues: { ':run': active, ':running': 'RUNNING', ':none': [], ':job': job, ':id': batchId, ':values': values, ':now': active.claimedAt, ':fp': run.fingerprint, ':one': 1 },
+                ExpressionAttributeValues: { ':run': active, ':running': 'RUNNING', ':none': [], ':job': job, ':id': batchId, ':values': values, ':now': active.claimedAt, ':fp': run.fingerprint, ':one': 1, ':active': ACTIVE, ':due': new Date(now.getTime() + CLAIM_GRACE_MS).toISOString() },
               },
             },
             {
               Put: {
                 TableName: this.table,
                 Item: { ...runKey(batchId, run.executionName), job, batchId, values, executionName: run.executionName, fingerprint: run.fingerprint, inputs: run.inputs, ...(run.sizing ? { sizing: run.sizing } : {}), status: 'CLAIMED', claimedAt: active.claimedAt } satisfies RunItem,
-                ConditionExpression: 'attribute_not_exists(pk)',
+                // a released claim of the same generation may be claimed again
+                ConditionExpression: 'attribute_not_exists(pk) OR #status = :released',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':released': 'RELEASED' },
               },
             },
           ],
@@ -155,8 +172,107 @@ export class JobRunStore {
     await this.updateRun(batchId, executionName, 'SET executionArn = :arn', { ':arn': executionArn });
   }
 
-  async markRunning(batchId: string, executionName: string, executionArn: string, now = new Date()): Promise<void> {
+  /**
+   * The execution's first state: records it on the batch's claim and the run. Returns false when
+   * the batch's claim is no longer this run's (released as abandoned, or another generation's):
+   * the execution must then do nothing.
+   */
+  async markRunning(batchId: string, executionName: string, executionArn: string, now = new Date()): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: batchKey(batchId),
+          UpdateExpression: 'SET activeRun.executionArn = :arn',
+          ConditionExpression: 'activeRun.executionName = :name',
+          ExpressionAttributeValues: { ':arn': executionArn, ':name': executionName },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const run = await this.getRun(batchId, executionName);
+      // A re-run of this state after the run ended stays harmless; anything else lost its claim.
+      if (run?.status !== 'SUCCEEDED' && run?.status !== 'FAILED') return false;
+    }
     await this.updateRun(batchId, executionName, 'SET #status = :running, executionArn = :arn, startedAt = if_not_exists(startedAt, :now)', { ':running': 'RUNNING', ':arn': executionArn, ':now': now.toISOString() }, { '#status': 'status' });
+    return true;
+  }
+
+  /**
+   * Frees a claim whose execution never started (its resolver died before StartExecution), so the
+   * batch can run its current inputs. Conditional: only that claim, and only while no execution is
+   * recorded for it.
+   */
+  async releaseClaim(batchId: string, executionName: string, now = new Date()): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: batchKey(batchId),
+          UpdateExpression: 'SET #status = :waiting, updatedAt = :now REMOVE activeRun, duePk, dueAt',
+          ConditionExpression: 'activeRun.executionName = :name AND attribute_not_exists(activeRun.executionArn)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':name': executionName, ':waiting': 'WAITING', ':now': now.toISOString() },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+    await this.updateRun(batchId, executionName, 'SET #status = :released, finishedAt = :now, expiresAt = :exp', { ':released': 'RELEASED', ':now': now.toISOString(), ':exp': expiresAt(now) }, { '#status': 'status' });
+    return true;
+  }
+
+  /** Active claims whose due time has passed (the reconciler checks their executions). */
+  async activeDue(before: Date): Promise<BatchItem[]> {
+    const batches: BatchItem[] = [];
+    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'duePk = :active AND dueAt <= :before', ExpressionAttributeValues: { ':active': ACTIVE, ':before': before.toISOString() } });
+    for await (const page of pages) {
+      for (const key of page.Items ?? []) {
+        const batch = await this.getBatch(String(key.batchId ?? String(key.pk).slice('BATCH#'.length)));
+        if (batch?.activeRun) batches.push(batch);
+      }
+    }
+    return batches;
+  }
+
+  /** Looks at an active claim again no sooner than `at`. */
+  async deferDue(batchId: string, executionName: string, at: Date): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({ TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'SET dueAt = :at', ConditionExpression: 'activeRun.executionName = :name', ExpressionAttributeValues: { ':at': at.toISOString(), ':name': executionName } }),
+    ).catch((err: Error) => {
+      if (!isConditionFailure(err)) throw err;
+    });
+  }
+
+  /** Records that a batch's freshness deadline was alerted; false if it already was. */
+  async markDeadlineAlerted(job: string, batchId: string, values: Record<string, string>, deadline: string, now = new Date()): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: batchKey(batchId),
+          UpdateExpression: 'SET deadlineAlerted = :d, job = :job, batchId = :id, #values = :values, updatedAt = if_not_exists(updatedAt, :now), #status = if_not_exists(#status, :waiting), waitingFor = if_not_exists(waitingFor, :none)',
+          ConditionExpression: 'attribute_not_exists(deadlineAlerted) OR deadlineAlerted <> :d',
+          ExpressionAttributeNames: { '#values': 'values', '#status': 'status' },
+          ExpressionAttributeValues: { ':d': deadline, ':job': job, ':id': batchId, ':values': values, ':now': now.toISOString(), ':waiting': 'WAITING', ':none': [] },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Until when the reconciler has looked at settled files (its next pass starts there). */
+  async reconcilerWatermark(): Promise<string | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: RECONCILER_KEY, ConsistentRead: true }));
+    return Item?.settledUntil as string | undefined;
+  }
+
+  async setReconcilerWatermark(settledUntil: string, report: Record<string, unknown>): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...RECONCILER_KEY, settledUntil, lastReport: report } }));
   }
 
   /** A stage's checkpoint: a re-run of the execution skips the stages recorded here. */
@@ -179,7 +295,7 @@ export class JobRunStore {
       new UpdateCommand({
         TableName: this.table,
         Key: batchKey(batchId),
-        UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded} REMOVE activeRun`,
+        UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded} REMOVE activeRun, duePk, dueAt`,
         ConditionExpression: 'activeRun.executionName = :name',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':last': lastRun, ':status': status, ':now': lastRun.finishedAt, ':name': executionName, ...(succeeded ? { ':fp': run.fingerprint } : {}) },
@@ -188,7 +304,7 @@ export class JobRunStore {
       // already finished (a retried task): the batch moved on
       if (!isConditionFailure(err)) throw err;
     });
-    await this.updateRun(batchId, executionName, `SET #status = :status, finishedAt = :now${error ? ', #error = :error' : ''}`, { ':status': status, ':now': lastRun.finishedAt, ...(error ? { ':error': error } : {}) }, { '#status': 'status', ...(error ? { '#error': 'error' } : {}) });
+    await this.updateRun(batchId, executionName, `SET #status = :status, finishedAt = :now, expiresAt = :exp${error ? ', #error = :error' : ''}`, { ':status': status, ':now': lastRun.finishedAt, ':exp': expiresAt(now), ...(error ? { ':error': error } : {}) }, { '#status': 'status', ...(error ? { '#error': 'error' } : {}) });
   }
 
   private async updateRun(batchId: string, executionName: string, expression: string, values: Record<string, unknown>, names?: Record<string, string>): Promise<void> {
@@ -206,7 +322,7 @@ export class JobRunStore {
 
   /** Every ARC flip, with its reason: the audit trail of failovers (pk FAILOVER, newest last). */
   async recordFailover(flip: { from: string; to: string; at: string; reason: string; endpoint: string; confirmed: boolean; execution: string; batchId: string }): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: 'FAILOVER', sk: `${flip.at}#${flip.from}->${flip.to}`, ...flip } }));
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: 'FAILOVER', sk: `${flip.at}#${flip.from}->${flip.to}`, ...flip, expiresAt: expiresAt(new Date(flip.at)) } }));
   }
 
   async listFailovers(): Promise<Array<{ from: string; to: string; at: string; reason: string; execution: string; confirmed: boolean }>> {

@@ -6,6 +6,8 @@ import { batchId, batchesForFile, executionName, type BatchRef } from './batches
 import { evaluateBatch, type CandidateFile, type SelectedFile } from './evaluate';
 import type { JobRunStore } from './job-run-store';
 import { overDuckdbThreshold } from './engine-router';
+import { checkActiveRun, executionArnFor } from './active-runs';
+import { CLAIM_GRACE_MS } from './job-run-store';
 
 export interface ResolverDeps {
   pipeline: Pipeline;
@@ -33,8 +35,9 @@ export type ResolveOutcome =
   | { kind: 'busy'; batchId: string; activeRun: string }
   | { kind: 'up-to-date'; batchId: string };
 
-export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId'>): CandidateFile | null {
+export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows'>): CandidateFile | null {
   if (!item.dataset || !item.fields) return null;
+  const rows = item.rows?.in ?? item.parquetRows;
   return {
     key: item.key,
     versionId: item.versionId,
@@ -45,6 +48,7 @@ export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'seq
     size: item.size,
     ...(item.processedKey ? { processedKey: item.processedKey } : {}),
     ...(item.processedVersionId ? { processedVersionId: item.processedVersionId } : {}),
+    ...(rows !== undefined ? { rows } : {}),
   };
 }
 
@@ -94,6 +98,8 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   const id = batchId(batch, job);
   const state = await deps.runs.getBatch(id);
   const evaluation = evaluateBatch(deps.pipeline.config, job, batch, await gatherFiles(deps, job, batch, known), state?.lastSucceededFingerprint);
+  // Held-out files are recorded before anything runs, so `status` says why they are not used.
+  for (const { file, reason } of evaluation.quarantine) await deps.files.recordVerdict(file, 'QUARANTINED', reason);
   if (!evaluation.ready) {
     const onlyNotNewer = evaluation.waitingFor.length === 1 && evaluation.waitingFor[0]!.startsWith('an input newer');
     if (onlyNotNewer) return { kind: 'up-to-date', batchId: id };
@@ -110,7 +116,14 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   const name = executionName(batch, job, evaluation.fingerprint, options.attempt ?? 0);
   // Recorded with the run: a DuckDB batch above the measured threshold is one to move to Spark.
   const sizing = { inputBytes: evaluation.inputBytes, overThreshold: overDuckdbThreshold(job, evaluation.inputBytes) };
-  const claim = await deps.runs.claimRun(job.name, id, batch.values, { executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, sizing });
+  const claimIt = () => deps.runs.claimRun(job.name, id, batch.values, { executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, sizing });
+  let claim = await claimIt();
+  if (claim.kind === 'active' && claim.run.executionName !== name && !claim.run.executionArn) {
+    // Another generation's claim that has no execution: if it was abandoned (its resolver died
+    // before StartExecution), release it and claim the current inputs instead.
+    const current = await deps.runs.getBatch(id);
+    if (current?.activeRun && (await checkActiveRun(deps, job, current)).kind === 'released') claim = await claimIt();
+  }
   if (claim.kind === 'up-to-date') return { kind: 'up-to-date', batchId: id };
   if (claim.kind === 'active' && (claim.run.executionName !== name || claim.run.executionArn)) {
     // Another generation runs (this one starts when it finishes), or this one is started already.
@@ -119,6 +132,7 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   // Claimed now, or claimed earlier by a resolver that stopped before StartExecution: start it.
   const input: RunInput = { job: job.name, batchId: id, values: batch.values, executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, stages: job.stages };
   const executionArn = await startExecution(deps, deps.stateMachineArns[job.engine], name, input);
+  // (a crash here leaves the claim without its ARN: the reconciler finds the execution by name)
   await deps.runs.markStarted(id, name, executionArn);
   return { kind: 'started', batchId: id, executionName: name, executionArn };
 }
@@ -129,9 +143,7 @@ async function startExecution(deps: ResolverDeps, stateMachineArn: string, name:
     return out.executionArn!;
   } catch (err) {
     // The same name already ran: that execution is this run (names are unique per generation).
-    if (err instanceof ExecutionAlreadyExists || (err as Error).name === 'ExecutionAlreadyExists') {
-      return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-    }
+    if (err instanceof ExecutionAlreadyExists || (err as Error).name === 'ExecutionAlreadyExists') return executionArnFor(stateMachineArn, name);
     throw err;
   }
 }
@@ -148,10 +160,27 @@ export class NoFailedRunError extends Error {
   override readonly name = 'NoFailedRunError';
 }
 
-/** Retries a batch whose last run FAILED, with the same inputs (a new execution name per attempt). */
-export async function retryBatch(deps: ResolverDeps, batch: BatchRef): Promise<ResolveOutcome> {
+/** A retry was asked for a batch whose run is still live. */
+export class BatchBusyError extends Error {
+  override readonly name = 'BatchBusyError';
+}
+
+/**
+ * Retries a batch whose last run FAILED, with the same inputs (a new execution name per attempt).
+ * A stuck batch is freed first: an abandoned claim is released, an execution that ended without
+ * recording it is recorded; then the batch runs again (its current inputs, or the failed ones).
+ */
+export async function retryBatch(deps: ResolverDeps, batch: BatchRef, now = new Date()): Promise<ResolveOutcome> {
   const job = jobOf(deps, batch.job);
-  const state = await deps.runs.getBatch(batchId(batch, job));
-  if (state?.lastRun?.status !== 'FAILED') throw new NoFailedRunError(`batch ${batchId(batch, job)} has no failed run to retry (last run: ${state?.lastRun?.status ?? 'none'})`);
+  const id = batchId(batch, job);
+  let state = await deps.runs.getBatch(id);
+  if (state?.activeRun) {
+    const check = await checkActiveRun(deps, job, state, now);
+    if (check.kind === 'live') throw new BatchBusyError(`batch ${id} is running: execution ${check.executionArn}`);
+    if (check.kind === 'young') throw new BatchBusyError(`batch ${id} was claimed at ${state.activeRun.claimedAt} by run ${check.executionName}, which may still be starting; retry after ${Math.round(CLAIM_GRACE_MS / 60_000)} minutes`);
+    if (check.kind === 'released') return resolveBatch(deps, batch);
+    state = await deps.runs.getBatch(id);
+  }
+  if (state?.lastRun?.status !== 'FAILED') throw new NoFailedRunError(`batch ${id} has no failed run to retry (last run: ${state?.lastRun?.status ?? 'none'})`);
   return resolveBatch(deps, batch, [], { attempt: state.runs ?? 1 });
 }

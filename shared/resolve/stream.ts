@@ -4,15 +4,19 @@ import { batchId, batchesForFile, type BatchRef } from './batches';
 import { candidateOf, resolveBatch, type ResolveOutcome, type ResolverDeps } from './resolver';
 import type { CandidateFile } from './evaluate';
 import type { FileStateItem } from '../state/file-state-store';
+import { isTerminal } from '../state/file-state';
 
-/** A file version that just became CONVERTED, from a file-state table stream record. */
-export function convertedFileOf(record: DynamoDBRecord): CandidateFile | null {
+/**
+ * A file version that just settled (CONVERTED, or held out: rejected, superseded, quarantined,
+ * failed), from a file-state table stream record. Either may complete a batch that waited for it.
+ */
+export function settledFileOf(record: DynamoDBRecord): CandidateFile | null {
   const image = record.dynamodb?.NewImage;
   if (!image) return null;
   const item = unmarshall(image as Record<string, AttributeValue> as never) as FileStateItem;
-  if (!item.pk?.startsWith('FILE#') || !item.sk?.startsWith('V#') || item.state !== 'CONVERTED') return null;
+  if (!item.pk?.startsWith('FILE#') || !item.sk?.startsWith('V#') || !item.state || !isTerminal(item.state)) return null;
   const old = record.dynamodb?.OldImage;
-  if (old && (unmarshall(old as never) as FileStateItem).state === 'CONVERTED') return null; // history-only update
+  if (old && (unmarshall(old as never) as FileStateItem).state === item.state) return null; // history-only update
   return candidateOf(item);
 }
 
@@ -23,14 +27,14 @@ export interface StreamResult {
 }
 
 /**
- * A DynamoDB Stream batch: each batch that a newly converted file may complete is resolved once,
+ * A DynamoDB Stream batch: each batch that a newly settled file may complete is resolved once,
  * however many of its files the stream batch holds. Records whose batches failed are reported so
  * Lambda retries them (ReportBatchItemFailures); resolving is idempotent, so retries are safe.
  */
 export async function resolveStreamBatch(deps: ResolverDeps, event: DynamoDBStreamEvent): Promise<StreamResult> {
   const work = new Map<string, { batch: BatchRef; files: CandidateFile[]; sequenceNumbers: string[] }>();
   for (const record of event.Records ?? []) {
-    const file = convertedFileOf(record);
+    const file = settledFileOf(record);
     if (!file) continue;
     for (const batch of batchesForFile(deps.pipeline.config, file.dataset, file.fields)) {
       const job = deps.pipeline.config.jobs.find((j) => j.name === batch.job)!;

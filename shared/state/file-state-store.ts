@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { compareSequencers, versionTag } from '../s3/event-records';
-import { STATE_RANK, type FileState, type HistoryEntry, type SourceVersion, type TransitionDetails } from './file-state';
+import { STATE_RANK, isTerminal, type FileState, type HistoryEntry, type SourceVersion, type TransitionDetails } from './file-state';
 
 /**
  * The file-state table, single-table layout:
@@ -29,13 +30,20 @@ export interface FileStateItem {
   processedKey?: string;
   processedVersionId?: string;
   outputs?: Record<string, string>;
+  validatedKey?: string;
+  validatedVersionId?: string;
+  reportKey?: string;
+  /** times the reconciler re-drove this version's due stage, and the last error seen for it */
+  redrives?: number;
+  lastRedriveAt?: string;
+  lastError?: string;
   history: HistoryEntry[];
   createdAt: string;
   updatedAt: string;
 }
 
 /** A file version as index gsi1 projects it. */
-export type IndexedFile = Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId'>;
+export type IndexedFile = Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows'>;
 
 export type LatestClaim =
   | { kind: 'new' }
@@ -51,6 +59,11 @@ export const fileKey = (key: string) => `FILE#${key}`;
 export const versionSortKey = (versionId: string | undefined) => `V#${versionTag(versionId)}`;
 const LATEST = 'LATEST';
 
+/** The landed object version an item is about (what a transition names). */
+export function sourceOfItem(item: Pick<FileStateItem, 'bucket' | 'key' | 'versionId' | 'eTag' | 'size' | 'sequencer' | 'landedAt'>): SourceVersion {
+  return { bucket: item.bucket, key: item.key, ...(item.versionId !== 'null' ? { versionId: item.versionId } : {}), eTag: item.eTag, size: item.size, sequencer: item.sequencer, eventTime: item.landedAt };
+}
+
 export function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 }
@@ -58,22 +71,25 @@ export function isConditionFailure(err: unknown): boolean {
 const NOT_YET_RECORDED = 'NOT contains(#seen, :stateName)';
 
 /**
+ * Index gsi2 ("work") holds every file version exactly once: under `OPEN#<shard>` while it is in
+ * flight (sorted by its last update: the reconciler asks for those idle past a grace period) and
+ * under `SETTLED#<hour>` once terminal (sorted by when: the reconciler re-resolves the batches of
+ * files settled since its last pass, whatever their data date). Neither query grows with history.
+ */
+export const OPEN_SHARDS = 4;
+export const openPartition = (key: string) => `OPEN#${createHash('sha256').update(key).digest()[0]! % OPEN_SHARDS}`;
+export const settledPartition = (at: string) => `SETTLED#${at.slice(0, 13)}`;
+
+/**
  * The UpdateItem of one state transition (see recordTransition): it creates the version item if
  * needed, appends to its history, and applies only if the state outranks the current one and was
- * not recorded before.
+ * not recorded before. `historyOnly` records the history entry alone (a later state is there).
  */
-export function transitionUpdate(table: string, source: SourceVersion, state: FileState, details: TransitionDetails = {}, now = new Date()) {
+export function transitionUpdate(table: string, source: SourceVersion, state: FileState, details: TransitionDetails = {}, now = new Date(), historyOnly = false) {
   const entry: HistoryEntry = { state, at: now.toISOString(), ...(details.reason ? { reason: details.reason } : {}) };
   // Every attribute goes through a name placeholder: several (bucket, key, size, state) are reserved words.
-  const names: Record<string, string> = { '#state': 'state', '#stateRank': 'stateRank', '#history': 'history', '#seen': 'statesSeen' };
-  const values: Record<string, unknown> = {
-    ':state': state,
-    ':rank': STATE_RANK[state],
-    ':entry': [entry],
-    ':empty': [],
-    ':stateSet': new Set([state]),
-    ':stateName': state,
-  };
+  const names: Record<string, string> = { '#history': 'history', '#seen': 'statesSeen' };
+  const values: Record<string, unknown> = { ':entry': [entry], ':empty': [], ':stateSet': new Set([state]), ':stateName': state };
   const sets = ['#history = list_append(if_not_exists(#history, :empty), :entry)'];
   const assign = (attr: string, value: unknown, onlyIfAbsent = false) => {
     if (value === undefined) return;
@@ -81,6 +97,13 @@ export function transitionUpdate(table: string, source: SourceVersion, state: Fi
     values[`:${attr}`] = value;
     sets.push(onlyIfAbsent ? `#${attr} = if_not_exists(#${attr}, :${attr})` : `#${attr} = :${attr}`);
   };
+  if (!historyOnly) {
+    assign('state', state);
+    assign('stateRank', STATE_RANK[state]);
+    const open = !isTerminal(state);
+    assign('workPk', open ? openPartition(source.key) : settledPartition(entry.at));
+    assign('workSk', open ? entry.at : `${entry.at}#${source.key}#${versionTag(source.versionId)}`);
+  }
   assign('updatedAt', entry.at);
   assign('createdAt', entry.at, true);
   assign('bucket', source.bucket, true);
@@ -95,6 +118,7 @@ export function transitionUpdate(table: string, source: SourceVersion, state: Fi
   assign('rows', details.rows);
   assign('parquetRows', details.parquetRows);
   assign('processedVersionId', details.processedVersionId);
+  assign('validatedVersionId', details.validatedVersionId);
   assign('reason', details.reason);
   for (const [name, key] of Object.entries(details.outputs ?? {})) assign(`${name}Key`, key);
   if (details.dataset !== undefined) {
@@ -102,15 +126,22 @@ export function transitionUpdate(table: string, source: SourceVersion, state: Fi
     assign('gsi1pk', `DS#${details.dataset ?? 'unrecognised'}${date ? `#${date}` : ''}`);
     assign('gsi1sk', `${source.key}#${versionTag(source.versionId)}`);
   }
+  if (!historyOnly) {
+    names['#stateRank'] = 'stateRank';
+    values[':rank'] = STATE_RANK[state];
+  }
   return {
     TableName: table,
     Key: { pk: fileKey(source.key), sk: versionSortKey(source.versionId) },
-    UpdateExpression: `SET #state = :state, #stateRank = :rank, ${sets.join(', ')} ADD #seen :stateSet`,
-    ConditionExpression: `(attribute_not_exists(#stateRank) OR #stateRank < :rank) AND ${NOT_YET_RECORDED}`,
+    UpdateExpression: `SET ${sets.join(', ')} ADD #seen :stateSet`,
+    ConditionExpression: historyOnly ? NOT_YET_RECORDED : `(attribute_not_exists(#stateRank) OR #stateRank < :rank) AND ${NOT_YET_RECORDED}`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
 }
+
+/** A file version as index gsi2 projects it (what the reconciler needs to find its batches). */
+export type WorkItem = Pick<FileStateItem, 'pk' | 'sk' | 'key' | 'versionId' | 'state' | 'dataset' | 'fields' | 'updatedAt'>;
 
 /** The per-item reasons of a cancelled transaction ('None' for an item that was fine). */
 function cancellationReasons(err: unknown): string[] {
@@ -131,7 +162,8 @@ export class FileStateStore {
    * the newest accepted version. `isReplay` is asked only then: a forced replay is claimed anyway.
    * Optimistic: retried when a concurrent landing of the same key wins the pointer.
    */
-  async receive(source: SourceVersion, options: { isReplay?: () => Promise<boolean>; now?: Date } = {}): Promise<LatestClaim> {
+  async receive(source: SourceVersion, options: { isReplay?: () => Promise<boolean>; now?: Date; details?: Pick<TransitionDetails, 'dataset' | 'fields'> } = {}): Promise<LatestClaim> {
+    const details = options.details ?? {};
     const version = versionTag(source.versionId);
     let replay = false;
     for (let attempt = 0; attempt < 5; attempt += 1) {
@@ -142,11 +174,11 @@ export class FileStateStore {
         const sameEvent = latest.versionId === version && latest.sequencer === padSequencer(source.sequencer);
         if (sameEvent) {
           // a redelivery of the event that made the claim
-          await this.recordTransition(source, 'RECEIVED', {}, options.now);
+          await this.recordTransition(source, 'RECEIVED', details, options.now);
           return { kind: 'new' };
         }
         if (compareSequencers(latest.sequencer as string, padSequencer(source.sequencer)) > 0) {
-          await this.recordTransition(source, 'RECEIVED', {}, options.now);
+          await this.recordTransition(source, 'RECEIVED', details, options.now);
           return { kind: 'superseded', by: latest.versionId as string };
         }
         if (!replay && latest.eTag === source.eTag && (await this.wasAccepted(source.key, latest.versionId as string))) {
@@ -161,7 +193,7 @@ export class FileStateStore {
         ...(latest ? { ExpressionAttributeValues: { ':seen': latest.sequencer } } : {}),
       };
       try {
-        await this.db.send(new TransactWriteCommand({ TransactItems: [{ Put: pointer }, { Update: transitionUpdate(this.table, source, 'RECEIVED', {}, options.now) }] }));
+        await this.db.send(new TransactWriteCommand({ TransactItems: [{ Put: pointer }, { Update: transitionUpdate(this.table, source, 'RECEIVED', details, options.now) }] }));
         return { kind: 'new' };
       } catch (err) {
         const [pointerReason, receivedReason] = cancellationReasons(err);
@@ -201,26 +233,29 @@ export class FileStateStore {
       if (!isConditionFailure(err)) throw err;
     }
     // A later state is recorded already (out-of-order events): keep the history complete anyway.
-    const names = { ...update.ExpressionAttributeNames };
-    const values = { ...update.ExpressionAttributeValues };
-    delete values[':rank'];
-    delete values[':state'];
-    delete names['#state'];
-    delete names['#stateRank'];
     try {
-      await this.db.send(
-        new UpdateCommand({
-          ...update,
-          UpdateExpression: update.UpdateExpression.replace('SET #state = :state, #stateRank = :rank, ', 'SET '),
-          ConditionExpression: NOT_YET_RECORDED,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
+      await this.db.send(new UpdateCommand(transitionUpdate(this.table, source, state, details, now, true)));
       return 'history-only';
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       return 'already-recorded';
+    }
+  }
+
+  /**
+   * A verdict about a version already recorded (QUARANTINED, SUPERSEDED, FAILED): its landing
+   * attributes are on the item already, so the transition names only the version.
+   */
+  async recordVerdict(file: { key: string; versionId: string; sequencer: string; size: number }, state: FileState, reason: string, now = new Date()) {
+    const source: SourceVersion = { bucket: '', key: file.key, ...(file.versionId !== 'null' ? { versionId: file.versionId } : {}), eTag: '', size: file.size, sequencer: file.sequencer, eventTime: '' };
+    const update = transitionUpdate(this.table, source, state, { reason }, now);
+    try {
+      // only on an existing item: the if_not_exists landing attributes above are never used
+      await this.db.send(new UpdateCommand({ ...update, ConditionExpression: `attribute_exists(pk) AND ${update.ConditionExpression}` }));
+      return 'applied' as const;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return 'not-applied' as const;
     }
   }
 
@@ -241,6 +276,81 @@ export class FileStateStore {
     const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': `DS#${dataset}#${date}` } });
     for await (const page of pages) items.push(...((page.Items ?? []) as IndexedFile[]));
     return items;
+  }
+
+  /** The newest version of a key, by S3 sequencer (the LATEST pointer), or undefined. */
+  async latestVersionOf(key: string): Promise<{ versionId: string; sequencer: string; eTag: string } | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: fileKey(key), sk: LATEST }, ConsistentRead: true }));
+    return Item as { versionId: string; sequencer: string; eTag: string } | undefined;
+  }
+
+  /**
+   * File versions still in flight whose last update is older than `before` (ISO time), from the
+   * work index (eventually consistent: callers re-read each item before acting on it).
+   */
+  async openSince(before: string): Promise<WorkItem[]> {
+    const items: WorkItem[] = [];
+    for (let shard = 0; shard < OPEN_SHARDS; shard += 1) {
+      const pages = paginateQuery(
+        { client: this.db },
+        { TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'workPk = :pk AND workSk < :before', ExpressionAttributeValues: { ':pk': `OPEN#${shard}`, ':before': before } },
+      );
+      for await (const page of pages) items.push(...((page.Items ?? []) as WorkItem[]));
+    }
+    return items;
+  }
+
+  /** File versions that reached a terminal state between `from` and `to` (ISO times), any data date. */
+  async settledBetween(from: string, to: string): Promise<WorkItem[]> {
+    const items: WorkItem[] = [];
+    for (let hour = Date.parse(`${from.slice(0, 13)}:00:00.000Z`); hour <= Date.parse(to); hour += 3_600_000) {
+      const pk = settledPartition(new Date(hour).toISOString());
+      const pages = paginateQuery(
+        { client: this.db },
+        { TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'workPk = :pk AND workSk BETWEEN :from AND :to', ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': `${to}~` } },
+      );
+      for await (const page of pages) items.push(...((page.Items ?? []) as WorkItem[]));
+    }
+    return items;
+  }
+
+  /**
+   * Counts one re-drive of an in-flight version and moves it to the back of the open queue (its
+   * work sort key becomes now), so the next pass waits a grace period before looking again.
+   * Conditional on the state the caller saw: a version that moved on is left alone.
+   */
+  async noteRedrive(key: string, versionId: string, seenState: FileState, now = new Date()): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: fileKey(key), sk: `V#${versionId}` },
+          UpdateExpression: 'SET lastRedriveAt = :now, workSk = :now ADD redrives :one',
+          ConditionExpression: '#state = :seen',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':now': now.toISOString(), ':one': 1, ':seen': seenState },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Remembers the last error a stage raised on a version (from the failed-events queue). */
+  async noteError(key: string, versionId: string, error: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: fileKey(key), sk: `V#${versionId}` },
+        UpdateExpression: 'SET lastError = :error',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':error': error.slice(0, 2000) },
+      }),
+    ).catch((err: Error) => {
+      if (!isConditionFailure(err)) throw err;
+    });
   }
 
   /** Every file-version item (for `landfall status` and `run`; an operator's console on AWS). */

@@ -3,22 +3,35 @@ import type { RowCounts } from '../validate/validate-file';
 
 /**
  * A landed object version moves RECEIVED → VALIDATED → CONVERTED, or ends REJECTED (bad file),
- * UNRECOGNISED (key matches no dataset) or SUPERSEDED (a newer version of the key landed first).
+ * UNRECOGNISED (key matches no dataset), SUPERSEDED (a newer version of the key landed first),
+ * QUARANTINED (valid, but held out of use: e.g. a cumulative file with fewer rows than an earlier
+ * one of the same member) or FAILED (a stage kept failing on it; the reconciler gave up re-driving).
  */
-export const FILE_STATES = ['RECEIVED', 'VALIDATED', 'CONVERTED', 'REJECTED', 'UNRECOGNISED', 'SUPERSEDED'] as const;
+export const FILE_STATES = ['RECEIVED', 'VALIDATED', 'CONVERTED', 'REJECTED', 'UNRECOGNISED', 'SUPERSEDED', 'QUARANTINED', 'FAILED'] as const;
 export type FileState = (typeof FILE_STATES)[number];
 
-/** Events may arrive out of order: a state only replaces one of a lower rank. */
+/**
+ * Events may arrive out of order: a state only replaces one of a lower rank. The verdicts taken
+ * after conversion (superseded, quarantined, failed) outrank CONVERTED, so a late CONVERTED never
+ * brings a file held out of use back into use.
+ */
 export const STATE_RANK: Record<FileState, number> = {
   RECEIVED: 0,
   VALIDATED: 1,
   REJECTED: 1,
   UNRECOGNISED: 1,
-  SUPERSEDED: 1,
   CONVERTED: 2,
+  SUPERSEDED: 3,
+  QUARANTINED: 3,
+  FAILED: 3,
 };
 
-export type ReportedState = Exclude<FileState, 'RECEIVED' | 'CONVERTED'>;
+/** A file in one of these states is still on its way: a batch it may belong to waits for it. */
+export const IN_FLIGHT_STATES: readonly FileState[] = ['RECEIVED', 'VALIDATED'];
+
+export const isTerminal = (state: FileState) => !IN_FLIGHT_STATES.includes(state);
+
+export type ReportedState = Extract<FileState, 'VALIDATED' | 'REJECTED' | 'UNRECOGNISED' | 'SUPERSEDED'>;
 
 /** The landed object version a state is about: the object named by the landing event. */
 export type SourceVersion = ObjectRef;
@@ -33,6 +46,8 @@ export interface FileReport {
   reason?: string;
   rows?: RowCounts;
   outputs: { validated?: string; rejects?: string };
+  /** the S3 version of the validated CSV (the raw bucket is versioned): what a re-driven convert reads */
+  validatedVersionId?: string;
   at: string;
 }
 
@@ -52,6 +67,7 @@ export interface TransitionDetails {
   parquetRows?: number;
   /** the S3 version of the Parquet file (a job run records exactly what it read) */
   processedVersionId?: string;
+  validatedVersionId?: string;
 }
 
 /** An object under reports/ or processed/ that landfall did not write (or that lost its metadata). */

@@ -39,6 +39,7 @@ async function recordOutput(ref: ObjectRef, deps: TrackDeps): Promise<TrackResul
       fields: report.fields,
       ...(report.reason ? { reason: report.reason } : {}),
       ...(report.rows ? { rows: report.rows } : {}),
+      ...(report.validatedVersionId ? { validatedVersionId: report.validatedVersionId } : {}),
       outputs: { ...report.outputs, report: ref.key },
     });
     return { kind: 'recorded', key: report.source.key, state: report.state, outcome };

@@ -40,11 +40,14 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
   const key = reportKey(relative, ref.versionId);
   // The report is written last: if it exists, this version was validated (a redelivered event).
   if (await objectExists(deps.s3, deps.rawBucket, key)) return { kind: 'already-reported', reportKey: key };
+  // The key alone says which dataset and batch the file belongs to: RECEIVED records them, so a
+  // batch waits for a file still being validated (the resolver sees it in flight on gsi1).
+  const resolution = resolveLandingKey(deps.pipeline, relative);
+  const details = resolution.kind === 'matched' ? { dataset: resolution.dataset.name, fields: resolution.fields } : { dataset: resolution.kind === 'rejected' ? resolution.dataset.name : null };
   // Identical bytes are a no-op unless the put asked for a replay (x-amz-meta-landfall-replay).
-  const claim = await deps.store.receive(source, { isReplay: () => isForcedReplay(deps.s3, ref) });
+  const claim = await deps.store.receive(source, { isReplay: () => isForcedReplay(deps.s3, ref), details });
   if (claim.kind === 'duplicate') return { kind: 'duplicate', of: claim.of };
 
-  const resolution = resolveLandingKey(deps.pipeline, relative);
   const base = { source, at: new Date().toISOString(), outputs: {} };
   let report: FileReport;
   if (claim.kind === 'superseded') {
@@ -100,8 +103,8 @@ async function validateContent(
     if (outcome.state === 'REJECTED') return { ...base, state: 'REJECTED', reason: outcome.reason, rows: outcome.rows, outputs };
     outputs.validated = validatedKey(relative);
     const metadata = lineageMetadata({ source, dataset: dataset.name, fields, rows: outcome.rows.out });
-    await uploadFile(deps.s3, deps.rawBucket, outputs.validated, good.path, metadata, 'text/csv');
-    return { ...base, state: 'VALIDATED', rows: outcome.rows, outputs };
+    const { versionId } = await uploadFile(deps.s3, deps.rawBucket, outputs.validated, good.path, metadata, 'text/csv');
+    return { ...base, state: 'VALIDATED', rows: outcome.rows, outputs, ...(versionId ? { validatedVersionId: versionId } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

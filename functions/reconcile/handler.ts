@@ -1,0 +1,19 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { metricsLine } from '../../shared/reconcile/alerts';
+import { reconcileDepsFromEnv } from '../../shared/reconcile/deps';
+import { describeRepair, reconcile, type ReconcileDeps } from '../../shared/reconcile/reconciler';
+
+const logger = new Logger({ serviceName: 'landfall', persistentKeys: { stage: 'reconcile' } });
+let deps: ReconcileDeps | undefined;
+
+/** The reconciler: on its schedule (and `landfall reconcile`), finds and repairs everything stuck. */
+export const handler = async () => {
+  deps ??= reconcileDepsFromEnv();
+  const report = await reconcile(deps);
+  for (const repair of report.repairs) logger.warn('repaired', { repair: describeRepair(repair) });
+  for (const late of report.pastDeadline) logger.warn('batch past its deadline', { ...late });
+  // Embedded metric format: the Repairs and BatchesPastDeadline alarms watch these.
+  console.log(metricsLine(process.env.LANDFALL_STAGE ?? 'unknown', { Repairs: report.repairs.length, BatchesPastDeadline: report.pastDeadline.length }));
+  logger.info('reconciled', { looked: report.looked, window: report.window });
+  return report;
+};
