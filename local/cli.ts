@@ -10,18 +10,18 @@ import { PREFIX } from '../shared/s3/layout';
 import { DEFAULT_SAMPLE, writePosSample, type PosSampleOptions } from '../shared/sample/pos-sample';
 import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../shared/sample/clickstream-sample';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadPipeline } from '../shared/config/load-config';
-import { JobRunStore } from '../shared/resolve/job-run-store';
-import { NoFailedRunError, explainBatch, retryBatch } from '../shared/resolve/resolver';
+import { BatchBusyError, NoFailedRunError, explainBatch, retryBatch } from '../shared/resolve/resolver';
+import { describeRepair, reconcile as reconcilePass } from '../shared/reconcile/reconciler';
+import { batchId as batchIdOf } from '../shared/resolve/batches';
+import { STACK_FILE_NAME, TargetError, localTarget, stageTarget, type Target } from './targets';
 import { replayPrefix } from '../shared/s3/replay';
-import { FileStateStore } from '../shared/state/file-state-store';
 import { exportCuratedTables } from './curated-export';
 import { batchTable, runLines } from './job-run-report';
 import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './file-state-report';
 import { landDirectory } from './land';
 import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
-import { PROJECT_ROOT, stackClients, startLocalStack, type LocalStack } from './stack';
+import { PROJECT_ROOT, startLocalStack, type LocalStack } from './stack';
 
 const USAGE = `landfall — event-driven batch analytics: files land in S3, are validated, converted to Parquet, tracked.
 
@@ -40,15 +40,30 @@ Usage (the local stack starts and stops by itself unless noted):
   landfall up
       start the local stack and keep it running (Ctrl-C stops it); then, from another shell:
   landfall land DIR          land files on the running stack
-  landfall status            file states and job batches (what each waits for) on the running stack
-  landfall replay --prefix P [--force]
-      re-put every object under landing/P on the running stack, or with --bucket B on AWS (default
-      credentials): identical bytes are no-ops unless --force; changed bytes re-run their batches
+
+Operations, on the running local stack or, with --stage S [--region R], on a deployed stage
+(default AWS credentials; names from serverless.yml for that stage):
+  landfall status            file states and job batches (what each waits for)
+  landfall explain --job J --batch field=value,…
+      why a batch has not run (or what it ran): what it waits for, its claim and its runs
   landfall retry --job J --batch field=value,…
-      start a new run of a batch whose last run FAILED, with the same inputs (running stack)
+      start a new run of a batch whose last run FAILED, with the same inputs; a stuck batch (a
+      claim never started, an execution that ended unrecorded) is freed first
+  landfall reconcile [--grace SECONDS]
+      one pass of the reconciler now: re-drive files stuck in flight longer than SECONDS (default
+      1200), free stuck runs, re-resolve batches of recently settled files, alert late batches
+  landfall replay --prefix P [--force]
+      re-put every object under landing/P (or with --bucket B, that bucket on AWS): identical
+      bytes are no-ops unless --force; changed bytes re-run their batches
 `;
 
-const STACK_FILE = join(PROJECT_ROOT, '.landfall', 'stack.json');
+const STACK_FILE = join(PROJECT_ROOT, STACK_FILE_NAME);
+
+/** `--stage S` names a deployed stage; without it, the running local stack. */
+async function target(values: Record<string, string | boolean | undefined>): Promise<Target> {
+  if (values.stage) return stageTarget(PROJECT_ROOT, values.stage as string, values.region as string | undefined);
+  return localTarget(STACK_FILE);
+}
 
 function sampleOptions(values: Record<string, string | boolean | undefined>): PosSampleOptions {
   const int = (name: string, fallback: number) => {
@@ -156,7 +171,17 @@ async function config(values: Record<string, string | boolean | undefined>): Pro
 async function up(): Promise<number> {
   const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`), handlerLogLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' });
   await mkdir(join(PROJECT_ROOT, '.landfall'), { recursive: true });
-  await writeFile(STACK_FILE, JSON.stringify({ pid: process.pid, endpoints: stack.endpoints, names: stack.deployment.names, stateMachineArns: { duckdb: stack.env.STATE_MACHINE_ARN, emr: stack.env.EMR_STATE_MACHINE_ARN }, credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY } }, null, 2));
+  const info = {
+    pid: process.pid,
+    endpoints: stack.endpoints,
+    names: stack.deployment.names,
+    stateMachineArns: { duckdb: stack.env.STATE_MACHINE_ARN, emr: stack.env.EMR_STATE_MACHINE_ARN },
+    alertsTopicArn: stack.env.FAILURE_TOPIC_ARN,
+    failedEventsQueueUrl: stack.env.FAILED_EVENTS_QUEUE_URL,
+    functionNamePrefix: stack.env.FUNCTION_NAME_PREFIX,
+    credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY },
+  };
+  await writeFile(STACK_FILE, JSON.stringify(info, null, 2));
   process.stderr.write(`running; \`landfall land DIR\` and \`landfall status\` talk to it. Ctrl-C stops it.\n`);
   await new Promise<void>((r) => {
     process.once('SIGINT', r);
@@ -167,72 +192,87 @@ async function up(): Promise<number> {
   return 0;
 }
 
-async function runningStack() {
-  if (!existsSync(STACK_FILE)) throw new UsageError('no local stack is running: start one with `landfall up`');
-  const info = JSON.parse(await readFile(STACK_FILE, 'utf8')) as {
-    pid: number;
-    endpoints: LocalStack['endpoints'];
-    names: LocalStack['deployment']['names'];
-    stateMachineArns: { duckdb: string; emr: string };
-    credentials: { accessKeyId: string; secretAccessKey: string };
-  };
-  try {
-    process.kill(info.pid, 0);
-  } catch {
-    throw new UsageError(`the local stack recorded in ${STACK_FILE} (pid ${info.pid}) is not running: start one with \`landfall up\``);
-  }
-  return { ...info, ...stackClients(info.endpoints) };
-}
-
 async function land(dir: string | undefined): Promise<number> {
   if (!dir) throw new UsageError('land needs a directory');
   if (!existsSync(dir)) throw new UsageError(`${dir} does not exist`);
-  const stack = await runningStack();
+  const stack = await localTarget(STACK_FILE);
   const keys = await landDirectory(stack.s3, stack.names.rawBucket, dir);
   process.stdout.write(`${keys.length} files landed; \`landfall status\` shows their states\n`);
   return 0;
 }
 
-async function status(): Promise<number> {
-  const stack = await runningStack();
-  const files = new FileStateStore(stack.documents, stack.names.fileStateTable);
-  const items = latestPerKey(await files.listAll());
-  process.stdout.write(`${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
-  const jobRuns = new JobRunStore(stack.documents, stack.names.jobRunsTable);
-  const { batches, runs } = await jobRuns.listAll();
+async function status(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const where = await target(values);
+  const items = latestPerKey(await where.files.listAll());
+  process.stdout.write(`${where.label}\n\n${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
+  const { batches, runs } = await where.runs.listAll();
   // What a waiting batch waits for is recorded when the wait starts; show it as it is now.
-  const deps = { pipeline: loadPipeline(), files, runs: jobRuns };
+  const deps = { pipeline: loadPipeline(), files: where.files, runs: where.runs };
   const live = await Promise.all(batches.map(async (b) => (b.status === 'WAITING' ? { ...b, waitingFor: await explainBatch(deps, { job: b.job, values: b.values }) } : b)));
   process.stdout.write(`\n${batchTable(live, runs)}\n`);
   return 0;
 }
 
+function batchArgs(values: Record<string, string | boolean | undefined>, command: string) {
+  const job = values.job as string | undefined;
+  const spec = values.batch as string | undefined;
+  if (!job || !spec) throw new UsageError(`${command} needs --job J and --batch field=value,…`);
+  const pipelineJob = loadPipeline().config.jobs.find((j) => j.name === job);
+  if (!pipelineJob) throw new UsageError(`no job "${job}" in the pipeline configuration (jobs: ${loadPipeline().config.jobs.map((j) => j.name).join(', ')})`);
+  const pairs = spec.split(',').map((pair) => pair.split('='));
+  if (pairs.some((p) => p.length !== 2 || !p[0] || !p[1])) throw new UsageError(`--batch must be field=value pairs separated by commas, got "${spec}"`);
+  const batchValues = Object.fromEntries(pairs as Array<[string, string]>);
+  const missing = pipelineJob.batchKey.filter((k) => !batchValues[k]);
+  if (missing.length > 0) throw new UsageError(`--batch needs ${pipelineJob.batchKey.join(', ')} for job ${job} (missing ${missing.join(', ')})`);
+  return { job: pipelineJob, batch: { job, values: Object.fromEntries(pipelineJob.batchKey.map((k) => [k, batchValues[k]!])) } };
+}
+
+/** "Why hasn't batch X run?" (or what did it run): one answer from the batch item, its runs and a live evaluation. */
+async function explain(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const { job, batch } = batchArgs(values, 'explain');
+  const where = await target(values);
+  const id = batchIdOf(batch, job);
+  const state = await where.runs.getBatch(id);
+  const waitingFor = await explainBatch({ pipeline: loadPipeline(), files: where.files, runs: where.runs }, batch);
+  const { runs } = await where.runs.listAll();
+  const lines = [`${id} (${where.label})`, `status: ${state?.status ?? 'never evaluated'}`];
+  if (state?.activeRun) lines.push(`claimed: ${state.activeRun.executionName} at ${state.activeRun.claimedAt}${state.activeRun.executionArn ? ` (execution ${state.activeRun.executionArn})` : ' (no execution recorded yet)'}`);
+  if (state?.lastRun) lines.push(`last run: ${state.lastRun.executionName} ${state.lastRun.status} at ${state.lastRun.finishedAt}${state.lastRun.error ? `: ${state.lastRun.error}` : ''}`);
+  if (state?.deadlineAlerted) lines.push(`deadline ${state.deadlineAlerted} missed (alerted)`);
+  lines.push(waitingFor.length > 0 ? `waits for: ${waitingFor.join('; ')}` : 'waits for nothing: its inputs are complete');
+  for (const run of runs.filter((r) => r.batchId === id)) {
+    const read = Object.entries(run.inputs).map(([relation, files]) => `${relation}: ${files.map((f) => `${f.key}@${f.versionId}`).join(', ')}`).join('; ');
+    lines.push(`run ${run.executionName}: ${run.status}, claimed ${run.claimedAt}; read ${read}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+async function reconcileCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const grace = values.grace === undefined ? 1200 : Number(values.grace);
+  if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace must be a number of seconds, got ${String(values.grace)}`);
+  const where = await target(values);
+  const report = await reconcilePass(await where.reconcileDeps(), { fileGraceMs: grace * 1000 });
+  const lines = [`reconciled ${where.label} at ${report.at}: ${report.repairs.length} repair(s), ${report.pastDeadline.length} batch(es) past their deadline`];
+  lines.push(`looked at ${report.looked.openFiles} file(s) in flight past ${grace} s, ${report.looked.settledFiles} settled since ${report.window.from}, ${report.looked.batches} batch(es), ${report.looked.activeClaims} active claim(s), ${report.looked.failedEvents} failed event(s)`);
+  for (const repair of report.repairs) lines.push(`  repaired: ${describeRepair(repair)}`);
+  for (const late of report.pastDeadline) lines.push(`  late: ${late.batchId} (due ${late.deadline}): ${late.waitingFor.join('; ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
 async function replay(values: Record<string, string | boolean | undefined>): Promise<number> {
   const prefix = (values.prefix as string | undefined) ?? '';
-  const target = values.bucket
-    ? { s3: new S3Client({}), bucket: values.bucket as string }
-    : await runningStack().then((st) => ({ s3: st.s3, bucket: st.names.rawBucket }));
-  const count = await replayPrefix(target.s3, target.bucket, prefix, { force: values.force === true });
-  process.stdout.write(`${count} objects re-put under s3://${target.bucket}/${PREFIX.landing}${prefix}${values.force ? ' (forced)' : ''}\n`);
+  const into = values.bucket ? { s3: new S3Client({}), bucket: values.bucket as string } : await target(values).then((t) => ({ s3: t.s3, bucket: t.names.rawBucket }));
+  const count = await replayPrefix(into.s3, into.bucket, prefix, { force: values.force === true });
+  process.stdout.write(`${count} objects re-put under s3://${into.bucket}/${PREFIX.landing}${prefix}${values.force ? ' (forced)' : ''}\n`);
   return 0;
 }
 
 async function retry(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const job = values.job as string | undefined;
-  const spec = values.batch as string | undefined;
-  if (!job || !spec) throw new UsageError('retry needs --job J and --batch field=value,…');
-  const batchValues = Object.fromEntries(spec.split(',').map((pair) => pair.split('=') as [string, string]));
-  const stack = await runningStack();
-  const outcome = await retryBatch(
-    {
-      pipeline: loadPipeline(),
-      files: new FileStateStore(stack.documents, stack.names.fileStateTable),
-      runs: new JobRunStore(stack.documents, stack.names.jobRunsTable),
-      sfn: new SFNClient({ endpoint: stack.endpoints.stepfunctions, region: 'us-east-1', credentials: stack.credentials }),
-      stateMachineArns: stack.stateMachineArns,
-    },
-    { job, values: batchValues },
-  );
+  const { batch } = batchArgs(values, 'retry');
+  const where = await target(values);
+  const outcome = await retryBatch(await where.resolverDeps(), batch);
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
   return 0;
 }
@@ -253,6 +293,9 @@ export async function main(argv: string[]): Promise<number> {
       force: { type: 'boolean' },
       job: { type: 'string' },
       batch: { type: 'string' },
+      stage: { type: 'string' },
+      region: { type: 'string' },
+      grace: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -275,7 +318,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'land':
       return land(arg);
     case 'status':
-      return status();
+      return status(values);
+    case 'explain':
+      return explain(values);
+    case 'reconcile':
+      return reconcileCommand(values);
     case 'replay':
       return replay(values);
     case 'retry':
@@ -291,7 +338,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return await main(argv);
   } catch (err) {
     const parseError = String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof NoFailedRunError || parseError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof NoFailedRunError || err instanceof BatchBusyError || err instanceof TargetError || parseError) {
       process.stderr.write(`landfall: ${(err as Error).message}\n`);
       return 2;
     }

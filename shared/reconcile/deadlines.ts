@@ -54,7 +54,7 @@ export function datesPastDeadline(freshness: Freshness, now: Date, lookbackDays 
   for (let d = -(lookbackDays + (freshness.dayOffset ?? 0) + 1); d <= 1; d += 1) {
     const date = addDays(today, d);
     const deadline = deadlineOf(freshness, date);
-    if (deadline.getTime() <= now.getTime() && now.getTime() - deadline.getTime() <= lookbackDays * 86_400_000) out.push({ date, deadline });
+    if (deadline.getTime() <= now.getTime() && now.getTime() - deadline.getTime() < lookbackDays * 86_400_000) out.push({ date, deadline });
   }
   return out;
 }

@@ -66,6 +66,25 @@ describe('evaluating a batch', () => {
     expect(evaluation.inputBytes).toBeGreaterThan(0);
   });
 
+  it('holds a batch back while a file is still RECEIVED (its dataset and fields come from the key)', () => {
+    const received = store('BC02', '21:00:00', { key: 'landing/pos/BC/BC02_20261123_210000.tdf', state: 'RECEIVED', processedKey: undefined });
+    const evaluation = evaluateBatch(pipelineConfig, job, batch, [...all, received]);
+    expect(evaluation.ready).toBe(false);
+    expect(evaluation.waitingFor[0]).toMatch(/1 file\(s\) still being processed \(landing\/pos\/BC\/BC02_20261123_210000.tdf\)/);
+  });
+
+  it('quarantines a newer cumulative file with fewer rows (header-only or truncated) and keeps the earlier one in use', () => {
+    const complete = store('BC01', '18:00:00', { key: 'landing/pos/BC/BC01_20261123_180000.tdf', rows: 40 });
+    const headerOnly = store('BC01', '20:00:00', { rows: 0 });
+    const grown = store('BC02', '20:00:00', { rows: 50 });
+    const earlier = store('BC02', '18:00:00', { key: 'landing/pos/BC/BC02_20261123_180000.tdf', rows: 40 });
+    const evaluation = evaluateBatch(pipelineConfig, job, batch, [complete, headerOnly, earlier, grown, store('BC03', '20:00:00', { rows: 3 }), master()]);
+    expect(evaluation.ready).toBe(true);
+    expect(evaluation.inputs.pos!.map((f) => f.key)).toEqual(['landing/pos/BC/BC01_20261123_180000.tdf', 'landing/pos/BC/BC02_20261123_200000.tdf', 'landing/pos/BC/BC03_20261123_200000.tdf']);
+    expect(evaluation.quarantine.map((q) => q.file.key)).toEqual(['landing/pos/BC/BC01_20261123_200000.tdf']);
+    expect(evaluation.quarantine[0]!.reason).toBe('0 rows, fewer than the 40 of the earlier file landing/pos/BC/BC01_20261123_180000.tdf of store BC01: not used; the earlier file stays in use');
+  });
+
   it('gives the same fingerprint for the same inputs, another for a newer version, and waits when nothing is newer', () => {
     const first = evaluateBatch(pipelineConfig, job, batch, all);
     expect(evaluateBatch(pipelineConfig, job, batch, [...all].reverse()).fingerprint).toBe(first.fingerprint);
@@ -112,6 +131,10 @@ describe('a stream batch', () => {
     });
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: '101' }]);
     expect(resolved).toEqual(['pos_daily_sales#province=ON#date=2026-11-23']);
+    // a file held out of use (rejected, quarantined, failed …) may complete the batch that waited for it
+    resolved.length = 0;
+    await resolveStreamBatch(deps, { Records: [record(item('BC', 'REJECTED'), '104', item('BC', 'RECEIVED')), record(item('ON', 'QUARANTINED'), '105', item('ON', 'CONVERTED'))] });
+    expect(resolved).toEqual(['pos_daily_sales#province=BC#date=2026-11-23', 'pos_daily_sales#province=ON#date=2026-11-23']);
     expect(result.errors[0]).toMatch(/province=QC.*ProvisionedThroughputExceededException/);
   });
 });
