@@ -2,7 +2,8 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { batchId, batchesForFile, type BatchRef } from '../resolve/batches';
 import { checkActiveRun } from '../resolve/active-runs';
-import { explainBatch, resolveBatch, type ResolverDeps } from '../resolve/resolver';
+import { explainBatch, resolveBatch, retryBatch, type ResolverDeps } from '../resolve/resolver';
+import { attemptOf } from '../orchestrate/failure-report';
 import { CLAIM_GRACE_MS } from '../resolve/job-run-store';
 
 import { publishAlert, type Alert } from './alerts';
@@ -24,14 +25,25 @@ export interface ReconcileOptions {
   fileGraceMs?: number;
   /** how far back the first pass looks for settled files (later passes start at the watermark) */
   firstLookbackMs?: number;
+  /** a claim without an execution this old is abandoned (default CLAIM_GRACE_MS, 5 min: resolve's timeout is 2) */
+  claimGraceMs?: number;
 }
+
+/**
+ * An execution stopped or timed out (it never reached its own failure handling) is started once
+ * more, automatically: an interruption is not a verdict on the data. A run that failed on its own
+ * error is not: it waits for `landfall retry` after its alert.
+ */
+const INTERRUPTED = ['ABORTED', 'TIMED_OUT'];
+const MAX_AUTOMATIC_ATTEMPTS = 2;
 
 /** One thing the reconciler repaired. */
 export type Repair =
   | FileRepair
   | { kind: 'claim-released'; batchId: string; executionName: string }
   | { kind: 'run-recorded'; batchId: string; executionName: string; status: 'SUCCEEDED' | 'FAILED'; executionStatus: string; error?: string }
-  | { kind: 'batch-started'; batchId: string; executionName: string };
+  | { kind: 'batch-started'; batchId: string; executionName: string }
+  | { kind: 'run-restarted'; batchId: string; executionName: string; after: string };
 
 export interface ReconcileReport {
   at: string;
@@ -78,16 +90,22 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     if (repair) repairs.push(repair);
   }
 
-  // 3. active claims due for a look
+  // 3. active claims due for a look (a claim is due its grace period after it was made)
   const resolveAgain = new Map<string, BatchRef>();
-  const active = await deps.runs.activeDue(now);
+  const claimGraceMs = options.claimGraceMs ?? CLAIM_GRACE_MS;
+  const active = await deps.runs.activeDue(new Date(now.getTime() + CLAIM_GRACE_MS - claimGraceMs));
   for (const batch of active) {
     const job = deps.pipeline.config.jobs.find((j) => j.name === batch.job);
     if (!job) continue;
-    const check = await checkActiveRun(deps, job, batch, now);
+    const check = await checkActiveRun(deps, job, batch, now, claimGraceMs);
     if (check.kind === 'live') await deps.runs.deferDue(batch.batchId, check.executionName, new Date(now.getTime() + 10 * 60_000));
     else if (check.kind === 'young') await deps.runs.deferDue(batch.batchId, check.executionName, new Date(Date.parse(batch.activeRun!.claimedAt) + CLAIM_GRACE_MS));
-    else {
+    else if (check.kind === 'recorded' && INTERRUPTED.includes(check.executionStatus) && attemptOf(check.executionName) < MAX_AUTOMATIC_ATTEMPTS) {
+      repairs.push({ kind: 'run-recorded', batchId: batch.batchId, executionName: check.executionName, status: check.status, executionStatus: check.executionStatus, ...(check.error ? { error: `${check.error.error}: ${check.error.cause}` } : {}) });
+      alerts.push({ kind: 'job-failed', subject: `landfall: ${batch.job} ${Object.values(batch.values).join(' ')} ${check.executionStatus}, started again`, detail: { job: batch.job, batch: batch.values, execution: check.executionArn, status: check.executionStatus, error: check.error } });
+      const again = await retryBatch(deps, { job: batch.job, values: batch.values }, now);
+      if (again.kind === 'started') repairs.push({ kind: 'run-restarted', batchId: batch.batchId, executionName: again.executionName, after: check.executionName });
+    } else {
       if (check.kind === 'released') repairs.push({ kind: 'claim-released', batchId: batch.batchId, executionName: check.executionName });
       else {
         repairs.push({ kind: 'run-recorded', batchId: batch.batchId, executionName: check.executionName, status: check.status, executionStatus: check.executionStatus, ...(check.error ? { error: `${check.error.error}: ${check.error.cause}` } : {}) });
@@ -165,6 +183,8 @@ export function describeRepair(r: Repair): string {
       return `recorded ${r.executionName} of ${r.batchId} as ${r.status} (execution ${r.executionStatus})${r.error ? `: ${r.error}` : ''}`;
     case 'batch-started':
       return `started ${r.batchId} (${r.executionName}): its settled file's event was lost or late`;
+    case 'run-restarted':
+      return `started ${r.batchId} again as ${r.executionName} after ${r.after} was interrupted`;
   }
 }
 

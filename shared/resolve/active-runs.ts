@@ -34,13 +34,13 @@ async function describe(deps: Pick<ResolverDeps, 'sfn'>, executionArn: string) {
  * surely stopped); an execution that ended without reaching its last recording state (stopped,
  * timed out, a lost task) is recorded as it ended. A live execution is left alone.
  */
-export async function checkActiveRun(deps: Pick<ResolverDeps, 'sfn' | 'runs' | 'stateMachineArns'>, job: JobConfig, batch: BatchItem, now = new Date()): Promise<ActiveRunCheck> {
+export async function checkActiveRun(deps: Pick<ResolverDeps, 'sfn' | 'runs' | 'stateMachineArns'>, job: JobConfig, batch: BatchItem, now = new Date(), graceMs = CLAIM_GRACE_MS): Promise<ActiveRunCheck> {
   const claim = batch.activeRun!;
   const name = claim.executionName;
   let executionArn = claim.executionArn;
   let execution = executionArn ? await describe(deps, executionArn) : undefined;
   if (!execution) {
-    if (now.getTime() - Date.parse(claim.claimedAt) < CLAIM_GRACE_MS) return { kind: 'young', executionName: name };
+    if (now.getTime() - Date.parse(claim.claimedAt) < graceMs) return { kind: 'young', executionName: name };
     // The resolver may have died after StartExecution and before recording it: look it up by name.
     executionArn = executionArnFor(deps.stateMachineArns[job.engine], name);
     execution = await describe(deps, executionArn);

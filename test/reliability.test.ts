@@ -1,0 +1,209 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { PREFIX } from '../shared/s3/layout';
+import { reconcileDepsFromEnv } from '../shared/reconcile/deps';
+import { reconcile, type ReconcileOptions } from '../shared/reconcile/reconciler';
+import { resolverDepsFromEnv } from '../shared/resolve/deps';
+import { explainBatch } from '../shared/resolve/resolver';
+import { latestPerKey } from '../local/file-state-report';
+import { expectedPosDailySales } from './support/expected-pos';
+import { curatedRows, executionsOf } from './support/jobs';
+import { useLocalStack } from './support/local-stack';
+import { itemMaster, masterKey, storeFile, storeKey, writeFiles } from './support/pos-files';
+
+/*
+ * Findings 1–6 of the reliability probe (issue 10), each on the local stack with the real handlers:
+ * the pipeline heals itself (the reconciler), holds a batch back while any of its files is in
+ * flight, isolates poison and never publishes from incomplete inputs.
+ */
+const stack = useLocalStack({ chaos: { seed: 10, enabled: false } });
+const STORES = ['ON01', 'ON02', 'ON03', 'ON04', 'ON05'];
+const batchOf = (date: string) => `pos_daily_sales#province=ON#date=${date}`;
+
+async function land(files: Record<string, string>): Promise<void> {
+  for (const [key, body] of Object.entries(files)) {
+    await stack().s3.send(new PutObjectCommand({ Bucket: stack().deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: body }));
+  }
+  await stack().settled(500);
+}
+
+/** One reconciler pass as the schedule would run it (a grace period of 0: everything in flight is due), then let its work settle. */
+async function reconcileNow(options: ReconcileOptions = {}) {
+  const report = await reconcile(reconcileDepsFromEnv(), { fileGraceMs: 0, ...options });
+  await stack().settled(500);
+  return report;
+}
+
+/** A complete province-day: five stores' files at `time` with `rows` rows each, and the item master. */
+function provinceDay(date: string, rows = 20, time = '100000'): Record<string, string> {
+  return { ...Object.fromEntries(STORES.map((s) => [storeKey(s, date, time), storeFile(s, date, rows)])), [masterKey(date)]: itemMaster() };
+}
+
+async function expectedRows(files: Record<string, string>) {
+  const dir = await mkdtemp(join(tmpdir(), 'landfall-expected-'));
+  await writeFiles(dir, files);
+  return (await expectedPosDailySales(dir)).filter((r) => r.province === 'ON');
+}
+
+const stateOf = async (key: string) => latestPerKey(await stack().fileStates.listAll()).find((i) => i.key === `${PREFIX.landing}${key}`);
+
+describe('unattended operation (issue 10)', () => {
+  it('finding 1: a file still in validation holds its batch back, and the batch then runs once on the complete inputs', async () => {
+    const date = '2026-09-01';
+    const day = provinceDay(date);
+    await land(day);
+    expect(executionsOf(stack(), 'ON', date)).toHaveLength(1);
+    // ON01's newer cumulative file: validate dies right after each write (RECEIVED is recorded; its
+    // report never is) and so does convert: the file stays RECEIVED
+    stack().chaos.configure({ crashProbability: 1, crashPoints: ['after'], crashFunctions: ['validate', 'convert'] });
+    stack().chaos.enable();
+    const newer01 = { [storeKey('ON01', date, '200000')]: storeFile('ON01', date, 30) };
+    await land(newer01);
+    stack().chaos.disable();
+    expect((await stateOf(storeKey('ON01', date, '200000')))?.state).toBe('RECEIVED');
+    // ON02's newer file converts: the batch must not run on ON01's older file meanwhile
+    const newer02 = { [storeKey('ON02', date, '200000')]: storeFile('ON02', date, 30) };
+    await land(newer02);
+    expect(executionsOf(stack(), 'ON', date)).toHaveLength(1);
+    const waiting = await explainBatch(resolverDepsFromEnv(), { job: 'pos_daily_sales', values: { province: 'ON', date } });
+    expect(waiting.join('; ')).toMatch(/still being processed \(landing\/pos\/ON\/ON01_20260901_200000\.tdf\)/);
+
+    const report = await reconcileNow();
+    expect(report.repairs).toContainEqual(expect.objectContaining({ kind: 'redrive', stage: 'validate', key: `${PREFIX.landing}${storeKey('ON01', date, '200000')}` }));
+    const executions = executionsOf(stack(), 'ON', date);
+    expect(executions).toHaveLength(2);
+    expect(executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
+    const run = await stack().jobRuns.getRun(batchOf(date), executions[1]!.name);
+    expect(run!.inputs.pos!.map((f) => f.key.split('/').pop())).toEqual(['ON01_20260901_200000.tdf', 'ON02_20260901_200000.tdf', 'ON03_20260901_100000.tdf', 'ON04_20260901_100000.tdf', 'ON05_20260901_100000.tdf']);
+    expect(await curatedRows(stack(), 'ON', date)).toEqual(await expectedRows({ ...day, ...newer01, ...newer02 }));
+  });
+
+  it('finding 2a: a claim whose resolver died before StartExecution does not block the batch when its inputs change', async () => {
+    const date = '2026-09-02';
+    const day = provinceDay(date);
+    await land(day);
+    const id = batchOf(date);
+    // A resolver claimed a generation ten minutes ago and died before starting it.
+    const stale = await stack().jobRuns.claimRun('pos_daily_sales', id, { province: 'ON', date }, { executionName: 'pos_daily_sales-ON-2026-09-02-deadbeef0000', fingerprint: 'deadbeef', inputs: {} }, new Date(Date.now() - 10 * 60_000));
+    expect(stale).toEqual({ kind: 'claimed' });
+    const newer = { [storeKey('ON03', date, '200000')]: storeFile('ON03', date, 25) };
+    await land(newer);
+    const executions = executionsOf(stack(), 'ON', date);
+    expect(executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(await stack().jobRuns.getRun(id, 'pos_daily_sales-ON-2026-09-02-deadbeef0000')).toMatchObject({ status: 'RELEASED' });
+    expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await curatedRows(stack(), 'ON', date)).toEqual(await expectedRows({ ...day, ...newer }));
+  });
+
+  it('finding 2a: the reconciler releases an abandoned claim of an unchanged batch, and retry frees one too', async () => {
+    const date = '2026-09-03';
+    await land(provinceDay(date));
+    const id = batchOf(date);
+    await stack().jobRuns.claimRun('pos_daily_sales', id, { province: 'ON', date }, { executionName: 'pos_daily_sales-ON-2026-09-03-deadbeef0001', fingerprint: 'deadbeef1', inputs: {} }, new Date(Date.now() - 10 * 60_000));
+    const report = await reconcileNow();
+    expect(report.repairs).toContainEqual({ kind: 'claim-released', batchId: id, executionName: 'pos_daily_sales-ON-2026-09-03-deadbeef0001' });
+    expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await stack().jobRuns.getBatch(id))!.activeRun).toBeUndefined();
+  });
+
+  it('finding 2b: an execution stopped mid-run is recorded, alerted and started once more; it never stays RUNNING', async () => {
+    const date = '2026-09-04';
+    stack().chaos.configure({ crashProbability: 0, abortExecutionProbability: 1 });
+    stack().chaos.enable();
+    const day = provinceDay(date);
+    await land(day);
+    stack().chaos.disable();
+    const [aborted] = executionsOf(stack(), 'ON', date);
+    expect(aborted!.status).toBe('ABORTED');
+    const id = batchOf(date);
+    expect((await stack().jobRuns.getBatch(id))!.activeRun?.executionName).toBe(aborted!.name);
+    // the reconciler looks at an active claim once it is due (its claim time + the grace period):
+    // make this one due now instead of waiting five minutes
+    await stack().jobRuns.deferDue(id, aborted!.name, new Date(0));
+    const published = stack().sns.messages().length;
+    const report = await reconcileNow();
+    expect(report.repairs).toContainEqual(expect.objectContaining({ kind: 'run-recorded', batchId: id, status: 'FAILED', executionStatus: 'ABORTED', error: expect.stringMatching(/^ExecutionAborted/) }));
+    expect(report.repairs).toContainEqual({ kind: 'run-restarted', batchId: id, executionName: `${aborted!.name}-r1`, after: aborted!.name });
+    const alerts = stack().sns.messages().slice(published).map((m) => m.subject ?? '');
+    expect(alerts.some((s) => /pos_daily_sales ON 2026-09-04 ABORTED, started again/.test(s))).toBe(true);
+    expect(executionsOf(stack(), 'ON', date).map((e) => e.status)).toEqual(['ABORTED', 'SUCCEEDED']);
+    expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await curatedRows(stack(), 'ON', date)).toEqual(await expectedRows(day));
+  });
+
+  it('finding 3: a file whose Lambda retries ran out is re-driven from where it stopped, and FAILED with its error when it keeps failing', async () => {
+    const date = '2026-09-05';
+    const day = provinceDay(date);
+    stack().chaos.configure({ crashProbability: 1, crashPoints: ['before'], crashFunctions: ['convert'], abortExecutionProbability: 0 });
+    stack().chaos.enable();
+    await land(day);
+    expect((await stateOf(storeKey('ON01', date)))?.state).toBe('VALIDATED');
+    expect(executionsOf(stack(), 'ON', date)).toEqual([]);
+    // still crashing: each pass re-drives convert, until the limit makes the file FAILED with the error seen
+    for (let pass = 0; pass < 3; pass += 1) await reconcileNow();
+    const last = await reconcileNow();
+    expect(last.repairs.filter((r) => r.kind === 'failed')).toHaveLength(6);
+    const failed = await stateOf(storeKey('ON01', date));
+    expect(failed).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/after 3 re-drives.*convert: ChaosCrash/) });
+    stack().chaos.disable();
+
+    // the same day again, healthy: every version lands once more and the batch runs
+    const date2 = '2026-09-06';
+    const day2 = provinceDay(date2);
+    stack().chaos.enable();
+    await land(day2);
+    stack().chaos.disable();
+    const report = await reconcileNow();
+    expect(report.repairs.filter((r) => r.kind === 'redrive' && r.stage === 'convert')).toHaveLength(6);
+    expect(executionsOf(stack(), 'ON', date2).map((e) => e.status)).toEqual(['SUCCEEDED']);
+    expect(await curatedRows(stack(), 'ON', date2)).toEqual(await expectedRows(day2));
+  });
+
+  it('finding 4: a corrected file for an old date whose stream record was lost still re-runs its batch', async () => {
+    const date = '2025-01-15';
+    const day = provinceDay(date);
+    await land(day);
+    expect(executionsOf(stack(), 'ON', date)).toHaveLength(1);
+    await reconcileNow(); // moves the watermark past the first landing
+    stack().chaos.configure({ crashProbability: 0, dropStreamRecordProbability: 1 });
+    stack().chaos.enable();
+    const corrected = { [storeKey('ON04', date, '230000')]: storeFile('ON04', date, 35) };
+    await land(corrected);
+    stack().chaos.disable();
+    expect(executionsOf(stack(), 'ON', date)).toHaveLength(1);
+    const report = await reconcileNow();
+    expect(report.repairs).toContainEqual(expect.objectContaining({ kind: 'batch-started', batchId: batchOf(date) }));
+    expect(executionsOf(stack(), 'ON', date).map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(await curatedRows(stack(), 'ON', date)).toEqual(await expectedRows({ ...day, ...corrected }));
+  });
+
+  it('findings 5 and 6: poison rows, a shrunken cumulative file and an unknown store end with reasons; the other rows are exact', async () => {
+    const date = '2026-09-07';
+    const day = provinceDay(date);
+    const poison = {
+      // a 2.7 MB field (900,000 × €) and rows dated outside the file's day: rejected rows, not a failed file
+      [storeKey('ON01', date, '100000')]: storeFile('ON01', date, 20, [`ON01\tI0001\t${date}\t4\t${'€'.repeat(900_000)}`, `ON01\tI0002\t0000-02-29\t4\t1.00`, `ON01\tI0002\t9999-12-31\t4\t1.00`]),
+      // two valid amounts whose sum overflows DECIMAL(18,2)
+      [storeKey('ON02', date, '100000')]: storeFile('ON02', date, 20, [`ON02\tI0003\t${date}\t4\t9999999999999999.99`, `ON02\tI0003\t${date}\t4\t9999999999999999.99`]),
+    };
+    await land({ ...day, ...poison });
+    expect(executionsOf(stack(), 'ON', date).map((e) => e.status)).toEqual(['SUCCEEDED']);
+    const on01 = await stateOf(storeKey('ON01', date));
+    expect(on01).toMatchObject({ state: 'CONVERTED', rows: { rejected: 3 } });
+    // a newer, header-only export of ON03 and a file of a store ON does not have
+    const late = { [storeKey('ON03', date, '200000')]: storeFile('ON03', date, 0), [storeKey('ON09', date, '200000')]: storeFile('ON09', date, 5) };
+    await land(late);
+    expect(await stateOf(storeKey('ON03', date, '200000'))).toMatchObject({ state: 'QUARANTINED', reason: expect.stringMatching(/0 rows, fewer than the 20 of the earlier file .*ON03_20260907_100000\.tdf.*the earlier file stays in use/) });
+    expect(await stateOf(storeKey('ON09', date, '200000'))).toMatchObject({ state: 'REJECTED', reason: expect.stringMatching(/unknown store "ON09" for province ON/) });
+    expect(executionsOf(stack(), 'ON', date)).toHaveLength(1);
+    const rows = await curatedRows(stack(), 'ON', date);
+    expect(rows).toEqual(await expectedRows({ ...day, ...poison }));
+    expect(Number(rows.find((r) => r.store_id === 'ON02' && r.item_id === 'I0003')?.sale_amount)).toBeGreaterThan(1.9e16);
+    const items = latestPerKey(await stack().fileStates.listAll()).filter((i) => i.key.includes('20260907'));
+    expect(items.every((i) => !['RECEIVED', 'VALIDATED'].includes(i.state))).toBe(true);
+    expect(items.filter((i) => i.state !== 'CONVERTED').every((i) => i.reason)).toBe(true);
+  });
+});
