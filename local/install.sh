@@ -21,3 +21,6 @@ fi
 
 # PySpark 3.5.6 (the Spark of EMR 7.13) in a venv, for the EMR stand-in's steps and spark/ tests.
 bash "$here/../spark/install.sh" >/dev/null
+
+# cfn-lint 1.58.0 in a venv, for the template test (test/template.test.ts).
+bash "$here/install-cfn-lint.sh" >/dev/null

@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { PREFIX } from '../shared/s3/layout';
 import { reconcileDepsFromEnv } from '../shared/reconcile/deps';
@@ -95,6 +96,18 @@ describe('unattended operation (issue 10)', () => {
     expect(executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(await stack().jobRuns.getRun(id, 'pos_daily_sales-ON-2026-09-02-deadbeef0000')).toMatchObject({ status: 'RELEASED' });
     expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await curatedRows(stack(), 'ON', date)).toEqual(await expectedRows({ ...day, ...newer }));
+
+    // The presumed-dead resolver wakes up and starts its released generation (reading only ON01's
+    // file): the execution must end at once without touching the batch or its partition.
+    const lastRun = (await stack().jobRuns.getBatch(id))!.lastRun;
+    const deps = resolverDepsFromEnv();
+    const first = (await stack().jobRuns.getRun(id, executionsOf(stack(), 'ON', date)[0]!.name))!;
+    const late = { job: 'pos_daily_sales', batchId: id, values: { province: 'ON', date }, executionName: 'pos_daily_sales-ON-2026-09-02-deadbeef0000', fingerprint: 'deadbeef', inputs: { pos: first.inputs.pos!.slice(0, 1), item_master: first.inputs.item_master! }, stages: [{ name: 'aggregate', sql: 'pos_daily_sales.v3.sql' }] };
+    await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArns.duckdb, name: late.executionName, input: JSON.stringify(late) }));
+    await stack().settled(500);
+    expect(executionsOf(stack(), 'ON', date).map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'SUCCEEDED', lastRun });
     expect(await curatedRows(stack(), 'ON', date)).toEqual(await expectedRows({ ...day, ...newer }));
   });
 
