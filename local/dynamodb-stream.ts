@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
@@ -23,7 +24,64 @@ export interface StreamPollerOptions {
   /** the function behind the mapping; its `batchItemFailures` are retried from the first one */
   deliver: (event: DynamoDBStreamEvent) => Promise<unknown>;
   maxRetries?: number;
-  onDiscard?: (records: DynamoDBRecord[], error: string) => void;
+  /** a batch whose retries ran out (awaited before the shard moves on) */
+  onDiscard?: (records: DynamoDBRecord[], error: string, batch: DiscardedBatch) => void | Promise<void>;
+  /** fault injection: a record for which this answers true is never delivered (a lost record) */
+  dropRecord?: (record: DynamoDBRecord) => boolean;
+}
+
+/** Where a discarded batch came from and how it failed. */
+export interface DiscardedBatch {
+  shardId: string;
+  streamArn: string;
+  /** deliveries made, the first included */
+  attempts: number;
+  /** true when the function threw (Unhandled); false when it reported batch item failures */
+  functionError: boolean;
+}
+
+/**
+ * What Lambda's event source mapping sends to its on-failure destination for a DynamoDB stream
+ * batch it gave up on: the batch's coordinates, not its records (AWS: "Retaining records of
+ * failed invocations" of a stream event source).
+ */
+export interface StreamBatchFailureRecord {
+  requestContext: { requestId: string; functionArn: string; condition: 'RetryAttemptsExhausted'; approximateInvokeCount: number };
+  responseContext: { statusCode: 200; executedVersion: '$LATEST'; functionError?: 'Unhandled' };
+  version: '1.0';
+  timestamp: string;
+  DDBStreamBatchInfo: {
+    shardId: string;
+    startSequenceNumber: string;
+    endSequenceNumber: string;
+    approximateArrivalOfFirstRecord: string;
+    approximateArrivalOfLastRecord: string;
+    batchSize: number;
+    streamArn: string;
+  };
+}
+
+/** ISO 8601 to the second, as the record's arrival times are written. */
+const arrival = (epochSeconds: number | undefined) => new Date((epochSeconds ?? 0) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export function streamBatchFailureRecord(records: DynamoDBRecord[], batch: DiscardedBatch, functionArn: string): StreamBatchFailureRecord {
+  const first = records[0]?.dynamodb;
+  const last = records[records.length - 1]?.dynamodb;
+  return {
+    requestContext: { requestId: randomUUID(), functionArn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: batch.attempts },
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(batch.functionError ? { functionError: 'Unhandled' as const } : {}) },
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    DDBStreamBatchInfo: {
+      shardId: batch.shardId,
+      startSequenceNumber: first?.SequenceNumber ?? '',
+      endSequenceNumber: last?.SequenceNumber ?? '',
+      approximateArrivalOfFirstRecord: arrival(first?.ApproximateCreationDateTime),
+      approximateArrivalOfLastRecord: arrival(last?.ApproximateCreationDateTime),
+      batchSize: records.length,
+      streamArn: batch.streamArn,
+    },
+  };
 }
 
 function toLambdaRecord(record: _Record, streamArn: string, region: string): DynamoDBRecord {
@@ -94,10 +152,13 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
         iterators.set(shardId, out.NextShardIterator);
         const fetched = out.Records ?? [];
         if (fetched.length > 0) lastSequence.set(shardId, fetched[fetched.length - 1]!.dynamodb!.SequenceNumber!);
-        const records = fetched.map((r) => toLambdaRecord(r, streamArn, region)).filter((r) => options.filterPatterns.length === 0 || options.filterPatterns.some((p) => matchesPattern(r, p)));
+        const records = fetched
+          .map((r) => toLambdaRecord(r, streamArn, region))
+          .filter((r) => options.filterPatterns.length === 0 || options.filterPatterns.some((p) => matchesPattern(r, p)))
+          .filter((r) => !options.dropRecord?.(r));
         if (records.length > 0) {
           any = true;
-          await deliverWithRetries(records, options);
+          await deliverWithRetries(records, options, { shardId, streamArn });
         }
       }
       if (!any) await sleep(50);
@@ -114,11 +175,12 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
   };
 }
 
-async function deliverWithRetries(records: DynamoDBRecord[], options: StreamPollerOptions): Promise<void> {
+async function deliverWithRetries(records: DynamoDBRecord[], options: StreamPollerOptions, source: { shardId: string; streamArn: string }): Promise<void> {
   let pending = records;
   const maxRetries = options.maxRetries ?? 5;
   for (let attempt = 0; pending.length > 0; attempt += 1) {
     let error = '';
+    let functionError = false;
     try {
       const result = (await options.deliver({ Records: pending })) as { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
       const failures = result?.batchItemFailures ?? [];
@@ -128,9 +190,10 @@ async function deliverWithRetries(records: DynamoDBRecord[], options: StreamPoll
       error = 'batch item failures reported';
     } catch (err) {
       error = (err as Error).message;
+      functionError = true;
     }
     if (attempt >= maxRetries) {
-      options.onDiscard?.(pending, error);
+      await options.onDiscard?.(pending, error, { ...source, attempts: attempt + 1, functionError });
       return;
     }
     await sleep(100 * 2 ** attempt);

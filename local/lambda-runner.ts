@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +16,40 @@ export interface FailedInvocation {
   attempts: number;
 }
 
+/**
+ * What Lambda sends to an async invocation's on-failure destination when its retries ran out
+ * (AWS "invocation record"; see "Capturing records of Lambda asynchronous invocations").
+ */
+export interface AsyncFailureRecord {
+  version: '1.0';
+  timestamp: string;
+  requestContext: { requestId: string; functionArn: string; condition: 'RetriesExhausted'; approximateInvokeCount: number };
+  requestPayload: unknown;
+  responseContext: { statusCode: 200; executedVersion: '$LATEST'; functionError: 'Unhandled' };
+  /** what the Node runtime reports for a thrown error */
+  responsePayload: { errorType: string; errorMessage: string; trace: string[] };
+}
+
+/** The function and request an in-process handler call belongs to (read by local fault injection). */
+export interface InvocationScope {
+  /** the local name, e.g. `validate` */
+  functionName: string;
+  requestId: string;
+}
+
+const invocationScope = new AsyncLocalStorage<InvocationScope>();
+
+/** The invocation whose code is running now (in-process mode), or undefined outside any handler. */
+export function currentInvocation(): InvocationScope | undefined {
+  return invocationScope.getStore();
+}
+
 export interface RunnerOptions {
   /** `<service>-<stage>`, as Lambda names the deployed functions */
   namePrefix: string;
+  /** for function ARNs (default `local` and 000000000000) */
+  region?: string;
+  accountId?: string;
   /** concurrent invocations per function */
   concurrency?: number;
   /** delays before Lambda's two async retries (AWS: about 1 and 2 minutes) */
@@ -63,8 +95,9 @@ function invokeInChild(fn: LocalFunction, event: unknown, context: Context): Pro
 
 /**
  * Runs the real handlers in this process the way Lambda runs async (S3-triggered) invocations:
- * queued, a few at a time, a fresh Context per call, retried twice on error, and then parked as
- * failed (AWS sends them to the on-failure destination). `settled()` tells when all work is done.
+ * queued, a few at a time, a fresh Context per call, retried twice on error, and then recorded in
+ * `failures` and sent to the on-failure destination as AWS's invocation record (see
+ * setFailureDestination). `settled()` tells when all work is done.
  */
 export class LocalLambdas {
   private readonly handlers = new Map<string, Promise<Handler>>();
@@ -73,6 +106,9 @@ export class LocalLambdas {
   private pending = 0;
   private lastActivity = Date.now();
   readonly failures: FailedInvocation[] = [];
+  /** records the on-failure destination refused (AWS counts them as DestinationDeliveryFailures) */
+  readonly destinationFailures: Array<{ record: AsyncFailureRecord; error: string }> = [];
+  private failureDestination?: (record: AsyncFailureRecord) => Promise<void>;
   readonly invocations = new Map<string, number>();
   /** the highest peak RSS seen per function (isolate mode only) */
   readonly peakRssMb = new Map<string, number>();
@@ -99,16 +135,42 @@ export class LocalLambdas {
     return loaded;
   }
 
-  private context(fn: LocalFunction): Context {
+  /** The deployed name, `<service>-<stage>-<fn>`. */
+  deployedName(name: string): string {
+    return `${this.options.namePrefix}-${name}`;
+  }
+
+  /** arn:aws:lambda:<region>:<account>:function:<deployed name> */
+  functionArn(name: string): string {
+    return `arn:aws:lambda:${this.options.region ?? 'local'}:${this.options.accountId ?? '000000000000'}:function:${this.deployedName(name)}`;
+  }
+
+  /**
+   * The local function a Lambda API FunctionName means: its local name, its deployed name, or its
+   * (partial) ARN, without a qualifier or with $LATEST. Undefined when there is no such function.
+   */
+  resolveFunctionName(nameOrArn: string): string | undefined {
+    const parts = /^(?:(?:arn:[\w-]+:lambda:[\w-]*:)?\d{12}:function:)?([A-Za-z0-9_-]+)(?::([\w$-]+))?$/.exec(nameOrArn);
+    if (!parts || (parts[2] !== undefined && parts[2] !== '$LATEST')) return undefined;
+    const name = parts[1]!.startsWith(`${this.options.namePrefix}-`) ? parts[1]!.slice(this.options.namePrefix.length + 1) : parts[1]!;
+    return this.functions.some((f) => f.name === name) ? name : undefined;
+  }
+
+  /** Where async invocations go once their retries ran out (serverless.yml `destinations.onFailure`). */
+  setFailureDestination(send: (record: AsyncFailureRecord) => Promise<void>): void {
+    this.failureDestination = send;
+  }
+
+  private context(fn: LocalFunction, requestId: string = randomUUID()): Context {
     const deadline = Date.now() + fn.timeoutSeconds * 1000;
-    const functionName = `${this.options.namePrefix}-${fn.name}`;
+    const functionName = this.deployedName(fn.name);
     return {
       callbackWaitsForEmptyEventLoop: false,
       functionName,
       functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+      invokedFunctionArn: this.functionArn(fn.name),
       memoryLimitInMB: String(fn.memoryMb),
-      awsRequestId: randomUUID(),
+      awsRequestId: requestId,
       logGroupName: `/aws/lambda/${functionName}`,
       logStreamName: 'local',
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
@@ -119,16 +181,18 @@ export class LocalLambdas {
   }
 
   /** One invocation, in its own process (isolate mode) or in this one, timed either way. */
-  private run(fn: LocalFunction, event: unknown): Promise<unknown> {
-    return this.options.isolate ? this.invokeIsolated(fn, event) : this.invokeInProcess(fn, event);
+  private run(fn: LocalFunction, event: unknown, requestId?: string): Promise<unknown> {
+    return this.options.isolate ? this.invokeIsolated(fn, event, this.context(fn, requestId)) : this.invokeInProcess(fn, event, requestId);
   }
 
-  private async invokeInProcess(fn: LocalFunction, event: unknown): Promise<unknown> {
+  private async invokeInProcess(fn: LocalFunction, event: unknown, requestId?: string): Promise<unknown> {
     const handler = await this.handler(fn);
+    const context = this.context(fn, requestId);
     const started = performance.now();
     let ok = false;
     try {
-      const result = await handler(event, this.context(fn));
+      // The scope lets fault injection in shared SDK clients know which function is calling.
+      const result = await invocationScope.run({ functionName: fn.name, requestId: context.awsRequestId }, () => handler(event, context));
       ok = true;
       return result;
     } finally {
@@ -136,13 +200,13 @@ export class LocalLambdas {
     }
   }
 
-  private async invokeIsolated(fn: LocalFunction, event: unknown): Promise<unknown> {
+  private async invokeIsolated(fn: LocalFunction, event: unknown, context: Context): Promise<unknown> {
     const record = (m: { peakRssMb: number; durationMs: number }, ok: boolean) => {
       this.peakRssMb.set(fn.name, Math.max(m.peakRssMb, this.peakRssMb.get(fn.name) ?? 0));
       this.timings.push({ functionName: fn.name, durationMs: m.durationMs, peakRssMb: m.peakRssMb, ok });
     };
     try {
-      const reply = await invokeInChild(fn, event, this.context(fn));
+      const reply = await invokeInChild(fn, event, context);
       record(reply, true);
       return reply.result;
     } catch (err) {
@@ -175,6 +239,8 @@ export class LocalLambdas {
     this.pending += 1;
     this.lastActivity = Date.now();
     const delays = this.options.retryDelaysMs ?? [200, 1000];
+    // Lambda keeps one request id across an async invocation's retries.
+    const requestId = randomUUID();
     const job = async () => {
       let lastError: unknown;
       try {
@@ -182,7 +248,7 @@ export class LocalLambdas {
           if (attempt > 0) await sleep(delays[attempt - 1]!);
           this.invocations.set(fn.name, (this.invocations.get(fn.name) ?? 0) + 1);
           try {
-            await this.run(fn, event);
+            await this.run(fn, event, requestId);
             return;
           } catch (err) {
             lastError = err;
@@ -190,6 +256,7 @@ export class LocalLambdas {
         }
         const error = lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError);
         this.failures.push({ functionName: fn.name, event, error, attempts: delays.length + 1 });
+        await this.sendToFailureDestination(this.failureRecord(fn, event, requestId, lastError, delays.length + 1));
       } finally {
         this.pending -= 1;
         this.lastActivity = Date.now();
@@ -199,6 +266,39 @@ export class LocalLambdas {
     this.queues.set(fn.name, queue);
     queue.push(job);
     this.drain(fn.name);
+  }
+
+  private failureRecord(fn: LocalFunction, event: unknown, requestId: string, error: unknown, attempts: number): AsyncFailureRecord {
+    const err = error instanceof Error ? error : new Error(String(error));
+    return {
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: { requestId, functionArn: `${this.functionArn(fn.name)}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempts },
+      requestPayload: event,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: { errorType: err.name, errorMessage: err.message, trace: (err.stack ?? '').split('\n').filter((line) => line !== '') },
+    };
+  }
+
+  private async sendToFailureDestination(record: AsyncFailureRecord): Promise<void> {
+    if (!this.failureDestination) return;
+    try {
+      await this.failureDestination(record);
+    } catch (err) {
+      this.destinationFailures.push({ record, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    }
+  }
+
+  /** Counts outside work (e.g. a stream batch's on-failure delivery) as in flight, so `settled` waits for it. */
+  async during<T>(work: () => Promise<T>): Promise<T> {
+    this.pending += 1;
+    this.lastActivity = Date.now();
+    try {
+      return await work();
+    } finally {
+      this.pending -= 1;
+      this.lastActivity = Date.now();
+    }
   }
 
   private drain(name: string): void {

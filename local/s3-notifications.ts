@@ -56,10 +56,61 @@ export function toAwsRecord(record: MinioRecord): S3EventRecord {
 }
 
 /**
+ * Fault injection on delivery, read for every event so it can be switched at run time: S3 delivers
+ * at least once and in no particular order, so a test can make it deliver twice and out of order.
+ */
+export interface DeliveryChaos {
+  /** deliver each event twice, the copy right after the original */
+  duplicate(): boolean;
+  /** > 0: hold events for this many ms and deliver each burst (per function) last-first */
+  reverseWindowMs(): number;
+  /** told what was done (the events concerned), for the counters */
+  record(what: 'duplicated' | 'burstReversed', records: S3EventRecord[]): void;
+}
+
+export interface ReceiverOptions {
+  chaos?: DeliveryChaos;
+  /** called when a request arrives (before any holding), so an idle check sees the activity */
+  onArrival?: () => void;
+}
+
+export interface NotificationReceiver {
+  server: Server;
+  /** events held for a reversed burst, not yet delivered */
+  held(): number;
+  close(): Promise<void>;
+}
+
+/**
  * The webhook MinIO posts to: `/events/<function>` (one MinIO target per function). Each record
  * becomes one Lambda event, as S3 sends one record per event.
  */
-export async function startNotificationReceiver(port: number, deliver: (functionName: string, event: { Records: S3EventRecord[] }) => void): Promise<Server> {
+export async function startNotificationReceiver(port: number, deliver: (functionName: string, event: { Records: S3EventRecord[] }) => void, options: ReceiverOptions = {}): Promise<NotificationReceiver> {
+  const { chaos } = options;
+  const bursts = new Map<string, S3EventRecord[]>();
+  const timers = new Set<NodeJS.Timeout>();
+  const deliverShaped = (fn: string, record: S3EventRecord) => {
+    deliver(fn, { Records: [record] });
+    if (chaos?.duplicate()) {
+      deliver(fn, { Records: [structuredClone(record)] });
+      chaos.record('duplicated', [record]);
+    }
+  };
+  const accept = (fn: string, record: S3EventRecord) => {
+    const window = chaos?.reverseWindowMs() ?? 0;
+    if (window <= 0) return deliverShaped(fn, record);
+    const burst = bursts.get(fn);
+    if (burst) return void burst.push(record);
+    bursts.set(fn, [record]);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      const held = bursts.get(fn) ?? [];
+      bursts.delete(fn);
+      if (held.length > 1) chaos!.record('burstReversed', held);
+      for (const r of held.reverse()) deliverShaped(fn, r);
+    }, window);
+    timers.add(timer);
+  };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -69,9 +120,10 @@ export async function startNotificationReceiver(port: number, deliver: (function
         res.writeHead(req.method === 'HEAD' || req.method === 'GET' ? 200 : 404).end();
         return;
       }
+      options.onArrival?.();
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Records?: MinioRecord[] };
-        for (const record of body.Records ?? []) deliver(match[1]!.toLowerCase(), { Records: [toAwsRecord(record)] });
+        for (const record of body.Records ?? []) accept(match[1]!.toLowerCase(), toAwsRecord(record));
         res.writeHead(200).end();
       } catch (err) {
         res.writeHead(400).end(String(err));
@@ -79,5 +131,14 @@ export async function startNotificationReceiver(port: number, deliver: (function
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return server;
+  return {
+    server,
+    held: () => [...bursts.values()].reduce((n, b) => n + b.length, 0),
+    close() {
+      // Held events die with the receiver, as undelivered events die with a stopped stack.
+      for (const timer of timers) clearTimeout(timer);
+      bursts.clear();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

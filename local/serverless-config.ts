@@ -38,7 +38,17 @@ export interface LocalFunction {
 export interface Deployment {
   service: string;
   stage: string;
-  names: { rawBucket: string; lakeBucket: string; fileStateTable: string; jobRunsTable: string; stateMachine: string; emrStateMachine: string; failureTopic: string };
+  names: {
+    rawBucket: string;
+    lakeBucket: string;
+    fileStateTable: string;
+    jobRunsTable: string;
+    stateMachine: string;
+    emrStateMachine: string;
+    failureTopic: string;
+    /** the on-failure destination of the async functions and the stream mapping (resource FailedEventsQueue) */
+    failedEventsQueue: string;
+  };
   functions: LocalFunction[];
   tables: Array<{ create: CreateTableCommandInput; ttlAttribute?: string }>;
   stateMachines: LocalStateMachine[];
@@ -96,7 +106,10 @@ function functionNamesForArns(value: unknown, functions: string[]): unknown {
 export function readDeployment(root: string, stage = 'local'): Deployment {
   const doc = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: CFN_TAGS as never }) as Doc;
   const get = (path: string) => resolve(lookup(doc, path), doc, stage);
-  const names = get('custom.names') as Deployment['names'];
+  const resources = (lookup(doc, 'resources.Resources') ?? {}) as Record<string, Doc>;
+  const failedEventsQueue = (resources.FailedEventsQueue?.Properties as Doc | undefined)?.QueueName;
+  if (typeof failedEventsQueue !== 'string') throw new Error('serverless.yml: resources.Resources.FailedEventsQueue.Properties.QueueName is missing');
+  const names = { ...(get('custom.names') as Omit<Deployment['names'], 'failedEventsQueue'>), failedEventsQueue: String(resolve(failedEventsQueue, doc, stage)) };
   const provider = (doc.provider ?? {}) as Doc;
   const functions = Object.entries((doc.functions ?? {}) as Record<string, Doc>).map(([name, fn]): LocalFunction => {
     const events = (resolve(fn.events ?? [], doc, stage) as Doc[]).filter((e) => e.s3);
@@ -120,7 +133,6 @@ export function readDeployment(root: string, stage = 'local'): Deployment {
       }),
     };
   });
-  const resources = (lookup(doc, 'resources.Resources') ?? {}) as Record<string, Doc>;
   const tableNameOf = (ref: unknown) => {
     const getAtt = (ref as Doc | undefined)?.['Fn::GetAtt'] as string[] | undefined;
     const table = getAtt && resources[getAtt[0]!];

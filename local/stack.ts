@@ -1,34 +1,41 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBucketVersioningCommand, S3Client, type QueueConfiguration } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { dynamoDbClient, s3Client, sfnClient } from '../shared/aws/clients';
 import { JobRunStore } from '../shared/resolve/job-run-store';
 import { FileStateStore } from '../shared/state/file-state-store';
-import { startStreamPoller } from './dynamodb-stream';
+import { startStreamPoller, streamBatchFailureRecord } from './dynamodb-stream';
 import { startLocalArc, type LocalArc } from './arc';
+import { Chaos, type ChaosOptions } from './chaos';
 import { startLocalEmr, type LocalEmr } from './emr';
 import { sparkSubmit } from './installed';
 import { uploadSparkArtifacts } from './spark-artifacts';
 import { startLocalSns, type LocalSns } from './sns';
 import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions';
+import { startLocalLambdaApi, type LocalLambdaApi } from './lambda-api';
 import { LocalLambdas } from './lambda-runner';
 import { freePort } from './ports';
 import { startNotificationReceiver } from './s3-notifications';
 import { readDeployment, type Deployment } from './serverless-config';
 import { startDynamoDbLocal, startMinio, type RunningServer } from './servers';
+import { startLocalSqs, type LocalSqs } from './sqs';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 const CREDENTIALS = { accessKeyId: 'landfall', secretAccessKey: 'landfall-local-secret' };
 const REGION = 'us-east-1';
+const ACCOUNT_ID = '000000000000';
 
 export interface LocalStack {
   deployment: Deployment;
-  endpoints: { s3: string; dynamodb: string; stepfunctions: string; sns: string; emr: string; arc: string[] };
+  endpoints: { s3: string; dynamodb: string; stepfunctions: string; sns: string; emr: string; arc: string[]; lambda: string; sqs: string };
   s3: S3Client;
   dynamodb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
@@ -39,6 +46,14 @@ export interface LocalStack {
   sns: LocalSns;
   emr: LocalEmr;
   arc: LocalArc;
+  /** the Lambda API (Invoke) in front of `lambdas`; `lambdaApi.fault('Invoke', …)` injects throttling and errors */
+  lambdaApi: LocalLambdaApi;
+  /** SQS with the failed-events queue; `sqs.fault(op, …)` injects errors */
+  sqs: LocalSqs;
+  /** the URL of the failed-events queue (FailedEventsQueue), where async invocations and stream batches that ran out of retries go */
+  failedEventsQueueUrl: string;
+  /** fault injection for chaos tests (inert unless StackOptions.chaos was given or it is configured and enabled) */
+  chaos: Chaos;
   /** resolves when no handler, stream delivery or execution is at work and nothing arrived for `quietMs` */
   settled(quietMs?: number, timeoutMs?: number, onProgress?: () => void): Promise<void>;
   workDir: string;
@@ -61,6 +76,12 @@ export interface StackOptions {
   memoryMb?: Record<string, number>;
   /** Wait states take this many ms and retry intervals none (default 200: polling loops stay cheap) */
   fastWaits?: boolean | number;
+  /**
+   * Fault injection (see local/chaos.ts), armed from the start unless `enabled: false`; without it
+   * `stack.chaos` exists but is disabled with every probability 0. Crashes reach in-process
+   * handlers only (not `isolate` mode).
+   */
+  chaos?: ChaosOptions;
 }
 
 /** The two local EMR clusters, named as in serverless.yml's EMR_CLUSTERS. */
@@ -69,8 +90,11 @@ export const LOCAL_CLUSTERS = [
   { name: 'standby', clusterId: 'j-LOCALSTANDBY' },
 ];
 
-export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], arns: { stateMachine: string; emrStateMachine: string; failureTopic: string }, logLevel: string): Record<string, string> {
+export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], arns: { stateMachine: string; emrStateMachine: string; failureTopic: string; failedEventsQueueUrl: string }, logLevel: string): Record<string, string> {
   return {
+    AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    FAILED_EVENTS_QUEUE_URL: arns.failedEventsQueueUrl,
     AWS_ENDPOINT_URL_EMR: endpoints.emr,
     EMR_STATE_MACHINE_ARN: arns.emrStateMachine,
     AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
@@ -89,6 +113,9 @@ export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoint
     FILE_STATE_TABLE: deployment.names.fileStateTable,
     POWERTOOLS_SERVICE_NAME: 'landfall',
     POWERTOOLS_LOG_LEVEL: logLevel,
+    // the reconciler's: its re-drives invoke `<service>-<stage>-<fn>`, its metrics name the stage
+    FUNCTION_NAME_PREFIX: `${deployment.service}-${deployment.stage}-`,
+    LANDFALL_STAGE: deployment.stage,
   };
 }
 
@@ -139,14 +166,22 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const log = options.log ?? (() => undefined);
   const lambdas = new LocalLambdas(deployment.functions, {
     namePrefix: `${deployment.service}-${deployment.stage}`,
+    region: REGION,
+    accountId: ACCOUNT_ID,
     isolate: options.isolate ?? false,
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
   });
+  const keyAttributes = Object.fromEntries(deployment.tables.map((t) => [t.create.TableName!, (t.create.KeySchema ?? []).map((k) => k.AttributeName!)]));
+  const chaos = new Chaos(options.chaos ?? { seed: 0, enabled: false }, keyAttributes);
   const receiverPort = await freePort();
-  const receiver: Server = await startNotificationReceiver(receiverPort, (fn, event) => {
-    lambdas.touch();
-    lambdas.invokeAsync(fn, event);
-  });
+  const receiver = await startNotificationReceiver(
+    receiverPort,
+    (fn, event) => {
+      lambdas.touch();
+      lambdas.invokeAsync(fn, event);
+    },
+    { chaos: chaos.deliveryChaos(), onArrival: () => lambdas.touch() },
+  );
   const servers: RunningServer[] = [];
   const stoppers: Array<() => Promise<void>> = [];
   try {
@@ -156,14 +191,37 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     servers.push(ddb, minio);
     const sns = await startLocalSns({ region: REGION });
     stoppers.push(() => sns.stop());
+    let sfnForChaos: SFNClient | undefined;
     const stepFunctions = await startLocalStepFunctions({
       region: REGION,
       stateMachines: Object.fromEntries(deployment.stateMachines.map((sm) => [sm.name, { definition: sm.definition }])),
-      // Task states call the real handlers synchronously, as lambda:invoke does.
-      invokeLambda: (functionName, payload) => lambdas.invoke(functionName, payload),
+      // Task states call the real handlers synchronously, as lambda:invoke does (and chaos may stop
+      // an execution after its first task, through the API like an operator would).
+      invokeLambda: chaos.abortingTasks(
+        (functionName, payload) => lambdas.invoke(functionName, payload),
+        async (executionArn) => {
+          await sfnForChaos!.send(new StopExecutionCommand({ executionArn, error: 'ChaosAbort', cause: 'aborted after its first task by fault injection' }));
+        },
+      ),
       fastWaits: options.fastWaits ?? 200,
     });
     stoppers.push(() => stepFunctions.stop());
+    sfnForChaos = new SFNClient({ endpoint: stepFunctions.endpoint, region: REGION, credentials: CREDENTIALS });
+    const lambdaApi = await startLocalLambdaApi({ lambdas, region: REGION, accountId: ACCOUNT_ID });
+    stoppers.push(() => lambdaApi.stop());
+    const sqs = await startLocalSqs({ region: REGION, accountId: ACCOUNT_ID });
+    stoppers.push(() => sqs.stop());
+    const sqsClient = new SQSClient({ endpoint: sqs.endpoint, region: REGION, credentials: CREDENTIALS });
+    const failedEventsQueueUrl = (await sqsClient.send(new CreateQueueCommand({ QueueName: deployment.names.failedEventsQueue }))).QueueUrl!;
+    // Lambda's on-failure destination: the invocation record goes to the queue as a message.
+    const toFailedEvents = async (record: object) => {
+      await sqsClient.send(new SendMessageCommand({ QueueUrl: failedEventsQueueUrl, MessageBody: JSON.stringify(record) }));
+    };
+    lambdas.setFailureDestination(toFailedEvents);
+    stoppers.push(async () => {
+      sqsClient.destroy();
+      sfnForChaos?.destroy();
+    });
     const minioClients = stackClients({ s3: minio.endpoint, dynamodb: ddb.endpoint });
     // EMR: two clusters whose steps run spark-submit on local Spark, staging s3:// paths via MinIO
     const spark = sparkSubmit();
@@ -173,11 +231,12 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     // ARC: five endpoints, the primary's routing control On
     const arc = await startLocalArc({ clusters: LOCAL_CLUSTERS.map((c) => c.name), active: 'primary', region: REGION });
     stoppers.push(() => arc.stop());
-    const endpoints = { s3: minio.endpoint, dynamodb: ddb.endpoint, stepfunctions: stepFunctions.endpoint, sns: sns.endpoint, emr: emr.endpoint, arc: arc.endpoints };
+    const endpoints = { s3: minio.endpoint, dynamodb: ddb.endpoint, stepfunctions: stepFunctions.endpoint, sns: sns.endpoint, emr: emr.endpoint, arc: arc.endpoints, lambda: lambdaApi.endpoint, sqs: sqs.endpoint };
     const arns = {
       stateMachine: stepFunctions.stateMachineArn(deployment.names.stateMachine),
       emrStateMachine: stepFunctions.stateMachineArn(deployment.names.emrStateMachine),
       failureTopic: sns.topicArn(deployment.names.failureTopic),
+      failedEventsQueueUrl,
     };
     const lake = deployment.names.lakeBucket;
     const env = {
@@ -191,6 +250,10 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     };
     // The handlers run in this process, as one Lambda container per function would.
     Object.assign(process.env, env);
+    // The handlers' shared clients (built now, from that environment) get the crash points; the
+    // stack's own clients below do not.
+    const uninstallCrashPoints = chaos.installCrashPoints([s3Client(), dynamoDbClient(), sfnClient()]);
+    stoppers.push(async () => uninstallCrashPoints());
     const clients = stackClients(endpoints);
     await createResources(deployment, clients.s3, clients.dynamodb);
     await uploadSparkArtifacts(clients.s3, lake, root);
@@ -206,7 +269,13 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
           batchSize: stream.batchSize,
           filterPatterns: stream.filterPatterns,
           deliver: (event) => lambdas.invoke(fn.name, event),
-          onDiscard: (records, error) => lambdas.failures.push({ functionName: fn.name, event: { Records: records }, error, attempts: 6 }),
+          dropRecord: (record) => chaos.dropStreamRecord(record),
+          onDiscard: async (records, error, batch) => {
+            lambdas.failures.push({ functionName: fn.name, event: { Records: records }, error, attempts: batch.attempts });
+            await lambdas.during(() => toFailedEvents(streamBatchFailureRecord(records, batch, lambdas.functionArn(fn.name)))).catch((err: Error) => {
+              process.stderr.write(`landfall local: a discarded stream batch of ${fn.name} did not reach the failed-events queue: ${err.message}\n`);
+            });
+          },
         });
         stoppers.unshift(() => poller.stop());
       }
@@ -216,6 +285,11 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       // A run's states follow each other within milliseconds; go round until nothing is running.
       for (;;) {
         await lambdas.settled(quietMs, timeoutMs, onProgress);
+        // S3 events held back to be delivered as a reversed burst (chaos) are still to come.
+        if (receiver.held() > 0) {
+          await sleep(10);
+          continue;
+        }
         if (!stepFunctions.executions().some((e) => e.status === 'RUNNING')) return;
         await stepFunctions.idle(timeoutMs);
         await emr.idle(timeoutMs);
@@ -232,19 +306,23 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       sns,
       emr,
       arc,
+      lambdaApi,
+      sqs,
+      failedEventsQueueUrl,
+      chaos,
       settled,
       workDir,
       env,
       async stop() {
         for (const stop of stoppers) await stop();
-        await new Promise<void>((r) => receiver.close(() => r()));
+        await receiver.close();
         await Promise.all(servers.map((s) => s.process.stop()));
         await rm(workDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
     for (const stop of stoppers) await stop().catch(() => undefined);
-    receiver.close();
+    await receiver.close();
     await Promise.all(servers.map((s) => s.process.stop()));
     throw err;
   }

@@ -93,8 +93,11 @@ function parseDataset(raw: unknown, field: string): DatasetConfig {
   noUnknownKeys(obj, ['name', 'keyPattern', 'format', 'columns', 'keyFieldValues', 'members', 'partitionBy', 'dateField', 'maxBadRowRatio'], field);
   const keyPattern = string(obj.keyPattern, `${field}.keyPattern`);
   let keyFields: string[];
+  let dateKeyFields: string[];
   try {
-    keyFields = compileKeyPattern(keyPattern).fields.map((f) => f.name);
+    const compiled = compileKeyPattern(keyPattern).fields;
+    keyFields = compiled.map((f) => f.name);
+    dateKeyFields = compiled.filter((f) => f.format === 'YYYYMMDD').map((f) => f.name);
   } catch (err) {
     throw new ConfigError(`${field}.keyPattern`, (err as Error).message);
   }
@@ -106,6 +109,10 @@ function parseDataset(raw: unknown, field: string): DatasetConfig {
     seen.add(c.name);
     if (c.equalsKeyField && !keyFields.includes(c.equalsKeyField)) {
       throw new ConfigError(`${field}.columns[${i}].equalsKeyField`, `"${c.equalsKeyField}" is not a field of keyPattern (${keyFields.join(', ')})`);
+    }
+    // a timestamp is compared by its UTC date, so the key field must hold a date
+    if (c.kind === 'timestamp' && c.equalsKeyField && !dateKeyFields.includes(c.equalsKeyField)) {
+      throw new ConfigError(`${field}.columns[${i}].equalsKeyField`, `a timestamp column must name a date key field ({field:YYYYMMDD}); "${c.equalsKeyField}" is not one`);
     }
   });
   const keyField = (v: unknown, f: string): string => {

@@ -6,6 +6,10 @@ import type { PipelineConfig } from './types';
  */
 export const PROVINCES = { ON: 5, QC: 4, BC: 3 } as const;
 
+function storesOf(provinces: Record<string, number>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(provinces).map(([p, n]) => [p, Array.from({ length: n }, (_, i) => `${p}${String(i + 1).padStart(2, '0')}`)]));
+}
+
 /** Transaction codes a store system may send; the POS job counts 4 (sale), 5 (tax) and 6 (discount). */
 export const KNOWN_TRANSACTION_CODES = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
@@ -19,11 +23,13 @@ export const pipelineConfig: PipelineConfig = {
       columns: [
         { name: 'store_id', kind: 'string', equalsKeyField: 'store' },
         { name: 'item_id', kind: 'string' },
-        { name: 'transaction_date', kind: 'date' },
+        { name: 'transaction_date', kind: 'date', equalsKeyField: 'date' },
         { name: 'transaction_code', kind: 'integer', allowed: KNOWN_TRANSACTION_CODES },
         { name: 'amount', kind: 'decimal', scale: 2 },
       ],
       keyFieldValues: { province: Object.keys(PROVINCES) },
+      // every province's stores, ON01…ON05 and so on: a file of another store id is rejected
+      members: { field: 'store', per: 'province', values: storesOf(PROVINCES) },
       partitionBy: ['province'],
       dateField: 'date',
       maxBadRowRatio: 0.5,
@@ -129,6 +135,8 @@ export const pipelineConfig: PipelineConfig = {
       // The "Yummy Foods" aggregation: a province's day runs once all its stores and the day's item
       // master are in, and again whenever a newer input lands.
       name: 'pos_daily_sales',
+      // a province's day is due by 18:00 Toronto time; past it, a batch still waiting is alerted
+      freshness: { deadline: '18:00', timeZone: 'America/Toronto' },
       batchKey: ['province', 'date'],
       inputs: [
         { relation: 'pos', dataset: 'pos', match: ['province', 'date'], newestPer: 'store', newestBy: 'time' },
@@ -141,7 +149,7 @@ export const pipelineConfig: PipelineConfig = {
         { kind: 'newerThanLastRun' },
       ],
       engine: 'duckdb',
-      stages: [{ name: 'aggregate', sql: 'pos_daily_sales.v2.sql' }],
+      stages: [{ name: 'aggregate', sql: 'pos_daily_sales.v3.sql' }],
       output: { table: 'pos_daily_sales', partitionBy: ['province', 'date'], key: ['store_id', 'item_id', 'transaction_date'] },
     },
     {
@@ -180,3 +188,13 @@ export const pipelineConfig: PipelineConfig = {
     },
   ],
 };
+
+/** The sample pipeline for other provinces and store counts (tests and benchmarks at scale). */
+export function withProvinces(provinces: Record<string, number>): PipelineConfig {
+  const config = structuredClone(pipelineConfig);
+  config.provinces = { ...provinces };
+  const pos = config.datasets.find((d) => d.name === 'pos')!;
+  pos.keyFieldValues = { province: Object.keys(provinces) };
+  pos.members = { field: 'store', per: 'province', values: storesOf(provinces) };
+  return config;
+}

@@ -9,7 +9,11 @@ export interface ColumnSpec {
   scale?: number;
   /** Values outside this list make the row bad (e.g. known transaction codes). */
   allowed?: Array<string | number>;
-  /** The row's value must equal this field taken from the object key (e.g. the file's store). */
+  /**
+   * The row's value must equal this field taken from the object key (e.g. the file's store, or the
+   * file's date for a `date` column). A `timestamp` column names a date key field (`{f:YYYYMMDD}`):
+   * the timestamp's UTC date must equal it.
+   */
   equalsKeyField?: string;
   /** An empty (or, in JSON lines, missing or null) value is allowed and becomes NULL. */
   nullable?: boolean;

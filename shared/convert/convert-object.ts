@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pipeline } from '../config/load-config';
-import { versionTag, type ObjectRef } from '../s3/event-records';
+import { compareSequencers, versionTag, type ObjectRef } from '../s3/event-records';
 import { PREFIX, landingRelativeKey, processedKey } from '../s3/layout';
 import type { Readable } from 'node:stream';
-import { ObjectGoneError, downloadToFile, headObject, objectExists, readObject, uploadFile } from '../s3/object-io';
+import { ObjectGoneError, WriteConflictError, downloadToFile, headObject, objectExists, readObject, uploadFile, type WriteCondition } from '../s3/object-io';
 import { canStreamInput, withStreamedInput } from './streamed-input';
-import { NotLandfallOutputError } from '../state/file-state';
-import { lineageMetadata, parseLineage, type Lineage } from '../state/lineage';
+import { NotLandfallOutputError, type SourceVersion } from '../state/file-state';
+import { lineageMetadata, parseLineage } from '../state/lineage';
 import { csvToParquet } from './csv-to-parquet';
 import { openDuckDb } from './duckdb';
 
@@ -31,25 +31,61 @@ export interface ConvertDeps {
   tmpDir?: string;
 }
 
-export type ConvertResult = { kind: 'converted'; key: string; rows: number } | { kind: 'already-converted'; key: string } | { kind: 'ignored'; reason: string };
+export type ConvertResult =
+  | { kind: 'converted'; key: string; rows: number }
+  | { kind: 'already-converted'; key: string }
+  /** the Parquet at `key` came from a newer landed version of the key (`by`: its version id) and stays */
+  | { kind: 'superseded'; key: string; by: string }
+  | { kind: 'ignored'; reason: string };
 
-/** The Parquet under `key` was converted from the same landed version (its lineage says so). */
-async function convertedAlready(deps: ConvertDeps, key: string, lineage: Lineage): Promise<boolean> {
-  if (!(await objectExists(deps.s3, deps.lakeBucket, key))) return false;
+/**
+ * What a convert of landed version `ours` may do to the Parquet at its key, converted from
+ * `current` (undefined: no Parquet there, or one without lineage):
+ * - `already-converted`: the same landed version (a redelivered event, a re-validation);
+ * - `superseded`: a newer version of the same landed key, by S3 sequencer: never replaced, so
+ *   `processed/` never goes back in time;
+ * - `replace`: an older version, or one whose order cannot be known: another landed key mapping to
+ *   the same Parquet key (sequencers order the events of one key only) or a sequencer missing on
+ *   either side; there the last writer wins, as before.
+ */
+export function placeAgainst(ours: SourceVersion, current: SourceVersion | undefined): 'already-converted' | 'superseded' | 'replace' {
+  if (!current || current.key !== ours.key) return 'replace';
+  if (versionTag(current.versionId) === versionTag(ours.versionId) && current.eTag === ours.eTag) return 'already-converted';
+  if (current.sequencer && ours.sequencer && compareSequencers(current.sequencer, ours.sequencer) > 0) return 'superseded';
+  return 'replace';
+}
+
+/** The Parquet at `key` now: its ETag (what a conditional write names) and the landed version it came from. */
+async function currentParquet(deps: ConvertDeps, key: string): Promise<{ eTag: string; source?: SourceVersion } | undefined> {
+  // LIST first: a HEAD of a missing key is a 403 without bucket-wide s3:ListBucket.
+  if (!(await objectExists(deps.s3, deps.lakeBucket, key))) return undefined;
+  let head: Awaited<ReturnType<typeof headObject>>;
   try {
-    const { source } = parseLineage((await headObject(deps.s3, deps.lakeBucket, key)).metadata);
-    return source.key === lineage.source.key && versionTag(source.versionId) === versionTag(lineage.source.versionId) && source.eTag === lineage.source.eTag;
+    head = await headObject(deps.s3, deps.lakeBucket, key);
   } catch (err) {
-    if (err instanceof ObjectGoneError || err instanceof NotLandfallOutputError) return false;
+    if (err instanceof ObjectGoneError) return undefined; // deleted since the LIST: If-None-Match then
+    throw err;
+  }
+  try {
+    return { eTag: head.eTag, source: parseLineage(head.metadata).source };
+  } catch (err) {
+    if (err instanceof NotLandfallOutputError) return { eTag: head.eTag }; // not ours: replaced, on its ETag
     throw err;
   }
 }
 
+/** Conditional writes lost in a row before the invocation fails (and Lambda retries it). */
+const MAX_WRITE_ATTEMPTS = 5;
+
 /**
  * convert, for one validated object version: stream it to /tmp (above 32 MB, straight into DuckDB
  * through a pipe), let DuckDB write Parquet with the dataset's schema plus the key's fields, and
- * upload it under processed/ with the source's lineage. The Parquet key is deterministic, so a
- * re-run overwrites instead of adding a second copy; one already there is not converted again.
+ * upload it under processed/ with the source's lineage. The Parquet key is deterministic per landed
+ * key, so a re-run overwrites instead of adding a second copy; one already there is not converted
+ * again, and one of a newer landed version is never overwritten (see placeAgainst). The upload is
+ * an S3 conditional write on what was seen at the key (If-Match its ETag, or If-None-Match * when
+ * nothing was there), so of two converts of one key racing only one can write on what it saw: the
+ * other looks again and decides again.
  */
 export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps): Promise<ConvertResult> {
   if (!ref.key.startsWith(PREFIX.validated)) return { kind: 'ignored', reason: 'not under validated/' };
@@ -60,8 +96,10 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
   const relative = landingRelativeKey(lineage.source.key) ?? lineage.source.key;
   const partitions = dataset.partitionBy.map((p): [string, string] => [p, lineage.fields[p]!]);
   const key = processedKey(dataset.name, lineage.fields[dataset.dateField]!, partitions, relative);
-  // A redelivered event, or a re-validation of the same landed version: its Parquet is there already.
-  if (await convertedAlready(deps, key, lineage)) return { kind: 'already-converted', key };
+  let current = await currentParquet(deps, key);
+  // Decided before converting too: a redelivered or late event costs no conversion.
+  const early = placeAgainst(lineage.source, current?.source);
+  if (early !== 'replace') return settledBy(early, key, current?.source);
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'convert-'));
   try {
     const csvPath = join(dir, 'input.csv');
@@ -93,9 +131,27 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
     if (lineage.rows !== undefined && rows !== lineage.rows) {
       throw new RowCountMismatchError(`${ref.key}: converted ${rows} rows, validate wrote ${lineage.rows}; not uploading`);
     }
-    await uploadFile(deps.s3, deps.lakeBucket, key, parquetPath, lineageMetadata({ ...lineage, rows }), 'application/vnd.apache.parquet');
-    return { kind: 'converted', key, rows };
+    const metadata = lineageMetadata({ ...lineage, rows });
+    for (let attempt = 1; ; attempt += 1) {
+      const condition: WriteCondition = current ? { ifMatch: current.eTag } : { ifNoneMatch: '*' };
+      try {
+        await uploadFile(deps.s3, deps.lakeBucket, key, parquetPath, metadata, 'application/vnd.apache.parquet', condition);
+        return { kind: 'converted', key, rows };
+      } catch (err) {
+        // Nothing was written; after too many lost races the error goes to Lambda, whose retry starts over.
+        if (!(err instanceof WriteConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw err;
+      }
+      // Another writer changed the key since we looked: a newer version (superseded), this very
+      // version (a concurrent redelivery won: already-converted), or an older one (write over it).
+      current = await currentParquet(deps, key);
+      const placed = placeAgainst(lineage.source, current?.source);
+      if (placed !== 'replace') return settledBy(placed, key, current?.source);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function settledBy(placed: 'already-converted' | 'superseded', key: string, current: SourceVersion | undefined): ConvertResult {
+  return placed === 'superseded' ? { kind: 'superseded', key, by: versionTag(current?.versionId) } : { kind: 'already-converted', key };
 }

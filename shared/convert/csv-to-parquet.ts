@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnKind, ColumnSpec } from '../config/types';
+import { maxValidatedLineBytes } from '../datasets/line-limits';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
@@ -47,7 +48,10 @@ export async function csvToParquet(conn: DuckDBConnection, req: ConvertRequest):
     ...req.columns.map((c) => quoteIdentifier(c.name)),
     ...req.constants.map(([name], i) => `CAST($${i + 3}::VARCHAR AS ${enumTypes[i]}) AS ${quoteIdentifier(name)}`),
   ].join(', ');
-  const sql = `COPY (SELECT ${selectColumns} FROM read_csv($1, header = true, delim = ',', quote = '"', escape = '"', auto_detect = false, columns = {${columnTypes}}))
+  // Every line validate accepts must fit DuckDB's line buffer (its default, 2,000,000 bytes, is less
+  // than a validated 1 MiB line of quotes): sized from validate's own limit, a trusted integer.
+  const maxLineSize = maxValidatedLineBytes(req.columns.length);
+  const sql = `COPY (SELECT ${selectColumns} FROM read_csv($1, header = true, delim = ',', quote = '"', escape = '"', auto_detect = false, max_line_size = ${maxLineSize}, columns = {${columnTypes}}))
     TO $2 (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;
   try {
     await conn.run(sql, [req.csvPath, req.parquetPath, ...req.constants.map(([, v]) => v)]);

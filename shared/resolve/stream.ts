@@ -6,6 +6,15 @@ import type { CandidateFile } from './evaluate';
 import type { FileStateItem } from '../state/file-state-store';
 import { isTerminal } from '../state/file-state';
 
+/** A stream image as an item; one that cannot be read (not landfall's) names no file. */
+function imageOf(image: unknown): FileStateItem | null {
+  try {
+    return unmarshall(image as Record<string, AttributeValue> as never) as FileStateItem;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * A file version that just settled (CONVERTED, or held out: rejected, superseded, quarantined,
  * failed), from a file-state table stream record. Either may complete a batch that waited for it.
@@ -13,10 +22,11 @@ import { isTerminal } from '../state/file-state';
 export function settledFileOf(record: DynamoDBRecord): CandidateFile | null {
   const image = record.dynamodb?.NewImage;
   if (!image) return null;
-  const item = unmarshall(image as Record<string, AttributeValue> as never) as FileStateItem;
+  const item = imageOf(image);
+  if (!item) return null;
   if (!item.pk?.startsWith('FILE#') || !item.sk?.startsWith('V#') || !item.state || !isTerminal(item.state)) return null;
   const old = record.dynamodb?.OldImage;
-  if (old && (unmarshall(old as never) as FileStateItem).state === item.state) return null; // history-only update
+  if (old && imageOf(old)?.state === item.state) return null; // history-only update
   return candidateOf(item);
 }
 

@@ -36,10 +36,11 @@ export async function readObject(s3: S3Client, bucket: string, key: string, vers
   return { chunks: out.Body as Readable, metadata: out.Metadata ?? {} };
 }
 
-export async function headObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<{ metadata: Record<string, string>; size: number }> {
+/** One HEAD: the metadata and the ETag come from the same version (a conditional write names that ETag). */
+export async function headObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<{ metadata: Record<string, string>; size: number; eTag: string }> {
   try {
     const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-    return { metadata: out.Metadata ?? {}, size: out.ContentLength ?? 0 };
+    return { metadata: out.Metadata ?? {}, size: out.ContentLength ?? 0, eTag: out.ETag ?? '' };
   } catch (err) {
     if (isGone(err)) throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
     throw err;
@@ -100,16 +101,61 @@ export async function downloadToFile(s3: S3Client, bucket: string, key: string, 
   return first.Metadata ?? {};
 }
 
-/** Multipart above 8 MiB, so a file of any size uploads with ~32 MiB of buffers. */
-export async function uploadFile(s3: S3Client, bucket: string, key: string, path: string, metadata: Record<string, string>, contentType: string): Promise<{ size: number; versionId?: string }> {
+/**
+ * A conditional write: replace only the object whose ETag the caller saw (`ifMatch`), or write only
+ * where there is no current object (`ifNoneMatch: '*'`; a delete marker counts as none).
+ */
+export type WriteCondition = { ifMatch: string } | { ifNoneMatch: '*' };
+
+/**
+ * A conditional write did not happen: the key no longer holds what the caller saw (412
+ * PreconditionFailed), a concurrent write of the key was in progress (409
+ * ConditionalRequestConflict), or the object an If-Match named is gone (404). Look again, then
+ * decide again: nothing was written (a multipart upload is aborted).
+ */
+export class WriteConflictError extends Error {
+  override readonly name = 'WriteConflictError';
+}
+
+function isWriteConflict(err: unknown, condition: WriteCondition): boolean {
+  const name = (err as Error)?.name;
+  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || ('ifMatch' in condition && isGone(err));
+}
+
+/**
+ * Multipart above 8 MiB, so a file of any size uploads with ~32 MiB of buffers. With a `condition`,
+ * lib-storage sends If-Match / If-None-Match on the PutObject of a small file and on the
+ * CompleteMultipartUpload of a large one (the parts take no condition: S3 checks at completion,
+ * atomically; lib-storage aborts the upload when completion fails); a failed condition is a
+ * WriteConflictError. AWS asks for a new multipart upload after a 409: a retry is a new call.
+ */
+export async function uploadFile(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  path: string,
+  metadata: Record<string, string>,
+  contentType: string,
+  condition?: WriteCondition,
+): Promise<{ size: number; versionId?: string }> {
+  if (condition && 'ifMatch' in condition && !condition.ifMatch) throw new Error(`s3://${bucket}/${key}: If-Match needs the ETag that was seen`);
   const { size } = await stat(path);
-  const out = await new Upload({
-    client: s3,
-    params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata: metadata, ContentType: contentType },
-    partSize: 8 * 1024 * 1024,
-    queueSize: 4,
-  }).done();
-  return { size, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
+  const conditional = condition === undefined ? {} : 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch };
+  try {
+    const out = await new Upload({
+      client: s3,
+      params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata: metadata, ContentType: contentType, ...conditional },
+      partSize: 8 * 1024 * 1024,
+      queueSize: 4,
+    }).done();
+    return { size, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
+  } catch (err) {
+    if (condition && isWriteConflict(err, condition)) {
+      throw new WriteConflictError(`s3://${bucket}/${key} changed since it was read (${(err as Error).name}); nothing written`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {

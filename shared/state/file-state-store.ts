@@ -114,7 +114,8 @@ export function transitionUpdate(table: string, source: SourceVersion, state: Fi
   assign('sequencer', source.sequencer, true);
   assign('landedAt', source.eventTime, true);
   assign('dataset', details.dataset);
-  assign('fields', details.fields);
+  // an empty map is left out: DynamoDB Local's stream images render `{M: {}}` without its type
+  assign('fields', details.fields && Object.keys(details.fields).length > 0 ? details.fields : undefined);
   assign('rows', details.rows);
   assign('parquetRows', details.parquetRows);
   assign('processedVersionId', details.processedVersionId);

@@ -33,6 +33,8 @@ function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (val
   })();
   const allowed = column.allowed ? new Set(column.allowed.map(String)) : null;
   const expected = column.equalsKeyField ? keyFields[column.equalsKeyField] : undefined;
+  // A timestamp matches a date key field by its UTC date (the validated form ends in Z).
+  const onKeyDate = column.kind === 'timestamp';
   const check = (value: string): string | null => {
     if (value === '') return column.nullable ? null : `${name}: empty value`;
     if (/[\r\n]/.test(value)) return `${name}: a value with a line break`;
@@ -41,12 +43,15 @@ function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (val
     // Integers compare by value so that "04" is code 4.
     const canonical = column.kind === 'integer' ? String(Number(value)) : value;
     if (allowed && !allowed.has(canonical)) return `${name}: ${show(value)} is not a known value`;
-    if (expected !== undefined && value !== expected) return `${name}: ${show(value)} does not match the file's ${column.equalsKeyField} ${show(expected)}`;
+    if (expected !== undefined) {
+      if (onKeyDate && value.slice(0, 10) !== expected) return `${name}: ${show(value)} is not on the file's ${column.equalsKeyField} ${show(expected)} (UTC)`;
+      if (!onKeyDate && value !== expected) return `${name}: ${show(value)} does not match the file's ${column.equalsKeyField} ${show(expected)}`;
+    }
     return null;
   };
   // Dates, codes and key fields take few distinct values in a file: their verdicts are memoized
-  // (bounded), which spares a Date per row. Free-form columns are checked every time.
-  if (column.kind !== 'date' && !allowed && expected === undefined) return check;
+  // (bounded), which spares a Date per row. Free-form columns (timestamps too) are checked every time.
+  if (column.kind !== 'date' && !allowed && (expected === undefined || onKeyDate)) return check;
   const memo = new Map<string, string | null>();
   return (value) => {
     const known = memo.get(value);

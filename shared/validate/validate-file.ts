@@ -1,4 +1,5 @@
 import type { DatasetConfig } from '../config/types';
+import { MAX_LINE_BYTES } from '../datasets/line-limits';
 import { formatCsvRow, splitFields } from './delimited';
 import { compileRowCheck } from './row-checks';
 import { NotTextError, textLines } from './text-lines';
@@ -29,6 +30,8 @@ export function expectedHeader(dataset: DatasetConfig): string | null {
 }
 
 export const REJECTS_HEADER = formatCsvRow(['line', 'reason', 'text']);
+/** how much of a rejected line the report keeps */
+const REPORTED_CHARS = 1000;
 
 /** A JSON scalar as the text the row checks read; objects, arrays and booleans are not column values. */
 function jsonValue(value: unknown): string | { error: string } {
@@ -64,8 +67,9 @@ function lineParser(dataset: DatasetConfig): (line: string) => string[] | { erro
 
 /**
  * Validates one file as it streams: good rows go to `good` as CSV (with a header), bad rows to
- * `rejects` with their line number and reason. Never throws for bad content: the outcome says
- * REJECTED with a reason (empty, not text, no header, mostly bad).
+ * `rejects` with their line number and reason (a line over MAX_LINE_BYTES is such a row: convert
+ * could not read it). Never throws for bad content: the outcome says REJECTED with a reason (empty,
+ * not text, no header, mostly bad).
  */
 export async function validateFile(
   chunks: AsyncIterable<Uint8Array>,
@@ -93,7 +97,7 @@ export async function validateFile(
   await sinks.good.write(formatCsvRow(dataset.columns.map((c) => c.name)));
   await sinks.rejects.write(REJECTS_HEADER);
   try {
-    for await (const { first, lines } of textLines(counted)) {
+    for await (const { first, lines, longLineBytes } of textLines(counted, { maxLineBytes: MAX_LINE_BYTES, headChars: REPORTED_CHARS })) {
       for (let index = 0; index < lines.length; index += 1) {
         const text = lines[index]!;
         const number = first + index;
@@ -101,15 +105,21 @@ export async function validateFile(
           rows.junk += 1;
           continue;
         }
-        if (text === '' || (text.charCodeAt(0) <= 32 && text.trim() === '')) continue;
+        // (a long line is only its head here: it is never blank)
+        if (longLineBytes === undefined && (text === '' || (text.charCodeAt(0) <= 32 && text.trim() === ''))) continue;
         if (!headerSeen) {
-          if (text.trimEnd() !== header) {
+          if (longLineBytes !== undefined || text.trimEnd() !== header) {
             return reject(`missing or wrong header on line ${number}: expected ${JSON.stringify(header)}, found ${JSON.stringify(text.slice(0, 200))}`);
           }
           headerSeen = true;
           continue;
         }
         rows.in += 1;
+        if (longLineBytes !== undefined) {
+          rows.rejected += 1;
+          await sinks.rejects.write(formatCsvRow([number, `line longer than ${MAX_LINE_BYTES} bytes (${longLineBytes} bytes)`, text]));
+          continue;
+        }
         const fields = parse(text);
         const problem = Array.isArray(fields) ? checkRow(fields) : fields.error;
         if (problem === null && Array.isArray(fields)) {
@@ -119,7 +129,7 @@ export async function validateFile(
           if (pending) await pending;
         } else {
           rows.rejected += 1;
-          await sinks.rejects.write(formatCsvRow([number, problem ?? 'unreadable row', text.slice(0, 1000)]));
+          await sinks.rejects.write(formatCsvRow([number, problem ?? 'unreadable row', text.slice(0, REPORTED_CHARS)]));
         }
       }
     }

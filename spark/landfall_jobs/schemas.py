@@ -7,6 +7,9 @@ Checkpoint schemas exclude the date partition column, which comes from the direc
 from pyspark.sql import types as T
 
 MONEY = T.DecimalType(18, 2)
+# sums of MONEY (the POS job's amounts, as the SQL's v3): 38 digits, which no realistic count of
+# 18-digit values reaches, where DECIMAL(18,2) overflowed with two of the largest valid amounts
+MONEY_SUM = T.DecimalType(38, 2)
 
 INPUTS = {
     "events": [
@@ -108,7 +111,7 @@ SESSION_EVENTS = ENRICH_EVENTS + [
     ("session_end", T.TimestampType()),
 ]
 
-# --- outputs of the POS job: the columns of shared/transform/sql/pos_daily_sales.v1.sql, in its
+# --- outputs of the POS job: the columns of shared/transform/sql/pos_daily_sales.v3.sql, in its
 # order; dt and province are also the partition columns (<output>/pos_daily_sales/dt=D/province=P/) ---
 POS_DAILY_SALES = [
     ("province", T.StringType()),
@@ -117,8 +120,8 @@ POS_DAILY_SALES = [
     ("item_id", T.StringType()),
     ("item_name", T.StringType()),
     ("category", T.StringType()),
-    ("sale_amount", MONEY),
-    ("tax_amount", MONEY),
-    ("discount_amount", MONEY),
+    ("sale_amount", MONEY_SUM),
+    ("tax_amount", MONEY_SUM),
+    ("discount_amount", MONEY_SUM),
     ("dt", T.StringType()),
 ]

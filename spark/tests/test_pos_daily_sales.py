@@ -1,4 +1,4 @@
-"""pos_daily_sales: the DuckDB transform shared/transform/sql/pos_daily_sales.v1.sql on Spark."""
+"""pos_daily_sales: the DuckDB transform shared/transform/sql/pos_daily_sales.v3.sql on Spark."""
 import datetime as dt
 import json
 import os
@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pyspark.sql import types as T
 
 from builders import DAY, frame, money, rows_of
 from landfall_jobs import schemas
@@ -20,8 +21,10 @@ D = DAY.isoformat()  # '2026-11-23'
 PREV = (DAY - dt.timedelta(days=1)).isoformat()
 NEXT = (DAY + dt.timedelta(days=1)).isoformat()
 SQL_DIR = Path(__file__).resolve().parents[2] / "shared" / "transform" / "sql"
-# v1 and every later version (each computes v1's rows; the pipeline runs the newest)
-SQL_FILES = sorted(SQL_DIR.glob("pos_daily_sales.v*.sql"))
+# v1 and every later version, in version order (each computes v1's rows where v1 succeeds)
+SQL_FILES = sorted(SQL_DIR.glob("pos_daily_sales.v*.sql"), key=lambda p: int(p.name.split(".v")[1].split(".")[0]))
+# the version shared/config/pipeline.ts runs, the newest: the stage follows its types too
+PIPELINE_SQL = SQL_DIR / "pos_daily_sales.v3.sql"
 ZERO = money("0.00")
 
 
@@ -314,6 +317,41 @@ def duckdb_result(duckdb, sql_file, files, province, day):
     return columns, rows
 
 
+def duckdb_types(duckdb, sql_file, files):
+    """The SQL file's output column types, as DuckDB names them (DECIMAL(38,2), VARCHAR...)."""
+    con = duckdb.connect()
+    for relation, paths in files.items():
+        con.execute(f"CREATE TEMP TABLE {relation} AS SELECT * FROM read_parquet(?, hive_partitioning = false)", [paths])
+    sql = sql_file.read_text().strip().rstrip(";")
+    rows = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {sql})", {"province": "ON", "batch_date": D}).fetchall()
+    con.close()
+    return dict(rows)
+
+
+def test_sums_past_decimal_18_2(spark, tmp_path):
+    """Two of the largest amounts validate accepts: DECIMAL(18,2) overflows (v1/v2 fail the batch);
+    the stage sums in DECIMAL(38,2), exactly, like v3."""
+    biggest = "9999999999999999.99"
+    rows = [pos("ON01", "i1", 4, biggest), pos("ON01", "i1", 4, biggest), pos("ON01", "i1", 6, f"-{biggest}")]
+    want = {("ON01", "i1"): (money("19999999999999999.98"), ZERO, money(f"-{biggest}"))}
+    before = spark.conf.get("spark.sql.ansi.enabled")
+    try:
+        for ansi in ("false", "true"):  # an overflow is a null without ANSI, an error with it
+            spark.conf.set("spark.sql.ansi.enabled", ansi)
+            out = pos_daily_sales(pos_df(spark, rows), master_df(spark, [master("i1", "Apple")]), "ON", DAY)
+            assert amounts(rows_of(out, "store_id", "item_id")) == want, ansi
+            assert {f.name: f.dataType for f in out.schema.fields if f.name.endswith("_amount")} == {
+                name: T.DecimalType(38, 2) for name in ("sale_amount", "tax_amount", "discount_amount")}
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", before)
+    duckdb = pytest.importorskip("duckdb")
+    files = write_with_duckdb(duckdb, str(tmp_path / "in"), rows, [master("i1", "Apple")])
+    _, v3 = duckdb_result(duckdb, PIPELINE_SQL, files, "ON", DAY)
+    assert amounts(v3) == want
+    with pytest.raises(duckdb.Error, match="out of range"):
+        duckdb_result(duckdb, SQL_DIR / "pos_daily_sales.v2.sql", files, "ON", DAY)
+
+
 def test_parity_with_the_duckdb_sql(spark, tmp_path):
     duckdb = pytest.importorskip("duckdb")
     pos_rows, master_rows = random_inputs()
@@ -322,7 +360,7 @@ def test_parity_with_the_duckdb_sql(spark, tmp_path):
     roots = Roots.of(root, str(tmp_path / "cp"), str(tmp_path / "out"))
     spark_columns = [name for name, _ in schemas.POS_DAILY_SALES]
     compared = []
-    assert SQL_FILES[0].name == "pos_daily_sales.v1.sql"
+    assert SQL_FILES[0].name == "pos_daily_sales.v1.sql" and SQL_FILES[-1] == PIPELINE_SQL
     for province in ("ON", "QC", "BC"):
         run_stage(spark, "pos_daily_sales", roots, DAY, province)
         part = spark.read.parquet(os.path.join(roots.output("pos_daily_sales"), f"dt={D}", f"province={province}"))
@@ -330,8 +368,13 @@ def test_parity_with_the_duckdb_sql(spark, tmp_path):
         for sql_file in SQL_FILES:
             columns, want = duckdb_result(duckdb, sql_file, files, province, DAY)
             assert columns == spark_columns, sql_file.name
-            assert got == sorted(want, key=repr), sql_file.name  # same rows, values and types (file order aside)
+            assert got == sorted(want, key=repr), sql_file.name  # same rows and values (file order aside)
         compared.append(want)
+    # and the column types of the version the pipeline runs (dt and province are the directories)
+    spark_names = {"VARCHAR": "string", "DATE": "date"}  # DECIMAL(38,2) -> decimal(38,2)
+    assert {f.name: f.dataType.simpleString() for f in part.schema.fields} == {
+        name: spark_names.get(kind, kind.lower()) for name, kind in duckdb_types(duckdb, PIPELINE_SQL, files).items()
+        if name not in ("dt", "province")}
     on, qc, bc = compared
     assert len(on) > 50 and len(qc) > 30 and bc == []
     assert any(r["item_name"] is None and r["item_id"] is not None for r in on + qc)  # unknown items

@@ -1,12 +1,14 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { PROVINCES } from '../../shared/config/pipeline';
+import { MAX_LINE_BYTES } from '../../shared/datasets/line-limits';
 
 /**
  * The POS job's expected result computed independently of the pipeline: plain TypeScript straight
  * from the landing files on disk (no DuckDB, no SQL, none of the validator's code). It restates the
- * rules: files rejected as a whole are ignored, bad rows are dropped, each store's newest cumulative
- * file of a day wins, only codes 4/5/6 count, amounts are summed in integer cents.
+ * rules: files rejected as a whole are ignored, bad rows (a line over MAX_LINE_BYTES bytes, a row
+ * not dated the file's date) are dropped, each store's newest cumulative file of a day wins, only
+ * codes 4/5/6 count, amounts are summed in integer cents (a bigint: no sum overflows).
  */
 export interface ExpectedPosRow {
   province: string;
@@ -30,8 +32,9 @@ function compareText(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/** Proleptic Gregorian, year 0000 included (a leap year), as in JavaScript and DuckDB. */
 function isRealDate(y: number, m: number, d: number): boolean {
-  if (y < 1 || m < 1 || m > 12 || d < 1) return false;
+  if (m < 1 || m > 12 || d < 1) return false;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]!;
   return d <= days;
@@ -131,14 +134,15 @@ function goodRows(
   const good: string[][] = [];
   for (const line of lines) {
     if (junkPrefix !== undefined && line.startsWith(junkPrefix)) continue;
-    if (line.trim() === '') continue;
+    const tooLong = Buffer.byteLength(line) > MAX_LINE_BYTES;
+    if (!tooLong && line.trim() === '') continue;
     if (!headerSeen) {
-      if (line.trimEnd() !== header) return null;
+      if (tooLong || line.trimEnd() !== header) return null;
       headerSeen = true;
       continue;
     }
     rows += 1;
-    const fields = split(line);
+    const fields = tooLong ? null : split(line);
     if (fields !== null && isGood(fields)) good.push(fields);
     else bad += 1;
   }
@@ -155,11 +159,12 @@ interface PosRow {
   cents: bigint;
 }
 
-function posRows(bytes: Buffer, store: string): PosRow[] | null {
+/** A store file's rows: each names the file's store and is dated the file's date. */
+function posRows(bytes: Buffer, store: string, fileDate: string): PosRow[] | null {
   const isGood = (f: string[]) => {
     if (f.length !== 5 || f.some((v) => v === '')) return false;
     const [storeId, , date, code, amount] = f as [string, string, string, string, string];
-    if (storeId !== store || !isoDate(date) || !AMOUNT.test(amount)) return false;
+    if (storeId !== store || date !== fileDate || !AMOUNT.test(amount)) return false;
     if (!/^-?\d{1,18}$/.test(code)) return false;
     const n = Number(code);
     return n >= 1 && n <= 9;
@@ -214,7 +219,7 @@ export async function expectedPosDailySales(
     const [, province, store, compact, time] = pos as unknown as [string, string, string, string, string];
     const date = compactDate(compact);
     if (date === null || !isTimeOfDay(time) || !provinces.has(province)) continue;
-    const rows = posRows(await readFile(join(landingDir, key)), store);
+    const rows = posRows(await readFile(join(landingDir, key)), store, date);
     if (rows === null) continue;
     const id = `${province}\u0000${store}\u0000${date}`;
     const current = newest.get(id);

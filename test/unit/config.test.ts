@@ -38,6 +38,7 @@ describe('pipeline configuration', () => {
     ['a duplicate dataset', (c: any) => (c.datasets[1].name = 'pos'), 'datasets[1].name'],
     ['an unknown delimiter', (c: any) => (c.datasets[0].format.delimiter = ';'), 'datasets[0].format.delimiter'],
     ['equalsKeyField naming no key field', (c: any) => (c.datasets[0].columns[0].equalsKeyField = 'shop'), 'datasets[0].columns[0].equalsKeyField'],
+    ['a timestamp equalsKeyField naming a key field that is not a date', (c: any) => (c.datasets[2].columns[4].equalsKeyField = 'part'), 'datasets[2].columns[4].equalsKeyField'],
   ])('rejects %s, naming the field', (_name, mutate, field) => {
     expect(fieldOf(mutate)).toBe(field);
   });

@@ -1,10 +1,14 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipelineConfig } from '../../shared/config/pipeline';
+import type { DatasetConfig } from '../../shared/config/types';
 import { csvToParquet } from '../../shared/convert/csv-to-parquet';
 import { openDuckDb, threadsForMemory } from '../../shared/convert/duckdb';
+import { MAX_LINE_BYTES } from '../../shared/datasets/line-limits';
+import { FileLineSink } from '../../shared/validate/file-sink';
+import { validateFile } from '../../shared/validate/validate-file';
 
 const master = pipelineConfig.datasets.find((d) => d.name === 'item_master')!;
 
@@ -34,6 +38,63 @@ describe('CSV to Parquet with DuckDB', () => {
     const { conn } = duckdb;
     await expect(csvToParquet(conn, { csvPath: 'x', parquetPath: 'y', columns: [{ name: 'a"b', kind: 'string' }], constants: [] })).rejects.toThrow(/not a safe identifier/);
     await expect(csvToParquet(conn, { csvPath: 'x', parquetPath: 'y', columns: master.columns, constants: [['Bad Name', 'v']] })).rejects.toThrow(/not a safe identifier/);
+    duckdb.close();
+  });
+
+  /** Validates `text` into a CSV file the way validate writes it; returns the file and the outcome. */
+  async function validated(dir: string, dataset: DatasetConfig, text: string) {
+    const good = new FileLineSink(join(dir, `${dataset.name}.csv`));
+    async function* chunks() {
+      yield new TextEncoder().encode(text);
+    }
+    const outcome = await validateFile(chunks(), dataset, { date: '2026-11-23' }, { good, rejects: { write() {} } });
+    await good.close();
+    return { csvPath: good.path, outcome };
+  }
+  const dataset = (name: string, columns: DatasetConfig['columns']): DatasetConfig => ({
+    name, keyPattern: `${name}/{date:YYYYMMDD}.tsv`, format: { kind: 'delimited', delimiter: '\t' }, columns, partitionBy: [], dateField: 'date', maxBadRowRatio: 0.5,
+  });
+
+  it('converts the longest line validate accepts, though CSV quoting doubles it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
+    const notes = dataset('notes', [{ name: 'a', kind: 'string' }, { name: 'b', kind: 'string' }]);
+    // two values of nothing but quotes: every `"` becomes `""` in the validated CSV, plus the quotes around
+    const [a, b] = ['"'.repeat(MAX_LINE_BYTES / 2), '"'.repeat(MAX_LINE_BYTES / 2 - 1)];
+    expect(Buffer.byteLength(`${a}\t${b}`)).toBe(MAX_LINE_BYTES);
+    const { csvPath, outcome } = await validated(dir, notes, `a\tb\n${a}\t${b}\n`);
+    expect(outcome).toMatchObject({ state: 'VALIDATED', rows: { out: 1, rejected: 0 } });
+    const longest = Math.max(...(await readFile(csvPath, 'utf8')).split('\n').map((l) => Buffer.byteLength(l)));
+    expect(longest).toBeGreaterThan(2 * MAX_LINE_BYTES); // over DuckDB's default max_line_size (2 MiB)
+    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    const parquet = join(dir, 'notes.parquet');
+    expect(await csvToParquet(duckdb.conn, { csvPath, parquetPath: parquet, columns: notes.columns, constants: [] })).toBe(1);
+    const rows = (await duckdb.conn.runAndReadAll('SELECT a = $a AND b = $b AS same FROM read_parquet($path)', { a, b, path: parquet })).getRowObjects();
+    expect(rows).toEqual([{ same: true }]);
+    duckdb.close();
+  });
+
+  it('converts the dates and timestamps validate accepts, at the ends of the range, unchanged', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
+    const dates = dataset('dates', [{ name: 'd', kind: 'date' }, { name: 'ts', kind: 'timestamp' }]);
+    const good = [
+      ['0000-02-29', '0000-02-29T00:00:00Z'], // year 0 (1 BC) is a leap year for JavaScript and DuckDB alike
+      ['0001-01-01', '0000-12-31T23:59:59.999999Z'],
+      ['2024-02-29', '2026-11-23T12:00:00.5Z'],
+      ['9999-12-31', '9999-12-31T23:59:59.999999Z'],
+    ];
+    const bad = [['0000-02-30', '2026-11-23T00:00:00Z'], ['2023-02-29', '2026-11-23T00:00:00Z'], ['2026-11-23', '0001-02-29T00:00:00Z']];
+    const lines = ['d\tts', ...[...good, ...bad].map((r) => r.join('\t'))];
+    const { csvPath, outcome } = await validated(dir, dates, `${lines.join('\n')}\n`);
+    expect(outcome).toMatchObject({ state: 'VALIDATED', rows: { out: good.length, rejected: bad.length } });
+    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    const parquet = join(dir, 'dates.parquet');
+    expect(await csvToParquet(duckdb.conn, { csvPath, parquetPath: parquet, columns: dates.columns, constants: [] })).toBe(good.length);
+    const back = (await duckdb.conn.runAndReadAll(
+      `SELECT strftime(d, '%Y-%m-%d'), strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') FROM read_parquet($path) ORDER BY d`,
+      { path: parquet },
+    )).getRows();
+    const micros = (ts: string) => ts.replace(/(\.\d+)?Z$/, (_, f: string | undefined) => `.${(f ?? '.').slice(1).padEnd(6, '0')}Z`);
+    expect(back).toEqual(good.map(([d, ts]) => [d, micros(ts!)]));
     duckdb.close();
   });
 

@@ -15,8 +15,11 @@ import { FileLineSink } from '../../shared/validate/file-sink';
 import { validateFile } from '../../shared/validate/validate-file';
 import { expectedPosDailySales } from '../support/expected-pos';
 
-// v2 is v1 with a faster plan: both must give the same answers (the job runs v2).
-const SQL_FILES = ['pos_daily_sales.v1.sql', 'pos_daily_sales.v2.sql'];
+// v2 is v1 with a faster plan; v3 is v2 with sums that cannot overflow: all give the same answers
+// where v1 succeeds (the job runs the newest).
+const SQL_FILES = ['pos_daily_sales.v1.sql', 'pos_daily_sales.v2.sql', 'pos_daily_sales.v3.sql'];
+/** the type of the amounts each version writes: v3 widened them (see 'sums past DECIMAL(18,2)') */
+const AMOUNT_TYPE: Record<string, string> = { 'pos_daily_sales.v1.sql': 'DECIMAL(18,2)', 'pos_daily_sales.v2.sql': 'DECIMAL(18,2)', 'pos_daily_sales.v3.sql': 'DECIMAL(38,2)' };
 const pipeline = compilePipeline(pipelineConfig);
 const DATE = '2026-11-23';
 
@@ -149,9 +152,9 @@ describe.each(SQL_FILES)('POS daily sales transform (DuckDB), %s', (sqlFile) => 
       ['item_id', 'VARCHAR'],
       ['item_name', 'VARCHAR'],
       ['category', 'VARCHAR'],
-      ['sale_amount', 'DECIMAL(18,2)'],
-      ['tax_amount', 'DECIMAL(18,2)'],
-      ['discount_amount', 'DECIMAL(18,2)'],
+      ['sale_amount', AMOUNT_TYPE[sqlFile]],
+      ['tax_amount', AMOUNT_TYPE[sqlFile]],
+      ['discount_amount', AMOUNT_TYPE[sqlFile]],
       ['dt', 'VARCHAR'],
     ]);
   });
@@ -299,5 +302,53 @@ describe.each(SQL_FILES)('POS daily sales transform (DuckDB), %s', (sqlFile) => 
       await expect(runSqlTransform(conn, { ...base, params: { province: 'ON' } })).rejects.toThrow(/missing \$batch_date/);
       await expect(runSqlTransform(conn, { ...base, params: { ...base.params, extra: 1 } })).rejects.toThrow(/not used \$extra/);
     });
+  });
+});
+
+describe('sums past DECIMAL(18,2)', () => {
+  let duckdb: DuckDb;
+  let root: string;
+  let files: ProcessedFile[];
+  const biggest = '9999999999999999.99'; // the largest amount validate accepts (16 integer digits, 2 places)
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'landfall-pos-overflow-'));
+    duckdb = await openDuckDb({ workDir: join(root, 'duckdb'), functionMemoryMb: 1024 });
+    const d = DATE.replaceAll('-', '');
+    const put = async (key: string, text: string) => {
+      await mkdir(dirname(join(root, 'landing', key)), { recursive: true });
+      await writeFile(join(root, 'landing', key), text);
+    };
+    await put(`master/${d}/Item.csv`, `${ITEM_HEADER}\nI0001,Burger,Burgers,9.99\n`);
+    const rows = [['ON01', 'I0001', DATE, '4', biggest], ['ON01', 'I0001', DATE, '4', biggest], ['ON01', 'I0001', DATE, '6', `-${biggest}`]];
+    await put(`pos/ON/ON01_${d}_120000.tdf`, `${POS_HEADER}\n${rows.map((r) => r.join('\t')).join('\n')}\n`);
+    files = await buildProcessed(duckdb.conn, join(root, 'landing'), join(root, 'work'));
+  });
+
+  afterAll(async () => {
+    duckdb?.close();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  const run = async (sqlFile: string) => {
+    const sql = await readFile(new URL(`../../shared/transform/sql/${sqlFile}`, import.meta.url), 'utf8');
+    const output = join(root, `${sqlFile}.parquet`);
+    await runSqlTransform(duckdb.conn, { sql, inputs: inputsFor(files, 'ON', DATE), params: { province: 'ON', batch_date: DATE }, outputPath: output });
+    return readOutput(duckdb.conn, output);
+  };
+
+  it('v3 sums two of the largest valid amounts exactly', async () => {
+    expect(await run('pos_daily_sales.v3.sql')).toEqual([
+      { province: 'ON', transaction_date: DATE, store_id: 'ON01', item_id: 'I0001', item_name: 'Burger', category: 'Burgers', sale_amount: '19999999999999999.98', tax_amount: '0.00', discount_amount: `-${biggest}` },
+    ]);
+    expect(await expectedPosDailySales(join(root, 'landing'))).toEqual(await run('pos_daily_sales.v3.sql'));
+  });
+
+  it('v2 fails on them, on every attempt: why v3 exists', async () => {
+    for (let attempt = 0; attempt < 2; attempt += 1) await expect(run('pos_daily_sales.v2.sql')).rejects.toThrow(/out of range/i);
+  });
+
+  it('the job runs v3', () => {
+    expect(pipelineConfig.jobs.find((j) => j.name === 'pos_daily_sales')!.stages.map((s) => s.sql)).toEqual(['pos_daily_sales.v3.sql']);
   });
 });

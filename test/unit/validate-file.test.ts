@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pipelineConfig } from '../../shared/config/pipeline';
+import type { DatasetConfig } from '../../shared/config/types';
+import { MAX_LINE_BYTES } from '../../shared/datasets/line-limits';
 import { splitFields } from '../../shared/validate/delimited';
 import { REJECTS_HEADER, validateFile, type LineSink } from '../../shared/validate/validate-file';
 
@@ -20,11 +22,11 @@ async function* chunked(bytes: Uint8Array, size = 7): AsyncGenerator<Uint8Array>
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
-async function validate(content: string | Uint8Array, dataset = pos) {
+async function validate(content: string | Uint8Array, dataset: DatasetConfig = pos, chunkSize = 7) {
   const good = new MemorySink();
   const rejects = new MemorySink();
   const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
-  const outcome = await validateFile(chunked(bytes), dataset, dataset === pos ? keyFields : { date: '2026-11-23' }, { good, rejects });
+  const outcome = await validateFile(chunked(bytes, chunkSize), dataset, dataset === pos ? keyFields : { date: '2026-11-23' }, { good, rejects });
   return { outcome, good: good.lines, rejects: rejects.lines.slice(1) };
 }
 
@@ -109,6 +111,138 @@ describe('validating a POS file', () => {
     const rejects = new MemorySink();
     await validateFile(chunked(new TextEncoder().encode(`${HEADER}\n`)), pos, keyFields, { good, rejects });
     expect(rejects.lines[0]).toBe(REJECTS_HEADER);
+  });
+});
+
+describe('line limits, in UTF-8 bytes', () => {
+  const row = (item: string, date = '2026-11-23') => `ON01\t${item}\t${date}\t4\t1.00`;
+  /** A POS row of exactly `bytes` UTF-8 bytes: its item id is `char` repeated, padded with `x`. */
+  const rowOfBytes = (bytes: number, char: string) => {
+    const room = bytes - Buffer.byteLength(row(''));
+    const n = Math.floor(room / Buffer.byteLength(char));
+    return row(char.repeat(n) + 'x'.repeat(room - n * Buffer.byteLength(char)));
+  };
+  const fields = (reject: string) => splitFields(reject, ',') as string[];
+  const tooLong = (line: string) => `line longer than ${MAX_LINE_BYTES} bytes (${Buffer.byteLength(line)} bytes)`;
+
+  it('rejects a row longer than the limit in bytes (fewer characters than the limit), not the file', async () => {
+    const long = row('€'.repeat(900_000)); // 900,000 characters, 2.7 MB of UTF-8
+    const lines = [HEADER, row('I0001'), long, row('I0002'), '--------', row('I0003'), row('I0004').replace('\t4\t', '\t99\t')];
+    const { outcome, good, rejects } = await validate(`${lines.join('\n')}\n`, pos, 4096);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 5, out: 3, rejected: 2, junk: 1 } });
+    expect(good.slice(1)).toEqual(['I0001', 'I0002', 'I0003'].map((i) => `ON01,${i},2026-11-23,4,1.00`));
+    expect(rejects.map(fields).map(([n, reason]) => [n, reason])).toEqual([
+      ['3', tooLong(long)],
+      ['7', 'transaction_code: "99" is not a known value'],
+    ]);
+    // the report keeps the start of the line, as for any other rejected row
+    expect(fields(rejects[0]!)[2]).toBe(long.slice(0, 1000));
+  });
+
+  it('counts every byte up to the limit exactly; the CR of a CRLF line end is not part of the line', async () => {
+    const accepted = [rowOfBytes(MAX_LINE_BYTES, 'x'), rowOfBytes(MAX_LINE_BYTES, '€'), rowOfBytes(MAX_LINE_BYTES, '😀')];
+    const refused = [rowOfBytes(MAX_LINE_BYTES + 1, 'x'), rowOfBytes(MAX_LINE_BYTES + 1, 'é')];
+    for (const line of [...accepted, ...refused]) expect(Buffer.byteLength(line) - MAX_LINE_BYTES).toBeLessThanOrEqual(1);
+    const lines = [HEADER, ...accepted, ...refused, row('I0001')];
+    const bytes = new TextEncoder().encode(`${lines.join('\r\n')}\r\n`);
+    // chunks of 4 KiB, and chunks that end right after each CR (the line end still unknown)
+    async function* afterEachCr() {
+      let from = 0;
+      for (let i = 0; i < bytes.length; i += 1) {
+        if (bytes[i] === 13) {
+          yield bytes.subarray(from, i + 1);
+          from = i + 1;
+        }
+      }
+      yield bytes.subarray(from);
+    }
+    for (const chunks of [chunked(bytes, 4096), afterEachCr()]) {
+      const good = new MemorySink();
+      const rejects = new MemorySink();
+      const outcome = await validateFile(chunks, pos, keyFields, { good, rejects });
+      expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 6, out: 4, rejected: 2, junk: 0 } });
+      expect(good.lines.slice(1)).toEqual([...accepted, row('I0001')].map((l) => l.replaceAll('\t', ',')));
+      expect(rejects.lines.slice(1).map(fields).map(([n, reason]) => [n, reason])).toEqual([
+        ['5', tooLong(refused[0]!)],
+        ['6', tooLong(refused[1]!)],
+      ]);
+    }
+  });
+
+  it('streams past a line far over the limit (64 MiB in 64 KiB chunks) and reports its size', async () => {
+    const chunk = new Uint8Array(1 << 16).fill(0x61);
+    const chunks = 1024; // a 64 MiB line
+    const encode = (text: string) => new TextEncoder().encode(text);
+    async function* file() {
+      yield encode(`${HEADER}\n${row('I0001')}\nON01\t`);
+      for (let i = 0; i < chunks; i += 1) yield chunk;
+      yield encode(`\t2026-11-23\t4\t1.00\n${row('I0002')}\n${row('I0003')}`);
+    }
+    const good = new MemorySink();
+    const rejects = new MemorySink();
+    const outcome = await validateFile(file(), pos, keyFields, { good, rejects });
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 4, out: 3, rejected: 1, junk: 0 } });
+    const size = Buffer.byteLength(row('')) + chunks * chunk.length;
+    expect(rejects.lines.slice(1).map(fields)).toEqual([['3', `line longer than ${MAX_LINE_BYTES} bytes (${size} bytes)`, `ON01\t${'a'.repeat(995)}`]]);
+    expect(good.lines.slice(1)).toEqual(['I0001', 'I0002', 'I0003'].map((i) => `ON01,${i},2026-11-23,4,1.00`));
+  });
+
+  it('treats a long last line without newline as a row, and a long first line as a wrong header', async () => {
+    const long = row('€'.repeat(400_000));
+    const last = await validate(`${HEADER}\n${row('I0001')}\n${long}`, pos, 4096);
+    expect(last.outcome).toEqual({ state: 'VALIDATED', rows: { in: 2, out: 1, rejected: 1, junk: 0 } });
+    expect(last.rejects.map(fields).map(([n, reason]) => [n, reason])).toEqual([['3', tooLong(long)]]);
+    const first = await validate(`${long}\n${HEADER}\n`, pos, 4096);
+    expect(first.outcome).toMatchObject({ state: 'REJECTED', reason: expect.stringMatching(/^missing or wrong header on line 1: /) });
+  });
+});
+
+describe("rows against the file's key fields (equalsKeyField)", () => {
+  const fields = (reject: string) => splitFields(reject, ',') as string[];
+
+  it("rejects a POS row not dated the file's date, naming that date; the other rows stay", async () => {
+    const row = (item: string, date: string) => `ON01\t${item}\t${date}\t4\t1.00`;
+    const lines = [
+      HEADER,
+      row('I0001', '2026-11-23'),
+      row('I0002', '0000-02-29'),
+      row('I0003', '9999-12-31'),
+      row('I0004', '2026-11-24'),
+      row('I0005', '2026-11-23'),
+      row('I0006', '2026-11-23'),
+      row('I0007', '2026-11-23'),
+    ];
+    const { outcome, good, rejects } = await validate(`${lines.join('\n')}\n`);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 7, out: 4, rejected: 3, junk: 0 } });
+    expect(good.slice(1).map((l) => l.split(',')[1])).toEqual(['I0001', 'I0005', 'I0006', 'I0007']);
+    expect(rejects.map(fields).map(([n, reason]) => [n, reason])).toEqual(
+      [['3', '0000-02-29'], ['4', '9999-12-31'], ['5', '2026-11-24']].map(([n, date]) => [n, `transaction_date: "${date}" does not match the file's date "2026-11-23"`]),
+    );
+  });
+
+  it("compares a timestamp's UTC date with a date key field", async () => {
+    const events: DatasetConfig = {
+      name: 'events',
+      keyPattern: 'clickstream/events/{date:YYYYMMDD}/{part}.jsonl',
+      format: { kind: 'jsonl' },
+      columns: [
+        { name: 'event_id', kind: 'string' },
+        { name: 'event_ts', kind: 'timestamp', equalsKeyField: 'date' },
+      ],
+      partitionBy: [],
+      dateField: 'date',
+      maxBadRowRatio: 0.5,
+    };
+    const stamps = ['2026-11-23T00:00:00Z', '2026-11-23T23:59:59.999999Z', '2026-11-24T00:00:00Z', '2026-11-22T23:59:59Z', '2026-11-23T12:00:00.5Z', '2026-11-23'];
+    const lines = stamps.map((ts, i) => JSON.stringify({ event_id: `e${i + 1}`, event_ts: ts }));
+    const { outcome, good, rejects } = await validate(`${lines.join('\n')}\n`, events);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 6, out: 3, rejected: 3, junk: 0 } });
+    expect(good.slice(1).map((l) => l.split(',')[0])).toEqual(['e1', 'e2', 'e5']);
+    expect(rejects.map(fields).map(([n, reason]) => [n, reason])).toEqual([
+      ['3', `event_ts: "2026-11-24T00:00:00Z" is not on the file's date "2026-11-23" (UTC)`],
+      ['4', `event_ts: "2026-11-22T23:59:59Z" is not on the file's date "2026-11-23" (UTC)`],
+      ['6', 'event_ts: "2026-11-23" is not a UTC timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z)'],
+    ]);
   });
 });
 

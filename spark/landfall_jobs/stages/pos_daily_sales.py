@@ -1,14 +1,17 @@
 """pos_daily_sales: the "Yummy Foods" POS daily sales of ONE province and ONE day, on Spark.
 
-The same aggregation as the DuckDB transform shared/transform/sql/pos_daily_sales.v1.sql and v2
-(v2 computes v1's rows faster; the SQL stays the reference: a change of logic is a new SQL
-version, and this module follows it; tests compare the rows with both files run by DuckDB):
+The same aggregation as the DuckDB transform shared/transform/sql/pos_daily_sales.v3.sql (v2
+computes v1's rows faster, v3 is v2 with sums that cannot overflow; the SQL stays the reference: a
+change of logic is a new SQL version, and this module follows it; tests compare the rows with every
+version run by DuckDB, and the types with v3):
 
 - pos rows of the batch (key_province = province, key_date = the date); of each store only its
   newest file counts: dense_rank() over (key_store, key_date) ordered by key_time DESC,
   source_key DESC, source_version_id DESC = 1 (files are cumulative; rows of the top file all stay);
 - transaction codes 4 (sale), 5 (tax), 6 (discount) summed per (province, transaction_date,
-  store_id, item_id), as DECIMAL(18,2), 0.00 when a code is absent; other codes are ignored;
+  store_id, item_id), in and as DECIMAL(38,2), 0.00 when a code is absent; other codes are ignored
+  (Spark's own sum of DECIMAL(18,2) is DECIMAL(28,2), and a cast back to (18,2) overflows to null
+  without ANSI: two of the largest valid amounts would silently lose the day's sale);
 - item master: one row per item_id, the batch date's rows first, then the newest key_date, then
   source_key DESC, source_version_id DESC, item_name, category (ASC), so the join never multiplies;
 - LEFT JOIN on item_id: a sale of an unknown item keeps null item_name/category.
@@ -72,9 +75,10 @@ def newest_files(pos: DataFrame, province: str, day: dt.date) -> DataFrame:
 def daily(newest: DataFrame) -> DataFrame:
     """Sale, tax and discount per (province, transaction_date, store_id, item_id)."""
     code = F.col("transaction_code")
-    zero = F.lit(Decimal("0.00")).cast(schemas.MONEY)
+    zero = F.lit(Decimal("0.00")).cast(schemas.MONEY_SUM)
+    amount = F.col("amount").cast(schemas.MONEY_SUM)
     sums = [
-        F.coalesce(F.sum(F.when(code == F.lit(value).cast("bigint"), F.col("amount"))), zero).cast(schemas.MONEY).alias(name)
+        F.coalesce(F.sum(F.when(code == F.lit(value).cast("bigint"), amount)), zero).cast(schemas.MONEY_SUM).alias(name)
         for name, value in AMOUNTS
     ]
     return (
