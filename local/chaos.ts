@@ -27,6 +27,8 @@ export interface ChaosSettings {
   crashPoints: CrashPoint[];
   /** only crash inside these functions (local names, e.g. ['validate']); undefined: any caller */
   crashFunctions?: string[];
+  /** only crash around these SDK operations (e.g. ['PutObject']); undefined: every write */
+  crashOperations?: string[];
   duplicateS3Events: boolean;
   reverseBursts: boolean;
   /** how long a burst of S3 events is held before it is delivered reversed (default 50 ms) */
@@ -278,7 +280,11 @@ export class Chaos {
       async (args: { input: Input }): Promise<unknown> => {
         const operation = (context.commandName ?? '').replace(/Command$/, '');
         const functionName = currentInvocation()?.functionName;
-        const inScope = this.armed && WRITE_OPERATIONS.has(operation) && (!this.current.crashFunctions || (functionName !== undefined && this.current.crashFunctions.includes(functionName)));
+        const inScope =
+          this.armed &&
+          WRITE_OPERATIONS.has(operation) &&
+          (!this.current.crashOperations || this.current.crashOperations.includes(operation)) &&
+          (!this.current.crashFunctions || (functionName !== undefined && this.current.crashFunctions.includes(functionName)));
         if (!inScope) return next(args);
         this.tally.writes[operation] = (this.tally.writes[operation] ?? 0) + 1;
         const target = this.targetOf(operation, args.input);

@@ -13,6 +13,7 @@ import { latestPerKey } from '../local/file-state-report';
 import { expectedPosDailySales } from './support/expected-pos';
 import { curatedRows, executionsOf } from './support/jobs';
 import { useLocalStack } from './support/local-stack';
+import type { ChaosSettings } from '../local/chaos';
 import { itemMaster, masterKey, storeFile, storeKey, writeFiles } from './support/pos-files';
 
 /*
@@ -49,6 +50,17 @@ async function expectedRows(files: Record<string, string>) {
   return (await expectedPosDailySales(dir)).filter((r) => r.province === 'ON');
 }
 
+/** Lands files with these faults armed (every other switch off), and disarms them whatever happens. */
+async function landWithChaos(settings: Partial<ChaosSettings>, files: Record<string, string>): Promise<void> {
+  stack().chaos.configure({ crashProbability: 0, crashPoints: ['before', 'after'], crashFunctions: undefined, crashOperations: undefined, duplicateS3Events: false, reverseBursts: false, dropStreamRecordProbability: 0, abortExecutionProbability: 0, ...settings });
+  stack().chaos.enable();
+  try {
+    await land(files);
+  } finally {
+    stack().chaos.disable();
+  }
+}
+
 const stateOf = async (key: string) => latestPerKey(await stack().fileStates.listAll()).find((i) => i.key === `${PREFIX.landing}${key}`);
 
 describe('unattended operation (issue 10)', () => {
@@ -57,13 +69,10 @@ describe('unattended operation (issue 10)', () => {
     const day = provinceDay(date);
     await land(day);
     expect(executionsOf(stack(), 'ON', date)).toHaveLength(1);
-    // ON01's newer cumulative file: validate dies right after each write (RECEIVED is recorded; its
-    // report never is) and so does convert: the file stays RECEIVED
-    stack().chaos.configure({ crashProbability: 1, crashPoints: ['after'], crashFunctions: ['validate', 'convert'] });
-    stack().chaos.enable();
+    // ON01's newer cumulative file: validate records RECEIVED, then dies before writing anything
+    // (on every attempt): the file stays RECEIVED, as a file still being validated would
     const newer01 = { [storeKey('ON01', date, '200000')]: storeFile('ON01', date, 30) };
-    await land(newer01);
-    stack().chaos.disable();
+    await landWithChaos({ crashProbability: 1, crashPoints: ['before'], crashFunctions: ['validate'], crashOperations: ['PutObject', 'CompleteMultipartUpload'] }, newer01);
     expect((await stateOf(storeKey('ON01', date, '200000')))?.state).toBe('RECEIVED');
     // ON02's newer file converts: the batch must not run on ON01's older file meanwhile
     const newer02 = { [storeKey('ON02', date, '200000')]: storeFile('ON02', date, 30) };
@@ -124,11 +133,8 @@ describe('unattended operation (issue 10)', () => {
 
   it('finding 2b: an execution stopped mid-run is recorded, alerted and started once more; it never stays RUNNING', async () => {
     const date = '2026-09-04';
-    stack().chaos.configure({ crashProbability: 0, abortExecutionProbability: 1 });
-    stack().chaos.enable();
     const day = provinceDay(date);
-    await land(day);
-    stack().chaos.disable();
+    await landWithChaos({ abortExecutionProbability: 1 }, day);
     const [aborted] = executionsOf(stack(), 'ON', date);
     expect(aborted!.status).toBe('ABORTED');
     const id = batchOf(date);
@@ -150,25 +156,26 @@ describe('unattended operation (issue 10)', () => {
   it('finding 3: a file whose Lambda retries ran out is re-driven from where it stopped, and FAILED with its error when it keeps failing', async () => {
     const date = '2026-09-05';
     const day = provinceDay(date);
-    stack().chaos.configure({ crashProbability: 1, crashPoints: ['before'], crashFunctions: ['convert'], abortExecutionProbability: 0 });
-    stack().chaos.enable();
-    await land(day);
-    expect((await stateOf(storeKey('ON01', date)))?.state).toBe('VALIDATED');
+    const crashConvert: Partial<ChaosSettings> = { crashProbability: 1, crashPoints: ['before'], crashFunctions: ['convert'] };
+    await landWithChaos(crashConvert, day);
+    expect((await stateOf(storeKey('ON01', date, '100000')))?.state).toBe('VALIDATED');
     expect(executionsOf(stack(), 'ON', date)).toEqual([]);
     // still crashing: each pass re-drives convert, until the limit makes the file FAILED with the error seen
-    for (let pass = 0; pass < 3; pass += 1) await reconcileNow();
-    const last = await reconcileNow();
-    expect(last.repairs.filter((r) => r.kind === 'failed')).toHaveLength(6);
-    const failed = await stateOf(storeKey('ON01', date));
-    expect(failed).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/after 3 re-drives.*convert: ChaosCrash/) });
-    stack().chaos.disable();
+    stack().chaos.enable();
+    let last;
+    try {
+      for (let pass = 0; pass < 4; pass += 1) last = await reconcileNow();
+    } finally {
+      stack().chaos.disable();
+    }
+    expect(last!.repairs.filter((r) => r.kind === 'failed')).toHaveLength(6);
+    const failed = await stateOf(storeKey('ON01', date, '100000'));
+    expect(failed).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/after 3 re-drives.*convert: .*ChaosCrash/) });
 
-    // the same day again, healthy: every version lands once more and the batch runs
+    // another day whose convert crashes only while it lands: one pass re-drives it and the batch runs
     const date2 = '2026-09-06';
     const day2 = provinceDay(date2);
-    stack().chaos.enable();
-    await land(day2);
-    stack().chaos.disable();
+    await landWithChaos(crashConvert, day2);
     const report = await reconcileNow();
     expect(report.repairs.filter((r) => r.kind === 'redrive' && r.stage === 'convert')).toHaveLength(6);
     expect(executionsOf(stack(), 'ON', date2).map((e) => e.status)).toEqual(['SUCCEEDED']);
@@ -181,11 +188,8 @@ describe('unattended operation (issue 10)', () => {
     await land(day);
     expect(executionsOf(stack(), 'ON', date)).toHaveLength(1);
     await reconcileNow(); // moves the watermark past the first landing
-    stack().chaos.configure({ crashProbability: 0, dropStreamRecordProbability: 1 });
-    stack().chaos.enable();
     const corrected = { [storeKey('ON04', date, '230000')]: storeFile('ON04', date, 35) };
-    await land(corrected);
-    stack().chaos.disable();
+    await landWithChaos({ dropStreamRecordProbability: 1 }, corrected);
     expect(executionsOf(stack(), 'ON', date)).toHaveLength(1);
     const report = await reconcileNow();
     expect(report.repairs).toContainEqual(expect.objectContaining({ kind: 'batch-started', batchId: batchOf(date) }));
@@ -204,7 +208,7 @@ describe('unattended operation (issue 10)', () => {
     };
     await land({ ...day, ...poison });
     expect(executionsOf(stack(), 'ON', date).map((e) => e.status)).toEqual(['SUCCEEDED']);
-    const on01 = await stateOf(storeKey('ON01', date));
+    const on01 = await stateOf(storeKey('ON01', date, '100000'));
     expect(on01).toMatchObject({ state: 'CONVERTED', rows: { rejected: 3 } });
     // a newer, header-only export of ON03 and a file of a store ON does not have
     const late = { [storeKey('ON03', date, '200000')]: storeFile('ON03', date, 0), [storeKey('ON09', date, '200000')]: storeFile('ON09', date, 5) };

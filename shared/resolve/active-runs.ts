@@ -57,7 +57,8 @@ export async function checkActiveRun(deps: Pick<ResolverDeps, 'sfn' | 'runs' | '
     await deps.runs.finishRun(batch.batchId, name, 'SUCCEEDED', undefined, now);
     return { kind: 'recorded', executionName: name, executionArn: arn, status: 'SUCCEEDED', executionStatus: status };
   }
-  const error = { error: execution.error ?? `Execution${status.charAt(0)}${status.slice(1).toLowerCase().replace(/_(\w)/g, (_, c: string) => c.toUpperCase())}`, cause: execution.cause ?? `the execution ended ${status} without recording the run` };
+  // named for how it ended (ExecutionAborted, ExecutionTimedOut, ExecutionFailed); its own words in the cause
+  const error = { error: `Execution${status.charAt(0)}${status.slice(1).toLowerCase().replace(/_(\w)/g, (_, c: string) => c.toUpperCase())}`, cause: [execution.error, execution.cause].filter(Boolean).join(': ') || `the execution ended ${status} without recording the run` };
   await deps.runs.finishRun(batch.batchId, name, 'FAILED', error, now);
   return { kind: 'recorded', executionName: name, executionArn: arn, status: 'FAILED', executionStatus: status, error };
 }

@@ -204,15 +204,17 @@ export class JobRunStore {
    * recorded for it.
    */
   async releaseClaim(batchId: string, executionName: string, now = new Date()): Promise<boolean> {
+    // the batch goes back to what its last run left (or WAITING): the release undoes the claim only
+    const status = (await this.getBatch(batchId))?.lastRun?.status ?? 'WAITING';
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: batchKey(batchId),
-          UpdateExpression: 'SET #status = :waiting, updatedAt = :now REMOVE activeRun, duePk, dueAt',
+          UpdateExpression: 'SET #status = :status, updatedAt = :now REMOVE activeRun, duePk, dueAt',
           ConditionExpression: 'activeRun.executionName = :name AND attribute_not_exists(activeRun.executionArn)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':name': executionName, ':waiting': 'WAITING', ':now': now.toISOString() },
+          ExpressionAttributeValues: { ':name': executionName, ':status': status, ':now': now.toISOString() },
         }),
       );
     } catch (err) {

@@ -18,6 +18,10 @@ DEFAULT_CONF = {
 FORCED_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    # DuckDB writes proleptic Gregorian dates; without these, Spark 3.5 refuses to read a date
+    # before 1582-10-15 (READ_ANCIENT_DATETIME), so one such valid row would fail the whole day
+    "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
 }
 
 
