@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { gzipSync } from 'node:zlib';
 import { downloadToFile, headObject, ObjectGoneError, uploadFile } from '../shared/s3/object-io';
 import { awsJsonServer, epochSeconds, ServiceError, str } from './aws-json';
 import { listenOnLoopback } from './http';
@@ -46,6 +47,12 @@ export interface LocalEmrOptions {
   workDir?: string;
   /** ListSteps/ListClusters page size (AWS: 50) */
   pageSize?: number;
+  /**
+   * The clusters' LogUri (s3://bucket/prefix/): as on EMR, a failed step's stderr is put, gzipped,
+   * at <logUri><cluster>/steps/<step>/stderr.gz and FailureDetails.LogFile names it. Without
+   * it, LogFile is the step's local stderr file.
+   */
+  logUri?: string;
 }
 
 export interface LocalStepRecord {
@@ -480,6 +487,19 @@ export async function startLocalEmr(options: LocalEmrOptions): Promise<LocalEmr>
     notifyIdle();
   };
 
+  /** Where a failed step's stderr is for the caller: under the LogUri in S3 (as EMR puts it), or the local file. */
+  const publishedLog = async (clusterId: string, stepId: string, logFile: string): Promise<string> => {
+    const m = options.logUri ? /^s3:\/\/([^/]+)\/?(.*)$/.exec(options.logUri) : null;
+    if (!m) return logFile;
+    const key = `${m[2] ? `${m[2].replace(/\/?$/, '/')}` : ''}${clusterId}/steps/${stepId}/stderr.gz`;
+    try {
+      await options.s3.send(new PutObjectCommand({ Bucket: m[1]!, Key: key, Body: gzipSync(await readFile(logFile)), ContentType: 'text/plain', ContentEncoding: 'gzip' }));
+      return `s3://${m[1]}/${key}`;
+    } catch {
+      return logFile;
+    }
+  };
+
   /** One step, start to end; its state may be changed under it (cancel, cluster failure). */
   const execute = async (cluster: ClusterRecord, step: StepRecord): Promise<void> => {
     const abort = new AbortController();
@@ -496,7 +516,7 @@ export async function startLocalEmr(options: LocalEmrOptions): Promise<LocalEmr>
     const running = () => stateNow() === 'RUNNING';
     const fail = async (reason: string, message: string) => {
       await appendFile(logFile, `${message}\n`).catch(() => undefined);
-      if (running()) settle(step, 'FAILED', { failure: { Reason: reason, Message: message.slice(0, 10_000), LogFile: logFile } });
+      if (running()) settle(step, 'FAILED', { failure: { Reason: reason, Message: message.slice(0, 10_000), LogFile: await publishedLog(cluster.id, step.id, logFile) } });
     };
     let keepMirror = true;
     try {

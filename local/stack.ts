@@ -226,7 +226,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     // EMR: two clusters whose steps run spark-submit on local Spark, staging s3:// paths via MinIO
     const spark = sparkSubmit();
     Object.assign(process.env, spark.env); // the steps' spark-submit processes inherit it
-    const emr = await startLocalEmr({ clusters: LOCAL_CLUSTERS.map((c) => ({ id: c.clusterId, name: c.name })), s3: minioClients.s3, sparkSubmit: spark.binary, sparkMaster: 'local[2]', region: REGION });
+    const emr = await startLocalEmr({ clusters: LOCAL_CLUSTERS.map((c) => ({ id: c.clusterId, name: c.name })), s3: minioClients.s3, sparkSubmit: spark.binary, sparkMaster: 'local[2]', region: REGION, logUri: `s3://${deployment.names.lakeBucket}/emr-logs/` });
     stoppers.push(() => emr.stop());
     // ARC: five endpoints, the primary's routing control On
     const arc = await startLocalArc({ clusters: LOCAL_CLUSTERS.map((c) => c.name), active: 'primary', region: REGION });

@@ -17,6 +17,8 @@ import {
 } from '@aws-sdk/client-emr';
 import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readObjectText } from '../shared/s3/object-io';
+import { failureReport, logTail } from '../shared/orchestrate/failure-report';
+import type { JobRunStore } from '../shared/resolve/job-run-store';
 import { checkCluster, ClusterUnhealthyError, pollStep, StepFailedError, submitStep, type StepProgress } from '../shared/emr/emr-steps';
 import { startLocalEmr, type LocalEmr, type StepRunContext } from '../local/emr';
 import { startMinio, type RunningServer } from '../local/servers';
@@ -97,6 +99,27 @@ afterAll(async () => {
   s3?.destroy();
   await minio?.process.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('a failed step\'s log under the clusters\' LogUri, as EMR writes it', () => {
+  it('names the gzipped stderr in S3, and the failure alert carries its last lines', async () => {
+    const logged = await startLocalEmr({ clusters: [{ id: A, name: 'logged' }], s3, region: REGION, logUri: `s3://${BUCKET}/emr-logs/`, runStep: async () => undefined });
+    try {
+      const client = new EMRClient({ endpoint: logged.endpoint, region: REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      logged.failNextStep(A, 'Traceback (most recent call last):\nValueError: bad row 7');
+      const { stepId } = await submitStep(client, A, { name: 'exec9-clean-a1', args: ['node', `s3://${BUCKET}/scripts/job.mjs`, `s3://${BUCKET}/logs/in/`, `s3://${BUCKET}/logs/out/`, 'l', '0'] });
+      const failed = (await errorOf(waitForStep(client, A, stepId))) as StepFailedError;
+      expect(failed.logFile).toBe(`s3://${BUCKET}/emr-logs/${A}/steps/${stepId}/stderr.gz`);
+      expect(await logTail(s3, failed.logFile!)).toEqual(['Traceback (most recent call last):', 'ValueError: bad row 7']);
+      // what the job-failure alert gets from the state machine's Catch: Lambda's JSON cause of emrstep
+      const runs = { getRun: async () => ({ stages: { clean: { status: 'SUCCEEDED' } } }) } as unknown as JobRunStore;
+      const run = { job: 'clickstream_daily', batchId: 'b', values: { date: '2026-11-23' }, executionName: 'clickstream_daily-2026-11-23-abc-r1', fingerprint: 'f', inputs: {}, stages: [{ name: 'clean' }, { name: 'enrich' }] };
+      const report = await failureReport(run, { Error: failed.name, Cause: JSON.stringify({ errorType: failed.name, errorMessage: failed.message, trace: [] }) }, { runs, s3 });
+      expect(report).toMatchObject({ stage: 'enrich', attempt: 2, error: 'StepFailedError', log: { location: failed.logFile, lastLines: ['Traceback (most recent call last):', 'ValueError: bad row 7'] } });
+    } finally {
+      await logged.stop();
+    }
+  });
 });
 
 describe('local EMR with an injected runner (real EMRClient and S3Client over HTTP)', () => {

@@ -8,7 +8,7 @@ import { PREFIX } from '../shared/s3/layout';
 import { reconcileDepsFromEnv } from '../shared/reconcile/deps';
 import { reconcile, type ReconcileOptions } from '../shared/reconcile/reconciler';
 import { resolverDepsFromEnv } from '../shared/resolve/deps';
-import { explainBatch } from '../shared/resolve/resolver';
+import { explainBatch, retryBatch } from '../shared/resolve/resolver';
 import { latestPerKey } from '../local/file-state-report';
 import { expectedPosDailySales } from './support/expected-pos';
 import { curatedRows, executionsOf } from './support/jobs';
@@ -127,6 +127,11 @@ describe('unattended operation (issue 10)', () => {
     await stack().jobRuns.claimRun('pos_daily_sales', id, { province: 'ON', date }, { executionName: 'pos_daily_sales-ON-2026-09-03-deadbeef0001', fingerprint: 'deadbeef1', inputs: {} }, new Date(Date.now() - 10 * 60_000));
     const report = await reconcileNow();
     expect(report.repairs).toContainEqual({ kind: 'claim-released', batchId: id, executionName: 'pos_daily_sales-ON-2026-09-03-deadbeef0001' });
+    expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await stack().jobRuns.getBatch(id))!.activeRun).toBeUndefined();
+    // `landfall retry` on a batch held by an abandoned claim frees it too (it used to refuse)
+    await stack().jobRuns.claimRun('pos_daily_sales', id, { province: 'ON', date }, { executionName: 'pos_daily_sales-ON-2026-09-03-deadbeef0002', fingerprint: 'deadbeef2', inputs: {} }, new Date(Date.now() - 10 * 60_000));
+    expect(await retryBatch(resolverDepsFromEnv(), { job: 'pos_daily_sales', values: { province: 'ON', date } })).toEqual({ kind: 'up-to-date', batchId: id });
     expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'SUCCEEDED' });
     expect((await stack().jobRuns.getBatch(id))!.activeRun).toBeUndefined();
   });

@@ -43,7 +43,13 @@ export function s3RecordHandler<R>(name: string, setup: (context: Context) => Re
         failures.push(err);
       }
     }
-    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} of ${event.Records.length} records failed in ${name}`);
+    // The error reaches the failed-events queue (and the reconciler's FAILED reason): keep its name
+    // and words rather than a bare "1 of 1 records failed".
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) {
+      const each = failures.map((e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))).join('; ');
+      throw new AggregateError(failures, `${failures.length} of ${event.Records.length} records failed in ${name}: ${each}`.slice(0, 4000));
+    }
     return { processed: results.length, results };
   };
 }
