@@ -181,8 +181,15 @@ export class LocalLambdas {
   }
 
   /** One invocation, in its own process (isolate mode) or in this one, timed either way. */
-  private run(fn: LocalFunction, event: unknown, requestId?: string): Promise<unknown> {
-    return this.options.isolate ? this.invokeIsolated(fn, event, this.context(fn, requestId)) : this.invokeInProcess(fn, event, requestId);
+  private async run(fn: LocalFunction, event: unknown, requestId?: string): Promise<unknown> {
+    try {
+      return await (this.options.isolate ? this.invokeIsolated(fn, event, this.context(fn, requestId)) : this.invokeInProcess(fn, event, requestId));
+    } catch (err) {
+      // An injected crash stands for the function's process dying: Lambda reports that as
+      // Runtime.ExitError, whatever the code was doing (the chaos crash's words stay in the message).
+      if ((err as Error)?.name === 'ChaosCrash') throw Object.assign(new Error(`Runtime exited with error: exit status 1 (${(err as Error).message})`), { name: 'Runtime.ExitError' });
+      throw err;
+    }
   }
 
   private async invokeInProcess(fn: LocalFunction, event: unknown, requestId?: string): Promise<unknown> {

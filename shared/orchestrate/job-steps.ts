@@ -24,6 +24,13 @@ export interface JobStepDeps {
   s3?: S3Client;
 }
 
+/**
+ * Errors that say nothing about the job or its data: a function's process died, Lambda or a task
+ * timed out, the Lambda service failed. A run that failed on one of them after its retries is
+ * started again by the reconciler (a bounded number of times); any other error waits for a retry.
+ */
+export const INFRASTRUCTURE_ERRORS = ['Runtime.ExitError', 'Lambda.Unknown', 'States.Timeout', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+
 /** A request the state machine should never send: a bug in the ASL, not a transient error. */
 export class BadStepRequestError extends Error {
   override readonly name = 'BadStepRequestError';
@@ -47,7 +54,7 @@ export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Pr
       return { status: 'SUCCEEDED', next };
     }
     case 'fail':
-      await deps.runs.finishRun(run.batchId, run.executionName, 'FAILED', { error: request.error.Error, cause: request.error.Cause });
+      await deps.runs.finishRun(run.batchId, run.executionName, 'FAILED', { error: request.error.Error, cause: request.error.Cause }, new Date(), { restartable: INFRASTRUCTURE_ERRORS.includes(request.error.Error) });
       return { run, error: request.error };
     case 'notify': {
       const report = await failureReport(run, request.error, deps);

@@ -30,12 +30,13 @@ export interface ReconcileOptions {
 }
 
 /**
- * An execution stopped or timed out (it never reached its own failure handling) is started once
- * more, automatically: an interruption is not a verdict on the data. A run that failed on its own
- * error is not: it waits for `landfall retry` after its alert.
+ * An execution stopped or timed out (it never reached its own failure handling), or failed on
+ * infrastructure (INFRASTRUCTURE_ERRORS), is started again automatically, up to this many attempts
+ * in all: an interruption is not a verdict on the data. A run that failed on its own error is not:
+ * it waits for `landfall retry` after its alert.
  */
 const INTERRUPTED = ['ABORTED', 'TIMED_OUT'];
-const MAX_AUTOMATIC_ATTEMPTS = 2;
+const MAX_AUTOMATIC_ATTEMPTS = 3;
 
 /** One thing the reconciler repaired. */
 export type Repair =
@@ -115,6 +116,17 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
       }
       resolveAgain.set(batch.batchId, { job: batch.job, values: batch.values });
     }
+  }
+
+  // 3b. runs that failed on infrastructure after their retries (a crashed function, a timeout)
+  const restarts = await deps.runs.restartsDue(now);
+  for (const batch of restarts) {
+    const last = batch.lastRun;
+    if (batch.status === 'FAILED' && last && attemptOf(last.executionName) < MAX_AUTOMATIC_ATTEMPTS) {
+      const again = await retryBatch(deps, { job: batch.job, values: batch.values }, now);
+      if (again.kind === 'started') repairs.push({ kind: 'run-restarted', batchId: batch.batchId, executionName: again.executionName, after: last.executionName });
+    }
+    await deps.runs.clearRestart(batch.batchId);
   }
 
   // 4. batches of files settled since the last pass

@@ -73,6 +73,7 @@ export type ClaimResult = { kind: 'claimed' } | { kind: 'active'; run: ActiveRun
 const batchKey = (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' });
 const runKey = (batchId: string, executionName: string) => ({ pk: `BATCH#${batchId}`, sk: `RUN#${executionName}` });
 const ACTIVE = 'ACTIVE';
+const RESTART = 'RESTART';
 const RECONCILER_KEY = { pk: 'RECONCILER', sk: 'STATE' };
 
 export class JobRunStore {
@@ -238,6 +239,28 @@ export class JobRunStore {
     return batches;
   }
 
+  /** Batches whose last run failed on infrastructure and may be started again (see finishRun). */
+  async restartsDue(before: Date): Promise<BatchItem[]> {
+    const batches: BatchItem[] = [];
+    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'duePk = :restart AND dueAt <= :before', ExpressionAttributeValues: { ':restart': RESTART, ':before': before.toISOString() } });
+    for await (const page of pages) {
+      for (const key of page.Items ?? []) {
+        const batch = await this.getBatch(String(key.pk).slice('BATCH#'.length));
+        if (batch) batches.push(batch);
+      }
+    }
+    return batches;
+  }
+
+  /** Takes a batch off the restart list (it was restarted, or may not be again). */
+  async clearRestart(batchId: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({ TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'duePk = :restart', ExpressionAttributeValues: { ':restart': RESTART } }),
+    ).catch((err: Error) => {
+      if (!isConditionFailure(err)) throw err;
+    });
+  }
+
   /** Looks at an active claim again no sooner than `at`. */
   async deferDue(batchId: string, executionName: string, at: Date): Promise<void> {
     await this.db.send(
@@ -288,19 +311,21 @@ export class JobRunStore {
    * Ends the batch's active run: SUCCEEDED remembers the inputs it read (so the same inputs do not
    * run again), FAILED keeps them open for a retry.
    */
-  async finishRun(batchId: string, executionName: string, status: 'SUCCEEDED' | 'FAILED', error?: { error: string; cause: string }, now = new Date()): Promise<void> {
+  async finishRun(batchId: string, executionName: string, status: 'SUCCEEDED' | 'FAILED', error?: { error: string; cause: string }, now = new Date(), options: { restartable?: boolean } = {}): Promise<void> {
     const run = await this.getRun(batchId, executionName);
     if (!run) throw new Error(`no run ${executionName} of batch ${batchId}`);
     const lastRun = { executionName, fingerprint: run.fingerprint, status, finishedAt: now.toISOString(), ...(error ? { error: `${error.error}: ${error.cause}` } : {}) };
     const succeeded = status === 'SUCCEEDED' ? ', lastSucceededFingerprint = :fp' : '';
+    // a run that failed on infrastructure (not on its own error) is listed for the reconciler to restart
+    const restart = options.restartable ? ', duePk = :restart, dueAt = :now' : '';
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: batchKey(batchId),
-        UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded} REMOVE activeRun, duePk, dueAt`,
+        UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded}${restart} REMOVE activeRun${restart ? '' : ', duePk, dueAt'}`,
         ConditionExpression: 'activeRun.executionName = :name',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':last': lastRun, ':status': status, ':now': lastRun.finishedAt, ':name': executionName, ...(succeeded ? { ':fp': run.fingerprint } : {}) },
+        ExpressionAttributeValues: { ':last': lastRun, ':status': status, ':now': lastRun.finishedAt, ':name': executionName, ...(succeeded ? { ':fp': run.fingerprint } : {}), ...(restart ? { ':restart': RESTART } : {}) },
       }),
     ).catch((err: Error) => {
       // already finished (a retried task): the batch moved on

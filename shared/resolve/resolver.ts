@@ -8,6 +8,7 @@ import type { JobRunStore } from './job-run-store';
 import { overDuckdbThreshold } from './engine-router';
 import { checkActiveRun, executionArnFor } from './active-runs';
 import { CLAIM_GRACE_MS } from './job-run-store';
+import { attemptOf } from '../orchestrate/failure-report';
 
 export interface ResolverDeps {
   pipeline: Pipeline;
@@ -182,5 +183,6 @@ export async function retryBatch(deps: ResolverDeps, batch: BatchRef, now = new 
     state = await deps.runs.getBatch(id);
   }
   if (state?.lastRun?.status !== 'FAILED') throw new NoFailedRunError(`batch ${id} has no failed run to retry (last run: ${state?.lastRun?.status ?? 'none'})`);
-  return resolveBatch(deps, batch, [], { attempt: state.runs ?? 1 });
+  // the next attempt of the failed run's generation: -r1, -r2, … (its name stays unique)
+  return resolveBatch(deps, batch, [], { attempt: attemptOf(state.lastRun.executionName) });
 }

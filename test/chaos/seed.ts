@@ -98,7 +98,12 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
     const { batches, runs } = await stack.jobRuns.listAll();
     for (const b of batches) {
       if (b.activeRun) problems.push(`${b.batchId} still claimed by ${b.activeRun.executionName}`);
-      if (b.status !== 'SUCCEEDED') problems.push(`${b.batchId} is ${b.status}: ${b.waitingFor.join('; ') || b.lastRun?.error}`);
+      // the sample's batches (BC has only the item master; later dates only their deadline record)
+      const sampled = b.values.date === DATE && Object.keys(PROVINCES).includes(b.values.province!);
+      if (sampled && b.status !== 'SUCCEEDED') problems.push(`${b.batchId} is ${b.status}: ${b.waitingFor.join('; ') || b.lastRun?.error}`);
+    }
+    for (const province of Object.keys(PROVINCES)) {
+      if (!batches.some((b) => b.values.province === province && b.values.date === DATE)) problems.push(`no batch of ${province} ${DATE}`);
     }
     const executions = stack.stepFunctions.executions();
     for (const e of executions.filter((x) => x.status === 'RUNNING')) problems.push(`execution ${e.name} still RUNNING`);
