@@ -39,13 +39,13 @@ export interface ChaosFigures {
 }
 
 const PROVINCES = { ON: 5, QC: 4 };
-const DATE = '2026-11-23';
+const DATES = ['2026-11-23', '2026-11-24'];
 
-async function curated(stack: LocalStack, province: string): Promise<unknown[]> {
+async function curated(stack: LocalStack, province: string, date: string): Promise<unknown[]> {
   const dir = await mkdtemp(join(tmpdir(), 'landfall-chaos-'));
   try {
     const path = join(dir, 'data.parquet');
-    await downloadToFile(stack.s3, stack.deployment.names.lakeBucket, `curated/pos_daily_sales/province=${province}/date=${DATE}/data.parquet`, undefined, path);
+    await downloadToFile(stack.s3, stack.deployment.names.lakeBucket, `curated/pos_daily_sales/province=${province}/date=${date}/data.parquet`, undefined, path);
     const conn = await (await DuckDBInstance.create(':memory:')).connect();
     const rows = (await conn.runAndReadAll('SELECT * EXCLUDE (dt) FROM read_parquet($1) ORDER BY province, transaction_date, store_id, item_id', [path])).getRowObjectsJson();
     conn.closeSync();
@@ -60,10 +60,10 @@ async function curated(stack: LocalStack, province: string): Promise<unknown[]> 
 export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigures> {
   const started = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'landfall-chaos-in-'));
-  await writePosSample(dir, { seed, startDate: DATE, days: 1, provinces: PROVINCES, rowsPerFile: 30, filesPerStore: 2, items: 8, badFiles: true });
+  await writePosSample(dir, { seed, startDate: DATES[0]!, days: DATES.length, provinces: PROVINCES, rowsPerFile: 30, filesPerStore: 2, items: 8, badFiles: true });
   const stack = await startLocalStack({
     retryDelaysMs: [50, 100],
-    chaos: { seed, crashProbability: p, duplicateS3Events: true, reverseBursts: true, dropStreamRecordProbability: 0.2, abortExecutionProbability: 0.25 },
+    chaos: { seed, crashProbability: p, duplicateS3Events: true, reverseBursts: true, dropStreamRecordProbability: 0.2, abortExecutionProbability: 0.4 },
   });
   try {
     const keys = await landDirectory(stack.s3, stack.deployment.names.rawBucket, dir, { concurrency: 8 });
@@ -99,11 +99,11 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
     for (const b of batches) {
       if (b.activeRun) problems.push(`${b.batchId} still claimed by ${b.activeRun.executionName}`);
       // the sample's batches (BC has only the item master; later dates only their deadline record)
-      const sampled = b.values.date === DATE && Object.keys(PROVINCES).includes(b.values.province!);
+      const sampled = DATES.includes(b.values.date!) && Object.keys(PROVINCES).includes(b.values.province!);
       if (sampled && b.status !== 'SUCCEEDED') problems.push(`${b.batchId} is ${b.status}: ${b.waitingFor.join('; ') || b.lastRun?.error}`);
     }
     for (const province of Object.keys(PROVINCES)) {
-      if (!batches.some((b) => b.values.province === province && b.values.date === DATE)) problems.push(`no batch of ${province} ${DATE}`);
+      for (const date of DATES) if (!batches.some((b) => b.values.province === province && b.values.date === date)) problems.push(`no batch of ${province} ${date}`);
     }
     const executions = stack.stepFunctions.executions();
     for (const e of executions.filter((x) => x.status === 'RUNNING')) problems.push(`execution ${e.name} still RUNNING`);
@@ -120,9 +120,11 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
     // the curated tables equal the fault-free result (computed independently from the landed files)
     const expected = await expectedPosDailySales(dir);
     for (const province of Object.keys(PROVINCES)) {
-      const want = expected.filter((r) => r.province === province);
-      const got = await curated(stack, province);
-      if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`curated ${province} differs from the fault-free result (${got.length} rows, expected ${want.length})`);
+      for (const date of DATES) {
+        const want = expected.filter((r) => r.province === province && r.transaction_date === date);
+        const got = await curated(stack, province, date);
+        if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`curated ${province} ${date} differs from the fault-free result (${got.length} rows, expected ${want.length})`);
+      }
     }
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
     return {
