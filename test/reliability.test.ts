@@ -175,7 +175,7 @@ describe('unattended operation (issue 10)', () => {
     }
     expect(last!.repairs.filter((r) => r.kind === 'failed')).toHaveLength(6);
     const failed = await stateOf(storeKey('ON01', date, '100000'));
-    expect(failed).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/after 3 re-drives.*convert: .*ChaosCrash/) });
+    expect(failed).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/after 3 re-drives.*last error: landfall-local-convert: Runtime\.ExitError: .*injected crash before PutObject/) });
 
     // another day whose convert crashes only while it lands: one pass re-drives it and the batch runs
     const date2 = '2026-09-06';

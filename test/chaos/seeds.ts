@@ -16,7 +16,7 @@ export async function runSeeds(seeds: number[], p: number, progress: (line: stri
   const results: ChaosFigures[] = [];
   for (const seed of seeds) {
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'seed.ts'), '--seed', String(seed), '--p', String(p)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'seed.ts'), '--seed', String(seed), '--p', String(p)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } });
       let text = '';
       child.stdout.on('data', (c: Buffer) => (text += c.toString()));
       child.on('error', reject);
