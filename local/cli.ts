@@ -15,6 +15,7 @@ import { BatchBusyError, NoFailedRunError, explainBatch, retryBatch } from '../s
 import { describeRepair, reconcile as reconcilePass } from '../shared/reconcile/reconciler';
 import { batchId as batchIdOf } from '../shared/resolve/batches';
 import { STACK_FILE_NAME, TargetError, localTarget, stageTarget, type Target } from './targets';
+import { readDeployment } from './serverless-config';
 import { replayPrefix } from '../shared/s3/replay';
 import { exportCuratedTables } from './curated-export';
 import { batchTable, runLines } from './job-run-report';
@@ -340,6 +341,12 @@ export async function runCli(argv: string[]): Promise<number> {
     const parseError = String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof NoFailedRunError || err instanceof BatchBusyError || err instanceof TargetError || parseError) {
       process.stderr.write(`landfall: ${(err as Error).message}\n`);
+      return 2;
+    }
+    if ((err as Error)?.name === 'ResourceNotFoundException' && argv.includes('--stage')) {
+      // a table (or queue) of the stage does not exist where the credentials point
+      const stage = argv[argv.indexOf('--stage') + 1];
+      process.stderr.write(`landfall: ${(err as Error).message} (tables of stage ${stage}: ${readDeployment(PROJECT_ROOT, stage).names.fileStateTable}, …): is stage ${stage} deployed in this account and region?\n`);
       return 2;
     }
     process.stderr.write(`landfall: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

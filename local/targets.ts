@@ -115,7 +115,8 @@ export function stageTarget(root: string, stage: string, region?: string): Targe
   const deployment = readDeployment(root, stage);
   const names = deployment.names;
   const config = region ? { region } : {};
-  const clients = { s3: new S3Client(config), dynamodb: new DynamoDBClient(config), sfn: new SFNClient(config), sns: new SNSClient(config), lambda: new LambdaClient(config), sqs: new SQSClient(config) };
+  // path-style S3 for S3-compatible endpoints (LANDFALL_S3_PATH_STYLE, as the handlers' clients)
+  const clients = { s3: new S3Client({ ...config, forcePathStyle: process.env.LANDFALL_S3_PATH_STYLE === 'true' }), dynamodb: new DynamoDBClient(config), sfn: new SFNClient(config), sns: new SNSClient(config), lambda: new LambdaClient(config), sqs: new SQSClient(config) };
   let machines: Promise<StateMachineListItem[]> | undefined;
   const listMachines = async () => {
     const all: StateMachineListItem[] = [];
