@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { pipelineConfig } from '../shared/config/pipeline';
 import { writePosSample } from '../shared/sample/pos-sample';
 import { expectedPosDailySales } from './support/expected-pos';
+import { itemMaster, masterKey, storeFile, storeKey, writeFiles } from './support/pos-files';
 
 const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
@@ -39,6 +40,38 @@ describe('the landfall CLI', () => {
     const csv = (await readFile(join(out, 'curated', 'pos_daily_sales.csv'), 'utf8')).trim().split('\n');
     expect(csv[0]).toBe('province,transaction_date,store_id,item_id,item_name,category,sale_amount,tax_amount,discount_amount,dt');
     const expected = (await expectedPosDailySales(input, { provinces: Object.keys(provinces) })).map((r) =>
+      [r.province, r.transaction_date, r.store_id, r.item_id, r.item_name ?? '', r.category ?? '', r.sale_amount, r.tax_amount, r.discount_amount, r.transaction_date].map(csvCell).join(','),
+    );
+    expect(csv.slice(1)).toEqual(expected);
+  });
+
+  it('runs a province-day full of poison to the end: exit 0, every file terminal with a reason, the other rows exact', { timeout: 180_000 }, async () => {
+    const date = '2026-11-23';
+    const input = await mkdtemp(join(tmpdir(), 'landfall-poison-'));
+    const out = await mkdtemp(join(tmpdir(), 'landfall-poison-out-'));
+    const counted = {
+      ...Object.fromEntries(['ON03', 'ON04', 'ON05'].map((store) => [storeKey(store, date, '100000'), storeFile(store, date, 20)])),
+      [masterKey(date)]: itemMaster(),
+      // a 2.7 MB field and rows dated outside the file's day: three rejected rows, the file kept
+      [storeKey('ON01', date, '100000')]: storeFile('ON01', date, 20, [`ON01\tI0001\t${date}\t4\t${'€'.repeat(900_000)}`, 'ON01\tI0002\t0000-02-29\t4\t1.00', 'ON01\tI0002\t9999-12-31\t4\t1.00']),
+      // two valid amounts whose sum overflows DECIMAL(18,2)
+      [storeKey('ON02', date, '100000')]: storeFile('ON02', date, 20, [`ON02\tI0003\t${date}\t4\t9999999999999999.99`, `ON02\tI0003\t${date}\t4\t9999999999999999.99`]),
+    };
+    const heldOut = { [storeKey('ON03', date, '200000')]: storeFile('ON03', date, 0), [storeKey('ON09', date, '200000')]: storeFile('ON09', date, 5) };
+    await writeFiles(input, { ...counted, ...heldOut });
+    const result = landfall('run', '--input', input, '--out', out);
+    expect(result.status, result.stderr).toBe(0);
+    const states = (await readFile(join(out, 'file-states.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; state: string; reason?: string; rows?: { rejected: number } });
+    expect(states.map((s) => s.state).filter((s) => s === 'RECEIVED' || s === 'VALIDATED')).toEqual([]);
+    expect(states.filter((s) => s.state !== 'CONVERTED').every((s) => s.reason)).toBe(true);
+    const stateOf = (key: string) => states.find((s) => s.key === `landing/${key}`);
+    expect(stateOf(storeKey('ON01', date, '100000'))).toMatchObject({ state: 'CONVERTED', rows: { rejected: 3 } });
+    expect(stateOf(storeKey('ON03', date, '200000'))).toMatchObject({ state: 'QUARANTINED', reason: expect.stringContaining('fewer than the 20 of the earlier file') });
+    expect(stateOf(storeKey('ON09', date, '200000'))).toMatchObject({ state: 'REJECTED', reason: expect.stringContaining('unknown store "ON09"') });
+    const expectedDir = await mkdtemp(join(tmpdir(), 'landfall-poison-expected-'));
+    await writeFiles(expectedDir, counted);
+    const csv = (await readFile(join(out, 'curated', 'pos_daily_sales.csv'), 'utf8')).trim().split('\n');
+    const expected = (await expectedPosDailySales(expectedDir, { provinces: ['ON'] })).map((r) =>
       [r.province, r.transaction_date, r.store_id, r.item_id, r.item_name ?? '', r.category ?? '', r.sale_amount, r.tax_amount, r.discount_amount, r.transaction_date].map(csvCell).join(','),
     );
     expect(csv.slice(1)).toEqual(expected);
