@@ -16,12 +16,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${LANDFALL_CFN_LINT_VENV:-${LANDFALL_CACHE:-$HOME/.cache/landfall}/cfn-lint-venv}"
 python="${LANDFALL_PYTHON:-python3}"
 req="$here/cfn-lint-requirements.txt"
-stamp="$venv/.landfall-requirements.sha256"
 bin="$venv/bin/cfn-lint"
+result="$bin"
 
 log() { echo "[install-cfn-lint] $*" >&2; }
 
-want="$(sha256sum "$req" | cut -d' ' -f1)"
 version="$(sed -n 's/^cfn-lint==\([^[:space:]]*\).*/\1/p' "$req")"
 
 installed() {
@@ -29,32 +28,8 @@ installed() {
   [[ "$("$bin" --version 2>/dev/null)" == "cfn-lint $version" ]]
 }
 
-if installed; then
-  log "up to date: $bin"
-  echo "$bin"
-  exit 0
-fi
+after_install() { log "$("$bin" --version)"; }
 
-mkdir -p "$(dirname "$venv")"
-# Serialise concurrent installs (two test runs started at once) on a lock next to the venv.
-exec 9>"$venv.lock"
-if command -v flock >/dev/null 2>&1; then flock 9; fi
-
-if installed; then  # another process finished it while we waited for the lock
-  log "up to date: $bin"
-  echo "$bin"
-  exit 0
-fi
-
-start=$SECONDS
-if [[ ! -x "$venv/bin/python" ]]; then
-  log "creating venv $venv with $("$python" --version 2>&1)"
-  "$python" -m venv "$venv"
-fi
-rm -f "$stamp"
-log "pip install -r $req (~20 s the first time)"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" >&2
-log "$("$bin" --version)"
-echo "$want" >"$stamp"
-log "installed in $((SECONDS - start)) s"
-echo "$bin"
+# shellcheck source=pinned-venv.sh
+source "$here/pinned-venv.sh"
+pinned_venv_install "~20 s the first time"

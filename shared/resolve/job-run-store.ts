@@ -82,6 +82,17 @@ export class JobRunStore {
     private readonly table: string,
   ) {}
 
+  /** An UpdateItem whose condition may not hold: true when applied, false when the condition failed. */
+  private async updateIf(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand(input));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   async getBatch(batchId: string): Promise<BatchItem | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: batchKey(batchId), ConsistentRead: true }));
     return Item as BatchItem | undefined;
@@ -179,18 +190,14 @@ export class JobRunStore {
    * the execution must then do nothing.
    */
   async markRunning(batchId: string, executionName: string, executionArn: string, now = new Date()): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: batchKey(batchId),
-          UpdateExpression: 'SET activeRun.executionArn = :arn',
-          ConditionExpression: 'activeRun.executionName = :name',
-          ExpressionAttributeValues: { ':arn': executionArn, ':name': executionName },
-        }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
+    const held = await this.updateIf({
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET activeRun.executionArn = :arn',
+      ConditionExpression: 'activeRun.executionName = :name',
+      ExpressionAttributeValues: { ':arn': executionArn, ':name': executionName },
+    });
+    if (!held) {
       const run = await this.getRun(batchId, executionName);
       // A re-run of this state after the run ended stays harmless; anything else lost its claim.
       if (run?.status !== 'SUCCEEDED' && run?.status !== 'FAILED') return false;
@@ -207,44 +214,36 @@ export class JobRunStore {
   async releaseClaim(batchId: string, executionName: string, now = new Date()): Promise<boolean> {
     // the batch goes back to what its last run left (or WAITING): the release undoes the claim only
     const status = (await this.getBatch(batchId))?.lastRun?.status ?? 'WAITING';
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: batchKey(batchId),
-          UpdateExpression: 'SET #status = :status, updatedAt = :now REMOVE activeRun, duePk, dueAt',
-          ConditionExpression: 'activeRun.executionName = :name AND attribute_not_exists(activeRun.executionArn)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':name': executionName, ':status': status, ':now': now.toISOString() },
-        }),
-      );
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    const released = await this.updateIf({
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET #status = :status, updatedAt = :now REMOVE activeRun, duePk, dueAt',
+      ConditionExpression: 'activeRun.executionName = :name AND attribute_not_exists(activeRun.executionArn)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':name': executionName, ':status': status, ':now': now.toISOString() },
+    });
+    if (!released) return false;
     await this.updateRun(batchId, executionName, 'SET #status = :released, finishedAt = :now, expiresAt = :exp', { ':released': 'RELEASED', ':now': now.toISOString(), ':exp': expiresAt(now) }, { '#status': 'status' });
     return true;
   }
 
   /** Active claims whose due time has passed (the reconciler checks their executions). */
   async activeDue(before: Date): Promise<BatchItem[]> {
-    const batches: BatchItem[] = [];
-    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'duePk = :active AND dueAt <= :before', ExpressionAttributeValues: { ':active': ACTIVE, ':before': before.toISOString() } });
-    for await (const page of pages) {
-      for (const key of page.Items ?? []) {
-        const batch = await this.getBatch(String(key.batchId ?? String(key.pk).slice('BATCH#'.length)));
-        if (batch?.activeRun) batches.push(batch);
-      }
-    }
-    return batches;
+    return (await this.dueOn(ACTIVE, before)).filter((b) => b.activeRun);
   }
 
   /** Batches whose last run failed on infrastructure and may be started again (see finishRun). */
   async restartsDue(before: Date): Promise<BatchItem[]> {
+    return this.dueOn(RESTART, before);
+  }
+
+  /** The batches index gsi1 lists under `list` (ACTIVE, RESTART) with a due time up to `before`. */
+  private async dueOn(list: string, before: Date): Promise<BatchItem[]> {
     const batches: BatchItem[] = [];
-    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'duePk = :restart AND dueAt <= :before', ExpressionAttributeValues: { ':restart': RESTART, ':before': before.toISOString() } });
+    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'duePk = :list AND dueAt <= :before', ExpressionAttributeValues: { ':list': list, ':before': before.toISOString() } });
     for await (const page of pages) {
       for (const key of page.Items ?? []) {
+        // the index is eventually consistent and keys-only: read each batch as it is now
         const batch = await this.getBatch(String(key.pk).slice('BATCH#'.length));
         if (batch) batches.push(batch);
       }
@@ -254,40 +253,24 @@ export class JobRunStore {
 
   /** Takes a batch off the restart list (it was restarted, or may not be again). */
   async clearRestart(batchId: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({ TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'duePk = :restart', ExpressionAttributeValues: { ':restart': RESTART } }),
-    ).catch((err: Error) => {
-      if (!isConditionFailure(err)) throw err;
-    });
+    await this.updateIf({ TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'duePk = :restart', ExpressionAttributeValues: { ':restart': RESTART } });
   }
 
   /** Looks at an active claim again no sooner than `at`. */
   async deferDue(batchId: string, executionName: string, at: Date): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({ TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'SET dueAt = :at', ConditionExpression: 'activeRun.executionName = :name', ExpressionAttributeValues: { ':at': at.toISOString(), ':name': executionName } }),
-    ).catch((err: Error) => {
-      if (!isConditionFailure(err)) throw err;
-    });
+    await this.updateIf({ TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'SET dueAt = :at', ConditionExpression: 'activeRun.executionName = :name', ExpressionAttributeValues: { ':at': at.toISOString(), ':name': executionName } });
   }
 
   /** Records that a batch's freshness deadline was alerted; false if it already was. */
   async markDeadlineAlerted(job: string, batchId: string, values: Record<string, string>, deadline: string, now = new Date()): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: batchKey(batchId),
-          UpdateExpression: 'SET deadlineAlerted = :d, job = :job, batchId = :id, #values = :values, updatedAt = if_not_exists(updatedAt, :now), #status = if_not_exists(#status, :waiting), waitingFor = if_not_exists(waitingFor, :none)',
-          ConditionExpression: 'attribute_not_exists(deadlineAlerted) OR deadlineAlerted <> :d',
-          ExpressionAttributeNames: { '#values': 'values', '#status': 'status' },
-          ExpressionAttributeValues: { ':d': deadline, ':job': job, ':id': batchId, ':values': values, ':now': now.toISOString(), ':waiting': 'WAITING', ':none': [] },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return this.updateIf({
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET deadlineAlerted = :d, job = :job, batchId = :id, #values = :values, updatedAt = if_not_exists(updatedAt, :now), #status = if_not_exists(#status, :waiting), waitingFor = if_not_exists(waitingFor, :none)',
+      ConditionExpression: 'attribute_not_exists(deadlineAlerted) OR deadlineAlerted <> :d',
+      ExpressionAttributeNames: { '#values': 'values', '#status': 'status' },
+      ExpressionAttributeValues: { ':d': deadline, ':job': job, ':id': batchId, ':values': values, ':now': now.toISOString(), ':waiting': 'WAITING', ':none': [] },
+    });
   }
 
   /** Until when the reconciler has looked at settled files (its next pass starts there). */
