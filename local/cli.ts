@@ -13,6 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { loadPipeline } from '../shared/config/load-config';
 import { BatchBusyError, NoFailedRunError, explainBatch, retryBatch } from '../shared/resolve/resolver';
 import { describeRepair, reconcile as reconcilePass } from '../shared/reconcile/reconciler';
+import { reconcileDepsFromEnv } from '../shared/reconcile/deps';
 import { batchId as batchIdOf } from '../shared/resolve/batches';
 import { STACK_FILE_NAME, TargetError, localTarget, stageTarget, type Target } from './targets';
 import { readDeployment } from './serverless-config';
@@ -183,11 +184,20 @@ async function up(): Promise<number> {
     credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY },
   };
   await writeFile(STACK_FILE, JSON.stringify(info, null, 2));
-  process.stderr.write(`running; \`landfall land DIR\` and \`landfall status\` talk to it. Ctrl-C stops it.\n`);
+  process.stderr.write(`running; \`landfall land DIR\` and \`landfall status\` talk to it; the reconciler runs every 10 minutes, as deployed. Ctrl-C stops it.\n`);
+  // the deployed schedule of the reconciler (serverless.yml: rate(10 minutes))
+  const reconcileDeps = reconcileDepsFromEnv();
+  const schedule = setInterval(() => {
+    reconcilePass(reconcileDeps).then(
+      (report) => report.repairs.forEach((r) => process.stderr.write(`reconciler: ${describeRepair(r)}\n`)),
+      (err: Error) => process.stderr.write(`reconciler failed: ${err.name}: ${err.message}\n`),
+    );
+  }, 10 * 60_000);
   await new Promise<void>((r) => {
     process.once('SIGINT', r);
     process.once('SIGTERM', r);
   });
+  clearInterval(schedule);
   await rm(STACK_FILE, { force: true });
   await stack.stop();
   return 0;

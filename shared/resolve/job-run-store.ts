@@ -127,7 +127,7 @@ export class JobRunStore {
   /**
    * Claims the batch for one run of this input generation, in one transaction: the batch has no
    * active run and did not already succeed with these inputs, and the run item is new. Concurrent
-   * resolvers, stream retries and the sweep race here; exactly one wins.
+   * resolvers, stream retries and the reconciler race here; exactly one wins.
    */
   async claimRun(job: string, batchId: string, values: Record<string, string>, run: { executionName: string; fingerprint: string; inputs: Record<string, SelectedFile[]>; sizing?: RunItem['sizing'] }, now = new Date()): Promise<ClaimResult> {
     const active: ActiveRun = { executionName: run.executionName, fingerprint: run.fingerprint, claimedAt: now.toISOString() };

@@ -77,7 +77,7 @@ async function gatherFiles(deps: Pick<ResolverDeps, 'pipeline' | 'files'>, job: 
 export interface ResolveOptions {
   /** the run attempt, part of the execution name (a retry of a failed run is a new attempt) */
   attempt?: number;
-  /** rewrite what the batch waits for if it changed (the sweep), not only when a wait starts */
+  /** rewrite what the batch waits for if it changed (the reconciler), not only when a wait starts */
   refreshWaiting?: boolean;
 }
 
@@ -105,8 +105,8 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
     const onlyNotNewer = evaluation.waitingFor.length === 1 && evaluation.waitingFor[0]!.startsWith('an input newer');
     if (onlyNotNewer) return { kind: 'up-to-date', batchId: id };
     // The detail changes with nearly every landed file ("3 of 5 stores"): rewriting it each time
-    // would cost a write per file. The stream records the start of a wait (which the sweep looks
-    // for); the sweep refreshes the detail; `explainBatch` gives it live.
+    // would cost a write per file. The stream records the start of a wait; the reconciler
+    // refreshes the detail of batches it re-resolves; `explainBatch` gives it live.
     const recorded = state?.waitingFor ?? [];
     const changed = JSON.stringify(recorded) !== JSON.stringify(evaluation.waitingFor);
     if (changed && (recorded.length === 0 || options.refreshWaiting)) {
