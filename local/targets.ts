@@ -49,7 +49,7 @@ interface StackFile {
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
-function targetOf(label: string, names: Deployment['names'], clients: { s3: S3Client; dynamodb: DynamoDBClient; sfn: SFNClient; sns: SNSClient; lambda: LambdaClient; sqs: SQSClient }, arns: () => Promise<{ stateMachineArns: ResolverDeps['stateMachineArns']; alertsTopicArn: string; failedEventsQueueUrl?: string; functionNamePrefix: string }>, stateMachineArns: () => Promise<ResolverDeps['stateMachineArns']> | ResolverDeps['stateMachineArns']): Target {
+function targetOf(label: string, names: Deployment['names'], clients: { s3: S3Client; dynamodb: DynamoDBClient; sfn: SFNClient; sns: SNSClient; lambda: LambdaClient; sqs: SQSClient }, operations: () => Promise<{ alertsTopicArn: string; failedEventsQueueUrl?: string; functionNamePrefix: string }>, stateMachineArns: () => Promise<ResolverDeps['stateMachineArns']> | ResolverDeps['stateMachineArns']): Target {
   const documents = DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const files = new FileStateStore(documents, names.fileStateTable);
   const runs = new JobRunStore(documents, names.jobRunsTable);
@@ -63,7 +63,7 @@ function targetOf(label: string, names: Deployment['names'], clients: { s3: S3Cl
     runs,
     resolverDeps,
     async reconcileDeps() {
-      const found = await arns();
+      const found = await operations();
       return {
         ...(await resolverDeps()),
         s3: clients.s3,
@@ -97,14 +97,12 @@ export async function localTarget(stackFile: string): Promise<Target> {
     lambda: new LambdaClient({ ...base, ...(info.endpoints.lambda ? { endpoint: info.endpoints.lambda } : {}) }),
     sqs: new SQSClient({ ...base, ...(info.endpoints.sqs ? { endpoint: info.endpoints.sqs } : {}) }),
   };
-  const arns = async () => ({
-    stateMachineArns: info.stateMachineArns,
+  const operations = async () => ({
     alertsTopicArn: info.alertsTopicArn ?? '',
     ...(info.failedEventsQueueUrl ? { failedEventsQueueUrl: info.failedEventsQueueUrl } : {}),
     functionNamePrefix: info.functionNamePrefix ?? 'landfall-local-',
   });
-  const target = targetOf('the local stack', info.names, clients, arns, () => info.stateMachineArns);
-  return target;
+  return targetOf('the local stack', info.names, clients, operations, () => info.stateMachineArns);
 }
 
 /**
@@ -137,19 +135,19 @@ export function stageTarget(root: string, stage: string, region?: string): Targe
     };
     return { duckdb: await arnOf(names.stateMachine), emr: await arnOf(names.emrStateMachine) };
   };
-  const arns = async () => {
+  // what the reconciler needs besides the resolver's: the alerts topic, the queue, the functions
+  const operations = async () => {
     const machinesArns = await stateMachineArns();
     // arn:aws:states:<region>:<account>:stateMachine:<name> → the topic lives in the same account and region
     const [, partition, , smRegion, account] = machinesArns.duckdb.split(':');
     const queue = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: names.failedEventsQueue }));
     return {
-      stateMachineArns: machinesArns,
       alertsTopicArn: `arn:${partition}:sns:${smRegion}:${account}:${names.failureTopic}`,
       ...(queue.QueueUrl ? { failedEventsQueueUrl: queue.QueueUrl } : {}),
       functionNamePrefix: `${deployment.service}-${stage}-`,
     };
   };
-  return targetOf(`stage ${stage}${region ? ` (${region})` : ''}`, names, clients, arns, stateMachineArns);
+  return targetOf(`stage ${stage}${region ? ` (${region})` : ''}`, names, clients, operations, stateMachineArns);
 }
 
 export const STACK_FILE_NAME = join('.landfall', 'stack.json');

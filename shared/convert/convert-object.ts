@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pipeline } from '../config/load-config';
 import { compareSequencers, versionTag, type ObjectRef } from '../s3/event-records';
-import { PREFIX, landingRelativeKey, processedKey } from '../s3/layout';
+import { PREFIX, processedKeyOf } from '../s3/layout';
 import type { Readable } from 'node:stream';
-import { ObjectGoneError, WriteConflictError, downloadToFile, headObject, objectExists, readObject, uploadFile, type WriteCondition } from '../s3/object-io';
+import { WriteConflictError, downloadToFile, headIfExists, headObject, readObject, uploadFile, type WriteCondition } from '../s3/object-io';
 import { canStreamInput, withStreamedInput } from './streamed-input';
 import { NotLandfallOutputError, type SourceVersion } from '../state/file-state';
 import { lineageMetadata, parseLineage } from '../state/lineage';
@@ -57,15 +57,9 @@ export function placeAgainst(ours: SourceVersion, current: SourceVersion | undef
 
 /** The Parquet at `key` now: its ETag (what a conditional write names) and the landed version it came from. */
 async function currentParquet(deps: ConvertDeps, key: string): Promise<{ eTag: string; source?: SourceVersion } | undefined> {
-  // LIST first: a HEAD of a missing key is a 403 without bucket-wide s3:ListBucket.
-  if (!(await objectExists(deps.s3, deps.lakeBucket, key))) return undefined;
-  let head: Awaited<ReturnType<typeof headObject>>;
-  try {
-    head = await headObject(deps.s3, deps.lakeBucket, key);
-  } catch (err) {
-    if (err instanceof ObjectGoneError) return undefined; // deleted since the LIST: If-None-Match then
-    throw err;
-  }
+  // none there (or deleted since the LIST): If-None-Match then
+  const head = await headIfExists(deps.s3, deps.lakeBucket, key);
+  if (!head) return undefined;
   try {
     return { eTag: head.eTag, source: parseLineage(head.metadata).source };
   } catch (err) {
@@ -93,9 +87,7 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
   const lineage = parseLineage(validated.metadata);
   const dataset = deps.pipeline.config.datasets.find((d) => d.name === lineage.dataset);
   if (!dataset) throw new UnknownDatasetError(`dataset "${lineage.dataset}" of ${ref.key} is not in the pipeline configuration`);
-  const relative = landingRelativeKey(lineage.source.key) ?? lineage.source.key;
-  const partitions = dataset.partitionBy.map((p): [string, string] => [p, lineage.fields[p]!]);
-  const key = processedKey(dataset.name, lineage.fields[dataset.dateField]!, partitions, relative);
+  const key = processedKeyOf(dataset, lineage.fields, lineage.source.key);
   let current = await currentParquet(deps, key);
   // Decided before converting too: a redelivered or late event costs no conversion.
   const early = placeAgainst(lineage.source, current?.source);

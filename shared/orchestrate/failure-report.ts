@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { JobRunStore } from '../resolve/job-run-store';
 import type { RunInput } from '../resolve/resolver';
+import { attemptOf } from '../resolve/batches';
 import { readObject } from '../s3/object-io';
 
 /** What Step Functions hands a Catch: the error name and its cause. */
@@ -62,9 +63,6 @@ export async function logTail(s3: S3Client, location: string, lines = 30): Promi
   if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
   return body.toString('utf8').trimEnd().split('\n').slice(-lines);
 }
-
-/** `<job>-…-<fingerprint>-r<N>`: the retry attempt is in the execution name. */
-export const attemptOf = (executionName: string) => Number(/-r(\d+)$/.exec(executionName)?.[1] ?? 0) + 1;
 
 /**
  * The alert of a failed run: which job, batch, stage and attempt, the error, and the last lines of

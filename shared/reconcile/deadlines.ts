@@ -1,6 +1,6 @@
 import type { Freshness, JobConfig, PipelineConfig } from '../config/types';
 import { addDays } from '../sample/dates';
-import type { BatchRef } from '../resolve/batches';
+import { enumerableValues, type BatchRef } from '../resolve/batches';
 
 /** The UTC instant of a local wall-clock time in an IANA zone (DST-aware, no library). */
 export function zonedInstant(date: string, time: string, timeZone: string): Date {
@@ -41,7 +41,7 @@ export function expectedBatches(config: PipelineConfig, job: JobConfig, business
   if (!dateKey) return [];
   let partial: Array<Record<string, string>> = [{ [dateKey]: businessDate }];
   for (const key of job.batchKey.filter((k) => k !== dateKey)) {
-    const listed = job.inputs.map((i) => config.datasets.find((d) => d.name === i.dataset)?.keyFieldValues?.[key]).find((v) => v !== undefined) ?? [];
+    const listed = enumerableValues(config, job, key);
     partial = partial.flatMap((p) => listed.map((v) => ({ ...p, [key]: v })));
   }
   return partial.map((values) => ({ job: job.name, values: Object.fromEntries(job.batchKey.map((k) => [k, values[k]!])) }));

@@ -2,7 +2,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aw
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { objectRefFromRecord, versionTag, type ObjectRef } from '../s3/event-records';
-import { PREFIX, REPORT_SUFFIX } from '../s3/layout';
+import { PREFIX, landedVersionOfReport } from '../s3/layout';
 import { headObject } from '../s3/object-io';
 import { parseLineage } from '../state/lineage';
 import type { FileStateStore } from '../state/file-state-store';
@@ -32,14 +32,8 @@ export interface ParkedEvents {
 /** Which landed version an object a stage was working on belongs to. */
 async function sourceOf(s3: S3Client, ref: ObjectRef, rawBucket: string): Promise<ObjectRef | undefined> {
   if (ref.bucket === rawBucket && ref.key.startsWith(PREFIX.landing)) return ref;
-  if (ref.bucket === rawBucket && ref.key.startsWith(PREFIX.reports) && ref.key.endsWith(REPORT_SUFFIX)) {
-    // reports/<relative key>@<landed version>.json
-    const name = ref.key.slice(PREFIX.reports.length, -REPORT_SUFFIX.length);
-    const at = name.lastIndexOf('@');
-    if (at < 0) return undefined;
-    const versionId = name.slice(at + 1);
-    return { bucket: rawBucket, key: `${PREFIX.landing}${name.slice(0, at)}`, ...(versionId !== 'null' ? { versionId } : {}), eTag: '', size: 0, sequencer: '', eventTime: '' };
-  }
+  const reported = ref.bucket === rawBucket ? landedVersionOfReport(ref.key) : null;
+  if (reported) return { bucket: rawBucket, key: reported.key, ...(reported.versionId !== 'null' ? { versionId: reported.versionId } : {}), eTag: '', size: 0, sequencer: '', eventTime: '' };
   try {
     return parseLineage((await headObject(s3, ref.bucket, ref.key, ref.versionId)).metadata).source;
   } catch {

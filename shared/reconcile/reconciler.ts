@@ -1,11 +1,9 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { batchId, batchesForFile, type BatchRef } from '../resolve/batches';
+import { attemptOf, batchId, batchesForFile, type BatchRef } from '../resolve/batches';
 import { checkActiveRun } from '../resolve/active-runs';
 import { explainBatch, resolveBatch, retryBatch, type ResolverDeps } from '../resolve/resolver';
-import { attemptOf } from '../orchestrate/failure-report';
-import { CLAIM_GRACE_MS } from '../resolve/job-run-store';
-
+import { CLAIM_GRACE_MS, type BatchItem } from '../resolve/job-run-store';
 import { publishAlert, type Alert } from './alerts';
 import { datesPastDeadline, expectedBatches } from './deadlines';
 import { drainFailedEvents } from './failed-events';
@@ -93,6 +91,11 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
 
   // 3. active claims due for a look (a claim is due its grace period after it was made)
   const resolveAgain = new Map<string, BatchRef>();
+  // a new attempt of a batch's failed generation, as `landfall retry` starts it
+  const restart = async (batch: BatchItem, after: string) => {
+    const again = await retryBatch(deps, { job: batch.job, values: batch.values }, now);
+    if (again.kind === 'started') repairs.push({ kind: 'run-restarted', batchId: batch.batchId, executionName: again.executionName, after });
+  };
   const claimGraceMs = options.claimGraceMs ?? CLAIM_GRACE_MS;
   const active = await deps.runs.activeDue(new Date(now.getTime() + CLAIM_GRACE_MS - claimGraceMs));
   for (const batch of active) {
@@ -101,20 +104,18 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     const check = await checkActiveRun(deps, job, batch, now, claimGraceMs);
     if (check.kind === 'live') await deps.runs.deferDue(batch.batchId, check.executionName, new Date(now.getTime() + 10 * 60_000));
     else if (check.kind === 'young') await deps.runs.deferDue(batch.batchId, check.executionName, new Date(Date.parse(batch.activeRun!.claimedAt) + CLAIM_GRACE_MS));
-    else if (check.kind === 'recorded' && INTERRUPTED.includes(check.executionStatus) && attemptOf(check.executionName) < MAX_AUTOMATIC_ATTEMPTS) {
-      repairs.push({ kind: 'run-recorded', batchId: batch.batchId, executionName: check.executionName, status: check.status, executionStatus: check.executionStatus, ...(check.error ? { error: `${check.error.error}: ${check.error.cause}` } : {}) });
-      alerts.push({ kind: 'job-failed', subject: `landfall: ${batch.job} ${Object.values(batch.values).join(' ')} ${check.executionStatus}, started again`, detail: { job: batch.job, batch: batch.values, execution: check.executionArn, status: check.executionStatus, error: check.error } });
-      const again = await retryBatch(deps, { job: batch.job, values: batch.values }, now);
-      if (again.kind === 'started') repairs.push({ kind: 'run-restarted', batchId: batch.batchId, executionName: again.executionName, after: check.executionName });
-    } else {
-      if (check.kind === 'released') repairs.push({ kind: 'claim-released', batchId: batch.batchId, executionName: check.executionName });
-      else {
-        repairs.push({ kind: 'run-recorded', batchId: batch.batchId, executionName: check.executionName, status: check.status, executionStatus: check.executionStatus, ...(check.error ? { error: `${check.error.error}: ${check.error.cause}` } : {}) });
-        if (check.status === 'FAILED') {
-          alerts.push({ kind: 'job-failed', subject: `landfall: ${batch.job} ${Object.values(batch.values).join(' ')} ${check.executionStatus}`, detail: { job: batch.job, batch: batch.values, execution: check.executionArn, status: check.executionStatus, error: check.error } });
-        }
-      }
+    else if (check.kind === 'released') {
+      repairs.push({ kind: 'claim-released', batchId: batch.batchId, executionName: check.executionName });
       resolveAgain.set(batch.batchId, { job: batch.job, values: batch.values });
+    } else {
+      repairs.push({ kind: 'run-recorded', batchId: batch.batchId, executionName: check.executionName, status: check.status, executionStatus: check.executionStatus, ...(check.error ? { error: `${check.error.error}: ${check.error.cause}` } : {}) });
+      const interrupted = check.status === 'FAILED' && INTERRUPTED.includes(check.executionStatus) && attemptOf(check.executionName) < MAX_AUTOMATIC_ATTEMPTS;
+      if (check.status === 'FAILED') {
+        const subject = `landfall: ${batch.job} ${Object.values(batch.values).join(' ')} ${check.executionStatus}${interrupted ? ', started again' : ''}`;
+        alerts.push({ kind: 'job-failed', subject, detail: { job: batch.job, batch: batch.values, execution: check.executionArn, status: check.executionStatus, error: check.error } });
+      }
+      if (interrupted) await restart(batch, check.executionName);
+      else resolveAgain.set(batch.batchId, { job: batch.job, values: batch.values });
     }
   }
 
@@ -122,10 +123,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
   const restarts = await deps.runs.restartsDue(now);
   for (const batch of restarts) {
     const last = batch.lastRun;
-    if (batch.status === 'FAILED' && last && attemptOf(last.executionName) < MAX_AUTOMATIC_ATTEMPTS) {
-      const again = await retryBatch(deps, { job: batch.job, values: batch.values }, now);
-      if (again.kind === 'started') repairs.push({ kind: 'run-restarted', batchId: batch.batchId, executionName: again.executionName, after: last.executionName });
-    }
+    if (batch.status === 'FAILED' && last && attemptOf(last.executionName) < MAX_AUTOMATIC_ATTEMPTS) await restart(batch, last.executionName);
     await deps.runs.clearRestart(batch.batchId);
   }
 

@@ -1,9 +1,9 @@
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { Pipeline } from '../config/load-config';
 import { compareSequencers, versionTag, type ObjectRef } from '../s3/event-records';
-import { landingRelativeKey, processedKey, reportKey, validatedKey } from '../s3/layout';
-import { objectExists } from '../s3/object-io';
+import { landingRelativeKey, processedKeyOf, reportKey, validatedKey } from '../s3/layout';
+import { headIfExists, objectExists } from '../s3/object-io';
 import type { FileStateItem, FileStateStore, WorkItem } from '../state/file-state-store';
 import { sourceOfItem } from '../state/file-state-store';
 import { isTerminal } from '../state/file-state';
@@ -24,6 +24,9 @@ export interface StuckFileDeps {
   functionNames: Record<Stage, string>;
 }
 
+/** The object a stage reads, as far as an S3 event names it. */
+type StageInput = Partial<ObjectRef> & Pick<ObjectRef, 'bucket' | 'key'>;
+
 /** What the reconciler did about one file version. */
 export type FileRepair =
   | { kind: 'redrive'; stage: Stage; key: string; versionId: string; attempt: number; object: string }
@@ -32,34 +35,21 @@ export type FileRepair =
 /** After this many re-drives a version still in flight is FAILED: its poison no longer holds a batch back. */
 export const MAX_REDRIVES = 3;
 
-async function currentVersion(s3: S3Client, bucket: string, key: string): Promise<{ versionId?: string; metadata: Record<string, string> } | undefined> {
-  if (!(await objectExists(s3, bucket, key))) return undefined;
-  const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  return { ...(out.VersionId ? { versionId: out.VersionId } : {}), metadata: out.Metadata ?? {} };
-}
-
-/** The Parquet key convert writes for a landed file (deterministic per landed key). */
-function processedKeyOf(pipeline: Pipeline, item: FileStateItem): string | undefined {
-  const dataset = pipeline.config.datasets.find((d) => d.name === item.dataset);
-  const relative = landingRelativeKey(item.key);
-  if (!dataset || !item.fields || relative === null) return undefined;
-  return processedKey(dataset.name, item.fields[dataset.dateField]!, dataset.partitionBy.map((p): [string, string] => [p, item.fields![p]!]), relative);
-}
-
 /**
  * The stage a version in flight is due for, judged by which outputs exist: its report → track it;
  * no report → validate it; validated with its Parquet there → track the Parquet; validated without
  * it → convert it. Outputs carry the version they came from, so re-running a stage is harmless.
  */
-async function dueStage(deps: StuckFileDeps, item: FileStateItem): Promise<{ stage: Stage; ref: Partial<ObjectRef> & Pick<ObjectRef, 'bucket' | 'key'> }> {
+async function dueStage(deps: StuckFileDeps, item: FileStateItem): Promise<{ stage: Stage; ref: StageInput }> {
   const relative = landingRelativeKey(item.key)!;
   if (item.state === 'RECEIVED') {
     const report = reportKey(relative, item.versionId);
     if (await objectExists(deps.s3, deps.rawBucket, report)) return { stage: 'track', ref: { bucket: deps.rawBucket, key: report } };
     return { stage: 'validate', ref: sourceOfItem(item) };
   }
-  const parquetKey = processedKeyOf(deps.pipeline, item);
-  const parquet = parquetKey ? await currentVersion(deps.s3, deps.lakeBucket, parquetKey) : undefined;
+  const dataset = deps.pipeline.config.datasets.find((d) => d.name === item.dataset);
+  const parquetKey = dataset && item.fields ? processedKeyOf(dataset, item.fields, item.key) : undefined;
+  const parquet = parquetKey ? await headIfExists(deps.s3, deps.lakeBucket, parquetKey) : undefined;
   if (parquetKey && parquet) {
     const lineage = (() => {
       try {
@@ -85,7 +75,7 @@ export async function repairStuckFile(deps: StuckFileDeps, work: WorkItem, now =
   const item = await deps.files.get(work.key, work.versionId);
   if (!item || isTerminal(item.state)) return null; // it moved on since the index was read
   const latest = await deps.files.latestVersionOf(item.key);
-  if (latest && latest.versionId !== item.versionId && compareSequencers(latest.sequencer, item.sequencer.padStart(40, '0')) > 0) {
+  if (latest && latest.versionId !== item.versionId && compareSequencers(latest.sequencer, item.sequencer) > 0) {
     const reason = `version ${latest.versionId} of this key is newer; this one stopped in ${item.state}`;
     await deps.files.recordVerdict(item, 'SUPERSEDED', reason, now);
     return { kind: 'superseded', key: item.key, versionId: item.versionId, reason };
@@ -99,12 +89,16 @@ export async function repairStuckFile(deps: StuckFileDeps, work: WorkItem, now =
   const { stage, ref } = await dueStage(deps, item);
   // Counted first: a re-drive that crashes the reconciler still counts toward the limit.
   if (!(await deps.files.noteRedrive(item.key, item.versionId, item.state, now))) return null;
-  await deps.lambda.send(new InvokeCommand({ FunctionName: deps.functionNames[stage], InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(s3EventFor(ref, now))) }));
-  return { kind: 'redrive', stage, key: item.key, versionId: item.versionId, attempt: redrives + 1, object: `s3://${ref.bucket}/${ref.key}${ref.versionId ? `?versionId=${ref.versionId}` : ''}` };
+  return redrive(deps, stage, ref, { key: item.key, versionId: item.versionId }, redrives + 1, now);
 }
 
 /** Re-drives validate for a landed version that has no file-state item (its validate died first). */
-export async function redriveUnrecorded(deps: StuckFileDeps, ref: ObjectRef, now = new Date()): Promise<FileRepair> {
-  await deps.lambda.send(new InvokeCommand({ FunctionName: deps.functionNames.validate, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(s3EventFor(ref, now))) }));
-  return { kind: 'redrive', stage: 'validate', key: ref.key, versionId: versionTag(ref.versionId), attempt: 1, object: `s3://${ref.bucket}/${ref.key}` };
+export function redriveUnrecorded(deps: StuckFileDeps, ref: ObjectRef, now = new Date()): Promise<FileRepair> {
+  return redrive(deps, 'validate', ref, { key: ref.key, versionId: versionTag(ref.versionId) }, 1, now);
+}
+
+/** Invokes a stage's own function, asynchronously, with the S3 event of the object it is due to read. */
+async function redrive(deps: StuckFileDeps, stage: Stage, ref: StageInput, landed: { key: string; versionId: string }, attempt: number, now: Date): Promise<FileRepair> {
+  await deps.lambda.send(new InvokeCommand({ FunctionName: deps.functionNames[stage], InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(s3EventFor(ref, now))) }));
+  return { kind: 'redrive', stage, ...landed, attempt, object: `s3://${ref.bucket}/${ref.key}${ref.versionId ? `?versionId=${ref.versionId}` : ''}` };
 }

@@ -45,7 +45,8 @@ export async function checkActiveRun(deps: Pick<ResolverDeps, 'sfn' | 'runs' | '
     executionArn = executionArnFor(deps.stateMachineArns[job.engine], name);
     execution = await describe(deps, executionArn);
     if (!execution) {
-      if (await deps.runs.releaseClaim(batch.batchId, name, now)) return { kind: 'released', executionName: name };
+      // the batch goes back to what its last run left (or WAITING): the release undoes the claim only
+      if (await deps.runs.releaseClaim(batch.batchId, name, batch.lastRun?.status ?? 'WAITING', now)) return { kind: 'released', executionName: name };
       return { kind: 'young', executionName: name }; // the claim moved on meanwhile: nothing to do
     }
     await deps.runs.markStarted(batch.batchId, name, executionArn);

@@ -33,7 +33,8 @@ export function batchesForFile(config: PipelineConfig, dataset: string, fields: 
   return batches;
 }
 
-function enumerableValues(config: PipelineConfig, job: JobConfig, key: string): string[] {
+/** The listed values (keyFieldValues) of a batch key field, from an input that matches on it. */
+export function enumerableValues(config: PipelineConfig, job: JobConfig, key: string): string[] {
   for (const input of job.inputs.filter((i) => i.match.includes(key))) {
     const listed = config.datasets.find((d) => d.name === input.dataset)?.keyFieldValues?.[key];
     if (listed) return listed;
@@ -53,6 +54,9 @@ export function executionName(batch: BatchRef, job: JobConfig, fingerprint: stri
   const head = [batch.job, ...values].join('-').slice(0, 80 - suffix.length - 1);
   return `${head}-${suffix}`;
 }
+
+/** The attempt an execution name stands for: 1 for `…-<fingerprint>`, N + 1 for `…-<fingerprint>-rN`. */
+export const attemptOf = (executionName: string) => Number(/-r(\d+)$/.exec(executionName)?.[1] ?? 0) + 1;
 
 export function fingerprintOf(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');

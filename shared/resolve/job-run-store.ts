@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../state/file-state-store';
+import { isConditionFailure, updateIf } from '../state/file-state-store';
 import type { SelectedFile } from './evaluate';
 
 /**
@@ -82,17 +82,6 @@ export class JobRunStore {
     private readonly table: string,
   ) {}
 
-  /** An UpdateItem whose condition may not hold: true when applied, false when the condition failed. */
-  private async updateIf(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<boolean> {
-    try {
-      await this.db.send(new UpdateCommand(input));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
-  }
-
   async getBatch(batchId: string): Promise<BatchItem | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: batchKey(batchId), ConsistentRead: true }));
     return Item as BatchItem | undefined;
@@ -169,17 +158,13 @@ export class JobRunStore {
   }
 
   async markStarted(batchId: string, executionName: string, executionArn: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: batchKey(batchId),
-        UpdateExpression: 'SET activeRun.executionArn = :arn',
-        ConditionExpression: 'activeRun.executionName = :name',
-        ExpressionAttributeValues: { ':arn': executionArn, ':name': executionName },
-      }),
-    ).catch((err: Error) => {
-      // the run finished (or failed) before we recorded its ARN: nothing to do
-      if (!isConditionFailure(err)) throw err;
+    // not applied: the run finished (or failed) before we recorded its ARN, nothing to do
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET activeRun.executionArn = :arn',
+      ConditionExpression: 'activeRun.executionName = :name',
+      ExpressionAttributeValues: { ':arn': executionArn, ':name': executionName },
     });
     await this.updateRun(batchId, executionName, 'SET executionArn = :arn', { ':arn': executionArn });
   }
@@ -190,7 +175,7 @@ export class JobRunStore {
    * the execution must then do nothing.
    */
   async markRunning(batchId: string, executionName: string, executionArn: string, now = new Date()): Promise<boolean> {
-    const held = await this.updateIf({
+    const held = await updateIf(this.db, {
       TableName: this.table,
       Key: batchKey(batchId),
       UpdateExpression: 'SET activeRun.executionArn = :arn',
@@ -208,13 +193,11 @@ export class JobRunStore {
 
   /**
    * Frees a claim whose execution never started (its resolver died before StartExecution), so the
-   * batch can run its current inputs. Conditional: only that claim, and only while no execution is
-   * recorded for it.
+   * batch can run its current inputs; its status goes back to `status`. Conditional: only that
+   * claim, and only while no execution is recorded for it.
    */
-  async releaseClaim(batchId: string, executionName: string, now = new Date()): Promise<boolean> {
-    // the batch goes back to what its last run left (or WAITING): the release undoes the claim only
-    const status = (await this.getBatch(batchId))?.lastRun?.status ?? 'WAITING';
-    const released = await this.updateIf({
+  async releaseClaim(batchId: string, executionName: string, status: BatchItem['status'] | RunStatus, now = new Date()): Promise<boolean> {
+    const released = await updateIf(this.db, {
       TableName: this.table,
       Key: batchKey(batchId),
       UpdateExpression: 'SET #status = :status, updatedAt = :now REMOVE activeRun, duePk, dueAt',
@@ -253,17 +236,17 @@ export class JobRunStore {
 
   /** Takes a batch off the restart list (it was restarted, or may not be again). */
   async clearRestart(batchId: string): Promise<void> {
-    await this.updateIf({ TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'duePk = :restart', ExpressionAttributeValues: { ':restart': RESTART } });
+    await updateIf(this.db, { TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'duePk = :restart', ExpressionAttributeValues: { ':restart': RESTART } });
   }
 
   /** Looks at an active claim again no sooner than `at`. */
   async deferDue(batchId: string, executionName: string, at: Date): Promise<void> {
-    await this.updateIf({ TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'SET dueAt = :at', ConditionExpression: 'activeRun.executionName = :name', ExpressionAttributeValues: { ':at': at.toISOString(), ':name': executionName } });
+    await updateIf(this.db, { TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'SET dueAt = :at', ConditionExpression: 'activeRun.executionName = :name', ExpressionAttributeValues: { ':at': at.toISOString(), ':name': executionName } });
   }
 
   /** Records that a batch's freshness deadline was alerted; false if it already was. */
   async markDeadlineAlerted(job: string, batchId: string, values: Record<string, string>, deadline: string, now = new Date()): Promise<boolean> {
-    return this.updateIf({
+    return updateIf(this.db, {
       TableName: this.table,
       Key: batchKey(batchId),
       UpdateExpression: 'SET deadlineAlerted = :d, job = :job, batchId = :id, #values = :values, updatedAt = if_not_exists(updatedAt, :now), #status = if_not_exists(#status, :waiting), waitingFor = if_not_exists(waitingFor, :none)',
@@ -301,18 +284,14 @@ export class JobRunStore {
     const succeeded = status === 'SUCCEEDED' ? ', lastSucceededFingerprint = :fp' : '';
     // a run that failed on infrastructure (not on its own error) is listed for the reconciler to restart
     const restart = options.restartable ? ', duePk = :restart, dueAt = :now' : '';
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: batchKey(batchId),
-        UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded}${restart} REMOVE activeRun${restart ? '' : ', duePk, dueAt'}`,
-        ConditionExpression: 'activeRun.executionName = :name',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':last': lastRun, ':status': status, ':now': lastRun.finishedAt, ':name': executionName, ...(succeeded ? { ':fp': run.fingerprint } : {}), ...(restart ? { ':restart': RESTART } : {}) },
-      }),
-    ).catch((err: Error) => {
-      // already finished (a retried task): the batch moved on
-      if (!isConditionFailure(err)) throw err;
+    // not applied: already finished (a retried task), the batch moved on
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded}${restart} REMOVE activeRun${restart ? '' : ', duePk, dueAt'}`,
+      ConditionExpression: 'activeRun.executionName = :name',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':last': lastRun, ':status': status, ':now': lastRun.finishedAt, ':name': executionName, ...(succeeded ? { ':fp': run.fingerprint } : {}), ...(restart ? { ':restart': RESTART } : {}) },
     });
     await this.updateRun(batchId, executionName, `SET #status = :status, finishedAt = :now, expiresAt = :exp${error ? ', #error = :error' : ''}`, { ':status': status, ':now': lastRun.finishedAt, ':exp': expiresAt(now), ...(error ? { ':error': error } : {}) }, { '#status': 'status', ...(error ? { '#error': 'error' } : {}) });
   }

@@ -2,13 +2,12 @@ import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@
 import type { Pipeline } from '../config/load-config';
 import type { JobConfig } from '../config/types';
 import type { FileStateItem, FileStateStore } from '../state/file-state-store';
-import { batchId, batchesForFile, executionName, type BatchRef } from './batches';
+import { attemptOf, batchId, batchesForFile, executionName, type BatchRef } from './batches';
 import { evaluateBatch, type CandidateFile, type SelectedFile } from './evaluate';
 import type { JobRunStore } from './job-run-store';
 import { overDuckdbThreshold } from './engine-router';
 import { checkActiveRun, executionArnFor } from './active-runs';
 import { CLAIM_GRACE_MS } from './job-run-store';
-import { attemptOf } from '../orchestrate/failure-report';
 
 export interface ResolverDeps {
   pipeline: Pipeline;

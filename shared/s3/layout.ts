@@ -1,3 +1,4 @@
+import type { DatasetConfig } from '../config/types';
 import { versionTag } from './event-records';
 
 /**
@@ -44,6 +45,14 @@ export function reportKey(relativeKey: string, versionId: string | undefined): s
   return `${PREFIX.reports}${relativeKey}@${versionTag(versionId)}${REPORT_SUFFIX}`;
 }
 
+/** The landed key and version a report key names (reportKey's inverse), or null for another key. */
+export function landedVersionOfReport(key: string): { key: string; versionId: string } | null {
+  if (!key.startsWith(PREFIX.reports) || !key.endsWith(REPORT_SUFFIX)) return null;
+  const name = key.slice(PREFIX.reports.length, -REPORT_SUFFIX.length);
+  const at = name.lastIndexOf('@');
+  return at < 0 ? null : { key: `${PREFIX.landing}${name.slice(0, at)}`, versionId: name.slice(at + 1) };
+}
+
 /** Hive-style path segment; `/` and `=` inside values are escaped so the path stays parseable. */
 function partitionSegment(name: string, value: string): string {
   return `${name}=${encodeURIComponent(value)}`;
@@ -54,4 +63,10 @@ export function processedKey(dataset: string, date: string, partitions: Array<[s
   const base = relativeKey.slice(relativeKey.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');
   const parts = [dataset, partitionSegment('dt', date), ...partitions.map(([n, v]) => partitionSegment(n, v))];
   return `${PREFIX.processed}${parts.join('/')}/${base}.parquet`;
+}
+
+/** The Parquet key convert writes for a landed file of `dataset` (deterministic per landed key). */
+export function processedKeyOf(dataset: Pick<DatasetConfig, 'name' | 'dateField' | 'partitionBy'>, fields: Record<string, string>, landingKey: string): string {
+  const relative = landingRelativeKey(landingKey) ?? landingKey;
+  return processedKey(dataset.name, fields[dataset.dateField]!, dataset.partitionBy.map((p): [string, string] => [p, fields[p]!]), relative);
 }

@@ -37,10 +37,18 @@ export async function readObject(s3: S3Client, bucket: string, key: string, vers
 }
 
 /** One HEAD: the metadata and the ETag come from the same version (a conditional write names that ETag). */
-export async function headObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<{ metadata: Record<string, string>; size: number; eTag: string }> {
+export interface ObjectHead {
+  metadata: Record<string, string>;
+  size: number;
+  eTag: string;
+  /** the version the HEAD found (the current one when none was asked for) */
+  versionId?: string;
+}
+
+export async function headObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<ObjectHead> {
   try {
     const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-    return { metadata: out.Metadata ?? {}, size: out.ContentLength ?? 0, eTag: out.ETag ?? '' };
+    return { metadata: out.Metadata ?? {}, size: out.ContentLength ?? 0, eTag: out.ETag ?? '', ...(out.VersionId ? { versionId: out.VersionId } : {}) };
   } catch (err) {
     if (isGone(err)) throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
     throw err;
@@ -55,6 +63,17 @@ export async function headObject(s3: S3Client, bucket: string, key: string, vers
 export async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
   return (out.Contents ?? []).some((o) => o.Key === key);
+}
+
+/** The current object at a key, or undefined when there is none (LIST first: see objectExists; gone since: undefined). */
+export async function headIfExists(s3: S3Client, bucket: string, key: string): Promise<ObjectHead | undefined> {
+  if (!(await objectExists(s3, bucket, key))) return undefined;
+  try {
+    return await headObject(s3, bucket, key);
+  } catch (err) {
+    if (err instanceof ObjectGoneError) return undefined;
+    throw err;
+  }
 }
 
 export async function readObjectText(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<string> {

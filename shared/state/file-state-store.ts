@@ -68,6 +68,17 @@ export function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 }
 
+/** An UpdateItem whose condition may not hold: true when applied, false when the condition failed. */
+export async function updateIf(db: DynamoDBDocumentClient, input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<boolean> {
+  try {
+    await db.send(new UpdateCommand(input));
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
 const NOT_YET_RECORDED = 'NOT contains(#seen, :stateName)';
 
 /**
@@ -127,15 +138,11 @@ export function transitionUpdate(table: string, source: SourceVersion, state: Fi
     assign('gsi1pk', `DS#${details.dataset ?? 'unrecognised'}${date ? `#${date}` : ''}`);
     assign('gsi1sk', `${source.key}#${versionTag(source.versionId)}`);
   }
-  if (!historyOnly) {
-    names['#stateRank'] = 'stateRank';
-    values[':rank'] = STATE_RANK[state];
-  }
   return {
     TableName: table,
     Key: { pk: fileKey(source.key), sk: versionSortKey(source.versionId) },
     UpdateExpression: `SET ${sets.join(', ')} ADD #seen :stateSet`,
-    ConditionExpression: historyOnly ? NOT_YET_RECORDED : `(attribute_not_exists(#stateRank) OR #stateRank < :rank) AND ${NOT_YET_RECORDED}`,
+    ConditionExpression: historyOnly ? NOT_YET_RECORDED : `(attribute_not_exists(#stateRank) OR #stateRank < :stateRank) AND ${NOT_YET_RECORDED}`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
@@ -250,14 +257,8 @@ export class FileStateStore {
   async recordVerdict(file: { key: string; versionId: string; sequencer: string; size: number }, state: FileState, reason: string, now = new Date()) {
     const source: SourceVersion = { bucket: '', key: file.key, ...(file.versionId !== 'null' ? { versionId: file.versionId } : {}), eTag: '', size: file.size, sequencer: file.sequencer, eventTime: '' };
     const update = transitionUpdate(this.table, source, state, { reason }, now);
-    try {
-      // only on an existing item: the if_not_exists landing attributes above are never used
-      await this.db.send(new UpdateCommand({ ...update, ConditionExpression: `attribute_exists(pk) AND ${update.ConditionExpression}` }));
-      return 'applied' as const;
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      return 'not-applied' as const;
-    }
+    // only on an existing item: the if_not_exists landing attributes above are never used
+    return (await updateIf(this.db, { ...update, ConditionExpression: `attribute_exists(pk) AND ${update.ConditionExpression}` })) ? ('applied' as const) : ('not-applied' as const);
   }
 
   async get(key: string, versionId: string | undefined): Promise<FileStateItem | undefined> {
@@ -291,13 +292,7 @@ export class FileStateStore {
    */
   async openSince(before: string): Promise<WorkItem[]> {
     const items: WorkItem[] = [];
-    for (let shard = 0; shard < OPEN_SHARDS; shard += 1) {
-      const pages = paginateQuery(
-        { client: this.db },
-        { TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'workPk = :pk AND workSk < :before', ExpressionAttributeValues: { ':pk': `OPEN#${shard}`, ':before': before } },
-      );
-      for await (const page of pages) items.push(...((page.Items ?? []) as WorkItem[]));
-    }
+    for (let shard = 0; shard < OPEN_SHARDS; shard += 1) items.push(...(await this.queryWork(`OPEN#${shard}`, 'workSk < :before', { ':before': before })));
     return items;
   }
 
@@ -305,13 +300,16 @@ export class FileStateStore {
   async settledBetween(from: string, to: string): Promise<WorkItem[]> {
     const items: WorkItem[] = [];
     for (let hour = Date.parse(`${from.slice(0, 13)}:00:00.000Z`); hour <= Date.parse(to); hour += 3_600_000) {
-      const pk = settledPartition(new Date(hour).toISOString());
-      const pages = paginateQuery(
-        { client: this.db },
-        { TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'workPk = :pk AND workSk BETWEEN :from AND :to', ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': `${to}~` } },
-      );
-      for await (const page of pages) items.push(...((page.Items ?? []) as WorkItem[]));
+      items.push(...(await this.queryWork(settledPartition(new Date(hour).toISOString()), 'workSk BETWEEN :from AND :to', { ':from': from, ':to': `${to}~` })));
     }
+    return items;
+  }
+
+  /** One partition of the work index, its sort key narrowed by `skCondition`. */
+  private async queryWork(partition: string, skCondition: string, values: Record<string, string>): Promise<WorkItem[]> {
+    const items: WorkItem[] = [];
+    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: `workPk = :pk AND ${skCondition}`, ExpressionAttributeValues: { ':pk': partition, ...values } });
+    for await (const page of pages) items.push(...((page.Items ?? []) as WorkItem[]));
     return items;
   }
 
@@ -320,37 +318,25 @@ export class FileStateStore {
    * work sort key becomes now), so the next pass waits a grace period before looking again.
    * Conditional on the state the caller saw: a version that moved on is left alone.
    */
-  async noteRedrive(key: string, versionId: string, seenState: FileState, now = new Date()): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: fileKey(key), sk: `V#${versionId}` },
-          UpdateExpression: 'SET lastRedriveAt = :now, workSk = :now ADD redrives :one',
-          ConditionExpression: '#state = :seen',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':now': now.toISOString(), ':one': 1, ':seen': seenState },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+  noteRedrive(key: string, versionId: string, seenState: FileState, now = new Date()): Promise<boolean> {
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { pk: fileKey(key), sk: `V#${versionId}` },
+      UpdateExpression: 'SET lastRedriveAt = :now, workSk = :now ADD redrives :one',
+      ConditionExpression: '#state = :seen',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':now': now.toISOString(), ':one': 1, ':seen': seenState },
+    });
   }
 
   /** Remembers the last error a stage raised on a version (from the failed-events queue). */
   async noteError(key: string, versionId: string, error: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: fileKey(key), sk: `V#${versionId}` },
-        UpdateExpression: 'SET lastError = :error',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':error': error.slice(0, 2000) },
-      }),
-    ).catch((err: Error) => {
-      if (!isConditionFailure(err)) throw err;
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: { pk: fileKey(key), sk: `V#${versionId}` },
+      UpdateExpression: 'SET lastError = :error',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':error': error.slice(0, 2000) },
     });
   }
 

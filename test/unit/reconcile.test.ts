@@ -6,7 +6,8 @@ import { objectRefFromRecord } from '../../shared/s3/event-records';
 import { metricsLine } from '../../shared/reconcile/alerts';
 import { datesPastDeadline, deadlineOf, expectedBatches, zonedInstant } from '../../shared/reconcile/deadlines';
 import { s3EventFor } from '../../shared/reconcile/s3-event';
-import { attemptOf, logLocationOf, parseCause } from '../../shared/orchestrate/failure-report';
+import { logLocationOf, parseCause } from '../../shared/orchestrate/failure-report';
+import { attemptOf } from '../../shared/resolve/batches';
 
 describe('freshness deadlines', () => {
   it('turns a local wall-clock time into the right UTC instant, across daylight saving time', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareSequencers, decodeS3Key, objectRefs } from '../../shared/s3/event-records';
-import { processedKey, rejectsKey, reportKey, validatedKey } from '../../shared/s3/layout';
+import { landedVersionOfReport, processedKey, rejectsKey, reportKey, validatedKey } from '../../shared/s3/layout';
 import { encodeKeyAsAws, toAwsRecord } from '../../local/s3-notifications';
 
 describe('S3 keys in events', () => {
@@ -55,5 +55,14 @@ describe('output layout', () => {
   it('partitions Parquet by dt and the dataset partitions, escaping values', () => {
     expect(processedKey('pos', '2026-11-23', [['province', 'ON']], 'pos/ON/ON01_20261123_140000.tdf')).toBe('processed/pos/dt=2026-11-23/province=ON/ON01_20261123_140000.parquet');
     expect(processedKey('x', '2026-11-23', [['p', 'a/b=c']], 'x/f.csv')).toBe('processed/x/dt=2026-11-23/p=a%2Fb%3Dc/f.parquet');
+  });
+});
+
+describe('report keys back to the landed version (the failed-events queue names reports)', () => {
+  it('inverts reportKey, keys with @ included, and refuses other keys', () => {
+    expect(landedVersionOfReport(reportKey('pos/ON/a@b c.tdf', 'v1'))).toEqual({ key: 'landing/pos/ON/a@b c.tdf', versionId: 'v1' });
+    expect(landedVersionOfReport(reportKey('master/20261123/Item.csv', undefined))).toEqual({ key: 'landing/master/20261123/Item.csv', versionId: 'null' });
+    expect(landedVersionOfReport('reports/no-version.json')).toBeNull();
+    expect(landedVersionOfReport('validated/pos/ON/a.tdf')).toBeNull();
   });
 });
