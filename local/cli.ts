@@ -3,12 +3,10 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parsePipelineConfig } from '../shared/config/parse-config';
-import { pipelineConfig } from '../shared/config/pipeline';
 import { ConfigError } from '../shared/errors';
 import { PREFIX } from '../shared/s3/layout';
-import { DEFAULT_SAMPLE, writePosSample, type PosSampleOptions } from '../shared/sample/pos-sample';
-import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../shared/sample/clickstream-sample';
+import { DEFAULT_SAMPLE, writePosSample, type PosSampleOptions } from '../examples/retail/data/pos-sample';
+import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../examples/retail/data/clickstream-sample';
 import { S3Client } from '@aws-sdk/client-s3';
 import { loadPipeline } from '../shared/config/load-config';
 import { BatchBusyError, NoFailedRunError, explainBatch, retryBatch } from '../shared/resolve/resolver';
@@ -24,22 +22,27 @@ import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from '
 import { landDirectory } from './land';
 import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from './stack';
+import { DEFAULT_PIPELINE_FILE, usePipelineFile } from './pipeline-file';
 
 const USAGE = `landfall — event-driven batch analytics: files land in S3, are validated, converted to Parquet, tracked.
 
-Usage (the local stack starts and stops by itself unless noted):
-  landfall demo [--seed N] [--days N] [--rows N]
-      generate the POS and clickstream samples, land them, wait until the pipeline settles (DuckDB
-      jobs in Lambda, the clickstream on local Spark through the local EMR), print every file's
-      state and every batch's runs
+Every command runs the pipeline of --config FILE (a pipeline.yaml or .json; default: the samples'
+examples/retail/pipeline.yaml). The local stack starts and stops by itself unless noted.
+  landfall demo [--config FILE] [--seed N] [--days N] [--rows N]
+      the samples: generate the POS and clickstream data, land it, wait until the pipeline settles
+      (DuckDB jobs in Lambda, the clickstream on local Spark through the local EMR), print every
+      file's state and every batch's runs. With another pipeline's --config: land the files of its
+      folder's sample/ directory instead
   landfall run --input DIR --out DIR [--config FILE]
       land every file under DIR (its path under DIR is the key under landing/), wait, then write
-      OUT/file-states.jsonl and the processed Parquet tables under OUT/processed/
+      OUT/file-states.jsonl, OUT/job-runs.jsonl, the processed Parquet under OUT/processed/ and
+      each job's output as OUT/curated/<table>.csv
   landfall generate --out DIR [--seed N] [--days N] [--rows N]
       write the POS sample (and OUT.expected-states.json beside it) without running anything
   landfall config [--config FILE]
-      validate a configuration file (or print the built-in one as JSON)
-  landfall up
+      validate the configuration and print it as the engine reads it (JSON, every file reference
+      an absolute path; \`landfall run --config\` accepts it back, from any directory)
+  landfall up [--config FILE]
       start the local stack and keep it running (Ctrl-C stops it); then, from another shell:
   landfall land DIR          land files on the running stack
 
@@ -61,10 +64,19 @@ Operations, on the running local stack or, with --stage S [--region R], on a dep
 
 const STACK_FILE = join(PROJECT_ROOT, STACK_FILE_NAME);
 
-/** `--stage S` names a deployed stage; without it, the running local stack. */
+/**
+ * `--stage S` names a deployed stage; without it, the running local stack. The pipeline is the
+ * one --config names, else the one the running stack was started with (`landfall up --config`).
+ */
 async function target(values: Record<string, string | boolean | undefined>): Promise<Target> {
-  if (values.stage) return stageTarget(PROJECT_ROOT, values.stage as string, values.region as string | undefined);
-  return localTarget(STACK_FILE);
+  if (values.stage) {
+    usePipelineFile(values.config as string | undefined);
+    return stageTarget(PROJECT_ROOT, values.stage as string, values.region as string | undefined);
+  }
+  const local = await localTarget(STACK_FILE);
+  const started = existsSync(STACK_FILE) ? (JSON.parse(await readFile(STACK_FILE, 'utf8')) as { pipelineFile?: string }).pipelineFile : undefined;
+  usePipelineFile((values.config as string | undefined) ?? started);
+  return local;
 }
 
 function sampleOptions(values: Record<string, string | boolean | undefined>): PosSampleOptions {
@@ -95,6 +107,8 @@ function reportFailures(stack: LocalStack): boolean {
 }
 
 async function demo(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const pipeline = usePipelineFile(values.config as string | undefined);
+  if (process.env.LANDFALL_CONFIG_FILE !== DEFAULT_PIPELINE_FILE) return demoFolder(pipeline.dir!);
   const dir = await mkdtemp(join(tmpdir(), 'landfall-sample-'));
   try {
     const options = sampleOptions(values);
@@ -124,16 +138,28 @@ async function demo(values: Record<string, string | boolean | undefined>): Promi
   }
 }
 
+/** Another pipeline's demo: the files of its folder's sample/ directory, landed and settled. */
+async function demoFolder(pipelineDir: string): Promise<number> {
+  const sample = join(pipelineDir, 'sample');
+  if (!existsSync(sample)) throw new UsageError(`demo of ${pipelineDir}: no sample/ directory beside the configuration (its files are landed as landing/<path>); or use \`landfall run --input DIR\``);
+  return withStack(async (stack) => {
+    await landAndSettle(stack, sample);
+    const items = latestPerKey(await stack.fileStates.listAll());
+    process.stdout.write(`${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
+    const { batches, runs } = await stack.jobRuns.listAll();
+    process.stdout.write(`\n${batchTable(batches, runs)}\n\n${runs.length} job runs\n`);
+    const unsettled = batches.filter((b) => b.status !== 'SUCCEEDED');
+    for (const b of unsettled) process.stdout.write(`batch ${b.batchId}: ${b.status} ${b.waitingFor.join('; ')}\n`);
+    return reportFailures(stack) && unsettled.length === 0 ? 0 : 1;
+  });
+}
+
 async function run(values: Record<string, string | boolean | undefined>): Promise<number> {
   const input = values.input as string | undefined;
   const out = values.out as string | undefined;
   if (!input || !out) throw new UsageError('run needs --input DIR and --out DIR');
   if (!existsSync(input)) throw new UsageError(`--input ${input} does not exist`);
-  if (values.config) {
-    const file = resolve(values.config as string);
-    parsePipelineConfig(JSON.parse(await readFile(file, 'utf8')));
-    process.env.LANDFALL_CONFIG_FILE = file;
-  }
+  usePipelineFile(values.config as string | undefined);
   return withStack(async (stack) => {
     await landAndSettle(stack, input);
     const items = await stack.fileStates.listAll();
@@ -160,21 +186,21 @@ async function generate(values: Record<string, string | boolean | undefined>): P
   return 0;
 }
 
+/** The effective configuration: validated, every file reference absolute (round-trips through --config). */
 async function config(values: Record<string, string | boolean | undefined>): Promise<number> {
-  if (!values.config) {
-    process.stdout.write(`${JSON.stringify(pipelineConfig, null, 2)}\n`);
-    return 0;
-  }
-  parsePipelineConfig(JSON.parse(await readFile(values.config as string, 'utf8')));
-  process.stdout.write(`${values.config as string}: valid\n`);
+  const pipeline = usePipelineFile(values.config as string | undefined);
+  process.stdout.write(`${JSON.stringify(pipeline.config, null, 2)}\n`);
+  process.stderr.write(`${process.env.LANDFALL_CONFIG_FILE}: valid (${pipeline.config.datasets.length} datasets, ${pipeline.config.jobs.length} jobs)\n`);
   return 0;
 }
 
-async function up(): Promise<number> {
+async function up(values: Record<string, string | boolean | undefined>): Promise<number> {
+  usePipelineFile(values.config as string | undefined);
   const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`), handlerLogLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' });
   await mkdir(join(PROJECT_ROOT, '.landfall'), { recursive: true });
   const info = {
     pid: process.pid,
+    pipelineFile: process.env.LANDFALL_CONFIG_FILE,
     endpoints: stack.endpoints,
     names: stack.deployment.names,
     stateMachineArns: { duckdb: stack.env.STATE_MACHINE_ARN, emr: stack.env.EMR_STATE_MACHINE_ARN },
@@ -228,7 +254,7 @@ function batchArgs(values: Record<string, string | boolean | undefined>, command
   const job = values.job as string | undefined;
   const spec = values.batch as string | undefined;
   if (!job || !spec) throw new UsageError(`${command} needs --job J and --batch field=value,…`);
-  const pipelineJob = loadPipeline().config.jobs.find((j) => j.name === job);
+  const pipelineJob = loadPipeline().jobsByName.get(job);
   if (!pipelineJob) throw new UsageError(`no job "${job}" in the pipeline configuration (jobs: ${loadPipeline().config.jobs.map((j) => j.name).join(', ')})`);
   const pairs = spec.split(',').map((pair) => pair.split('='));
   if (pairs.some((p) => p.length !== 2 || !p[0] || !p[1])) throw new UsageError(`--batch must be field=value pairs separated by commas, got "${spec}"`);
@@ -240,8 +266,8 @@ function batchArgs(values: Record<string, string | boolean | undefined>, command
 
 /** "Why hasn't batch X run?" (or what did it run): one answer from the batch item, its runs and a live evaluation. */
 async function explain(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const { job, batch } = batchArgs(values, 'explain');
   const where = await target(values);
+  const { job, batch } = batchArgs(values, 'explain');
   const id = batchIdOf(batch, job);
   const state = await where.runs.getBatch(id);
   const waitingFor = await explainBatch({ pipeline: loadPipeline(), files: where.files, runs: where.runs }, batch);
@@ -281,8 +307,8 @@ async function replay(values: Record<string, string | boolean | undefined>): Pro
 }
 
 async function retry(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const { batch } = batchArgs(values, 'retry');
   const where = await target(values);
+  const { batch } = batchArgs(values, 'retry');
   const outcome = await retryBatch(await where.resolverDeps(), batch);
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
   return 0;
@@ -325,7 +351,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'config':
       return config(values);
     case 'up':
-      return up();
+      return up(values);
     case 'land':
       return land(arg);
     case 'status':

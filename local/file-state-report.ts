@@ -1,5 +1,5 @@
 import type { FileStateItem } from '../shared/state/file-state-store';
-import type { ExpectedFile } from '../shared/sample/pos-sample';
+import type { ExpectedFile } from '../examples/retail/data/pos-sample';
 import { PREFIX } from '../shared/s3/layout';
 import { newestPerKey } from '../shared/s3/event-records';
 import { formatTable } from './console';

@@ -18,6 +18,7 @@ import { Chaos, type ChaosOptions } from './chaos';
 import { startLocalEmr, type LocalEmr } from './emr';
 import { sparkSubmit } from './installed';
 import { uploadSparkArtifacts } from './spark-artifacts';
+import { usePipelineFile } from './pipeline-file';
 import { startLocalSns, type LocalSns } from './sns';
 import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions';
 import { startLocalLambdaApi, type LocalLambdaApi } from './lambda-api';
@@ -160,6 +161,8 @@ async function createResources(deployment: Deployment, s3: S3Client, dynamodb: D
  */
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const root = options.root ?? PROJECT_ROOT;
+  // the functions load LANDFALL_CONFIG_FILE: the one the caller chose, or the samples' pipeline
+  usePipelineFile(undefined);
   const deployment = readDeployment(root, options.stage ?? 'local');
   for (const fn of deployment.functions) fn.memoryMb = options.memoryMb?.[fn.name] ?? fn.memoryMb;
   const workDir = await mkdtemp(join(tmpdir(), 'landfall-stack-'));

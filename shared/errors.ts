@@ -3,9 +3,16 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(
     readonly field: string,
-    problem: string,
+    readonly problem: string,
+    /** the configuration file, once known */
+    readonly file?: string,
   ) {
-    super(`invalid pipeline configuration: ${field}: ${problem}`);
+    super(`invalid pipeline configuration${file ? ` ${file}` : ''}: ${field}: ${problem}`);
+  }
+
+  /** The same error, naming the file it is in. */
+  inFile(file: string): ConfigError {
+    return this.file ? this : new ConfigError(this.field, this.problem, file);
   }
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipelineConfig } from '../shared/config/pipeline';
-import { writePosSample } from '../shared/sample/pos-sample';
+import { writePosSample } from '../examples/retail/data/pos-sample';
 import { expectedPosDailySales } from './support/expected-pos';
 import { itemMaster, masterKey, storeFile, storeKey, writeFiles } from './support/pos-files';
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../shared/sample/clickstream-sample';
+import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../examples/retail/data/clickstream-sample';
 import { landDirectory } from '../local/land';
 import { exportCuratedTables } from '../local/curated-export';
 import { loadPipeline } from '../shared/config/load-config';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withProvinces } from '../shared/config/pipeline';
-import { writePosSample } from '../shared/sample/pos-sample';
+import { writePosSample } from '../examples/retail/data/pos-sample';
 import { reconcileDepsFromEnv } from '../shared/reconcile/deps';
 import { reconcile } from '../shared/reconcile/reconciler';
 import { landDirectory } from '../local/land';

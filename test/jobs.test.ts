@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { itemId, storeId, writePosSample } from '../shared/sample/pos-sample';
+import { itemId, storeId, writePosSample } from '../examples/retail/data/pos-sample';
 import { replayPrefix } from '../shared/s3/replay';
 import { s3Client } from '../shared/aws/clients';
 import { explainBatch, retryBatch } from '../shared/resolve/resolver';

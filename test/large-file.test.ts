@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeLargePosFile } from '../shared/sample/pos-sample';
+import { writeLargePosFile } from '../examples/retail/data/pos-sample';
 import { landDirectory } from '../local/land';
 import { latestPerKey } from '../local/file-state-report';
 import { useLocalStack } from './support/local-stack';

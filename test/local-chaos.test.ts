@@ -7,7 +7,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, S3EventRecord } from 'aws-lambda';
 import { documentClient, s3Client, sfnClient } from '../shared/aws/clients';
-import { POS_HEADER } from '../shared/sample/pos-sample';
+import { POS_HEADER } from '../examples/retail/data/pos-sample';
 import { Chaos, ChaosCrash, type ChaosSettings } from '../local/chaos';
 import { startStreamPoller, streamBatchFailureRecord, type DiscardedBatch } from '../local/dynamodb-stream';
 import type { AsyncFailureRecord } from '../local/lambda-runner';

@@ -6,7 +6,7 @@ import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { PREFIX } from '../shared/s3/layout';
 import { downloadToFile } from '../shared/s3/object-io';
-import { POS_HEADER, writePosSample, type PosSample } from '../shared/sample/pos-sample';
+import { POS_HEADER, writePosSample, type PosSample } from '../examples/retail/data/pos-sample';
 import type { FileStateItem } from '../shared/state/file-state-store';
 import { compareWithExpected, latestPerKey } from '../local/file-state-report';
 import { landDirectory } from '../local/land';

@@ -9,7 +9,7 @@ import { convertValidatedObject, type ConvertResult } from '../shared/convert/co
 import type { ObjectRef } from '../shared/s3/event-records';
 import { PREFIX, processedKey } from '../shared/s3/layout';
 import { downloadToFile, headObject } from '../shared/s3/object-io';
-import { POS_HEADER } from '../shared/sample/pos-sample';
+import { POS_HEADER } from '../examples/retail/data/pos-sample';
 import { parseLineage } from '../shared/state/lineage';
 import { stackClients } from '../local/stack';
 import { encodeKeyAsAws } from '../local/s3-notifications';

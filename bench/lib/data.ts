@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeLargePosFile } from '../../shared/sample/pos-sample';
+import { writeLargePosFile } from '../../examples/retail/data/pos-sample';
 
 /** Generated inputs are kept between bench runs (they are deterministic): regenerating 1 GB costs ~20 s. */
 export const BENCH_DATA_DIR = process.env.LANDFALL_BENCH_DATA ?? join(tmpdir(), 'landfall-bench-data');

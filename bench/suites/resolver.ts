@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { dynamoDbClient, s3Client } from '../../shared/aws/clients';
 import { withProvinces } from '../../shared/config/pipeline';
 import { PREFIX } from '../../shared/s3/layout';
-import { writePosSample } from '../../shared/sample/pos-sample';
+import { writePosSample } from '../../examples/retail/data/pos-sample';
 import { listFiles } from '../../local/land';
 import { startLocalStack } from '../../local/stack';
 import type { Target } from '../lib/results';

@@ -9,7 +9,7 @@ let deps: JobStepDeps | undefined;
 export const handler = async (request: JobStepRequest) => {
   if (!deps) {
     const resolver = resolverDepsFromEnv();
-    deps = { runs: resolver.runs, resolver, sns: snsClient(), s3: s3Client(), failureTopicArn: requireEnv('FAILURE_TOPIC_ARN') };
+    deps = { runs: resolver.runs, resolver, sns: snsClient(), s3: s3Client(), lakeBucket: requireEnv('LAKE_BUCKET'), failureTopicArn: requireEnv('FAILURE_TOPIC_ARN') };
   }
   return runJobStep(request, deps);
 };

@@ -1,12 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { compileKeyPattern, matchKey, type CompiledKeyPattern } from '../datasets/key-pattern';
-import { parsePipelineConfig } from './parse-config';
-import { pipelineConfig } from './pipeline';
-import type { DatasetConfig, PipelineConfig } from './types';
+import { ConfigError } from '../errors';
+import { listedValuesOf, parsePipelineConfig } from './parse-config';
+import type { DatasetConfig, JobConfig, JobInput, PipelineConfig } from './types';
 
 export interface Pipeline {
   config: PipelineConfig;
+  /** the configuration file's folder (relative references were resolved against it), if from a file */
+  dir?: string;
   datasets: Array<{ config: DatasetConfig; pattern: CompiledKeyPattern }>;
+  datasetsByName: Map<string, DatasetConfig>;
+  jobsByName: Map<string, JobConfig>;
+  /** the jobs reading each source (a dataset, or a job's output): a landed file concerns only these */
+  readersOf: Map<string, Array<{ job: JobConfig; input: JobInput }>>;
+  /** the listed values of each job's batch key fields (for the batches one file completes) */
+  listed: Map<string, Record<string, string[]>>;
 }
 
 export type KeyResolution =
@@ -14,19 +25,85 @@ export type KeyResolution =
   | { kind: 'rejected'; dataset: DatasetConfig; reason: string }
   | { kind: 'unrecognised'; reason: string };
 
-export function compilePipeline(raw: unknown): Pipeline {
-  const config = parsePipelineConfig(raw);
-  return { config, datasets: config.datasets.map((d) => ({ config: d, pattern: compileKeyPattern(d.keyPattern) })) };
+/** Validates a configuration and builds the indexes the engine looks things up by. */
+export function compilePipeline(raw: unknown, options: { baseDir?: string } = {}): Pipeline {
+  const config = parsePipelineConfig(raw, options);
+  const datasetsByName = new Map(config.datasets.map((d) => [d.name, d]));
+  const jobsByName = new Map(config.jobs.map((j) => [j.name, j]));
+  const readersOf = new Map<string, Array<{ job: JobConfig; input: JobInput }>>();
+  const listed = new Map<string, Record<string, string[]>>();
+  for (const job of config.jobs) {
+    for (const input of job.inputs) readersOf.set(input.source, [...(readersOf.get(input.source) ?? []), { job, input }]);
+    const values: Record<string, string[]> = {};
+    for (const key of job.batchKey) {
+      const list = listedValuesOf(datasetsByName, jobsByName, job, key);
+      if (list) values[key] = list;
+    }
+    listed.set(job.name, values);
+  }
+  return {
+    config,
+    ...(options.baseDir ? { dir: options.baseDir } : {}),
+    datasets: config.datasets.map((d) => ({ config: d, pattern: compileKeyPattern(d.keyPattern) })),
+    datasetsByName,
+    jobsByName,
+    readersOf,
+    listed,
+  };
 }
 
-let cached: { file: string | undefined; pipeline: Pipeline } | undefined;
+/** Reads a configuration file (JSON, or YAML by its .yaml/.yml extension); errors name the file. */
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('(file)', `cannot read it: ${(err as Error).message}`, file);
+  }
+  if (/\.ya?ml$/i.test(file)) {
+    try {
+      return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    } catch (err) {
+      if (err instanceof YAMLParseError) {
+        const at = err.linePos?.[0];
+        throw new ConfigError(at ? `(line ${at.line}, column ${at.col})` : '(yaml)', `not valid YAML: ${err.message.split('\n')[0]}`, file);
+      }
+      throw err;
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('(json)', `not valid JSON: ${(err as Error).message}`, file);
+  }
+}
 
-/** The bundled configuration, or the JSON file named by LANDFALL_CONFIG_FILE (`landfall run --config`). */
+/** A configuration file, validated, its relative references resolved against its folder. */
+export function loadPipelineFile(file: string): Pipeline {
+  const absolute = resolve(file);
+  try {
+    return compilePipeline(readConfigFile(absolute), { baseDir: dirname(absolute) });
+  } catch (err) {
+    throw err instanceof ConfigError ? err.inFile(absolute) : err;
+  }
+}
+
+/** Where a deployed function finds the configuration the deploy bundled beside it. */
+const BUNDLED = fileURLToPath(new URL('./pipeline/pipeline.json', import.meta.url));
+
+let cached: { file: string; pipeline: Pipeline } | undefined;
+
+/**
+ * The pipeline a function runs: the file named by LANDFALL_CONFIG_FILE (the local stack, `landfall
+ * run --config`), or the one the deploy bundled beside the handler (pipeline/pipeline.json).
+ */
 export function loadPipeline(env: NodeJS.ProcessEnv = process.env): Pipeline {
-  const file = env.LANDFALL_CONFIG_FILE || undefined;
-  if (cached && cached.file === file) return cached.pipeline;
-  const raw: unknown = file ? JSON.parse(readFileSync(file, 'utf8')) : pipelineConfig;
-  const pipeline = compilePipeline(raw);
+  const file = env.LANDFALL_CONFIG_FILE || BUNDLED;
+  if (cached?.file === file) return cached.pipeline;
+  if (!existsSync(file)) {
+    throw new ConfigError('(file)', env.LANDFALL_CONFIG_FILE ? 'does not exist' : 'no pipeline configuration: set LANDFALL_CONFIG_FILE, or deploy with --param="pipeline=path/to/pipeline.yaml"', file);
+  }
+  const pipeline = loadPipelineFile(file);
   cached = { file, pipeline };
   return pipeline;
 }
@@ -55,4 +132,11 @@ export function resolveLandingKey(pipeline: Pipeline, relativeKey: string): KeyR
     return { kind: 'matched', dataset: config, fields: match.fields };
   }
   return { kind: 'unrecognised', reason: `key matches no dataset (patterns: ${pipeline.datasets.map((d) => d.pattern.source).join(', ')})` };
+}
+
+/** The job a run names; a name the configuration does not have is an error. */
+export function jobNamed(pipeline: Pipeline, name: string): JobConfig {
+  const job = pipeline.jobsByName.get(name);
+  if (!job) throw new Error(`no job "${name}" in the pipeline configuration`);
+  return job;
 }

@@ -42,14 +42,24 @@ export interface DatasetConfig {
   keyPattern: string;
   format: DelimitedFormat | JsonLinesFormat;
   columns: ColumnSpec[];
-  /** Allowed values for key fields (e.g. the configured provinces). */
+  /**
+   * Allowed values for key fields. Written as a list or `{ lookup: NAME }` (the lookup's keys, or
+   * its items if it is a list); the loaded configuration holds the resolved list.
+   */
   keyFieldValues?: Record<string, string[]>;
   /**
    * Known members: the values key field `field` may take, per value of key field `per` (e.g. the
    * stores of each province). A file of an unknown member is REJECTED with a reason, so a stray
-   * store id never counts toward "5 stores of ON".
+   * store id never counts toward "5 stores of ON". Written as `values` or `lookup: NAME` (a map
+   * lookup of lists); the loaded configuration holds the values.
    */
   members?: { field: string; per: string; values: Record<string, string[]> };
+  /**
+   * The dataset's files are manifests of another dataset's parts: each good row's `column` names
+   * one part (`lists`), or the single row's `column` holds how many parts there are (`counts`).
+   * Validate records the list or count with the file's state; a `manifest` precondition uses it.
+   */
+  manifest?: { column: string; kind: 'lists' | 'counts' };
   /** Key fields that become Hive partitions under `processed/<name>/dt=<date>/` (in this order). */
   partitionBy: string[];
   /** Key field holding the file's business date, written as `dt=`. */
@@ -58,17 +68,32 @@ export interface DatasetConfig {
   maxBadRowRatio: number;
 }
 
+/**
+ * A named table of values the configuration refers to: a list (`[EAST, WEST]`), or a map from a
+ * key field's value to a number, a string or a list (`{ ON: 5, QC: 4 }`, `{ ON: [ON01, ON02] }`).
+ */
+export type Lookup = string[] | Record<string, number | string | string[]>;
+
 export interface PipelineConfig {
-  /** Fixed number of stores per province: a province's batch is complete with that many stores. */
-  provinces: Record<string, number>;
+  /** the JSON Schema the file names for editor completion (kept, not used) */
+  $schema?: string;
+  lookups: Record<string, Lookup>;
   datasets: DatasetConfig[];
   jobs: JobConfig[];
 }
 
+/** How many distinct values a `minDistinct` needs: a number, or a lookup (by a batch key field). */
+export type CountSpec = number | { lookup: string; by?: string };
+
 /** A condition a batch must meet before its job runs; the unmet ones are recorded as "waiting for". */
 export type Precondition =
-  /** at least `count` distinct values of `field` among the input's files (`provinceStores`: the batch province's store count) */
-  | { kind: 'minDistinct'; input: string; field: string; count: number | 'provinceStores' }
+  /**
+   * at least `count` distinct values of `field` among the input's files; `{ lookup, by }` looks the
+   * count up by the batch's value of `by` (a list value counts its items)
+   */
+  | { kind: 'minDistinct'; input: string; field: string; count: CountSpec }
+  /** the parts a manifest file lists (or counts) are all among the input's files (`field` names a part) */
+  | { kind: 'manifest'; input: string; manifest: string; field: string }
   /** at least one file of the input (e.g. the day's Item.csv) */
   | { kind: 'present'; input: string }
   /** the inputs differ from the ones the last successful run read */
@@ -79,9 +104,22 @@ export type Precondition =
 export interface JobInput {
   /** the relation name the job's SQL reads */
   relation: string;
-  dataset: string;
+  /** a landed dataset… */
+  dataset?: string;
+  /** …or another job's output: the partitions of its successful runs */
+  job?: string;
+  /**
+   * The name the files are tracked under: the dataset, or the upstream job's output table. Set by
+   * the loader (one of `dataset` and `job` is given).
+   */
+  source: string;
   /** key fields whose values must equal the batch's (e.g. province and date) */
   match: string[];
+  /**
+   * `append` (default): every file counts. `cumulative`: each file holds everything so far, so only
+   * the newest per `newestPer` (by `newestBy`) is read.
+   */
+  mode: 'append' | 'cumulative';
   /** cumulative files: keep only the newest file per value of this key field… */
   newestPer?: string;
   /** …by this key field (e.g. the file's time) */
@@ -90,8 +128,19 @@ export interface JobInput {
 
 export interface JobStage {
   name: string;
-  /** duckdb engine: a versioned SQL file under shared/transform/sql/; emr stages are Spark stages of spark/ */
+  /** the stage's versioned SQL file (`<name>.v<N>.sql`), an absolute path once loaded */
   sql?: string;
+  /** the stage's Spark module (a `.py` file in the pipeline folder), an absolute path once loaded */
+  spark?: string;
+}
+
+/** Run at a local time with what has arrived, if the batch is not complete by then. */
+export interface Cutoff {
+  /** HH:MM, 24-hour local time */
+  at: string;
+  /** IANA time zone */
+  timeZone: string;
+  dayOffset?: number;
 }
 
 /**
@@ -110,11 +159,21 @@ export interface JobConfig {
   name: string;
   /** the freshness deadline of each batch (optional) */
   freshness?: Freshness;
+  /**
+   * A batch still incomplete at its cut-off runs with the files that arrived (none in flight, at
+   * least one selected); the run records the preconditions it ran without.
+   */
+  cutoff?: Cutoff;
   /** key fields that identify a batch; each is matched by every input or enumerable from keyFieldValues */
   batchKey: string[];
+  /** the batch key field holding the business date (the inputs' date field; set by the loader) */
+  dateField: string;
   inputs: JobInput[];
   preconditions: Precondition[];
-  engine: 'duckdb' | 'emr';
+  /** `auto`: DuckDB up to `autoThresholdBytes` of input, Spark on EMR above (every stage has both) */
+  engine: 'duckdb' | 'emr' | 'auto';
+  /** the engine router's threshold for `auto` (default: the measured DuckDB limit) */
+  autoThresholdBytes?: number;
   stages: JobStage[];
   output: {
     table: string;

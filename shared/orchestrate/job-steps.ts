@@ -3,7 +3,9 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../reconcile/alerts';
 import type { JobRunStore } from '../resolve/job-run-store';
 import { resolveBatch, type ResolveOutcome, type ResolverDeps, type RunInput } from '../resolve/resolver';
+import { jobNamed } from '../config/load-config';
 import { failureReport, type TaskError } from './failure-report';
+import { recordPartition } from './partitions';
 
 export type { TaskError } from './failure-report';
 
@@ -20,8 +22,10 @@ export interface JobStepDeps {
   resolver: ResolverDeps;
   sns: SNSClient;
   failureTopicArn: string;
-  /** reads a failing EMR step's log for the alert */
+  /** reads a failing EMR step's log for the alert, and the partitions downstream jobs read */
   s3?: S3Client;
+  /** the lake bucket (the partitions a run wrote) */
+  lakeBucket?: string;
 }
 
 /**
@@ -48,6 +52,13 @@ export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Pr
       await deps.runs.recordStage(run.batchId, run.executionName, request.stage, request.output);
       return request.output;
     case 'succeed': {
+      // The partition first: a downstream batch may start as soon as it is recorded, and a
+      // retried step records it once.
+      const job = jobNamed(deps.resolver.pipeline, run.job);
+      if (deps.resolver.pipeline.readersOf.has(job.name)) {
+        if (!deps.s3 || !deps.lakeBucket) throw new BadStepRequestError(`job ${job.name} is read by other jobs: recording its partition needs the lake bucket`);
+        await recordPartition(run, job, { s3: deps.s3, files: deps.resolver.files, lakeBucket: deps.lakeBucket });
+      }
       await deps.runs.finishRun(run.batchId, run.executionName, 'SUCCEEDED');
       // Inputs that landed while this run was busy open the next run now.
       const next: ResolveOutcome = await resolveBatch(deps.resolver, { job: run.job, values: run.values });

@@ -1,5 +1,6 @@
-import type { Freshness, JobConfig, PipelineConfig } from '../config/types';
-import { addDays } from '../sample/dates';
+import type { Pipeline } from '../config/load-config';
+import type { Freshness, JobConfig } from '../config/types';
+import { addDays } from '../time/dates';
 import { enumerableValues, type BatchRef } from '../resolve/batches';
 
 /** The UTC instant of a local wall-clock time in an IANA zone (DST-aware, no library). */
@@ -26,22 +27,14 @@ export function deadlineOf(freshness: Freshness, businessDate: string): Date {
   return zonedInstant(addDays(businessDate, freshness.dayOffset ?? 0), freshness.deadline, freshness.timeZone);
 }
 
-/** The batch key field that holds the business date: the date field of the job's inputs. */
-export function dateKeyOf(config: PipelineConfig, job: JobConfig): string | undefined {
-  const fields = job.inputs.map((i) => config.datasets.find((d) => d.name === i.dataset)?.dateField);
-  return job.batchKey.find((k) => fields.includes(k));
-}
-
 /**
  * The batches of a job expected for a business date: every combination of the other batch key
  * fields' listed values (keyFieldValues). A field with no listed values has no expected batches.
  */
-export function expectedBatches(config: PipelineConfig, job: JobConfig, businessDate: string): BatchRef[] {
-  const dateKey = dateKeyOf(config, job);
-  if (!dateKey) return [];
-  let partial: Array<Record<string, string>> = [{ [dateKey]: businessDate }];
-  for (const key of job.batchKey.filter((k) => k !== dateKey)) {
-    const listed = enumerableValues(config, job, key);
+export function expectedBatches(pipeline: Pipeline, job: JobConfig, businessDate: string): BatchRef[] {
+  let partial: Array<Record<string, string>> = [{ [job.dateField]: businessDate }];
+  for (const key of job.batchKey.filter((k) => k !== job.dateField)) {
+    const listed = enumerableValues(pipeline, job, key);
     partial = partial.flatMap((p) => listed.map((v) => ({ ...p, [key]: v })));
   }
   return partial.map((values) => ({ job: job.name, values: Object.fromEntries(job.batchKey.map((k) => [k, values[k]!])) }));

@@ -1,5 +1,6 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { jobNamed } from '../config/load-config';
 import { attemptOf, batchId, batchesForFile, type BatchRef } from '../resolve/batches';
 import { checkActiveRun } from '../resolve/active-runs';
 import { explainBatch, resolveBatch, retryBatch, type ResolverDeps } from '../resolve/resolver';
@@ -49,6 +50,8 @@ export interface ReconcileReport {
   repairs: Repair[];
   /** batches past their job's freshness deadline, not done (alerted once each) */
   pastDeadline: Array<{ batchId: string; deadline: string; waitingFor: string[] }>;
+  /** batches started at their job's cut-off with what had arrived */
+  startedAtCutoff: string[];
   /** settled files looked at, batches re-resolved, active claims checked, failed events read */
   looked: { openFiles: number; settledFiles: number; batches: number; activeClaims: number; failedEvents: number };
   window: { from: string; to: string };
@@ -99,7 +102,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
   const claimGraceMs = options.claimGraceMs ?? CLAIM_GRACE_MS;
   const active = await deps.runs.activeDue(new Date(now.getTime() + CLAIM_GRACE_MS - claimGraceMs));
   for (const batch of active) {
-    const job = deps.pipeline.config.jobs.find((j) => j.name === batch.job);
+    const job = deps.pipeline.jobsByName.get(batch.job);
     if (!job) continue;
     const check = await checkActiveRun(deps, job, batch, now, claimGraceMs);
     if (check.kind === 'live') await deps.runs.deferDue(batch.batchId, check.executionName, new Date(now.getTime() + 10 * 60_000));
@@ -135,8 +138,8 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
   const settled = await deps.files.settledBetween(from, to);
   for (const file of settled) {
     if (!file.dataset || !file.fields) continue;
-    for (const batch of batchesForFile(deps.pipeline.config, file.dataset, file.fields)) {
-      const job = deps.pipeline.config.jobs.find((j) => j.name === batch.job)!;
+    for (const batch of batchesForFile(deps.pipeline, file.dataset, file.fields)) {
+      const job = jobNamed(deps.pipeline, batch.job);
       resolveAgain.set(batchId(batch, job), batch);
     }
   }
@@ -150,7 +153,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
   const pastDeadline: ReconcileReport['pastDeadline'] = [];
   for (const job of deps.pipeline.config.jobs.filter((j) => j.freshness)) {
     for (const { date, deadline } of datesPastDeadline(job.freshness!, now)) {
-      for (const batch of expectedBatches(deps.pipeline.config, job, date)) {
+      for (const batch of expectedBatches(deps.pipeline, job, date)) {
         const id = batchId(batch, job);
         const state = await deps.runs.getBatch(id);
         if (state?.status === 'SUCCEEDED') continue;
@@ -164,6 +167,21 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     }
   }
 
+  // 6. cut-offs: a batch still incomplete at its job's cut-off runs with what has arrived (the
+  // clock is the event here; a file landing later runs it again with the file)
+  const startedAtCutoff: string[] = [];
+  for (const job of deps.pipeline.config.jobs.filter((j) => j.cutoff)) {
+    const cutoff = { deadline: job.cutoff!.at, timeZone: job.cutoff!.timeZone, ...(job.cutoff!.dayOffset !== undefined ? { dayOffset: job.cutoff!.dayOffset } : {}) };
+    for (const { date } of datesPastDeadline(cutoff, now)) {
+      for (const batch of expectedBatches(deps.pipeline, job, date)) {
+        const state = await deps.runs.getBatch(batchId(batch, job));
+        if (state?.status === 'SUCCEEDED' || state?.activeRun) continue;
+        const outcome = await resolveBatch(deps, batch, [], { refreshWaiting: true, now });
+        if (outcome.kind === 'started') startedAtCutoff.push(outcome.batchId);
+      }
+    }
+  }
+
   if (repairs.length > 0) {
     alerts.push({ kind: 'repaired', subject: `landfall: the reconciler repaired ${repairs.length} thing(s)`, detail: { repairs } });
   }
@@ -172,6 +190,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     at: to,
     repairs,
     pastDeadline,
+    startedAtCutoff,
     looked: { openFiles: open.length, settledFiles: settled.length, batches: resolveAgain.size, activeClaims: active.length, failedEvents: parked.messages },
     window: { from, to },
   };

@@ -42,7 +42,7 @@ export async function checkActiveRun(deps: Pick<ResolverDeps, 'sfn' | 'runs' | '
   if (!execution) {
     if (now.getTime() - Date.parse(claim.claimedAt) < graceMs) return { kind: 'young', executionName: name };
     // The resolver may have died after StartExecution and before recording it: look it up by name.
-    executionArn = executionArnFor(deps.stateMachineArns[job.engine], name);
+    executionArn = executionArnFor(deps.stateMachineArns[claim.engine ?? (job.engine === 'auto' ? 'duckdb' : job.engine)], name);
     execution = await describe(deps, executionArn);
     if (!execution) {
       // the batch goes back to what its last run left (or WAITING): the release undoes the claim only

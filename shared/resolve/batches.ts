@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { JobConfig, PipelineConfig } from '../config/types';
+import type { Pipeline } from '../config/load-config';
+import type { JobConfig } from '../config/types';
 
 /** One batch of a job: the job and its batch key's values (e.g. province ON, date 2026-11-23). */
 export interface BatchRef {
@@ -13,33 +14,28 @@ export function batchId(batch: BatchRef, job: JobConfig): string {
 }
 
 /**
- * The batches a file of `dataset` with these key fields can complete. Batch key fields the input
- * does not match (the item master has no province) are enumerated from the datasets' allowed values.
+ * The batches a file of `source` (a dataset, or an upstream job's partition) with these key fields
+ * can complete: only the jobs that read `source` are looked at. Batch key fields the input does not
+ * match (the item master has no province) are enumerated from their listed values.
  */
-export function batchesForFile(config: PipelineConfig, dataset: string, fields: Record<string, string>): BatchRef[] {
+export function batchesForFile(pipeline: Pipeline, source: string, fields: Record<string, string>): BatchRef[] {
   const batches: BatchRef[] = [];
-  for (const job of config.jobs) {
-    for (const input of job.inputs.filter((i) => i.dataset === dataset)) {
-      let partial: Array<Record<string, string>> = [{}];
-      for (const key of job.batchKey) {
-        const values = input.match.includes(key) ? [fields[key]!] : enumerableValues(config, job, key);
-        partial = partial.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
-      }
-      for (const values of partial) {
-        if (!batches.some((b) => b.job === job.name && sameValues(b.values, values))) batches.push({ job: job.name, values });
-      }
+  for (const { job, input } of pipeline.readersOf.get(source) ?? []) {
+    let partial: Array<Record<string, string>> = [{}];
+    for (const key of job.batchKey) {
+      const values = input.match.includes(key) ? [fields[key]!] : enumerableValues(pipeline, job, key);
+      partial = partial.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+    }
+    for (const values of partial) {
+      if (!batches.some((b) => b.job === job.name && sameValues(b.values, values))) batches.push({ job: job.name, values });
     }
   }
   return batches;
 }
 
-/** The listed values (keyFieldValues) of a batch key field, from an input that matches on it. */
-export function enumerableValues(config: PipelineConfig, job: JobConfig, key: string): string[] {
-  for (const input of job.inputs.filter((i) => i.match.includes(key))) {
-    const listed = config.datasets.find((d) => d.name === input.dataset)?.keyFieldValues?.[key];
-    if (listed) return listed;
-  }
-  return [];
+/** The listed values of a batch key field (a dataset's keyFieldValues, through upstream jobs too). */
+export function enumerableValues(pipeline: Pipeline, job: JobConfig, key: string): string[] {
+  return pipeline.listed.get(job.name)?.[key] ?? [];
 }
 
 const sameValues = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);

@@ -75,10 +75,16 @@ export function deriveEngineThreshold(inputs: ThresholdInputs): Threshold {
   return { bytes, crossoverBytes, lambdaBudgetBytes, storageBytes, reason: `${why}; rounded down to ${(bytes / GiB).toFixed(0)} GiB` };
 }
 
+/** Whether a batch of this size is above the job's DuckDB threshold (the run records it). */
+export function overDuckdbThreshold(job: Pick<JobConfig, 'engine' | 'autoThresholdBytes'>, inputBytes: number): boolean {
+  return job.engine !== 'emr' && inputBytes > (job.autoThresholdBytes ?? DEFAULT_DUCKDB_MAX_INPUT_BYTES);
+}
+
 /**
- * Whether a batch of this job and size is above the DuckDB threshold. Such a batch still runs on
- * its job's engine (no job routes to Spark by size yet); the run records it.
+ * The engine a run goes to: the job's own, or for `auto` Spark above the threshold and DuckDB up to
+ * it. Both write the same curated layout, so a batch may switch between runs.
  */
-export function overDuckdbThreshold(job: Pick<JobConfig, 'engine'>, inputBytes: number, threshold = DEFAULT_DUCKDB_MAX_INPUT_BYTES): boolean {
-  return job.engine === 'duckdb' && inputBytes > threshold;
+export function routeEngine(job: Pick<JobConfig, 'engine' | 'autoThresholdBytes'>, inputBytes: number): 'duckdb' | 'emr' {
+  if (job.engine !== 'auto') return job.engine;
+  return overDuckdbThreshold(job, inputBytes) ? 'emr' : 'duckdb';
 }

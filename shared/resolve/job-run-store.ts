@@ -20,6 +20,8 @@ export interface ActiveRun {
   fingerprint: string;
   claimedAt: string;
   executionArn?: string;
+  /** the state machine the run goes to */
+  engine?: 'duckdb' | 'emr';
 }
 
 export interface BatchItem {
@@ -58,6 +60,10 @@ export interface RunItem {
   inputs: Record<string, SelectedFile[]>;
   /** landed bytes of the inputs, and whether they exceed the DuckDB threshold (shared/resolve/engine-router.ts) */
   sizing?: { inputBytes: number; overThreshold: boolean };
+  /** the engine the run was routed to (a job with engine auto picks one per run) */
+  engine?: 'duckdb' | 'emr';
+  /** ran at the job's cut-off without these preconditions */
+  ranWithout?: string[];
   status: RunStatus;
   stages?: Record<string, StageRecord>;
   error?: { error: string; cause: string };
@@ -118,8 +124,8 @@ export class JobRunStore {
    * active run and did not already succeed with these inputs, and the run item is new. Concurrent
    * resolvers, stream retries and the reconciler race here; exactly one wins.
    */
-  async claimRun(job: string, batchId: string, values: Record<string, string>, run: { executionName: string; fingerprint: string; inputs: Record<string, SelectedFile[]>; sizing?: RunItem['sizing'] }, now = new Date()): Promise<ClaimResult> {
-    const active: ActiveRun = { executionName: run.executionName, fingerprint: run.fingerprint, claimedAt: now.toISOString() };
+  async claimRun(job: string, batchId: string, values: Record<string, string>, run: Pick<RunItem, 'executionName' | 'fingerprint' | 'inputs' | 'sizing' | 'engine' | 'ranWithout'>, now = new Date()): Promise<ClaimResult> {
+    const active: ActiveRun = { executionName: run.executionName, fingerprint: run.fingerprint, claimedAt: now.toISOString(), ...(run.engine ? { engine: run.engine } : {}) };
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -139,7 +145,7 @@ export class JobRunStore {
             {
               Put: {
                 TableName: this.table,
-                Item: { ...runKey(batchId, run.executionName), job, batchId, values, executionName: run.executionName, fingerprint: run.fingerprint, inputs: run.inputs, ...(run.sizing ? { sizing: run.sizing } : {}), status: 'CLAIMED', claimedAt: active.claimedAt } satisfies RunItem,
+                Item: { ...runKey(batchId, run.executionName), job, batchId, values, executionName: run.executionName, fingerprint: run.fingerprint, inputs: run.inputs, ...(run.sizing ? { sizing: run.sizing } : {}), ...(run.engine ? { engine: run.engine } : {}), ...(run.ranWithout ? { ranWithout: run.ranWithout } : {}), status: 'CLAIMED', claimedAt: active.claimedAt } satisfies RunItem,
                 // a released claim of the same generation may be claimed again
                 ConditionExpression: 'attribute_not_exists(pk) OR #status = :released',
                 ExpressionAttributeNames: { '#status': 'status' },

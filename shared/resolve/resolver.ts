@@ -1,11 +1,12 @@
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { Pipeline } from '../config/load-config';
+import { jobNamed, type Pipeline } from '../config/load-config';
 import type { JobConfig } from '../config/types';
 import type { FileStateItem, FileStateStore } from '../state/file-state-store';
 import { attemptOf, batchId, batchesForFile, executionName, type BatchRef } from './batches';
-import { evaluateBatch, type CandidateFile, type SelectedFile } from './evaluate';
+import { evaluateBatch, type CandidateFile, type Evaluation, type ManifestSummary, type SelectedFile } from './evaluate';
 import type { JobRunStore } from './job-run-store';
-import { overDuckdbThreshold } from './engine-router';
+import { overDuckdbThreshold, routeEngine } from './engine-router';
+import { deadlineOf } from '../reconcile/deadlines';
 import { checkActiveRun, executionArnFor } from './active-runs';
 import { CLAIM_GRACE_MS } from './job-run-store';
 
@@ -15,8 +16,10 @@ export interface ResolverDeps {
   runs: JobRunStore;
   sfn: SFNClient;
   /** the state machine that runs each engine's jobs */
-  stateMachineArns: Record<JobConfig['engine'], string>;
+  stateMachineArns: Record<RunEngine, string>;
 }
+
+export type RunEngine = 'duckdb' | 'emr';
 
 /** The execution input: everything a run needs, so every state is a pure function of it. */
 export interface RunInput {
@@ -26,7 +29,10 @@ export interface RunInput {
   executionName: string;
   fingerprint: string;
   inputs: Record<string, SelectedFile[]>;
-  stages: JobConfig['stages'];
+  /** the engine this run was routed to */
+  engine: RunEngine;
+  /** stage names in order: each function finds the stage's SQL or Spark module in its own configuration */
+  stages: Array<{ name: string }>;
 }
 
 export type ResolveOutcome =
@@ -35,7 +41,7 @@ export type ResolveOutcome =
   | { kind: 'busy'; batchId: string; activeRun: string }
   | { kind: 'up-to-date'; batchId: string };
 
-export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows'>): CandidateFile | null {
+export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows' | 'manifest'>): CandidateFile | null {
   if (!item.dataset || !item.fields) return null;
   const rows = item.rows?.in ?? item.parquetRows;
   return {
@@ -49,23 +55,21 @@ export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'seq
     ...(item.processedKey ? { processedKey: item.processedKey } : {}),
     ...(item.processedVersionId ? { processedVersionId: item.processedVersionId } : {}),
     ...(rows !== undefined ? { rows } : {}),
+    ...(item.manifest ? { manifest: JSON.parse(item.manifest) as ManifestSummary } : {}),
   };
 }
 
 function jobOf(deps: Pick<ResolverDeps, 'pipeline'>, name: string): JobConfig {
-  const job = deps.pipeline.config.jobs.find((j) => j.name === name);
-  if (!job) throw new Error(`no job "${name}" in the pipeline configuration`);
-  return job;
+  return jobNamed(deps.pipeline, name);
 }
 
-/** The candidate files of a batch: one gsi1 Query per input dataset and day. */
-async function gatherFiles(deps: Pick<ResolverDeps, 'pipeline' | 'files'>, job: JobConfig, batch: BatchRef, known: CandidateFile[]): Promise<CandidateFile[]> {
+/** The candidate files of a batch: one gsi1 Query per input source (dataset or upstream job) and day. */
+async function gatherFiles(deps: Pick<ResolverDeps, 'files'>, job: JobConfig, batch: BatchRef, known: CandidateFile[]): Promise<CandidateFile[]> {
   const files: CandidateFile[] = [...known];
-  for (const input of job.inputs) {
-    const dataset = deps.pipeline.config.datasets.find((d) => d.name === input.dataset)!;
-    const date = batch.values[dataset.dateField];
-    if (!date) throw new Error(`job ${job.name}: the batch key has no ${dataset.dateField} for dataset ${dataset.name}`);
-    for (const item of await deps.files.filesOf(dataset.name, date)) {
+  const date = batch.values[job.dateField];
+  if (!date) throw new Error(`job ${job.name}: the batch has no ${job.dateField}`);
+  for (const source of new Set(job.inputs.map((i) => i.source))) {
+    for (const item of await deps.files.filesOf(source, date)) {
       const candidate = candidateOf(item);
       if (candidate) files.push(candidate);
     }
@@ -73,18 +77,34 @@ async function gatherFiles(deps: Pick<ResolverDeps, 'pipeline' | 'files'>, job: 
   return files;
 }
 
+/** "20:00 America/Toronto" once the batch's cut-off has passed, else undefined. */
+function pastCutoff(job: JobConfig, batch: BatchRef, now: Date): string | undefined {
+  if (!job.cutoff) return undefined;
+  const at = deadlineOf({ deadline: job.cutoff.at, timeZone: job.cutoff.timeZone, ...(job.cutoff.dayOffset !== undefined ? { dayOffset: job.cutoff.dayOffset } : {}) }, batch.values[job.dateField]!);
+  return now.getTime() >= at.getTime() ? `${job.cutoff.at} ${job.cutoff.timeZone}` : undefined;
+}
+
+async function evaluate(deps: Pick<ResolverDeps, 'pipeline' | 'files'>, job: JobConfig, batch: BatchRef, known: CandidateFile[], lastSucceededFingerprint: string | undefined, now: Date): Promise<Evaluation> {
+  const upstreamKeys = Object.fromEntries(job.inputs.filter((i) => i.job).map((i) => [i.job!, jobNamed(deps.pipeline, i.job!).batchKey]));
+  const cutoff = pastCutoff(job, batch, now);
+  const options = { ...(lastSucceededFingerprint ? { lastSucceededFingerprint } : {}), ...(cutoff ? { pastCutoff: cutoff } : {}) };
+  return evaluateBatch(deps.pipeline.config, job, batch, await gatherFiles(deps, job, batch, known), options, upstreamKeys);
+}
+
 export interface ResolveOptions {
   /** the run attempt, part of the execution name (a retry of a failed run is a new attempt) */
   attempt?: number;
   /** rewrite what the batch waits for if it changed (the reconciler), not only when a wait starts */
   refreshWaiting?: boolean;
+  /** the time the cut-off is judged at */
+  now?: Date;
 }
 
 /** What a batch waits for now (empty when it may run), evaluated live; writes nothing. */
-export async function explainBatch(deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs'>, batch: BatchRef): Promise<string[]> {
+export async function explainBatch(deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs'>, batch: BatchRef, now = new Date()): Promise<string[]> {
   const job = jobOf(deps, batch.job);
   const state = await deps.runs.getBatch(batchId(batch, job));
-  return evaluateBatch(deps.pipeline.config, job, batch, await gatherFiles(deps, job, batch, []), state?.lastSucceededFingerprint).waitingFor;
+  return (await evaluate(deps, job, batch, [], state?.lastSucceededFingerprint, now)).waitingFor;
 }
 
 /**
@@ -97,7 +117,7 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   const job = jobOf(deps, batch.job);
   const id = batchId(batch, job);
   const state = await deps.runs.getBatch(id);
-  const evaluation = evaluateBatch(deps.pipeline.config, job, batch, await gatherFiles(deps, job, batch, known), state?.lastSucceededFingerprint);
+  const evaluation = await evaluate(deps, job, batch, known, state?.lastSucceededFingerprint, options.now ?? new Date());
   // Held-out files are recorded before anything runs, so `status` says why they are not used.
   for (const { file, reason } of evaluation.quarantine) await deps.files.recordVerdict(file, 'QUARANTINED', reason);
   if (!evaluation.ready) {
@@ -116,7 +136,9 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   const name = executionName(batch, job, evaluation.fingerprint, options.attempt ?? 0);
   // Recorded with the run: a DuckDB batch above the measured threshold is one to move to Spark.
   const sizing = { inputBytes: evaluation.inputBytes, overThreshold: overDuckdbThreshold(job, evaluation.inputBytes) };
-  const claimIt = () => deps.runs.claimRun(job.name, id, batch.values, { executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, sizing });
+  const engine = routeEngine(job, evaluation.inputBytes);
+  const ranWithout = evaluation.ranWithout ? { ranWithout: evaluation.ranWithout } : {};
+  const claimIt = () => deps.runs.claimRun(job.name, id, batch.values, { executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, sizing, engine, ...ranWithout });
   let claim = await claimIt();
   if (claim.kind === 'active' && claim.run.executionName !== name && !claim.run.executionArn) {
     // Another generation's claim that has no execution: if it was abandoned (its resolver died
@@ -130,8 +152,8 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
     return claim.run.executionName === name ? { kind: 'up-to-date', batchId: id } : { kind: 'busy', batchId: id, activeRun: claim.run.executionName };
   }
   // Claimed now, or claimed earlier by a resolver that stopped before StartExecution: start it.
-  const input: RunInput = { job: job.name, batchId: id, values: batch.values, executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, stages: job.stages };
-  const executionArn = await startExecution(deps, deps.stateMachineArns[job.engine], name, input);
+  const input: RunInput = { job: job.name, batchId: id, values: batch.values, executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, engine, stages: job.stages.map((s) => ({ name: s.name })) };
+  const executionArn = await startExecution(deps, deps.stateMachineArns[engine], name, input);
   // (a crash here leaves the claim without its ARN: the reconciler finds the execution by name)
   await deps.runs.markStarted(id, name, executionArn);
   return { kind: 'started', batchId: id, executionName: name, executionArn };
@@ -151,7 +173,7 @@ async function startExecution(deps: ResolverDeps, stateMachineArn: string, name:
 /** Every batch a changed file may complete, resolved one by one. */
 export async function resolveFile(deps: ResolverDeps, file: CandidateFile): Promise<ResolveOutcome[]> {
   const outcomes: ResolveOutcome[] = [];
-  for (const batch of batchesForFile(deps.pipeline.config, file.dataset, file.fields)) outcomes.push(await resolveBatch(deps, batch, [file]));
+  for (const batch of batchesForFile(deps.pipeline, file.dataset, file.fields)) outcomes.push(await resolveBatch(deps, batch, [file]));
   return outcomes;
 }
 

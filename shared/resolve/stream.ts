@@ -1,5 +1,6 @@
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { jobNamed } from '../config/load-config';
 import { batchId, batchesForFile, type BatchRef } from './batches';
 import { candidateOf, resolveBatch, type ResolveOutcome, type ResolverDeps } from './resolver';
 import type { CandidateFile } from './evaluate';
@@ -46,8 +47,8 @@ export async function resolveStreamBatch(deps: ResolverDeps, event: DynamoDBStre
   for (const record of event.Records ?? []) {
     const file = settledFileOf(record);
     if (!file) continue;
-    for (const batch of batchesForFile(deps.pipeline.config, file.dataset, file.fields)) {
-      const job = deps.pipeline.config.jobs.find((j) => j.name === batch.job)!;
+    for (const batch of batchesForFile(deps.pipeline, file.dataset, file.fields)) {
+      const job = jobNamed(deps.pipeline, batch.job);
       const id = batchId(batch, job);
       const entry = work.get(id) ?? { batch, files: [], sequenceNumbers: [] };
       entry.files.push(file);

@@ -16,7 +16,18 @@ export const PREFIX = {
   reports: 'reports/',
   /** lake bucket: Parquet per file, Hive-partitioned; triggers track */
   processed: 'processed/',
+  /** lake bucket: each job's output, one partition per batch */
+  curated: 'curated/',
 } as const;
+
+/**
+ * `curated/<table>/<field>=<value>/…/data.parquet`: one object per batch partition, whichever engine
+ * wrote it (DuckDB in Lambda or Spark on EMR), so a batch may switch engine between runs.
+ */
+export function curatedKey(job: { output: { table: string; partitionBy: string[] } }, values: Record<string, string>): string {
+  const partitions = job.output.partitionBy.map((p) => `${p}=${encodeURIComponent(values[p] ?? '')}`);
+  return `${PREFIX.curated}${[job.output.table, ...partitions].join('/')}/data.parquet`;
+}
 
 export const REPORT_SUFFIX = '.json';
 

@@ -26,6 +26,8 @@ export interface FileStateItem {
   dataset?: string | null;
   fields?: Record<string, string>;
   rows?: { in: number; out: number; rejected: number; junk: number };
+  /** a manifest file's parts or count, as JSON (`{"parts":[…]}` / `{"count":N}`): never an empty map or list */
+  manifest?: string;
   parquetRows?: number;
   processedKey?: string;
   processedVersionId?: string;
@@ -43,7 +45,7 @@ export interface FileStateItem {
 }
 
 /** A file version as index gsi1 projects it. */
-export type IndexedFile = Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows'>;
+export type IndexedFile = Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows' | 'manifest'>;
 
 export type LatestClaim =
   | { kind: 'new' }
@@ -128,13 +130,17 @@ export function transitionUpdate(table: string, source: SourceVersion, state: Fi
   // an empty map is left out: DynamoDB Local's stream images render `{M: {}}` without its type
   assign('fields', details.fields && Object.keys(details.fields).length > 0 ? details.fields : undefined);
   assign('rows', details.rows);
+  assign('manifest', details.manifest);
   assign('parquetRows', details.parquetRows);
   assign('processedVersionId', details.processedVersionId);
   assign('validatedVersionId', details.validatedVersionId);
   assign('reason', details.reason);
   for (const [name, key] of Object.entries(details.outputs ?? {})) assign(`${name}Key`, key);
-  if (details.dataset !== undefined) {
-    const date = details.fields?.date;
+  // Indexed by dataset and day; an update that names the dataset but not the day (an older
+  // object's lineage) leaves the index as it was.
+  const fieldsGiven = details.fields !== undefined && Object.keys(details.fields).length > 0;
+  if (details.dataset !== undefined && (details.date !== undefined || !fieldsGiven)) {
+    const date = details.date;
     assign('gsi1pk', `DS#${details.dataset ?? 'unrecognised'}${date ? `#${date}` : ''}`);
     assign('gsi1sk', `${source.key}#${versionTag(source.versionId)}`);
   }

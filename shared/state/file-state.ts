@@ -42,9 +42,13 @@ export interface FileReport {
   dataset: string | null;
   /** values captured from the key (province, store, date, time …) */
   fields: Record<string, string>;
+  /** the business date (the dataset's dateField) */
+  date?: string;
   state: ReportedState;
   reason?: string;
   rows?: RowCounts;
+  /** a manifest dataset's file: the parts it lists, or their count */
+  manifest?: { parts: string[] } | { count: number };
   outputs: { validated?: string; rejects?: string };
   /** the S3 version of the validated CSV (the raw bucket is versioned): what a re-driven convert reads */
   validatedVersionId?: string;
@@ -63,6 +67,10 @@ export interface TransitionDetails {
   fields?: Record<string, string>;
   reason?: string;
   rows?: RowCounts;
+  /** a manifest file's summary as JSON (see FileStateItem.manifest) */
+  manifest?: string;
+  /** the file's business date: with `dataset`, the day index (gsi1) it is found under */
+  date?: string;
   outputs?: Record<string, string>;
   parquetRows?: number;
   /** the S3 version of the Parquet file (a job run records exactly what it read) */

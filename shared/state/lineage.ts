@@ -9,6 +9,8 @@ export interface Lineage {
   source: SourceVersion;
   dataset: string;
   fields: Record<string, string>;
+  /** the file's business date (its dataset's dateField): the day index it is found under */
+  date?: string;
   rows?: number;
 }
 
@@ -24,6 +26,7 @@ export function lineageMetadata(lineage: Lineage): Record<string, string> {
     'source-event-time': source.eventTime,
     dataset: lineage.dataset,
     fields: JSON.stringify(lineage.fields),
+    date: lineage.date,
     rows: lineage.rows,
   });
 }
@@ -44,5 +47,6 @@ export function parseLineage(metadata: Record<string, string>): Lineage {
   if (m['source-version-id']) source.versionId = m['source-version-id'];
   const lineage: Lineage = { source, dataset: m.dataset!, fields: JSON.parse(m.fields!) as Record<string, string> };
   if (m.rows !== undefined) lineage.rows = Number(m.rows);
+  if (m.date !== undefined) lineage.date = m.date;
   return lineage;
 }

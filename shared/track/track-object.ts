@@ -37,8 +37,10 @@ async function recordOutput(ref: ObjectRef, deps: TrackDeps): Promise<TrackResul
     const outcome = await deps.store.recordTransition(report.source, report.state, {
       dataset: report.dataset,
       fields: report.fields,
+      ...(report.date ? { date: report.date } : {}),
       ...(report.reason ? { reason: report.reason } : {}),
       ...(report.rows ? { rows: report.rows } : {}),
+      ...(report.manifest ? { manifest: JSON.stringify(report.manifest) } : {}),
       ...(report.validatedVersionId ? { validatedVersionId: report.validatedVersionId } : {}),
       outputs: { ...report.outputs, report: ref.key },
     });
@@ -49,6 +51,7 @@ async function recordOutput(ref: ObjectRef, deps: TrackDeps): Promise<TrackResul
     const outcome = await deps.store.recordTransition(lineage.source, 'CONVERTED', {
       dataset: lineage.dataset,
       fields: lineage.fields,
+      ...(lineage.date ? { date: lineage.date } : {}),
       ...(lineage.rows !== undefined ? { parquetRows: lineage.rows } : {}),
       ...(ref.versionId ? { processedVersionId: ref.versionId } : {}),
       outputs: { processed: ref.key },

@@ -2,16 +2,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Pipeline } from '../config/load-config';
+import { jobNamed, type Pipeline } from '../config/load-config';
 import type { JobConfig, JobStage } from '../config/types';
 import { openDuckDb } from '../convert/duckdb';
 import { downloadToFile, uploadFile } from '../s3/object-io';
+import { PREFIX, curatedKey } from '../s3/layout';
 import type { JobRunStore } from '../resolve/job-run-store';
 import type { RunInput } from '../resolve/resolver';
 import { runSqlTransform } from './run-sql';
 import { loadSql } from './sql-files';
 
-export const CURATED_PREFIX = 'curated/';
+export const CURATED_PREFIX = PREFIX.curated;
+export { curatedKey };
 
 /** A stage of a job whose engine is not DuckDB reached the DuckDB transform (not retryable). */
 export class UnsupportedEngineError extends Error {
@@ -36,12 +38,6 @@ export interface StageOutput {
   resumed?: boolean;
 }
 
-/** `curated/<table>/<field>=<value>/…/data.parquet`: one object per batch partition. */
-export function curatedKey(job: JobConfig, values: Record<string, string>): string {
-  const partitions = job.output.partitionBy.map((p) => `${p}=${encodeURIComponent(values[p] ?? '')}`);
-  return `${CURATED_PREFIX}${[job.output.table, ...partitions].join('/')}/data.parquet`;
-}
-
 /** Batch key values as the SQL's named parameters (`date` is `$batch_date`: DATE is a type name). */
 export function sqlParams(values: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k === 'date' ? 'batch_date' : k, v]));
@@ -54,12 +50,13 @@ export function sqlParams(values: Record<string, string>): Record<string, string
  * failure at any point before it leaves the previous partition as it was, and a re-run overwrites
  * rather than adds. A stage already checkpointed by this run is not run again.
  */
-export async function runStage(run: RunInput, stage: JobStage, deps: StageDeps): Promise<StageOutput> {
-  const done = (await deps.runs.getRun(run.batchId, run.executionName))?.stages?.[stage.name];
+export async function runStage(run: RunInput, named: Pick<JobStage, 'name'>, deps: StageDeps): Promise<StageOutput> {
+  const done = (await deps.runs.getRun(run.batchId, run.executionName))?.stages?.[named.name];
   if (done) return { ...(done.output as unknown as StageOutput), resumed: true };
-  const job = deps.pipeline.config.jobs.find((j) => j.name === run.job);
-  if (!job) throw new Error(`no job "${run.job}" in the pipeline configuration`);
-  if (job.engine !== 'duckdb' || !stage.sql) throw new UnsupportedEngineError(`job ${job.name} runs on ${job.engine}: the DuckDB transform cannot run stage ${stage.name}`);
+  const job = jobNamed(deps.pipeline, run.job);
+  // the stage as this function's configuration has it (the run input names stages only)
+  const stage = job.stages.find((s) => s.name === named.name);
+  if (!stage?.sql) throw new UnsupportedEngineError(`job ${job.name} (engine ${job.engine}) has no SQL for stage ${named.name}: the DuckDB transform cannot run it`);
   const sqlFile = stage.sql;
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'transform-'));
   try {

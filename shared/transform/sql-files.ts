@@ -1,10 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
-/**
- * Versioned SQL files live in ./sql/ beside this module; the bundle ships them in ./sql/ beside
- * the handler (esbuild.config.mjs copies them), so the same lookup works in both.
- */
+/** A stage's SQL, from the path the loaded configuration resolved (beside the handler once deployed). */
 export async function loadSql(file: string): Promise<string> {
-  if (!/^[a-z0-9_]+\.v\d+\.sql$/.test(file)) throw new Error(`not a versioned SQL file name: ${JSON.stringify(file)}`);
-  return readFile(new URL(`./sql/${file}`, import.meta.url), 'utf8');
+  if (!/^[a-z0-9_]+\.v\d+\.sql$/.test(file.split('/').pop() ?? '')) throw new Error(`not a versioned SQL file: ${JSON.stringify(file)}`);
+  return readFile(file, 'utf8');
 }

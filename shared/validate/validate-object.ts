@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { resolveLandingKey, type Pipeline } from '../config/load-config';
 import type { DatasetConfig } from '../config/types';
 import type { ObjectRef } from '../s3/event-records';
+import { readManifest } from './manifest-summary';
 import { REPLAY_METADATA, landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../s3/layout';
 import { ObjectGoneError, headObject, objectExists, putJson, readObject, uploadFile } from '../s3/object-io';
 import type { FileReport } from '../state/file-state';
@@ -43,7 +44,7 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
   // The key alone says which dataset and batch the file belongs to: RECEIVED records them, so a
   // batch waits for a file still being validated (the resolver sees it in flight on gsi1).
   const resolution = resolveLandingKey(deps.pipeline, relative);
-  const details = resolution.kind === 'matched' ? { dataset: resolution.dataset.name, fields: resolution.fields } : { dataset: resolution.kind === 'rejected' ? resolution.dataset.name : null };
+  const details = resolution.kind === 'matched' ? { dataset: resolution.dataset.name, fields: resolution.fields, date: resolution.fields[resolution.dataset.dateField]! } : { dataset: resolution.kind === 'rejected' ? resolution.dataset.name : null };
   // Identical bytes are a no-op unless the put asked for a replay (x-amz-meta-landfall-replay).
   const claim = await deps.store.receive(source, { isReplay: () => isForcedReplay(deps.s3, ref), details });
   if (claim.kind === 'duplicate') return { kind: 'duplicate', of: claim.of };
@@ -83,7 +84,8 @@ async function validateContent(
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'validate-'));
   const good = new FileLineSink(join(dir, 'good.csv'));
   const rejects = new FileLineSink(join(dir, 'rejects.csv'));
-  const base = { source, dataset: dataset.name, fields, at: new Date().toISOString() };
+  const date = fields[dataset.dateField]!;
+  const base = { source, dataset: dataset.name, fields, date, at: new Date().toISOString() };
   try {
     let outcome;
     try {
@@ -101,10 +103,16 @@ async function validateContent(
       await uploadFile(deps.s3, deps.rawBucket, outputs.rejects, rejects.path, {}, 'text/csv');
     }
     if (outcome.state === 'REJECTED') return { ...base, state: 'REJECTED', reason: outcome.reason, rows: outcome.rows, outputs };
+    let manifest: FileReport['manifest'];
+    if (dataset.manifest) {
+      const read = await readManifest(good.path, dataset);
+      if ('problem' in read) return { ...base, state: 'REJECTED', reason: read.problem, rows: outcome.rows, outputs };
+      manifest = read.summary;
+    }
     outputs.validated = validatedKey(relative);
-    const metadata = lineageMetadata({ source, dataset: dataset.name, fields, rows: outcome.rows.out });
+    const metadata = lineageMetadata({ source, dataset: dataset.name, fields, date, rows: outcome.rows.out });
     const { versionId } = await uploadFile(deps.s3, deps.rawBucket, outputs.validated, good.path, metadata, 'text/csv');
-    return { ...base, state: 'VALIDATED', rows: outcome.rows, outputs, ...(versionId ? { validatedVersionId: versionId } : {}) };
+    return { ...base, state: 'VALIDATED', rows: outcome.rows, ...(manifest ? { manifest } : {}), outputs, ...(versionId ? { validatedVersionId: versionId } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { writePosSample } from '../../shared/sample/pos-sample';
+import { writePosSample } from '../../examples/retail/data/pos-sample';
 import { reconcileDepsFromEnv } from '../../shared/reconcile/deps';
 import { describeRepair, reconcile } from '../../shared/reconcile/reconciler';
 import { IN_FLIGHT_STATES } from '../../shared/state/file-state';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ITEM_HEADER, POS_HEADER, itemId, posRow } from '../../shared/sample/pos-sample';
-import { seededRandom } from '../../shared/sample/random';
+import { ITEM_HEADER, POS_HEADER, itemId, posRow } from '../../examples/retail/data/pos-sample';
+import { seededRandom } from '../../examples/retail/data/random';
 
 export const compact = (date: string) => date.replaceAll('-', '');
 

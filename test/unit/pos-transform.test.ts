@@ -9,7 +9,7 @@ import { pipelineConfig } from '../../shared/config/pipeline';
 import { csvToParquet } from '../../shared/convert/csv-to-parquet';
 import { openDuckDb, type DuckDb } from '../../shared/convert/duckdb';
 import { PREFIX, processedKey } from '../../shared/s3/layout';
-import { ITEM_HEADER, POS_HEADER, writePosSample } from '../../shared/sample/pos-sample';
+import { ITEM_HEADER, POS_HEADER, writePosSample } from '../../examples/retail/data/pos-sample';
 import { InvalidTransformRequestError, MissingInputError, runSqlTransform } from '../../shared/transform/run-sql';
 import { FileLineSink } from '../../shared/validate/file-sink';
 import { validateFile } from '../../shared/validate/validate-file';

@@ -1,0 +1,70 @@
+import { ConfigError } from '../errors';
+
+/** Checks for one value of an untrusted configuration; each failure names the field it is about. */
+export type Obj = Record<string, unknown>;
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  return JSON.stringify(value) ?? String(value);
+}
+
+export function object(value: unknown, field: string): Obj {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(field, `expected an object, got ${describe(value)}`);
+  }
+  return value as Obj;
+}
+
+export function array(value: unknown, field: string): unknown[] {
+  if (!Array.isArray(value)) throw new ConfigError(field, `expected a list, got ${describe(value)}`);
+  return value;
+}
+
+export function string(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(field, `expected a non-empty string, got ${describe(value)}`);
+  return value;
+}
+
+export function identifier(value: unknown, field: string): string {
+  const text = string(value, field);
+  if (!IDENTIFIER.test(text)) throw new ConfigError(field, `"${text}" is not a lower-case identifier ([a-z_][a-z0-9_]*)`);
+  return text;
+}
+
+export function number(value: unknown, field: string, min: number, max: number, integer = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(field, `expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function boolean(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(field, `expected true or false, got ${describe(value)}`);
+  return value;
+}
+
+export function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new ConfigError(field, `expected one of ${allowed.join(', ')}, got ${describe(value)}`);
+  return value as T;
+}
+
+export function noUnknownKeys(obj: Obj, allowed: string[], field: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) throw new ConfigError(`${field}.${key}`, `unknown field (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+/** A local time of day and its IANA zone (freshness deadlines, cut-offs). */
+export function localTime(obj: Obj, timeKey: string, field: string): { time: string; timeZone: string; dayOffset?: number } {
+  const time = string(obj[timeKey], `${field}.${timeKey}`);
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(time)) throw new ConfigError(`${field}.${timeKey}`, `"${time}" is not a local time HH:MM`);
+  const timeZone = string(obj.timeZone, `${field}.timeZone`);
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone });
+  } catch {
+    throw new ConfigError(`${field}.timeZone`, `"${timeZone}" is not an IANA time zone`);
+  }
+  return { time, timeZone, ...(obj.dayOffset !== undefined ? { dayOffset: number(obj.dayOffset, `${field}.dayOffset`, 0, 31, true) } : {}) };
+}
