@@ -1,13 +1,19 @@
 // Builds one minified ESM bundle per Lambda: functions/<name>/handler.ts → dist/<name>/index.mjs.
 // DuckDB is native, so it stays external; a function whose bundle imports it gets the package (and
 // its x86_64 binding) copied into dist/<name>/node_modules, next to the handler, where Lambda's
-// Node resolves it. A bundle that loads versioned SQL files gets shared/transform/sql/ as ./sql/.
-// Entry: `node esbuild.config.mjs` (npm run build).
+// Node resolves it. Every function that loads the pipeline gets it beside the handler:
+// dist/<name>/pipeline/pipeline.json (the effective configuration, as `landfall config` prints it)
+// and the SQL files and Spark modules it names, referenced relative to it.
+// Entry: `node esbuild.config.mjs [--pipeline path/to/pipeline.yaml]` (npm run build; default: the
+// samples' examples/retail/pipeline.yaml; `serverless package|deploy --param="pipeline=…"` passes it).
 import { build } from 'esbuild';
-import { cp, readdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const functionsDir = join(root, 'functions');
@@ -18,9 +24,45 @@ const DUCKDB = '@duckdb/node-api';
 /** What a DuckDB function needs at run time on Lambda (x86_64, glibc). */
 const DUCKDB_PACKAGES = ['@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-linux-x64'];
 
-/** Versioned SQL files, read at run time from ./sql/ beside the module that loads them. */
-const SQL_LOADER = 'shared/transform/sql-files.ts';
-const SQL_DIR = join(root, 'shared', 'transform', 'sql');
+/** The module every function that reads the pipeline imports: those get the pipeline folder. */
+const PIPELINE_LOADER = 'shared/config/load-config.ts';
+const DEFAULT_PIPELINE = join(root, 'examples', 'retail', 'pipeline.yaml');
+
+/**
+ * The chosen pipeline as the engine reads it (validated by `landfall config`), with every file it
+ * names copied under `pipeline/` and referenced relative to pipeline.json: a file inside the
+ * configuration's folder keeps its path there, one outside goes to _outside/<hash>/ (its name kept:
+ * a versioned SQL file's name is part of each run's fingerprint).
+ */
+function bundledPipeline(file) {
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  const effective = JSON.parse(execFileSync(tsx, [join(root, 'local', 'cli.ts'), 'config', '--config', file], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  const base = dirname(resolve(file));
+  const files = new Map();
+  const place = (absolute) => {
+    const inside = relative(base, absolute);
+    const rel = !inside.startsWith('..') && !isAbsolute(inside) ? inside : join('_outside', createHash('sha256').update(dirname(absolute)).digest('hex').slice(0, 12), basename(absolute));
+    files.set(absolute, rel);
+    return rel.split('\\').join('/');
+  };
+  delete effective.$schema;
+  for (const job of effective.jobs) {
+    for (const stage of job.stages) {
+      if (stage.sql) stage.sql = place(stage.sql);
+      if (stage.spark) stage.spark = place(stage.spark);
+    }
+  }
+  return { config: effective, files, dir: base };
+}
+
+async function writePipeline(pipeline, into) {
+  await mkdir(into, { recursive: true });
+  await writeFile(join(into, 'pipeline.json'), `${JSON.stringify(pipeline.config, null, 2)}\n`);
+  for (const [from, rel] of pipeline.files) {
+    await mkdir(dirname(join(into, rel)), { recursive: true });
+    await cp(from, join(into, rel));
+  }
+}
 
 const banner = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
@@ -49,6 +91,9 @@ function importsExternal(metafile, outfile, pkg) {
 
 async function main() {
   const started = Date.now();
+  const { values } = parseArgs({ options: { pipeline: { type: 'string' } } });
+  const pipelineFile = resolve(root, values.pipeline ?? process.env.LANDFALL_PIPELINE ?? DEFAULT_PIPELINE);
+  const pipeline = bundledPipeline(pipelineFile);
   await rm(distDir, { recursive: true, force: true });
   const names = await functionNames();
   if (names.length === 0) throw new Error(`no functions/<name>/handler.ts under ${functionsDir}`);
@@ -84,8 +129,8 @@ async function main() {
         nativeBytes += await dirSize(to);
       }
     }
-    if (Object.keys(result.metafile.inputs).includes(SQL_LOADER)) {
-      await cp(SQL_DIR, join(distDir, name, 'sql'), { recursive: true });
+    if (Object.keys(result.metafile.inputs).includes(PIPELINE_LOADER)) {
+      await writePipeline(pipeline, join(distDir, name, 'pipeline'));
     }
     rows.push({ name, bundleBytes, nativeBytes });
   }
@@ -99,7 +144,11 @@ async function main() {
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of table) console.log(line(row));
-  console.log(`built ${rows.length} function(s) into ${relative(root, distDir)}/ in ${Date.now() - started} ms`);
+  console.log(`built ${rows.length} function(s) into ${relative(root, distDir)}/ in ${Date.now() - started} ms, with the pipeline ${relative(root, pipelineFile)} (${pipeline.config.datasets.length} datasets, ${pipeline.config.jobs.length} jobs)`);
+  // what EMR runs: the engine and this pipeline's Spark modules (upload dist/spark/ to s3://<lake>/artifacts/spark/)
+  if (pipeline.config.jobs.some((j) => j.stages.some((s) => s.spark))) {
+    execFileSync('bash', [join(root, 'spark', 'package.sh'), join(distDir, 'spark'), pipeline.dir], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
 }
 
 main().catch((err) => {

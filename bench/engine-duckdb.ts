@@ -12,7 +12,8 @@ import { listFiles } from '../local/land';
 import { openDuckDb } from '../shared/convert/duckdb';
 import { runSqlTransform } from '../shared/transform/run-sql';
 import { loadSql } from '../shared/transform/sql-files';
-import { pipelineConfig } from '../shared/config/pipeline';
+import { retailConfig } from '../examples/retail/config';
+const pipelineConfig = retailConfig();
 import { ENGINE_DATE, ENGINE_PROVINCE } from './lib/pos-parquet';
 
 const [root, output, memory] = process.argv.slice(2);

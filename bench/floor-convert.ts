@@ -8,7 +8,8 @@ import { peakRssMb } from '../local/peak-rss';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipelineConfig } from '../shared/config/pipeline';
+import { retailConfig } from '../examples/retail/config';
+const pipelineConfig = retailConfig();
 import { duckdbType } from '../shared/convert/csv-to-parquet';
 import { openDuckDb } from '../shared/convert/duckdb';
 

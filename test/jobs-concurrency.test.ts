@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { withProvinces } from '../shared/config/pipeline';
+import { retailConfig, retailProvinces } from '../examples/retail/config';
+const withProvinces = retailConfig;
 import { writePosSample } from '../examples/retail/data/pos-sample';
 import { reconcileDepsFromEnv } from '../shared/reconcile/deps';
 import { reconcile } from '../shared/reconcile/reconciler';
@@ -25,7 +26,7 @@ const stack = useLocalStack();
 describe('concurrent landings', () => {
   it('start exactly one execution per batch: 201 files, 10 batches, 10 executions', { timeout: 600_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-many-'));
-    await writePosSample(dir, { seed: 77, startDate: DATE, days: 1, provinces: config.provinces, rowsPerFile: 5, filesPerStore: 1, items: 5, badFiles: false });
+    await writePosSample(dir, { seed: 77, startDate: DATE, days: 1, provinces: retailProvinces(config), rowsPerFile: 5, filesPerStore: 1, items: 5, badFiles: false });
     const deps = reconcileDepsFromEnv();
     let landed = false;
     const sweeps = (async () => {

@@ -113,7 +113,7 @@ describe('a failed step\'s log under the clusters\' LogUri, as EMR writes it', (
       expect(await logTail(s3, failed.logFile!)).toEqual(['Traceback (most recent call last):', 'ValueError: bad row 7']);
       // what the job-failure alert gets from the state machine's Catch: Lambda's JSON cause of emrstep
       const runs = { getRun: async () => ({ stages: { clean: { status: 'SUCCEEDED' } } }) } as unknown as JobRunStore;
-      const run = { job: 'clickstream_daily', batchId: 'b', values: { date: '2026-11-23' }, executionName: 'clickstream_daily-2026-11-23-abc-r1', fingerprint: 'f', inputs: {}, stages: [{ name: 'clean' }, { name: 'enrich' }] };
+      const run = { job: 'clickstream_daily', batchId: 'b', values: { date: '2026-11-23' }, executionName: 'clickstream_daily-2026-11-23-abc-r1', fingerprint: 'f', inputs: {}, engine: 'emr' as const, stages: [{ name: 'clean' }, { name: 'enrich' }] };
       const report = await failureReport(run, { Error: failed.name, Cause: JSON.stringify({ errorType: failed.name, errorMessage: failed.message, trace: [] }) }, { runs, s3 });
       expect(report).toMatchObject({ stage: 'enrich', attempt: 2, error: 'StepFailedError', log: { location: failed.logFile, lastLines: ['Traceback (most recent call last):', 'ValueError: bad row 7'] } });
     } finally {

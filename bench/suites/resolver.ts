@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { dynamoDbClient, s3Client } from '../../shared/aws/clients';
-import { withProvinces } from '../../shared/config/pipeline';
+import { retailConfig, retailProvinces } from '../../examples/retail/config';
+const withProvinces = retailConfig;
 import { PREFIX } from '../../shared/s3/layout';
 import { writePosSample } from '../../examples/retail/data/pos-sample';
 import { listFiles } from '../../local/land';
@@ -41,7 +42,7 @@ await suiteMain(async ({ quick }) => {
   await writeFile(process.env.LANDFALL_CONFIG_FILE, JSON.stringify(config));
 
   const dir = await mkdtemp(join(tmpdir(), 'landfall-bench-resolver-'));
-  await writePosSample(dir, { seed: 11, startDate: DATE, days: 1, provinces: config.provinces, rowsPerFile: 5, filesPerStore: 1, items: 5, badFiles: false });
+  await writePosSample(dir, { seed: 11, startDate: DATE, days: 1, provinces: retailProvinces(config), rowsPerFile: 5, filesPerStore: 1, items: 5, badFiles: false });
   const files = await listFiles(dir);
   const stack = await startLocalStack();
   const requests = new Map<string, number>();

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { createRequire } from 'node:module';
 import { compileKeyPattern, matchKey, type CompiledKeyPattern } from '../datasets/key-pattern';
 import { ConfigError } from '../errors';
 import { listedValuesOf, parsePipelineConfig } from './parse-config';
@@ -61,10 +61,13 @@ export function readConfigFile(file: string): unknown {
     throw new ConfigError('(file)', `cannot read it: ${(err as Error).message}`, file);
   }
   if (/\.ya?ml$/i.test(file)) {
+    // loaded when needed: a deployed function reads the JSON the deploy bundled, and its bundle
+    // stays without a YAML parser
+    const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     try {
-      return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+      return yaml.parse(text, { prettyErrors: true, uniqueKeys: true });
     } catch (err) {
-      if (err instanceof YAMLParseError) {
+      if (err instanceof yaml.YAMLParseError) {
         const at = err.linePos?.[0];
         throw new ConfigError(at ? `(line ${at.line}, column ${at.col})` : '(yaml)', `not valid YAML: ${err.message.split('\n')[0]}`, file);
       }

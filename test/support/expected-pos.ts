@@ -1,6 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { PROVINCES } from '../../shared/config/pipeline';
+import { retailProvinces } from '../../examples/retail/config';
+const PROVINCES = retailProvinces();
 import { MAX_LINE_BYTES } from '../../shared/datasets/line-limits';
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../../shared/config/parse-config';
-import { pipelineConfig } from '../../shared/config/pipeline';
+import { retailConfig } from '../../examples/retail/config';
+const pipelineConfig = retailConfig();
 import { compilePipeline, resolveLandingKey } from '../../shared/config/load-config';
 import { ConfigError } from '../../shared/errors';
 
@@ -21,7 +22,7 @@ function fieldOf(mutate: (c: Record<string, any>) => void): string {
 describe('pipeline configuration', () => {
   it('accepts the bundled configuration with at least 3 provinces', () => {
     const parsed = parsePipelineConfig(pipelineConfig);
-    expect(Object.keys(parsed.provinces).length).toBeGreaterThanOrEqual(3);
+    expect(Object.keys(parsed.lookups.stores!).length).toBeGreaterThanOrEqual(3);
     expect(parsed.datasets.map((d) => d.name)).toEqual(['pos', 'item_master', 'click_events', 'orders', 'customers', 'products', 'stores']);
     expect(parsed.jobs.map((j) => [j.name, j.engine])).toEqual([['pos_daily_sales', 'duckdb'], ['clickstream_daily', 'emr']]);
   });

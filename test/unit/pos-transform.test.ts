@@ -5,7 +5,8 @@ import { dirname, join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { compilePipeline, resolveLandingKey } from '../../shared/config/load-config';
-import { pipelineConfig } from '../../shared/config/pipeline';
+import { retailConfig } from '../../examples/retail/config';
+const pipelineConfig = retailConfig();
 import { csvToParquet } from '../../shared/convert/csv-to-parquet';
 import { openDuckDb, type DuckDb } from '../../shared/convert/duckdb';
 import { PREFIX, processedKey } from '../../shared/s3/layout';
@@ -99,7 +100,7 @@ describe.each(SQL_FILES)('POS daily sales transform (DuckDB), %s', (sqlFile) => 
     landing = join(root, 'landing');
     outDir = join(root, 'out');
     await mkdir(outDir, { recursive: true });
-    sql = await readFile(new URL(`../../shared/transform/sql/${sqlFile}`, import.meta.url), 'utf8');
+    sql = await readFile(new URL(`../../examples/retail/sql/${sqlFile}`, import.meta.url), 'utf8');
     duckdb = await openDuckDb({ workDir: join(root, 'duckdb'), functionMemoryMb: 1024 });
     conn = duckdb.conn;
     await writePosSample(landing, {
@@ -331,7 +332,7 @@ describe('sums past DECIMAL(18,2)', () => {
   });
 
   const run = async (sqlFile: string) => {
-    const sql = await readFile(new URL(`../../shared/transform/sql/${sqlFile}`, import.meta.url), 'utf8');
+    const sql = await readFile(new URL(`../../examples/retail/sql/${sqlFile}`, import.meta.url), 'utf8');
     const output = join(root, `${sqlFile}.parquet`);
     await runSqlTransform(duckdb.conn, { sql, inputs: inputsFor(files, 'ON', DATE), params: { province: 'ON', batch_date: DATE }, outputPath: output });
     return readOutput(duckdb.conn, output);
@@ -349,6 +350,6 @@ describe('sums past DECIMAL(18,2)', () => {
   });
 
   it('the job runs v3', () => {
-    expect(pipelineConfig.jobs.find((j) => j.name === 'pos_daily_sales')!.stages.map((s) => s.sql)).toEqual(['pos_daily_sales.v3.sql']);
+    expect(pipelineConfig.jobs.find((j) => j.name === 'pos_daily_sales')!.stages.map((s) => s.sql?.split('/').pop())).toEqual(['pos_daily_sales.v3.sql']);
   });
 });

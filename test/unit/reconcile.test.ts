@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePipeline, resolveLandingKey } from '../../shared/config/load-config';
-import { pipelineConfig } from '../../shared/config/pipeline';
+import { retailConfig } from '../../examples/retail/config';
+const pipelineConfig = retailConfig();
 import { parsePipelineConfig } from '../../shared/config/parse-config';
 import { objectRefFromRecord } from '../../shared/s3/event-records';
 import { metricsLine } from '../../shared/reconcile/alerts';
@@ -23,7 +24,7 @@ describe('freshness deadlines', () => {
     expect(datesPastDeadline(freshness, new Date('2026-11-23T22:59:00Z')).map((d) => d.date)).toEqual(['2026-11-21', '2026-11-22']);
     expect(datesPastDeadline(freshness, new Date('2026-11-23T23:00:00Z')).map((d) => d.date)).toEqual(['2026-11-22', '2026-11-23']);
     const job = pipelineConfig.jobs.find((j) => j.name === 'pos_daily_sales')!;
-    expect(expectedBatches(pipelineConfig, job, '2026-11-23').map((b) => b.values)).toEqual([
+    expect(expectedBatches(compilePipeline(pipelineConfig), job, '2026-11-23').map((b) => b.values)).toEqual([
       { province: 'ON', date: '2026-11-23' },
       { province: 'QC', date: '2026-11-23' },
       { province: 'BC', date: '2026-11-23' },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { pipelineConfig } from '../../shared/config/pipeline';
+import { retailConfig } from '../../examples/retail/config';
+const pipelineConfig = retailConfig();
 import { compilePipeline } from '../../shared/config/load-config';
 import { batchesForFile, executionName } from '../../shared/resolve/batches';
 import { evaluateBatch, type CandidateFile } from '../../shared/resolve/evaluate';
@@ -20,8 +21,8 @@ const master = (over: Partial<CandidateFile> = {}) => file('landing/master/20261
 
 describe('batches of a file', () => {
   it('puts a store file in its province and day, and the item master in every province of the day', () => {
-    expect(batchesForFile(pipelineConfig, 'pos', { province: 'QC', store: 'QC01', date: '2026-11-23', time: '10:00:00' })).toEqual([{ job: job.name, values: { province: 'QC', date: '2026-11-23' } }]);
-    expect(batchesForFile(pipelineConfig, 'item_master', { date: '2026-11-23' }).map((b) => b.values.province)).toEqual(['ON', 'QC', 'BC']);
+    expect(batchesForFile(compilePipeline(pipelineConfig), 'pos', { province: 'QC', store: 'QC01', date: '2026-11-23', time: '10:00:00' })).toEqual([{ job: job.name, values: { province: 'QC', date: '2026-11-23' } }]);
+    expect(batchesForFile(compilePipeline(pipelineConfig), 'item_master', { date: '2026-11-23' }).map((b) => b.values.province)).toEqual(['ON', 'QC', 'BC']);
   });
 
   it('names executions deterministically within the Step Functions limits', () => {
@@ -90,7 +91,7 @@ describe('evaluating a batch', () => {
     expect(evaluateBatch(pipelineConfig, job, batch, [...all].reverse()).fingerprint).toBe(first.fingerprint);
     const newer = evaluateBatch(pipelineConfig, job, batch, [...all, store('BC01', '20:00:00', { versionId: 'v2', sequencer: '02' })]);
     expect(newer.fingerprint).not.toBe(first.fingerprint);
-    expect(evaluateBatch(pipelineConfig, job, batch, all, first.fingerprint)).toMatchObject({ ready: false, waitingFor: ['an input newer than the last successful run'] });
+    expect(evaluateBatch(pipelineConfig, job, batch, all, { lastSucceededFingerprint: first.fingerprint })).toMatchObject({ ready: false, waitingFor: ['an input newer than the last successful run'] });
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pipelineConfig } from '../../shared/config/pipeline';
+import { retailConfig } from '../../examples/retail/config';
+const pipelineConfig = retailConfig();
 import type { DatasetConfig } from '../../shared/config/types';
 import { MAX_LINE_BYTES } from '../../shared/datasets/line-limits';
 import { splitFields } from '../../shared/validate/delimited';
