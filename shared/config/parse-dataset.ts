@@ -88,6 +88,15 @@ export function parseDataset(raw: unknown, field: string, lookups: Record<string
     dateField,
     maxBadRowRatio: number(obj.maxBadRowRatio ?? 0.5, `${field}.maxBadRowRatio`, 0, 1),
   };
+  // The Parquet of a landed file is processed/<dataset>/dt=<date>/<partitions>/<file name>.parquet:
+  // a key field in a folder of the pattern must be a partition, or two files with the same name in
+  // different folders (north/part-1.csv, south/part-1.csv) would overwrite each other's Parquet.
+  const folders = keyPattern.slice(0, keyPattern.lastIndexOf('/') + 1);
+  for (const name of keyFields.names) {
+    if (name !== dateField && folders.includes(`{${name}`) && !dataset.partitionBy.includes(name)) {
+      throw new ConfigError(`${field}.partitionBy`, `must include "${name}": it is in a folder of keyPattern, and files of different ${name}s with the same name would share one Parquet key`);
+    }
+  }
   if (obj.keyFieldValues !== undefined) {
     dataset.keyFieldValues = {};
     for (const [name, list] of Object.entries(object(obj.keyFieldValues, `${field}.keyFieldValues`))) {
