@@ -175,7 +175,7 @@ export function generatedPipeline(options: GeneratedPipelineOptions): GeneratedP
       name,
       kind,
       family,
-      sampleKey: (date, region = Object.keys(fams[family]!)[0]!, store = fams[family]![region]![0]!) => {
+      sampleKey: (date, region = Object.keys(fams[family]!)[0]!, store = fams[family]![region]![0]!): { key: string; fields: Record<string, string> } => {
         const d = compact(date);
         if (kind === 'grouped') return { key: `${base}/${region}/${store}_${d}.${format}`, fields: { region, store, date } };
         if (kind === 'cumulative') return { key: `${base}/${region}/${store}_${d}_120000.${format}`, fields: { region, store, date, time: '12:00:00' } };

@@ -1,0 +1,350 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { configurationReference, REFERENCE_FILE, SCHEMA_FILE, type JsonSchema } from '../../local/config-reference';
+import { loadPipelineFile } from '../../shared/config/load-config';
+import { parsePipelineConfig } from '../../shared/config/parse-config';
+import { ConfigError } from '../../shared/errors';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const RETAIL_DIR = join(ROOT, 'examples', 'retail');
+const RETAIL_FILE = join(RETAIL_DIR, 'pipeline.yaml');
+
+const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as JsonSchema;
+const defs = schema.$defs!;
+// strict, except that a conditional `required` may name a property declared beside the condition
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+ajv.addSchema(schema, 'pipeline');
+const validate = ajv.getSchema('pipeline')!;
+const validateDef = (name: string) => ajv.getSchema(`pipeline#/$defs/${name}`)!;
+
+type Config = Record<string, any>;
+
+/** The sample pipeline as its author wrote it. */
+const retailRaw = (): Config => parseYaml(readFileSync(RETAIL_FILE, 'utf8'));
+
+/** Every object and every alternative the configuration has, in one pipeline (stage files from the samples' folder). */
+const everything = (): Config => ({
+  $schema: '../../shared/config/pipeline.schema.json',
+  lookups: { stores: { ON: ['ON01', 'ON02'], QC: ['QC01'] }, regions: ['EAST', 'WEST'], parts: { EAST: 2, WEST: 1 } },
+  datasets: [
+    {
+      name: 'sales',
+      keyPattern: 'sales/{province}/{store}_{date:YYYYMMDD}_{time:HHMMSS}.csv',
+      format: { kind: 'delimited', delimiter: ',', junkLinePrefix: '#' },
+      columns: [
+        { name: 'store_id', kind: 'string', equalsKeyField: 'store' },
+        { name: 'amount', kind: 'decimal', scale: 2 },
+        { name: 'code', kind: 'integer', allowed: [1, 2, 'x'] },
+        { name: 'sold_at', kind: 'timestamp', equalsKeyField: 'date', nullable: true },
+        { name: 'day', kind: 'date' },
+      ],
+      keyFieldValues: { province: { lookup: 'stores' } },
+      members: { field: 'store', per: 'province', lookup: 'stores' },
+      partitionBy: ['province'],
+      dateField: 'date',
+      maxBadRowRatio: 0.2,
+    },
+    {
+      name: 'events',
+      keyPattern: 'events/{region}/{date:YYYYMMDD}/{part}.jsonl',
+      format: { kind: 'jsonl' },
+      columns: [{ name: 'event_id', kind: 'string' }],
+      keyFieldValues: { region: ['EAST', 'WEST'] },
+      members: { field: 'part', per: 'region', values: { EAST: ['p1', 'p2'], WEST: ['p1'] } },
+      partitionBy: ['region'],
+      dateField: 'date',
+    },
+    {
+      name: 'event_manifests',
+      keyPattern: 'manifests/{region}/{date:YYYYMMDD}.tsv',
+      format: { kind: 'delimited', delimiter: '\t' },
+      columns: [{ name: 'part', kind: 'string' }],
+      manifest: { column: 'part', kind: 'lists' },
+      keyFieldValues: { region: { lookup: 'regions' } },
+      partitionBy: ['region'],
+      dateField: 'date',
+    },
+  ],
+  jobs: [
+    {
+      name: 'sales_daily',
+      freshness: { deadline: '18:00', timeZone: 'America/Toronto', dayOffset: 1 },
+      cutoff: { at: '20:30', timeZone: 'America/Toronto', dayOffset: 0 },
+      batchKey: ['province', 'date'],
+      inputs: [{ relation: 'sales', dataset: 'sales', match: ['province', 'date'], mode: 'cumulative', newestPer: 'store', newestBy: 'time' }],
+      preconditions: [
+        { kind: 'minDistinct', input: 'sales', field: 'store', count: { lookup: 'stores', by: 'province' } },
+        { kind: 'present', input: 'sales' },
+        { kind: 'minTotalBytes', input: 'sales', bytes: 1 },
+        { kind: 'newerThanLastRun' },
+      ],
+      engine: 'duckdb',
+      stages: [{ name: 'aggregate', sql: 'sql/pos_daily_sales.v3.sql' }],
+      output: { table: 'sales_daily', partitionBy: ['province', 'date'], key: ['store_id'] },
+    },
+    {
+      name: 'events_daily',
+      batchKey: ['region', 'date'],
+      inputs: [
+        { relation: 'events', dataset: 'events', match: ['region', 'date'], mode: 'append' },
+        { relation: 'manifests', dataset: 'event_manifests', match: ['region', 'date'] },
+      ],
+      preconditions: [
+        { kind: 'manifest', input: 'events', manifest: 'manifests', field: 'part' },
+        { kind: 'minDistinct', input: 'events', field: 'part', count: 2 },
+        { kind: 'minDistinct', input: 'events', field: 'part', count: { lookup: 'parts', by: 'region' } },
+        { kind: 'minDistinct', input: 'events', field: 'part', count: { lookup: 'regions' } },
+      ],
+      engine: 'auto',
+      autoThresholdBytes: 1000,
+      stages: [{ name: 'load', sql: 'sql/pos_daily_sales.v1.sql', spark: '../../spark/landfall_jobs/stages/clean.py' }],
+      output: { table: 'events_daily', partitionBy: ['region', 'date'], key: ['event_id'] },
+    },
+    {
+      name: 'sales_rollup',
+      batchKey: ['province', 'date'],
+      inputs: [{ relation: 'daily', job: 'sales_daily', match: ['province', 'date'] }],
+      engine: 'emr',
+      stages: [{ name: 'roll', spark: '../../spark/landfall_jobs/stages/metrics.py' }],
+      output: { table: 'rollup', partitionBy: ['province', 'date'], key: ['store_id'], tables: { rollup_by_store: ['store_id'] } },
+    },
+  ],
+});
+
+const parse = (config: unknown) => parsePipelineConfig(config, { baseDir: RETAIL_DIR });
+/** The effective form, as `landfall config` prints it (JSON). */
+const effective = (config: unknown) => JSON.parse(JSON.stringify(parse(config))) as Config;
+
+function parserError(config: unknown): ConfigError {
+  try {
+    parse(config);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('the parser accepted the configuration');
+}
+
+const schemaErrors = (config: unknown): ErrorObject[] => (validate(config) ? [] : validate.errors!);
+
+describe('pipeline.schema.json', () => {
+  it('is a valid draft 2020-12 schema with a description on every property', () => {
+    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    const undescribed: string[] = [];
+    const objectsWithoutClosure: string[] = [];
+    const walk = (s: unknown, path: string) => {
+      if (Array.isArray(s)) return s.forEach((x, i) => walk(x, `${path}/${i}`));
+      if (typeof s !== 'object' || s === null) return;
+      const node = s as JsonSchema & Record<string, unknown>;
+      if (node.properties) {
+        for (const [name, p] of Object.entries(node.properties)) if (!p.description?.trim()) undescribed.push(`${path}/properties/${name}`);
+        if (node.additionalProperties !== false) objectsWithoutClosure.push(path);
+      }
+      // not into values (examples, enum, …), nor into conditions, which only add rules to an object
+      const skipped = ['examples', 'properties', 'enum', 'const', 'default', 'if', 'then', 'else', 'allOf'];
+      for (const [key, value] of Object.entries(node)) if (!skipped.includes(key)) walk(value, `${path}/${key}`);
+      for (const [name, p] of Object.entries(node.properties ?? {})) walk(p, `${path}/properties/${name}`);
+    };
+    walk(schema, '#');
+    expect(undescribed).toEqual([]);
+    expect(objectsWithoutClosure).toEqual([]);
+  });
+
+  it('accepts the sample pipeline as written and its effective form', () => {
+    expect(schemaErrors(retailRaw())).toEqual([]);
+    const loaded = JSON.parse(JSON.stringify(loadPipelineFile(RETAIL_FILE).config)) as Config;
+    expect(schemaErrors(loaded)).toEqual([]);
+    // the effective form has what the loader derives
+    expect(loaded.jobs[0].dateField).toBe('date');
+    expect(loaded.jobs[0].inputs[0].source).toBe('pos');
+    expect(Array.isArray(loaded.datasets[0].keyFieldValues.province)).toBe(true);
+  });
+
+  it('accepts a pipeline with every object and alternative, as written and effective', () => {
+    expect(schemaErrors(everything())).toEqual([]);
+    const loaded = effective(everything());
+    expect(loaded.datasets[0].members.values).toEqual({ ON: ['ON01', 'ON02'], QC: ['QC01'] });
+    expect(loaded.jobs[2].inputs[0].source).toBe('sales_daily');
+    expect(schemaErrors(loaded)).toEqual([]);
+    // and the parser takes the effective form back unchanged
+    expect(effective(loaded)).toEqual(loaded);
+  });
+
+  it("accepts its own examples, and the parser accepts the whole-pipeline example", () => {
+    for (const [name, def] of Object.entries(defs)) {
+      for (const example of def.examples ?? []) expect(validateDef(name)(example), `${name}: ${JSON.stringify(example)}`).toBe(true);
+    }
+    expect(schema.examples).toHaveLength(1);
+    const example = schema.examples![0] as Config;
+    expect(schemaErrors(example)).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'landfall-schema-'));
+    try {
+      mkdirSync(join(dir, 'sql'));
+      writeFileSync(join(dir, 'sql', 'daily_sales.v1.sql'), 'SELECT 1');
+      expect(() => parsePipelineConfig(example, { baseDir: dir })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Each configuration the parser rejects; the schema rejects it too.
+  it.each<[string, (c: Config) => void]>([
+    ['an unknown field', (c) => (c.datasets[0].schema = {})],
+    ['an unknown top-level field (the old provinces)', (c) => (c.provinces = { ON: 5 })],
+    ['a bad engine', (c) => (c.jobs[0].engine = 'spark')],
+    ['an input naming both a dataset and a job', (c) => (c.jobs[1].inputs[0].job = 'pos_daily_sales')],
+    ['an input naming neither a dataset nor a job', (c) => delete c.jobs[1].inputs[0].dataset],
+    ['a dataset name that is not an identifier', (c) => (c.datasets[0].name = 'Pos-Sales')],
+    ['a column name that is not an identifier', (c) => (c.datasets[0].columns[0].name = 'id; DROP TABLE x')],
+    ['a job name that is not an identifier', (c) => (c.jobs[0].name = 'pos daily')],
+    ['a freshness deadline that is not HH:MM', (c) => (c.jobs[0].freshness.deadline = '6pm')],
+    ['a freshness deadline past 23:59', (c) => (c.jobs[0].freshness.deadline = '24:00')],
+    ['a cut-off that is not HH:MM', (c) => (c.jobs[0].cutoff = { at: '7:00', timeZone: 'America/Toronto' })],
+    ['a day offset above 31', (c) => (c.jobs[0].freshness.dayOffset = 40)],
+    ['an unknown column kind', (c) => (c.datasets[0].columns[2].kind = 'datetime')],
+    ['a decimal without scale', (c) => delete c.datasets[0].columns[4].scale],
+    ['a scale on a string column', (c) => (c.datasets[0].columns[1].scale = 2)],
+    ['a scale above 9', (c) => (c.datasets[0].columns[4].scale = 12)],
+    ['an unknown delimiter', (c) => (c.datasets[0].format.delimiter = ';')],
+    ['a jsonl format with a delimiter', (c) => (c.datasets[2].format.delimiter = ',')],
+    ['an unknown format kind', (c) => (c.datasets[2].format.kind = 'parquet')],
+    ['a bad-row ratio above 1', (c) => (c.datasets[0].maxBadRowRatio = 1.5)],
+    ['a malformed key pattern', (c) => (c.datasets[1].keyPattern = 'master/{date:YYYYMMDD/Item.csv')],
+    ['a dataset without a date field', (c) => delete c.datasets[1].dateField],
+    ['a dataset without columns', (c) => (c.datasets[1].columns = [])],
+    ['members with both values and a lookup', (c) => (c.datasets[0].members.values = { ON: ['ON01'] })],
+    ['members with neither values nor a lookup', (c) => delete c.datasets[0].members.lookup],
+    ['a keyFieldValues reference with another field', (c) => (c.datasets[0].keyFieldValues.province.by = 'x')],
+    ['a keyFieldValues entry that is a string', (c) => (c.datasets[0].keyFieldValues.province = 'stores')],
+    ['a lookup mapping to an object', (c) => (c.lookups.stores.ON = { a: 1 })],
+    ['a lookup name that is not an identifier', (c) => (c.lookups.Stores = ['x'])],
+    ['a minDistinct count of zero', (c) => (c.jobs[0].preconditions[0].count = 0)],
+    ['a minDistinct count that is not whole', (c) => (c.jobs[0].preconditions[0].count = 2.5)],
+    ['a count lookup with an unknown field', (c) => (c.jobs[0].preconditions[0].count.per = 'province')],
+    ['an unknown precondition kind', (c) => (c.jobs[0].preconditions[0].kind = 'allStores')],
+    ['newerThanLastRun naming an input', (c) => (c.jobs[0].preconditions[3].input = 'pos')],
+    ['a present without its input', (c) => delete c.jobs[0].preconditions[1].input],
+    ['minTotalBytes below 0', (c) => (c.jobs[0].preconditions[2].bytes = -1)],
+    ['an unversioned SQL file', (c) => (c.jobs[0].stages[0].sql = 'sql/pos_daily_sales.sql')],
+    ['a duckdb stage with a Spark module', (c) => (c.jobs[0].stages[0].spark = '../../spark/landfall_jobs/stages/clean.py')],
+    ['a duckdb (by default) stage without SQL', (c) => {
+      delete c.jobs[0].engine;
+      c.jobs[0].stages[0] = { name: 'aggregate' };
+    }],
+    ['an emr stage with SQL', (c) => (c.jobs[1].stages[0].sql = 'sql/pos_daily_sales.v1.sql')],
+    ['an emr stage without a Spark module', (c) => delete c.jobs[1].stages[0].spark],
+    ['an auto stage without a Spark module', (c) => (c.jobs[0].engine = 'auto')],
+    ['a Spark module that is not .py', (c) => (c.jobs[1].stages[0].spark = '../../spark/landfall_jobs/stages/clean.scala')],
+    ['several output tables on a duckdb job', (c) => (c.jobs[0].output.tables = { extra: ['store_id'] })],
+    ['a job without stages', (c) => (c.jobs[0].stages = [])],
+    ['a job without a batch key', (c) => (c.jobs[0].batchKey = [])],
+    ['a job without output', (c) => delete c.jobs[0].output],
+    ['an output without key columns', (c) => (c.jobs[0].output.key = [])],
+    ['an unknown input mode', (c) => (c.jobs[0].inputs[0].mode = 'latest')],
+    ['a cumulative input without newestBy', (c) => delete c.jobs[0].inputs[0].newestBy],
+    ['a cumulative input without newestPer or newestBy', (c) => {
+      delete c.jobs[0].inputs[0].newestPer;
+      delete c.jobs[0].inputs[0].newestBy;
+    }],
+    ['an append input keeping the newest file', (c) => (c.jobs[0].inputs[0].mode = 'append')],
+    ['newestPer without newestBy, mode left out', (c) => {
+      delete c.jobs[0].inputs[0].mode;
+      delete c.jobs[0].inputs[0].newestBy;
+    }],
+    ['a negative autoThresholdBytes', (c) => (c.jobs[0].autoThresholdBytes = -5)],
+  ])('rejects %s, as the parser does', (_name, mutate) => {
+    const config = retailRaw();
+    expect(() => parse(config)).not.toThrow();
+    mutate(config);
+    parserError(config);
+    expect(schemaErrors(config)).not.toEqual([]);
+  });
+
+  it('rejects a manifest of an unknown kind and a precondition manifest without its field, as the parser does', () => {
+    for (const mutate of [(c: Config) => (c.datasets[2].manifest.kind = 'sums'), (c: Config) => delete c.jobs[1].preconditions[0].field]) {
+      const config = everything();
+      mutate(config);
+      parserError(config);
+      expect(schemaErrors(config)).not.toEqual([]);
+    }
+  });
+
+  // Each object of the configuration: where one is in `everything()`, and its schema definition.
+  // Adding a field `zz_unknown` makes both the schema and the parser reject it, and the parser's
+  // list of allowed fields is the schema's.
+  const OBJECTS: Array<[string, string | null, (c: Config) => Config]> = [
+    ['pipeline', null, (c) => c],
+    ['dataset', 'dataset', (c) => c.datasets[0]],
+    ['column', 'column', (c) => c.datasets[0].columns[1]],
+    ['delimited format', 'delimitedFormat', (c) => c.datasets[0].format],
+    ['jsonl format', 'jsonlFormat', (c) => c.datasets[1].format],
+    ['keyFieldValues lookup reference', 'lookupReference', (c) => c.datasets[0].keyFieldValues.province],
+    ['members by lookup', 'members', (c) => c.datasets[0].members],
+    ['members by values', 'members', (c) => c.datasets[1].members],
+    ['manifest', 'manifest', (c) => c.datasets[2].manifest],
+    ['job', 'job', (c) => c.jobs[0]],
+    ['freshness', 'freshness', (c) => c.jobs[0].freshness],
+    ['cutoff', 'cutoff', (c) => c.jobs[0].cutoff],
+    ['input of a dataset', 'input', (c) => c.jobs[0].inputs[0]],
+    ['input of a job', 'input', (c) => c.jobs[2].inputs[0]],
+    ['minDistinct', 'minDistinct', (c) => c.jobs[0].preconditions[0]],
+    ['count from a lookup', 'lookupCount', (c) => c.jobs[0].preconditions[0].count],
+    ['present', 'present', (c) => c.jobs[0].preconditions[1]],
+    ['minTotalBytes', 'minTotalBytes', (c) => c.jobs[0].preconditions[2]],
+    ['newerThanLastRun', 'newerThanLastRun', (c) => c.jobs[0].preconditions[3]],
+    ['manifest precondition', 'manifestPrecondition', (c) => c.jobs[1].preconditions[0]],
+    ['duckdb stage', 'stage', (c) => c.jobs[0].stages[0]],
+    ['auto stage', 'stage', (c) => c.jobs[1].stages[0]],
+    ['emr stage', 'stage', (c) => c.jobs[2].stages[0]],
+    ['output', 'output', (c) => c.jobs[0].output],
+    ['output with tables', 'output', (c) => c.jobs[2].output],
+  ];
+
+  it('has a row in this table for every object the schema defines', () => {
+    const objects = Object.entries(defs).filter(([, d]) => d.type === 'object' && d.properties).map(([n]) => n);
+    expect(new Set(OBJECTS.map(([, def]) => def).filter((d) => d !== null))).toEqual(new Set(objects));
+  });
+
+  it.each(OBJECTS)('%s: schema and parser allow the same fields', (_name, defName, locate) => {
+    const def = defName ? defs[defName]! : schema;
+    const allowed = Object.keys(def.properties!).sort();
+    // the object as it is in `everything()` passes its own definition
+    expect(defName ? validateDef(defName)(locate(everything())) : true).toBe(true);
+
+    const config = everything();
+    locate(config).zz_unknown = 1;
+    const errors = schemaErrors(config);
+    expect(errors.some((e) => e.keyword === 'additionalProperties' && e.params.additionalProperty === 'zz_unknown')).toBe(true);
+
+    const err = parserError(config);
+    if (defName === 'lookupReference') {
+      // `{ lookup: NAME }` is checked without naming the unknown field
+      expect(err.field).toBe('datasets[0].keyFieldValues.province');
+      expect(allowed).toEqual(['lookup']);
+      return;
+    }
+    expect(err.field).toMatch(/(^|\.)zz_unknown$/);
+    const listed = /\(allowed: (.*)\)$/.exec(err.problem)?.[1]?.split(', ');
+    expect(listed?.sort()).toEqual(allowed);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('is the reference generated from the schema (npm run docs:config)', () => {
+    expect(readFileSync(REFERENCE_FILE, 'utf8')).toBe(configurationReference(schema));
+  });
+
+  it('has a section and a row for each object and field', () => {
+    const text = configurationReference(schema);
+    for (const [name, def] of Object.entries(defs)) {
+      if (def.type !== 'object' || !def.properties) continue;
+      expect(text, name).toContain(`## ${def.title}\n`);
+      for (const field of Object.keys(def.properties)) expect(text).toContain(`| \`${field}\` |`);
+    }
+    expect(text).toMatch(/^# Configuration reference\n[\s\S]*Generated from[\s\S]*npm run docs:config/);
+  });
+});
