@@ -10,6 +10,7 @@ import { Document, visit } from 'yaml';
 
 /** The parts of a JSON Schema (draft 2020-12) the reference reads. */
 export interface JsonSchema {
+  $schema?: string;
   $ref?: string;
   $defs?: Record<string, JsonSchema>;
   title?: string;

@@ -44,9 +44,15 @@ interface S3Scope {
 
 let template: Template;
 
-function runPackage(): Promise<void> {
+/** The pipelines the template is checked with: the samples (the default) and a user's own folder. */
+const PIPELINES = [
+  { label: 'the samples (default)', file: undefined, jobs: ['pos_daily_sales', 'clickstream_daily'] },
+  { label: 'a pipeline of your own (test/fixtures/meters)', file: 'test/fixtures/meters/pipeline.yaml', jobs: ['region_usage', 'grid_daily', 'grid_summary'] },
+];
+
+function runPackage(pipeline: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', 'package'], {
+    const child = spawn('npm', ['run', 'package', ...(pipeline ? ['--', `--param=pipeline=${pipeline}`] : [])], {
       cwd: root,
       env: { ...process.env, CI: 'true', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,10 +78,6 @@ function run(command: string, args: string[]): Promise<{ code: number | null; st
   });
 }
 
-beforeAll(async () => {
-  await runPackage();
-  template = JSON.parse(readFileSync(templatePath, 'utf8')) as Template;
-}, 180_000);
 
 // ---- helpers that read the template (no constants about it) ----
 
@@ -199,7 +201,22 @@ const scopeText = (s: S3Scope) => `${s.bucket}:${s.prefix}`;
 
 // ---- the tests ----
 
-describe('serverless package template', () => {
+describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs }) => {
+  beforeAll(async () => {
+    await runPackage(file);
+    template = JSON.parse(readFileSync(templatePath, 'utf8')) as Template;
+  }, 180_000);
+
+  it('bundles exactly the chosen pipeline beside every function that loads it', () => {
+    for (const name of ['validate', 'resolve', 'transform', 'jobstep']) {
+      const bundled = JSON.parse(readFileSync(join(distDir, name, 'pipeline', 'pipeline.json'), 'utf8')) as { jobs: Array<{ name: string; stages: Array<{ sql?: string }> }> };
+      expect(bundled.jobs.map((j) => j.name)).toEqual(jobs);
+      for (const stage of bundled.jobs.flatMap((j) => j.stages)) {
+        if (stage.sql) expect(existsSync(join(distDir, name, 'pipeline', stage.sql)), stage.sql).toBe(true);
+      }
+    }
+  });
+
   it('(a) fires each function on its own bucket prefix', () => {
     const raw = outputRef('RawBucketName');
     const lake = outputRef('LakeBucketName');
@@ -324,7 +341,7 @@ describe('serverless package template', () => {
           { AttributeName: 'gsi1pk', KeyType: 'HASH' },
           { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['key', 'versionId', 'sequencer', 'dataset', 'fields', 'state', 'size', 'processedKey', 'processedVersionId', 'rows', 'parquetRows'] },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['key', 'versionId', 'sequencer', 'dataset', 'fields', 'state', 'size', 'processedKey', 'processedVersionId', 'rows', 'parquetRows', 'manifest'] },
       },
       {
         // the reconciler's work index: files in flight and files settled lately, never the whole history
@@ -364,11 +381,13 @@ describe('serverless package template', () => {
       track: { read: [...at(raw, PREFIX.reports), ...at(lake, PREFIX.processed)].sort(), write: [] },
       resolve: { read: [], write: [] },
       // a job-failure alert carries the failing EMR step's log tail
-      jobstep: { read: at(lake, 'emr-logs/'), write: [], readsLatestOnly: at(lake, 'emr-logs/') },
+      // ... and HEADs the partition a run read by other jobs wrote (recorded for them)
+      jobstep: { read: at(lake, 'emr-logs/', CURATED_PREFIX), write: [], readsLatestOnly: at(lake, 'emr-logs/', CURATED_PREFIX) },
       // which stage a stuck file is due for: the lineage of its validated CSV and its Parquet
       reconcile: { read: [...at(raw, PREFIX.validated), ...at(lake, PREFIX.processed)].sort(), write: [], listsOnly: at(raw, PREFIX.reports) },
-      transform: { read: at(lake, PREFIX.processed), write: at(lake, CURATED_PREFIX) },
-      emrstep: { read: at(lake, PREFIX.processed, 'checkpoints/'), write: at(lake, 'runs/') },
+      // a job reading another job's output reads its partitions under curated/
+      transform: { read: at(lake, PREFIX.processed, CURATED_PREFIX), write: at(lake, CURATED_PREFIX) },
+      emrstep: { read: at(lake, PREFIX.processed, CURATED_PREFIX, 'checkpoints/'), write: at(lake, 'runs/') },
     };
     expect([...functions().values()].sort()).toEqual(Object.keys(expected).sort());
     for (const [name, want] of Object.entries(expected)) {
@@ -643,7 +662,8 @@ describe('serverless package template', () => {
 
   it('(g) ships small bundles, and DuckDB beside the functions that import it', () => {
     const fnNames = [...functions().values()].sort();
-    const built = readdirSync(distDir).filter((d) => statSync(join(distDir, d)).isDirectory()).sort();
+    // (dist/spark/ holds the EMR artifacts, not a function)
+    const built = readdirSync(distDir).filter((d) => statSync(join(distDir, d)).isDirectory() && d !== 'spark').sort();
     expect(built).toEqual(fnNames);
     let plain = 0;
     for (const name of built) {

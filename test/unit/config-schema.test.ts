@@ -164,6 +164,12 @@ describe('pipeline.schema.json', () => {
     expect(Array.isArray(loaded.datasets[0].keyFieldValues.province)).toBe(true);
   });
 
+  it('accepts the test pipeline of another domain (test/fixtures/meters) as written and effective', () => {
+    const file = join(ROOT, 'test', 'fixtures', 'meters', 'pipeline.yaml');
+    expect(schemaErrors(parseYaml(readFileSync(file, 'utf8')))).toEqual([]);
+    expect(schemaErrors(JSON.parse(JSON.stringify(loadPipelineFile(file).config)))).toEqual([]);
+  });
+
   it('accepts a pipeline with every object and alternative, as written and effective', () => {
     expect(schemaErrors(everything())).toEqual([]);
     const loaded = effective(everything());
@@ -244,6 +250,7 @@ describe('pipeline.schema.json', () => {
     ['a job without a batch key', (c) => (c.jobs[0].batchKey = [])],
     ['a job without output', (c) => delete c.jobs[0].output],
     ['an output without key columns', (c) => (c.jobs[0].output.key = [])],
+    ['an output without partitions', (c) => (c.jobs[0].output.partitionBy = [])],
     ['an unknown input mode', (c) => (c.jobs[0].inputs[0].mode = 'latest')],
     ['a cumulative input without newestBy', (c) => delete c.jobs[0].inputs[0].newestBy],
     ['a cumulative input without newestPer or newestBy', (c) => {
