@@ -23,7 +23,7 @@ describe('the landfall CLI', () => {
     const sample = await writePosSample(input, { seed: 9, startDate: '2026-11-23', days: 1, provinces, rowsPerFile: 10, filesPerStore: 1, items: 5, badFiles: true });
     // a configuration with this sample's store counts, so that every province's batch runs
     const configPath = join(out, '..', `${out.split('/').pop()}-config.json`);
-    await writeFile(configPath, JSON.stringify({ ...pipelineConfig, provinces }));
+    await writeFile(configPath, JSON.stringify(retailConfig(provinces)));
     const result = landfall('run', '--input', input, '--out', out, '--config', configPath);
     expect(result.status, result.stderr).toBe(0);
     const states = (await readFile(join(out, 'file-states.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; state: string; history: unknown[] });

@@ -1,4 +1,4 @@
-"""pos_daily_sales: the DuckDB transform shared/transform/sql/pos_daily_sales.v3.sql on Spark."""
+"""pos_daily_sales: the DuckDB transform examples/retail/sql/pos_daily_sales.v3.sql on Spark."""
 import datetime as dt
 import json
 import os
@@ -20,7 +20,7 @@ from landfall_jobs.stages.pos_daily_sales import pos_daily_sales
 D = DAY.isoformat()  # '2026-11-23'
 PREV = (DAY - dt.timedelta(days=1)).isoformat()
 NEXT = (DAY + dt.timedelta(days=1)).isoformat()
-SQL_DIR = Path(__file__).resolve().parents[2] / "shared" / "transform" / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "examples" / "retail" / "sql"
 # v1 and every later version, in version order (each computes v1's rows where v1 succeeds)
 SQL_FILES = sorted(SQL_DIR.glob("pos_daily_sales.v*.sql"), key=lambda p: int(p.name.split(".v")[1].split(".")[0]))
 # the version shared/config/pipeline.ts runs, the newest: the stage follows its types too
