@@ -4,7 +4,7 @@ import { ConfigError } from '../errors';
 import { dependencyOrder } from './job-graph';
 import { parseLookups } from './lookups';
 import { parseDataset } from './parse-dataset';
-import { jobShape, parseJob, upstreamJobsOf, type SourceShape } from './parse-job';
+import { datasetShape, jobShape, parseJob, upstreamJobsOf, type SourceShape } from './parse-job';
 import { array, identifier, noUnknownKeys, object, string } from './parse-values';
 import type { DatasetConfig, JobConfig, PipelineConfig } from './types';
 
@@ -62,11 +62,12 @@ export function parsePipelineConfig(raw: unknown, options: ParseOptions = {}): P
     upstreamOf.set(name, upstreamJobsOf(rawJob, `jobs[${i}]`));
   });
   const fieldOf = (name: string) => `jobs[${indexOf.get(name)}]`;
+  const datasetShapes = new Map(datasets.map((d) => [d.name, datasetShape(d)]));
   const parsed = new Map<string, JobConfig>();
   const shapes = new Map<string, SourceShape>();
   const file = fileResolver(options.baseDir);
   for (const name of dependencyOrder(upstreamOf, fieldOf)) {
-    const job = parseJob(rawJobs[indexOf.get(name)!], fieldOf(name), { lookups, datasets: byName, shapeOfJob: (n) => shapes.get(n), file });
+    const job = parseJob(rawJobs[indexOf.get(name)!], fieldOf(name), { lookups, datasets: byName, datasetShapes, shapeOfJob: (n) => shapes.get(n), file });
     parsed.set(name, job);
     shapes.set(name, jobShape(job, (j, key) => listedValuesOf(byName, parsed, j, key)));
   }

@@ -19,6 +19,8 @@ export interface SourceShape {
 export interface JobContext {
   lookups: Record<string, Lookup>;
   datasets: Map<string, DatasetConfig>;
+  /** each dataset's shape, computed once (it compiles the key pattern) */
+  datasetShapes: Map<string, SourceShape>;
   /** jobs parsed before this one (every upstream job comes first: the loader parses in dependency order) */
   shapeOfJob: (name: string) => SourceShape | undefined;
   /** resolves a stage file (SQL or Spark module) against the configuration's folder; throws if missing */
@@ -47,7 +49,7 @@ function parseInput(raw: unknown, f: string, batchKey: string[], ctx: JobContext
   if (obj.dataset !== undefined) {
     const dataset = ctx.datasets.get(string(obj.dataset, `${f}.dataset`));
     if (!dataset) throw new ConfigError(`${f}.dataset`, `no dataset named "${obj.dataset as string}" (datasets: ${[...ctx.datasets.keys()].join(', ')})`);
-    shape = datasetShape(dataset);
+    shape = ctx.datasetShapes.get(dataset.name)!;
     source = dataset.name;
   } else {
     const name = string(obj.job, `${f}.job`);

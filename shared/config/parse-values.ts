@@ -56,15 +56,21 @@ export function noUnknownKeys(obj: Obj, allowed: string[], field: string): void 
   }
 }
 
+/** Zones already found valid: building a DateTimeFormat per deadline dominated loading large configurations. */
+const knownZones = new Set<string>();
+
 /** A local time of day and its IANA zone (freshness deadlines, cut-offs). */
 export function localTime(obj: Obj, timeKey: string, field: string): { time: string; timeZone: string; dayOffset?: number } {
   const time = string(obj[timeKey], `${field}.${timeKey}`);
   if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(time)) throw new ConfigError(`${field}.${timeKey}`, `"${time}" is not a local time HH:MM`);
   const timeZone = string(obj.timeZone, `${field}.timeZone`);
-  try {
-    new Intl.DateTimeFormat('en-CA', { timeZone });
-  } catch {
-    throw new ConfigError(`${field}.timeZone`, `"${timeZone}" is not an IANA time zone`);
+  if (!knownZones.has(timeZone)) {
+    try {
+      new Intl.DateTimeFormat('en-CA', { timeZone });
+    } catch {
+      throw new ConfigError(`${field}.timeZone`, `"${timeZone}" is not an IANA time zone`);
+    }
+    knownZones.add(timeZone);
   }
   return { time, timeZone, ...(obj.dayOffset !== undefined ? { dayOffset: number(obj.dayOffset, `${field}.dayOffset`, 0, 31, true) } : {}) };
 }

@@ -1,5 +1,5 @@
 import type { Pipeline } from '../config/load-config';
-import type { Freshness, JobConfig } from '../config/types';
+import type { Cutoff, Freshness, JobConfig } from '../config/types';
 import { addDays } from '../time/dates';
 import { enumerableValues, type BatchRef } from '../resolve/batches';
 
@@ -20,6 +20,11 @@ function offsetMs(at: Date, timeZone: string): number {
   );
   const local = Date.parse(`${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}Z`);
   return local - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** A job's cut-off read as a deadline: the same local time of the business date (+ dayOffset). */
+export function cutoffAsDeadline(cutoff: Cutoff): Freshness {
+  return { deadline: cutoff.at, timeZone: cutoff.timeZone, ...(cutoff.dayOffset !== undefined ? { dayOffset: cutoff.dayOffset } : {}) };
 }
 
 /** When a batch of this business date is due. */

@@ -6,7 +6,7 @@ import { checkActiveRun } from '../resolve/active-runs';
 import { explainBatch, resolveBatch, retryBatch, type ResolverDeps } from '../resolve/resolver';
 import { CLAIM_GRACE_MS, type BatchItem } from '../resolve/job-run-store';
 import { publishAlert, type Alert } from './alerts';
-import { datesPastDeadline, expectedBatches } from './deadlines';
+import { cutoffAsDeadline, datesPastDeadline, expectedBatches } from './deadlines';
 import { drainFailedEvents } from './failed-events';
 import { redriveUnrecorded, repairStuckFile, type FileRepair, type StuckFileDeps } from './stuck-files';
 
@@ -171,8 +171,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
   // clock is the event here; a file landing later runs it again with the file)
   const startedAtCutoff: string[] = [];
   for (const job of deps.pipeline.config.jobs.filter((j) => j.cutoff)) {
-    const cutoff = { deadline: job.cutoff!.at, timeZone: job.cutoff!.timeZone, ...(job.cutoff!.dayOffset !== undefined ? { dayOffset: job.cutoff!.dayOffset } : {}) };
-    for (const { date } of datesPastDeadline(cutoff, now)) {
+    for (const { date } of datesPastDeadline(cutoffAsDeadline(job.cutoff!), now)) {
       for (const batch of expectedBatches(deps.pipeline, job, date)) {
         const state = await deps.runs.getBatch(batchId(batch, job));
         if (state?.status === 'SUCCEEDED' || state?.activeRun) continue;

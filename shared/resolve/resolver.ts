@@ -6,7 +6,7 @@ import { attemptOf, batchId, batchesForFile, executionName, type BatchRef } from
 import { evaluateBatch, type CandidateFile, type Evaluation, type ManifestSummary, type SelectedFile } from './evaluate';
 import type { JobRunStore } from './job-run-store';
 import { overDuckdbThreshold, routeEngine } from './engine-router';
-import { deadlineOf } from '../reconcile/deadlines';
+import { cutoffAsDeadline, deadlineOf } from '../reconcile/deadlines';
 import { checkActiveRun, executionArnFor } from './active-runs';
 import { CLAIM_GRACE_MS } from './job-run-store';
 
@@ -59,10 +59,6 @@ export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'seq
   };
 }
 
-function jobOf(deps: Pick<ResolverDeps, 'pipeline'>, name: string): JobConfig {
-  return jobNamed(deps.pipeline, name);
-}
-
 /** The candidate files of a batch: one gsi1 Query per input source (dataset or upstream job) and day. */
 async function gatherFiles(deps: Pick<ResolverDeps, 'files'>, job: JobConfig, batch: BatchRef, known: CandidateFile[]): Promise<CandidateFile[]> {
   const files: CandidateFile[] = [...known];
@@ -80,7 +76,7 @@ async function gatherFiles(deps: Pick<ResolverDeps, 'files'>, job: JobConfig, ba
 /** "20:00 America/Toronto" once the batch's cut-off has passed, else undefined. */
 function pastCutoff(job: JobConfig, batch: BatchRef, now: Date): string | undefined {
   if (!job.cutoff) return undefined;
-  const at = deadlineOf({ deadline: job.cutoff.at, timeZone: job.cutoff.timeZone, ...(job.cutoff.dayOffset !== undefined ? { dayOffset: job.cutoff.dayOffset } : {}) }, batch.values[job.dateField]!);
+  const at = deadlineOf(cutoffAsDeadline(job.cutoff), batch.values[job.dateField]!);
   return now.getTime() >= at.getTime() ? `${job.cutoff.at} ${job.cutoff.timeZone}` : undefined;
 }
 
@@ -102,7 +98,7 @@ export interface ResolveOptions {
 
 /** What a batch waits for now (empty when it may run), evaluated live; writes nothing. */
 export async function explainBatch(deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs'>, batch: BatchRef, now = new Date()): Promise<string[]> {
-  const job = jobOf(deps, batch.job);
+  const job = jobNamed(deps.pipeline, batch.job);
   const state = await deps.runs.getBatch(batchId(batch, job));
   return (await evaluate(deps, job, batch, [], state?.lastSucceededFingerprint, now)).waitingFor;
 }
@@ -114,7 +110,7 @@ export async function explainBatch(deps: Pick<ResolverDeps, 'pipeline' | 'files'
  * `known` carries files the caller has in hand (the stream record), in case the index lags.
  */
 export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: CandidateFile[] = [], options: ResolveOptions = {}): Promise<ResolveOutcome> {
-  const job = jobOf(deps, batch.job);
+  const job = jobNamed(deps.pipeline, batch.job);
   const id = batchId(batch, job);
   const state = await deps.runs.getBatch(id);
   const evaluation = await evaluate(deps, job, batch, known, state?.lastSucceededFingerprint, options.now ?? new Date());
@@ -193,7 +189,7 @@ export class BatchBusyError extends Error {
  * recording it is recorded; then the batch runs again (its current inputs, or the failed ones).
  */
 export async function retryBatch(deps: ResolverDeps, batch: BatchRef, now = new Date()): Promise<ResolveOutcome> {
-  const job = jobOf(deps, batch.job);
+  const job = jobNamed(deps.pipeline, batch.job);
   const id = batchId(batch, job);
   let state = await deps.runs.getBatch(id);
   if (state?.activeRun) {
