@@ -3,7 +3,8 @@
 // its x86_64 binding) copied into dist/<name>/node_modules, next to the handler, where Lambda's
 // Node resolves it. Every function that loads the pipeline gets it beside the handler:
 // dist/<name>/pipeline/pipeline.json (the effective configuration, as `landfall config` prints it)
-// and the SQL files and Spark modules it names, referenced relative to it.
+// and the SQL files and Spark modules it names, referenced relative to it. A pipeline with Spark
+// stages also gets dist/spark/ (spark/package.sh: the engine, main.py and pipeline.zip).
 // Entry: `node esbuild.config.mjs [--pipeline path/to/pipeline.yaml]` (npm run build; default: the
 // samples' examples/retail/pipeline.yaml; `serverless package|deploy --param="pipeline=…"` passes it).
 import { build } from 'esbuild';
@@ -14,6 +15,9 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { tsImport } from 'tsx/esm/api';
+
+const { sparkPackageRoot } = await tsImport('./shared/config/spark-package.ts', import.meta.url);
 
 const root = dirname(fileURLToPath(import.meta.url));
 const functionsDir = join(root, 'functions');
@@ -46,13 +50,15 @@ function bundledPipeline(file) {
     return rel.split('\\').join('/');
   };
   delete effective.$schema;
+  // read before the paths below become relative: the folder pipeline.zip is built from
+  const sparkRoot = sparkPackageRoot(effective);
   for (const job of effective.jobs) {
     for (const stage of job.stages) {
       if (stage.sql) stage.sql = place(stage.sql);
       if (stage.spark) stage.spark = place(stage.spark);
     }
   }
-  return { config: effective, files, dir: base };
+  return { config: effective, files, dir: base, sparkRoot };
 }
 
 async function writePipeline(pipeline, into) {
@@ -146,8 +152,9 @@ async function main() {
   for (const row of table) console.log(line(row));
   console.log(`built ${rows.length} function(s) into ${relative(root, distDir)}/ in ${Date.now() - started} ms, with the pipeline ${relative(root, pipelineFile)} (${pipeline.config.datasets.length} datasets, ${pipeline.config.jobs.length} jobs)`);
   // what EMR runs: the engine and this pipeline's Spark modules (upload dist/spark/ to s3://<lake>/artifacts/spark/)
-  if (pipeline.config.jobs.some((j) => j.stages.some((s) => s.spark))) {
-    execFileSync('bash', [join(root, 'spark', 'package.sh'), join(distDir, 'spark'), pipeline.dir], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const sparkRoot = pipeline.sparkRoot;
+  if (sparkRoot) {
+    execFileSync('bash', [join(root, 'spark', 'package.sh'), join(distDir, 'spark'), sparkRoot], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   }
 }
 

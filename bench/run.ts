@@ -2,9 +2,10 @@
  * The benchmark suite: `npm run bench` (full, under 20 minutes here) or `npm run bench -- --quick`
  * (under 3). Each suite runs in its own process; the results go to bench/results.json and
  * bench/results.md (quick: bench/results.quick.*), and the Markdown is printed.
- *   npm run bench -- [--quick] [--only conversion,engine]
+ *   npm run bench -- [--quick] [--only conversion,engine]   (--only keeps the other suites' last results)
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -42,19 +43,27 @@ try {
     await writeFile(previous, JSON.stringify(suites));
     const out = join(work, `${id}.json`);
     await runSuite(id, out, previous);
-    suites.push(JSON.parse(await readFile(out, 'utf8')) as SuiteResult);
+    suites.push({ ...(JSON.parse(await readFile(out, 'utf8')) as SuiteResult), measuredAt: new Date().toISOString() });
   }
 } finally {
   await rm(work, { recursive: true, force: true });
 }
+const base = join(import.meta.dirname, quick ? 'results.quick' : 'results');
+/** With --only, the suites not run keep their last results (marked with when they were measured). */
+async function earlierSuites(): Promise<SuiteResult[]> {
+  if (!values.only || !existsSync(`${base}.json`)) return [];
+  const earlier = JSON.parse(await readFile(`${base}.json`, 'utf8')) as BenchReport;
+  return earlier.suites.map((s) => ({ ...s, measuredAt: s.measuredAt ?? earlier.startedAt }));
+}
+const kept = (await earlierSuites()).filter((s) => !suites.some((r) => r.id === s.id));
+const order = (s: SuiteResult) => (SUITES as readonly string[]).indexOf(s.id);
 const report: BenchReport = {
   mode: quick ? 'quick' : 'full',
   startedAt: started.toISOString(),
   seconds: (Date.now() - started.getTime()) / 1000,
   machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.versions.node, platform: `${process.platform}-${process.arch}` },
-  suites,
+  suites: [...kept, ...suites].sort((a, b) => order(a) - order(b)),
 };
-const base = join(import.meta.dirname, quick ? 'results.quick' : 'results');
 await writeReport(report, `${base}.json`, `${base}.md`);
 process.stdout.write(renderMarkdown(report));
 process.stderr.write(`[bench] ${report.seconds.toFixed(0)} s; written to ${base}.json and ${base}.md\n`);

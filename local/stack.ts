@@ -18,6 +18,7 @@ import { Chaos, type ChaosOptions } from './chaos';
 import { startLocalEmr, type LocalEmr } from './emr';
 import { sparkSubmit } from './installed';
 import { uploadSparkArtifacts } from './spark-artifacts';
+import { sparkPackageRoot } from '../shared/config/spark-package';
 import { usePipelineFile } from './pipeline-file';
 import { startLocalSns, type LocalSns } from './sns';
 import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions';
@@ -162,7 +163,7 @@ async function createResources(deployment: Deployment, s3: S3Client, dynamodb: D
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const root = options.root ?? PROJECT_ROOT;
   // the functions load LANDFALL_CONFIG_FILE: the one the caller chose, or the samples' pipeline
-  usePipelineFile(undefined);
+  const pipeline = usePipelineFile(undefined);
   const deployment = readDeployment(root, options.stage ?? 'local');
   for (const fn of deployment.functions) fn.memoryMb = options.memoryMb?.[fn.name] ?? fn.memoryMb;
   const workDir = await mkdtemp(join(tmpdir(), 'landfall-stack-'));
@@ -248,7 +249,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       ARC_ENDPOINTS: JSON.stringify(arc.endpoints),
       ARC_REGION: REGION,
       SPARK_ENTRY_POINT: `s3://${lake}/artifacts/spark/main.py`,
-      SPARK_SUBMIT_ARGS: JSON.stringify(['--py-files', `s3://${lake}/artifacts/spark/landfall_jobs.zip`, '--driver-memory', '1g', '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=4']),
+      SPARK_SUBMIT_ARGS: JSON.stringify(['--py-files', `s3://${lake}/artifacts/spark/landfall_jobs.zip,s3://${lake}/artifacts/spark/pipeline.zip`, '--driver-memory', '1g', '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=4']),
       EMR_BACKOFF_BASE_SECONDS: '1',
     };
     // The handlers run in this process, as one Lambda container per function would.
@@ -259,7 +260,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     stoppers.push(async () => uninstallCrashPoints());
     const clients = stackClients(endpoints);
     await createResources(deployment, clients.s3, clients.dynamodb);
-    await uploadSparkArtifacts(clients.s3, lake, root);
+    await uploadSparkArtifacts(clients.s3, lake, root, sparkPackageRoot(pipeline.config));
     const snsClient = new SNSClient({ endpoint: sns.endpoint, region: REGION, credentials: CREDENTIALS });
     for (const topic of deployment.topics) await snsClient.send(new CreateTopicCommand({ Name: topic }));
     const streams = new DynamoDBStreamsClient({ endpoint: ddb.endpoint, region: REGION, credentials: CREDENTIALS });

@@ -24,6 +24,8 @@ export interface SuiteResult {
   notes?: string[];
   data: Record<string, unknown>;
   seconds?: number;
+  /** when the suite ran (a partial run keeps the other suites' earlier results) */
+  measuredAt?: string;
 }
 
 export interface BenchReport {
@@ -49,7 +51,8 @@ export function renderMarkdown(report: BenchReport): string {
     parts.push('### Targets', renderTable({ header: ['metric', 'target', 'measured', 'met'], rows: targets.map((t) => [t.metric, t.target, t.actual, t.met ? 'yes' : `no${t.note ? `: ${t.note}` : ''}`]) }));
   }
   for (const suite of report.suites) {
-    parts.push(`### ${suite.title}`, ...suite.tables.map(renderTable));
+    const earlier = suite.measuredAt && suite.measuredAt < report.startedAt ? ` (measured ${suite.measuredAt})` : '';
+    parts.push(`### ${suite.title}${earlier}`, ...suite.tables.map(renderTable));
     if (suite.notes?.length) parts.push(suite.notes.map((n) => `- ${n}`).join('\n'));
   }
   return `${parts.join('\n\n')}\n`;

@@ -1,7 +1,7 @@
 /**
  * 3. Engine choice: the POS job's aggregation over one province-day of converted data, on the
  * DuckDB transform's code (with the transform function's threads and memory) against the same
- * aggregation as a Spark job (spark/landfall_jobs, stage pos_daily_sales) on local Spark with the
+ * aggregation as a Spark job (examples/retail/spark/pos_daily_sales.py on the spark/landfall_jobs engine) on local Spark with the
  * same 2 cores, spark-submit start-up included as a user pays it. Both are timed as whole
  * processes, alternating, on the same Parquet files. The fitted lines give the crossover, and the
  * router's default threshold follows from them (see shared/resolve/engine-router.ts).
@@ -60,7 +60,9 @@ await suiteMain(async ({ quick }) => {
         duck.push(d.ms);
         outputRows.duckdb = (JSON.parse(d.value.stdout.trim().split('\n').pop()!) as { rows: number }).rows;
         const args = ['--master', 'local[2]', '--driver-memory', '6g', '--conf', 'spark.ui.enabled=false', join(ROOT, 'spark', 'landfall_jobs', 'main.py'),
-          '--stage', 'pos_daily_sales', '--input-root', input.root, '--checkpoint-root', join(dir, 'checkpoints'), '--output-root', join(dir, 'out'), '--date', ENGINE_DATE, '--province', ENGINE_PROVINCE];
+          '--stage', 'aggregate', '--module', 'landfall_pipeline.pos_daily_sales', '--pipeline-root', join(ROOT, 'examples', 'retail', 'spark'),
+          '--input-root', input.root, '--checkpoint-root', join(dir, 'checkpoints'), '--output-root', join(dir, 'out'),
+          '--batch', `province=${ENGINE_PROVINCE}`, '--batch', `date=${ENGINE_DATE}`, '--date-field', 'date', '--partition-by', 'province,date'];
         const s = await timed(() => run(spark.binary, args, { cwd: ROOT, env: { ...process.env, ...spark.env, TZ: 'UTC', SPARK_LOCAL_IP: '127.0.0.1' }, maxBuffer: 64 * MB }));
         sp.push(s.ms);
         outputRows.spark = await countRows(join(dir, 'out'));

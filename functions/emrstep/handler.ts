@@ -3,7 +3,7 @@ import { documentClient, s3Client } from '../../shared/aws/clients';
 import { loadPipeline } from '../../shared/config/load-config';
 import { requireEnv } from '../../shared/errors';
 import { ArcRouter } from '../../shared/failover/arc-client';
-import { afterStepFailure, failoverEmr, nextEmrStage, pollEmrStage, prepareEmrRun, submitEmrStage, type EmrCluster, type EmrFlowDeps, type EmrRunState } from '../../shared/orchestrate/emr-flow';
+import { afterStepFailure, emrJobOf, failoverEmr, nextEmrStage, pollEmrStage, prepareEmrRun, submitEmrStage, type EmrCluster, type EmrFlowDeps, type EmrRunState } from '../../shared/orchestrate/emr-flow';
 import { JobRunStore } from '../../shared/resolve/job-run-store';
 import type { RunInput } from '../../shared/resolve/resolver';
 
@@ -29,22 +29,18 @@ function depsFromEnv(): EmrFlowDeps {
   };
 }
 
-function outputTable(job: string): string {
-  const config = loadPipeline().config.jobs.find((j) => j.name === job);
-  if (!config) throw new Error(`no job "${job}" in the pipeline configuration`);
-  return config.output.table;
-}
+const emrJob = (name: string) => emrJobOf(loadPipeline(), name);
 
 /** The EMR job run's tasks: prepare, next stage, submit, poll, after a step failure, failover. */
 export const handler = async (request: EmrStepRequest): Promise<EmrRunState> => {
   deps ??= depsFromEnv();
   switch (request.action) {
     case 'prepare':
-      return prepareEmrRun(request.run, outputTable(request.run.job), deps);
+      return prepareEmrRun(request.run, emrJob(request.run.job).config.output.table, deps);
     case 'next':
-      return nextEmrStage(request.state, outputTable(request.state.run.job), deps);
+      return nextEmrStage(request.state, emrJob(request.state.run.job).config.output.table, deps);
     case 'submit':
-      return submitEmrStage(request.state, outputTable(request.state.run.job), deps);
+      return submitEmrStage(request.state, emrJob(request.state.run.job), deps);
     case 'poll':
       return pollEmrStage(request.state, deps);
     case 'stepFailed':

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { compileKeyPattern, matchKey, type CompiledKeyPattern } from '../datasets/key-pattern';
 import { ConfigError } from '../errors';
 import { listedValuesOf, parsePipelineConfig } from './parse-config';
+import { checkSparkModules } from './spark-package';
 import type { DatasetConfig, JobConfig, JobInput, PipelineConfig } from './types';
 
 export interface Pipeline {
@@ -28,6 +29,7 @@ export type KeyResolution =
 /** Validates a configuration and builds the indexes the engine looks things up by. */
 export function compilePipeline(raw: unknown, options: { baseDir?: string } = {}): Pipeline {
   const config = parsePipelineConfig(raw, options);
+  checkSparkModules(config);
   const datasetsByName = new Map(config.datasets.map((d) => [d.name, d]));
   const jobsByName = new Map(config.jobs.map((j) => [j.name, j]));
   const readersOf = new Map<string, Array<{ job: JobConfig; input: JobInput }>>();

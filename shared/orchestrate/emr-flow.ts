@@ -5,6 +5,9 @@ import { pollStep, submitStep } from '../emr/emr-steps';
 import type { JobRunStore } from '../resolve/job-run-store';
 import type { RunInput } from '../resolve/resolver';
 import type { TaskError } from './job-steps';
+import type { JobConfig } from '../config/types';
+import { jobNamed, type Pipeline } from '../config/load-config';
+import { sparkModuleName, sparkPackageRoot } from '../config/spark-package';
 
 /** One of the two EMR clusters and the ARC routing control that says whether it is active. */
 export interface EmrCluster {
@@ -30,6 +33,19 @@ export interface EmrFlowDeps {
   maxFailovers?: number;
   backoffBaseSeconds?: number;
   random?: () => number;
+}
+
+/** A job as the EMR flow runs it: its configuration and each stage's Spark module (an import name). */
+export interface EmrJob {
+  config: JobConfig;
+  modules: Record<string, string>;
+}
+
+/** The job a run names, with the import name of each stage's Spark module. */
+export function emrJobOf(pipeline: Pipeline, name: string): EmrJob {
+  const config = jobNamed(pipeline, name);
+  const root = sparkPackageRoot(pipeline.config);
+  return { config, modules: Object.fromEntries(config.stages.flatMap((s) => (s.spark && root ? [[s.name, sparkModuleName(root, s.spark)]] : []))) };
 }
 
 /** The state the EMR state machine carries from task to task. */
@@ -118,21 +134,27 @@ function clean(state: EmrRunState): EmrRunState {
 }
 
 /** Adds the stage as a spark-submit step to the ARC-active cluster; a retried call finds the step it added. */
-export async function submitEmrStage(state: EmrRunState, outputTable: string, deps: EmrFlowDeps): Promise<EmrRunState> {
+export async function submitEmrStage(state: EmrRunState, job: EmrJob, deps: EmrFlowDeps): Promise<EmrRunState> {
   if (!state.stage) throw new Error('no stage to submit');
+  const module = job.modules[state.stage];
+  if (!module) throw new Error(`job ${job.config.name} has no Spark module for stage "${state.stage}"`);
   // Another run (or an operator-free flip) may have moved the traffic: follow ARC.
   const active = await deps.arc.activeCluster();
   const cluster = clusterNamed(deps, active);
-  const paths = emrPaths(state.run, deps.lakeBucket, outputTable);
+  const paths = emrPaths(state.run, deps.lakeBucket, job.config.output.table);
+  const { batchKey, dateField, output } = job.config;
   const args = [
     'spark-submit',
     ...(deps.sparkSubmitArgs ?? []),
     deps.sparkEntryPoint,
     '--stage', state.stage,
+    '--module', module,
     '--input-root', paths.input,
     '--checkpoint-root', paths.checkpoint,
     '--output-root', paths.output,
-    '--date', state.run.values.date ?? '',
+    ...batchKey.flatMap((k) => ['--batch', `${k}=${state.run.values[k] ?? ''}`]),
+    '--date-field', dateField,
+    ...(output.partitionBy.length > 0 ? ['--partition-by', output.partitionBy.join(',')] : []),
   ];
   const name = `${state.run.executionName}-${state.stage}-${cluster.name}-a${state.attempt}`;
   const { stepId } = await submitStep(deps.emr, cluster.clusterId, { name, args });

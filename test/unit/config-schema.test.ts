@@ -101,7 +101,7 @@ const everything = (): Config => ({
       ],
       engine: 'auto',
       autoThresholdBytes: 1000,
-      stages: [{ name: 'load', sql: 'sql/pos_daily_sales.v1.sql', spark: '../../spark/landfall_jobs/stages/clean.py' }],
+      stages: [{ name: 'load', sql: 'sql/pos_daily_sales.v1.sql', spark: 'spark/clean.py' }],
       output: { table: 'events_daily', partitionBy: ['region', 'date'], key: ['event_id'] },
     },
     {
@@ -109,7 +109,7 @@ const everything = (): Config => ({
       batchKey: ['province', 'date'],
       inputs: [{ relation: 'daily', job: 'sales_daily', match: ['province', 'date'] }],
       engine: 'emr',
-      stages: [{ name: 'roll', spark: '../../spark/landfall_jobs/stages/metrics.py' }],
+      stages: [{ name: 'roll', spark: 'spark/metrics.py' }],
       output: { table: 'rollup', partitionBy: ['province', 'date'], key: ['store_id'], tables: { rollup_by_store: ['store_id'] } },
     },
   ],
@@ -236,15 +236,15 @@ describe('pipeline.schema.json', () => {
     ['a present without its input', (c) => delete c.jobs[0].preconditions[1].input],
     ['minTotalBytes below 0', (c) => (c.jobs[0].preconditions[2].bytes = -1)],
     ['an unversioned SQL file', (c) => (c.jobs[0].stages[0].sql = 'sql/pos_daily_sales.sql')],
-    ['a duckdb stage with a Spark module', (c) => (c.jobs[0].stages[0].spark = '../../spark/landfall_jobs/stages/clean.py')],
+    ['a duckdb stage with a Spark module', (c) => (c.jobs[0].engine = 'duckdb')],
     ['a duckdb (by default) stage without SQL', (c) => {
       delete c.jobs[0].engine;
       c.jobs[0].stages[0] = { name: 'aggregate' };
     }],
     ['an emr stage with SQL', (c) => (c.jobs[1].stages[0].sql = 'sql/pos_daily_sales.v1.sql')],
     ['an emr stage without a Spark module', (c) => delete c.jobs[1].stages[0].spark],
-    ['an auto stage without a Spark module', (c) => (c.jobs[0].engine = 'auto')],
-    ['a Spark module that is not .py', (c) => (c.jobs[1].stages[0].spark = '../../spark/landfall_jobs/stages/clean.scala')],
+    ['an auto stage without a Spark module', (c) => delete c.jobs[0].stages[0].spark],
+    ['a Spark module that is not .py', (c) => (c.jobs[1].stages[0].spark = 'spark/clean.scala')],
     ['several output tables on a duckdb job', (c) => (c.jobs[0].output.tables = { extra: ['store_id'] })],
     ['a job without stages', (c) => (c.jobs[0].stages = [])],
     ['a job without a batch key', (c) => (c.jobs[0].batchKey = [])],

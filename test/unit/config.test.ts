@@ -24,7 +24,7 @@ describe('pipeline configuration', () => {
     const parsed = parsePipelineConfig(pipelineConfig);
     expect(Object.keys(parsed.lookups.stores!).length).toBeGreaterThanOrEqual(3);
     expect(parsed.datasets.map((d) => d.name)).toEqual(['pos', 'item_master', 'click_events', 'orders', 'customers', 'products', 'stores']);
-    expect(parsed.jobs.map((j) => [j.name, j.engine])).toEqual([['pos_daily_sales', 'duckdb'], ['clickstream_daily', 'emr']]);
+    expect(parsed.jobs.map((j) => [j.name, j.engine])).toEqual([['pos_daily_sales', 'auto'], ['clickstream_daily', 'emr']]);
   });
 
   it.each([
