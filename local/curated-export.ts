@@ -61,7 +61,7 @@ export async function exportCuratedTables(s3: S3Client, bucket: string, jobs: Jo
     for (const job of jobs) {
       // a DuckDB job writes one table; a Spark job may write several under curated/<table>/<name>/
       const tables = job.output.tables
-        ? Object.entries(job.output.tables).map(([name, key]): ExportedTable => ({ name, prefix: `${CURATED_PREFIX}${job.output.table}/${name}/`, key, hive: true }))
+        ? Object.entries(job.output.tables).map(([name, { key }]): ExportedTable => ({ name, prefix: `${CURATED_PREFIX}${job.output.table}/${name}/`, key, hive: true }))
         : [{ name: job.output.table, prefix: `${CURATED_PREFIX}${job.output.table}/`, key: job.output.key, hive: false }];
       for (const table of tables) {
         const path = await exportTable(s3, bucket, table, work, outDir);

@@ -2,7 +2,7 @@ import { ConfigError } from '../errors';
 import { lookupNamed } from './lookups';
 import { keyFieldsOf } from './parse-dataset';
 import { array, identifier, localTime, noUnknownKeys, number, object, oneOf, string, type Obj } from './parse-values';
-import type { CountSpec, Cutoff, DatasetConfig, Freshness, JobConfig, JobInput, JobStage, Lookup, Precondition } from './types';
+import type { CountSpec, Cutoff, DatasetConfig, Freshness, JobConfig, JobInput, JobStage, Lookup, OutputColumn, OutputTable, Precondition, WarehouseLoad } from './types';
 
 /** What the loader knows of an input's source while parsing a job: its key fields, date field and listed values. */
 export interface SourceShape {
@@ -180,7 +180,7 @@ function parseCutoff(raw: unknown, field: string): Cutoff {
 /** Parses one job; every job it reads has been parsed already (`ctx.shapeOfJob`). */
 export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfig {
   const obj: Obj = object(raw, field);
-  noUnknownKeys(obj, ['name', 'freshness', 'cutoff', 'batchKey', 'dateField', 'inputs', 'preconditions', 'engine', 'autoThresholdBytes', 'stages', 'output'], field);
+  noUnknownKeys(obj, ['name', 'freshness', 'cutoff', 'batchKey', 'dateField', 'inputs', 'preconditions', 'engine', 'autoThresholdBytes', 'stages', 'output', 'load'], field);
   const name = identifier(obj.name, `${field}.name`);
   const batchKey = array(obj.batchKey, `${field}.batchKey`).map((k, i) => identifier(k, `${field}.batchKey[${i}]`));
   if (batchKey.length === 0) throw new ConfigError(`${field}.batchKey`, 'a batch key needs at least one field');
@@ -212,7 +212,7 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
     if (stages.findIndex((o) => o.name === s.name) !== i) throw new ConfigError(`${field}.stages[${i}].name`, `duplicate stage "${s.name}"`);
   });
   const output = object(obj.output, `${field}.output`);
-  noUnknownKeys(output, ['table', 'partitionBy', 'key', 'tables'], `${field}.output`);
+  noUnknownKeys(output, ['table', 'partitionBy', 'key', 'tables', 'columns'], `${field}.output`);
   const partitionBy = array(output.partitionBy, `${field}.output.partitionBy`).map((p, i) => {
     const key = identifier(p, `${field}.output.partitionBy[${i}]`);
     if (!batchKey.includes(key)) throw new ConfigError(`${field}.output.partitionBy[${i}]`, `"${key}" is not in batchKey`);
@@ -224,16 +224,22 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
   }
   const key = array(output.key, `${field}.output.key`).map((k, i) => identifier(k, `${field}.output.key[${i}]`));
   if (key.length === 0) throw new ConfigError(`${field}.output.key`, 'the output needs key columns');
-  let tables: Record<string, string[]> | undefined;
+  let tables: Record<string, OutputTable> | undefined;
   if (output.tables !== undefined) {
     if (engine !== 'emr') throw new ConfigError(`${field}.output.tables`, 'only an emr job writes several tables');
     tables = {};
-    for (const [table, cols] of Object.entries(object(output.tables, `${field}.output.tables`))) {
+    for (const [table, spec] of Object.entries(object(output.tables, `${field}.output.tables`))) {
       const f = `${field}.output.tables.${table}`;
       identifier(table, f);
-      tables[table] = array(cols, f).map((c, i) => identifier(c, `${f}[${i}]`));
+      tables[table] = parseOutputTable(spec, f);
     }
   }
+  if (output.columns !== undefined && engine !== 'emr') throw new ConfigError(`${field}.output.columns`, "a SQL job's columns are its SQL's: only an emr job declares them");
+  if (output.columns !== undefined && tables) throw new ConfigError(`${field}.output.columns`, 'a job writing several tables declares each table\'s columns in output.tables');
+  const columns = output.columns !== undefined ? parseOutputColumns(output.columns, `${field}.output.columns`) : undefined;
+  const table = identifier(output.table, `${field}.output.table`);
+  const keysOf = new Map(tables ? Object.entries(tables).map(([t, spec]) => [t, spec.key]) : [[table, key]]);
+  const load = obj.load !== undefined ? array(obj.load, `${field}.load`).map((l, i) => parseLoad(l, `${field}.load[${i}]`, keysOf)) : undefined;
   return {
     name,
     ...(obj.freshness !== undefined ? { freshness: parseFreshness(obj.freshness, `${field}.freshness`) } : {}),
@@ -245,8 +251,52 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
     engine,
     ...(obj.autoThresholdBytes !== undefined ? { autoThresholdBytes: number(obj.autoThresholdBytes, `${field}.autoThresholdBytes`, 0, Number.MAX_SAFE_INTEGER, true) } : {}),
     stages,
-    output: { table: identifier(output.table, `${field}.output.table`), partitionBy, key, ...(tables ? { tables } : {}) },
+    output: { table, partitionBy, key, ...(tables ? { tables } : {}), ...(columns ? { columns } : {}) },
+    ...(load ? { load } : {}),
   };
+}
+
+/** Hive types Athena reads and the warehouse load maps (see shared/catalog/glue-types.ts). */
+const HIVE_TYPE = /^(string|bigint|int|smallint|tinyint|double|float|boolean|date|timestamp|binary|decimal\((\d{1,2}),(\d{1,2})\))$/;
+
+/** `{ name: type, … }` (in file order) or `[{ name, type }, …]` (the effective form). */
+function parseOutputColumns(raw: unknown, f: string): OutputColumn[] {
+  const entries = Array.isArray(raw)
+    ? raw.map((c, i) => {
+        const col = object(c, `${f}[${i}]`);
+        noUnknownKeys(col, ['name', 'type'], `${f}[${i}]`);
+        return [identifier(col.name, `${f}[${i}].name`), string(col.type, `${f}[${i}].type`), `${f}[${i}].type`] as const;
+      })
+    : Object.entries(object(raw, f)).map(([name, type]) => [identifier(name, `${f}.${name}`), string(type, `${f}.${name}`), `${f}.${name}`] as const);
+  if (entries.length === 0) throw new ConfigError(f, 'declare at least one column');
+  return entries.map(([name, type, at], i) => {
+    const m = HIVE_TYPE.exec(type);
+    if (!m || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 38 || Number(m[3]) > Number(m[2])))) {
+      throw new ConfigError(at, `"${type}" is not a column type Athena and Redshift read exactly (string, bigint, int, smallint, tinyint, double, float, boolean, date, timestamp, binary, decimal(p,s) with p ≤ 38)`);
+    }
+    if (entries.findIndex((e) => e[0] === name) !== i) throw new ConfigError(at, `duplicate column "${name}"`);
+    return { name, type };
+  });
+}
+
+function parseOutputTable(raw: unknown, f: string): OutputTable {
+  if (Array.isArray(raw)) return { key: raw.map((c, i) => identifier(c, `${f}[${i}]`)) };
+  const spec = object(raw, f);
+  noUnknownKeys(spec, ['key', 'columns'], f);
+  const key = array(spec.key, `${f}.key`).map((c, i) => identifier(c, `${f}.key[${i}]`));
+  if (key.length === 0) throw new ConfigError(`${f}.key`, 'the table needs key columns');
+  return { key, ...(spec.columns !== undefined ? { columns: parseOutputColumns(spec.columns, `${f}.columns`) } : {}) };
+}
+
+function parseLoad(raw: unknown, f: string, keysOf: Map<string, string[]>): WarehouseLoad {
+  const load = object(raw, f);
+  noUnknownKeys(load, ['table', 'into', 'key', 'mode'], f);
+  const table = identifier(load.table, `${f}.table`);
+  const tableKey = keysOf.get(table);
+  if (!tableKey) throw new ConfigError(`${f}.table`, `the job writes no table "${table}" (it writes ${[...keysOf.keys()].join(', ')})`);
+  const key = load.key !== undefined ? array(load.key, `${f}.key`).map((c, i) => identifier(c, `${f}.key[${i}]`)) : tableKey;
+  if (key.length === 0) throw new ConfigError(`${f}.key`, 'a load needs key columns');
+  return { table, into: load.into !== undefined ? identifier(load.into, `${f}.into`) : table, key, mode: oneOf(load.mode ?? 'replace', `${f}.mode`, ['replace', 'merge'] as const) };
 }
 
 /** The shape a downstream job sees of this job's output: its batch key, date field and listed values. */

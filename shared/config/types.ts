@@ -181,7 +181,38 @@ export interface JobConfig {
     partitionBy: string[];
     /** columns that identify a row (the curated CSV export sorts by them) */
     key: string[];
-    /** a job that writes several tables under curated/<table>/: each table's key columns */
-    tables?: Record<string, string[]>;
+    /**
+     * A job that writes several tables under curated/<table>/: each table's key columns and (for
+     * the Glue catalog and the warehouse) the columns its Parquet files hold, in file order.
+     * Written as a list of key columns or `{ key, columns }`; the loaded configuration holds objects.
+     */
+    tables?: Record<string, OutputTable>;
+    /** a Spark job's single table: the columns its Parquet files hold, in file order (a SQL job's come from its SQL) */
+    columns?: OutputColumn[];
   };
+  /** warehouse loads after the curated write, one per table (Redshift through the Data API) */
+  load?: WarehouseLoad[];
+}
+
+/** A column of an output table as Athena and Redshift read it: a Hive type (string, bigint, decimal(18,2), date, …). */
+export interface OutputColumn {
+  name: string;
+  type: string;
+}
+
+export interface OutputTable {
+  key: string[];
+  columns?: OutputColumn[];
+}
+
+/** One table's load into the warehouse: COPY of the batch's objects, then replace its partition or merge on the key. */
+export interface WarehouseLoad {
+  /** the job's output table (its `output.table`, or one of `output.tables`) */
+  table: string;
+  /** the warehouse table (default: the same name) */
+  into: string;
+  /** columns identifying a row (default: the output table's key) */
+  key: string[];
+  /** `replace`: the batch's partition rows are deleted, then inserted; `merge`: MERGE on the key */
+  mode: 'replace' | 'merge';
 }

@@ -10,7 +10,7 @@ import { WriteConflictError, downloadToFile, headIfExists, headObject, readObjec
 import { canStreamInput, withStreamedInput } from './streamed-input';
 import { NotLandfallOutputError, type SourceVersion } from '../state/file-state';
 import { lineageMetadata, parseLineage } from '../state/lineage';
-import { csvToParquet } from './csv-to-parquet';
+import { csvToParquet, lineageColumns } from './csv-to-parquet';
 import { openDuckDb } from './duckdb';
 
 /** The Parquet has another number of rows than validate wrote (retryable: the read was cut short). */
@@ -96,11 +96,7 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
   try {
     const csvPath = join(dir, 'input.csv');
     const parquetPath = join(dir, 'output.parquet');
-    const constants: Array<[string, string]> = [
-      ...Object.entries(lineage.fields).map(([k, v]): [string, string] => [`key_${k}`, v]),
-      ['source_key', lineage.source.key],
-      ['source_version_id', versionTag(lineage.source.versionId)],
-    ];
+    const constants = lineageColumns(lineage.fields, { key: lineage.source.key, versionTag: versionTag(lineage.source.versionId) });
     const toParquet = async (path: string) => {
       // DuckDB is closed before the upload so that its memory is not held alongside the upload's.
       const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });

@@ -21,6 +21,14 @@ function quoteIdentifier(name: string): string {
   return `"${name}"`;
 }
 
+/**
+ * The lineage columns convert appends to every row (constant per file): each key field as
+ * `key_<field>`, the landed object's key and version.
+ */
+export function lineageColumns(fields: Record<string, string>, source: { key: string; versionTag: string }): Array<[string, string]> {
+  return [...Object.entries(fields).map(([k, v]): [string, string] => [`key_${k}`, v]), ['source_key', source.key], ['source_version_id', source.versionTag]];
+}
+
 export interface ConvertRequest {
   csvPath: string;
   parquetPath: string;

@@ -110,7 +110,8 @@ const everything = (): Config => ({
       inputs: [{ relation: 'daily', job: 'sales_daily', match: ['province', 'date'] }],
       engine: 'emr',
       stages: [{ name: 'roll', spark: 'spark/metrics.py' }],
-      output: { table: 'rollup', partitionBy: ['province', 'date'], key: ['store_id'], tables: { rollup_by_store: ['store_id'] } },
+      output: { table: 'rollup', partitionBy: ['province', 'date'], key: ['store_id'], tables: { rollup_by_store: ['store_id'], rollup_totals: { key: ['store_id'], columns: { store_id: 'string', total: 'decimal(38,2)' } } } },
+      load: [{ table: 'rollup_totals', into: 'totals', key: ['store_id'], mode: 'merge' }],
     },
   ],
 });
@@ -263,6 +264,13 @@ describe('pipeline.schema.json', () => {
       delete c.jobs[0].inputs[0].newestBy;
     }],
     ['a negative autoThresholdBytes', (c) => (c.jobs[0].autoThresholdBytes = -5)],
+    ['an unknown load mode', (c) => (c.jobs[0].load = [{ table: 'pos_daily_sales', mode: 'upsert' }])],
+    ['a load without a table', (c) => (c.jobs[0].load = [{ mode: 'merge' }])],
+    ['an output column type Athena cannot read exactly', (c) => (c.jobs[1].output.tables.gmv_daily = { key: ['date'], columns: { gmv: 'money' } })],
+    ['a decimal wider than 38 digits', (c) => (c.jobs[1].output.tables.gmv_daily = { key: ['date'], columns: { gmv: 'decimal(40,2)' } })],
+    ['output columns on a SQL job', (c) => (c.jobs[0].output.columns = { a: 'string' })],
+    ['output columns beside several tables', (c) => (c.jobs[1].output.columns = { a: 'string' })],
+    ['a table without key columns', (c) => (c.jobs[1].output.tables.gmv_daily = { key: [], columns: { gmv: 'bigint' } })],
   ])('rejects %s, as the parser does', (_name, mutate) => {
     const config = retailRaw();
     expect(() => parse(config)).not.toThrow();
@@ -309,6 +317,7 @@ describe('pipeline.schema.json', () => {
     ['emr stage', 'stage', (c) => c.jobs[2].stages[0]],
     ['output', 'output', (c) => c.jobs[0].output],
     ['output with tables', 'output', (c) => c.jobs[2].output],
+    ['load', 'load', (c) => c.jobs[2].load[0]],
   ];
 
   it('has a row in this table for every object the schema defines', () => {

@@ -47,6 +47,10 @@ describe('pipeline configuration', () => {
     ['an unknown delimiter', (c: any) => (c.datasets[0].format.delimiter = ';'), 'datasets[0].format.delimiter'],
     ['equalsKeyField naming no key field', (c: any) => (c.datasets[0].columns[0].equalsKeyField = 'shop'), 'datasets[0].columns[0].equalsKeyField'],
     ['a timestamp equalsKeyField naming a key field that is not a date', (c: any) => (c.datasets[2].columns[4].equalsKeyField = 'part'), 'datasets[2].columns[4].equalsKeyField'],
+    ['a load of a table the job does not write', (c: any) => (c.jobs[0].load = [{ table: 'nope' }]), 'jobs[0].load[0].table'],
+    ['a load of a metric table the job does not write', (c: any) => (c.jobs[1].load = [{ table: 'gmv_daily' }, { table: 'gmv_weekly' }]), 'jobs[1].load[1].table'],
+    ['a duplicate output column', (c: any) => (c.jobs[1].output.tables.gmv_daily = { key: ['date'], columns: [{ name: 'gmv', type: 'bigint' }, { name: 'gmv', type: 'bigint' }] }), 'jobs[1].output.tables.gmv_daily.columns[1].type'],
+    ['a decimal scale above its precision', (c: any) => (c.jobs[1].output.tables.gmv_daily = { key: ['date'], columns: { gmv: 'decimal(5,7)' } }), 'jobs[1].output.tables.gmv_daily.columns.gmv'],
   ])('rejects %s, naming the field', (_name, mutate, field) => {
     expect(fieldOf(mutate)).toBe(field);
   });
