@@ -18,6 +18,8 @@ import { parseArgs } from 'node:util';
 import { tsImport } from 'tsx/esm/api';
 
 const { sparkPackageRoot } = await tsImport('./shared/config/spark-package.ts', import.meta.url);
+const { catalogTables } = await tsImport('./shared/catalog/table-schemas.ts', import.meta.url);
+const { loadPipelineFile } = await tsImport('./shared/config/load-config.ts', import.meta.url);
 
 const root = dirname(fileURLToPath(import.meta.url));
 const functionsDir = join(root, 'functions');
@@ -64,6 +66,8 @@ function bundledPipeline(file) {
 async function writePipeline(pipeline, into) {
   await mkdir(into, { recursive: true });
   await writeFile(join(into, 'pipeline.json'), `${JSON.stringify(pipeline.config, null, 2)}\n`);
+  // the tables' columns as the writers write them (shared/catalog): the warehouse load reads them
+  await writeFile(join(into, 'catalog.json'), `${JSON.stringify({ tables: pipeline.catalog }, null, 2)}\n`);
   for (const [from, rel] of pipeline.files) {
     await mkdir(dirname(join(into, rel)), { recursive: true });
     await cp(from, join(into, rel));
@@ -99,7 +103,7 @@ async function main() {
   const started = Date.now();
   const { values } = parseArgs({ options: { pipeline: { type: 'string' } } });
   const pipelineFile = resolve(root, values.pipeline ?? process.env.LANDFALL_PIPELINE ?? DEFAULT_PIPELINE);
-  const pipeline = bundledPipeline(pipelineFile);
+  const pipeline = { ...bundledPipeline(pipelineFile), catalog: (await catalogTables(loadPipelineFile(pipelineFile))).tables };
   await rm(distDir, { recursive: true, force: true });
   const names = await functionNames();
   if (names.length === 0) throw new Error(`no functions/<name>/handler.ts under ${functionsDir}`);

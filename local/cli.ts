@@ -16,7 +16,10 @@ import { batchId as batchIdOf } from '../shared/resolve/batches';
 import { STACK_FILE_NAME, TargetError, localTarget, stageTarget, type Target } from './targets';
 import { readDeployment } from './serverless-config';
 import { replayPrefix } from '../shared/s3/replay';
-import { exportCuratedTables } from './curated-export';
+import { exportCuratedTables, exportWarehouseTables } from './curated-export';
+import { openLake, queryLake } from './lake-query';
+import { catalogTables } from '../shared/catalog/table-schemas';
+import { formatTable } from './console';
 import { batchTable, runLines } from './job-run-report';
 import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './file-state-report';
 import { landDirectory } from './land';
@@ -36,7 +39,8 @@ examples/retail/pipeline.yaml). The local stack starts and stops by itself unles
   landfall run --input DIR --out DIR [--config FILE]
       land every file under DIR (its path under DIR is the key under landing/), wait, then write
       OUT/file-states.jsonl, OUT/job-runs.jsonl, the processed Parquet under OUT/processed/ and
-      each job's output as OUT/curated/<table>.csv
+      each job's output as OUT/curated/<table>.csv (its Parquet under OUT/curated/<table>/), and
+      each table the jobs load into the warehouse as OUT/warehouse/<table>.csv
   landfall generate --out DIR [--seed N] [--days N] [--rows N]
       write the POS sample (and OUT.expected-states.json beside it) without running anything
   landfall config [--config FILE]
@@ -57,6 +61,9 @@ Operations, on the running local stack or, with --stage S [--region R], on a dep
   landfall reconcile [--grace SECONDS]
       one pass of the reconciler now: re-drive files stuck in flight longer than SECONDS (default
       1200), free stuck runs, re-resolve batches of recently settled files, alert late batches
+  landfall query [--lake OUT] [--format csv] "SQL"
+      SQL over the lake with the catalog's names (processed.<dataset>, curated.<table>, or the bare
+      table name): DuckDB views over the Parquet a \`run --out OUT\` wrote, or the running stack's
   landfall replay --prefix P [--force]
       re-put every object under landing/P (or with --bucket B, that bucket on AWS): identical
       bytes are no-ops unless --force; changed bytes re-run their batches
@@ -138,6 +145,39 @@ async function demo(values: Record<string, string | boolean | undefined>): Promi
   }
 }
 
+/**
+ * SQL over the lake with the catalog's table names (DuckDB views over the Parquet): the copy a
+ * `landfall run --out OUT` wrote (--lake OUT), or the running `landfall up` stack's lake bucket.
+ */
+async function query(values: Record<string, string | boolean | undefined>, sql: string): Promise<number> {
+  if (!sql.trim()) throw new UsageError('query needs the SQL: landfall query [--lake OUT] "SELECT …"');
+  const pipeline = usePipelineFile(values.config as string | undefined);
+  const work = await mkdtemp(join(tmpdir(), 'landfall-query-'));
+  try {
+    let root = values.lake as string | undefined;
+    if (root) {
+      if (!existsSync(root)) throw new UsageError(`--lake ${root} does not exist`);
+    } else {
+      const target = await localTarget(join(PROJECT_ROOT, STACK_FILE_NAME));
+      root = join(work, 'lake');
+      for (const prefix of [PREFIX.processed, PREFIX.curated]) await downloadPrefix(target.s3, target.names.lakeBucket, prefix, root);
+    }
+    const duckdb = await openLake(resolve(root), (await catalogTables(pipeline)).tables, work);
+    try {
+      const { columns, rows } = await queryLake(duckdb, sql);
+      if (values.format === 'csv') process.stdout.write(`${[columns, ...rows].map((r) => r.map(csvCell).join(',')).join('\n')}\n`);
+      else process.stdout.write(`${formatTable([columns, ...rows])}\n(${rows.length} rows)\n`);
+    } finally {
+      duckdb.close();
+    }
+    return 0;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
 /** Another pipeline's demo: the files of its folder's sample/ directory, landed and settled. */
 async function demoFolder(pipelineDir: string): Promise<number> {
   const sample = join(pipelineDir, 'sample');
@@ -170,7 +210,10 @@ async function run(values: Record<string, string | boolean | undefined>): Promis
     const runsPath = join(outDir, 'job-runs.jsonl');
     await writeFile(runsPath, runs.length > 0 ? `${runLines(runs).join('\n')}\n` : '');
     const curated = await exportCuratedTables(stack.s3, stack.deployment.names.lakeBucket, loadPipeline().config.jobs, outDir);
-    process.stdout.write(`${stateCounts(latestPerKey(items))}; ${runs.length} job runs\nwrote ${statesPath}, ${runsPath}, ${tables} Parquet files under ${join(outDir, 'processed')} and ${curated.length} curated tables under ${join(outDir, 'curated')}\n`);
+    // the curated Parquet too, so that `landfall query --lake OUT` reads every catalog table
+    await downloadPrefix(stack.s3, stack.deployment.names.lakeBucket, PREFIX.curated, outDir);
+    const warehouse = await exportWarehouseTables(stack.warehouse, loadPipeline().config.jobs, stack.catalog, outDir);
+    process.stdout.write(`${stateCounts(latestPerKey(items))}; ${runs.length} job runs\nwrote ${statesPath}, ${runsPath}, ${tables} Parquet files under ${join(outDir, 'processed')}, ${curated.length} curated tables under ${join(outDir, 'curated')} and ${warehouse.length} warehouse tables under ${join(outDir, 'warehouse')}\n`);
     return reportFailures(stack) ? 0 : 1;
   });
 }
@@ -328,6 +371,8 @@ export async function main(argv: string[]): Promise<number> {
       prefix: { type: 'string' },
       bucket: { type: 'string' },
       force: { type: 'boolean' },
+      lake: { type: 'string' },
+      format: { type: 'string' },
       job: { type: 'string' },
       batch: { type: 'string' },
       stage: { type: 'string' },
@@ -364,6 +409,8 @@ export async function main(argv: string[]): Promise<number> {
       return replay(values);
     case 'retry':
       return retry(values);
+    case 'query':
+      return query(values, positionals.slice(1).join(' '));
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
@@ -7,6 +7,9 @@ import { VARCHAR } from '@duckdb/node-api';
 import { openDuckDb } from '../shared/convert/duckdb';
 import { downloadToFile } from '../shared/s3/object-io';
 import { CURATED_PREFIX } from '../shared/transform/run-stage';
+import type { CatalogTable } from '../shared/catalog/table-schemas';
+import { quoteName, warehouseColumns } from '../shared/warehouse/load-sql';
+import type { LocalRedshiftData } from './redshift-data';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
@@ -70,6 +73,30 @@ export async function exportCuratedTables(s3: S3Client, bucket: string, jobs: Jo
     }
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+  return written;
+}
+
+/**
+ * `OUT/warehouse/<table>.csv` for each table the jobs load: a SELECT from the local warehouse, with
+ * a header, sorted by the load's key (the warehouse's text form of each value: PostgreSQL's).
+ */
+export async function exportWarehouseTables(warehouse: Pick<LocalRedshiftData, 'query'>, jobs: JobConfig[], catalog: CatalogTable[], outDir: string): Promise<string[]> {
+  const written: string[] = [];
+  const loads = jobs.flatMap((j) => (j.load ?? []).map((load) => ({ job: j, load })));
+  if (loads.length === 0) return written;
+  await mkdir(join(outDir, 'warehouse'), { recursive: true });
+  for (const { job, load } of loads) {
+    const table = catalog.find((t) => t.zone === 'curated' && t.source === job.name && t.name === load.table);
+    if (!table) continue;
+    const columns = warehouseColumns(table).map((c) => c.name);
+    const exists = await warehouse.query<{ n: number }>('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = $1', [load.into]);
+    if (!exists[0]?.n) continue; // nothing loaded yet
+    const rows = await warehouse.query<Record<string, unknown>>(`SELECT ${columns.map((c) => `${quoteName(c)}::text AS ${quoteName(c)}`).join(', ')} FROM ${quoteName(load.into)} ORDER BY ${load.key.map(quoteName).join(', ')}`);
+    const cell = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+    const path = join(outDir, 'warehouse', `${load.into}.csv`);
+    await writeFile(path, `${[columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n')}\n`);
+    written.push(path);
   }
   return written;
 }

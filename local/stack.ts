@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,8 @@ import { startLocalEmr, type LocalEmr } from './emr';
 import { sparkSubmit } from './installed';
 import { uploadSparkArtifacts } from './spark-artifacts';
 import { sparkPackageRoot } from '../shared/config/spark-package';
+import { catalogTables, type CatalogTable } from '../shared/catalog/table-schemas';
+import { startLocalRedshiftData, type LocalRedshiftData } from './redshift-data';
 import { usePipelineFile } from './pipeline-file';
 import { startLocalSns, type LocalSns } from './sns';
 import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions';
@@ -37,7 +39,7 @@ const ACCOUNT_ID = '000000000000';
 
 export interface LocalStack {
   deployment: Deployment;
-  endpoints: { s3: string; dynamodb: string; stepfunctions: string; sns: string; emr: string; arc: string[]; lambda: string; sqs: string };
+  endpoints: { s3: string; dynamodb: string; stepfunctions: string; sns: string; emr: string; arc: string[]; lambda: string; sqs: string; redshiftData: string };
   s3: S3Client;
   dynamodb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
@@ -48,6 +50,10 @@ export interface LocalStack {
   sns: LocalSns;
   emr: LocalEmr;
   arc: LocalArc;
+  /** the warehouse: the Redshift Data API on PGlite (`warehouse.query(sql)` reads it; `warehouse.fault` injects failures, conflicts, throttling) */
+  warehouse: LocalRedshiftData;
+  /** the pipeline's tables as the catalog has them (what the Glue tables, the loads and `landfall query` read) */
+  catalog: CatalogTable[];
   /** the Lambda API (Invoke) in front of `lambdas`; `lambdaApi.fault('Invoke', …)` injects throttling and errors */
   lambdaApi: LocalLambdaApi;
   /** SQS with the failed-events queue; `sqs.fault(op, …)` injects errors */
@@ -87,6 +93,9 @@ export interface StackOptions {
 }
 
 /** The two local EMR clusters, named as in serverless.yml's EMR_CLUSTERS. */
+/** The Redshift Serverless workgroup the local loads name (the stand-in has one database behind every name). */
+export const LOCAL_WAREHOUSE_WORKGROUP = 'landfall-local';
+
 export const LOCAL_CLUSTERS = [
   { name: 'primary', clusterId: 'j-LOCALPRIMARY' },
   { name: 'standby', clusterId: 'j-LOCALSTANDBY' },
@@ -94,6 +103,7 @@ export const LOCAL_CLUSTERS = [
 
 export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], arns: { stateMachine: string; emrStateMachine: string; failureTopic: string; failedEventsQueueUrl: string }, logLevel: string): Record<string, string> {
   return {
+    AWS_ENDPOINT_URL_REDSHIFT_DATA: endpoints.redshiftData,
     AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     FAILED_EVENTS_QUEUE_URL: arns.failedEventsQueueUrl,
@@ -235,7 +245,13 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     // ARC: five endpoints, the primary's routing control On
     const arc = await startLocalArc({ clusters: LOCAL_CLUSTERS.map((c) => c.name), active: 'primary', region: REGION });
     stoppers.push(() => arc.stop());
-    const endpoints = { s3: minio.endpoint, dynamodb: ddb.endpoint, stepfunctions: stepFunctions.endpoint, sns: sns.endpoint, emr: emr.endpoint, arc: arc.endpoints, lambda: lambdaApi.endpoint, sqs: sqs.endpoint };
+    // the warehouse: the Redshift Data API on PGlite, its COPY reading the local S3
+    const warehouse = await startLocalRedshiftData({ s3: minioClients.s3 });
+    stoppers.push(() => warehouse.stop());
+    const catalogFile = join(workDir, 'catalog.json');
+    const catalog = (await catalogTables(pipeline)).tables;
+    await writeFile(catalogFile, JSON.stringify({ tables: catalog }));
+    const endpoints = { s3: minio.endpoint, dynamodb: ddb.endpoint, stepfunctions: stepFunctions.endpoint, sns: sns.endpoint, emr: emr.endpoint, arc: arc.endpoints, lambda: lambdaApi.endpoint, sqs: sqs.endpoint, redshiftData: warehouse.endpoint };
     const arns = {
       stateMachine: stepFunctions.stateMachineArn(deployment.names.stateMachine),
       emrStateMachine: stepFunctions.stateMachineArn(deployment.names.emrStateMachine),
@@ -251,6 +267,12 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       SPARK_ENTRY_POINT: `s3://${lake}/artifacts/spark/main.py`,
       SPARK_SUBMIT_ARGS: JSON.stringify(['--py-files', `s3://${lake}/artifacts/spark/landfall_jobs.zip,s3://${lake}/artifacts/spark/pipeline.zip`, '--driver-memory', '1g', '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=4']),
       EMR_BACKOFF_BASE_SECONDS: '1',
+      LANDFALL_CATALOG_FILE: catalogFile,
+      WAREHOUSE_DATABASE: 'dev',
+      WAREHOUSE_WORKGROUP: LOCAL_WAREHOUSE_WORKGROUP,
+      WAREHOUSE_COPY_ROLE_ARN: `arn:aws:iam::${ACCOUNT_ID}:role/landfall-local-warehouse-copy`,
+      WAREHOUSE_BACKOFF_BASE_SECONDS: '1',
+      WAREHOUSE_MAX_ATTEMPTS: '4',
     };
     // The handlers run in this process, as one Lambda container per function would.
     Object.assign(process.env, env);
@@ -310,6 +332,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       sns,
       emr,
       arc,
+      warehouse,
+      catalog,
       lambdaApi,
       sqs,
       failedEventsQueueUrl,

@@ -33,6 +33,8 @@ export interface RunInput {
   engine: RunEngine;
   /** stage names in order: each function finds the stage's SQL or Spark module in its own configuration */
   stages: Array<{ name: string }>;
+  /** the job loads the warehouse after its curated write (its `load`) */
+  warehouse?: true;
 }
 
 export type ResolveOutcome =
@@ -148,7 +150,7 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
     return claim.run.executionName === name ? { kind: 'up-to-date', batchId: id } : { kind: 'busy', batchId: id, activeRun: claim.run.executionName };
   }
   // Claimed now, or claimed earlier by a resolver that stopped before StartExecution: start it.
-  const input: RunInput = { job: job.name, batchId: id, values: batch.values, executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, engine, stages: job.stages.map((s) => ({ name: s.name })) };
+  const input: RunInput = { job: job.name, batchId: id, values: batch.values, executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, engine, stages: job.stages.map((s) => ({ name: s.name })), ...(job.load?.length ? { warehouse: true as const } : {}) };
   const executionArn = await startExecution(deps, deps.stateMachineArns[engine], name, input);
   // (a crash here leaves the claim without its ARN: the reconciler finds the execution by name)
   await deps.runs.markStarted(id, name, executionArn);

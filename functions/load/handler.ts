@@ -1,0 +1,23 @@
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { loadCatalog } from '../../shared/catalog/catalog-file';
+import { loadPipeline } from '../../shared/config/load-config';
+import { requireEnv } from '../../shared/errors';
+import type { RunInput } from '../../shared/resolve/resolver';
+import { pollLoad, submitLoad, type LoadDeps, type LoadState } from '../../shared/warehouse/load-run';
+import { warehouseTargetFromEnv } from '../../shared/warehouse/target';
+
+let deps: LoadDeps | undefined;
+
+/** The warehouse load of a job run: submit (one transaction per batch) and poll, called by both state machines. */
+export const handler = async (request: { action: 'submit' | 'poll'; run: RunInput; load: LoadState }): Promise<LoadState> => {
+  deps ??= {
+    redshift: new RedshiftDataClient({}),
+    pipeline: loadPipeline(),
+    tables: loadCatalog(),
+    target: warehouseTargetFromEnv(),
+    lakeBucket: requireEnv('LAKE_BUCKET'),
+    backoffBaseSeconds: Number(process.env.WAREHOUSE_BACKOFF_BASE_SECONDS ?? 5),
+    maxAttempts: Number(process.env.WAREHOUSE_MAX_ATTEMPTS ?? 6),
+  };
+  return request.action === 'submit' ? submitLoad(request.run, request.load, deps) : pollLoad(request.run, request.load, deps);
+};
