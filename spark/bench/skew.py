@@ -22,12 +22,13 @@ variant; one process per run would add ~5 s of JVM start to every figure and mea
      handling; off: AQE disabled; bucketed: AQE on and sessionize_bucketed.
    - join (on and off only, "joinSeconds"): enrich's events-customers left join on customer_id with
      broadcasting disabled (as if customers were too large to broadcast), written to Parquet. The
-     real enrich broadcasts its dimensions (stages/enrich.py: dimension() -> F.broadcast), so a real
-     run shuffles no events on customer_id and AQE's skew join has nothing to act on; this phase
-     shows what happens where it could. With --join-dimension enrich (default) the customers side is
-     built as enrich builds it (keep_first: a dedupe aggregate on customer_id right under the join);
-     AQE cannot split that join (OptimizeSkewedJoin needs a shuffle on both sides of the join, the
-     aggregate's own shuffle is reused). --join-dimension plain joins the table as is, and AQE does.
+     real enrich broadcasts its dimensions (examples/retail/spark/enrich.py: dimension() ->
+     F.broadcast), so a real run shuffles no events on customer_id and AQE's skew join has nothing
+     to act on; this phase shows what happens where it could. With --join-dimension enrich
+     (default) the customers side is built as enrich builds it (keep_first: a dedupe aggregate on
+     customer_id right under the join); AQE cannot split that join (OptimizeSkewedJoin needs a
+     shuffle on both sides of the join, the aggregate's own shuffle is reused). --join-dimension
+     plain joins the table as is, and AQE does.
 3. Per measured query: wall seconds; from Spark's status store the heavy stage (the stage with the
    longest task): its tasks, longest and median task; and whether the final adaptive plan split a
    skewed join partition (skewJoinSplit).
@@ -54,12 +55,18 @@ sys.path.insert(0, os.path.dirname(HERE))
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
-from landfall_jobs import schemas, tables  # noqa: E402
+from landfall_jobs import tables  # noqa: E402
+from landfall_jobs.loader import register_pipeline_root  # noqa: E402
 from landfall_jobs.session import local_session  # noqa: E402
-from landfall_jobs.stages import sessionize as sessionize_stage  # noqa: E402
-from landfall_jobs.stages.common import keep_first  # noqa: E402
-from landfall_jobs.stages.enrich import EVENT_COLUMNS as ENRICH_EVENT_COLUMNS  # noqa: E402
-from landfall_jobs.stages.enrich import dimension  # noqa: E402
+
+# the clickstream stages are the retail sample's code: imported as the pipeline package, as EMR does
+register_pipeline_root(os.path.join(os.path.dirname(os.path.dirname(HERE)), "examples", "retail", "spark"))
+
+from landfall_pipeline import schemas  # noqa: E402
+from landfall_pipeline import sessionize as sessionize_stage  # noqa: E402
+from landfall_pipeline.common import keep_first  # noqa: E402
+from landfall_pipeline.enrich import EVENT_COLUMNS as ENRICH_EVENT_COLUMNS  # noqa: E402
+from landfall_pipeline.enrich import dimension  # noqa: E402
 
 DAY = "2026-11-23"
 DEFAULT_EVENTS = 2_000_000

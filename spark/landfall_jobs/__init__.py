@@ -1,16 +1,9 @@
-"""landfall's Spark jobs: the e-commerce clickstream (DESIGN.md, use case 2).
+"""landfall's Spark engine: runs one stage of a user's pipeline for one batch (see spark/README.md).
 
-Stages, each reading the previous stage's checkpoint for one UTC date and writing its own:
-clean -> enrich -> sessionize -> metrics. See spark/README.md.
-
-Also the "Yummy Foods" POS aggregation (pos_daily_sales) as a single Spark stage for one province
-and one date: the DuckDB transform shared/transform/sql/pos_daily_sales.v1.sql on Spark.
+The stages themselves are the pipeline's code (package `landfall_pipeline`, pipeline.zip on EMR):
+each module defines run(spark, ctx); this package parses the command line, builds the session,
+loads the module, and provides the readers, the idempotent writers and the done markers.
 """
-
-# The clickstream stages, in run order (one batch = one date).
-STAGES = ("clean", "enrich", "sessionize", "metrics")
-# Stages of the POS job (one batch = one province and one date: they need --province).
-POS_STAGES = ("pos_daily_sales",)
 
 # The Spark line this package is built and tested against: emr-7.13.0 ships Spark 3.5.6-amzn-2.
 TARGET_SPARK = "3.5.6"

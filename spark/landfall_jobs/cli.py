@@ -1,93 +1,91 @@
-"""Command line: one stage for one UTC date (and, for the POS stage, one province).
+"""Command line: one stage of a pipeline for one batch.
 
-  main.py --stage {clean,enrich,sessionize,metrics} --input-root PATH --checkpoint-root PATH
-          --output-root PATH --date YYYY-MM-DD [--shuffle-partitions N]
-  main.py --stage pos_daily_sales --province P ... (the same other arguments)
+  main.py --stage NAME --module MODULE --input-root PATH --checkpoint-root PATH --output-root PATH
+          --batch KEY=VALUE [--batch KEY=VALUE ...] --date-field KEY [--partition-by K1,K2,...]
+          [--pipeline-root DIR] [--shuffle-partitions N]
 """
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import re
+import os
 import sys
 import time
-from typing import List, Optional
+from typing import Callable, List, Optional, Union
 
 from pyspark.sql import SparkSession
 
-from . import POS_STAGES, STAGES, tables
+from . import tables
+from .context import Roots, StageContext
+from .loader import MODULE_NAME, StageLoadError, load_stage, register_pipeline_root
 from .session import build_session
-from .stages import clean, enrich, metrics, pos_daily_sales, sessionize
-from .stages.common import Roots
-
-RUNNERS = {"clean": clean.run, "enrich": enrich.run, "sessionize": sessionize.run, "metrics": metrics.run}
-# run(spark, roots, day, province)
-POS_RUNNERS = {"pos_daily_sales": pos_daily_sales.run}
-ALL_STAGES = STAGES + POS_STAGES
-
-# A province code as the pipeline's configuration has them (ON, QC, BC): it becomes a path segment.
-_PROVINCE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="main.py", description="landfall Spark job: run one stage for one date")
-    parser.add_argument("--stage", required=True, choices=ALL_STAGES)
-    parser.add_argument("--input-root", required=True, help="directory or s3:// URI holding events/ orders/ customers/ products/ stores/ (pos_daily_sales: pos/ item_master/)")
+    """The arguments, validated (argparse error, exit code 2, otherwise); args.ctx is the StageContext."""
+    parser = argparse.ArgumentParser(prog="main.py", description="landfall Spark engine: run one stage of a pipeline for one batch")
+    parser.add_argument("--stage", required=True, help="the stage's name (its checkpoint directory and done marker): 1-64 letters, digits, _ or -")
+    parser.add_argument("--module", required=True, help="the stage's Python module, e.g. landfall_pipeline.transform: its run(spark, ctx) is called")
+    parser.add_argument("--input-root", required=True, help="directory or s3:// URI holding one directory per input relation")
     parser.add_argument("--checkpoint-root", required=True, help="directory or s3:// URI for the stages' checkpoints and done markers")
-    parser.add_argument("--output-root", required=True, help="directory or s3:// URI for the output tables")
-    parser.add_argument("--date", required=True, help="the UTC date to process, YYYY-MM-DD")
-    parser.add_argument("--province", default=None, help=f"the province to process, e.g. ON: required by {', '.join(POS_STAGES)}, not accepted by the clickstream stages")
+    parser.add_argument("--output-root", required=True, help="directory or s3:// URI for the output")
+    parser.add_argument("--batch", action="append", required=True, metavar="KEY=VALUE", help="a batch key's value; repeated, in the job's batch-key order")
+    parser.add_argument("--date-field", required=True, metavar="KEY", help="the batch key holding the business date (YYYY-MM-DD)")
+    parser.add_argument("--partition-by", default=None, metavar="K1,K2,...", help="batch keys naming the output partition, in path order")
+    parser.add_argument("--pipeline-root", default=None, metavar="DIR", help="import landfall_pipeline from DIR (local runs, tests; on EMR: pipeline.zip on --py-files)")
     parser.add_argument("--shuffle-partitions", type=int, default=None, help="spark.sql.shuffle.partitions (default: the cluster's)")
     args = parser.parse_args(argv)
-    try:
-        args.day = tables.parse_date(args.date)
-    except ValueError as exc:
-        parser.error(str(exc))
-    if args.stage in POS_STAGES:
-        if args.province is None:
-            parser.error(f"--province is required for --stage {args.stage}")
-        if not _PROVINCE.match(args.province):
-            parser.error(f"--province must be a province code like ON (letters, digits, _ or -), got {args.province!r}")
-    elif args.province is not None:
-        parser.error(f"--province is not accepted by the clickstream stage {args.stage!r} (only by {', '.join(POS_STAGES)})")
+    if not MODULE_NAME.match(args.module):
+        parser.error(f"--module must be a Python module name like landfall_pipeline.transform, got {args.module!r}")
+    if args.pipeline_root is not None and not os.path.isdir(args.pipeline_root):
+        parser.error(f"--pipeline-root {args.pipeline_root!r} is not a directory")
     if args.shuffle_partitions is not None and args.shuffle_partitions < 1:
         parser.error("--shuffle-partitions must be >= 1")
+    pairs = []
+    for arg in args.batch:
+        key, sep, value = arg.partition("=")
+        if not sep:
+            parser.error(f"--batch must be KEY=VALUE, got {arg!r}")
+        pairs.append((key, value))
+    partition_by = [] if args.partition_by is None else args.partition_by.split(",")
+    try:
+        roots = Roots.of(args.input_root, args.checkpoint_root, args.output_root)
+        args.ctx = StageContext.of(args.stage, roots, pairs, args.date_field, partition_by)
+    except ValueError as exc:
+        parser.error(str(exc))
     return args
 
 
-def run_stage(spark: SparkSession, stage: str, roots: Roots, day: dt.date, province: Optional[str] = None) -> dict:
-    """Run one stage: clear its done-marker, write its outputs, then write the marker
-    <checkpoint-root>/<stage>/_landfall_done ({stage, date, rows, outputs, ...}; the POS stage adds
-    province) and return it."""
-    if stage in POS_RUNNERS:
-        if not province:
-            raise ValueError(f"stage {stage!r} needs a province")
-        tables.clear_marker(spark, roots.checkpoint_root, stage)
-        result = POS_RUNNERS[stage](spark, roots, day, province)
-        return tables.write_marker(
-            spark, roots.checkpoint_root, stage, day, result["rows"], result["outputs"], batch={"province": province}
-        )
-    if stage not in RUNNERS:
-        raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(ALL_STAGES)}")
-    if province is not None:
-        raise ValueError(f"stage {stage!r} takes no province")
-    tables.clear_marker(spark, roots.checkpoint_root, stage)
-    result = RUNNERS[stage](spark, roots, day)
-    return tables.write_marker(spark, roots.checkpoint_root, stage, day, result["rows"], result["outputs"])
+def app_name(ctx: StageContext) -> str:
+    return "-".join(["landfall", ctx.stage, *ctx.batch.values()])
+
+
+def run_stage(spark: SparkSession, module: Union[str, Callable], ctx: StageContext) -> dict:
+    """Run one stage (module: a module name or its run function): clear its done marker, run it,
+    then write the marker <checkpoint-root>/<stage>/_landfall_done ({stage, date, <batch>, rows,
+    outputs, ...}) and return it. The marker exists only once the stage's outputs are complete."""
+    run = load_stage(module) if isinstance(module, str) else module
+    tables.clear_marker(spark, ctx.roots.checkpoint_root, ctx.stage)
+    result = run(spark, ctx)
+    if not (isinstance(result, dict) and isinstance(result.get("rows"), dict) and isinstance(result.get("outputs"), dict)):
+        raise TypeError(f"{module}: run() must return {{'rows': {{table: count}}, 'outputs': {{table: path}}}}, got {result!r}")
+    return tables.write_marker(spark, ctx.roots.checkpoint_root, ctx.stage, ctx.day, result["rows"], result["outputs"], batch=ctx.batch)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    roots = Roots.of(args.input_root, args.checkpoint_root, args.output_root)
-    if args.stage in POS_STAGES:
-        app_name = f"landfall-pos-{args.stage}-{args.province}-{args.date}"
-    else:
-        app_name = f"landfall-clickstream-{args.stage}-{args.date}"
-    spark = build_session(app_name, args.shuffle_partitions)
+    # the module is loaded before Spark starts: a wrong name fails in a second, not after a JVM
+    try:
+        if args.pipeline_root is not None:
+            register_pipeline_root(args.pipeline_root)
+        run = load_stage(args.module)
+    except StageLoadError as exc:
+        print(f"main.py: error: {exc}", file=sys.stderr)
+        return 2
+    spark = build_session(app_name(args.ctx), args.shuffle_partitions)
     started = time.time()
     try:
-        marker = run_stage(spark, args.stage, roots, args.day, args.province)
+        marker = run_stage(spark, run, args.ctx)
     finally:
         spark.stop()
     marker["seconds"] = round(time.time() - started, 1)

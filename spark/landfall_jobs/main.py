@@ -1,4 +1,4 @@
-"""spark-submit entry point:  spark-submit [--py-files landfall_jobs.zip] main.py --stage ... (see cli.py).
+"""spark-submit entry point:  spark-submit [--py-files landfall_jobs.zip,pipeline.zip] main.py --stage ... (see cli.py).
 
 spark-submit runs this file as a script, so the package has to be importable by other means:
 - run from the source tree (spark/landfall_jobs/main.py), the package is this file's directory, so
@@ -6,6 +6,8 @@ spark-submit runs this file as a script, so the package has to be importable by 
 - run alone (on EMR spark-submit copies an s3:// main.py to a scratch directory), the package comes
   from `--py-files landfall_jobs.zip` (built by spark/package.sh), which spark-submit puts on the
   driver's and executors' PYTHONPATH.
+The pipeline's stage modules (package landfall_pipeline) come from pipeline.zip on --py-files too,
+or from --pipeline-root DIR (local runs).
 """
 import os
 import sys

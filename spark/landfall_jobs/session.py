@@ -28,11 +28,11 @@ FORCED_CONF = {
 def configure(spark: SparkSession, shuffle_partitions: Optional[int] = None) -> SparkSession:
     """Apply the job's SQL settings to a session (all are runtime settings)."""
     submitted = spark.sparkContext.getConf()
-    for key, value in DEFAULT_CONF.items():
+    for key in DEFAULT_CONF:
         if not submitted.contains(key):
-            spark.conf.set(key, value)
-    for key, value in FORCED_CONF.items():
-        spark.conf.set(key, value)
+            spark.conf.set(key, DEFAULT_CONF[key])
+    for key in FORCED_CONF:
+        spark.conf.set(key, FORCED_CONF[key])
     if shuffle_partitions is not None:
         if shuffle_partitions < 1:
             raise ValueError(f"shuffle partitions must be >= 1, got {shuffle_partitions}")
@@ -40,11 +40,11 @@ def configure(spark: SparkSession, shuffle_partitions: Optional[int] = None) -> 
     return spark
 
 
-def build_session(app_name: str = "landfall-clickstream", shuffle_partitions: Optional[int] = None) -> SparkSession:
+def build_session(app_name: str = "landfall", shuffle_partitions: Optional[int] = None) -> SparkSession:
     """The job's session. The master comes from spark-submit (yarn on EMR, local[*] by default)."""
     builder = SparkSession.builder.appName(app_name)
-    for key, value in FORCED_CONF.items():
-        builder = builder.config(key, value)
+    for key in FORCED_CONF:
+        builder = builder.config(key, FORCED_CONF[key])
     spark = builder.getOrCreate()
     return configure(spark, shuffle_partitions)
 
@@ -62,8 +62,9 @@ def local_session(app_name: str, shuffle_partitions: int, driver_memory: str, ex
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.session.timeZone", "UTC")
     )
-    for key, value in (extra or {}).items():
-        builder = builder.config(key, value)
+    extra = extra or {}
+    for key in extra:
+        builder = builder.config(key, extra[key])
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return configure(spark)

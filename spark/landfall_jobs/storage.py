@@ -66,3 +66,54 @@ def read_text(spark: SparkSession, path: str) -> str:
         return bytes(buf.toByteArray()).decode("utf-8")
     finally:
         stream.close()
+
+
+def list_names(spark: SparkSession, path: str) -> list:
+    """The names of a directory's entries, sorted ([] when it does not exist)."""
+    fs, hpath = _fs(spark, path)
+    if not fs.exists(hpath):
+        return []
+    return sorted(status.getPath().getName() for status in fs.listStatus(hpath))
+
+
+def _raw(fs):
+    """The local filesystem without its checksums: LocalFileSystem keeps a .<name>.crc beside each
+    file and renames it along, and the one-object layout must hold nothing but the object."""
+    if fs.getUri().getScheme() == "file":
+        try:
+            return fs.getRawFileSystem()
+        except Exception:  # already raw
+            return fs
+    return fs
+
+
+def move(spark: SparkSession, src: str, dst: str) -> None:
+    """Rename the file src to dst (not existing), on one filesystem: locally a rename, on S3
+    (EMRFS) a server-side copy then a delete of src. A filesystem gets dst's parent directory
+    first; an object store only if the rename fails without it (on S3 a mkdirs leaves marker
+    objects beside the data, which the DuckDB engine's layout does not have)."""
+    fs, hsrc = _fs(spark, src)
+    _, hdst = _fs(spark, dst)
+    object_store = str(fs.getUri().getScheme()).startswith("s3")
+    fs = _raw(fs)
+    parent = hdst.getParent()
+    if not object_store:
+        fs.mkdirs(parent)
+    try:
+        if fs.rename(hsrc, hdst):
+            return
+    except Exception:
+        if fs.exists(parent):
+            raise
+    if not (fs.mkdirs(parent) and fs.rename(hsrc, hdst)):
+        raise IOError(f"could not move {src} to {dst}")
+
+
+def delete_if_empty(spark: SparkSession, path: str) -> None:
+    """Remove an empty directory; leave it if anything is (or has just been put) in it."""
+    fs, hpath = _fs(spark, path)
+    try:
+        if fs.exists(hpath) and len(fs.listStatus(hpath)) == 0:
+            fs.delete(hpath, False)  # not recursive: fails if another writer just created a child
+    except Exception:
+        pass

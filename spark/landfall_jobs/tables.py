@@ -1,31 +1,26 @@
-"""Reading inputs and checkpoints, and the idempotent per-date partition write."""
+"""Reading inputs and checkpoints, the idempotent partition writes, and the done markers."""
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+import uuid
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from . import schemas, storage
+from .context import BATCH_KEY, BATCH_VALUE
 
 MARKER = "_landfall_done"
+# the one object of a batch partition (write_object_partition), the name the DuckDB engine writes
+OBJECT_NAME = "data.parquet"
+# where write_object_partition writes before moving the file into place (under the output root)
+TMP_DIR = "_landfall_tmp"
 
 
 class MissingInput(RuntimeError):
     """An input dataset or an earlier stage's checkpoint is not there."""
-
-
-def parse_date(value: str) -> dt.date:
-    try:
-        parsed = dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        parsed = None
-    if parsed is None or parsed.isoformat() != value:
-        raise ValueError(f"--date must be YYYY-MM-DD, got {value!r}")
-    return parsed
 
 
 def partition_dir(table: str, column: str, day: dt.date) -> str:
@@ -46,15 +41,16 @@ def conform(df: DataFrame, columns: Sequence, what: str) -> DataFrame:
     return df.select(*[F.col(f"`{present[name.lower()]}`").cast(dtype).alias(name) for name, dtype in columns])
 
 
-def read_input(spark: SparkSession, input_root: str, dataset: str) -> DataFrame:
-    """Every *.parquet file under <input-root>/<dataset>/, at any depth, with no partition discovery.
+def read_input(spark: SparkSession, input_root: str, relation: str, columns: Sequence) -> DataFrame:
+    """Every *.parquet file under <input-root>/<relation>/, at any depth, with no partition
+    discovery, conformed to the contract `columns` ([(name, type)]).
 
-    The files' own schema is read (not imposed: an imposed schema fails on INT32-vs-BIGINT files),
+    The files' own schema is read (a schema given to the reader would fail on INT32-vs-BIGINT files),
     then conformed to the contract.
     """
-    path = storage.join(input_root, dataset)
+    path = storage.join(input_root, relation)
     if not storage.exists(spark, path):
-        raise MissingInput(f"input dataset {dataset!r} not found at {path}")
+        raise MissingInput(f"input relation {relation!r} not found at {path}")
     try:
         df = (
             spark.read.option("recursiveFileLookup", "true")
@@ -63,9 +59,9 @@ def read_input(spark: SparkSession, input_root: str, dataset: str) -> DataFrame:
         )
     except Exception as exc:  # AnalysisException "Unable to infer schema" on a directory with no files
         if "infer schema" in str(exc).lower():
-            raise MissingInput(f"input dataset {dataset!r} at {path} has no Parquet files") from exc
+            raise MissingInput(f"input relation {relation!r} at {path} has no Parquet files") from exc
         raise
-    return conform(df, schemas.INPUTS[dataset], f"input {dataset} ({path})")
+    return conform(df, columns, f"input {relation} ({path})")
 
 
 def read_checkpoint(
@@ -118,8 +114,12 @@ def write_day(
     return spark.read.parquet(path).count()
 
 
-# A partition value written into a path as is: no character Hive/Spark would escape, no "." or "..".
-_SAFE_PARTITION_VALUE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+def _segments(partition: Sequence[Tuple[str, str]]) -> List[str]:
+    """<key>=<value> directory names; values are written into paths as is, so checked."""
+    for name, value in partition:
+        if not (BATCH_KEY.match(name) and BATCH_VALUE.match(value)):
+            raise ValueError(f"partition {name}={value!r} is not a plain key and path segment")
+    return [f"{name}={value}" for name, value in partition]
 
 
 def write_partition(
@@ -130,21 +130,19 @@ def write_partition(
 ) -> int:
     """Replace the leaf partition <table>/<c1>=<v1>/<c2>=<v2>/... with df; return its row count.
 
-    The multi-level counterpart of write_day, for a table whose batch is several partition values
-    (pos_daily_sales: dt and province): df must hold only rows whose partition columns (STRING)
-    equal the given values. That one directory is removed first, then written with dynamic
-    partition overwrite, so sibling partitions (another province of the same day) are never
-    touched. The partition is written as one file (a batch's output is small: one file, like the
-    DuckDB path's one object), rows in no particular order. When df has no rows the partition
-    still gets an empty file carrying the schema.
+    The multi-level counterpart of write_day, for a table whose batch is several partition values:
+    df must hold only rows whose partition columns (STRING) equal the given values. That one
+    directory is removed first, then written with dynamic partition overwrite, so sibling
+    partitions (another value of the first key) are never touched. The partition is written as one
+    file (a batch's output is small), rows in no particular order, with the partition columns in
+    the directory names only (Spark's layout; write_object_partition keeps them in the file). When
+    df has no rows the partition still gets an empty file carrying the schema.
     """
     spark = df.sparkSession
     partition_columns = [name for name, _ in partition]
-    for name, value in partition:
-        if not _SAFE_PARTITION_VALUE.match(value):
-            raise ValueError(f"partition value {name}={value!r} is not a plain path segment")
+    segments = _segments(partition)
     data_columns = [name for name, _ in columns if name not in partition_columns]
-    path = storage.join(table, *[f"{name}={value}" for name, value in partition])
+    path = storage.join(table, *segments)
 
     storage.delete(spark, path)
     (
@@ -160,6 +158,49 @@ def write_partition(
         spark.createDataFrame([], empty_schema).coalesce(1).write.mode("overwrite").parquet(path)
         return 0
     return spark.read.parquet(path).count()
+
+
+def object_path(output_root: str, partition: Sequence[Tuple[str, str]]) -> str:
+    """<output_root>/<k1>=<v1>/.../data.parquet: where write_object_partition puts the object."""
+    return storage.join(output_root, *_segments(partition), OBJECT_NAME)
+
+
+def write_object_partition(
+    df: DataFrame,
+    output_root: str,
+    partition: Sequence[Tuple[str, str]],
+    columns: Sequence,
+) -> int:
+    """Replace the batch partition <output_root>/<k1>=<v1>/.../ with ONE zstd Parquet file,
+    data.parquet, holding `columns` ([(name, type)], cast, in that order; partition-named columns
+    stay in the file); return its row count.
+
+    The layout of the DuckDB engine (one object per batch partition), so either engine's output
+    reads the same. Spark writes a directory of part files, so df is written with coalesce(1) to
+    <output_root>/_landfall_tmp/<uuid>/, the directory then emptied and the single part file
+    moved into place (on S3: a server-side copy), the temporary directory removed: the partition
+    ends up holding data.parquet and nothing else (no _SUCCESS, no .crc). No rows still give a
+    file carrying the schema. A re-run replaces the object; sibling partitions are never touched.
+    """
+    if not partition:
+        raise ValueError("write_object_partition needs a partition: its directory is replaced")
+    spark = df.sparkSession
+    leaf = storage.join(output_root, *_segments(partition))
+    target = storage.join(leaf, OBJECT_NAME)
+    tmp = storage.join(output_root, TMP_DIR, uuid.uuid4().hex)
+    typed = df.select(*[F.col(f"`{name}`").cast(dtype).alias(name) for name, dtype in columns])
+    try:
+        typed.coalesce(1).write.mode("overwrite").option("compression", "zstd").parquet(tmp)
+        parts = [n for n in storage.list_names(spark, tmp) if n.startswith("part-") and n.endswith(".parquet")]
+        # one task writes one file, even with no rows (it then carries the schema alone)
+        if len(parts) != 1:
+            raise RuntimeError(f"expected one Parquet file in {tmp}, found {parts}")
+        storage.delete(spark, leaf)
+        storage.move(spark, storage.join(tmp, parts[0]), target)
+    finally:
+        storage.delete(spark, tmp)
+        storage.delete_if_empty(spark, storage.join(output_root, TMP_DIR))
+    return spark.read.parquet(target).count()
 
 
 def marker_path(checkpoint_root: str, stage: str) -> str:
@@ -179,7 +220,7 @@ def write_marker(
     outputs: Dict[str, str],
     batch: Optional[Dict[str, str]] = None,
 ) -> dict:
-    """batch: further batch key values besides the date (pos_daily_sales: {"province": "ON"})."""
+    """batch: the batch's key values (each --batch KEY=VALUE), written as fields of the marker."""
     body = {
         "stage": stage,
         "date": day.isoformat(),

@@ -28,3 +28,14 @@ def spark():
 @pytest.fixture(scope="session")
 def spark_dir():
     return SPARK_DIR
+
+
+@pytest.fixture
+def pipeline_modules():
+    """For tests that register or import landfall_pipeline: sys.modules and sys.path restored after."""
+    path, modules = list(sys.path), dict(sys.modules)
+    yield
+    sys.path[:] = path
+    for name in [n for n in sys.modules if n.startswith("landfall_pipeline") and sys.modules[n] is not modules.get(n)]:
+        del sys.modules[name]
+    sys.modules.update({n: m for n, m in modules.items() if n.startswith("landfall_pipeline")})

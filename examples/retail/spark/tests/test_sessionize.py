@@ -3,7 +3,7 @@ import random
 
 from builders import DAY, at, enriched_events_df, event, rows_of
 from landfall_jobs.session import build_session
-from landfall_jobs.stages.sessionize import BUCKET_MICROS, sessionize, sessionize_bucketed
+from landfall_pipeline.sessionize import BUCKET_MICROS, sessionize, sessionize_bucketed
 
 def sessions_of(spark, rows, day=DAY):
     return sessionize(enriched_events_df(spark, rows, day))

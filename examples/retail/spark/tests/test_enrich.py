@@ -3,8 +3,8 @@ import datetime as dt
 from pyspark.sql import types as T
 
 from builders import DAY, at, event, events_df, frame, money, rows_of, with_day
-from landfall_jobs import schemas
-from landfall_jobs.stages.enrich import enrich_events, enrich_orders
+from landfall_pipeline import schemas
+from landfall_pipeline.enrich import enrich_events, enrich_orders
 
 
 def reference(spark):

@@ -1,8 +1,8 @@
 import datetime as dt
 
 from builders import DAY, at, event, events_df, frame, money, rows_of
-from landfall_jobs import schemas
-from landfall_jobs.stages.clean import clean_events, clean_orders
+from landfall_pipeline import schemas
+from landfall_pipeline.clean import clean_events, clean_orders
 
 PREV = DAY - dt.timedelta(days=1)
 

@@ -1,8 +1,8 @@
 from pyspark.sql import types as T
 
 from builders import DAY, at, event, frame, money, rows_of, session_events_df, with_day
-from landfall_jobs import schemas
-from landfall_jobs.stages import metrics
+from landfall_pipeline import schemas
+from landfall_pipeline import metrics
 
 
 def orders(spark):

@@ -3,10 +3,9 @@ import json
 
 import pytest
 
-from builders import DAY, EXPECTED_CLEAN_EVENT_IDS, EXPECTED_GMV_DAILY, write_inputs
-from landfall_jobs import STAGES
+from builders import DAY, EXPECTED_CLEAN_EVENT_IDS, EXPECTED_GMV_DAILY, STAGES, day_context, write_inputs
 from landfall_jobs.cli import run_stage
-from landfall_jobs.stages.common import Roots
+from landfall_jobs.context import Roots, StageContext
 
 CHECKPOINT_TABLES = {
     "clean": ["events", "orders"],
@@ -35,7 +34,7 @@ def snapshot(spark, roots):
 
 
 def run_all(spark, roots):
-    return {stage: run_stage(spark, stage, roots, DAY) for stage in STAGES}
+    return {stage: run_stage(spark, f"landfall_pipeline.{stage}", day_context(stage, roots)) for stage in STAGES}
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +89,19 @@ def test_stages_run_twice_give_identical_output(spark, first_run):
 def test_later_stage_without_its_checkpoint_fails_clearly(spark, input_root, tmp_path):
     roots = Roots.of(input_root, str(tmp_path / "cp"), str(tmp_path / "out"))
     with pytest.raises(Exception, match="run stage 'clean'"):
-        run_stage(spark, "enrich", roots, DAY)
+        run_stage(spark, "landfall_pipeline.enrich", day_context("enrich", roots))
     assert not (tmp_path / "cp" / "enrich" / "_landfall_done").exists()
+
+
+def test_stages_run_per_date_only(spark, input_root, tmp_path):
+    """Their checkpoints and outputs are partitioned by date alone: a batch with another key (two
+    batches of one day) would overwrite each other's, so it is refused before anything is written."""
+    roots = Roots.of(input_root, str(tmp_path / "cp"), str(tmp_path / "out"))
+    for stage in STAGES:
+        ctx = StageContext.of(stage, roots, {"region": "east", "date": DAY.isoformat()}, "date", ["date"])
+        with pytest.raises(ValueError, match=f"stage '{stage}' runs per date only; the batch also has region"):
+            run_stage(spark, f"landfall_pipeline.{stage}", ctx)
+    assert not (tmp_path / "cp").exists() and not (tmp_path / "out").exists()
 
 
 def test_ansi_mode_gives_the_same_results(spark, input_root, first_run, tmp_path):

@@ -4,28 +4,44 @@ import json
 import os
 import random
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from pyspark.sql import types as T
 
-from builders import DAY, frame, money, rows_of
-from landfall_jobs import schemas
+from builders import DAY, LOCAL_CONF, frame, money, rows_of, spark_submit, submit_env
 from landfall_jobs.cli import parse_args, run_stage
-from landfall_jobs.stages.common import Roots
-from landfall_jobs.stages.pos_daily_sales import pos_daily_sales
+from landfall_jobs.context import Roots, StageContext
+from landfall_pipeline import schemas
+from landfall_pipeline.pos_daily_sales import pos_daily_sales
 
 D = DAY.isoformat()  # '2026-11-23'
 PREV = (DAY - dt.timedelta(days=1)).isoformat()
 NEXT = (DAY + dt.timedelta(days=1)).isoformat()
-SQL_DIR = Path(__file__).resolve().parents[2] / "examples" / "retail" / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"  # examples/retail/sql
 # v1 and every later version, in version order (each computes v1's rows where v1 succeeds)
 SQL_FILES = sorted(SQL_DIR.glob("pos_daily_sales.v*.sql"), key=lambda p: int(p.name.split(".v")[1].split(".")[0]))
-# the version shared/config/pipeline.ts runs, the newest: the stage follows its types too
+# the version examples/retail/pipeline.yaml runs, the newest: the stage follows its types too
 PIPELINE_SQL = SQL_DIR / "pos_daily_sales.v3.sql"
 ZERO = money("0.00")
+MODULE = "landfall_pipeline.pos_daily_sales"
+COLUMNS = [name for name, _ in schemas.POS_DAILY_SALES]
+
+
+def batch(roots, province, stage="aggregate"):
+    """The job's batch as the orchestration submits it: --batch province=P --batch date=D
+    --date-field date --partition-by province,date."""
+    return StageContext.of(stage, roots, [("province", province), ("date", D)], "date", ["province", "date"])
+
+
+def run_batch(spark, roots, province, stage="aggregate"):
+    return run_stage(spark, MODULE, batch(roots, province, stage))
+
+
+def object_file(roots, province):
+    """The batch's one object: the key the DuckDB engine writes too."""
+    return Path(roots.output_root) / f"province={province}" / f"date={D}" / "data.parquet"
 
 
 def pos(store, item, code, amount, time="235900", province="ON", date=D, tx_date=DAY, version="v1", key=None):
@@ -179,29 +195,34 @@ def write_pos_inputs(spark, root, pos_rows, master_rows):
 
 
 def table_rows(spark, path):
-    df = spark.read.parquet(path)
+    """Every object of the table (without partition discovery: province is a column of the files)."""
+    df = spark.read.option("recursiveFileLookup", "true").parquet(path)
     return sorted((tuple(r) for r in df.select(*sorted(df.columns)).collect()), key=repr)
 
 
-def test_run_writes_its_partition_idempotently(spark, tmp_path):
+def test_run_writes_its_object_idempotently(spark, tmp_path):
     root = write_pos_inputs(spark, str(tmp_path / "in"), [
         pos("ON01", "i1", 4, "1.00", time="090000"), pos("ON01", "i1", 4, "2.00"), pos("ON01", "i1", 5, "0.26"),
         pos("ON02", "i2", 6, "-1.00"),
         pos("QC01", "i1", 4, "3.00", province="QC"),
     ], [master("i1", "Apple"), master("i2", "Bread")])
-    roots = Roots.of(root, str(tmp_path / "cp"), str(tmp_path / "out"))
-    table = roots.output("pos_daily_sales")
+    # the orchestration's --output-root is the table's prefix: curated/pos_daily_sales
+    roots = Roots.of(root, str(tmp_path / "cp"), str(tmp_path / "out" / "pos_daily_sales"))
+    table = roots.output_root
 
-    first = run_stage(spark, "pos_daily_sales", roots, DAY, "ON")
+    first = run_batch(spark, roots, "ON")
     assert first["rows"] == {"pos_daily_sales": 2} and first["province"] == "ON" and first["date"] == D
+    assert first["outputs"] == {"pos_daily_sales": str(object_file(roots, "ON"))}
     once = table_rows(spark, table)
-    assert run_stage(spark, "pos_daily_sales", roots, DAY, "ON")["rows"] == {"pos_daily_sales": 2}
+    assert run_batch(spark, roots, "ON")["rows"] == {"pos_daily_sales": 2}
     assert table_rows(spark, table) == once  # same rows, no duplicates
-    assert run_stage(spark, "pos_daily_sales", roots, DAY, "QC")["rows"] == {"pos_daily_sales": 1}
-    assert run_stage(spark, "pos_daily_sales", roots, DAY, "ON")["rows"] == {"pos_daily_sales": 2}  # QC stays
+    assert run_batch(spark, roots, "QC")["rows"] == {"pos_daily_sales": 1}
+    qc = object_file(roots, "QC").read_bytes()
+    assert run_batch(spark, roots, "ON")["rows"] == {"pos_daily_sales": 2}  # QC stays
+    assert object_file(roots, "QC").read_bytes() == qc
 
-    back = spark.read.parquet(table)
-    assert back.columns[-2:] == ["dt", "province"]  # partition columns last
+    back = spark.read.parquet(str(object_file(roots, "ON")), str(object_file(roots, "QC")))
+    assert back.columns == COLUMNS  # every column in the file, in the SQL's order
     got = rows_of(back, "province", "store_id")
     assert [(r["province"], str(r["dt"]), r["store_id"], r["item_id"], r["item_name"], r["sale_amount"], r["tax_amount"],
              r["discount_amount"]) for r in got] == [
@@ -209,43 +230,40 @@ def test_run_writes_its_partition_idempotently(spark, tmp_path):
         ("ON", D, "ON02", "i2", "Bread", ZERO, ZERO, money("-1.00")),
         ("QC", D, "QC01", "i1", "Apple", money("3.00"), ZERO, ZERO),
     ]
-    leaf = Path(table) / f"dt={D}" / "province=ON"
-    assert len(list(leaf.glob("*.parquet"))) == 1  # one file per batch, like the DuckDB path's one object
-    with open(Path(roots.checkpoint_root) / "pos_daily_sales" / "_landfall_done") as fh:
+    # one object per batch, the only file of its directory, as the DuckDB engine writes it
+    assert os.listdir(object_file(roots, "ON").parent) == ["data.parquet"]
+    with open(Path(roots.checkpoint_root) / "aggregate" / "_landfall_done") as fh:
         marker = json.load(fh)
-    assert (marker["stage"], marker["date"], marker["province"], marker["rows"]) == ("pos_daily_sales", D, "ON", {"pos_daily_sales": 2})
+    assert (marker["stage"], marker["date"], marker["province"], marker["rows"]) == ("aggregate", D, "ON", {"pos_daily_sales": 2})
 
-    # a province with no rows that day still gets its (empty) partition, and replaces stale rows
-    assert run_stage(spark, "pos_daily_sales", roots, DAY, "BC")["rows"] == {"pos_daily_sales": 0}
-    assert spark.read.parquet(str(Path(table) / f"dt={D}" / "province=BC")).count() == 0
+    # a province with no rows that day still gets its (empty) object, carrying the schema
+    assert run_batch(spark, roots, "BC")["rows"] == {"pos_daily_sales": 0}
+    empty = spark.read.parquet(str(object_file(roots, "BC")))
+    assert empty.count() == 0 and [(f.name, f.dataType) for f in empty.schema.fields] == schemas.POS_DAILY_SALES
     assert len(table_rows(spark, table)) == 3
+    assert sorted(os.listdir(table)) == ["province=BC", "province=ON", "province=QC"]  # nothing else (no temp dir)
 
 
-CLI_BASE = ["--input-root", "i", "--checkpoint-root", "c", "--output-root", "o", "--date", D]
-
-
-def test_cli_province_rules(capsys):
-    args = parse_args(["--stage", "pos_daily_sales", "--province", "ON", *CLI_BASE])
-    assert (args.stage, args.province, args.day) == ("pos_daily_sales", "ON", DAY)
-    assert parse_args(["--stage", "clean", *CLI_BASE]).province is None
-    for bad, message in (
-        (["--stage", "pos_daily_sales"], "--province is required for --stage pos_daily_sales"),
-        (["--stage", "pos_daily_sales", "--province", "../x"], "--province must be"),
-        (["--stage", "pos_daily_sales", "--province", ""], "--province must be"),
-        (["--stage", "sessionize", "--province", "ON"], "--province is not accepted"),
-    ):
+def test_the_orchestrations_arguments(capsys):
+    args = parse_args(["--stage", "aggregate", "--module", MODULE, "--input-root", "i", "--checkpoint-root", "c",
+                       "--output-root", "s3://lake/curated/pos_daily_sales", "--batch", "province=ON", "--batch", f"date={D}",
+                       "--date-field", "date", "--partition-by", "province,date"])
+    assert (args.ctx.batch, args.ctx.day, args.ctx.partition) == ({"province": "ON", "date": D}, DAY, [("province", "ON"), ("date", D)])
+    for bad in ("../x", "", "O N", ".ON"):  # a province becomes a path segment
         with pytest.raises(SystemExit) as exc:
-            parse_args(bad + CLI_BASE)
+            parse_args(["--stage", "aggregate", "--module", MODULE, "--input-root", "i", "--checkpoint-root", "c",
+                        "--output-root", "o", "--batch", f"province={bad}", "--batch", f"date={D}", "--date-field", "date"])
         assert exc.value.code == 2
-        assert message in capsys.readouterr().err
+        assert "--batch province must be a plain path segment" in capsys.readouterr().err
 
 
-def test_run_stage_checks_the_province(spark, tmp_path):
+def test_the_stage_needs_a_province_and_a_partition(spark, tmp_path):
     roots = Roots.of(str(tmp_path / "i"), str(tmp_path / "c"), str(tmp_path / "o"))
-    with pytest.raises(ValueError, match="needs a province"):
-        run_stage(spark, "pos_daily_sales", roots, DAY)
-    with pytest.raises(ValueError, match="takes no province"):
-        run_stage(spark, "clean", roots, DAY, "ON")
+    with pytest.raises(ValueError, match=r"stage 'aggregate' \(pos_daily_sales\) needs the batch key province, got date"):
+        run_stage(spark, MODULE, StageContext.of("aggregate", roots, {"date": D}, "date", ["date"]))
+    with pytest.raises(ValueError, match="needs --partition-by"):
+        run_stage(spark, MODULE, StageContext.of("aggregate", roots, {"province": "ON", "date": D}, "date"))
+    assert not (tmp_path / "o").exists() and not (tmp_path / "c").exists()
 
 
 # --- parity with the DuckDB SQL itself, on the same Parquet files ---
@@ -318,14 +336,14 @@ def duckdb_result(duckdb, sql_file, files, province, day):
 
 
 def duckdb_types(duckdb, sql_file, files):
-    """The SQL file's output column types, as DuckDB names them (DECIMAL(38,2), VARCHAR...)."""
+    """The SQL file's output columns and types in order, as DuckDB names them (DECIMAL(38,2), VARCHAR...)."""
     con = duckdb.connect()
     for relation, paths in files.items():
         con.execute(f"CREATE TEMP TABLE {relation} AS SELECT * FROM read_parquet(?, hive_partitioning = false)", [paths])
     sql = sql_file.read_text().strip().rstrip(";")
     rows = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {sql})", {"province": "ON", "batch_date": D}).fetchall()
     con.close()
-    return dict(rows)
+    return rows
 
 
 def test_sums_past_decimal_18_2(spark, tmp_path):
@@ -357,24 +375,24 @@ def test_parity_with_the_duckdb_sql(spark, tmp_path):
     pos_rows, master_rows = random_inputs()
     root = str(tmp_path / "in")
     files = write_with_duckdb(duckdb, root, pos_rows, master_rows)
-    roots = Roots.of(root, str(tmp_path / "cp"), str(tmp_path / "out"))
-    spark_columns = [name for name, _ in schemas.POS_DAILY_SALES]
+    roots = Roots.of(root, str(tmp_path / "cp"), str(tmp_path / "out" / "pos_daily_sales"))
     compared = []
     assert SQL_FILES[0].name == "pos_daily_sales.v1.sql" and SQL_FILES[-1] == PIPELINE_SQL
+    spark_names = {"VARCHAR": "string", "DATE": "date"}  # DECIMAL(38,2) -> decimal(38,2)
+    want_types = [(name, spark_names.get(kind, kind.lower())) for name, kind in duckdb_types(duckdb, PIPELINE_SQL, files)]
     for province in ("ON", "QC", "BC"):
-        run_stage(spark, "pos_daily_sales", roots, DAY, province)
-        part = spark.read.parquet(os.path.join(roots.output("pos_daily_sales"), f"dt={D}", f"province={province}"))
-        got = sorted([dict(r.asDict(), province=province, dt=D) for r in part.collect()], key=repr)
+        run_batch(spark, roots, province)
+        path = object_file(roots, province)
+        assert os.listdir(path.parent) == ["data.parquet"]  # the object the DuckDB engine writes at that key
+        part = spark.read.parquet(str(path))
+        # every column in the object, in the order and with the types of the version the pipeline runs
+        assert [(f.name, f.dataType.simpleString()) for f in part.schema.fields] == want_types
+        got = sorted([r.asDict() for r in part.collect()], key=repr)
         for sql_file in SQL_FILES:
             columns, want = duckdb_result(duckdb, sql_file, files, province, DAY)
-            assert columns == spark_columns, sql_file.name
+            assert columns == COLUMNS, sql_file.name
             assert got == sorted(want, key=repr), sql_file.name  # same rows and values (file order aside)
         compared.append(want)
-    # and the column types of the version the pipeline runs (dt and province are the directories)
-    spark_names = {"VARCHAR": "string", "DATE": "date"}  # DECIMAL(38,2) -> decimal(38,2)
-    assert {f.name: f.dataType.simpleString() for f in part.schema.fields} == {
-        name: spark_names.get(kind, kind.lower()) for name, kind in duckdb_types(duckdb, PIPELINE_SQL, files).items()
-        if name not in ("dt", "province")}
     on, qc, bc = compared
     assert len(on) > 50 and len(qc) > 30 and bc == []
     assert any(r["item_name"] is None and r["item_id"] is not None for r in on + qc)  # unknown items
@@ -382,21 +400,22 @@ def test_parity_with_the_duckdb_sql(spark, tmp_path):
     assert any(r["transaction_date"] != DAY for r in on + qc)
 
 
-def test_spark_submit_runs_the_stage(spark, spark_dir, tmp_path):
-    from test_main import LOCAL_CONF, spark_submit
+def test_spark_submit_runs_the_stage(spark, spark_dir, pipeline_dir, tmp_path):
     root = write_pos_inputs(spark, str(tmp_path / "in"), [
         pos("ON01", "i1", 4, "1.00", time="090000"), pos("ON01", "i1", 4, "2.00"), pos("ON01", "i1", 6, "-0.20"),
     ], [master("i1", "Apple")])
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable,
-               SPARK_LOCAL_IP="127.0.0.1", TZ="UTC")
-    env.pop("PYTHONPATH", None)
-    cmd = [spark_submit(), *LOCAL_CONF, str(spark_dir / "landfall_jobs" / "main.py"), "--stage", "pos_daily_sales",
-           "--input-root", root, "--checkpoint-root", str(tmp_path / "cp"), "--output-root", str(tmp_path / "out"),
-           "--date", D, "--province", "ON", "--shuffle-partitions", "2"]
-    proc = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    out = tmp_path / "out" / "pos_daily_sales"
+    cmd = [spark_submit(), *LOCAL_CONF, str(spark_dir / "landfall_jobs" / "main.py"), "--stage", "aggregate",
+           "--module", MODULE, "--pipeline-root", str(pipeline_dir),
+           "--input-root", root, "--checkpoint-root", str(tmp_path / "cp"), "--output-root", str(out),
+           "--batch", "province=ON", "--batch", f"date={D}", "--date-field", "date", "--partition-by", "province,date",
+           "--shuffle-partitions", "2"]
+    proc = subprocess.run(cmd, cwd=str(tmp_path), env=submit_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     done = json.loads(proc.stdout.strip().splitlines()[-1])["landfall_stage_done"]
-    assert (done["stage"], done["date"], done["province"], done["rows"]) == ("pos_daily_sales", D, "ON", {"pos_daily_sales": 1})
-    row = spark.read.parquet(str(tmp_path / "out" / "pos_daily_sales")).collect()[0]
-    assert (row["province"], row["store_id"], row["item_name"], row["sale_amount"], row["tax_amount"], row["discount_amount"]) == (
-        "ON", "ON01", "Apple", money("2.00"), ZERO, money("-0.20"))
+    assert (done["stage"], done["date"], done["province"], done["rows"]) == ("aggregate", D, "ON", {"pos_daily_sales": 1})
+    obj = out / "province=ON" / f"date={D}" / "data.parquet"
+    assert done["outputs"] == {"pos_daily_sales": str(obj)}
+    row = spark.read.parquet(str(obj)).collect()[0]
+    assert (row["province"], row["store_id"], row["item_name"], row["sale_amount"], row["tax_amount"], row["discount_amount"], row["dt"]) == (
+        "ON", "ON01", "Apple", money("2.00"), ZERO, money("-0.20"), D)

@@ -1,13 +1,14 @@
 """enrich: left joins with the broadcast reference data. Writes enrich/events, enrich/orders."""
 from __future__ import annotations
 
-import datetime as dt
-
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from .. import schemas, tables
-from .common import Roots, keep_first
+from landfall_jobs import tables
+from landfall_jobs.context import StageContext
+
+from . import schemas
+from .common import keep_first, the_day
 
 EVENT_COLUMNS = [name for name, _ in schemas.ENRICH_EVENTS]
 ORDER_COLUMNS = [name for name, _ in schemas.ENRICH_ORDERS]
@@ -42,12 +43,13 @@ def enrich_orders(orders: DataFrame, products: DataFrame, customers: DataFrame, 
     )
 
 
-def run(spark: SparkSession, roots: Roots, day: dt.date) -> dict:
+def run(spark: SparkSession, ctx: StageContext) -> dict:
+    roots, day = ctx.roots, the_day(ctx)
     events = tables.read_checkpoint(spark, roots.checkpoint("clean", "events"), "event_date", day, schemas.CLEAN_EVENTS, "clean")
     orders = tables.read_checkpoint(spark, roots.checkpoint("clean", "orders"), "order_date", day, schemas.CLEAN_ORDERS, "clean")
-    products = tables.read_input(spark, roots.input_root, "products")
-    customers = tables.read_input(spark, roots.input_root, "customers")
-    stores = tables.read_input(spark, roots.input_root, "stores")
+    products = tables.read_input(spark, roots.input_root, "products", schemas.INPUTS["products"])
+    customers = tables.read_input(spark, roots.input_root, "customers", schemas.INPUTS["customers"])
+    stores = tables.read_input(spark, roots.input_root, "stores", schemas.INPUTS["stores"])
     events_path = roots.checkpoint("enrich", "events")
     orders_path = roots.checkpoint("enrich", "orders")
     rows = {

@@ -1,6 +1,6 @@
 """pos_daily_sales: the "Yummy Foods" POS daily sales of ONE province and ONE day, on Spark.
 
-The same aggregation as the DuckDB transform shared/transform/sql/pos_daily_sales.v3.sql (v2
+The same aggregation as the DuckDB transform examples/retail/sql/pos_daily_sales.v3.sql (v2
 computes v1's rows faster, v3 is v2 with sums that cannot overflow; the SQL stays the reference: a
 change of logic is a new SQL version, and this module follows it; tests compare the rows with every
 version run by DuckDB, and the types with v3):
@@ -19,10 +19,10 @@ version run by DuckDB, and the types with v3):
 DuckDB sorts NULLs last in both directions (its default_null_order): every ordering here says so
 explicitly, since Spark's ascending default is NULLS FIRST.
 
-Writes <output-root>/pos_daily_sales/dt=<date>/province=<province>/ (one file; that leaf partition
-only is replaced). The rows are those of the SQL; the order of rows in the file is not (the SQL's
-ORDER BY sorts DuckDB's one output file; Spark's partitioned write re-sorts by the partition
-columns and drops an earlier sort, and the table is not meant to be read in file order).
+Writes the batch's one object <output-root>/<k>=<v>/.../data.parquet (the --partition-by keys:
+the job's province,date gives curated/pos_daily_sales/province=ON/date=D/data.parquet), the key
+and columns the DuckDB engine writes. The rows are those of the SQL; the order of rows in the file
+is not guaranteed (the table is not meant to be read in file order).
 """
 from __future__ import annotations
 
@@ -32,8 +32,10 @@ from decimal import Decimal
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from .. import schemas, tables
-from .common import Roots
+from landfall_jobs import tables
+from landfall_jobs.context import StageContext
+
+from . import schemas
 
 TABLE = "pos_daily_sales"
 OUTPUT_COLUMNS = [name for name, _ in schemas.POS_DAILY_SALES]
@@ -124,16 +126,16 @@ def pos_daily_sales(pos: DataFrame, item_master: DataFrame, province: str, day: 
     )
 
 
-def run(spark: SparkSession, roots: Roots, day: dt.date, province: str) -> dict:
+def run(spark: SparkSession, ctx: StageContext) -> dict:
     """Reads every Parquet file under <input-root>/pos/ and <input-root>/item_master/ (the
     orchestration stages exactly the files the run claimed there, as for the DuckDB transform)."""
-    pos = tables.read_input(spark, roots.input_root, "pos")
-    item_master = tables.read_input(spark, roots.input_root, "item_master")
-    path = roots.output(TABLE)
-    rows = tables.write_partition(
-        pos_daily_sales(pos, item_master, province, day),
-        path,
-        [("dt", day.isoformat()), ("province", province)],
-        schemas.POS_DAILY_SALES,
-    )
-    return {"rows": {TABLE: rows}, "outputs": {TABLE: path}}
+    province = ctx.batch.get("province")
+    if province is None:
+        raise ValueError(f"stage {ctx.stage!r} ({TABLE}) needs the batch key province, got {', '.join(ctx.batch)}")
+    if not ctx.partition:
+        raise ValueError(f"stage {ctx.stage!r} ({TABLE}) writes one object per batch partition: it needs --partition-by")
+    pos = tables.read_input(spark, ctx.roots.input_root, "pos", schemas.INPUTS["pos"])
+    item_master = tables.read_input(spark, ctx.roots.input_root, "item_master", schemas.INPUTS["item_master"])
+    df = pos_daily_sales(pos, item_master, province, ctx.day)
+    rows = tables.write_object_partition(df, ctx.roots.output_root, ctx.partition, schemas.POS_DAILY_SALES)
+    return {"rows": {TABLE: rows}, "outputs": {TABLE: tables.object_path(ctx.roots.output_root, ctx.partition)}}

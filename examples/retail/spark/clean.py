@@ -6,8 +6,11 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from .. import schemas, tables
-from .common import Roots, day_start, keep_first, normalized
+from landfall_jobs import tables
+from landfall_jobs.context import StageContext
+
+from . import schemas
+from .common import day_start, keep_first, normalized, the_day
 
 EVENT_COLUMNS = [name for name, _ in schemas.CLEAN_EVENTS]
 ORDER_COLUMNS = [name for name, _ in schemas.CLEAN_ORDERS]
@@ -51,9 +54,10 @@ def clean_orders(orders: DataFrame, day: dt.date) -> DataFrame:
     )
 
 
-def run(spark: SparkSession, roots: Roots, day: dt.date) -> dict:
-    events = clean_events(tables.read_input(spark, roots.input_root, "events"), day)
-    orders = clean_orders(tables.read_input(spark, roots.input_root, "orders"), day)
+def run(spark: SparkSession, ctx: StageContext) -> dict:
+    roots, day = ctx.roots, the_day(ctx)
+    events = clean_events(tables.read_input(spark, roots.input_root, "events", schemas.INPUTS["events"]), day)
+    orders = clean_orders(tables.read_input(spark, roots.input_root, "orders", schemas.INPUTS["orders"]), day)
     events_path = roots.checkpoint("clean", "events")
     orders_path = roots.checkpoint("clean", "orders")
     rows = {

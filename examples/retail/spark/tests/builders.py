@@ -1,12 +1,47 @@
-"""Hand-made test data."""
+"""Hand-made test data, and how the stages are run."""
 import datetime as dt
+import os
+import sys
 from decimal import Decimal
 
 from pyspark.sql import functions as F
 
-from landfall_jobs import schemas
+from landfall_jobs.context import StageContext
+from landfall_pipeline import schemas
 
 DAY = dt.date(2026, 11, 23)
+# the clickstream job's stages, in run order (one batch = one date)
+STAGES = ("clean", "enrich", "sessionize", "metrics")
+
+LOCAL_CONF = [
+    "--master", "local[2]",
+    "--driver-memory", "768m",
+    # short-lived JVMs on 2 cores: C1 only and the serial GC halve the CPU spent on JIT and GC
+    "--driver-java-options", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    "--conf", "spark.ui.enabled=false",
+    "--conf", "spark.ui.showConsoleProgress=false",
+    "--conf", "spark.driver.host=127.0.0.1",
+    "--conf", "spark.driver.bindAddress=127.0.0.1",
+]
+
+
+def spark_submit():
+    path = os.path.join(os.path.dirname(sys.executable), "spark-submit")
+    assert os.path.exists(path), f"spark-submit not found next to {sys.executable}"
+    return path
+
+
+def submit_env():
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable,
+               SPARK_LOCAL_IP="127.0.0.1", TZ="UTC")
+    env.pop("PYTHONPATH", None)  # engine and pipeline must come from main.py's tree, --pipeline-root or --py-files
+    return env
+
+
+def day_context(stage, roots, day=DAY):
+    """The clickstream job's batch, as the orchestration submits it: --batch date=D --date-field
+    date --partition-by date."""
+    return StageContext.of(stage, roots, {"date": day.isoformat()}, "date", ["date"])
 
 
 def ts(text: str) -> dt.datetime:
@@ -23,7 +58,7 @@ def money(text: str) -> Decimal:
 
 
 def frame(spark, columns, rows):
-    """rows: dicts; missing keys are null. columns: [(name, type)] from landfall_jobs.schemas."""
+    """rows: dicts; missing keys are null. columns: [(name, type)] from landfall_pipeline.schemas."""
     names = [n for n, _ in columns]
     unknown = {k for r in rows for k in r} - set(names)
     assert not unknown, unknown

@@ -1,9 +1,10 @@
-"""metrics: the day's reporting tables under --output-root, each partitioned by date.
+"""metrics: the day's reporting tables under --output-root, each partitioned by date only (the
+batch's partition: the Glue tables project it, and the warehouse load replaces it).
 
 gmv_daily          date | gmv DECIMAL(18,2), orders BIGINT, units BIGINT          (always 1 row)
 gmv_hourly         date | hour INT, gmv, orders                                   (always 24 rows)
 funnel             date | step STRING, step_order INT, sessions BIGINT, events BIGINT (always 5 rows)
-channel_region     date, region, channel | gmv, orders                           (region = sales_region)
+channel_region     date | gmv, orders, region, channel                            (region = sales_region)
 sessions_per_user  date | customer_id, sessions BIGINT, events BIGINT
 """
 from __future__ import annotations
@@ -14,11 +15,14 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from .. import schemas, tables
-from .common import Roots
+from landfall_jobs import tables
+from landfall_jobs.context import StageContext
+
+from . import schemas
+from .common import the_day
 
 FUNNEL_STEPS = ("view", "search", "add_to_cart", "checkout", "purchase")
-UNKNOWN = "unknown"  # partition value for a null region/channel (instead of __HIVE_DEFAULT_PARTITION__)
+UNKNOWN = "unknown"  # a null region/channel is reported as this value
 
 GMV_DAILY = [("gmv", schemas.MONEY), ("orders", T.LongType()), ("units", T.LongType())]
 GMV_HOURLY = [("hour", T.IntegerType()), ("gmv", schemas.MONEY), ("orders", T.LongType())]
@@ -30,7 +34,7 @@ TABLES = {
     "gmv_daily": (GMV_DAILY, ()),
     "gmv_hourly": (GMV_HOURLY, ()),
     "funnel": (FUNNEL, ()),
-    "channel_region": (CHANNEL_REGION, ("region", "channel")),
+    "channel_region": (CHANNEL_REGION, ()),
     "sessions_per_user": (SESSIONS_PER_USER, ()),
 }
 
@@ -103,7 +107,8 @@ def sessions_per_user(sessions: DataFrame, day: dt.date) -> DataFrame:
     )
 
 
-def run(spark: SparkSession, roots: Roots, day: dt.date) -> dict:
+def run(spark: SparkSession, ctx: StageContext) -> dict:
+    roots, day = ctx.roots, the_day(ctx)
     orders = tables.read_checkpoint(spark, roots.checkpoint("enrich", "orders"), "order_date", day, schemas.ENRICH_ORDERS, "enrich")
     sessions = tables.read_checkpoint(spark, roots.checkpoint("sessionize", "events"), "event_date", day, schemas.SESSION_EVENTS, "sessionize")
     frames = {

@@ -1,13 +1,14 @@
 """sessionize: 30-minute inactivity sessions per customer. Writes sessionize/events."""
 from __future__ import annotations
 
-import datetime as dt
-
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from .. import schemas, tables
-from .common import Roots
+from landfall_jobs import tables
+from landfall_jobs.context import StageContext
+
+from . import schemas
+from .common import the_day
 
 EVENT_COLUMNS = [name for name, _ in schemas.SESSION_EVENTS]
 
@@ -211,7 +212,8 @@ def sessionize_bucketed(events: DataFrame, bucket_micros: int = BUCKET_MICROS) -
     )
 
 
-def run(spark: SparkSession, roots: Roots, day: dt.date) -> dict:
+def run(spark: SparkSession, ctx: StageContext) -> dict:
+    roots, day = ctx.roots, the_day(ctx)
     events = tables.read_checkpoint(spark, roots.checkpoint("enrich", "events"), "event_date", day, schemas.ENRICH_EVENTS, "enrich")
     path = roots.checkpoint("sessionize", "events")
     rows = {"events": tables.write_day(sessionize(events), path, "event_date", day, schemas.SESSION_EVENTS)}

@@ -1,33 +1,23 @@
+"""Helpers of the clickstream stages. Each stage module has pure DataFrame -> DataFrame functions
+(tested directly) and a run(spark, ctx) that reads the previous checkpoint, writes its own and
+returns row counts."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from .. import storage
+from landfall_jobs.context import StageContext
 
 
-@dataclass(frozen=True)
-class Roots:
-    input_root: str
-    checkpoint_root: str
-    output_root: str
-
-    @staticmethod
-    def of(input_root: str, checkpoint_root: str, output_root: str) -> "Roots":
-        return Roots(
-            storage.normalize_root(input_root),
-            storage.normalize_root(checkpoint_root),
-            storage.normalize_root(output_root),
-        )
-
-    def checkpoint(self, stage: str, table: str) -> str:
-        return storage.join(self.checkpoint_root, stage, table)
-
-    def output(self, table: str) -> str:
-        return storage.join(self.output_root, table)
+def the_day(ctx: StageContext) -> dt.date:
+    """The batch's date, for the clickstream stages: their checkpoints and outputs are partitioned
+    by date alone, so a batch with another key (two batches of one day) would overwrite each other's."""
+    others = [key for key in ctx.batch if key != ctx.date_field]
+    if others:
+        raise ValueError(f"stage {ctx.stage!r} runs per date only; the batch also has {', '.join(others)}")
+    return ctx.day
 
 
 def day_start(day: dt.date) -> Column:

@@ -5,16 +5,17 @@ import sys
 from pyspark.sql import functions as F
 
 from builders import DAY, rows_of
-from landfall_jobs import schemas
-from landfall_jobs.stages.sessionize import sessionize, sessionize_bucketed
+from landfall_pipeline import schemas
+from landfall_pipeline.sessionize import sessionize, sessionize_bucketed
 
 
 def test_generated_day_has_the_hot_share_and_the_enrich_schema(spark, spark_dir):
     sys.path.insert(0, str(spark_dir / "bench"))
     try:
-        import skew
+        import skew  # registers landfall_pipeline from examples/retail/spark too, as the conftest does
     finally:
         sys.path.remove(str(spark_dir / "bench"))
+    assert skew.sessionize_stage.sessionize is sessionize  # the bench runs the sample's stage
     df = skew.generate(spark, 6000, 0.3)
     assert [(f.name, f.dataType) for f in df.schema.fields] == schemas.ENRICH_EVENTS + [("event_date", schemas.T.DateType())]
     stats = df.agg(
