@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dynamoDbLocalClasspath, minioBinary } from './installed';
 import { freePort } from './ports';
@@ -9,19 +9,36 @@ export interface RunningServer {
   process: ManagedProcess;
 }
 
+/**
+ * Starts a server on a port that was free a moment ago; if another process took the port in
+ * between (the server exits with "Address already in use"), starts it again on a new one.
+ */
+export async function onFreePort(start: (port: number, attempt: number) => Promise<RunningServer>, logPath: (attempt: number) => string): Promise<RunningServer> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await start(await freePort(), attempt);
+    } catch (err) {
+      const log = await readFile(logPath(attempt), 'utf8').catch(() => '');
+      if (attempt >= 4 || !/Address already in use|bind: address/i.test(log)) throw err;
+    }
+  }
+}
+
 /** DynamoDB Local, in memory (it has Streams and transactions; see RECIPES.md for its differences). */
 export async function startDynamoDbLocal(workDir: string): Promise<RunningServer> {
-  const port = await freePort();
-  const proc = startProcess(
-    'DynamoDB Local',
-    'java',
-    ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xmx512m', '-cp', dynamoDbLocalClasspath(), 'software.amazon.dynamodb.services.local.main.ServerRunner', '-port', String(port), '-inMemory', '-disableTelemetry'],
-    { cwd: workDir, logPath: join(workDir, 'dynamodb-local.log') },
-  );
-  const endpoint = `http://127.0.0.1:${port}`;
-  // Any HTTP answer (a 400 for a bare POST) means it is serving.
-  await waitUntilReady(proc, async () => (await fetch(endpoint, { method: 'POST' })).status > 0, 60_000);
-  return { endpoint, process: proc };
+  const logPath = (attempt: number) => join(workDir, attempt === 0 ? 'dynamodb-local.log' : `dynamodb-local.${attempt}.log`);
+  return onFreePort(async (port, attempt) => {
+    const proc = startProcess(
+      'DynamoDB Local',
+      'java',
+      ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xmx512m', '-cp', dynamoDbLocalClasspath(), 'software.amazon.dynamodb.services.local.main.ServerRunner', '-port', String(port), '-inMemory', '-disableTelemetry'],
+      { cwd: workDir, logPath: logPath(attempt) },
+    );
+    const endpoint = `http://127.0.0.1:${port}`;
+    // Any HTTP answer (a 400 for a bare POST) means it is serving.
+    await waitUntilReady(proc, async () => (await fetch(endpoint, { method: 'POST' })).status > 0, 60_000);
+    return { endpoint, process: proc };
+  }, logPath);
 }
 
 export interface MinioOptions {
@@ -35,7 +52,12 @@ export interface MinioOptions {
 
 /** MinIO with one webhook notification target per function, so MinIO itself applies prefix filters. */
 export async function startMinio(options: MinioOptions): Promise<RunningServer> {
-  const [port, consolePort] = [await freePort(), await freePort()];
+  const logPath = (attempt: number) => join(options.workDir, attempt === 0 ? 'minio.log' : `minio.${attempt}.log`);
+  return onFreePort((port, attempt) => startMinioOn(port, options, logPath(attempt)), logPath);
+}
+
+async function startMinioOn(port: number, options: MinioOptions, logPath: string): Promise<RunningServer> {
+  const consolePort = await freePort();
   const dataDir = join(options.workDir, 'minio-data');
   await mkdir(dataDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
@@ -52,7 +74,7 @@ export async function startMinio(options: MinioOptions): Promise<RunningServer> 
   }
   const proc = startProcess('MinIO', minioBinary(), ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
     env,
-    logPath: join(options.workDir, 'minio.log'),
+    logPath,
   });
   const endpoint = `http://127.0.0.1:${port}`;
   await waitUntilReady(proc, async () => (await fetch(`${endpoint}/minio/health/ready`)).ok, 60_000);

@@ -388,6 +388,8 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs })
       // a job reading another job's output reads its partitions under curated/
       transform: { read: at(lake, PREFIX.processed, CURATED_PREFIX), write: at(lake, CURATED_PREFIX) },
       emrstep: { read: at(lake, PREFIX.processed, CURATED_PREFIX, 'checkpoints/'), write: at(lake, 'runs/') },
+      // the warehouse's COPY reads curated/ as its own role (WarehouseCopyRole), not the function's
+      load: { read: [], write: [] },
     };
     expect([...functions().values()].sort()).toEqual(Object.keys(expected).sort());
     for (const [name, want] of Object.entries(expected)) {
@@ -413,7 +415,7 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs })
         return asArray(s.Resource).map(arnText);
       });
     const functionIds = new Set(invocable.map((a) => /<GetAtt (\w+)\.Arn>/.exec(a)?.[1]));
-    expect([...functionIds].map((id) => functions().get(id!)).sort()).toEqual(['jobstep', 'transform']);
+    expect([...functionIds].map((id) => functions().get(id!)).sort()).toEqual(['jobstep', 'load', 'transform']);
     // the definition is valid ASL, and only invokes Lambda (the local runner has no other integration)
     const sub = sm.Properties!.DefinitionString['Fn::Sub'];
     const definition = JSON.parse(arnText({ 'Fn::Sub': sub })) as { States: Record<string, any> };
@@ -476,7 +478,68 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs })
     const roleId = (sm.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const invocable = roleStatements(roleId).flatMap((s) => asArray(s.Resource).map(arnText));
     const ids = new Set(invocable.map((a) => /<GetAtt (\w+)\.Arn>/.exec(a)?.[1]));
-    expect([...ids].map((id) => functions().get(id!)).sort()).toEqual(['emrstep', 'jobstep']);
+    expect([...ids].map((id) => functions().get(id!)).sort()).toEqual(['emrstep', 'jobstep', 'load']);
+  });
+
+  it('(r) lets only the load function reach the warehouse: statements on the configured workgroup (or cluster) only, reads of its own statements, and the COPY role reads curated/ only', () => {
+    const warehouseActions = (s: Statement) => actionsOf(s).filter((a) => /^(redshift|redshift-data|redshift-serverless|secretsmanager):/.test(a));
+    for (const [fnId, fn] of functions()) {
+      const statements = roleStatements(roleIdOf(fnId)).filter((s) => s.Effect === 'Allow');
+      if (fn !== 'load') {
+        expect(statements.flatMap(warehouseActions), `${fn} may reach the warehouse`).toEqual([]);
+        continue;
+      }
+      const role = template.Resources[roleIdOf(fnId)]!.Properties!;
+      const policy = role.Policies.find((p: any) => p.PolicyName === 'redshift-data').PolicyDocument.Statement as any[];
+      // BatchExecuteStatement on one resource: the cluster if one is configured, else the workgroup
+      const run = policy.find((st) => st.Sid === 'RunOnTheWarehouse');
+      expect(asArray(run.Action)).toEqual(['redshift-data:BatchExecuteStatement']);
+      const [ifCluster] = asArray(run.Resource) as any[];
+      expect(ifCluster['Fn::If'][0]).toBe('WarehouseIsCluster');
+      expect(arnText(ifCluster['Fn::If'][1])).toMatch(/^arn:aws:redshift:us-east-1:123456789012:cluster:/);
+      expect(arnText(ifCluster['Fn::If'][2])).toMatch(/^arn:aws:redshift-serverless:[^:]+:\d{12}:workgroup\/[0-9a-f-]+$/);
+      // DescribeStatement and GetStatementResult take no resource ARN (AWS's own rule): "*", but
+      // only for statements this role submitted
+      const own = policy.find((st) => st.Sid === 'ReadOwnStatements');
+      expect(own.Resource).toBe('*');
+      expect(asArray(own.Action).sort()).toEqual(['redshift-data:CancelStatement', 'redshift-data:DescribeStatement', 'redshift-data:GetStatementResult']);
+      expect(arnText(own.Condition.StringEquals['redshift-data:statement-owner-iam-userid'])).toBe('${aws:userid}');
+      // the credentials: the cluster's secret, or the workgroup's GetCredentials, never both
+      const credentials = policy.find((st) => st['Fn::If'])['Fn::If'];
+      expect(credentials[0]).toBe('WarehouseIsCluster');
+      expect([credentials[1].Action, credentials[2].Action]).toEqual(['secretsmanager:GetSecretValue', 'redshift-serverless:GetCredentials']);
+      expect(typeof credentials[1].Resource === 'string' && typeof credentials[2].Resource === 'string').toBe(true);
+      expect(credentials[2].Resource).toBe(arnText(ifCluster['Fn::If'][2]));
+      // and nothing else but its logs
+      expect(statements.flatMap(actionsOf).filter((a) => !a.startsWith('logs:') && !a.startsWith('redshift-data:'))).toEqual([]);
+    }
+    const copy = template.Resources.WarehouseCopyRole!.Properties!;
+    expect(copy.AssumeRolePolicyDocument.Statement[0].Principal.Service.sort()).toEqual(['redshift-serverless.amazonaws.com', 'redshift.amazonaws.com']);
+    expect(s3Scopes('WarehouseCopyRole').map(scopeText).sort()).toEqual([`${outputRef('LakeBucketName')}:${CURATED_PREFIX}`, `${outputRef('LakeBucketName')}:${CURATED_PREFIX}`]);
+    expect(roleStatements('WarehouseCopyRole').flatMap(actionsOf).sort()).toEqual(['s3:getobject', 's3:listbucket']);
+    const env = template.Resources[functionIdByName('load')]!.Properties!.Environment.Variables;
+    expect(env.WAREHOUSE_COPY_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['WarehouseCopyRole', 'Arn'] });
+  });
+
+  it('(s) registers the pipeline\'s tables in the Glue catalog with partition projection, and an Athena workgroup bounded and writing into the lake', async () => {
+    const { catalogTemplateResources } = await import('../local/catalog-template');
+    const expected = await catalogTemplateResources(join(root, file ?? 'examples/retail/pipeline.yaml'), 'ci');
+    const glue = Object.fromEntries(Object.entries(template.Resources).filter(([, r]) => r.Type.startsWith('AWS::Glue::') || r.Type.startsWith('AWS::Athena::')));
+    expect(glue).toEqual(expected);
+    const tables = resourcesOfType('AWS::Glue::Table');
+    expect(tables.length).toBeGreaterThan(0);
+    for (const [id, t] of tables) {
+      const params = t.Properties!.TableInput.Parameters;
+      expect(params['projection.enabled'], id).toBe('true');
+      for (const key of t.Properties!.TableInput.PartitionKeys) expect(params[`projection.${key.Name}.type`], `${id} ${key.Name}`).toMatch(/^(date|enum|injected)$/);
+      expect(arnText(t.Properties!.TableInput.StorageDescriptor.Location)).toMatch(/^s3:\/\/<Ref S3BucketLake>\/(processed|curated)\//);
+    }
+    expect(resourcesOfType('AWS::Glue::Crawler')).toEqual([]);
+    const [[, workgroup]] = resourcesOfType('AWS::Athena::WorkGroup') as [[string, Resource]];
+    const config = workgroup.Properties!.WorkGroupConfiguration;
+    expect(config.EnforceWorkGroupConfiguration).toBe(true);
+    expect(config.BytesScannedCutoffPerQuery).toBeGreaterThan(0);
+    expect(arnText(config.ResultConfiguration.OutputLocation)).toBe('s3://<Ref S3BucketLake>/athena-results/');
   });
 
   it('(k) bounds every state machine with TimeoutSeconds longer than any task it invokes', () => {

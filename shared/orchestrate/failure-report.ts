@@ -16,7 +16,7 @@ export interface FailureReport {
   job: string;
   batch: Record<string, string>;
   execution: string;
-  /** the stage that failed: the first one without a checkpoint */
+  /** the stage that failed: the first one without a checkpoint (or the warehouse load after them) */
   stage: string;
   /** 1 for the first run of this input generation, 2 for its first retry, … */
   attempt: number;
@@ -64,13 +64,17 @@ export async function logTail(s3: S3Client, location: string, lines = 30): Promi
   return body.toString('utf8').trimEnd().split('\n').slice(-lines);
 }
 
+/** How an alert names a failed warehouse load (after every stage of the run). */
+export const WAREHOUSE_LOAD_STAGE = 'warehouse load';
+
 /**
  * The alert of a failed run: which job, batch, stage and attempt, the error, and the last lines of
  * the failing step's log (read from S3 for an EMR step; a Lambda's error carries its own trace).
  */
 export async function failureReport(run: RunInput, error: TaskError, deps: { runs: JobRunStore; s3?: S3Client }): Promise<FailureReport> {
   const record = await deps.runs.getRun(run.batchId, run.executionName);
-  const stage = run.stages.find((s) => !record?.stages?.[s.name])?.name ?? run.stages.at(-1)?.name ?? 'none';
+  // every stage checkpointed: what failed came after them, the warehouse load if the job has one
+  const stage = run.stages.find((s) => !record?.stages?.[s.name])?.name ?? (run.warehouse ? WAREHOUSE_LOAD_STAGE : run.stages.at(-1)?.name) ?? 'none';
   const { message, trace } = parseCause(error.Cause ?? '');
   const report: FailureReport = { job: run.job, batch: run.values, execution: run.executionName, stage, attempt: attemptOf(run.executionName), error: error.Error, message, inputs: run.inputs };
   if (trace) report.trace = trace.slice(0, 15);
