@@ -164,7 +164,9 @@ async function query(values: Record<string, string | boolean | undefined>, sql: 
     }
     const duckdb = await openLake(resolve(root), (await catalogTables(pipeline)).tables, work);
     try {
-      const { columns, rows } = await queryLake(duckdb, sql);
+      const { columns, rows } = await queryLake(duckdb, sql).catch((err: Error) => {
+        throw new UsageError(`the query failed: ${err.message}`);
+      });
       if (values.format === 'csv') process.stdout.write(`${[columns, ...rows].map((r) => r.map(csvCell).join(',')).join('\n')}\n`);
       else process.stdout.write(`${formatTable([columns, ...rows])}\n(${rows.length} rows)\n`);
     } finally {

@@ -92,7 +92,7 @@ export async function exportWarehouseTables(warehouse: Pick<LocalRedshiftData, '
     const columns = warehouseColumns(table).map((c) => c.name);
     const exists = await warehouse.query<{ n: number }>('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = $1', [load.into]);
     if (!exists[0]?.n) continue; // nothing loaded yet
-    const rows = await warehouse.query<Record<string, unknown>>(`SELECT ${columns.map((c) => `${quoteName(c)}::text AS ${quoteName(c)}`).join(', ')} FROM ${quoteName(load.into)} ORDER BY ${load.key.map(quoteName).join(', ')}`);
+    const rows = await warehouse.query<Record<string, unknown>>(`SELECT ${columns.map((c) => `${quoteName(c)}::text AS ${quoteName(c)}`).join(', ')} FROM ${quoteName(load.into)} AS t ORDER BY ${load.key.map((k) => `t.${quoteName(k)}`).join(', ')}`);
     const cell = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
     const path = join(outDir, 'warehouse', `${load.into}.csv`);
     await writeFile(path, `${[columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n')}\n`);
