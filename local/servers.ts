@@ -9,6 +9,15 @@ export interface RunningServer {
   process: ManagedProcess;
 }
 
+/** Servers started side by side: all of them, or (one failed) none left running. */
+export async function startTogether(starting: Array<Promise<RunningServer>>): Promise<RunningServer[]> {
+  const started = await Promise.allSettled(starting);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (!failed) return started.map((s) => (s as PromiseFulfilledResult<RunningServer>).value);
+  for (const s of started) if (s.status === 'fulfilled') await s.value.process.stop();
+  throw failed.reason;
+}
+
 /**
  * Starts a server on a port that was free a moment ago; if another process took the port in
  * between (the server exits with "Address already in use"), starts it again on a new one.

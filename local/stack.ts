@@ -29,7 +29,7 @@ import { LocalLambdas } from './lambda-runner';
 import { freePort } from './ports';
 import { startNotificationReceiver } from './s3-notifications';
 import { readDeployment, type Deployment } from './serverless-config';
-import { startDynamoDbLocal, startMinio, type RunningServer } from './servers';
+import { startDynamoDbLocal, startMinio, startTogether, type RunningServer } from './servers';
 import { startLocalSqs, type LocalSqs } from './sqs';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
@@ -201,7 +201,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   try {
     log('starting DynamoDB Local and MinIO…');
     const webhooks = Object.fromEntries(deployment.functions.map((f) => [f.name, `http://127.0.0.1:${receiverPort}/events/${f.name}`]));
-    const [ddb, minio] = await Promise.all([startDynamoDbLocal(workDir), startMinio({ workDir, accessKey: CREDENTIALS.accessKeyId, secretKey: CREDENTIALS.secretAccessKey, region: REGION, webhooks })]);
+    const [ddb, minio] = (await startTogether([startDynamoDbLocal(workDir), startMinio({ workDir, accessKey: CREDENTIALS.accessKeyId, secretKey: CREDENTIALS.secretAccessKey, region: REGION, webhooks })])) as [RunningServer, RunningServer];
     servers.push(ddb, minio);
     const sns = await startLocalSns({ region: REGION });
     stoppers.push(() => sns.stop());

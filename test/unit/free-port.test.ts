@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { onFreePort } from '../../local/servers';
+import { onFreePort, startTogether } from '../../local/servers';
 
 // A port free when picked may be taken before the server binds it (tests start stacks in parallel).
 describe('starting a local server on a free port', () => {
@@ -32,5 +32,22 @@ describe('starting a local server on a free port', () => {
     }, (attempt) => log(attempt + 10));
     await expect(failing).rejects.toThrow('exited with code 1');
     expect(attempts).toBe(1);
+  });
+});
+
+describe('starting the local servers together', () => {
+  const server = (name: string, stopped: string[]) => ({ endpoint: `http://${name}`, process: { stop: async () => void stopped.push(name) } as never });
+
+  it('stops the servers that started when another did not (none is left running)', async () => {
+    const stopped: string[] = [];
+    const failing = startTogether([Promise.resolve(server('minio', stopped)), Promise.reject(new Error('DynamoDB Local exited with code 1'))]);
+    await expect(failing).rejects.toThrow('DynamoDB Local exited');
+    expect(stopped).toEqual(['minio']);
+  });
+
+  it('returns them all, in order, when all started', async () => {
+    const stopped: string[] = [];
+    expect((await startTogether([Promise.resolve(server('a', stopped)), Promise.resolve(server('b', stopped))])).map((s) => s.endpoint)).toEqual(['http://a', 'http://b']);
+    expect(stopped).toEqual([]);
   });
 });
