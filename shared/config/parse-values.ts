@@ -57,20 +57,31 @@ export function noUnknownKeys(obj: Obj, allowed: string[], field: string): void 
 }
 
 /** Zones already found valid: building a DateTimeFormat per deadline dominated loading large configurations. */
-const knownZones = new Set<string>();
+let knownZones: Set<string> | undefined;
+
+/**
+ * Whether an IANA time zone exists. The canonical names are listed cheaply; only another name (an
+ * alias such as US/Eastern) is tried with a formatter, whose first construction loads the zone
+ * data (about 20 ms of a cold start, paid only by the functions that compute deadlines).
+ */
+function isTimeZone(zone: string): boolean {
+  // UTC is valid everywhere but not among the canonical names V8 lists
+  knownZones ??= new Set([...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC', 'GMT', 'Etc/GMT']);
+  if (knownZones.has(zone)) return true;
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: zone });
+  } catch {
+    return false;
+  }
+  knownZones.add(zone);
+  return true;
+}
 
 /** A local time of day and its IANA zone (freshness deadlines, cut-offs). */
 export function localTime(obj: Obj, timeKey: string, field: string): { time: string; timeZone: string; dayOffset?: number } {
   const time = string(obj[timeKey], `${field}.${timeKey}`);
   if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(time)) throw new ConfigError(`${field}.${timeKey}`, `"${time}" is not a local time HH:MM`);
   const timeZone = string(obj.timeZone, `${field}.timeZone`);
-  if (!knownZones.has(timeZone)) {
-    try {
-      new Intl.DateTimeFormat('en-CA', { timeZone });
-    } catch {
-      throw new ConfigError(`${field}.timeZone`, `"${timeZone}" is not an IANA time zone`);
-    }
-    knownZones.add(timeZone);
-  }
+  if (!isTimeZone(timeZone)) throw new ConfigError(`${field}.timeZone`, `"${timeZone}" is not an IANA time zone`);
   return { time, timeZone, ...(obj.dayOffset !== undefined ? { dayOffset: number(obj.dayOffset, `${field}.dayOffset`, 0, 31, true) } : {}) };
 }

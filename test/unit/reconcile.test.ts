@@ -40,6 +40,9 @@ describe('freshness deadlines', () => {
     expect(bad({ deadline: '25:00', timeZone: 'UTC' })).toThrow(/jobs\[0\]\.freshness\.deadline: "25:00" is not a local time HH:MM/);
     expect(bad({ deadline: '18:00', timeZone: 'Mars/Olympus' })).toThrow(/jobs\[0\]\.freshness\.timeZone: "Mars\/Olympus" is not an IANA time zone/);
     expect(bad({ deadline: '18:00', timeZone: 'UTC', later: true })).toThrow(/jobs\[0\]\.freshness\.later: unknown field/);
+    // canonical names, UTC, and aliases that are not among the canonical names
+    for (const timeZone of ['America/Toronto', 'UTC', 'Etc/UTC', 'US/Eastern', 'Asia/Calcutta']) expect(bad({ deadline: '18:00', timeZone })).not.toThrow();
+    expect(bad({ deadline: '18:00', timeZone: 'America/Torontoo' })).toThrow(/is not an IANA time zone/);
   });
 });
 
