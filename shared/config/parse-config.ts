@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { dependencyOrder } from './job-graph';
 import { parseLookups } from './lookups';
@@ -13,12 +13,35 @@ export interface ParseOptions {
   baseDir?: string;
 }
 
-/** A stage file, resolved against the configuration's folder; it must exist. */
+/**
+ * A stage file, resolved against the configuration's folder; it must exist. Each folder is listed
+ * once (a configuration of hundreds of jobs names their SQL files from a few folders: one
+ * readdir each instead of two system calls per file, on the functions' cold start).
+ */
 function fileResolver(baseDir: string | undefined) {
+  const listings = new Map<string, Map<string, Dirent> | null>();
+  const listing = (dir: string) => {
+    if (!listings.has(dir)) {
+      let entries: Map<string, Dirent> | null = null;
+      try {
+        entries = new Map(readdirSync(dir, { withFileTypes: true }).map((e) => [e.name, e]));
+      } catch {
+        // a folder that cannot be listed holds no file we can use
+      }
+      listings.set(dir, entries);
+    }
+    return listings.get(dir)!;
+  };
+  const isFile = (absolute: string) => {
+    const entry = listing(dirname(absolute))?.get(basename(absolute));
+    if (!entry) return false;
+    // a symbolic link is followed, as a stat would
+    return entry.isSymbolicLink() ? existsSync(absolute) && statSync(absolute).isFile() : entry.isFile();
+  };
   return (path: string, field: string): string => {
     if (!isAbsolute(path) && !baseDir) throw new ConfigError(field, `"${path}" is relative, but the configuration has no folder to resolve it against`);
     const absolute = isAbsolute(path) ? path : resolve(baseDir!, path);
-    if (!existsSync(absolute) || !statSync(absolute).isFile()) throw new ConfigError(field, `file not found: ${absolute}`);
+    if (!isFile(absolute)) throw new ConfigError(field, `file not found: ${absolute}`);
     return absolute;
   };
 }
