@@ -25,8 +25,13 @@ export const PREFIX = {
  * wrote it (DuckDB in Lambda or Spark on EMR), so a batch may switch engine between runs.
  */
 export function curatedKey(job: { output: { table: string; partitionBy: string[] } }, values: Record<string, string>): string {
-  const partitions = job.output.partitionBy.map((p) => `${p}=${encodeURIComponent(values[p] ?? '')}`);
-  return `${PREFIX.curated}${[job.output.table, ...partitions].join('/')}/data.parquet`;
+  return `${curatedPartition(job.output.table, job.output.partitionBy, values)}data.parquet`;
+}
+
+/** `curated/<table path>/<field>=<value>/…/`: a batch's partition folder (a Spark table's part files are in it). */
+export function curatedPartition(tablePath: string, partitionBy: string[], values: Record<string, string>): string {
+  const partitions = partitionBy.map((p) => `${p}=${encodeURIComponent(values[p] ?? '')}`);
+  return `${PREFIX.curated}${[tablePath, ...partitions].join('/')}/`;
 }
 
 export const REPORT_SUFFIX = '.json';

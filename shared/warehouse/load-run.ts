@@ -3,7 +3,7 @@ import { BatchExecuteStatementCommand, DescribeStatementCommand, type RedshiftDa
 import type { CatalogTable } from '../catalog/table-schemas';
 import { jobNamed, type Pipeline } from '../config/load-config';
 import type { JobConfig } from '../config/types';
-import { curatedKey, PREFIX } from '../s3/layout';
+import { curatedKey, curatedPartition } from '../s3/layout';
 import type { RunInput } from '../resolve/resolver';
 import { loadStatements, type TableLoad } from './load-sql';
 
@@ -52,8 +52,7 @@ const THROTTLED = new Set(['ThrottlingException', 'ActiveStatementsExceededExcep
 /** The batch's curated object (a single-table job) or partition folder (a table of a multi-table job). */
 function sourceOf(job: JobConfig, table: string, values: Record<string, string>, bucket: string): string {
   if (!job.output.tables) return `s3://${bucket}/${curatedKey(job, values)}`;
-  const partitions = job.output.partitionBy.map((p) => `${p}=${encodeURIComponent(values[p] ?? '')}`);
-  return `s3://${bucket}/${PREFIX.curated}${job.output.table}/${table}/${partitions.join('/')}/`;
+  return `s3://${bucket}/${curatedPartition(`${job.output.table}/${table}`, job.output.partitionBy, values)}`;
 }
 
 /** The tables of a run's load, each with the catalog table it reads and the objects it copies. */

@@ -102,7 +102,8 @@ function tableStatements(batch: LoadBatch, { load, table, from }: TableLoad): st
     statements.push(`DELETE FROM ${target} WHERE ${where}`);
     statements.push(`INSERT INTO ${target} (${all.map((c) => quoteName(c.name)).join(', ')}) SELECT ${all.map((c) => sourceValue(c)).join(', ')} FROM ${staging}`);
   } else {
-    const on = load.key.map((k) => `${target}.${quoteName(k)} = s.${quoteName(k)}`).join(' AND ');
+    // a key column the path alone holds (the date of a Spark table) is the batch's value
+    const on = load.key.map((k) => `${target}.${quoteName(k)} = ${sourceValue(all.find((c) => c.name === k)!, 's')}`).join(' AND ');
     const updated = all.filter((c) => !load.key.includes(c.name));
     statements.push(
       `MERGE INTO ${target} USING ${staging} AS s ON ${on}` +

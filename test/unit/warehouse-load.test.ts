@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { PGlite } from '@electric-sql/pglite';
+import { BatchExecuteStatementCommand, DescribeStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { CatalogTable } from '../../shared/catalog/table-schemas';
+import { compilePipeline } from '../../shared/config/load-config';
+import { retailConfig } from '../../examples/retail/config';
+import { loadStatements, warehouseColumns, type LoadBatch } from '../../shared/warehouse/load-sql';
+import { pollLoad, submitLoad, tableLoads, WarehouseLoadError, type LoadDeps, type LoadState } from '../../shared/warehouse/load-run';
+import type { RunInput } from '../../shared/resolve/resolver';
+
+/** A Spark-style table: the date only in the path, the key in the file. */
+const daily: CatalogTable = {
+  zone: 'curated',
+  name: 'daily',
+  prefix: 'curated/job/daily/',
+  source: 'job',
+  fileColumns: [
+    { name: 'store_id', type: 'string' },
+    { name: 'sales', type: 'decimal(18,2)' },
+  ],
+  partitionKeys: [{ name: 'date', type: 'date', isDate: true }],
+};
+
+const batch = (mode: 'replace' | 'merge', date: string, execution: string): LoadBatch => ({
+  executionName: execution,
+  batchId: `job#date=${date}`,
+  values: { date },
+  copyRoleArn: 'arn:aws:iam::123456789012:role/copy',
+  at: new Date('2026-11-23T20:00:00Z'),
+  tables: [{ load: { table: 'daily', into: 'daily', key: ['date', 'store_id'], mode }, table: daily, from: `s3://lake/curated/job/daily/date=${date}/` }],
+});
+
+/** Runs a load's statements in one transaction on PostgreSQL, the COPY replaced by these staged rows. */
+async function runLoad(db: PGlite, load: LoadBatch, staged: Array<[string, string]>): Promise<void> {
+  await db.exec('BEGIN');
+  for (const sql of loadStatements(load)) {
+    if (sql.startsWith('COPY ')) {
+      for (const [store, sales] of staged) await db.query('INSERT INTO "landfall_staging_daily" VALUES ($1, $2)', [store, sales]);
+    } else {
+      await db.exec(sql);
+    }
+  }
+  await db.exec('COMMIT');
+  await db.exec('DISCARD TEMP');
+}
+
+const rows = async (db: PGlite) => (await db.query<{ date: string; store_id: string; sales: string }>('SELECT date::text AS date, store_id, sales::text AS sales FROM daily ORDER BY date, store_id')).rows;
+
+describe('the statements of a warehouse load', () => {
+  it('copies exactly the batch\'s objects, adds the partition the path alone holds, and audits the load', () => {
+    const sqls = loadStatements(batch('replace', '2026-11-23', 'job-2026-11-23-abc'));
+    expect(sqls[0]).toMatch(/^CREATE TABLE IF NOT EXISTS "landfall_load_audit"/);
+    expect(sqls).toContain('CREATE TABLE IF NOT EXISTS "daily" ("store_id" VARCHAR(65535), "sales" DECIMAL(18,2), "date" DATE)');
+    expect(sqls).toContain(`COPY "landfall_staging_daily" FROM 's3://lake/curated/job/daily/date=2026-11-23/' IAM_ROLE 'arn:aws:iam::123456789012:role/copy' FORMAT AS PARQUET`);
+    expect(sqls).toContain(`DELETE FROM "daily" WHERE "date" = CAST('2026-11-23' AS DATE)`);
+    expect(warehouseColumns(daily).map((c) => c.name)).toEqual(['store_id', 'sales', 'date']);
+  });
+
+  it('replace: the batch\'s partition is exactly the staged rows; merge: rows matched on the key are updated, others added, none removed', async () => {
+    const db = new PGlite();
+    await runLoad(db, batch('replace', '2026-11-23', 'e1'), [['S1', '1.00'], ['S2', '2.00']]);
+    await runLoad(db, batch('replace', '2026-11-24', 'e2'), [['S1', '5.00']]);
+    // the same day again, with S2 gone and S1 changed: only that day changes
+    await runLoad(db, batch('replace', '2026-11-23', 'e3'), [['S1', '1.50']]);
+    expect(await rows(db)).toEqual([
+      { date: '2026-11-23', store_id: 'S1', sales: '1.50' },
+      { date: '2026-11-24', store_id: 'S1', sales: '5.00' },
+    ]);
+    await runLoad(db, batch('merge', '2026-11-24', 'e4'), [['S1', '6.00'], ['S3', '3.00']]);
+    await runLoad(db, batch('merge', '2026-11-24', 'e5'), [['S1', '6.00'], ['S3', '3.00']]);
+    expect(await rows(db)).toEqual([
+      { date: '2026-11-23', store_id: 'S1', sales: '1.50' },
+      { date: '2026-11-24', store_id: 'S1', sales: '6.00' },
+      { date: '2026-11-24', store_id: 'S3', sales: '3.00' },
+    ]);
+    const audit = (await db.query<{ execution_name: string; mode: string; row_count: number }>('SELECT execution_name, mode, row_count::int AS row_count FROM landfall_load_audit ORDER BY execution_name')).rows;
+    expect(audit.map((a) => [a.execution_name, a.mode, a.row_count])).toEqual([['e1', 'replace', 2], ['e2', 'replace', 1], ['e3', 'replace', 1], ['e4', 'merge', 2], ['e5', 'merge', 2]]);
+    await db.close();
+  });
+
+  it('refuses a value that could break out of its literal, and a key that is not a column', () => {
+    expect(() => loadStatements({ ...batch('replace', "2026-11-23'; DROP TABLE daily; --", 'e'), values: { date: "x\\'" } })).toThrow(/not allowed/);
+    const badKey = batch('merge', '2026-11-23', 'e');
+    badKey.tables[0]!.load.key = ['region'];
+    expect(() => loadStatements(badKey)).toThrow(/key column region is not a column of daily/);
+  });
+});
+
+describe('submitting and polling a load', () => {
+  const pipeline = compilePipeline(retailConfig());
+  const tables: CatalogTable[] = [{ zone: 'curated', name: 'pos_daily_sales', prefix: 'curated/pos_daily_sales/', source: 'pos_daily_sales', fileColumns: ['store_id', 'item_id', 'transaction_date'].map((name) => ({ name, type: 'string' })), partitionKeys: [{ name: 'province', type: 'string' }, { name: 'date', type: 'date', isDate: true }] }];
+  const run = { job: 'pos_daily_sales', batchId: 'b', values: { province: 'ON', date: '2026-11-23' }, executionName: 'pos_daily_sales-ON-2026-11-23-abc', fingerprint: 'f', inputs: {}, engine: 'duckdb', stages: [{ name: 'aggregate' }] } as RunInput;
+  const deps = (redshift: RedshiftDataClient): LoadDeps => ({ redshift, pipeline, tables, lakeBucket: 'lake', target: { database: 'dev', workgroupName: 'wg', copyRoleArn: 'arn:aws:iam::1:role/c' }, maxAttempts: 3, random: () => 0.5 });
+  const fresh: LoadState = { status: 'NEW', attempt: -1, statementId: '', backoffSeconds: 0 };
+
+  it('copies the batch\'s one object, with a ClientToken of the execution and the attempt', async () => {
+    expect(tableLoads(run, { pipeline, tables, lakeBucket: 'lake' }).map((t) => t.from)).toEqual(['s3://lake/curated/pos_daily_sales/province=ON/date=2026-11-23/data.parquet']);
+    const mock = mockClient(RedshiftDataClient);
+    mock.on(BatchExecuteStatementCommand).resolves({ Id: 'st-1' });
+    const client = new RedshiftDataClient({ region: 'us-east-1' });
+    const first = await submitLoad(run, fresh, deps(client));
+    const again = await submitLoad(run, fresh, deps(client));
+    const next = await submitLoad(run, first, deps(client));
+    const tokens = mock.commandCalls(BatchExecuteStatementCommand).map((c) => c.args[0].input.ClientToken);
+    expect(first).toEqual({ status: 'RUNNING', attempt: 0, statementId: 'st-1', backoffSeconds: 0 });
+    expect(tokens[0]).toBe(tokens[1]);
+    expect(tokens[2]).not.toBe(tokens[0]);
+    expect(next.attempt).toBe(1);
+    expect(mock.commandCalls(BatchExecuteStatementCommand)[0]!.args[0].input).toMatchObject({ WorkgroupName: 'wg', Database: 'dev' });
+    mock.restore();
+  });
+
+  it('retries throttling and conflicts with backoff, fails at once on any other error, and gives up after its attempts', async () => {
+    const mock = mockClient(RedshiftDataClient);
+    const client = new RedshiftDataClient({ region: 'us-east-1' });
+    mock.on(BatchExecuteStatementCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    expect(await submitLoad(run, fresh, deps(client))).toMatchObject({ status: 'RETRY', attempt: 0, backoffSeconds: 4 });
+    const running: LoadState = { status: 'RUNNING', attempt: 0, statementId: 'st-1', backoffSeconds: 0 };
+    mock.on(DescribeStatementCommand).resolves({ Status: 'STARTED' });
+    expect((await pollLoad(run, running, deps(client))).status).toBe('RUNNING');
+    mock.on(DescribeStatementCommand).resolves({ Status: 'FAILED', Error: 'ERROR: 1023 DETAIL: Serializable isolation violation on table - 100' });
+    expect(await pollLoad(run, running, deps(client))).toMatchObject({ status: 'RETRY', backoffSeconds: 4 });
+    expect(await pollLoad(run, { ...running, attempt: 1 }, deps(client))).toMatchObject({ status: 'RETRY', backoffSeconds: 8 });
+    await expect(pollLoad(run, { ...running, attempt: 2 }, deps(client))).rejects.toThrow(/gave up after 3 attempts: .*Serializable/);
+    mock.on(DescribeStatementCommand).resolves({ Status: 'FAILED', Error: 'ERROR: permission denied for table pos_daily_sales' });
+    await expect(pollLoad(run, running, deps(client))).rejects.toBeInstanceOf(WarehouseLoadError);
+    mock.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
+    expect((await pollLoad(run, running, deps(client))).status).toBe('FINISHED');
+    mock.restore();
+  });
+});
