@@ -14,13 +14,12 @@ SPARK_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(SPARK_DIR))
 
 
-from landfall_jobs.session import local_session  # noqa: E402
+from landfall_jobs.local import session_for_tests  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def spark():
-    # tests run many tiny queries: C1-only JIT and the serial GC cost far less CPU on 2 cores
-    session = local_session("landfall-spark-tests", 2, "1g", {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"})
+    session = session_for_tests("landfall-spark-tests")
     yield session
     session.stop()
 

@@ -1,41 +1,16 @@
 """Hand-made test data, and how the stages are run."""
 import datetime as dt
-import os
-import sys
 from decimal import Decimal
 
 from pyspark.sql import functions as F
 
 from landfall_jobs.context import StageContext
+from landfall_jobs.local import SPARK_SUBMIT_CONF as LOCAL_CONF, spark_submit, submit_env  # noqa: F401
 from landfall_pipeline import schemas
 
 DAY = dt.date(2026, 11, 23)
 # the clickstream job's stages, in run order (one batch = one date)
 STAGES = ("clean", "enrich", "sessionize", "metrics")
-
-LOCAL_CONF = [
-    "--master", "local[2]",
-    "--driver-memory", "768m",
-    # short-lived JVMs on 2 cores: C1 only and the serial GC halve the CPU spent on JIT and GC
-    "--driver-java-options", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-    "--conf", "spark.ui.enabled=false",
-    "--conf", "spark.ui.showConsoleProgress=false",
-    "--conf", "spark.driver.host=127.0.0.1",
-    "--conf", "spark.driver.bindAddress=127.0.0.1",
-]
-
-
-def spark_submit():
-    path = os.path.join(os.path.dirname(sys.executable), "spark-submit")
-    assert os.path.exists(path), f"spark-submit not found next to {sys.executable}"
-    return path
-
-
-def submit_env():
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable,
-               SPARK_LOCAL_IP="127.0.0.1", TZ="UTC")
-    env.pop("PYTHONPATH", None)  # engine and pipeline must come from main.py's tree, --pipeline-root or --py-files
-    return env
 
 
 def day_context(stage, roots, day=DAY):

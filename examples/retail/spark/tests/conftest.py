@@ -17,15 +17,14 @@ SPARK_DIR = Path(os.environ.get("LANDFALL_SPARK_DIR") or PIPELINE_DIR.parents[2]
 sys.path.insert(0, str(SPARK_DIR))
 
 from landfall_jobs.loader import register_pipeline_root  # noqa: E402
-from landfall_jobs.session import local_session  # noqa: E402
+from landfall_jobs.local import session_for_tests  # noqa: E402
 
 register_pipeline_root(str(PIPELINE_DIR))
 
 
 @pytest.fixture(scope="session")
 def spark():
-    # tests run many tiny queries: C1-only JIT and the serial GC cost far less CPU on 2 cores
-    session = local_session("landfall-retail-tests", 2, "1g", {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"})
+    session = session_for_tests("landfall-retail-tests")
     yield session
     session.stop()
 
