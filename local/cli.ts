@@ -16,7 +16,7 @@ import { batchId as batchIdOf } from '../shared/resolve/batches';
 import { STACK_FILE_NAME, TargetError, localTarget, stageTarget, type Target } from './targets';
 import { readDeployment } from './serverless-config';
 import { replayPrefix } from '../shared/s3/replay';
-import { exportCuratedTables, exportWarehouseTables } from './curated-export';
+import { csvCell, exportCuratedTables, exportWarehouseTables } from './curated-export';
 import { openLake, queryLake } from './lake-query';
 import { catalogTables } from '../shared/catalog/table-schemas';
 import { formatTable } from './console';
@@ -177,8 +177,6 @@ async function query(values: Record<string, string | boolean | undefined>, sql: 
     await rm(work, { recursive: true, force: true });
   }
 }
-
-const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 /** Another pipeline's demo: the files of its folder's sample/ directory, landed and settled. */
 async function demoFolder(pipelineDir: string): Promise<number> {

@@ -77,6 +77,9 @@ export async function exportCuratedTables(s3: S3Client, bucket: string, jobs: Jo
   return written;
 }
 
+/** A CSV field, quoted when it holds a quote, a comma or a newline (RFC 4180). */
+export const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
 /**
  * `OUT/warehouse/<table>.csv` for each table the jobs load: a SELECT from the local warehouse, with
  * a header, sorted by the load's key (the warehouse's text form of each value: PostgreSQL's).
@@ -93,9 +96,8 @@ export async function exportWarehouseTables(warehouse: Pick<LocalRedshiftData, '
     const exists = await warehouse.query<{ n: number }>('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = $1', [load.into]);
     if (!exists[0]?.n) continue; // nothing loaded yet
     const rows = await warehouse.query<Record<string, unknown>>(`SELECT ${columns.map((c) => `${quoteName(c)}::text AS ${quoteName(c)}`).join(', ')} FROM ${quoteName(load.into)} AS t ORDER BY ${load.key.map((k) => `t.${quoteName(k)}`).join(', ')}`);
-    const cell = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
     const path = join(outDir, 'warehouse', `${load.into}.csv`);
-    await writeFile(path, `${[columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n')}\n`);
+    await writeFile(path, `${[columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] === null || r[c] === undefined ? '' : String(r[c]))).join(','))].join('\n')}\n`);
     written.push(path);
   }
   return written;
