@@ -7,6 +7,8 @@ export interface DuckDbSettings {
   /** the function's memory in MB (the Lambda context's memoryLimitInMB) */
   functionMemoryMb: number;
   threads?: number;
+  /** keep file order (validate numbers lines); without it DuckDB streams COPY with less memory */
+  preserveOrder?: boolean;
 }
 
 /** Lambda gives one vCPU per 1,769 MB (up to 6): more DuckDB threads than that only add memory. */
@@ -34,7 +36,7 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDb> {
     temp_directory: `${settings.workDir}/spill`,
     home_directory: settings.workDir,
     // COPY need not keep input order; without it DuckDB streams row groups with less memory.
-    preserve_insertion_order: 'false',
+    preserve_insertion_order: settings.preserveOrder ? 'true' : 'false',
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   });

@@ -11,7 +11,8 @@ export function isUtcTimestamp(text: string): boolean {
   return m !== null && isCalendarDate(m[1]!);
 }
 
-function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (value: string) => string | null {
+/** The check of one column's value: its problem, or null when good. */
+export function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (value: string) => string | null {
   const name = column.name;
   const show = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
   const typeCheck = ((): ((v: string) => string | null) => {

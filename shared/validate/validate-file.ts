@@ -31,7 +31,33 @@ export function expectedHeader(dataset: DatasetConfig): string | null {
 
 export const REJECTS_HEADER = formatCsvRow(['line', 'reason', 'text']);
 /** how much of a rejected line the report keeps */
-const REPORTED_CHARS = 1000;
+export const REJECTED_TEXT_CHARS = 1000;
+
+/** One line of the rejects report. */
+export function formatReject(line: number, reason: string, text: string): string {
+  return formatCsvRow([line, reason, text]);
+}
+
+/** A blank line is skipped: empty, or (starting with a control character or space) all whitespace. */
+export function isBlankLine(text: string): boolean {
+  return text === '' || (text.charCodeAt(0) <= 32 && text.trim() === '');
+}
+
+export function wrongHeader(header: string | null, number: number, text: string): string {
+  return `missing or wrong header on line ${number}: expected ${JSON.stringify(header)}, found ${JSON.stringify(text.slice(0, 200))}`;
+}
+
+export function noHeader(header: string | null): string {
+  return `missing header: expected ${JSON.stringify(header)}, found no header line`;
+}
+
+/** The reason a file with these counts is REJECTED as mostly bad, or null. */
+export function mostlyBad(rows: RowCounts, dataset: DatasetConfig): string | null {
+  if (rows.in > 0 && rows.rejected / rows.in > dataset.maxBadRowRatio) {
+    return `mostly bad: ${rows.rejected} of ${rows.in} rows rejected (limit ${Math.round(dataset.maxBadRowRatio * 100)}%)`;
+  }
+  return null;
+}
 
 /** A JSON scalar as the text the row checks read; objects, arrays and booleans are not column values. */
 function jsonValue(value: unknown): string | { error: string } {
@@ -43,7 +69,7 @@ function jsonValue(value: unknown): string | { error: string } {
 }
 
 /** Splits a line into the dataset's column values, in column order. */
-function lineParser(dataset: DatasetConfig): (line: string) => string[] | { error: string } {
+export function lineParser(dataset: DatasetConfig): (line: string) => string[] | { error: string } {
   const format = dataset.format;
   if (format.kind === 'delimited') return (line) => splitFields(line, format.delimiter);
   const names = dataset.columns.map((c) => c.name);
@@ -97,7 +123,7 @@ export async function validateFile(
   await sinks.good.write(formatCsvRow(dataset.columns.map((c) => c.name)));
   await sinks.rejects.write(REJECTS_HEADER);
   try {
-    for await (const { first, lines, longLineBytes } of textLines(counted, { maxLineBytes: MAX_LINE_BYTES, headChars: REPORTED_CHARS })) {
+    for await (const { first, lines, longLineBytes } of textLines(counted, { maxLineBytes: MAX_LINE_BYTES, headChars: REJECTED_TEXT_CHARS })) {
       for (let index = 0; index < lines.length; index += 1) {
         const text = lines[index]!;
         const number = first + index;
@@ -106,10 +132,10 @@ export async function validateFile(
           continue;
         }
         // (a long line is only its head here: it is never blank)
-        if (longLineBytes === undefined && (text === '' || (text.charCodeAt(0) <= 32 && text.trim() === ''))) continue;
+        if (longLineBytes === undefined && isBlankLine(text)) continue;
         if (!headerSeen) {
           if (longLineBytes !== undefined || text.trimEnd() !== header) {
-            return reject(`missing or wrong header on line ${number}: expected ${JSON.stringify(header)}, found ${JSON.stringify(text.slice(0, 200))}`);
+            return reject(wrongHeader(header, number, text));
           }
           headerSeen = true;
           continue;
@@ -117,7 +143,7 @@ export async function validateFile(
         rows.in += 1;
         if (longLineBytes !== undefined) {
           rows.rejected += 1;
-          await sinks.rejects.write(formatCsvRow([number, `line longer than ${MAX_LINE_BYTES} bytes (${longLineBytes} bytes)`, text]));
+          await sinks.rejects.write(formatReject(number, `line longer than ${MAX_LINE_BYTES} bytes (${longLineBytes} bytes)`, text));
           continue;
         }
         const fields = parse(text);
@@ -129,7 +155,7 @@ export async function validateFile(
           if (pending) await pending;
         } else {
           rows.rejected += 1;
-          await sinks.rejects.write(formatCsvRow([number, problem ?? 'unreadable row', text.slice(0, REPORTED_CHARS)]));
+          await sinks.rejects.write(formatReject(number, problem ?? 'unreadable row', text.slice(0, REJECTED_TEXT_CHARS)));
         }
       }
     }
@@ -138,9 +164,8 @@ export async function validateFile(
     throw err;
   }
   if (!anyByte) return reject('empty file (0 bytes)');
-  if (!headerSeen) return reject(`missing header: expected ${JSON.stringify(header)}, found no header line`);
-  if (rows.in > 0 && rows.rejected / rows.in > dataset.maxBadRowRatio) {
-    return reject(`mostly bad: ${rows.rejected} of ${rows.in} rows rejected (limit ${Math.round(dataset.maxBadRowRatio * 100)}%)`);
-  }
+  if (!headerSeen) return reject(noHeader(header));
+  const tooBad = mostlyBad(rows, dataset);
+  if (tooBad) return reject(tooBad);
   return { state: 'VALIDATED', rows };
 }
