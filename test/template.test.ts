@@ -377,7 +377,8 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs })
     const expected: Record<string, { read: string[]; write: string[]; readsLatestOnly?: string[]; listsOnly?: string[] }> = {
       validate: { read: at(raw, PREFIX.landing), write: at(raw, PREFIX.validated, PREFIX.rejected, PREFIX.reports) },
       // convert reads its own output's lineage (the newest version) to skip a redelivered event
-      convert: { read: [...at(raw, PREFIX.validated), ...at(lake, PREFIX.processed)].sort(), write: at(lake, PREFIX.processed), readsLatestOnly: at(lake, PREFIX.processed) },
+      // ... and the landed version the verdict names, whose good rows it converts (no copy of them is written)
+      convert: { read: [...at(raw, PREFIX.landing, PREFIX.validated), ...at(lake, PREFIX.processed)].sort(), write: at(lake, PREFIX.processed), readsLatestOnly: at(lake, PREFIX.processed) },
       track: { read: [...at(raw, PREFIX.reports), ...at(lake, PREFIX.processed)].sort(), write: [] },
       resolve: { read: [], write: [] },
       // a job-failure alert carries the failing EMR step's log tail

@@ -6,14 +6,21 @@ import type { Pipeline } from '../config/load-config';
 import { compareSequencers, versionTag, type ObjectRef } from '../s3/event-records';
 import { PREFIX, processedKeyOf } from '../s3/layout';
 import type { Readable } from 'node:stream';
-import { WriteConflictError, downloadToFile, headIfExists, headObject, readObject, uploadFile, type WriteCondition } from '../s3/object-io';
+import { WriteConflictError, downloadToFile, headIfExists, headObject, readObject, readObjectText, uploadFile, type WriteCondition } from '../s3/object-io';
 import { canStreamInput, withStreamedInput } from './streamed-input';
 import { NotLandfallOutputError, type SourceVersion } from '../state/file-state';
 import { lineageMetadata, parseLineage } from '../state/lineage';
-import { csvToParquet, lineageColumns } from './csv-to-parquet';
+import { csvToParquet, lineageColumns, selectToParquet } from './csv-to-parquet';
 import { openDuckDb } from './duckdb';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { createReadStream } from 'node:fs';
+import type { DatasetConfig } from '../config/types';
+import { goodRowsSql, typedColumnsSql } from '../validate/line-rules-sql';
+import { FileLineSink } from '../validate/file-sink';
+import { parseVerdict } from '../validate/verdict';
+import { validateFile } from '../validate/validate-file';
 
-/** The Parquet has another number of rows than validate wrote (retryable: the read was cut short). */
+/** The Parquet has another number of rows than validate counted (retryable: the read was cut short). */
 export class RowCountMismatchError extends Error {
   override readonly name = 'RowCountMismatchError';
 }
@@ -72,8 +79,9 @@ async function currentParquet(deps: ConvertDeps, key: string): Promise<{ eTag: s
 const MAX_WRITE_ATTEMPTS = 5;
 
 /**
- * convert, for one validated object version: stream it to /tmp (above 32 MB, straight into DuckDB
- * through a pipe), let DuckDB write Parquet with the dataset's schema plus the key's fields, and
+ * convert, for one verdict of validate (validated/<key>): read the landed object version it names
+ * (above 32 MB streamed into DuckDB through a pipe as it downloads), keep the rows the verdict's
+ * rules call good, let DuckDB write Parquet with the dataset's schema plus the key's fields, and
  * upload it under processed/ with the source's lineage. The Parquet key is deterministic per landed
  * key, so a re-run overwrites instead of adding a second copy; one already there is not converted
  * again, and one of a newer landed version is never overwritten (see placeAgainst). The upload is
@@ -87,6 +95,8 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
   const lineage = parseLineage(validated.metadata);
   const dataset = deps.pipeline.config.datasets.find((d) => d.name === lineage.dataset);
   if (!dataset) throw new UnknownDatasetError(`dataset "${lineage.dataset}" of ${ref.key} is not in the pipeline configuration`);
+  // A verdict (JSON); before verdicts, validate wrote the good rows as CSV here, which still converts.
+  const verdict = validated.contentType?.startsWith('application/json') ? parseVerdict(await readObjectText(deps.s3, ref.bucket, ref.key, ref.versionId)) : undefined;
   const key = processedKeyOf(dataset, lineage.fields, lineage.source.key);
   let current = await currentParquet(deps, key);
   // Decided before converting too: a redelivered or late event costs no conversion.
@@ -94,30 +104,47 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
   if (early !== 'replace') return settledBy(early, key, current?.source);
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'convert-'));
   try {
-    const csvPath = join(dir, 'input.csv');
     const parquetPath = join(dir, 'output.parquet');
     const constants = lineageColumns(lineage.fields, { key: lineage.source.key, versionTag: versionTag(lineage.source.versionId) });
-    const toParquet = async (path: string) => {
+    const withDuckDb = async <T>(use: (conn: DuckDBConnection) => Promise<T>): Promise<T> => {
       // DuckDB is closed before the upload so that its memory is not held alongside the upload's.
       const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
       try {
-        return await csvToParquet(duckdb.conn, { csvPath: path, parquetPath, columns: dataset.columns, constants });
+        return await use(duckdb.conn);
       } finally {
         duckdb.close();
       }
     };
+    // The input (the landed object, or an older layout's validated CSV) as a local path for `consume`.
+    const input = { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, size: validated.size };
+    if (verdict) Object.assign(input, { bucket: lineage.source.bucket, key: lineage.source.key, versionId: lineage.source.versionId, size: lineage.source.size ?? 0 });
+    const fromInput = async (consume: (path: string) => Promise<number>): Promise<number> => {
+      const path = join(dir, 'input');
+      if (canStreamInput(input.size) && verdict?.rules.engine !== 'javascript') {
+        // DuckDB parses the object as it downloads: the download costs (almost) no time of its own.
+        const { chunks } = await readObject(deps.s3, input.bucket, input.key, input.versionId);
+        return withStreamedInput(path, chunks as Readable, consume);
+      }
+      await downloadToFile(deps.s3, input.bucket, input.key, input.versionId, path, input.size);
+      return consume(path);
+    };
     let rows: number;
-    if (canStreamInput(validated.size)) {
-      // DuckDB parses the CSV as it downloads: the download costs (almost) no time of its own.
-      const { chunks } = await readObject(deps.s3, ref.bucket, ref.key, ref.versionId);
-      rows = await withStreamedInput(csvPath, chunks as Readable, toParquet);
+    if (!verdict) {
+      rows = await fromInput((path) => withDuckDb((conn) => csvToParquet(conn, { csvPath: path, parquetPath, columns: dataset.columns, constants })));
+    } else if (verdict.rules.engine === 'duckdb') {
+      const from = goodRowsSql(dataset, lineage.fields, verdict.rules.skipLines);
+      rows = await fromInput((path) => withDuckDb((conn) => selectToParquet(conn, { from, select: typedColumnsSql(dataset), path, parquetPath, constants })));
     } else {
-      await downloadToFile(deps.s3, ref.bucket, ref.key, ref.versionId, csvPath, validated.size);
-      rows = await toParquet(csvPath);
+      // The file validate handed to the JavaScript rules: they find the same good rows again here.
+      rows = await fromInput(async (path) => {
+        const csvPath = join(dir, 'good.csv');
+        await goodRowsInJavaScript(path, dataset, lineage.fields, csvPath);
+        return withDuckDb((conn) => csvToParquet(conn, { csvPath, parquetPath, columns: dataset.columns, constants }));
+      });
     }
-    // validate counted the rows it wrote: a different count means a truncated or altered input.
+    // validate counted the good rows: a different count means a truncated or altered input.
     if (lineage.rows !== undefined && rows !== lineage.rows) {
-      throw new RowCountMismatchError(`${ref.key}: converted ${rows} rows, validate wrote ${lineage.rows}; not uploading`);
+      throw new RowCountMismatchError(`${ref.key}: converted ${rows} rows, validate counted ${lineage.rows}; not uploading`);
     }
     const metadata = lineageMetadata({ ...lineage, rows });
     for (let attempt = 1; ; attempt += 1) {
@@ -137,6 +164,16 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** validate-file.ts's good rows of a local landed file, as the CSV csvToParquet reads. */
+async function goodRowsInJavaScript(path: string, dataset: DatasetConfig, fields: Record<string, string>, csvPath: string): Promise<void> {
+  const good = new FileLineSink(csvPath);
+  try {
+    await validateFile(createReadStream(path, { highWaterMark: 1 << 20 }), dataset, fields, { good, rejects: { write() {} } });
+  } finally {
+    await good.close();
   }
 }
 

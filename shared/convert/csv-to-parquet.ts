@@ -16,7 +16,7 @@ export function duckdbType(column: ColumnSpec): string {
 }
 
 /** Identifiers come only from validated configuration; this re-check keeps SQL injection impossible. */
-function quoteIdentifier(name: string): string {
+export function quoteIdentifier(name: string): string {
   if (!IDENTIFIER.test(name)) throw new Error(`not a safe identifier: ${JSON.stringify(name)}`);
   return `"${name}"`;
 }
@@ -37,35 +37,50 @@ export interface ConvertRequest {
   constants: Array<[string, string]>;
 }
 
+export interface SelectToParquet {
+  /** a query whose rows are the file's good rows; it may read the bound parameter `$path` */
+  from: string;
+  /** the dataset's columns, as SQL over `from`'s columns */
+  select: string[];
+  path: string;
+  parquetPath: string;
+  constants: Array<[string, string]>;
+}
+
 /**
- * Validated CSV → zstd Parquet with an explicit schema (no type sniffing). File paths and constant
- * values are bound parameters. Returns the Parquet row count, read from its footer.
+ * Rows of a query → zstd Parquet, with the constant lineage columns appended. File paths and
+ * constant values are bound parameters. Returns the Parquet row count, read from its footer.
  */
-export async function csvToParquet(conn: DuckDBConnection, req: ConvertRequest): Promise<number> {
-  const columnTypes = req.columns.map((c) => `'${c.name}': '${duckdbType(c)}'`).join(', ');
-  for (const c of req.columns) quoteIdentifier(c.name);
+export async function selectToParquet(conn: DuckDBConnection, req: SelectToParquet): Promise<number> {
   // Each constant is a one-value ENUM: DuckDB writes it as a dictionary it already knows instead of
   // hashing the same string on every row (+75 % of the conversion time for six lineage columns at
   // 100 MB). Parquet readers see VARCHAR. The value is bound, never spliced.
   const enumTypes = req.constants.map((_, i) => `landfall_constant_${i}`);
+  const selectColumns = [...req.select, ...req.constants.map(([name], i) => `CAST($c${i}::VARCHAR AS ${enumTypes[i]}) AS ${quoteIdentifier(name)}`)].join(', ');
   for (const [i, [, value]] of req.constants.entries()) {
     await conn.run(`DROP TYPE IF EXISTS ${enumTypes[i]}`);
     await conn.run(`CREATE TYPE ${enumTypes[i]} AS ENUM (SELECT $1::VARCHAR)`, [value]);
   }
-  const selectColumns = [
-    ...req.columns.map((c) => quoteIdentifier(c.name)),
-    ...req.constants.map(([name], i) => `CAST($${i + 3}::VARCHAR AS ${enumTypes[i]}) AS ${quoteIdentifier(name)}`),
-  ].join(', ');
-  // Every line validate accepts must fit DuckDB's line buffer (its default, 2,000,000 bytes, is less
-  // than a validated 1 MiB line of quotes): sized from validate's own limit, a trusted integer.
-  const maxLineSize = maxValidatedLineBytes(req.columns.length);
-  const sql = `COPY (SELECT ${selectColumns} FROM read_csv($1, header = true, delim = ',', quote = '"', escape = '"', auto_detect = false, max_line_size = ${maxLineSize}, columns = {${columnTypes}}))
-    TO $2 (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;
+  const constants = Object.fromEntries(req.constants.map(([, v], i) => [`c${i}`, v]));
   try {
-    await conn.run(sql, [req.csvPath, req.parquetPath, ...req.constants.map(([, v]) => v)]);
+    await conn.run(`COPY (SELECT ${selectColumns} FROM (${req.from})) TO $parquet (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, { path: req.path, parquet: req.parquetPath, ...constants });
   } finally {
     for (const type of enumTypes) await conn.run(`DROP TYPE IF EXISTS ${type}`);
   }
   const reader = await conn.runAndReadAll('SELECT count(*)::BIGINT AS n FROM read_parquet($1)', [req.parquetPath]);
   return Number(reader.getRowObjects()[0]!.n);
+}
+
+/**
+ * Validated CSV (the JavaScript validation's good rows) → zstd Parquet with an explicit schema (no
+ * type sniffing). Returns the Parquet row count.
+ */
+export async function csvToParquet(conn: DuckDBConnection, req: ConvertRequest): Promise<number> {
+  const columnTypes = req.columns.map((c) => `'${c.name}': '${duckdbType(c)}'`).join(', ');
+  const select = req.columns.map((c) => quoteIdentifier(c.name));
+  // Every line validate accepts must fit DuckDB's line buffer (its default, 2,000,000 bytes, is less
+  // than a validated 1 MiB line of quotes): sized from validate's own limit, a trusted integer.
+  const maxLineSize = maxValidatedLineBytes(req.columns.length);
+  const from = `SELECT * FROM read_csv($path, header = true, delim = ',', quote = '"', escape = '"', auto_detect = false, max_line_size = ${maxLineSize}, columns = {${columnTypes}})`;
+  return selectToParquet(conn, { from, select, path: req.csvPath, parquetPath: req.parquetPath, constants: req.constants });
 }

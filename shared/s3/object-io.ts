@@ -43,12 +43,19 @@ export interface ObjectHead {
   eTag: string;
   /** the version the HEAD found (the current one when none was asked for) */
   versionId?: string;
+  contentType?: string;
 }
 
 export async function headObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<ObjectHead> {
   try {
     const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-    return { metadata: out.Metadata ?? {}, size: out.ContentLength ?? 0, eTag: out.ETag ?? '', ...(out.VersionId ? { versionId: out.VersionId } : {}) };
+    return {
+      metadata: out.Metadata ?? {},
+      size: out.ContentLength ?? 0,
+      eTag: out.ETag ?? '',
+      ...(out.VersionId ? { versionId: out.VersionId } : {}),
+      ...(out.ContentType ? { contentType: out.ContentType } : {}),
+    };
   } catch (err) {
     if (isGone(err)) throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
     throw err;
@@ -177,8 +184,9 @@ export async function uploadFile(
   }
 }
 
-export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${JSON.stringify(value, null, 2)}\n`, ContentType: 'application/json' }));
+export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown, metadata?: Record<string, string>): Promise<{ versionId?: string }> {
+  const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${JSON.stringify(value, null, 2)}\n`, ContentType: 'application/json', ...(metadata ? { Metadata: metadata } : {}) }));
+  return out.VersionId ? { versionId: out.VersionId } : {};
 }
 
 /** S3 user metadata must be ASCII: values are URI-encoded on the way in and decoded on the way out. */

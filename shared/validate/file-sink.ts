@@ -29,9 +29,15 @@ export class FileLineSink implements LineSink {
     if (!this.stream.write(text)) await once(this.stream, 'drain');
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    this.stream.end();
-    await once(this.stream, 'close');
+  private closing?: Promise<void>;
+
+  /** Flushes and closes the file; calling it again waits for the same close. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.flush();
+      this.stream.end();
+      await once(this.stream, 'close');
+    })();
+    return this.closing;
   }
 }

@@ -1,7 +1,7 @@
 import type { ColumnSpec, DatasetConfig } from '../config/types';
 import { duckdbType } from '../convert/csv-to-parquet';
 import { MAX_LINE_BYTES } from '../datasets/line-limits';
-import { valueCheck } from './row-checks';
+import { decimalIntegerDigits, valueCheck } from './row-checks';
 
 /**
  * The validation rules of validate-file.ts as DuckDB SQL, so that a landed file is checked (and later
@@ -55,7 +55,8 @@ function valueIsGood(column: ColumnSpec, v: string, keyFields: Record<string, st
       break;
     case 'decimal': {
       const scale = column.scale ?? 0;
-      checks.push(`regexp_full_match(${v}, '${scale > 0 ? `-?[0-9]{1,16}(\\.[0-9]{1,${scale}})?` : '-?[0-9]{1,16}'}')`);
+      const digits = decimalIntegerDigits(scale);
+      checks.push(`regexp_full_match(${v}, '${scale > 0 ? `-?[0-9]{1,${digits}}(\\.[0-9]{1,${scale}})?` : `-?[0-9]{1,${digits}}`}')`);
       break;
     }
     case 'date':
@@ -170,7 +171,8 @@ function valuePattern(column: ColumnSpec, keyFields: Record<string, string>, pla
       return '-?[0-9]{1,18}';
     case 'decimal': {
       const scale = column.scale ?? 0;
-      return scale > 0 ? `-?[0-9]{1,16}(?:\\.[0-9]{1,${scale}})?` : '-?[0-9]{1,16}';
+      const digits = decimalIntegerDigits(scale);
+      return scale > 0 ? `-?[0-9]{1,${digits}}(?:\\.[0-9]{1,${scale}})?` : `-?[0-9]{1,${digits}}`;
     }
     case 'date':
       return CALENDAR_DATE;

@@ -9,8 +9,7 @@ export type ManifestRead = { summary: { parts: string[] } | { count: number } } 
 
 /**
  * What a manifest file says, from its validated rows (the good CSV validate wrote, header first):
- * the parts its rows list, or the count its one row holds. A manifest that says nothing usable is a
- * problem: the file is rejected, and its batch keeps waiting for a good one.
+ * the parts its rows list, or the count its one row holds.
  */
 export async function readManifest(goodCsvPath: string, dataset: DatasetConfig): Promise<ManifestRead> {
   const manifest = dataset.manifest!;
@@ -22,6 +21,16 @@ export async function readManifest(goodCsvPath: string, dataset: DatasetConfig):
     const fields = splitFields(line, ',');
     if (Array.isArray(fields) && fields[column] !== undefined) values.push(fields[column]);
   }
+  return summarizeManifest(values, dataset);
+}
+
+/**
+ * A manifest's summary from its manifest column's values in its good rows, in file order. A
+ * manifest that says nothing usable is a problem: the file is rejected, and its batch keeps
+ * waiting for a good one.
+ */
+export function summarizeManifest(values: string[], dataset: DatasetConfig): ManifestRead {
+  const manifest = dataset.manifest!;
   if (manifest.kind === 'counts') {
     if (values.length !== 1) return { problem: `a counting manifest has exactly one row with ${manifest.column}; this one has ${values.length} good rows` };
     return { summary: { count: Number(values[0]) } };

@@ -11,6 +11,14 @@ export function isUtcTimestamp(text: string): boolean {
   return m !== null && isCalendarDate(m[1]!);
 }
 
+/**
+ * Digits a decimal may have before its point: at most 16, and no more than its DECIMAL(18, scale)
+ * holds (a value with more would pass validation and then fail every conversion of the file).
+ */
+export function decimalIntegerDigits(scale: number): number {
+  return Math.min(16, 18 - scale);
+}
+
 /** The check of one column's value: its problem, or null when good. */
 export function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (value: string) => string | null {
   const name = column.name;
@@ -23,7 +31,8 @@ export function valueCheck(column: ColumnSpec, keyFields: Record<string, string>
         return (v) => (/^-?\d{1,18}$/.test(v) ? null : `${name}: ${show(v)} is not an integer`);
       case 'decimal': {
         const scale = column.scale ?? 0;
-        const re = new RegExp(scale > 0 ? `^-?\\d{1,16}(\\.\\d{1,${scale}})?$` : '^-?\\d{1,16}$');
+        const digits = decimalIntegerDigits(scale);
+        const re = new RegExp(scale > 0 ? `^-?\\d{1,${digits}}(\\.\\d{1,${scale}})?$` : `^-?\\d{1,${digits}}$`);
         return (v) => (re.test(v) ? null : `${name}: ${show(v)} is not a decimal with at most ${scale} places`);
       }
       case 'date':

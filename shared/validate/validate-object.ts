@@ -1,18 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { resolveLandingKey, type Pipeline } from '../config/load-config';
 import type { DatasetConfig } from '../config/types';
 import type { ObjectRef } from '../s3/event-records';
-import { readManifest } from './manifest-summary';
 import { REPLAY_METADATA, landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../s3/layout';
-import { ObjectGoneError, headObject, objectExists, putJson, readObject, uploadFile } from '../s3/object-io';
+import { ObjectGoneError, downloadToFile, headObject, objectExists, putJson, uploadFile } from '../s3/object-io';
 import type { FileReport } from '../state/file-state';
 import type { FileStateStore } from '../state/file-state-store';
 import { lineageMetadata } from '../state/lineage';
-import { FileLineSink } from './file-sink';
-import { validateFile } from './validate-file';
+import { validateLocalFile } from './validate-local-file';
+import type { Verdict } from './verdict';
 
 export interface ValidateDeps {
   s3: S3Client;
@@ -20,6 +19,8 @@ export interface ValidateDeps {
   pipeline: Pipeline;
   /** the versioned raw bucket: landing/ in, validated/ rejected/ reports/ out */
   rawBucket: string;
+  /** the function's memory (the Lambda context's memoryLimitInMB): DuckDB's threads and limit */
+  functionMemoryMb?: number;
   tmpDir?: string;
 }
 
@@ -30,8 +31,9 @@ export type ValidateResult =
   | { kind: 'ignored'; reason: string };
 
 /**
- * validate, for one landed object version: record RECEIVED, check it against its dataset and write
- * the outputs (clean CSV, rejects report) and a JSON report that track turns into the file state.
+ * validate, for one landed object version: record RECEIVED, check it against its dataset (in
+ * DuckDB; see validate-local-file.ts) and write the outputs (the verdict convert fires on, the
+ * rejects report) and a JSON report that track turns into the file state.
  * Bad content never throws; only infrastructure failures do (so Lambda retries those).
  */
 export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): Promise<ValidateResult> {
@@ -74,6 +76,9 @@ async function isForcedReplay(s3: S3Client, ref: ObjectRef): Promise<boolean> {
   }
 }
 
+/** what validate gets in serverless.yml, when the caller does not say */
+const DEFAULT_MEMORY_MB = 1024;
+
 async function validateContent(
   source: ObjectRef,
   relative: string,
@@ -82,37 +87,38 @@ async function validateContent(
   deps: ValidateDeps,
 ): Promise<FileReport> {
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'validate-'));
-  const good = new FileLineSink(join(dir, 'good.csv'));
-  const rejects = new FileLineSink(join(dir, 'rejects.csv'));
   const date = fields[dataset.dateField]!;
   const base = { source, dataset: dataset.name, fields, date, at: new Date().toISOString() };
   try {
-    let outcome;
+    const landed = join(dir, 'landed');
     try {
-      const body = await readObject(deps.s3, source.bucket, source.key, source.versionId);
-      outcome = await validateFile(body.chunks, dataset, fields, { good, rejects });
+      await downloadToFile(deps.s3, source.bucket, source.key, source.versionId, landed, source.size);
     } catch (err) {
       if (err instanceof ObjectGoneError) return { ...base, state: 'REJECTED', reason: `unreadable: ${err.message}`, outputs: {} };
       throw err;
-    } finally {
-      await Promise.all([good.close(), rejects.close()]);
     }
+    const { size } = await stat(landed);
+    const { outcome, rules, rejectsPath, manifest } = await validateLocalFile({ path: landed, size }, dataset, fields, { workDir: dir, functionMemoryMb: deps.functionMemoryMb ?? DEFAULT_MEMORY_MB });
     const outputs: FileReport['outputs'] = {};
-    if (outcome.rows.rejected > 0) {
+    if (rejectsPath) {
       outputs.rejects = rejectsKey(relative, source.versionId);
-      await uploadFile(deps.s3, deps.rawBucket, outputs.rejects, rejects.path, {}, 'text/csv');
+      await uploadFile(deps.s3, deps.rawBucket, outputs.rejects, rejectsPath, {}, 'text/csv');
     }
     if (outcome.state === 'REJECTED') return { ...base, state: 'REJECTED', reason: outcome.reason, rows: outcome.rows, outputs };
-    let manifest: FileReport['manifest'];
-    if (dataset.manifest) {
-      const read = await readManifest(good.path, dataset);
-      if ('problem' in read) return { ...base, state: 'REJECTED', reason: read.problem, rows: outcome.rows, outputs };
-      manifest = read.summary;
-    }
+    if (manifest && 'problem' in manifest) return { ...base, state: 'REJECTED', reason: manifest.problem, rows: outcome.rows, outputs };
+    // The verdict, not a copy of the rows: convert reads the landed object and keeps the rows these rules call good.
     outputs.validated = validatedKey(relative);
+    const verdict: Verdict = { landfall: 'verdict/1', rules, rows: outcome.rows };
     const metadata = lineageMetadata({ source, dataset: dataset.name, fields, date, rows: outcome.rows.out });
-    const { versionId } = await uploadFile(deps.s3, deps.rawBucket, outputs.validated, good.path, metadata, 'text/csv');
-    return { ...base, state: 'VALIDATED', rows: outcome.rows, ...(manifest ? { manifest } : {}), outputs, ...(versionId ? { validatedVersionId: versionId } : {}) };
+    const { versionId } = await putJson(deps.s3, deps.rawBucket, outputs.validated, verdict, metadata);
+    return {
+      ...base,
+      state: 'VALIDATED',
+      rows: outcome.rows,
+      ...(manifest ? { manifest: manifest.summary } : {}),
+      outputs,
+      ...(versionId ? { validatedVersionId: versionId } : {}),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -329,3 +329,13 @@ describe('validating JSON lines', () => {
     expect(rejects[6]).toContain('event_id: an object is not a column value');
   });
 });
+
+describe('decimals and their DECIMAL(18, scale)', () => {
+  it('rejects a row whose decimal has more digits before the point than DECIMAL(18, scale) holds', async () => {
+    const prices: DatasetConfig = { ...master, columns: [{ name: 'item_id', kind: 'string' }, { name: 'price', kind: 'decimal', scale: 4 }] };
+    const { outcome, good, rejects } = await validate('item_id,price\nA,99999999999999.9999\nB,999999999999999.9999\nC,-1.5\n', prices);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 3, out: 2, rejected: 1, junk: 0 } });
+    expect(good.slice(1)).toEqual(['A,99999999999999.9999', 'C,-1.5']);
+    expect(rejects.map((r) => r.split(',')[0])).toEqual(['3']);
+  });
+});

@@ -1,0 +1,38 @@
+import type { RowCounts } from './validate-file';
+
+/**
+ * What validate decided for one landed version, written as JSON to `validated/<key>` (with the
+ * lineage in its metadata): convert fires on it and writes the Parquet from the landed object
+ * itself, keeping exactly the rows the verdict's rules call good. No copy of the rows is written.
+ */
+export interface Verdict {
+  landfall: 'verdict/1';
+  /**
+   * How convert finds the good rows again:
+   * - `duckdb`: the lines after the first `skipLines` that line-rules-sql.ts calls good;
+   * - `javascript`: the rows validate-file.ts writes (a file DuckDB cannot read as validate must,
+   *   named in `why`): convert runs the same JavaScript validation.
+   */
+  rules: { engine: 'duckdb'; skipLines: number } | { engine: 'javascript'; why: string };
+  rows: RowCounts;
+}
+
+/** The verdict in a validated object's body, or why it is not one. */
+export function parseVerdict(text: string): Verdict {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new NotAVerdictError('not JSON');
+  }
+  const v = value as Partial<Verdict>;
+  if (v?.landfall !== 'verdict/1' || !v.rules || !v.rows) throw new NotAVerdictError('not a landfall verdict (verdict/1)');
+  if (v.rules.engine === 'duckdb' && !Number.isInteger(v.rules.skipLines)) throw new NotAVerdictError('a duckdb verdict without skipLines');
+  if (v.rules.engine !== 'duckdb' && v.rules.engine !== 'javascript') throw new NotAVerdictError(`unknown rules engine ${JSON.stringify((v.rules as { engine?: unknown }).engine)}`);
+  return v as Verdict;
+}
+
+/** A validated object whose body is not a verdict (an older layout's CSV, or a stray object). */
+export class NotAVerdictError extends Error {
+  override readonly name = 'NotAVerdictError';
+}
