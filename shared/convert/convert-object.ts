@@ -15,7 +15,7 @@ import { openDuckDb } from './duckdb';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createReadStream } from 'node:fs';
 import type { DatasetConfig } from '../config/types';
-import { goodRowsSql, typedColumnsSql } from '../validate/line-rules-sql';
+import { allGoodColumnsSql, allGoodRowsSql, goodRowsSql, typedColumnsSql } from '../validate/line-rules-sql';
 import { FileLineSink } from '../validate/file-sink';
 import { parseVerdict } from '../validate/verdict';
 import { validateFile } from '../validate/validate-file';
@@ -132,8 +132,12 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
     if (!verdict) {
       rows = await fromInput((path) => withDuckDb((conn) => csvToParquet(conn, { csvPath: path, parquetPath, columns: dataset.columns, constants })));
     } else if (verdict.rules.engine === 'duckdb') {
-      const from = goodRowsSql(dataset, lineage.fields, verdict.rules.skipLines);
-      rows = await fromInput((path) => withDuckDb((conn) => selectToParquet(conn, { from, select: typedColumnsSql(dataset), path, parquetPath, constants })));
+      const { skipLines, allGood } = verdict.rules;
+      // a file of good rows only is read by DuckDB's typed reader; others have their lines classified again
+      const typed = allGood ? allGoodRowsSql(dataset, skipLines) : null;
+      const from = typed ?? goodRowsSql(dataset, lineage.fields, skipLines);
+      const select = typed ? allGoodColumnsSql(dataset) : typedColumnsSql(dataset);
+      rows = await fromInput((path) => withDuckDb((conn) => selectToParquet(conn, { from, select, path, parquetPath, constants })));
     } else {
       // The file validate handed to the JavaScript rules: they find the same good rows again here.
       rows = await fromInput(async (path) => {

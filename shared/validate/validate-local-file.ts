@@ -5,7 +5,7 @@ import { openDuckDb } from '../convert/duckdb';
 import { FileLineSink } from './file-sink';
 import { readManifest, summarizeManifest, type ManifestRead } from './manifest-summary';
 import type { Verdict } from './verdict';
-import { validateWithDuckDb } from './validate-duckdb';
+import { countLines, isReadRefusal, refusal, validateWithDuckDb, type DuckDbVerdict, type Fallback, type LandedCopy } from './validate-duckdb';
 import { REJECTS_HEADER, validateFile, type LineSink, type ValidationOutcome } from './validate-file';
 
 export interface LocalValidation {
@@ -20,13 +20,21 @@ export interface LocalValidation {
 /** Counts lines and keeps none: the good rows of the JavaScript path are only wanted for a manifest. */
 const discard: LineSink = { write() {} };
 
+/** A landed object on its way here: streamed past the count pass, and copied whole when needed. */
+export interface LandedFile extends LandedCopy {
+  /** runs `during` over the object's bytes: a pipe they stream through, or the whole file */
+  stream<T>(during: (path: string) => Promise<T>): Promise<T>;
+}
+
 /**
- * Validates a landed file already in /tmp: in DuckDB (validate-duckdb.ts) unless it hands the file
- * to the JavaScript rules (a file DuckDB cannot read exactly as they do; see Fallback), which then
- * decide. Either way the result says which rules convert must apply to find the same good rows.
+ * Validates a landed object: DuckDB counts its lines by class as it streams past, then decides from
+ * its first lines and, where there are bad lines to report, the whole file (validate-duckdb.ts),
+ * unless it hands the file to the JavaScript rules (a file DuckDB cannot read exactly as they do;
+ * see Fallback), which then decide. Either way the result says which rules convert must apply to
+ * find the same good rows.
  */
-export async function validateLocalFile(
-  file: { path: string; size: number },
+export async function validateLandedFile(
+  landed: LandedFile,
   dataset: DatasetConfig,
   fields: Record<string, string>,
   settings: { workDir: string; functionMemoryMb: number },
@@ -35,11 +43,20 @@ export async function validateLocalFile(
   const duckdb = await openDuckDb({ workDir: settings.workDir, functionMemoryMb: settings.functionMemoryMb, preserveOrder: true });
   let why: string;
   try {
-    await rejects.write(REJECTS_HEADER);
-    const verdict = await validateWithDuckDb(duckdb.conn, file, dataset, fields, rejects);
+    let verdict: DuckDbVerdict | Fallback;
+    try {
+      // (an empty file has nothing to count)
+      const counted = landed.size === 0 ? undefined : await landed.stream((path) => countLines(duckdb.conn, path, dataset, fields));
+      await rejects.write(REJECTS_HEADER);
+      verdict = await validateWithDuckDb(duckdb.conn, landed, dataset, fields, rejects, counted);
+    } catch (err) {
+      if (!isReadRefusal(err)) throw err;
+      verdict = { kind: 'fallback', why: refusal(err) };
+    }
     if (verdict.kind === 'decided') {
       await rejects.close();
-      const result: LocalValidation = { outcome: verdict.outcome, rules: { engine: 'duckdb', skipLines: verdict.skipLines } };
+      const rules: Verdict['rules'] = { engine: 'duckdb', skipLines: verdict.skipLines, ...(verdict.allGood ? { allGood: true as const } : {}) };
+      const result: LocalValidation = { outcome: verdict.outcome, rules };
       if (verdict.outcome.rows.rejected > 0) result.rejectsPath = rejects.path;
       if (dataset.manifest && verdict.outcome.state === 'VALIDATED') result.manifest = summarizeManifest(await verdict.goodValues!(dataset.manifest.column), dataset);
       return result;
@@ -49,7 +66,7 @@ export async function validateLocalFile(
     duckdb.close();
     await rejects.close();
   }
-  return validateInJavaScript(file.path, dataset, fields, settings.workDir, why);
+  return validateInJavaScript(await landed.whole(), dataset, fields, settings.workDir, why);
 }
 
 async function validateInJavaScript(path: string, dataset: DatasetConfig, fields: Record<string, string>, workDir: string, why: string): Promise<LocalValidation> {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -6,11 +6,13 @@ import { resolveLandingKey, type Pipeline } from '../config/load-config';
 import type { DatasetConfig } from '../config/types';
 import type { ObjectRef } from '../s3/event-records';
 import { REPLAY_METADATA, landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../s3/layout';
-import { ObjectGoneError, downloadToFile, headObject, objectExists, putJson, uploadFile } from '../s3/object-io';
+import { ObjectGoneError, downloadToFile, headObject, objectExists, putJson, readObject, uploadFile } from '../s3/object-io';
 import type { FileReport } from '../state/file-state';
 import type { FileStateStore } from '../state/file-state-store';
 import { lineageMetadata } from '../state/lineage';
-import { validateLocalFile } from './validate-local-file';
+import { validateLandedFile, type LandedFile } from './validate-local-file';
+import type { Readable } from 'node:stream';
+import { canStreamInput, withStreamedInput } from '../convert/streamed-input';
 import type { Verdict } from './verdict';
 
 export interface ValidateDeps {
@@ -77,7 +79,9 @@ async function isForcedReplay(s3: S3Client, ref: ObjectRef): Promise<boolean> {
 }
 
 /** what validate gets in serverless.yml, when the caller does not say */
-const DEFAULT_MEMORY_MB = 1024;
+const DEFAULT_MEMORY_MB = 2048;
+/** the first bytes of a streamed object kept for its header (the header search reads the whole file past them) */
+const HEAD_BYTES = 4 * 1024 * 1024;
 
 async function validateContent(
   source: ObjectRef,
@@ -90,15 +94,32 @@ async function validateContent(
   const date = fields[dataset.dateField]!;
   const base = { source, dataset: dataset.name, fields, date, at: new Date().toISOString() };
   try {
-    const landed = join(dir, 'landed');
+    const memoryMb = deps.functionMemoryMb ?? DEFAULT_MEMORY_MB;
+    const wholePath = join(dir, 'landed');
+    let downloaded: Promise<string> | undefined;
+    const whole = () => (downloaded ??= downloadToFile(deps.s3, source.bucket, source.key, source.versionId, wholePath, source.size).then(() => wholePath));
+    const streamed = canStreamInput(source.size);
+    const headPath = join(dir, 'head');
+    const landed: LandedFile = {
+      size: source.size,
+      // A large object is counted as it streams past (the download costs almost no time of its own);
+      // only its first lines are kept, and the whole file is fetched when bad lines must be numbered.
+      stream: async (during) => {
+        if (!streamed) return during(await whole());
+        const { chunks } = await readObject(deps.s3, source.bucket, source.key, source.versionId);
+        return withStreamedInput(join(dir, 'landed.pipe'), chunks as Readable, during, { head: { path: headPath, bytes: HEAD_BYTES } });
+      },
+      head: async () => (streamed ? { path: headPath, complete: false } : { path: await whole(), complete: true }),
+      whole,
+    };
+    let validation;
     try {
-      await downloadToFile(deps.s3, source.bucket, source.key, source.versionId, landed, source.size);
+      validation = await validateLandedFile(landed, dataset, fields, { workDir: dir, functionMemoryMb: memoryMb });
     } catch (err) {
       if (err instanceof ObjectGoneError) return { ...base, state: 'REJECTED', reason: `unreadable: ${err.message}`, outputs: {} };
       throw err;
     }
-    const { size } = await stat(landed);
-    const { outcome, rules, rejectsPath, manifest } = await validateLocalFile({ path: landed, size }, dataset, fields, { workDir: dir, functionMemoryMb: deps.functionMemoryMb ?? DEFAULT_MEMORY_MB });
+    const { outcome, rules, rejectsPath, manifest } = validation;
     const outputs: FileReport['outputs'] = {};
     if (rejectsPath) {
       outputs.rejects = rejectsKey(relative, source.versionId);

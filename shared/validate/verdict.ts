@@ -9,11 +9,12 @@ export interface Verdict {
   landfall: 'verdict/1';
   /**
    * How convert finds the good rows again:
-   * - `duckdb`: the lines after the first `skipLines` that line-rules-sql.ts calls good;
+   * - `duckdb`: the lines after the first `skipLines` that line-rules-sql.ts calls good (`allGood`:
+   *   all of them, so DuckDB's typed reader may read them);
    * - `javascript`: the rows validate-file.ts writes (a file DuckDB cannot read as validate must,
    *   named in `why`): convert runs the same JavaScript validation.
    */
-  rules: { engine: 'duckdb'; skipLines: number } | { engine: 'javascript'; why: string };
+  rules: { engine: 'duckdb'; skipLines: number; allGood?: true } | { engine: 'javascript'; why: string };
   rows: RowCounts;
 }
 

@@ -5,7 +5,7 @@ import type { DatasetConfig } from '../../shared/config/types';
 import { openDuckDb, type DuckDb } from '../../shared/convert/duckdb';
 import { goodRowsSql } from '../../shared/validate/line-rules-sql';
 import { formatCsvRow } from '../../shared/validate/delimited';
-import { validateWithDuckDb } from '../../shared/validate/validate-duckdb';
+import { localCopy, validateWithDuckDb } from '../../shared/validate/validate-duckdb';
 import { validateFile, type LineSink, type ValidationOutcome } from '../../shared/validate/validate-file';
 
 export class MemorySink implements LineSink {
@@ -56,7 +56,7 @@ export class DuckDbValidator {
     await writeFile(path, bytes);
     try {
       const rejects = new MemorySink();
-      const verdict = await validateWithDuckDb(this.duckdb.conn, { path, size: bytes.length }, dataset, keyFields, rejects);
+      const verdict = await validateWithDuckDb(this.duckdb.conn, localCopy(path, bytes.length), dataset, keyFields, rejects);
       if (verdict.kind === 'fallback') return { fallback: verdict.why };
       let good: string[] = [];
       if (verdict.outcome.state === 'VALIDATED') {

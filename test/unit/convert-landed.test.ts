@@ -7,8 +7,8 @@ import type { DatasetConfig } from '../../shared/config/types';
 import { csvToParquet, selectToParquet } from '../../shared/convert/csv-to-parquet';
 import { openDuckDb, type DuckDb } from '../../shared/convert/duckdb';
 import { FileLineSink } from '../../shared/validate/file-sink';
-import { goodRowsSql, typedColumnsSql } from '../../shared/validate/line-rules-sql';
-import { validateWithDuckDb } from '../../shared/validate/validate-duckdb';
+import { allGoodColumnsSql, allGoodRowsSql, goodRowsSql, typedColumnsSql } from '../../shared/validate/line-rules-sql';
+import { localCopy, validateWithDuckDb } from '../../shared/validate/validate-duckdb';
 import { validateFile } from '../../shared/validate/validate-file';
 
 /**
@@ -51,6 +51,19 @@ const files: Array<[string, DatasetConfig, Record<string, string>, string]> = [
       'd,1,1234567890123456.125,,', 'e,1,-999999999999999.999,,']),
   ],
   [
+    'a clean POS file (every line a good row: the typed reader)',
+    dataset('pos'),
+    { province: 'ON', store: 'ON01', date: '2026-11-23', time: '14:00:00' },
+    t(['store_id\titem_id\ttransaction_date\ttransaction_code\tamount', 'ON01\tI0001\t2026-11-23\t4\t12.50', 'ON01\t"q" x\t2026-11-23\t04\t-0.5', "ON01\tcafé '店' 🍔\t2026-11-23\t9\t0", 'ON01\t  sp  \t2026-11-23\t1\t1234567890123456.99'], '\r\n'),
+  ],
+  ['a clean quoted CSV (the typed reader)', dataset('item_master'), { date: '2026-11-23' }, t(['item_id,item_name,category,unit_price', 'I0001,"Burger, ""double""",Burgers,9.99', 'I0002,Café 店,Sides,0', 'I0003,"""",Sides,1', '"I0005","q","""",2.5', 'I0006," a ",Sides,-0.01']).slice(0, -1)],
+  [
+    'clean, every type (the typed reader)',
+    mixed,
+    { date: '2026-11-23' },
+    t(['s,i,d,dt,ts', 'a,1,1.5,2024-02-29,2026-11-23T00:00:00Z', ',,,,', '"",-0,-0.000,0000-02-29,0000-12-31T23:59:59.999999Z', 'b,123456789012345678,123456789012345.125,9999-12-31,2026-11-23T12:00:00.5Z', 'c,04,1,0001-01-01,2026-11-23T12:00:00.123Z']),
+  ],
+  [
     'clickstream JSON lines',
     clicks,
     { date: '2026-05-01' },
@@ -86,18 +99,25 @@ describe('convert from the landed file and the verdict', () => {
     const before = join(dir, `${ds.name}.before.parquet`);
     const beforeRows = await csvToParquet(duckdb.conn, { csvPath: csv.path, parquetPath: before, columns: ds.columns, constants });
     // now: the verdict, and one pass over the landed file
-    const verdict = await validateWithDuckDb(duckdb.conn, { path: landed, size: Buffer.byteLength(content) }, ds, keys, { write() {} });
+    const verdict = await validateWithDuckDb(duckdb.conn, localCopy(landed, Buffer.byteLength(content)), ds, keys, { write() {} });
     expect(verdict.kind).toBe('decided');
     if (verdict.kind !== 'decided') return;
     expect(verdict.outcome).toEqual(js);
-    const after = join(dir, `${ds.name}.after.parquet`);
-    const afterRows = await selectToParquet(duckdb.conn, { from: goodRowsSql(ds, keys, verdict.skipLines), select: typedColumnsSql(ds), path: landed, parquetPath: after, constants });
-    expect(afterRows).toBe(beforeRows);
-    expect(afterRows).toBe(js.rows.out);
+    expect(verdict.allGood ?? false, 'a clean file').toBe(name.includes('clean'));
     const schema = async (path: string) => (await duckdb.conn.runAndReadAll('SELECT name, type, logical_type, converted_type, scale, precision FROM parquet_schema($1)', [path])).getRowObjectsJson();
-    expect(await schema(after)).toEqual(await schema(before));
     const differ = async (a: string, b: string) => (await duckdb.conn.runAndReadAll('SELECT count(*)::INTEGER AS n FROM (SELECT * FROM read_parquet($1) EXCEPT ALL SELECT * FROM read_parquet($2))', [a, b])).getRowObjects()[0]!.n;
-    expect(await differ(before, after)).toBe(0);
-    expect(await differ(after, before)).toBe(0);
+    // every line classified again (any file), and the typed reader (a clean file)
+    const ways: Array<[string, string, string[]]> = [['classified', goodRowsSql(ds, keys, verdict.skipLines), typedColumnsSql(ds)]];
+    const typed = allGoodRowsSql(ds, verdict.skipLines);
+    if (verdict.allGood && typed) ways.push(['typed', typed, allGoodColumnsSql(ds)]);
+    for (const [way, from, select] of ways) {
+      const after = join(dir, `${ds.name}.${way}.parquet`);
+      const afterRows = await selectToParquet(duckdb.conn, { from, select, path: landed, parquetPath: after, constants });
+      expect(afterRows, way).toBe(beforeRows);
+      expect(afterRows, way).toBe(js.rows.out);
+      expect(await schema(after), way).toEqual(await schema(before));
+      expect(await differ(before, after), way).toBe(0);
+      expect(await differ(after, before), way).toBe(0);
+    }
   });
 });
