@@ -109,3 +109,22 @@ describe('the verdict between validate and convert', () => {
     expect(await parquetRows((result as { key: string }).key, lake)).toEqual(['ON03,I0001,2026-11-23,4,1.00', 'ON03,I0009,2026-11-23,5,2.50']);
   });
 });
+
+describe('a large object counted as it streams past', () => {
+  it('finds a header after 5 MB of junk (past the first bytes kept), and numbers the bad lines from the whole file', { timeout: 120_000 }, async () => {
+    const relative = 'pos/ON/ON04_20261123_140000.tdf';
+    const junk = Array.from({ length: 80_000 }, (_, i) => `---- page header ${i} ${'-'.repeat(40)}`);
+    const rows = Array.from({ length: 1_200_000 }, (_, i) => `ON04\tI${i}\t2026-11-23\t${(i % 9) + 1}\t${i % 1000 === 7 ? 'n/a' : '1.25'}`);
+    const content = `${[...junk, HEADER, ...rows].join('\n')}\n`;
+    expect(Buffer.byteLength(content)).toBeGreaterThan(33 * 1024 * 1024); // streamed (over 32 MB)
+    await landAndSettle(stack(), relative, content);
+    const file = await item(relative);
+    const reference = await validateInJavaScript(new TextEncoder().encode(content), pos, keyFields('ON04', '14:00:00'));
+    expect(file).toMatchObject({ state: 'CONVERTED', rows: reference.outcome.rows, parquetRows: reference.outcome.rows.out });
+    expect(reference.outcome.rows.rejected).toBe(1200);
+    const verdict = parseVerdict((await text(stack().deployment.names.rawBucket, `${PREFIX.validated}${relative}`)).body);
+    expect(verdict.rules).toEqual({ engine: 'duckdb', skipLines: junk.length + 1 });
+    const rejects = (await text(stack().deployment.names.rawBucket, (file as { rejectsKey?: string }).rejectsKey!)).body.trim().split('\n');
+    expect(rejects.slice(1)).toEqual(reference.rejects);
+  });
+});
