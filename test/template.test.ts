@@ -384,7 +384,7 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs })
       // a job-failure alert carries the failing EMR step's log tail
       // ... and HEADs the partition a run read by other jobs wrote (recorded for them)
       jobstep: { read: at(lake, 'emr-logs/', CURATED_PREFIX), write: [], readsLatestOnly: at(lake, 'emr-logs/', CURATED_PREFIX) },
-      // which stage a stuck file is due for: the lineage of its validated CSV and its Parquet
+      // which stage a stuck file is due for: the lineage of its verdict and its Parquet
       reconcile: { read: [...at(raw, PREFIX.validated), ...at(lake, PREFIX.processed)].sort(), write: [], listsOnly: at(raw, PREFIX.reports) },
       // a job reading another job's output reads its partitions under curated/
       transform: { read: at(lake, PREFIX.processed, CURATED_PREFIX), write: at(lake, CURATED_PREFIX) },

@@ -38,7 +38,7 @@ async function floor(path: string, memoryMb: number): Promise<{ durationMs: numb
 
 await suiteMain(async ({ quick }) => {
   const sizes = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(",").map(Number) : quick ? [10] : [10, 100, 1024];
-  const runs = quick ? 2 : 3;
+  const runs = process.env.BENCH_RUNS ? Number(process.env.BENCH_RUNS) : quick ? 2 : 3;
   const stack = await startLocalStack({ isolate: true, retryDelaysMs: [] });
   const memory = Object.fromEntries(stack.deployment.functions.map((f) => [f.name, f.memoryMb]));
   const rows: Array<Array<string | number>> = [];

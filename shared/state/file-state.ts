@@ -50,7 +50,7 @@ export interface FileReport {
   /** a manifest dataset's file: the parts it lists, or their count */
   manifest?: { parts: string[] } | { count: number };
   outputs: { validated?: string; rejects?: string };
-  /** the S3 version of the validated CSV (the raw bucket is versioned): what a re-driven convert reads */
+  /** the S3 version of the verdict (the raw bucket is versioned): what a re-driven convert reads */
   validatedVersionId?: string;
   at: string;
 }

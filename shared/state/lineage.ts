@@ -2,7 +2,7 @@ import { decodeMetadata, encodeMetadata } from '../s3/object-io';
 import { NotLandfallOutputError, type SourceVersion } from './file-state';
 
 /**
- * Every derived object (validated CSV, Parquet) carries the landed version it came from in its S3
+ * Every derived object (the verdict, Parquet) carries the landed version it came from in its S3
  * user metadata, so the next stage and track know which file-state item it belongs to.
  */
 export interface Lineage {

@@ -8,7 +8,7 @@ export const MAX_MANIFEST_PARTS = 10_000;
 export type ManifestRead = { summary: { parts: string[] } | { count: number } } | { problem: string };
 
 /**
- * What a manifest file says, from its validated rows (the good CSV validate wrote, header first):
+ * What a manifest file says, from its good rows as CSV (the JavaScript validation wrote them, header first):
  * the parts its rows list, or the count its one row holds.
  */
 export async function readManifest(goodCsvPath: string, dataset: DatasetConfig): Promise<ManifestRead> {
