@@ -13,12 +13,11 @@ import { lineageMetadata, parseLineage } from '../state/lineage';
 import { csvToParquet, lineageColumns, selectToParquet } from './csv-to-parquet';
 import { openDuckDb } from './duckdb';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { createReadStream } from 'node:fs';
 import type { DatasetConfig } from '../config/types';
 import { allGoodColumnsSql, allGoodRowsSql, goodRowsSql, typedColumnsSql } from '../validate/line-rules-sql';
 import { FileLineSink } from '../validate/file-sink';
 import { parseVerdict } from '../validate/verdict';
-import { validateFile } from '../validate/validate-file';
+import { discardLines, validateFileAt } from '../validate/validate-file';
 
 /** The Parquet has another number of rows than validate counted (retryable: the read was cut short). */
 export class RowCountMismatchError extends Error {
@@ -116,8 +115,10 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
       }
     };
     // The input (the landed object, or an older layout's validated CSV) as a local path for `consume`.
-    const input = { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, size: validated.size };
-    if (verdict) Object.assign(input, { bucket: lineage.source.bucket, key: lineage.source.key, versionId: lineage.source.versionId, size: lineage.source.size ?? 0 });
+    const { source } = lineage;
+    const input = verdict
+      ? { bucket: source.bucket, key: source.key, versionId: source.versionId, size: source.size ?? 0 }
+      : { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, size: validated.size };
     const fromInput = async (consume: (path: string) => Promise<number>): Promise<number> => {
       const path = join(dir, 'input');
       if (canStreamInput(input.size) && verdict?.rules.engine !== 'javascript') {
@@ -175,7 +176,7 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
 async function goodRowsInJavaScript(path: string, dataset: DatasetConfig, fields: Record<string, string>, csvPath: string): Promise<void> {
   const good = new FileLineSink(csvPath);
   try {
-    await validateFile(createReadStream(path, { highWaterMark: 1 << 20 }), dataset, fields, { good, rejects: { write() {} } });
+    await validateFileAt(path, dataset, fields, { good, rejects: discardLines });
   } finally {
     await good.close();
   }

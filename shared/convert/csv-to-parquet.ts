@@ -1,4 +1,4 @@
-import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnKind, ColumnSpec } from '../config/types';
 import { maxValidatedLineBytes } from '../datasets/line-limits';
 
@@ -42,8 +42,8 @@ export interface SelectToParquet {
   from: string;
   /** the dataset's columns, as SQL over `from`'s columns */
   select: string[];
-  /** the file, or the line-aligned parts of it, `from` reads */
-  path: string | string[];
+  /** the file (or pipe) `from` reads */
+  path: string;
   parquetPath: string;
   constants: Array<[string, string]>;
 }
@@ -64,7 +64,7 @@ export async function selectToParquet(conn: DuckDBConnection, req: SelectToParqu
   }
   const constants = Object.fromEntries(req.constants.map(([, v], i) => [`c${i}`, v]));
   try {
-    await conn.run(`COPY (SELECT ${selectColumns} FROM (${req.from})) TO $parquet (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, { path: typeof req.path === 'string' ? req.path : listValue(req.path), parquet: req.parquetPath, ...constants });
+    await conn.run(`COPY (SELECT ${selectColumns} FROM (${req.from})) TO $parquet (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, { path: req.path, parquet: req.parquetPath, ...constants });
   } finally {
     for (const type of enumTypes) await conn.run(`DROP TYPE IF EXISTS ${type}`);
   }

@@ -21,7 +21,7 @@ export interface ObjectBody {
 }
 
 /** A GET of one object version (or a range of it); a missing key or version is ObjectGoneError. */
-export async function getObject(s3: S3Client, input: { Bucket: string; Key: string; VersionId?: string; Range?: string; IfMatch?: string }) {
+async function getObject(s3: S3Client, input: { Bucket: string; Key: string; VersionId?: string; Range?: string; IfMatch?: string }) {
   try {
     return await s3.send(new GetObjectCommand(input));
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { ColumnSpec, DatasetConfig } from '../config/types';
-import { duckdbType } from '../convert/csv-to-parquet';
+import { duckdbType, quoteIdentifier } from '../convert/csv-to-parquet';
 import { MAX_LINE_BYTES } from '../datasets/line-limits';
 import { decimalIntegerDigits, valueCheck } from './row-checks';
 
@@ -35,37 +35,11 @@ export function linesSql(skip: number): string {
 /** JavaScript's String.prototype.trim() set, for the blank-line rule (RE2's \s is ASCII only). */
 const JS_WHITESPACE = '[\\t\\n\\x{0B}\\x{0C}\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]*';
 
-/** The rule of isCalendarDate on a `YYYY-MM-DD` prefix of `v` (proleptic Gregorian, year 0 a leap year). */
-function calendarDate(v: string): string {
-  const y = `TRY_CAST(${v}[1:4] AS INTEGER)`;
-  const m = `TRY_CAST(${v}[6:7] AS INTEGER)`;
-  const d = `TRY_CAST(${v}[9:10] AS INTEGER)`;
-  const leap = `(${y} % 4 = 0 AND (${y} % 100 <> 0 OR ${y} % 400 = 0))`;
-  return `(${m} BETWEEN 1 AND 12 AND ${d} BETWEEN 1 AND CASE WHEN ${m} = 2 THEN CASE WHEN ${leap} THEN 29 ELSE 28 END WHEN ${m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END)`;
-}
-
 /** Whether a non-empty value passes the column's checks (row-checks.ts, rule for rule). */
 function valueIsGood(column: ColumnSpec, v: string, keyFields: Record<string, string>): string {
   const checks = [`NOT contains(${v}, chr(10))`, `NOT contains(${v}, chr(13))`];
-  switch (column.kind) {
-    case 'string':
-      break;
-    case 'integer':
-      checks.push(`regexp_full_match(${v}, '-?[0-9]{1,18}')`);
-      break;
-    case 'decimal': {
-      const scale = column.scale ?? 0;
-      const digits = decimalIntegerDigits(scale);
-      checks.push(`regexp_full_match(${v}, '${scale > 0 ? `-?[0-9]{1,${digits}}(\\.[0-9]{1,${scale}})?` : `-?[0-9]{1,${digits}}`}')`);
-      break;
-    }
-    case 'date':
-      checks.push(`regexp_full_match(${v}, '[0-9]{4}-[0-9]{2}-[0-9]{2}')`, calendarDate(v));
-      break;
-    case 'timestamp':
-      checks.push(`regexp_full_match(${v}, '[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?Z')`, calendarDate(v));
-      break;
-  }
+  const pattern = kindPattern(column);
+  if (pattern !== null) checks.push(`regexp_full_match(${v}, ${sqlString(pattern)})`);
   if (column.allowed) {
     const allowed = column.allowed.map(String);
     if (column.kind === 'integer') {
@@ -164,9 +138,14 @@ function valuePattern(column: ColumnSpec, keyFields: Record<string, string>, pla
     }
     return forms.length > 0 ? `(?:${forms.join('|')})` : NOTHING;
   }
+  return kindPattern(column) ?? `${plain}+`;
+}
+
+/** The values a column's kind accepts (row-checks.ts), as a regular expression; null for any text (a string). */
+function kindPattern(column: ColumnSpec): string | null {
   switch (column.kind) {
     case 'string':
-      return `${plain}+`;
+      return null;
     case 'integer':
       return '-?[0-9]{1,18}';
     case 'decimal': {
@@ -198,8 +177,6 @@ export function plainLinePattern(dataset: DatasetConfig, keyFields: Record<strin
   }
   return fields.join(delimiter === '\t' ? '\\t' : ',');
 }
-
-export type LineClass = 'good' | 'bad' | 'junk' | 'blank';
 
 /**
  * `line`, its `class` and, for the lines the general rule decided, their column values `f` (a LIST
@@ -261,10 +238,10 @@ export function allGoodRowsSql(dataset: DatasetConfig, skip: number): string | n
 
 /** The dataset's columns as convert writes them, from allGoodRowsSql. */
 export function allGoodColumnsSql(dataset: DatasetConfig): string[] {
-  return dataset.columns.map((c) => `"${c.name}"`);
+  return dataset.columns.map((c) => quoteIdentifier(c.name));
 }
 
 /** The dataset's typed columns from a good row's values `v` (an empty value is NULL, as in the CSV it replaces). */
 export function typedColumnsSql(dataset: DatasetConfig): string[] {
-  return dataset.columns.map((c, i) => `CAST(NULLIF(v[${i + 1}], '') AS ${duckdbType(c)}) AS "${c.name}"`);
+  return dataset.columns.map((c, i) => `CAST(NULLIF(v[${i + 1}], '') AS ${duckdbType(c)}) AS ${quoteIdentifier(c.name)}`);
 }

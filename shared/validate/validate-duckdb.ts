@@ -111,7 +111,8 @@ export async function validateWithDuckDb(
       if (typeof reported === 'object') return reported;
       if (reported !== rows.rejected) throw new Error(`DuckDB counted ${rows.rejected} bad lines but numbered ${reported}`);
     }
-    const verdict = decided(mostlyBad(rows, dataset) ? { state: 'REJECTED', reason: mostlyBad(rows, dataset)!, rows } : { state: 'VALIDATED', rows }, skipLines);
+    const tooBad = mostlyBad(rows, dataset);
+    const verdict = decided(tooBad ? { state: 'REJECTED', reason: tooBad, rows } : { state: 'VALIDATED', rows }, skipLines);
     verdict.allGood = rows.rejected === 0 && counts.junk === header.junk && counts.blank === header.blank;
     verdict.goodValues = async (column) => goodValues(conn, await file.whole(), dataset, keyFields, skipLines, column);
     return verdict;

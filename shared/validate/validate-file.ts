@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { DatasetConfig } from '../config/types';
 import { MAX_LINE_BYTES } from '../datasets/line-limits';
 import { formatCsvRow, splitFields } from './delimited';
@@ -23,6 +24,9 @@ export type ValidationOutcome =
 export interface LineSink {
   write(line: string): void | Promise<void>;
 }
+
+/** Keeps no line (a caller that wants only the counts, or only one of the outputs). */
+export const discardLines: LineSink = { write() {} };
 
 /** The header line a delimited dataset's files start with (JSON lines have none). */
 export function expectedHeader(dataset: DatasetConfig): string | null {
@@ -168,4 +172,9 @@ export async function validateFile(
   const tooBad = mostlyBad(rows, dataset);
   if (tooBad) return reject(tooBad);
   return { state: 'VALIDATED', rows };
+}
+
+/** validateFile over a local file (a landed object already in /tmp). */
+export function validateFileAt(path: string, dataset: DatasetConfig, keyFields: Record<string, string>, sinks: { good: LineSink; rejects: LineSink }): Promise<ValidationOutcome> {
+  return validateFile(createReadStream(path, { highWaterMark: 1 << 20 }), dataset, keyFields, sinks);
 }

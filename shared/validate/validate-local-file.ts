@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetConfig } from '../config/types';
 import { openDuckDb } from '../convert/duckdb';
@@ -6,7 +5,7 @@ import { FileLineSink } from './file-sink';
 import { readManifest, summarizeManifest, type ManifestRead } from './manifest-summary';
 import type { Verdict } from './verdict';
 import { countLines, isReadRefusal, refusal, validateWithDuckDb, type DuckDbVerdict, type Fallback, type LandedCopy } from './validate-duckdb';
-import { REJECTS_HEADER, validateFile, type LineSink, type ValidationOutcome } from './validate-file';
+import { REJECTS_HEADER, discardLines, validateFileAt, type ValidationOutcome } from './validate-file';
 
 export interface LocalValidation {
   outcome: ValidationOutcome;
@@ -16,9 +15,6 @@ export interface LocalValidation {
   /** a manifest dataset's summary (or why the manifest is unusable), for a VALIDATED file */
   manifest?: ManifestRead;
 }
-
-/** Counts lines and keeps none: the good rows of the JavaScript path are only wanted for a manifest. */
-const discard: LineSink = { write() {} };
 
 /** A landed object on its way here: streamed past the count pass, and copied whole when needed. */
 export interface LandedFile extends LandedCopy {
@@ -74,7 +70,8 @@ async function validateInJavaScript(path: string, dataset: DatasetConfig, fields
   const good = dataset.manifest ? new FileLineSink(join(workDir, 'good.csv')) : undefined;
   let outcome: ValidationOutcome;
   try {
-    outcome = await validateFile(createReadStream(path, { highWaterMark: 1 << 20 }), dataset, fields, { good: good ?? discard, rejects });
+    // the good rows are wanted only for a manifest
+    outcome = await validateFileAt(path, dataset, fields, { good: good ?? discardLines, rejects });
   } finally {
     await Promise.all([rejects.close(), good?.close()]);
   }
