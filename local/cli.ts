@@ -19,11 +19,12 @@ import { replayPrefix } from '../shared/s3/replay';
 import { csvCell, exportCuratedTables, exportWarehouseTables } from './curated-export';
 import { openLake, queryLake } from './lake-query';
 import { catalogTables } from '../shared/catalog/table-schemas';
-import { formatTable } from './console';
+import { formatTable, progress } from './console';
 import { batchTable, runLines } from './job-run-report';
 import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './file-state-report';
 import { landDirectory } from './land';
 import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
+import { writeEmrClusters } from './emr-cluster-report';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from './stack';
 import { DEFAULT_PIPELINE_FILE, usePipelineFile } from './pipeline-file';
 
@@ -38,9 +39,11 @@ examples/retail/pipeline.yaml). The local stack starts and stops by itself unles
       folder's sample/ directory instead
   landfall run --input DIR --out DIR [--config FILE]
       land every file under DIR (its path under DIR is the key under landing/), wait, then write
-      OUT/file-states.jsonl, OUT/job-runs.jsonl, the processed Parquet under OUT/processed/ and
-      each job's output as OUT/curated/<table>.csv (its Parquet under OUT/curated/<table>/), and
-      each table the jobs load into the warehouse as OUT/warehouse/<table>.csv
+      OUT/file-states.jsonl, OUT/job-runs.jsonl, OUT/emr-clusters.jsonl (every EMR cluster a run
+      used: id, cell, created, ended, why; it returns once the clusters it created have ended by
+      themselves), the processed Parquet under OUT/processed/, each job's output as
+      OUT/curated/<table>.csv (its Parquet under OUT/curated/<table>/), and each table the jobs
+      load into the warehouse as OUT/warehouse/<table>.csv
   landfall generate --out DIR [--seed N] [--days N] [--rows N]
       write the POS sample (and OUT.expected-states.json beside it) without running anything
   landfall config [--config FILE]
@@ -213,7 +216,11 @@ async function run(values: Record<string, string | boolean | undefined>): Promis
     // the curated Parquet too, so that `landfall query --lake OUT` reads every catalog table
     await downloadPrefix(stack.s3, stack.deployment.names.lakeBucket, PREFIX.curated, outDir);
     const warehouse = await exportWarehouseTables(stack.warehouse, loadPipeline().config.jobs, stack.catalog, outDir);
-    process.stdout.write(`${stateCounts(latestPerKey(items))}; ${runs.length} job runs\nwrote ${statesPath}, ${runsPath}, ${tables} Parquet files under ${join(outDir, 'processed')}, ${curated.length} curated tables under ${join(outDir, 'curated')} and ${warehouse.length} warehouse tables under ${join(outDir, 'warehouse')}\n`);
+    // a run returns only once the EMR clusters it created have ended by themselves (idle timeout)
+    const ending = progress('EMR clusters');
+    const clusters = await writeEmrClusters(stack.emr, outDir);
+    ending.done(`${clusters.lines.length} used, none left running`);
+    process.stdout.write(`${stateCounts(latestPerKey(items))}; ${runs.length} job runs\nwrote ${statesPath}, ${runsPath}, ${clusters.path}, ${tables} Parquet files under ${join(outDir, 'processed')}, ${curated.length} curated tables under ${join(outDir, 'curated')} and ${warehouse.length} warehouse tables under ${join(outDir, 'warehouse')}\n`);
     return reportFailures(stack) ? 0 : 1;
   });
 }

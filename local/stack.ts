@@ -90,16 +90,44 @@ export interface StackOptions {
    * handlers only (not `isolate` mode).
    */
   chaos?: ChaosOptions;
+  /**
+   * transient (default): heavy runs create a cluster in the ARC-active cell (RunJobFlow on the
+   * local EMR, which provisions in a moment and ends idle clusters after a scaled-down timeout);
+   * standing: the two cells' always-on clusters (LOCAL_CELLS' clusterId).
+   */
+  emrMode?: 'transient' | 'standing';
 }
 
-/** The two local EMR clusters, named as in serverless.yml's EMR_CLUSTERS. */
 /** The Redshift Serverless workgroup the local loads name (the stand-in has one database behind every name). */
 export const LOCAL_WAREHOUSE_WORKGROUP = 'landfall-local';
 
-export const LOCAL_CLUSTERS = [
-  { name: 'primary', clusterId: 'j-LOCALPRIMARY' },
-  { name: 'standby', clusterId: 'j-LOCALSTANDBY' },
+/** The two local cells, named as in serverless.yml's EMR_CELLS; clusterId is the standing mode's cluster. */
+export const LOCAL_CELLS = [
+  { name: 'cell-a', availabilityZone: 'us-east-1a', subnetId: 'subnet-local-a', clusterId: 'j-LOCALCELLA' },
+  { name: 'cell-b', availabilityZone: 'us-east-1b', subnetId: 'subnet-local-b', clusterId: 'j-LOCALCELLB' },
 ];
+
+/**
+ * The local EMR's clock for transient clusters: provisioning takes a moment, and the idle timeout
+ * (60 s, EMR's minimum, as the local EMR_CLUSTER_SPEC asks) lasts 60 × 50 ms = 3 s.
+ */
+export const LOCAL_EMR_TIMING = { provisioningDelayMs: 400, bootstrapDelayMs: 200, terminationDelayMs: 100, idleTimeoutScaleMs: 50 };
+
+/** How a transient cluster is made, as serverless.yml's EMR_CLUSTER_SPEC says it (local names for the roles). */
+export function localClusterSpec(deployment: Deployment) {
+  return {
+    stack: `${deployment.service}-${deployment.stage}`,
+    releaseLabel: 'emr-7.13.0',
+    logUri: `s3://${deployment.names.lakeBucket}/emr-logs/`,
+    serviceRole: `${deployment.service}-${deployment.stage}-emr-service`,
+    jobFlowRole: `${deployment.service}-${deployment.stage}-emr-instance`,
+    idleTimeoutSeconds: 60,
+    provisionTimeoutMinutes: 45,
+    primary: { instanceTypes: ['m7g.xlarge', 'm6g.xlarge'], capacity: 1 },
+    core: { instanceTypes: ['m7g.xlarge', 'm6g.xlarge'], capacity: 2 },
+    task: { instanceTypes: ['m7g.xlarge', 'm6g.xlarge', 'r7g.xlarge'], capacity: 2 },
+  };
+}
 
 export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], arns: { stateMachine: string; emrStateMachine: string; failureTopic: string; failedEventsQueueUrl: string }, logLevel: string): Record<string, string> {
   return {
@@ -237,13 +265,24 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       sfnForChaos?.destroy();
     });
     const minioClients = stackClients({ s3: minio.endpoint, dynamodb: ddb.endpoint });
-    // EMR: two clusters whose steps run spark-submit on local Spark, staging s3:// paths via MinIO
+    // EMR: clusters whose steps run spark-submit on local Spark, staging s3:// paths via MinIO;
+    // created by the runs in the cells' subnets (transient), or the two cells' standing ones
+    const emrMode = options.emrMode ?? 'transient';
     const spark = sparkSubmit();
     Object.assign(process.env, spark.env); // the steps' spark-submit processes inherit it
-    const emr = await startLocalEmr({ clusters: LOCAL_CLUSTERS.map((c) => ({ id: c.clusterId, name: c.name })), s3: minioClients.s3, sparkSubmit: spark.binary, sparkMaster: 'local[2]', region: REGION, logUri: `s3://${deployment.names.lakeBucket}/emr-logs/` });
+    const emr = await startLocalEmr({
+      clusters: emrMode === 'standing' ? LOCAL_CELLS.map((c) => ({ id: c.clusterId, name: c.name, availabilityZone: c.availabilityZone })) : [],
+      subnets: Object.fromEntries(LOCAL_CELLS.map((c) => [c.subnetId, c.availabilityZone])),
+      ...LOCAL_EMR_TIMING,
+      s3: minioClients.s3,
+      sparkSubmit: spark.binary,
+      sparkMaster: 'local[2]',
+      region: REGION,
+      logUri: `s3://${deployment.names.lakeBucket}/emr-logs/`,
+    });
     stoppers.push(() => emr.stop());
-    // ARC: five endpoints, the primary's routing control On
-    const arc = await startLocalArc({ clusters: LOCAL_CLUSTERS.map((c) => c.name), active: 'primary', region: REGION });
+    // ARC: five endpoints, the first cell's routing control On
+    const arc = await startLocalArc({ clusters: LOCAL_CELLS.map((c) => c.name), active: LOCAL_CELLS[0]!.name, region: REGION });
     stoppers.push(() => arc.stop());
     // the warehouse: the Redshift Data API on PGlite, its COPY reading the local S3
     const warehouse = await startLocalRedshiftData({ s3: minioClients.s3 });
@@ -261,7 +300,10 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const lake = deployment.names.lakeBucket;
     const env = {
       ...stackEnv(deployment, endpoints, arns, options.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'),
-      EMR_CLUSTERS: JSON.stringify(LOCAL_CLUSTERS.map((c) => ({ ...c, routingControlArn: arc.controlArn(c.name) }))),
+      EMR_MODE: emrMode,
+      EMR_CELLS: JSON.stringify(LOCAL_CELLS.map((c) => ({ ...c, routingControlArn: arc.controlArn(c.name) }))),
+      EMR_CLUSTER_SPEC: JSON.stringify(localClusterSpec(deployment)),
+      EMR_CLUSTER_WAIT_SECONDS: '1',
       ARC_ENDPOINTS: JSON.stringify(arc.endpoints),
       ARC_REGION: REGION,
       SPARK_ENTRY_POINT: `s3://${lake}/artifacts/spark/main.py`,

@@ -38,6 +38,8 @@ describe('the landfall CLI', () => {
 
     const runs = (await readFile(join(out, 'job-runs.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { status: string; values: { province: string } });
     expect(runs.map((r) => [r.values.province, r.status]).sort()).toEqual([['BC', 'SUCCEEDED'], ['ON', 'SUCCEEDED'], ['QC', 'SUCCEEDED']]);
+    // DuckDB jobs only: no EMR cluster was used (emr.test.ts checks the lines of a Spark run)
+    expect(await readFile(join(out, 'emr-clusters.jsonl'), 'utf8')).toBe('');
     const csv = (await readFile(join(out, 'curated', 'pos_daily_sales.csv'), 'utf8')).trim().split('\n');
     expect(csv[0]).toBe('province,transaction_date,store_id,item_id,item_name,category,sale_amount,tax_amount,discount_amount,dt');
     const expected = (await expectedPosDailySales(input, { provinces: Object.keys(provinces) })).map((r) =>

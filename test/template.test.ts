@@ -45,14 +45,16 @@ interface S3Scope {
 let template: Template;
 
 /** The pipelines the template is checked with: the samples (the default) and a user's own folder. */
-const PIPELINES = [
-  { label: 'the samples (default)', file: undefined, jobs: ['pos_daily_sales', 'clickstream_daily'] },
-  { label: 'a pipeline of your own (test/fixtures/meters)', file: 'test/fixtures/meters/pipeline.yaml', jobs: ['region_usage', 'grid_daily', 'grid_summary'] },
+const PIPELINES: Array<{ label: string; file: string | undefined; jobs: string[]; emrMode: 'transient' | 'standing' }> = [
+  { label: 'the samples (default)', file: undefined, jobs: ['pos_daily_sales', 'clickstream_daily'], emrMode: 'transient' },
+  { label: 'a pipeline of your own (test/fixtures/meters)', file: 'test/fixtures/meters/pipeline.yaml', jobs: ['region_usage', 'grid_daily', 'grid_summary'], emrMode: 'transient' },
+  { label: 'the samples on standing EMR clusters (emrMode=standing)', file: undefined, jobs: ['pos_daily_sales', 'clickstream_daily'], emrMode: 'standing' },
 ];
 
-function runPackage(pipeline: string | undefined): Promise<void> {
+function runPackage(pipeline: string | undefined, emrMode: string): Promise<void> {
+  const params = [...(pipeline ? [`--param=pipeline=${pipeline}`] : []), ...(emrMode !== 'transient' ? [`--param=emrMode=${emrMode}`] : [])];
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', 'package', ...(pipeline ? ['--', `--param=pipeline=${pipeline}`] : [])], {
+    const child = spawn('npm', ['run', 'package', ...(params.length > 0 ? ['--', ...params] : [])], {
       cwd: root,
       env: { ...process.env, CI: 'true', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -201,9 +203,9 @@ const scopeText = (s: S3Scope) => `${s.bucket}:${s.prefix}`;
 
 // ---- the tests ----
 
-describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs }) => {
+describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, emrMode }) => {
   beforeAll(async () => {
-    await runPackage(file);
+    await runPackage(file, emrMode);
     template = JSON.parse(readFileSync(templatePath, 'utf8')) as Template;
   }, 180_000);
 
@@ -454,26 +456,61 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs })
     expect(invokes.flatMap((st) => asArray(st.Resource).map((r: any) => r['Fn::GetAtt'][0])).sort()).toEqual(['convert', 'track', 'validate'].map(functionIdByName).sort());
   });
 
-  it('(j) lets only emrstep touch EMR and ARC, on the two configured clusters and routing controls, with no PassRole', () => {
-    const emrActions = ['elasticmapreduce:addjobflowsteps', 'elasticmapreduce:describecluster', 'elasticmapreduce:describestep', 'elasticmapreduce:liststeps'];
+  it('(j) lets only emrstep touch EMR and ARC: clusters carrying the stack\'s tag (transient) or the two configured ones (standing), PassRole only for the stack\'s two EMR roles', () => {
     const arcActions = ['route53-recovery-cluster:getroutingcontrolstate', 'route53-recovery-cluster:updateroutingcontrolstates'];
-    const env = template.Resources[functionIdByName('emrstep')]!.Properties!.Environment.Variables as Record<string, string>;
-    const clusters = JSON.parse(env.EMR_CLUSTERS!) as Array<{ clusterId: string; routingControlArn: string }>;
-    expect(clusters).toHaveLength(2);
+    const env = template.Resources[functionIdByName('emrstep')]!.Properties!.Environment.Variables as Record<string, any>;
+    expect(env.EMR_MODE).toBe(emrMode);
+    const cells = JSON.parse(env.EMR_CELLS) as Array<{ clusterId: string; subnetId: string; routingControlArn: string }>;
+    expect(cells).toHaveLength(2);
+    const stackTag = (JSON.parse(env.EMR_CLUSTER_SPEC) as { stack: string }).stack;
+    // the roles a transient cluster runs as are the stack's own
+    expect(env.EMR_SERVICE_ROLE).toEqual({ Ref: 'EmrServiceRole' });
+    expect(env.EMR_INSTANCE_PROFILE).toEqual({ Ref: 'EmrInstanceProfile' });
+    expect(template.Resources.EmrInstanceProfile!.Properties!.Roles).toEqual([{ Ref: 'EmrInstanceRole' }]);
+    const tagged = (s: Statement, key: string) => s.Condition?.StringEquals?.[key];
     for (const [fnId, fn] of functions()) {
       const statements = roleStatements(roleIdOf(fnId)).filter((s) => s.Effect === 'Allow');
       const emr = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('elasticmapreduce:')));
       const arc = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('route53-recovery-cluster:')));
-      expect(statements.flatMap(actionsOf).filter((a) => a === 'iam:passrole'), `${fn} PassRole`).toEqual([]);
+      const passRole = statements.filter((s) => actionsOf(s).includes('iam:passrole'));
       if (fn !== 'emrstep') {
-        expect([...emr, ...arc], `${fn} may use EMR or ARC`).toEqual([]);
+        expect([...emr, ...arc, ...passRole], `${fn} may use EMR, ARC or PassRole`).toEqual([]);
         continue;
       }
-      expect(emr.flatMap(actionsOf).sort()).toEqual(emrActions);
-      expect(emr.flatMap((s) => asArray(s.Resource).map(arnText)).sort()).toEqual(clusters.map((c) => `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${c.clusterId}`).sort());
       expect(arc.flatMap(actionsOf).sort()).toEqual(arcActions);
-      expect(arc.flatMap((s) => asArray(s.Resource).map(arnText)).sort()).toEqual(clusters.map((c) => c.routingControlArn).sort());
+      expect(arc.flatMap((s) => asArray(s.Resource).map(arnText)).sort()).toEqual(cells.map((c) => c.routingControlArn).sort());
+      if (emrMode === 'standing') {
+        // steps only, on the two configured clusters; nothing is created, so nothing is passed
+        expect(passRole).toEqual([]);
+        expect(emr.flatMap(actionsOf).sort()).toEqual(['elasticmapreduce:addjobflowsteps', 'elasticmapreduce:cancelsteps', 'elasticmapreduce:describecluster', 'elasticmapreduce:describestep', 'elasticmapreduce:liststeps']);
+        expect(emr.flatMap((s) => asArray(s.Resource).map(arnText)).sort()).toEqual(cells.map((c) => `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${c.clusterId}`).sort());
+        continue;
+      }
+      // Only what EMR's API allows on no resource is on "*": ListClusters (it lists, nothing more) and
+      // RunJobFlow (it creates: the condition makes it create only clusters tagged as this stage's).
+      const onStar = emr.filter((s) => asArray(s.Resource).some((r) => arnText(r) === '*'));
+      expect(onStar.flatMap(actionsOf).sort()).toEqual(['elasticmapreduce:listclusters', 'elasticmapreduce:runjobflow']);
+      const create = emr.find((s) => actionsOf(s).includes('elasticmapreduce:runjobflow'))!;
+      expect(actionsOf(create)).toEqual(['elasticmapreduce:runjobflow']);
+      expect(tagged(create, 'aws:RequestTag/landfall:stack')).toBe(stackTag);
+      // every action on a cluster is conditioned on the cluster carrying the stage's tag
+      const onClusters = emr.filter((s) => !onStar.includes(s));
+      expect(onClusters.flatMap(actionsOf).sort()).toEqual(['elasticmapreduce:addjobflowsteps', 'elasticmapreduce:cancelsteps', 'elasticmapreduce:describecluster', 'elasticmapreduce:describestep', 'elasticmapreduce:liststeps', 'elasticmapreduce:terminatejobflows']);
+      for (const s of onClusters) {
+        expect(asArray(s.Resource).map(arnText)).toEqual(['arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/*']);
+        expect(tagged(s, 'aws:ResourceTag/landfall:stack'), JSON.stringify(s)).toBe(stackTag);
+      }
+      // PassRole: the stack's service role to EMR and its instance role to EC2, nothing else
+      expect(passRole.map((s) => [asArray(s.Resource).map(arnText), tagged(s, 'iam:PassedToService')])).toEqual([
+        [['<GetAtt EmrServiceRole.Arn>'], 'elasticmapreduce.amazonaws.com'],
+        [['<GetAtt EmrInstanceRole.Arn>'], 'ec2.amazonaws.com'],
+      ]);
+      expect(passRole.flatMap(actionsOf)).toEqual(['iam:passrole', 'iam:passrole']);
     }
+    // the service role is assumable by EMR only, the instance role by EC2 only
+    const principal = (id: string) => (template.Resources[id]!.Properties!.AssumeRolePolicyDocument.Statement as Array<{ Principal: { Service: string } }>).map((s) => s.Principal.Service);
+    expect(principal('EmrServiceRole')).toEqual(['elasticmapreduce.amazonaws.com']);
+    expect(principal('EmrInstanceRole')).toEqual(['ec2.amazonaws.com']);
     // the EMR state machine may invoke only the job's functions
     const sm = template.Resources.EmrJobRunStateMachine!;
     const roleId = (sm.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];

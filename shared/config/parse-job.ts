@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors';
 import { lookupNamed } from './lookups';
 import { keyFieldsOf } from './parse-dataset';
+import { parseSparkResources } from './parse-spark';
 import { array, identifier, localTime, noUnknownKeys, number, object, oneOf, string, type Obj } from './parse-values';
 import type { CountSpec, Cutoff, DatasetConfig, Freshness, JobConfig, JobInput, JobStage, Lookup, OutputColumn, OutputTable, Precondition, WarehouseLoad } from './types';
 
@@ -180,7 +181,7 @@ function parseCutoff(raw: unknown, field: string): Cutoff {
 /** Parses one job; every job it reads has been parsed already (`ctx.shapeOfJob`). */
 export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfig {
   const obj: Obj = object(raw, field);
-  noUnknownKeys(obj, ['name', 'freshness', 'cutoff', 'batchKey', 'dateField', 'inputs', 'preconditions', 'engine', 'autoThresholdBytes', 'stages', 'output', 'load'], field);
+  noUnknownKeys(obj, ['name', 'freshness', 'cutoff', 'batchKey', 'dateField', 'inputs', 'preconditions', 'engine', 'autoThresholdBytes', 'spark', 'stages', 'output', 'load'], field);
   const name = identifier(obj.name, `${field}.name`);
   const batchKey = array(obj.batchKey, `${field}.batchKey`).map((k, i) => identifier(k, `${field}.batchKey[${i}]`));
   if (batchKey.length === 0) throw new ConfigError(`${field}.batchKey`, 'a batch key needs at least one field');
@@ -206,6 +207,7 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
   }
   const preconditions = array(obj.preconditions ?? [], `${field}.preconditions`).map((p, i) => parsePrecondition(p, `${field}.preconditions[${i}]`, inputs, batchKey, ctx, listedBy));
   const engine = oneOf(obj.engine ?? 'duckdb', `${field}.engine`, ['duckdb', 'emr', 'auto'] as const);
+  const spark = obj.spark !== undefined ? parseSparkResources(obj.spark, field, name, engine) : undefined;
   const stages = array(obj.stages, `${field}.stages`).map((s, i) => parseStage(s, `${field}.stages[${i}]`, engine, ctx));
   if (stages.length === 0) throw new ConfigError(`${field}.stages`, 'a job needs at least one stage');
   stages.forEach((s, i) => {
@@ -250,6 +252,7 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
     preconditions,
     engine,
     ...(obj.autoThresholdBytes !== undefined ? { autoThresholdBytes: number(obj.autoThresholdBytes, `${field}.autoThresholdBytes`, 0, Number.MAX_SAFE_INTEGER, true) } : {}),
+    ...(spark ? { spark } : {}),
     stages,
     output: { table, partitionBy, key, ...(tables ? { tables } : {}), ...(columns ? { columns } : {}) },
     ...(load ? { load } : {}),

@@ -174,6 +174,8 @@ export interface JobConfig {
   engine: 'duckdb' | 'emr' | 'auto';
   /** the engine router's threshold for `auto` (default: the measured DuckDB limit) */
   autoThresholdBytes?: number;
+  /** the job's Spark resources (engine `emr` or `auto`): spark-submit options of its steps */
+  spark?: JobSparkResources;
   stages: JobStage[];
   output: {
     table: string;
@@ -192,6 +194,25 @@ export interface JobConfig {
   };
   /** warehouse loads after the curated write, one per table (Redshift through the Data API) */
   load?: WarehouseLoad[];
+}
+
+/**
+ * A job's Spark resources: spark-submit options of each of its EMR steps, after the deployment's
+ * (SPARK_SUBMIT_ARGS), so the job's values win. See `sparkResourceArgs` (shared/emr/spark-resources.ts).
+ */
+export interface JobSparkResources {
+  /** driver heap, a whole number with a unit k, m, g or t (`2g`, `1536m`): --driver-memory */
+  driverMemory?: string;
+  /** 1–64 (YARN cluster deploy mode only): --driver-cores */
+  driverCores?: number;
+  /** heap of each executor, like driverMemory: --executor-memory */
+  executorMemory?: string;
+  /** 1–64: --executor-cores */
+  executorCores?: number;
+  /** 1–1000 (the initial count when dynamic allocation is on): --num-executors */
+  executorInstances?: number;
+  /** other Spark properties (`spark.*`, none the engine owns): one --conf key=value each, in key order */
+  conf?: Record<string, string | number | boolean>;
 }
 
 /** A column of an output table as Athena and Redshift read it: a Hive type (string, bigint, decimal(18,2), date, …). */

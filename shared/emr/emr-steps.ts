@@ -10,9 +10,9 @@ import {
   type StepState,
   type StepSummary,
 } from '@aws-sdk/client-emr';
-import { ClusterUnhealthyError, StepFailedError } from './errors';
+import { ClusterEndedError, ClusterUnhealthyError, StepFailedError } from './errors';
 
-export { ClusterUnhealthyError, StepFailedError } from './errors';
+export { ClusterEndedError, ClusterUnhealthyError, StepFailedError } from './errors';
 
 export interface StageStep {
   /** deterministic, e.g. <execution>-<stage>-a<attempt>: a retried submission finds its step by it */
@@ -30,7 +30,13 @@ const HEALTHY_CLUSTER = new Set(['WAITING', 'RUNNING']);
 /** Not healthy yet, but not gone either: added steps wait as PENDING until it is ready. */
 const STARTING_CLUSTER = new Set(['STARTING', 'BOOTSTRAPPING']);
 /** ClusterStateChangeReason codes that mean the cluster lost its machines or broke inside. */
-const UNHEALTHY_CODES = new Set(['INSTANCE_FAILURE', 'INTERNAL_ERROR', 'INSTANCE_FLEET_TIMEOUT', 'BOOTSTRAP_FAILURE']);
+const UNHEALTHY_CODES = new Set(['INSTANCE_FAILURE', 'INTERNAL_ERROR', 'INSTANCE_FLEET_TIMEOUT', 'BOOTSTRAP_FAILURE', 'VALIDATION_ERROR']);
+/**
+ * A cluster TERMINATING or TERMINATED for these reasons ended normally (its idle timeout, an
+ * operator): its cell is fine. Without a code, or for any other, it counts as unhealthy.
+ */
+const ENDED_CODES = new Set(['ALL_STEPS_COMPLETED', 'USER_REQUEST']);
+const ENDED_STATES = new Set(['TERMINATING', 'TERMINATED']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
 const SERVER_ERRORS = new Set(['InternalServerError', 'InternalServerException', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded']);
@@ -83,15 +89,19 @@ async function describeCluster(emr: EMRClient, clusterId: string): Promise<Clust
   }
 }
 
-/** Why the cluster cannot run steps, or undefined when it can (or soon can). */
-function clusterProblem(cluster: Cluster): { reason: string; detail?: string } | undefined {
+/** Why the cluster cannot run steps (`ended` when it ended normally), or undefined when it can (or soon can). */
+function clusterProblem(cluster: Cluster): { reason: string; detail?: string; ended: boolean } | undefined {
   const state = cluster.Status?.State ?? 'UNKNOWN';
   const code = cluster.Status?.StateChangeReason?.Code;
   const message = cluster.Status?.StateChangeReason?.Message;
   const healthy = HEALTHY_CLUSTER.has(state) || STARTING_CLUSTER.has(state);
   if (healthy && !(code && UNHEALTHY_CODES.has(code))) return undefined;
-  return { reason: code ?? state, ...(message ? { detail: message } : {}) };
+  const ended = ENDED_STATES.has(state) && code !== undefined && ENDED_CODES.has(code);
+  return { reason: code ?? state, ...(message ? { detail: message } : {}), ended };
 }
+
+type ClusterError = typeof ClusterUnhealthyError | typeof ClusterEndedError;
+const errorFor = (problem: { ended: boolean }): ClusterError => (problem.ended ? ClusterEndedError : ClusterUnhealthyError);
 
 /**
  * DescribeCluster: returns when the cluster can run steps (WAITING or RUNNING; STARTING and
@@ -102,7 +112,12 @@ function clusterProblem(cluster: Cluster): { reason: string; detail?: string } |
 export async function checkCluster(emr: EMRClient, clusterId: string): Promise<void> {
   const cluster = await describeCluster(emr, clusterId);
   const problem = clusterProblem(cluster);
-  if (problem) throw new ClusterUnhealthyError(problem.reason, { clusterId, clusterState: cluster.Status?.State ?? 'UNKNOWN', ...(problem.detail ? { detail: problem.detail } : {}) });
+  if (problem) throw new (errorFor(problem))(problem.reason, { clusterId, clusterState: cluster.Status?.State ?? 'UNKNOWN', ...(problem.detail ? { detail: problem.detail } : {}) });
+}
+
+/** DescribeCluster's answer (ClusterUnhealthyError 'not-found' or 'unreachable' when there is none). */
+export async function clusterStatus(emr: EMRClient, clusterId: string): Promise<Cluster> {
+  return describeCluster(emr, clusterId);
 }
 
 /** Every live step with this name, newest first (ListSteps order), across all pages. */
@@ -119,7 +134,7 @@ async function liveStepsNamed(emr: EMRClient, clusterId: string, name: string): 
 
 /** Turns an SDK failure into ClusterUnhealthyError when the cluster is the problem; else rethrows it. */
 async function translate(emr: EMRClient, clusterId: string, err: unknown, stepId?: string): Promise<never> {
-  if (err instanceof ClusterUnhealthyError || err instanceof StepFailedError) throw err;
+  if (err instanceof ClusterUnhealthyError || err instanceof ClusterEndedError || err instanceof StepFailedError) throw err;
   if (isUnreachable(err)) throw unreachable(clusterId, err, stepId);
   const name = (err as SdkErrorLike)?.name;
   // A refusal (AddJobFlowSteps on a terminated cluster is a ValidationException; an id of a cluster
@@ -159,7 +174,7 @@ export async function submitStep(emr: EMRClient, clusterId: string, step: StageS
   }
 }
 
-async function stepError(emr: EMRClient, clusterId: string, step: Step): Promise<StepFailedError | ClusterUnhealthyError> {
+async function stepError(emr: EMRClient, clusterId: string, step: Step): Promise<StepFailedError | ClusterUnhealthyError | ClusterEndedError> {
   const stepId = step.Id!;
   const stepState = step.Status?.State ?? 'FAILED';
   const failure = step.Status?.FailureDetails;
@@ -178,7 +193,7 @@ async function stepError(emr: EMRClient, clusterId: string, step: Step): Promise
   const problem = clusterProblem(cluster);
   if (problem) {
     const detail = [problem.detail, stepDetail].filter(Boolean).join('; ');
-    return new ClusterUnhealthyError(problem.reason, { clusterId, stepId, stepState, clusterState, ...(detail ? { detail } : {}), ...(logFile ? { logFile } : {}) });
+    return new (errorFor(problem))(problem.reason, { clusterId, stepId, stepState, clusterState, ...(detail ? { detail } : {}), ...(logFile ? { logFile } : {}) });
   }
   // The cluster is fine: the step failed by itself, or someone cancelled it (CancelSteps, or a
   // CANCEL_AND_WAIT step before it). Either way a new attempt on this cluster is the remedy.

@@ -83,3 +83,15 @@ export class ClusterUnhealthyError extends EmrStepError {
     super(reason, details, `EMR cluster ${details.clusterId} is unhealthy (${reason}${state})${step}`, options);
   }
 }
+
+/**
+ * The cluster ended normally — its idle timeout, or someone terminated it — so its cell is not
+ * impaired: a transient run creates or finds another cluster in the same cell and goes on there.
+ */
+export class ClusterEndedError extends EmrStepError {
+  override readonly name = 'ClusterEndedError';
+  constructor(reason: string, details: EmrErrorDetails, options?: { cause?: unknown }) {
+    const step = details.stepId ? `; step ${details.stepId}${details.stepState ? ` ${details.stepState}` : ''}` : '';
+    super(reason, details, `EMR cluster ${details.clusterId} has ended (${reason}${details.clusterState ? `, state ${details.clusterState}` : ''})${step}`, options);
+  }
+}

@@ -10,9 +10,9 @@ import { ArcConfigError, InconsistentRoutingError, NoArcEndpointError, type Endp
 
 export { ArcConfigError, InconsistentRoutingError, NoArcEndpointError, type EndpointFailure } from './errors';
 
-export interface ArcClusters {
-  /** one routing control per cluster; failover needs exactly two, in one control panel */
-  clusters: Array<{ name: string; routingControlArn: string }>;
+export interface ArcCells {
+  /** one routing control per cell (an Availability Zone); failover needs exactly two, in one control panel */
+  cells: Array<{ name: string; routingControlArn: string }>;
   /** the ARC cluster's regional endpoints (five in AWS) */
   endpoints: string[];
   /** the region of those endpoints: requests are signed for it */
@@ -94,7 +94,7 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The orchestration's view of the ARC routing controls that say which EMR cluster is active.
+ * The orchestration's view of the ARC routing controls that say which cell (and so which EMR cluster) is active.
  * Every call rotates through the cluster endpoints, starting at a random one, until one answers;
  * one SDK client per endpoint with the SDK's own retries off, so a dead endpoint costs one
  * attempt, not three.
@@ -108,40 +108,40 @@ export class ArcRouter {
   private readonly random: () => number;
 
   constructor(
-    private readonly config: ArcClusters,
+    private readonly config: ArcCells,
     private readonly options: ArcRouterOptions = {},
   ) {
-    if (config.clusters.length === 0) throw new ArcConfigError('ARC configuration: clusters must not be empty');
+    if (config.cells.length === 0) throw new ArcConfigError('ARC configuration: cells must not be empty');
     if (config.endpoints.length === 0) throw new ArcConfigError('ARC configuration: endpoints must not be empty');
-    const names = config.clusters.map((c) => c.name);
-    const arns = config.clusters.map((c) => c.routingControlArn);
-    if (new Set(names).size !== names.length) throw new ArcConfigError(`ARC configuration: cluster names must be unique (${names.join(', ')})`);
-    if (new Set(arns).size !== arns.length) throw new ArcConfigError('ARC configuration: each cluster needs its own routing control');
+    const names = config.cells.map((c) => c.name);
+    const arns = config.cells.map((c) => c.routingControlArn);
+    if (new Set(names).size !== names.length) throw new ArcConfigError(`ARC configuration: cell names must be unique (${names.join(', ')})`);
+    if (new Set(arns).size !== arns.length) throw new ArcConfigError('ARC configuration: each cell needs its own routing control');
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttemptsPerEndpoint ?? 1));
     this.timeoutMs = options.requestTimeoutMs ?? 3000;
     this.backoffMs = options.roundBackoffMs ?? 100;
     this.random = options.random ?? Math.random;
   }
 
-  /** The cluster whose routing control is On. */
-  async activeCluster(): Promise<string> {
-    return this.rotate('read the active cluster', async (client) => activeOf(await this.consistentStates(client)));
+  /** The cell whose routing control is On. */
+  async activeCell(): Promise<string> {
+    return this.rotate('read the active cell', async (client) => activeOf(await this.consistentStates(client)));
   }
 
   /**
-   * Fails over from `from` to the other cluster with one UpdateRoutingControlStates call (from Off,
+   * Fails over from `from` to the other cell with one UpdateRoutingControlStates call (from Off,
    * to On), after re-reading the states on the same endpoint; does nothing when `from` is no longer
    * active.
    */
   async failover(from: string, reason: string): Promise<FailoverResult> {
-    if (this.config.clusters.length !== 2) {
-      throw new ArcConfigError(`ARC failover needs exactly two clusters, the configuration has ${this.config.clusters.length} (${this.config.clusters.map((c) => c.name).join(', ')})`);
+    if (this.config.cells.length !== 2) {
+      throw new ArcConfigError(`ARC failover needs exactly two cells, the configuration has ${this.config.cells.length} (${this.config.cells.map((c) => c.name).join(', ')})`);
     }
-    const source = this.config.clusters.find((c) => c.name === from);
-    if (!source) throw new ArcConfigError(`ARC failover: '${from}' is not a configured cluster (${this.config.clusters.map((c) => c.name).join(', ')})`);
+    const source = this.config.cells.find((c) => c.name === from);
+    if (!source) throw new ArcConfigError(`ARC failover: '${from}' is not a configured cell (${this.config.cells.map((c) => c.name).join(', ')})`);
     if (reason.trim() === '') throw new ArcConfigError('ARC failover: a reason is required (every flip is recorded with its reason)');
-    const target = this.config.clusters.find((c) => c !== source)!;
-    const key = this.config.clusters.map((c) => c.routingControlArn).sort().join('|');
+    const target = this.config.cells.find((c) => c !== source)!;
+    const key = this.config.cells.map((c) => c.routingControlArn).sort().join('|');
 
     return serialized(key, async () => {
       let unanswered = false; // an update was sent and its outcome is unknown
@@ -206,7 +206,7 @@ export class ArcRouter {
   /** The states of all configured controls as one endpoint reports them. */
   private async states(client: Route53RecoveryClusterClient): Promise<Record<string, ControlState>> {
     const states: Record<string, ControlState> = {};
-    for (const { name, routingControlArn } of this.config.clusters) {
+    for (const { name, routingControlArn } of this.config.cells) {
       const out = await client.send(new GetRoutingControlStateCommand({ RoutingControlArn: routingControlArn }), this.timeout());
       const state = out.RoutingControlState;
       if (state !== 'On' && state !== 'Off') throw new Error(`ARC answered state '${String(state)}' for ${routingControlArn}`);

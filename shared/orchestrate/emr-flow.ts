@@ -1,7 +1,11 @@
 import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { EMRClient } from '@aws-sdk/client-emr';
 import type { ArcRouter } from '../failover/arc-client';
-import { pollStep, submitStep } from '../emr/emr-steps';
+import { ClusterUnhealthyError, pollStep, submitStep } from '../emr/emr-steps';
+import { acquireCellCluster, checkProvisioning, standingCellCluster } from '../emr/cell-clusters';
+import type { CellClaims } from '../emr/cell-claims';
+import type { EmrCell, EmrSettings } from '../emr/cluster-spec';
+import { sparkResourceArgs } from '../emr/spark-resources';
 import type { JobRunStore } from '../resolve/job-run-store';
 import type { RunInput } from '../resolve/resolver';
 import type { TaskError } from './job-steps';
@@ -9,30 +13,32 @@ import type { JobConfig } from '../config/types';
 import { jobNamed, type Pipeline } from '../config/load-config';
 import { sparkModuleName, sparkPackageRoot } from '../config/spark-package';
 
-/** One of the two EMR clusters and the ARC routing control that says whether it is active. */
-export interface EmrCluster {
-  name: string;
-  clusterId: string;
-  routingControlArn: string;
-}
-
 export interface EmrFlowDeps {
   emr: EMRClient;
-  arc: ArcRouter;
+  /** which cell ARC routes to */
+  arc: Pick<ArcRouter, 'activeCell' | 'failover'>;
   s3: S3Client;
   runs: JobRunStore;
+  /** who may create a cell's cluster (transient mode) */
+  claims: CellClaims;
   lakeBucket: string;
-  clusters: EmrCluster[];
+  /** the mode, the two cells and (transient) how a cluster is made */
+  settings: EmrSettings;
   /** s3:// URI of the Spark job's entry point (spark/landfall_jobs/main.py, uploaded with the deploy) */
   sparkEntryPoint: string;
-  /** extra spark-submit arguments before the entry point (e.g. --py-files) */
+  /** extra spark-submit arguments before the entry point (e.g. --py-files); a job's own resources come after them and win */
   sparkSubmitArgs?: string[];
   /** step failures on one cluster before failing over (default 3) */
   maxStepFailures?: number;
   /** failovers in one run before giving up (default 2) */
   maxFailovers?: number;
+  /** clusters of one cell that ended under a run (idle timeout, an operator) before it fails over instead (default 3) */
+  maxClusterEnds?: number;
+  /** seconds between looks while another run creates the cell's cluster (default 30) */
+  clusterWaitSeconds?: number;
   backoffBaseSeconds?: number;
   random?: () => number;
+  now?: () => Date;
 }
 
 /** A job as the EMR flow runs it: its configuration and each stage's Spark module (an import name). */
@@ -51,8 +57,17 @@ export function emrJobOf(pipeline: Pipeline, name: string): EmrJob {
 /** The state the EMR state machine carries from task to task. */
 export interface EmrRunState {
   run: RunInput;
-  /** the cluster (by name) the current stage runs on */
-  cluster: string;
+  /** the cell (by name) the current stage runs in */
+  cell: string;
+  /** the cell's cluster the current stage runs on, once acquired */
+  clusterId?: string;
+  /** acquire: another run is creating the cell's cluster; look again after waitSeconds */
+  waiting?: boolean;
+  waitSeconds?: number;
+  /** clusters this run created, by cell: what an operator (and `landfall run`) reports */
+  created?: Array<{ cell: string; clusterId: string }>;
+  /** clusters that ended under this run in its current cell (idle timeout, an operator) */
+  clusterEnds?: number;
   stage?: string;
   done?: boolean;
   /** submissions of this run so far: part of each step's name, so a new attempt is a new step */
@@ -87,10 +102,10 @@ export function emrPaths(run: RunInput, bucket: string, outputTable: string) {
   };
 }
 
-function clusterNamed(deps: EmrFlowDeps, name: string): EmrCluster {
-  const cluster = deps.clusters.find((c) => c.name === name);
-  if (!cluster) throw new Error(`ARC names cluster "${name}", which is not configured (${deps.clusters.map((c) => c.name).join(', ')})`);
-  return cluster;
+function cellNamed(deps: EmrFlowDeps, name: string): EmrCell {
+  const cell = deps.settings.cells.find((c) => c.name === name);
+  if (!cell) throw new Error(`ARC names cell "${name}", which is not configured (${deps.settings.cells.map((c) => c.name).join(', ')})`);
+  return cell;
 }
 
 async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
@@ -105,7 +120,7 @@ async function exists(s3: S3Client, bucket: string, key: string): Promise<boolea
 
 /**
  * Stages exactly the Parquet versions the run claimed under runs/<execution>/input/<relation>/
- * (server-side copies; idempotent) and picks the cluster ARC says is active.
+ * (server-side copies; idempotent) and picks the cell ARC says is active.
  */
 export async function prepareEmrRun(run: RunInput, outputTable: string, deps: EmrFlowDeps): Promise<EmrRunState> {
   const paths = emrPaths(run, deps.lakeBucket, outputTable);
@@ -115,7 +130,7 @@ export async function prepareEmrRun(run: RunInput, outputTable: string, deps: Em
       await deps.s3.send(new CopyObjectCommand({ Bucket: deps.lakeBucket, Key: `${paths.inputPrefix}${relation}/${String(i).padStart(5, '0')}.parquet`, CopySource: source }));
     }
   }
-  return { run, cluster: await deps.arc.activeCluster(), attempt: 0, failures: 0, failovers: 0 };
+  return { run, cell: await deps.arc.activeCell(), attempt: 0, failures: 0, failovers: 0 };
 }
 
 /** The first stage whose checkpoint is not complete (a completed stage is never run again), or done. */
@@ -129,23 +144,57 @@ export async function nextEmrStage(state: EmrRunState, outputTable: string, deps
 
 /** Drops the per-step fields of the previous stage. */
 function clean(state: EmrRunState): EmrRunState {
-  const { stepId: _s, stepState: _t, next: _n, backoffSeconds: _b, error: _e, stage: _g, done: _d, ...rest } = state;
+  const { stepId: _s, stepState: _t, next: _n, backoffSeconds: _b, error: _e, stage: _g, done: _d, waiting: _w, waitSeconds: _ws, ...rest } = state;
   return rest;
 }
 
-/** Adds the stage as a spark-submit step to the ARC-active cluster; a retried call finds the step it added. */
+/**
+ * The cluster the next step runs on, in the cell ARC says is active (another run may have failed
+ * over since): standing mode's configured cluster, or transient mode's shared cluster of the
+ * cell, created when none is up. While another run creates it, `waiting` says to look again.
+ */
+export async function acquireEmrCluster(state: EmrRunState, deps: EmrFlowDeps): Promise<EmrRunState> {
+  const cell = cellNamed(deps, await deps.arc.activeCell());
+  const moved = cell.name !== state.cell;
+  const base = { ...state, cell: cell.name, ...(moved ? { clusterEnds: 0 } : {}) };
+  const acquired =
+    deps.settings.mode === 'standing'
+      ? await standingCellCluster(deps.emr, cell)
+      : await acquireCellCluster({ emr: deps.emr, claims: deps.claims, spec: deps.settings.cluster!, ...(deps.now ? { now: deps.now } : {}), ...(deps.clusterWaitSeconds ? { waitSeconds: deps.clusterWaitSeconds } : {}) }, cell, state.run.executionName);
+  if ('waitSeconds' in acquired) {
+    const { clusterId: _c, ...rest } = base;
+    return { ...rest, waiting: true, waitSeconds: acquired.waitSeconds };
+  }
+  const created = acquired.created ? [...(state.created ?? []), { cell: cell.name, clusterId: acquired.clusterId }] : state.created;
+  const { waitSeconds: _w, ...rest } = base;
+  return { ...rest, clusterId: acquired.clusterId, waiting: false, ...(created ? { created } : {}) };
+}
+
+/**
+ * The cluster ended under the run (idle timeout between stages, an operator terminated it): its
+ * cell is fine, so acquire again there — unless that keeps happening, then fail over.
+ */
+export function afterClusterEnded(state: EmrRunState, deps: EmrFlowDeps): EmrRunState {
+  const clusterEnds = (state.clusterEnds ?? 0) + 1;
+  if (deps.settings.mode === 'standing' || clusterEnds >= (deps.maxClusterEnds ?? 3)) {
+    throw new ClusterUnhealthyError('CLUSTER_ENDED', { clusterId: state.clusterId ?? '(none)', detail: `${clusterEnds} cluster(s) of cell ${state.cell} ended under this run: ${state.error?.Cause?.slice(0, 300) ?? ''}` });
+  }
+  const { clusterId: _c, stepId: _s, stepState: _t, ...rest } = state;
+  return { ...rest, clusterEnds, attempt: state.attempt + 1 };
+}
+
+/** Adds the stage as a spark-submit step to the acquired cluster; a retried call finds the step it added. */
 export async function submitEmrStage(state: EmrRunState, job: EmrJob, deps: EmrFlowDeps): Promise<EmrRunState> {
   if (!state.stage) throw new Error('no stage to submit');
+  if (!state.clusterId) throw new Error('no cluster acquired for the stage');
   const module = job.modules[state.stage];
   if (!module) throw new Error(`job ${job.config.name} has no Spark module for stage "${state.stage}"`);
-  // Another run (or an operator-free flip) may have moved the traffic: follow ARC.
-  const active = await deps.arc.activeCluster();
-  const cluster = clusterNamed(deps, active);
   const paths = emrPaths(state.run, deps.lakeBucket, job.config.output.table);
   const { batchKey, dateField, output } = job.config;
   const args = [
     'spark-submit',
     ...(deps.sparkSubmitArgs ?? []),
+    ...sparkResourceArgs(job.config.spark),
     deps.sparkEntryPoint,
     '--stage', state.stage,
     '--module', module,
@@ -156,13 +205,17 @@ export async function submitEmrStage(state: EmrRunState, job: EmrJob, deps: EmrF
     '--date-field', dateField,
     ...(output.partitionBy.length > 0 ? ['--partition-by', output.partitionBy.join(',')] : []),
   ];
-  const name = `${state.run.executionName}-${state.stage}-${cluster.name}-a${state.attempt}`;
-  const { stepId } = await submitStep(deps.emr, cluster.clusterId, { name, args });
-  return { ...state, cluster: cluster.name, stepId };
+  const name = `${state.run.executionName}-${state.stage}-${state.cell}-a${state.attempt}`;
+  const { stepId } = await submitStep(deps.emr, state.clusterId, { name, args });
+  return { ...state, stepId };
 }
 
+/** A step still PENDING on a transient cluster may be waiting for a cluster that will not come up in time. */
 export async function pollEmrStage(state: EmrRunState, deps: EmrFlowDeps): Promise<EmrRunState> {
-  const progress = await pollStep(deps.emr, clusterNamed(deps, state.cluster).clusterId, state.stepId!);
+  const progress = await pollStep(deps.emr, state.clusterId!, state.stepId!);
+  if (progress.state === 'PENDING' && deps.settings.mode === 'transient') {
+    await checkProvisioning(deps.emr, state.clusterId!, deps.settings.cluster!.provisionTimeoutMinutes, (deps.now ?? (() => new Date()))());
+  }
   return { ...state, stepState: progress.state };
 }
 
@@ -175,14 +228,16 @@ export function afterStepFailure(state: EmrRunState, deps: EmrFlowDeps): EmrRunS
   return { ...state, failures, attempt: state.attempt + 1, next: 'retry', backoffSeconds };
 }
 
-/** Flips ARC to the standby (recorded with its reason) and carries on there from the same stage. */
+/** Flips ARC to the other cell (recorded with its reason) and carries on there from the same stage. */
 export async function failoverEmr(state: EmrRunState, deps: EmrFlowDeps): Promise<EmrRunState> {
   if (state.failovers >= (deps.maxFailovers ?? 2)) {
     throw new FailoverExhaustedError(`gave up after ${state.failovers} failovers; last error: ${state.error?.Error ?? 'unknown'}: ${state.error?.Cause ?? ''}`);
   }
-  const reason = `${state.run.executionName} stage ${state.stage ?? '?'} on ${state.cluster}: ${state.error?.Error ?? 'step failures'}${state.error?.Cause ? ` (${state.error.Cause.slice(0, 300)})` : ''}`;
-  const result = await deps.arc.failover(state.cluster, reason);
-  const cluster = result.flipped ? result.to : result.active;
+  const where = state.clusterId ? `${state.cell} (${state.clusterId})` : state.cell;
+  const reason = `${state.run.executionName} stage ${state.stage ?? '?'} in ${where}: ${state.error?.Error ?? 'step failures'}${state.error?.Cause ? ` (${state.error.Cause.slice(0, 300)})` : ''}`;
+  const result = await deps.arc.failover(state.cell, reason);
+  const cell = result.flipped ? result.to : result.active;
   if (result.flipped) await deps.runs.recordFailover({ ...result, execution: state.run.executionName, batchId: state.run.batchId });
-  return { ...clean(state), stage: state.stage!, done: false, cluster, failures: 0, failovers: state.failovers + 1, attempt: state.attempt + 1 };
+  const { clusterId: _c, ...rest } = clean(state);
+  return { ...rest, stage: state.stage!, done: false, cell, clusterEnds: 0, failures: 0, failovers: state.failovers + 1, attempt: state.attempt + 1 };
 }

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ResourceNotFoundException, Route53RecoveryClusterClient, UpdateRoutingControlStateCommand } from '@aws-sdk/client-route53-recovery-cluster';
 import { startLocalArc, type LocalArc } from '../../local/arc';
-import { ArcConfigError, ArcRouter, InconsistentRoutingError, NoArcEndpointError, type ArcClusters, type ArcRouterOptions, type FlipRecord } from '../../shared/failover/arc-client';
+import { ArcConfigError, ArcRouter, InconsistentRoutingError, NoArcEndpointError, type ArcCells, type ArcRouterOptions, type FlipRecord } from '../../shared/failover/arc-client';
 
 // ArcRouter against the local ARC stand-in: the real SDK client over HTTP, no mocks.
 describe('ArcRouter', () => {
@@ -21,10 +21,10 @@ describe('ArcRouter', () => {
 
   const start = async (clusters = ['emr-a', 'emr-b']) => {
     arc = await startLocalArc({ clusters, active: clusters[0]! });
-    const config: ArcClusters = { clusters: clusters.map((name) => ({ name, routingControlArn: arc!.controlArn(name) })), endpoints: arc.endpoints, region: 'us-east-1' };
+    const config: ArcCells = { cells: clusters.map((name) => ({ name, routingControlArn: arc!.controlArn(name) })), endpoints: arc.endpoints, region: 'us-east-1' };
     return { arc, config };
   };
-  const router = (config: ArcClusters, options: ArcRouterOptions = {}) => {
+  const router = (config: ArcCells, options: ArcRouterOptions = {}) => {
     const r = new ArcRouter(config, options);
     routers.push(r);
     return r;
@@ -37,7 +37,7 @@ describe('ArcRouter', () => {
   it('reads the active cluster with 3 of 5 endpoints really closed, from whichever endpoint it starts', async () => {
     const { arc, config } = await start();
     for (const i of [0, 2, 3]) await arc.takeDown(i);
-    for (let i = 0; i < 5; i++) expect(await router(config, { random: startAt(i) }).activeCluster()).toBe('emr-a');
+    for (let i = 0; i < 5; i++) expect(await router(config, { random: startAt(i) }).activeCell()).toBe('emr-a');
     const requests = arc.requests();
     expect([requests[0], requests[2], requests[3]]).toEqual([0, 0, 0]);
     expect(requests[1]! + requests[4]!).toBe(10); // 5 reads × 2 controls, all on the live endpoints
@@ -60,7 +60,7 @@ describe('ArcRouter', () => {
     await arc.takeDown(3);
     await arc.takeDown(4);
     const r = router(config);
-    for (const call of [() => r.activeCluster(), () => r.failover('emr-a', 'AZ impaired')]) {
+    for (const call of [() => r.activeCell(), () => r.failover('emr-a', 'AZ impaired')]) {
       const err = await call().then(() => expect.fail('expected NoArcEndpointError'), (e: unknown) => e);
       expect(err).toBeInstanceOf(NoArcEndpointError);
       const failures = (err as NoArcEndpointError).failures;
@@ -80,7 +80,7 @@ describe('ArcRouter', () => {
   it('tries every endpoint maxAttemptsPerEndpoint times before giving up', async () => {
     const { arc, config } = await start();
     for (let i = 0; i < 5; i++) arc.throttle(i, true);
-    const err = await router(config, { maxAttemptsPerEndpoint: 2, roundBackoffMs: 0 }).activeCluster().catch((e: unknown) => e);
+    const err = await router(config, { maxAttemptsPerEndpoint: 2, roundBackoffMs: 0 }).activeCell().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NoArcEndpointError);
     expect((err as NoArcEndpointError).failures).toHaveLength(10);
     expect(arc.requests()).toEqual([2, 2, 2, 2, 2]);
@@ -105,7 +105,7 @@ describe('ArcRouter', () => {
     expect(new Date((result as FlipRecord).at).toISOString()).toBe((result as FlipRecord).at);
     const { flipped: _, ...record } = result as FlipRecord & { flipped: true };
     expect(flips).toEqual([record]);
-    expect(await router(config).activeCluster()).toBe('emr-b');
+    expect(await router(config).activeCell()).toBe('emr-b');
   });
 
   it('a second failover from the same cluster (a stale caller) does nothing', async () => {
@@ -128,7 +128,7 @@ describe('ArcRouter', () => {
     expect(updates(arc)).toHaveLength(1);
     expect(onCount(arc)).toBe(1);
     expect(arc.states()).toEqual({ 'emr-a': 'Off', 'emr-b': 'On' });
-    expect(await shared.activeCluster()).toBe('emr-b');
+    expect(await shared.activeCell()).toBe('emr-b');
   });
 
   it('fails back the other way when asked to fail over from the now active cluster', async () => {
@@ -143,7 +143,7 @@ describe('ArcRouter', () => {
     const { arc, config } = await start();
     arc.fault(1, 'stall');
     const started = Date.now();
-    expect(await router(config, { random: startAt(1), requestTimeoutMs: 150 }).activeCluster()).toBe('emr-a');
+    expect(await router(config, { random: startAt(1), requestTimeoutMs: 150 }).activeCell()).toBe('emr-a');
     expect(Date.now() - started).toBeLessThan(2000);
     expect(arc.requests()[1]).toBe(1);
     expect(arc.requests()[2]).toBe(2);
@@ -167,7 +167,7 @@ describe('ArcRouter', () => {
       // Only a break-glass override of the safety rule can get here.
       await admin.send(new UpdateRoutingControlStateCommand({ RoutingControlArn: arc.controlArn('emr-b'), RoutingControlState: 'On', SafetyRulesToOverride: [arc.safetyRuleArn] }));
       const r = router(config);
-      const read = await r.activeCluster().catch((e: unknown) => e);
+      const read = await r.activeCell().catch((e: unknown) => e);
       expect(read).toBeInstanceOf(InconsistentRoutingError);
       expect((read as InconsistentRoutingError).states).toEqual({ 'emr-a': 'On', 'emr-b': 'On' });
       await expect(r.failover('emr-a', 'x')).rejects.toBeInstanceOf(InconsistentRoutingError);
@@ -175,7 +175,7 @@ describe('ArcRouter', () => {
 
       await admin.send(new UpdateRoutingControlStateCommand({ RoutingControlArn: arc.controlArn('emr-a'), RoutingControlState: 'Off', SafetyRulesToOverride: [arc.safetyRuleArn] }));
       await admin.send(new UpdateRoutingControlStateCommand({ RoutingControlArn: arc.controlArn('emr-b'), RoutingControlState: 'Off', SafetyRulesToOverride: [arc.safetyRuleArn] }));
-      await expect(r.activeCluster()).rejects.toThrow(/exactly one On, found none/);
+      await expect(r.activeCell()).rejects.toThrow(/exactly one On, found none/);
     } finally {
       admin.destroy();
     }
@@ -183,22 +183,22 @@ describe('ArcRouter', () => {
 
   it('does not rotate on an answer that another endpoint would repeat (unknown routing control)', async () => {
     const { arc, config } = await start();
-    const wrong = { ...config, clusters: [config.clusters[0]!, { name: 'emr-x', routingControlArn: `${arc.controlPanelArn}/routingcontrol/emr-x` }] };
-    await expect(router(wrong).activeCluster()).rejects.toBeInstanceOf(ResourceNotFoundException);
+    const wrong = { ...config, cells: [config.cells[0]!, { name: 'emr-x', routingControlArn: `${arc.controlPanelArn}/routingcontrol/emr-x` }] };
+    await expect(router(wrong).activeCell()).rejects.toBeInstanceOf(ResourceNotFoundException);
     expect(arc.requests().reduce((a, b) => a + b)).toBe(2); // emr-a, then emr-x on the same endpoint; no rotation
   });
 
   it('refuses failover unless the configuration has exactly two clusters, a known source and a reason', async () => {
     const { arc, config } = await start(['emr-a', 'emr-b', 'emr-c']);
     const three = router(config);
-    expect(await three.activeCluster()).toBe('emr-a');
+    expect(await three.activeCell()).toBe('emr-a');
     await expect(three.failover('emr-a', 'x')).rejects.toThrow(ArcConfigError);
-    await expect(three.failover('emr-a', 'x')).rejects.toThrow(/exactly two clusters, the configuration has 3/);
-    const two = router({ ...config, clusters: config.clusters.slice(0, 2) });
+    await expect(three.failover('emr-a', 'x')).rejects.toThrow(/exactly two cells, the configuration has 3/);
+    const two = router({ ...config, cells: config.cells.slice(0, 2) });
     await expect(two.failover('emr-z', 'x')).rejects.toThrow(ArcConfigError);
     await expect(two.failover('emr-a', '  ')).rejects.toThrow(/reason is required/);
     expect(() => new ArcRouter({ ...config, endpoints: [] })).toThrow(ArcConfigError);
-    expect(() => new ArcRouter({ ...config, clusters: [config.clusters[0]!, { ...config.clusters[0]!, name: 'other' }] })).toThrow(ArcConfigError);
+    expect(() => new ArcRouter({ ...config, cells: [config.cells[0]!, { ...config.cells[0]!, name: 'other' }] })).toThrow(ArcConfigError);
     expect(updates(arc)).toHaveLength(0);
   });
 });

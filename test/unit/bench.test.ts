@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costPerRun, costPerThousandFiles, emrClustersPerMonth, total } from '../../bench/cost/model';
+import { clusterPerHour, costPerRun, costPerThousandFiles, standingClustersPerMonth, total } from '../../bench/cost/model';
 import { PRICES } from '../../bench/cost/prices';
 import { renderMarkdown, renderTable } from '../../bench/lib/results';
 import { fitLine, formatSummary, pairedRatios, percentile, summarize } from '../../bench/lib/stats';
@@ -99,12 +99,14 @@ describe('the cost model', () => {
     expect(total(lines)).toBeCloseTo(lines.reduce((s, l) => s + l.usd, 0), 12);
   });
 
-  it('adds EMR cluster time only to heavy runs, and the always-on clusters as a monthly figure', () => {
+  it('adds EMR cluster time only to heavy runs (on the transient shape), and the standing clusters as a monthly figure', () => {
     const light = costPerRun({ lambda: {}, stateTransitions: 6, dynamodb: { writeUnits: 0, readUnits: 0 } });
     expect(light.map((l) => l.item)).not.toContain(expect.stringMatching(/EMR/));
     const heavy = costPerRun({ lambda: {}, stateTransitions: 0, dynamodb: { writeUnits: 0, readUnits: 0 }, emrStepMinutes: 60 });
-    const { emr } = PRICES;
-    expect(heavy.find((l) => l.item.startsWith('EMR'))!.usd).toBeCloseTo((emr.ec2PerHour + emr.emrPerHour) * emr.instancesPerCluster, 8);
-    expect(emrClustersPerMonth()).toBeCloseTo((emr.ec2PerHour + emr.emrPerHour) * emr.instancesPerCluster * 2 * 720, 6);
+    // an hour of 3 On-Demand + 2 Spot (0.4) m7g.xlarge: 3 × (0.1632 + 0.0408) + 2 × (0.4 × 0.1632 + 0.0408)
+    expect(heavy.find((l) => l.item.startsWith('EMR'))!.usd).toBeCloseTo(0.82416, 8);
+    expect(clusterPerHour(PRICES.emr.transientShape)).toBeCloseTo(0.82416, 8);
+    // two always-on clusters of 1 + 2 m7g.xlarge On-Demand, 720 h
+    expect(standingClustersPerMonth()).toBeCloseTo(2 * 3 * (0.1632 + 0.0408) * 720, 6);
   });
 });

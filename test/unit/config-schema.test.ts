@@ -101,6 +101,7 @@ const everything = (): Config => ({
       ],
       engine: 'auto',
       autoThresholdBytes: 1000,
+      spark: { driverMemory: '1g', executorMemory: '8G', executorInstances: 10 },
       stages: [{ name: 'load', sql: 'sql/pos_daily_sales.v1.sql', spark: 'spark/clean.py' }],
       output: { table: 'events_daily', partitionBy: ['region', 'date'], key: ['event_id'] },
     },
@@ -109,6 +110,7 @@ const everything = (): Config => ({
       batchKey: ['province', 'date'],
       inputs: [{ relation: 'daily', job: 'sales_daily', match: ['province', 'date'] }],
       engine: 'emr',
+      spark: { driverMemory: '2048m', driverCores: 2, executorMemory: '4g', executorCores: 4, executorInstances: 3, conf: { 'spark.sql.shuffle.partitions': 64, 'spark.sql.adaptive.enabled': true, 'spark.executor.memoryOverhead': '1g' } },
       stages: [{ name: 'roll', spark: 'spark/metrics.py' }],
       output: { table: 'rollup', partitionBy: ['province', 'date'], key: ['store_id'], tables: { rollup_by_store: ['store_id'], rollup_totals: { key: ['store_id'], columns: { store_id: 'string', total: 'decimal(38,2)' } } } },
       load: [{ table: 'rollup_totals', into: 'totals', key: ['store_id'], mode: 'merge' }],
@@ -271,6 +273,35 @@ describe('pipeline.schema.json', () => {
     ['output columns on a SQL job', (c) => (c.jobs[0].output.columns = { a: 'string' })],
     ['output columns beside several tables', (c) => (c.jobs[1].output.columns = { a: 'string' })],
     ['a table without key columns', (c) => (c.jobs[1].output.tables.gmv_daily = { key: [], columns: { gmv: 'bigint' } })],
+    ['a spark block on a duckdb job', (c) => {
+      c.jobs[0].engine = 'duckdb';
+      c.jobs[0].stages = c.jobs[0].stages.map((s: Config) => ({ name: s.name, sql: s.sql }));
+      c.jobs[0].spark = { driverMemory: '1g' };
+    }],
+    ['a spark block on a job of the default engine (duckdb)', (c) => {
+      delete c.jobs[0].engine;
+      c.jobs[0].stages = c.jobs[0].stages.map((s: Config) => ({ name: s.name, sql: s.sql }));
+      c.jobs[0].spark = {};
+    }],
+    ['a spark block that is not an object', (c) => (c.jobs[1].spark = '4g')],
+    ['a memory size without its unit', (c) => (c.jobs[1].spark.driverMemory = '2048')],
+    ['a memory size as a number', (c) => (c.jobs[1].spark.driverMemory = 2048)],
+    ['a memory size with a two-letter unit', (c) => (c.jobs[1].spark.executorMemory = '4gb')],
+    ['a memory size with a space', (c) => (c.jobs[1].spark.executorMemory = '4 g')],
+    ['zero executor cores', (c) => (c.jobs[1].spark.executorCores = 0)],
+    ['more than 64 executor cores', (c) => (c.jobs[1].spark.executorCores = 65)],
+    ['fractional driver cores', (c) => (c.jobs[1].spark.driverCores = 1.5)],
+    ['more than 1000 executors', (c) => (c.jobs[1].spark.executorInstances = 1001)],
+    ['a conf key outside spark.*', (c) => (c.jobs[1].spark.conf = { 'sql.shuffle.partitions': 4 })],
+    ['a conf key with a space', (c) => (c.jobs[1].spark.conf = { 'spark.sql.shuffle partitions': 4 })],
+    ['conf spark.master', (c) => (c.jobs[1].spark.conf = { 'spark.master': 'yarn' })],
+    ['conf spark.app.name', (c) => (c.jobs[1].spark.conf = { 'spark.app.name': 'mine' })],
+    ['conf spark.submit.deployMode', (c) => (c.jobs[1].spark.conf = { 'spark.submit.deployMode': 'client' })],
+    ['conf spark.yarn.maxAppAttempts', (c) => (c.jobs[1].spark.conf = { 'spark.yarn.maxAppAttempts': 2 })],
+    ['conf of a property with its own field', (c) => (c.jobs[1].spark.conf = { 'spark.executor.memory': '4g' })],
+    ['conf of a setting the session forces', (c) => (c.jobs[1].spark.conf = { 'spark.sql.sources.partitionOverwriteMode': 'static' })],
+    ['a conf value that is an object', (c) => (c.jobs[1].spark.conf = { 'spark.sql.adaptive.enabled': { on: true } })],
+    ['an empty conf value', (c) => (c.jobs[1].spark.conf = { 'spark.sql.adaptive.enabled': '' })],
   ])('rejects %s, as the parser does', (_name, mutate) => {
     const config = retailRaw();
     expect(() => parse(config)).not.toThrow();
@@ -315,6 +346,7 @@ describe('pipeline.schema.json', () => {
     ['duckdb stage', 'stage', (c) => c.jobs[0].stages[0]],
     ['auto stage', 'stage', (c) => c.jobs[1].stages[0]],
     ['emr stage', 'stage', (c) => c.jobs[2].stages[0]],
+    ['spark resources', 'sparkResources', (c) => c.jobs[2].spark],
     ['output', 'output', (c) => c.jobs[0].output],
     ['output with tables', 'output', (c) => c.jobs[2].output],
     ['load', 'load', (c) => c.jobs[2].load[0]],

@@ -13,7 +13,7 @@ import {
   type ClusterState,
   type StepState,
 } from '@aws-sdk/client-emr';
-import { checkCluster, ClusterUnhealthyError, isUnreachable, pollStep, StepFailedError, submitStep } from '../../shared/emr/emr-steps';
+import { checkCluster, ClusterEndedError, ClusterUnhealthyError, isUnreachable, pollStep, StepFailedError, submitStep } from '../../shared/emr/emr-steps';
 
 /* The classification and idempotency logic against a mocked EMR; test/local-emr.test.ts runs it over HTTP. */
 
@@ -64,13 +64,18 @@ describe('submitStep', () => {
     expect(emrMock.commandCalls(CancelStepsCommand)[0]!.args[0].input).toMatchObject({ ClusterId: CLUSTER, StepIds: ['s-MINE'] });
   });
 
-  it('turns a refusal by a terminated cluster into ClusterUnhealthyError', async () => {
+  it('turns a refusal by a cluster that failed into ClusterUnhealthyError, and by one that ended normally into ClusterEndedError', async () => {
     emrMock.on(ListStepsCommand).resolves({ Steps: [] });
     emrMock.on(AddJobFlowStepsCommand).rejects(new EMRServiceException({ name: 'ValidationException', $fault: 'client', $metadata: {}, message: 'A job flow that is shutting down, terminated, or finished may not be modified.' }));
-    emrMock.on(DescribeClusterCommand).resolves(cluster('TERMINATED', { Code: 'USER_REQUEST', Message: 'Terminated by user request' }));
+    emrMock.on(DescribeClusterCommand).resolves(cluster('TERMINATED_WITH_ERRORS', { Code: 'INSTANCE_FAILURE', Message: 'the master node was lost' }));
     const err = await errorOf(submitStep(emr(), CLUSTER, { name: 'n', args: [] }));
     expect(err).toBeInstanceOf(ClusterUnhealthyError);
-    expect(err).toMatchObject({ reason: 'USER_REQUEST', clusterState: 'TERMINATED' });
+    expect(err).toMatchObject({ reason: 'INSTANCE_FAILURE', clusterState: 'TERMINATED_WITH_ERRORS' });
+    // an operator (or the idle timeout) ended it: not the cell's fault
+    emrMock.on(DescribeClusterCommand).resolves(cluster('TERMINATED', { Code: 'USER_REQUEST', Message: 'Terminated by user request' }));
+    const ended = await errorOf(submitStep(emr(), CLUSTER, { name: 'n', args: [] }));
+    expect(ended).toBeInstanceOf(ClusterEndedError);
+    expect(ended).toMatchObject({ reason: 'USER_REQUEST', clusterState: 'TERMINATED' });
   });
 
   it('rethrows a validation error of a healthy cluster as it is', async () => {
@@ -173,6 +178,18 @@ describe('checkCluster', () => {
   it.each(['TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS'] as const)('%s is unhealthy', async (state) => {
     emrMock.on(DescribeClusterCommand).resolves(cluster(state));
     expect(await errorOf(checkCluster(emr(), CLUSTER))).toMatchObject({ name: 'ClusterUnhealthyError', reason: state, clusterState: state });
+  });
+
+  it.each([
+    ['TERMINATING', 'ALL_STEPS_COMPLETED'],
+    ['TERMINATED', 'ALL_STEPS_COMPLETED'],
+    ['TERMINATED', 'USER_REQUEST'],
+  ] as const)('%s (%s) ended normally: ClusterEndedError, not a reason to fail over', async (state, code) => {
+    emrMock.on(DescribeClusterCommand).resolves(cluster(state, { Code: code, Message: 'idle for 600 seconds' }));
+    expect(await errorOf(checkCluster(emr(), CLUSTER))).toMatchObject({ name: 'ClusterEndedError', reason: code, clusterState: state, detail: 'idle for 600 seconds' });
+    // and a step cancelled with it says the same
+    emrMock.on(DescribeStepCommand).resolves(step('CANCELLED', { StateChangeReason: { Message: 'Cluster terminated' } }));
+    expect(await errorOf(pollStep(emr(), CLUSTER, 's-1'))).toMatchObject({ name: 'ClusterEndedError', reason: code, stepId: 's-1', stepState: 'CANCELLED' });
   });
 
   it('a network error or a server error is unreachable; an unknown id is not-found; throttling is rethrown', async () => {

@@ -58,15 +58,16 @@ describe('a Spark step of a run', () => {
     const pipeline = loadPipelineFile(RETAIL_PIPELINE_FILE);
     const deps = {
       emr: new EMRClient({ region: 'us-east-1' }),
-      arc: { activeCluster: async () => 'primary' },
+      arc: { activeCell: async () => 'cell-a' },
       lakeBucket: 'lake',
-      clusters: [{ name: 'primary', clusterId: 'j-1', routingControlArn: 'arn:rc' }],
+      settings: { mode: 'standing', cells: [{ name: 'cell-a', clusterId: 'j-1', routingControlArn: 'arn:rc' }] },
       sparkEntryPoint: 's3://lake/artifacts/spark/main.py',
       sparkSubmitArgs: ['--py-files', 's3://lake/artifacts/spark/landfall_jobs.zip,s3://lake/artifacts/spark/pipeline.zip'],
     } as unknown as EmrFlowDeps;
     const state = {
       run: { job: 'pos_daily_sales', batchId: 'b', values: { province: 'ON', date: '2026-11-23' }, executionName: 'pos-ON-x', fingerprint: 'f'.repeat(64), inputs: {}, engine: 'emr', stages: [{ name: 'aggregate' }] },
-      cluster: 'primary',
+      cell: 'cell-a',
+      clusterId: 'j-1',
       stage: 'aggregate',
       attempt: 0,
       failures: 0,

@@ -63,15 +63,31 @@ describe('the EMR job-run state machine', () => {
     expect(emr.States.StepFailed.Next).toBe('RetryOrFailover');
     expect(emr.States.RetryOrFailover).toMatchObject({ Choices: [{ Variable: '$.next', StringEquals: 'failover', Next: 'Failover' }], Default: 'Backoff' });
     expect(emr.States.Backoff).toMatchObject({ Type: 'Wait', SecondsPath: '$.backoffSeconds', Next: 'Submit' });
-    expect(emr.States.Failover.Next).toBe('Submit');
+    // after a failover the other cell's cluster is acquired (created in transient mode) first
+    expect(emr.States.Failover.Next).toBe('Acquire');
     expect(emr.States.WaitForStep).toMatchObject({ Type: 'Wait', Next: 'Poll' });
     expect(emr.States.StepDone).toMatchObject({ Default: 'WaitForStep' });
     // a completed stage is checkpointed, and the next stage is chosen from the checkpoints
     expect(emr.States.Checkpoint.Next).toBe('NextStage');
     expect(emr.States.Failover.Parameters.Payload.action).toBe('failover');
-    for (const state of ['Prepare', 'NextStage', 'Submit', 'Poll', 'StepFailed', 'Failover']) {
+    for (const state of ['Prepare', 'NextStage', 'Acquire', 'Submit', 'Poll', 'StepFailed', 'ClusterEnded', 'Failover']) {
       expect(emr.States[state].Catch.at(-1), state).toMatchObject({ ErrorEquals: ['States.ALL'] });
       expect(emr.States[state].Retry[0].ErrorEquals, state).not.toContain('StepFailedError');
     }
+  });
+
+  it("acquires the cell's cluster before each stage, waits while another run creates it, and acquires again when it ended", () => {
+    expect(emr.States.AllStagesDone.Default).toBe('Acquire');
+    expect(emr.States.Acquire.Parameters.Payload.action).toBe('acquire');
+    expect(emr.States.Acquire.Next).toBe('ClusterReady');
+    expect(emr.States.ClusterReady).toMatchObject({ Choices: [{ Variable: '$.waiting', BooleanEquals: true, Next: 'WaitForCluster' }], Default: 'Submit' });
+    expect(emr.States.WaitForCluster).toMatchObject({ Type: 'Wait', SecondsPath: '$.waitSeconds', Next: 'Acquire' });
+    // a creation RunJobFlow refuses, or a cluster that will not come up, fails over
+    expect(catchOf('Acquire', 'ClusterUnhealthyError')).toBe('Failover');
+    // a cluster that ended normally (idle timeout, an operator) is replaced in the same cell
+    expect(catchOf('Submit', 'ClusterEndedError')).toBe('ClusterEnded');
+    expect(catchOf('Poll', 'ClusterEndedError')).toBe('ClusterEnded');
+    expect(emr.States.ClusterEnded.Next).toBe('Acquire');
+    expect(catchOf('ClusterEnded', 'ClusterUnhealthyError')).toBe('Failover');
   });
 });
