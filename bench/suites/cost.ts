@@ -91,9 +91,10 @@ await suiteMain(async ({ previous, quick }) => {
   /** A heavy run of `stepMinutes` of step time over its stages: the emrstep polls and state transitions grow with it. */
   const heavyRunOf = (stepMinutes: number) => {
     const polls = Math.ceil((stepMinutes / stages) * 60 / 30);
-    // emr-job-run.asl.json per stage: NextStage, Submit, (Wait, Poll, Choice) per 30 s poll, Checkpoint; plus Prepare, MarkRunning, MarkSucceeded, Succeeded
-    const emrTransitions = 4 + stages * (3 + 3 * polls);
-    return costPerRun({ lambda: { emrstep: { invocations: stages * (2 + polls), ms: 200, memoryMb: memory.emrstep! } }, stateTransitions: emrTransitions, dynamodb: { writeUnits: 12, readUnits: 12 }, emrStepMinutes: stepMinutes });
+    // emr-job-run.asl.json per stage: NextStage, Acquire, ClusterReady, Submit, (Wait, Poll, Choice) per 30 s poll, Checkpoint; plus Prepare, MarkRunning, MarkSucceeded, Succeeded
+    const emrTransitions = 4 + stages * (5 + 3 * polls);
+    // emrstep per stage: next, acquire, submit, one per poll (checkpoint is jobstep's); acquire reads the cell's claim
+    return costPerRun({ lambda: { emrstep: { invocations: stages * (3 + polls), ms: 200, memoryMb: memory.emrstep! } }, stateTransitions: emrTransitions, dynamodb: { writeUnits: 12, readUnits: 12 + stages }, emrStepMinutes: stepMinutes });
   };
   const heavyStepMinutes = sparkMinutes * stages;
   const heavyRun = heavyRunOf(heavyStepMinutes);
