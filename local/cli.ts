@@ -24,7 +24,7 @@ import { batchTable, runLines } from './job-run-report';
 import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './file-state-report';
 import { landDirectory } from './land';
 import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
-import { writeEmrClusters } from './emr-cluster-report';
+import { emrClusterLines, writeEmrClusters } from './emr-cluster-report';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from './stack';
 import { DEFAULT_PIPELINE_FILE, usePipelineFile } from './pipeline-file';
 
@@ -133,6 +133,9 @@ async function demo(values: Record<string, string | boolean | undefined>): Promi
       process.stdout.write(`${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
       const { batches, runs } = await stack.jobRuns.listAll();
       process.stdout.write(`\n${batchTable(batches, runs)}\n\n${runs.length} job runs, ${stack.stepFunctions.executions().length} executions\n`);
+      // the heavy runs' clusters end by themselves once idle: show them when they have
+      await stack.emr.allEnded(10 * 60_000);
+      for (const c of emrClusterLines(stack.emr)) process.stdout.write(`EMR cluster ${c.id} in ${c.cell} (${c.availabilityZone ?? '?'}): ${Object.entries(c.steps).map(([state, n]) => `${n} ${state}`).join(', ')} steps; ${c.state}${c.why ? ` (${c.why})` : ''}\n`);
       const problems = compareWithExpected(items, sample.files);
       for (const b of batches.filter((b) => b.status !== 'SUCCEEDED')) problems.push(`batch ${b.batchId}: ${b.status} ${b.waitingFor.join('; ')}`);
       const healthy = reportFailures(stack);

@@ -18,22 +18,36 @@ function isGone(err: unknown): boolean {
 export interface ObjectBody {
   chunks: AsyncIterable<Uint8Array>;
   metadata: Record<string, string>;
+  /** what a HEAD would say, from the same response */
+  size: number;
+  eTag: string;
+  contentType?: string;
 }
 
 /** A GET of one object version (or a range of it); a missing key or version is ObjectGoneError. */
-async function getObject(s3: S3Client, input: { Bucket: string; Key: string; VersionId?: string; Range?: string; IfMatch?: string }) {
+async function getObject(s3: S3Client, input: { Bucket: string; Key: string; VersionId?: string; Range?: string; IfMatch?: string }, signal?: AbortSignal) {
   try {
-    return await s3.send(new GetObjectCommand(input));
+    return await s3.send(new GetObjectCommand(input), signal ? { abortSignal: signal } : {});
   } catch (err) {
     if (isGone(err)) throw new ObjectGoneError(`s3://${input.Bucket}/${input.Key}${input.VersionId ? `?versionId=${input.VersionId}` : ''} no longer exists`);
     throw err;
   }
 }
 
-/** Streams one object version; memory stays at the SDK's socket buffer size. */
-export async function readObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<ObjectBody> {
-  const out = await getObject(s3, { Bucket: bucket, Key: key, VersionId: versionId });
-  return { chunks: out.Body as Readable, metadata: out.Metadata ?? {} };
+/**
+ * Streams one object version; memory stays at the SDK's socket buffer size. The response's headers
+ * are what a HEAD would say (so a GET needs no HEAD before it). `signal` aborts the request and the
+ * body's stream.
+ */
+export async function readObject(s3: S3Client, bucket: string, key: string, versionId?: string, signal?: AbortSignal): Promise<ObjectBody> {
+  const out = await getObject(s3, { Bucket: bucket, Key: key, VersionId: versionId }, signal);
+  return {
+    chunks: out.Body as Readable,
+    metadata: out.Metadata ?? {},
+    size: out.ContentLength ?? 0,
+    eTag: out.ETag ?? '',
+    ...(out.ContentType ? { contentType: out.ContentType } : {}),
+  };
 }
 
 /** One HEAD: the metadata and the ETag come from the same version (a conditional write names that ETag). */
@@ -84,9 +98,13 @@ export async function headIfExists(s3: S3Client, bucket: string, key: string): P
 }
 
 export async function readObjectText(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<string> {
-  const { chunks } = await readObject(s3, bucket, key, versionId);
+  return bodyText(await readObject(s3, bucket, key, versionId));
+}
+
+/** The whole body of a GET, as UTF-8 text. */
+export async function bodyText(body: ObjectBody): Promise<string> {
   const parts: Buffer[] = [];
-  for await (const chunk of chunks) parts.push(Buffer.from(chunk));
+  for await (const chunk of body.chunks) parts.push(Buffer.from(chunk));
   return Buffer.concat(parts).toString('utf8');
 }
 
@@ -101,14 +119,14 @@ const RANGE_CONCURRENCY = 4;
  * less than a Lambda's network, and memory stays at the streams' buffers. Every range names the
  * version (or the first range's ETag), so the file is one version's bytes.
  */
-export async function downloadToFile(s3: S3Client, bucket: string, key: string, versionId: string | undefined, path: string, size?: number): Promise<Record<string, string>> {
+export async function downloadToFile(s3: S3Client, bucket: string, key: string, versionId: string | undefined, path: string, size?: number, signal?: AbortSignal): Promise<Record<string, string>> {
   if (size === undefined || size <= RANGED_DOWNLOAD_THRESHOLD) {
-    const { chunks, metadata } = await readObject(s3, bucket, key, versionId);
+    const { chunks, metadata } = await readObject(s3, bucket, key, versionId, signal);
     await pipeline(chunks as Readable, createWriteStream(path));
     return metadata;
   }
   const ranges = Array.from({ length: Math.ceil(size / RANGE_BYTES) }, (_, i) => [i * RANGE_BYTES, Math.min(size, (i + 1) * RANGE_BYTES) - 1] as const);
-  const get = ([start, end]: readonly [number, number], ifMatch?: string) => getObject(s3, { Bucket: bucket, Key: key, VersionId: versionId, Range: `bytes=${start}-${end}`, IfMatch: ifMatch });
+  const get = ([start, end]: readonly [number, number], ifMatch?: string) => getObject(s3, { Bucket: bucket, Key: key, VersionId: versionId, Range: `bytes=${start}-${end}`, IfMatch: ifMatch }, signal);
   const write = async (body: unknown, start: number) => pipeline(body as Readable, createWriteStream(path, { flags: 'r+', start }));
   await writeFile(path, '');
   await truncate(path, size);
