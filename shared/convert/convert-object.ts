@@ -6,17 +6,17 @@ import type { Pipeline } from '../config/load-config';
 import { compareSequencers, versionTag, type ObjectRef } from '../s3/event-records';
 import { PREFIX, processedKeyOf } from '../s3/layout';
 import type { Readable } from 'node:stream';
-import { WriteConflictError, downloadToFile, headIfExists, headObject, readObject, readObjectText, uploadFile, type WriteCondition } from '../s3/object-io';
+import { WriteConflictError, bodyText, downloadToFile, headIfExists, readObject, uploadFile, type WriteCondition } from '../s3/object-io';
 import { canStreamInput, withStreamedInput } from './streamed-input';
 import { NotLandfallOutputError, type SourceVersion } from '../state/file-state';
 import { lineageMetadata, parseLineage } from '../state/lineage';
 import { csvToParquet, lineageColumns, selectToParquet } from './csv-to-parquet';
-import { openDuckDb } from './duckdb';
+import { openDuckDb, type DuckDb } from './duckdb';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetConfig } from '../config/types';
 import { allGoodColumnsSql, allGoodRowsSql, goodRowsSql, typedColumnsSql } from '../validate/line-rules-sql';
 import { FileLineSink } from '../validate/file-sink';
-import { parseVerdict } from '../validate/verdict';
+import { parseVerdict, type Verdict } from '../validate/verdict';
 import { discardLines, validateFileAt } from '../validate/validate-file';
 
 /** The Parquet has another number of rows than validate counted (retryable: the read was cut short). */
@@ -74,6 +74,9 @@ async function currentParquet(deps: ConvertDeps, key: string): Promise<{ eTag: s
   }
 }
 
+/** A Parquet up to this size is one streamed PutObject (a 100 MB landed file gives ~14 MB), larger ones multipart. */
+const SINGLE_PUT_BYTES = 32 * 1024 * 1024;
+
 /** Conditional writes lost in a row before the invocation fails (and Lambda retries it). */
 const MAX_WRITE_ATTEMPTS = 5;
 
@@ -90,24 +93,49 @@ const MAX_WRITE_ATTEMPTS = 5;
  */
 export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps): Promise<ConvertResult> {
   if (!ref.key.startsWith(PREFIX.validated)) return { kind: 'ignored', reason: 'not under validated/' };
-  const validated = await headObject(deps.s3, ref.bucket, ref.key, ref.versionId);
-  const lineage = parseLineage(validated.metadata);
-  const dataset = deps.pipeline.config.datasets.find((d) => d.name === lineage.dataset);
-  if (!dataset) throw new UnknownDatasetError(`dataset "${lineage.dataset}" of ${ref.key} is not in the pipeline configuration`);
-  // A verdict (JSON); before verdicts, validate wrote the good rows as CSV here, which still converts.
-  const verdict = validated.contentType?.startsWith('application/json') ? parseVerdict(await readObjectText(deps.s3, ref.bucket, ref.key, ref.versionId)) : undefined;
-  const key = processedKeyOf(dataset, lineage.fields, lineage.source.key);
-  let current = await currentParquet(deps, key);
-  // Decided before converting too: a redelivered or late event costs no conversion.
-  const early = placeAgainst(lineage.source, current?.source);
-  if (early !== 'replace') return settledBy(early, key, current?.source);
-  const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'convert-'));
+  // One GET: its headers are the HEAD (lineage, content type, size), its body the verdict.
+  const validated = await readObject(deps.s3, ref.bucket, ref.key, ref.versionId);
+  let verdict: Verdict | undefined;
+  let lineage: Lineage;
+  let dataset: DatasetConfig | undefined;
   try {
+    lineage = parseLineage(validated.metadata);
+    dataset = deps.pipeline.config.datasets.find((d) => d.name === lineage.dataset);
+    if (!dataset) throw new UnknownDatasetError(`dataset "${lineage.dataset}" of ${ref.key} is not in the pipeline configuration`);
+    // A verdict (JSON); before verdicts, validate wrote the good rows as CSV here, which still converts.
+    if (validated.contentType?.startsWith('application/json')) verdict = parseVerdict(await bodyText(validated));
+  } finally {
+    // (an older layout's CSV is read again below, as the input)
+    (validated.chunks as Readable).destroy();
+  }
+  return convertFor(ref, deps, { lineage, dataset, verdict, size: validated.size });
+}
+
+type Lineage = ReturnType<typeof parseLineage>;
+
+async function convertFor(
+  ref: ObjectRef,
+  deps: ConvertDeps,
+  { lineage, dataset, verdict, size }: { lineage: Lineage; dataset: DatasetConfig; verdict: Verdict | undefined; size: number },
+): Promise<ConvertResult> {
+  const key = processedKeyOf(dataset, lineage.fields, lineage.source.key);
+  const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'convert-'));
+  // DuckDB starts while the Parquet already at the key is looked at (a file DuckDB cannot read goes
+  // through the JavaScript rules first, and DuckDB opens after them).
+  const open = () => openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
+  let opening: Promise<DuckDb> | undefined = verdict?.rules.engine === 'javascript' ? undefined : open();
+  opening?.catch(() => undefined);
+  try {
+    let current = await currentParquet(deps, key);
+    // Decided before converting too: a redelivered or late event costs no conversion.
+    const early = placeAgainst(lineage.source, current?.source);
+    if (early !== 'replace') return settledBy(early, key, current?.source);
     const parquetPath = join(dir, 'output.parquet');
     const constants = lineageColumns(lineage.fields, { key: lineage.source.key, versionTag: versionTag(lineage.source.versionId) });
     const withDuckDb = async <T>(use: (conn: DuckDBConnection) => Promise<T>): Promise<T> => {
       // DuckDB is closed before the upload so that its memory is not held alongside the upload's.
-      const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
+      const duckdb = await (opening ?? open());
+      opening = undefined;
       try {
         return await use(duckdb.conn);
       } finally {
@@ -118,7 +146,7 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
     const { source } = lineage;
     const input = verdict
       ? { bucket: source.bucket, key: source.key, versionId: source.versionId, size: source.size ?? 0 }
-      : { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, size: validated.size };
+      : { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, size };
     const fromInput = async (consume: (path: string) => Promise<number>): Promise<number> => {
       const path = join(dir, 'input');
       if (canStreamInput(input.size) && verdict?.rules.engine !== 'javascript') {
@@ -155,7 +183,7 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
     for (let attempt = 1; ; attempt += 1) {
       const condition: WriteCondition = current ? { ifMatch: current.eTag } : { ifNoneMatch: '*' };
       try {
-        await uploadFile(deps.s3, deps.lakeBucket, key, parquetPath, metadata, 'application/vnd.apache.parquet', condition);
+        await uploadFile(deps.s3, deps.lakeBucket, key, parquetPath, metadata, 'application/vnd.apache.parquet', condition, { singlePutBytes: SINGLE_PUT_BYTES });
         return { kind: 'converted', key, rows };
       } catch (err) {
         // Nothing was written; after too many lost races the error goes to Lambda, whose retry starts over.
@@ -168,6 +196,8 @@ export async function convertValidatedObject(ref: ObjectRef, deps: ConvertDeps):
       if (placed !== 'replace') return settledBy(placed, key, current?.source);
     }
   } finally {
+    // opened but not used (the Parquet was there already, or the conversion failed before it)
+    if (opening) await opening.then((duckdb) => duckdb.close(), () => undefined);
     await rm(dir, { recursive: true, force: true });
   }
 }

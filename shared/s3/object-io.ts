@@ -168,7 +168,8 @@ function isWriteConflict(err: unknown, condition: WriteCondition): boolean {
 }
 
 /**
- * Multipart above 8 MiB, so a file of any size uploads with ~32 MiB of buffers. With a `condition`,
+ * Multipart above 8 MiB (or above `singlePutBytes`, below which one streamed PutObject sends it), so
+ * a file of any size uploads with ~32 MiB of buffers. With a `condition`,
  * lib-storage sends If-Match / If-None-Match on the PutObject of a small file and on the
  * CompleteMultipartUpload of a large one (the parts take no condition: S3 checks at completion,
  * atomically; lib-storage aborts the upload when completion fails); a failed condition is a
@@ -182,11 +183,18 @@ export async function uploadFile(
   metadata: Record<string, string>,
   contentType: string,
   condition?: WriteCondition,
+  options: { singlePutBytes?: number } = {},
 ): Promise<{ size: number; versionId?: string }> {
   if (condition && 'ifMatch' in condition && !condition.ifMatch) throw new Error(`s3://${bucket}/${key}: If-Match needs the ETag that was seen`);
   const { size } = await stat(path);
   const conditional = condition === undefined ? {} : 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch };
   try {
+    if (size <= (options.singlePutBytes ?? 0)) {
+      // One PutObject streaming the file (its length known): one round trip instead of a multipart
+      // upload's three, and no part buffered in memory.
+      const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size, Metadata: metadata, ContentType: contentType, ...conditional }));
+      return { size, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
+    }
     const out = await new Upload({
       client: s3,
       params: { Bucket: bucket, Key: key, Body: createReadStream(path), Metadata: metadata, ContentType: contentType, ...conditional },

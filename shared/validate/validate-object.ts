@@ -10,7 +10,7 @@ import { ObjectGoneError, downloadToFile, headObject, objectExists, putJson, rea
 import type { FileReport } from '../state/file-state';
 import type { FileStateStore } from '../state/file-state-store';
 import { lineageMetadata } from '../state/lineage';
-import { validateLandedFile, type LandedFile } from './validate-local-file';
+import { validateLandedFile, type LandedFile, type LocalValidation } from './validate-local-file';
 import type { Readable } from 'node:stream';
 import { canStreamInput, withStreamedInput } from '../convert/streamed-input';
 import type { Verdict } from './verdict';
@@ -43,29 +43,54 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
   if (relative === null || ref.bucket !== deps.rawBucket) return { kind: 'ignored', reason: `not under s3://${deps.rawBucket}/landing/` };
   const source = { ...ref };
   const key = reportKey(relative, ref.versionId);
-  // The report is written last: if it exists, this version was validated (a redelivered event).
-  if (await objectExists(deps.s3, deps.rawBucket, key)) return { kind: 'already-reported', reportKey: key };
   // The key alone says which dataset and batch the file belongs to: RECEIVED records them, so a
   // batch waits for a file still being validated (the resolver sees it in flight on gsi1).
   const resolution = resolveLandingKey(deps.pipeline, relative);
-  const details = resolution.kind === 'matched' ? { dataset: resolution.dataset.name, fields: resolution.fields, date: resolution.fields[resolution.dataset.dateField]! } : { dataset: resolution.kind === 'rejected' ? resolution.dataset.name : null };
-  // Identical bytes are a no-op unless the put asked for a replay (x-amz-meta-landfall-replay).
-  const claim = await deps.store.receive(source, { isReplay: () => isForcedReplay(deps.s3, ref), details });
-  if (claim.kind === 'duplicate') return { kind: 'duplicate', of: claim.of };
+  // The checks read the landed version and write local files only, so they start at once, while the
+  // report is looked for and RECEIVED is recorded; what they found is written (rejects, verdict,
+  // report) only once the claim says this version is validated here, and they are stopped otherwise.
+  const stop = new AbortController();
+  const checking = resolution.kind === 'matched' ? settled(checkContent(source, resolution.dataset, resolution.fields, deps, stop.signal)) : undefined;
+  let used = false;
+  try {
+    // The report is written last: if it exists, this version was validated (a redelivered event).
+    if (await objectExists(deps.s3, deps.rawBucket, key)) return { kind: 'already-reported', reportKey: key };
+    const details = resolution.kind === 'matched' ? { dataset: resolution.dataset.name, fields: resolution.fields, date: resolution.fields[resolution.dataset.dateField]! } : { dataset: resolution.kind === 'rejected' ? resolution.dataset.name : null };
+    // Identical bytes are a no-op unless the put asked for a replay (x-amz-meta-landfall-replay).
+    const claim = await deps.store.receive(source, { isReplay: () => isForcedReplay(deps.s3, ref), details });
+    if (claim.kind === 'duplicate') return { kind: 'duplicate', of: claim.of };
 
-  const base = { source, at: new Date().toISOString(), outputs: {} };
-  let report: FileReport;
-  if (claim.kind === 'superseded') {
-    report = { ...base, dataset: resolution.kind === 'unrecognised' ? null : resolution.dataset.name, fields: {}, state: 'SUPERSEDED', reason: `version ${claim.by} of this key is newer and landed first` };
-  } else if (resolution.kind === 'unrecognised') {
-    report = { ...base, dataset: null, fields: {}, state: 'UNRECOGNISED', reason: resolution.reason };
-  } else if (resolution.kind === 'rejected') {
-    report = { ...base, dataset: resolution.dataset.name, fields: {}, state: 'REJECTED', reason: resolution.reason };
-  } else {
-    report = await validateContent(source, relative, resolution.dataset, resolution.fields, deps);
+    const base = { source, at: new Date().toISOString(), outputs: {} };
+    let report: FileReport;
+    if (claim.kind === 'superseded') {
+      report = { ...base, dataset: resolution.kind === 'unrecognised' ? null : resolution.dataset.name, fields: {}, state: 'SUPERSEDED', reason: `version ${claim.by} of this key is newer and landed first` };
+    } else if (resolution.kind === 'unrecognised') {
+      report = { ...base, dataset: null, fields: {}, state: 'UNRECOGNISED', reason: resolution.reason };
+    } else if (resolution.kind === 'rejected') {
+      report = { ...base, dataset: resolution.dataset.name, fields: {}, state: 'REJECTED', reason: resolution.reason };
+    } else {
+      used = true;
+      report = await publishContent(await checking!, relative, deps);
+    }
+    await putJson(deps.s3, deps.rawBucket, key, report);
+    return { kind: 'reported', report, reportKey: key };
+  } finally {
+    if (checking && !used) {
+      // not this invocation's to validate (or it failed before the claim): stop the checks, drop what they wrote
+      stop.abort();
+      const checked = await checking;
+      if (checked.ok) await checked.value.discard();
+    }
   }
-  await putJson(deps.s3, deps.rawBucket, key, report);
-  return { kind: 'reported', report, reportKey: key };
+}
+
+/** A promise's outcome as a value: the checks run ahead, and their error counts only once they are used. */
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }
 
 async function isForcedReplay(s3: S3Client, ref: ObjectRef): Promise<boolean> {
@@ -83,21 +108,28 @@ const DEFAULT_MEMORY_MB = 2048;
 /** the first bytes of a streamed object kept for its header (the header search reads the whole file past them) */
 const HEAD_BYTES = 4 * 1024 * 1024;
 
-async function validateContent(
-  source: ObjectRef,
-  relative: string,
-  dataset: DatasetConfig,
-  fields: Record<string, string>,
-  deps: ValidateDeps,
-): Promise<FileReport> {
+/** What the checks of one landed version found, in local files until publishContent writes them. */
+interface CheckedContent {
+  base: Omit<FileReport, 'state' | 'outputs' | 'reason'> & { date: string };
+  /** unreadable (the version is gone): the report says why */
+  unreadable?: string;
+  validation?: LocalValidation;
+  dataset: DatasetConfig;
+  /** removes the local files */
+  discard(): Promise<void>;
+}
+
+/** The checks (validate-local-file.ts) over the landed version: local files only, nothing written to S3. */
+async function checkContent(source: ObjectRef, dataset: DatasetConfig, fields: Record<string, string>, deps: ValidateDeps, signal: AbortSignal): Promise<CheckedContent> {
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'validate-'));
   const date = fields[dataset.dateField]!;
   const base = { source, dataset: dataset.name, fields, date, at: new Date().toISOString() };
+  const discard = () => rm(dir, { recursive: true, force: true });
   try {
     const memoryMb = deps.functionMemoryMb ?? DEFAULT_MEMORY_MB;
     const wholePath = join(dir, 'landed');
     let downloaded: Promise<string> | undefined;
-    const whole = () => (downloaded ??= downloadToFile(deps.s3, source.bucket, source.key, source.versionId, wholePath, source.size).then(() => wholePath));
+    const whole = () => (downloaded ??= downloadToFile(deps.s3, source.bucket, source.key, source.versionId, wholePath, source.size, signal).then(() => wholePath));
     const streamed = canStreamInput(source.size);
     const headPath = join(dir, 'head');
     const landed: LandedFile = {
@@ -106,19 +138,39 @@ async function validateContent(
       // only its first lines are kept, and the whole file is fetched when bad lines must be numbered.
       stream: async (during) => {
         if (!streamed) return during(await whole());
-        const { chunks } = await readObject(deps.s3, source.bucket, source.key, source.versionId);
-        return withStreamedInput(join(dir, 'landed.pipe'), chunks as Readable, during, { head: { path: headPath, bytes: HEAD_BYTES } });
+        const { chunks } = await readObject(deps.s3, source.bucket, source.key, source.versionId, signal);
+        const body = chunks as Readable;
+        const stopped = () => body.destroy(signal.reason as Error);
+        signal.addEventListener('abort', stopped, { once: true });
+        try {
+          return await withStreamedInput(join(dir, 'landed.pipe'), body, during, { head: { path: headPath, bytes: HEAD_BYTES } });
+        } finally {
+          signal.removeEventListener('abort', stopped);
+        }
       },
       head: async () => (streamed ? { path: headPath, complete: false } : { path: await whole(), complete: true }),
       whole,
     };
-    let validation;
     try {
-      validation = await validateLandedFile(landed, dataset, fields, { workDir: dir, functionMemoryMb: memoryMb });
+      const validation = await validateLandedFile(landed, dataset, fields, { workDir: dir, functionMemoryMb: memoryMb });
+      return { base, validation, dataset, discard };
     } catch (err) {
-      if (err instanceof ObjectGoneError) return { ...base, state: 'REJECTED', reason: `unreadable: ${err.message}`, outputs: {} };
+      if (err instanceof ObjectGoneError && !signal.aborted) return { base, unreadable: `unreadable: ${err.message}`, dataset, discard };
       throw err;
     }
+  } catch (err) {
+    await discard();
+    throw err;
+  }
+}
+
+/** Writes what the checks found (the rejects report, the verdict) and returns the report; the local files go. */
+async function publishContent(checked: Settled<CheckedContent>, relative: string, deps: ValidateDeps): Promise<FileReport> {
+  if (!checked.ok) throw checked.error;
+  const { base, unreadable, validation, dataset, discard } = checked.value;
+  const { source, fields, date } = base;
+  try {
+    if (unreadable !== undefined || !validation) return { ...base, state: 'REJECTED', reason: unreadable ?? 'unreadable', outputs: {} };
     const { outcome, rules, rejectsPath, manifest } = validation;
     const outputs: FileReport['outputs'] = {};
     if (rejectsPath) {
@@ -141,6 +193,6 @@ async function validateContent(
       ...(versionId ? { validatedVersionId: versionId } : {}),
     };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await discard();
   }
 }
