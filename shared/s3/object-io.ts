@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat, truncate, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -192,8 +193,17 @@ export async function uploadFile(
     if (size <= (options.singlePutBytes ?? 0)) {
       // One PutObject streaming the file (its length known): one round trip instead of a multipart
       // upload's three, and no part buffered in memory.
-      const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size, Metadata: metadata, ContentType: contentType, ...conditional }));
-      return { size, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
+      // A request that fails before the body is read leaves the stream unread: it must not open the
+      // file later (the caller may have removed it by then) and throw where nobody listens.
+      const body = createReadStream(path);
+      body.on('error', () => undefined); // a read error reaches the SDK's own listener as well
+      try {
+        await once(body, 'ready'); // opened now, not after a refusal: a missing file fails here
+        const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: size, Metadata: metadata, ContentType: contentType, ...conditional }));
+        return { size, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
+      } finally {
+        body.destroy();
+      }
     }
     const out = await new Upload({
       client: s3,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -84,5 +84,20 @@ describe('uploadFile as one streamed PutObject below singlePutBytes', () => {
   it('turns a refused condition into WriteConflictError', async () => {
     s3Mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'x' }));
     await expect(uploadFile(client(), 'lake', 'k', await file(1024), {}, 'x', { ifMatch: '"e"' }, { singlePutBytes: 1 << 20 })).rejects.toBeInstanceOf(WriteConflictError);
+  });
+
+  it('a PutObject refused before it read the file closes the file (nothing opens it later, after the caller removed it)', async () => {
+    const bodies: Readable[] = [];
+    s3Mock.on(PutObjectCommand).callsFake((input: { Body: Readable }) => {
+      bodies.push(input.Body);
+      throw new Error('crash before the request was sent');
+    });
+    const path = await file(1024);
+    await expect(uploadFile(client(), 'lake', 'k', path, {}, 'x', { ifNoneMatch: '*' }, { singlePutBytes: 1 << 20 })).rejects.toThrow('crash before');
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]!.destroyed).toBe(true);
+    // and a file that is gone before the upload is a plain rejection, not an error thrown later
+    await rm(path);
+    await expect(uploadFile(client(), 'lake', 'k', path, {}, 'x', { ifNoneMatch: '*' }, { singlePutBytes: 1 << 20 })).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
