@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPipelineFile } from '../../shared/config/load-config';
-import { ConfigError } from '../../shared/errors';
+import { configErrorOf } from '../support/config-error';
 
 /*
  * Bad configurations a user writes in their own folder: each fails with a ConfigError naming the
@@ -46,15 +46,7 @@ async function folder(yaml: string, name = 'pipeline.yaml'): Promise<string> {
   return join(dir, name);
 }
 
-function errorOf(file: string): ConfigError {
-  try {
-    loadPipelineFile(file);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('the configuration was accepted');
-}
+const errorOf = configErrorOf;
 
 describe('configuration files', () => {
   it('loads a good one, its SQL paths resolved against its folder', async () => {

@@ -7,7 +7,7 @@ import { loadPipelineFile } from '../../shared/config/load-config';
 import { parsePipelineConfig } from '../../shared/config/parse-config';
 import { refusedSparkProperty } from '../../shared/config/parse-spark';
 import { sparkResourceArgs } from '../../shared/emr/spark-resources';
-import { ConfigError } from '../../shared/errors';
+import { configErrorOf } from '../support/config-error';
 
 /*
  * A job's `spark` block (the resources of its EMR steps), in a user's own pipeline file: a bad one
@@ -49,15 +49,7 @@ async function folder(yaml: string): Promise<string> {
   return join(dir, 'pipeline.yaml');
 }
 
-function errorOf(file: string): ConfigError {
-  try {
-    loadPipelineFile(file);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('the configuration was accepted');
-}
+const errorOf = configErrorOf;
 
 const FULL = `    spark:
       driverMemory: 2g
