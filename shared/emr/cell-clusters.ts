@@ -1,7 +1,7 @@
 import { DescribeClusterCommand, ListClustersCommand, RunJobFlowCommand, TerminateJobFlowsCommand, type Cluster, type ClusterState, type EMRClient } from '@aws-sdk/client-emr';
 import type { CellClaims } from './cell-claims';
 import { clusterName, runJobFlowInput, TAG, type ClusterSpec, type EmrCell } from './cluster-spec';
-import { ClusterEndedError, ClusterUnhealthyError, checkCluster, clusterStatus, isUnreachable } from './emr-steps';
+import { ClusterEndedError, ClusterUnhealthyError, checkCluster, describeCluster, isUnreachable, messageOf } from './emr-steps';
 
 /**
  * Which cluster of a cell a heavy run uses: one of the stack's clusters already starting or
@@ -46,16 +46,11 @@ async function liveClustersOf(emr: EMRClient, spec: ClusterSpec, cell: EmrCell):
 
 async function isLive(emr: EMRClient, clusterId: string): Promise<boolean> {
   try {
-    return LIVE_STATES.includes((await clusterStatus(emr, clusterId)).Status?.State as ClusterState);
+    return LIVE_STATES.includes((await describeCluster(emr, clusterId)).Status?.State as ClusterState);
   } catch (err) {
     if (err instanceof ClusterUnhealthyError && err.reason === 'not-found') return false;
     throw err;
   }
-}
-
-function messageOf(err: unknown): string {
-  const e = err as { name?: string; message?: string };
-  return [e?.name, e?.message].filter(Boolean).join(': ') || String(err);
 }
 
 /** Transient mode: the cell's cluster, found or created; or how long to wait while another run creates it. */
@@ -112,7 +107,7 @@ export async function standingCellCluster(emr: EMRClient, cell: EmrCell): Promis
  * fails over.
  */
 export async function checkProvisioning(emr: EMRClient, clusterId: string, timeoutMinutes: number, now: Date = new Date()): Promise<void> {
-  const cluster = await clusterStatus(emr, clusterId);
+  const cluster = await describeCluster(emr, clusterId);
   const state = cluster.Status?.State ?? 'UNKNOWN';
   const created = cluster.Status?.Timeline?.CreationDateTime;
   if (!PROVISIONING.has(state) || !created) return;

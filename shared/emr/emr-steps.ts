@@ -63,7 +63,8 @@ export function isUnreachable(err: unknown, depth = 0): boolean {
   return isUnreachable(e.cause, depth + 1);
 }
 
-function messageOf(err: unknown): string {
+/** An SDK error in one line: its name, code and message. */
+export function messageOf(err: unknown): string {
   const e = err as SdkErrorLike;
   const text = [e?.name && e.name !== 'Error' ? e.name : undefined, e?.code, e?.message].filter(Boolean).join(': ');
   return text || String(err);
@@ -75,7 +76,8 @@ function unreachable(clusterId: string, err: unknown, stepId?: string): ClusterU
   return new ClusterUnhealthyError('unreachable', { clusterId, ...(stepId ? { stepId } : {}), detail: messageOf(err) }, { cause: err });
 }
 
-async function describeCluster(emr: EMRClient, clusterId: string): Promise<Cluster> {
+/** DescribeCluster's answer (ClusterUnhealthyError 'not-found' or 'unreachable' when there is none). */
+export async function describeCluster(emr: EMRClient, clusterId: string): Promise<Cluster> {
   try {
     const out = await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }));
     if (!out.Cluster) throw new ClusterUnhealthyError('not-found', { clusterId, detail: 'DescribeCluster returned no cluster' });
@@ -115,10 +117,6 @@ export async function checkCluster(emr: EMRClient, clusterId: string): Promise<v
   if (problem) throw new (errorFor(problem))(problem.reason, { clusterId, clusterState: cluster.Status?.State ?? 'UNKNOWN', ...(problem.detail ? { detail: problem.detail } : {}) });
 }
 
-/** DescribeCluster's answer (ClusterUnhealthyError 'not-found' or 'unreachable' when there is none). */
-export async function clusterStatus(emr: EMRClient, clusterId: string): Promise<Cluster> {
-  return describeCluster(emr, clusterId);
-}
 
 /** Every live step with this name, newest first (ListSteps order), across all pages. */
 async function liveStepsNamed(emr: EMRClient, clusterId: string, name: string): Promise<StepSummary[]> {
