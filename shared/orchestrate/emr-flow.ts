@@ -64,8 +64,6 @@ export interface EmrRunState {
   /** acquire: another run is creating the cell's cluster; look again after waitSeconds */
   waiting?: boolean;
   waitSeconds?: number;
-  /** clusters this run created, by cell: what an operator (and `landfall run`) reports */
-  created?: Array<{ cell: string; clusterId: string }>;
   /** clusters that ended under this run in its current cell (idle timeout, an operator) */
   clusterEnds?: number;
   stage?: string;
@@ -165,9 +163,8 @@ export async function acquireEmrCluster(state: EmrRunState, deps: EmrFlowDeps): 
     const { clusterId: _c, ...rest } = base;
     return { ...rest, waiting: true, waitSeconds: acquired.waitSeconds };
   }
-  const created = acquired.created ? [...(state.created ?? []), { cell: cell.name, clusterId: acquired.clusterId }] : state.created;
   const { waitSeconds: _w, ...rest } = base;
-  return { ...rest, clusterId: acquired.clusterId, waiting: false, ...(created ? { created } : {}) };
+  return { ...rest, clusterId: acquired.clusterId, waiting: false };
 }
 
 /**
