@@ -7,7 +7,7 @@ import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../examples/retail/
 import { landDirectory } from '../local/land';
 import { exportCuratedTables } from '../local/curated-export';
 import { loadPipeline } from '../shared/config/load-config';
-import { LOCAL_CELLS } from '../local/stack';
+import { LOCAL_CELLS, LOCAL_EMR_TIMING } from '../local/stack';
 import { writeEmrClusters } from '../local/emr-cluster-report';
 import { expectedClickstream } from './support/expected-clickstream';
 import { metricRows } from './support/clickstream';
@@ -238,7 +238,7 @@ describe('the clickstream job on transient EMR clusters (local Spark)', () => {
     const redone = steps.filter((s) => cellOf(s.clusterId) === CELL_A.name).reduce((sum, s) => sum + (s.endedAt!.getTime() - s.startedAt!.getTime()), 0);
     console.info(
       `recovery: ${resumed.startedAt!.getTime() - brokeAt} ms from the cluster failing to stage 3 starting in the other cell ` +
-        `(of which ${replacement.readyAt!.getTime() - replacement.createdAt.getTime()} ms creating the cluster there, local provisioning ${'400+200'} ms); ` +
+        `(of which ${replacement.readyAt!.getTime() - replacement.createdAt.getTime()} ms creating the cluster there, local provisioning ${LOCAL_EMR_TIMING.provisioningDelayMs + LOCAL_EMR_TIMING.bootstrapDelayMs} ms); ` +
         `${(redone / 1000).toFixed(1)} s of step time after the failover (stages 3-4)`,
     );
   });
