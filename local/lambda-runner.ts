@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,6 +58,12 @@ export interface RunnerOptions {
   retryDelaysMs?: number[];
   /** run each invocation in a child process (its own memory, measured) instead of in this one */
   isolate?: boolean;
+  /**
+   * isolate mode only: run a function from its esbuild bundle, `<bundles>/<name>/index.mjs` (npm
+   * run build), where there is one: the code as deployed, reading the pipeline bundled beside it
+   * (pipeline/pipeline.json) instead of LANDFALL_CONFIG_FILE's source file
+   */
+  bundles?: string;
 }
 
 const CHILD = fileURLToPath(new URL('./invoke-child.ts', import.meta.url));
@@ -66,16 +74,40 @@ export interface InvocationTiming {
   durationMs: number;
   peakRssMb?: number;
   ok: boolean;
+  /** an S3 notification's first object key (which file's step this was) */
+  s3Key?: string;
+}
+
+/** The first record's object key of an S3 notification event (as it arrives: URL-encoded). */
+function s3KeyOf(event: unknown): string | undefined {
+  const key = (event as { Records?: Array<{ s3?: { object?: { key?: unknown } } }> } | null)?.Records?.[0]?.s3?.object?.key;
+  return typeof key === 'string' ? key : undefined;
+}
+const withKey = (event: unknown) => {
+  const s3Key = s3KeyOf(event);
+  return s3Key === undefined ? {} : { s3Key };
+};
+
+/** The function's bundle under `bundles` (none asked: undefined). */
+function bundleOf(fn: LocalFunction, bundles: string | undefined): string | undefined {
+  if (!bundles) return undefined;
+  const bundle = join(bundles, fn.name, 'index.mjs');
+  if (!existsSync(bundle)) throw new Error(`${fn.name}: no bundle at ${bundle} (npm run build writes it)`);
+  return bundle;
 }
 
 /** One invocation in a fresh Node process (with tsx), returning its peak RSS and duration. */
-function invokeInChild(fn: LocalFunction, event: unknown, context: Context): Promise<{ peakRssMb: number; durationMs: number; result?: unknown }> {
+function invokeInChild(fn: LocalFunction, event: unknown, context: Context, bundles?: string): Promise<{ peakRssMb: number; durationMs: number; result?: unknown }> {
   const { getRemainingTimeInMillis, done: _d, fail: _f, succeed: _s, ...plain } = context;
-  const request = { sourceModule: fn.sourceModule, event, context: { ...plain, deadline: Date.now() + getRemainingTimeInMillis() } };
+  const bundle = bundleOf(fn, bundles);
+  const request = { sourceModule: bundle ?? fn.sourceModule, event, context: { ...plain, deadline: Date.now() + getRemainingTimeInMillis() } };
+  // a bundle reads the pipeline the build put beside it, as a deployed function does
+  const env = { ...process.env };
+  if (bundle) delete env.LANDFALL_CONFIG_FILE;
   return new Promise((resolve, reject) => {
     // Lambda's Node runtime caps the V8 heap at about 90 % of the function's memory; so does this.
     const heapMb = Math.floor(fn.memoryMb * 0.9);
-    const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', CHILD], { stdio: ['pipe', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
@@ -203,17 +235,17 @@ export class LocalLambdas {
       ok = true;
       return result;
     } finally {
-      this.timings.push({ functionName: fn.name, durationMs: performance.now() - started, ok });
+      this.timings.push({ functionName: fn.name, durationMs: performance.now() - started, ok, ...withKey(event) });
     }
   }
 
   private async invokeIsolated(fn: LocalFunction, event: unknown, context: Context): Promise<unknown> {
     const record = (m: { peakRssMb: number; durationMs: number }, ok: boolean) => {
       this.peakRssMb.set(fn.name, Math.max(m.peakRssMb, this.peakRssMb.get(fn.name) ?? 0));
-      this.timings.push({ functionName: fn.name, durationMs: m.durationMs, peakRssMb: m.peakRssMb, ok });
+      this.timings.push({ functionName: fn.name, durationMs: m.durationMs, peakRssMb: m.peakRssMb, ok, ...withKey(event) });
     };
     try {
-      const reply = await invokeInChild(fn, event, context);
+      const reply = await invokeInChild(fn, event, context, this.options.bundles);
       record(reply, true);
       return reply.result;
     } catch (err) {

@@ -80,6 +80,8 @@ export interface StackOptions {
   retryDelaysMs?: number[];
   /** run each handler invocation in its own process (see LocalLambdas) */
   isolate?: boolean;
+  /** with `isolate`: run the functions built there (npm run build: dist/) as deployed (see LocalLambdas) */
+  bundles?: string;
   /** give functions another memory size than serverless.yml (e.g. to prove bounded memory) */
   memoryMb?: Record<string, number>;
   /** Wait states take this many ms and retry intervals none (default 200: polling loops stay cheap) */
@@ -211,6 +213,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     region: REGION,
     accountId: ACCOUNT_ID,
     isolate: options.isolate ?? false,
+    ...(options.bundles ? { bundles: options.bundles } : {}),
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
   });
   const keyAttributes = Object.fromEntries(deployment.tables.map((t) => [t.create.TableName!, (t.create.KeySchema ?? []).map((k) => k.AttributeName!)]));
