@@ -50,7 +50,7 @@ export interface SelectToParquet {
 
 /**
  * Rows of a query → zstd Parquet, with the constant lineage columns appended. File paths and
- * constant values are bound parameters. Returns the Parquet row count, read from its footer.
+ * constant values are bound parameters. Returns the rows written (COPY's count).
  */
 export async function selectToParquet(conn: DuckDBConnection, req: SelectToParquet): Promise<number> {
   // Each constant is a one-value ENUM: DuckDB writes it as a dictionary it already knows instead of
@@ -64,12 +64,12 @@ export async function selectToParquet(conn: DuckDBConnection, req: SelectToParqu
   }
   const constants = Object.fromEntries(req.constants.map(([, v], i) => [`c${i}`, v]));
   try {
-    await conn.run(`COPY (SELECT ${selectColumns} FROM (${req.from})) TO $parquet (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, { path: req.path, parquet: req.parquetPath, ...constants });
+    // COPY answers the rows it wrote (the Parquet may be a pipe being uploaded: it is not read back)
+    const copied = await conn.runAndReadAll(`COPY (SELECT ${selectColumns} FROM (${req.from})) TO $parquet (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, { path: req.path, parquet: req.parquetPath, ...constants });
+    return Number(copied.getRows()[0]![0]);
   } finally {
     for (const type of enumTypes) await conn.run(`DROP TYPE IF EXISTS ${type}`);
   }
-  const reader = await conn.runAndReadAll('SELECT count(*)::BIGINT AS n FROM read_parquet($1)', [req.parquetPath]);
-  return Number(reader.getRowObjects()[0]!.n);
 }
 
 /**

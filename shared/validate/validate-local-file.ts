@@ -36,13 +36,16 @@ export async function validateLandedFile(
   settings: { workDir: string; functionMemoryMb: number },
 ): Promise<LocalValidation> {
   const rejects = new FileLineSink(join(settings.workDir, 'rejects.csv'));
-  const duckdb = await openDuckDb({ workDir: settings.workDir, functionMemoryMb: settings.functionMemoryMb, preserveOrder: true });
+  // DuckDB opens while the object's GET is on its way (the pipe holds the first bytes meanwhile)
+  const opening = openDuckDb({ workDir: settings.workDir, functionMemoryMb: settings.functionMemoryMb, preserveOrder: true });
+  opening.catch(() => undefined);
   let why: string;
   try {
     let verdict: DuckDbVerdict | Fallback;
     try {
       // (an empty file has nothing to count)
-      const counted = landed.size === 0 ? undefined : await landed.stream((path) => countLines(duckdb.conn, path, dataset, fields));
+      const counted = landed.size === 0 ? undefined : await landed.stream(async (path) => countLines((await opening).conn, path, dataset, fields));
+      const duckdb = await opening;
       await rejects.write(REJECTS_HEADER);
       verdict = await validateWithDuckDb(duckdb.conn, landed, dataset, fields, rejects, counted);
     } catch (err) {
@@ -59,7 +62,7 @@ export async function validateLandedFile(
     }
     why = verdict.why;
   } finally {
-    duckdb.close();
+    await opening.then((duckdb) => duckdb.close(), () => undefined);
     await rejects.close();
   }
   return validateInJavaScript(await landed.whole(), dataset, fields, settings.workDir, why);
