@@ -59,9 +59,9 @@ export interface RunnerOptions {
   /** run each invocation in a child process (its own memory, measured) instead of in this one */
   isolate?: boolean;
   /**
-   * isolate mode only: run a function from its esbuild bundle, `<bundles>/<name>/index.mjs` (npm
-   * run build), where there is one: the code as deployed, reading the pipeline bundled beside it
-   * (pipeline/pipeline.json) instead of LANDFALL_CONFIG_FILE's source file
+   * isolate mode only: run every function from its esbuild bundle, `<bundles>/<name>/index.mjs`
+   * (npm run build; a function not built fails its invocations): the code as deployed, reading the
+   * pipeline bundled beside it (pipeline/pipeline.json) instead of LANDFALL_CONFIG_FILE's file
    */
   bundles?: string;
 }
@@ -78,15 +78,11 @@ export interface InvocationTiming {
   s3Key?: string;
 }
 
-/** The first record's object key of an S3 notification event (as it arrives: URL-encoded). */
-function s3KeyOf(event: unknown): string | undefined {
+/** `{ s3Key }`: an S3 notification's first object key (as it arrives: URL-encoded); `{}` for other events. */
+function withKey(event: unknown): { s3Key?: string } {
   const key = (event as { Records?: Array<{ s3?: { object?: { key?: unknown } } }> } | null)?.Records?.[0]?.s3?.object?.key;
-  return typeof key === 'string' ? key : undefined;
+  return typeof key === 'string' ? { s3Key: key } : {};
 }
-const withKey = (event: unknown) => {
-  const s3Key = s3KeyOf(event);
-  return s3Key === undefined ? {} : { s3Key };
-};
 
 /** The function's bundle under `bundles` (none asked: undefined). */
 function bundleOf(fn: LocalFunction, bundles: string | undefined): string | undefined {
