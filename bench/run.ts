@@ -1,5 +1,5 @@
 /**
- * The benchmark suite: `npm run bench` (full, under 20 minutes here) or `npm run bench -- --quick`
+ * The benchmark suite: `npm run bench` (full, 17–28 minutes here) or `npm run bench -- --quick`
  * (under 3). Each suite runs in its own process; the results go to bench/results.json and
  * bench/results.md (quick: bench/results.quick.*), and the Markdown is printed.
  *   npm run bench -- [--quick] [--only conversion,engine]   (--only keeps the other suites' last results)
