@@ -64,7 +64,7 @@ export async function selectToParquet(conn: DuckDBConnection, req: SelectToParqu
   }
   const constants = Object.fromEntries(req.constants.map(([, v], i) => [`c${i}`, v]));
   try {
-    // COPY answers the rows it wrote (the Parquet may be a pipe being uploaded: it is not read back)
+    // COPY answers the rows it wrote: the Parquet need not be read back to count them
     const copied = await conn.runAndReadAll(`COPY (SELECT ${selectColumns} FROM (${req.from})) TO $parquet (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, { path: req.path, parquet: req.parquetPath, ...constants });
     return Number(copied.getRows()[0]![0]);
   } finally {

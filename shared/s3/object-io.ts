@@ -210,8 +210,7 @@ export class WriteConflictError extends Error {
   override readonly name = 'WriteConflictError';
 }
 
-/** Whether an S3 error says a conditional write's condition failed (see WriteConflictError). */
-export function isWriteConflict(err: unknown, condition: WriteCondition): boolean {
+function isWriteConflict(err: unknown, condition: WriteCondition): boolean {
   const name = (err as Error)?.name;
   const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || ('ifMatch' in condition && isGone(err));
