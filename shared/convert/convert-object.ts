@@ -7,7 +7,7 @@ import { compareSequencers, versionTag, type ObjectRef } from '../s3/event-recor
 import { PREFIX, processedKeyOf } from '../s3/layout';
 import type { Readable } from 'node:stream';
 import { WriteConflictError, bodyText, downloadToFile, headIfExists, readObject, uploadFile, type WriteCondition } from '../s3/object-io';
-import { canStreamInput, withStreamedInput } from './streamed-input';
+import { canStreamInput, withStreamedObject } from './streamed-input';
 import { NotLandfallOutputError, type SourceVersion } from '../state/file-state';
 import { lineageMetadata, parseLineage } from '../state/lineage';
 import { csvToParquet, lineageColumns, selectToParquet } from './csv-to-parquet';
@@ -151,8 +151,7 @@ async function convertFor(
       const path = join(dir, 'input');
       if (canStreamInput(input.size) && verdict?.rules.engine !== 'javascript') {
         // DuckDB parses the object as it downloads: the download costs (almost) no time of its own.
-        const { chunks } = await readObject(deps.s3, input.bucket, input.key, input.versionId);
-        return withStreamedInput(path, chunks as Readable, consume);
+        return withStreamedObject(deps.s3, input, path, consume);
       }
       await downloadToFile(deps.s3, input.bucket, input.key, input.versionId, path, input.size);
       return consume(path);

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
-import { constants, existsSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Transform, type Readable } from 'node:stream';
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { readObject } from '../s3/object-io';
+import { RawGet, presignedObjectUrl } from '../s3/raw-get';
 
 const MKFIFO = ['/usr/bin/mkfifo', '/bin/mkfifo'].find((p) => existsSync(p));
 
@@ -48,25 +51,117 @@ export interface HeadCopy {
   bytes: number;
 }
 
+/** Keeps the first `bytes` of a stream as they pass, and writes the whole lines among them. */
+class HeadKeeper {
+  private readonly kept: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly head: HeadCopy) {}
+
+  take(chunk: Uint8Array): void {
+    if (this.size >= this.head.bytes) return;
+    const part = chunk.subarray(0, this.head.bytes - this.size);
+    this.kept.push(Buffer.from(part));
+    this.size += part.length;
+  }
+
+  async write(): Promise<void> {
+    const bytes = Buffer.concat(this.kept);
+    const end = bytes.lastIndexOf(10);
+    await writeFile(this.head.path, end >= 0 ? bytes.subarray(0, end + 1) : Buffer.alloc(0));
+  }
+}
+
 function headTap(head: HeadCopy): { tap: Transform; write(): Promise<void> } {
-  const kept: Buffer[] = [];
-  let size = 0;
+  const keeper = new HeadKeeper(head);
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      if (size < head.bytes) {
-        const part = chunk.subarray(0, head.bytes - size);
-        kept.push(Buffer.from(part));
-        size += part.length;
-      }
+      keeper.take(chunk);
       done(null, chunk);
     },
   });
-  return {
-    tap,
-    async write() {
-      const bytes = Buffer.concat(kept);
-      const end = bytes.lastIndexOf(10);
-      await writeFile(head.path, end >= 0 ? bytes.subarray(0, end + 1) : Buffer.alloc(0));
-    },
-  };
+  return { tap, write: () => keeper.write() };
+}
+
+export interface ObjectVersion {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+/**
+ * withStreamedInput for an object version of S3, read by RawGet: the body goes from two reused
+ * read buffers into the pipe, with no SDK stream (which costs the receiving CPU and garbage
+ * collection per byte). An answer other than a plain 200 with a Content-Length, or no answer, is
+ * asked of the SDK instead, so S3's errors (a version gone: ObjectGoneError) and retries are the
+ * SDK's as before.
+ */
+export async function withStreamedObject<T>(
+  s3: S3Client,
+  object: ObjectVersion,
+  path: string,
+  consume: (path: string) => Promise<T>,
+  options: { head?: HeadCopy; signal?: AbortSignal } = {},
+): Promise<T> {
+  const raw = MKFIFO ? await openRawGet(s3, object, options.signal) : undefined;
+  if (!raw) {
+    const { chunks } = await readObject(s3, object.bucket, object.key, object.versionId, options.signal);
+    return withStreamedInput(path, chunks as Readable, consume, options);
+  }
+  try {
+    await promisify(execFile)(MKFIFO!, [path]);
+  } catch (err) {
+    raw.destroy();
+    throw err;
+  }
+  const head = options.head ? new HeadKeeper(options.head) : undefined;
+  // Opened write-only and blocking, on a pool thread: it completes once the reader has the pipe
+  // open, then each write waits for the reader to make room, and fails (EPIPE) if it went away.
+  let writer: FileHandle | undefined;
+  const opening = open(path, constants.O_WRONLY);
+  const feeding = opening.then(async (file) => {
+    writer = file;
+    try {
+      await raw.writeTo(file, head && ((bytes) => head.take(bytes)));
+    } finally {
+      await file.close();
+    }
+    await head?.write();
+  });
+  const reading = consume(path).catch((err: unknown) => {
+    raw.destroy(new Error('the pipe\'s reader failed'));
+    // a reader that failed before opening the pipe would leave the open above waiting for ever
+    if (!writer) releaseOpen(path, opening);
+    throw err;
+  });
+  const [fed, read] = await Promise.allSettled([feeding, reading]);
+  if (read.status === 'rejected') throw read.reason;
+  if (fed.status === 'rejected') throw fed.reason;
+  return read.value;
+}
+
+async function openRawGet(s3: S3Client, object: ObjectVersion, signal?: AbortSignal): Promise<RawGet | undefined> {
+  const url = await presignedObjectUrl(s3, object.bucket, object.key, object.versionId);
+  try {
+    const raw = await RawGet.open(url, { signal });
+    if (raw.status === 200 && raw.contentLength !== undefined && raw.headers['transfer-encoding'] === undefined) return raw;
+    raw.destroy();
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    // (no connection, a TLS failure, an odd answer: the SDK makes the request and reports)
+  }
+  return undefined;
+}
+
+/** Completes a pending write-only open of a pipe nobody reads, by opening its read end for a moment. */
+function releaseOpen(path: string, opening: Promise<FileHandle>): void {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return;
+  }
+  void opening.then(
+    () => closeSync(fd),
+    () => closeSync(fd),
+  );
 }

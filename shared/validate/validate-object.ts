@@ -6,13 +6,12 @@ import { resolveLandingKey, type Pipeline } from '../config/load-config';
 import type { DatasetConfig } from '../config/types';
 import type { ObjectRef } from '../s3/event-records';
 import { REPLAY_METADATA, landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../s3/layout';
-import { ObjectGoneError, downloadToFile, headObject, objectExists, putJson, readObject, uploadFile } from '../s3/object-io';
+import { ObjectGoneError, downloadToFile, headObject, objectExists, putJson, uploadFile } from '../s3/object-io';
 import type { FileReport } from '../state/file-state';
 import type { FileStateStore } from '../state/file-state-store';
 import { lineageMetadata } from '../state/lineage';
 import { validateLandedFile, type LandedFile, type LocalValidation } from './validate-local-file';
-import type { Readable } from 'node:stream';
-import { canStreamInput, withStreamedInput } from '../convert/streamed-input';
+import { canStreamInput, withStreamedObject } from '../convert/streamed-input';
 import type { Verdict } from './verdict';
 
 export interface ValidateDeps {
@@ -138,15 +137,7 @@ async function checkContent(source: ObjectRef, dataset: DatasetConfig, fields: R
       // only its first lines are kept, and the whole file is fetched when bad lines must be numbered.
       stream: async (during) => {
         if (!streamed) return during(await whole());
-        const { chunks } = await readObject(deps.s3, source.bucket, source.key, source.versionId, signal);
-        const body = chunks as Readable;
-        const stopped = () => body.destroy(signal.reason as Error);
-        signal.addEventListener('abort', stopped, { once: true });
-        try {
-          return await withStreamedInput(join(dir, 'landed.pipe'), body, during, { head: { path: headPath, bytes: HEAD_BYTES } });
-        } finally {
-          signal.removeEventListener('abort', stopped);
-        }
+        return withStreamedObject(deps.s3, source, join(dir, 'landed.pipe'), during, { head: { path: headPath, bytes: HEAD_BYTES }, signal });
       },
       head: async () => (streamed ? { path: headPath, complete: false } : { path: await whole(), complete: true }),
       whole,
