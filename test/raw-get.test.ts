@@ -12,6 +12,7 @@ import { RawGet, RawGetTruncatedError } from '../shared/s3/raw-get';
 import { withStreamedObject } from '../shared/convert/streamed-input';
 import { ObjectGoneError } from '../shared/s3/object-io';
 import { startMinio, type RunningServer } from '../local/servers';
+import { DuckDBInstance } from '@duckdb/node-api';
 
 /*
  * RawGet against a local HTTP(S) server that can misbehave (a body cut short, a stall, another
@@ -65,14 +66,20 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-async function getInto(url: string, name: string, options: Parameters<typeof RawGet.open>[1] = {}): Promise<{ written: number; path: string; seen: number }> {
+async function getInto(url: string, name: string, options: Parameters<typeof RawGet.open>[1] = {}, writeDelayMs = 0): Promise<{ written: number; path: string; seen: number }> {
   const get = await RawGet.open(url, options);
   expect(get.status).toBe(200);
   const path = join(workDir, name);
   const file = await open(path, 'w');
   let seen = 0;
   try {
-    const written = await get.writeTo(file, (bytes) => (seen += bytes.length));
+    const written = await get.writeTo(
+      async (bytes) => {
+        if (writeDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, writeDelayMs));
+        await file.write(bytes);
+      },
+      (bytes) => (seen += bytes.length),
+    );
     return { written, path, seen };
   } finally {
     await file.close();
@@ -93,6 +100,12 @@ describe('RawGet', () => {
     expect((await readFile(path)).equals(body)).toBe(true);
     // without that CA the certificate is refused
     await expect(RawGet.open(urlOf(https, 'https', '/whole'))).rejects.toThrow(/self.signed|certificate/i);
+  });
+
+  it('keeps every byte when reads arrive while it waits for a slow writer (TLS delivers records already decrypted after a pause)', async () => {
+    const ca = readFileSync(join(TLS_DIR, 'cert.pem'));
+    const { path } = await getInto(urlOf(https, 'https', '/whole'), 'https-slow.out', { tls: { ca } }, 25);
+    expect((await readFile(path)).equals(body)).toBe(true);
   });
 
   it('fails a body cut short (the connection closed before its Content-Length)', async () => {
@@ -121,6 +134,8 @@ describe('withStreamedObject (MinIO)', () => {
   let gets = 0;
   const large = randomBytes(40 * 1024 * 1024 + 11);
   let oldVersion: string;
+  const lines = 400_000;
+  const text = Buffer.from(Array.from({ length: lines }, (_, i) => `line ${i} of a landed text file\n`).join(''));
 
   beforeAll(async () => {
     minio = await startMinio({ workDir, accessKey: CREDENTIALS.accessKeyId, secretKey: CREDENTIALS.secretAccessKey, region: 'us-east-1', webhooks: {} });
@@ -136,6 +151,7 @@ describe('withStreamedObject (MinIO)', () => {
     await s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
     oldVersion = (await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'landed.bin', Body: large }))).VersionId!;
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'landed.bin', Body: Buffer.from('a newer version\n') }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'landed.txt', Body: text }));
   }, 60_000);
 
   afterAll(async () => {
@@ -175,7 +191,29 @@ describe('withStreamedObject (MinIO)', () => {
     expect(gets).toBe(1);
   });
 
-  it('ends with the reader’s error when the reader fails before opening the pipe (no writer left waiting)', async () => {
+  it('streams into as many DuckDB readers at once as the thread pool has threads, and more (no pool thread waits on a pipe)', async () => {
+    const duckdb = await DuckDBInstance.create(':memory:', { threads: '1' });
+    const readers = 6; // UV_THREADPOOL_SIZE is 4: each running query holds one of them
+    try {
+      const counts = await Promise.all(
+        Array.from({ length: readers }, async (_, i) => {
+          const conn = await duckdb.connect();
+          try {
+            return await withStreamedObject(s3, { bucket: BUCKET, key: 'landed.txt' }, join(workDir, `many-${i}`), async (path) =>
+              Number((await conn.runAndReadAll(`SELECT count(*)::BIGINT FROM read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = '\t', quote = '', escape = '', auto_detect = false)`, { path })).getRows()[0]![0]),
+            );
+          } finally {
+            conn.closeSync();
+          }
+        }),
+      );
+      expect(counts).toEqual(Array.from({ length: readers }, () => lines));
+    } finally {
+      duckdb.closeSync();
+    }
+  }, 60_000);
+
+  it('ends with the reader’s error when the reader fails before opening the pipe', async () => {
     const reading = withStreamedObject(s3, { bucket: BUCKET, key: 'landed.bin', versionId: oldVersion }, join(workDir, 'p3'), async () => {
       throw new Error('the reader could not start');
     });

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { constants, existsSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Transform, type Readable } from 'node:stream';
-import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -22,15 +22,11 @@ export const canStreamInput = (size: number): boolean => MKFIFO !== undefined &&
 
 /**
  * Runs `consume(path)` on a named pipe that `body` is streamed into, so that DuckDB parses the
- * object while it downloads instead of after. The pipe's write end is opened read-write and
- * non-blocking and driven by the event loop (a libuv pipe, as stdout is), so no thread of the
- * pool waits on it, however many conversions run in the process. Both sides must succeed: a
+ * object while it downloads instead of after (see openPipeWriter). Both sides must succeed: a
  * download that fails part-way would otherwise read as a shorter file.
  */
 export async function withStreamedInput<T>(path: string, body: Readable, consume: (path: string) => Promise<T>, options: { head?: HeadCopy } = {}): Promise<T> {
-  if (!MKFIFO) throw new Error('mkfifo is not available: download the object to a file instead');
-  await promisify(execFile)(MKFIFO, [path]);
-  const writer = new Socket({ fd: openSync(path, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
+  const writer = await openPipeWriter(path);
   const head = options.head ? headTap(options.head) : undefined;
   const feeding = (head ? pipeline(body, head.tap, writer) : pipeline(body, writer)).then(() => head?.write());
   const reading = consume(path).catch((err: unknown) => {
@@ -39,6 +35,22 @@ export async function withStreamedInput<T>(path: string, body: Readable, consume
     writer.destroy();
     throw err;
   });
+  return bothSucceed(feeding, reading);
+}
+
+/**
+ * A new named pipe at `path`, its write end opened read-write and non-blocking and driven by the
+ * event loop (a libuv pipe, as stdout is): opening never waits for the reader, and no thread of
+ * the pool waits on a write, however many streams run in the process.
+ */
+async function openPipeWriter(path: string): Promise<Socket> {
+  if (!MKFIFO) throw new Error('mkfifo is not available: download the object to a file instead');
+  await promisify(execFile)(MKFIFO, [path]);
+  return new Socket({ fd: openSync(path, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
+}
+
+/** The reader's value once the download fed all of it: a download that failed part-way reads as a shorter file. */
+async function bothSucceed<T>(feeding: Promise<unknown>, reading: Promise<T>): Promise<T> {
   const [fed, read] = await Promise.allSettled([feeding, reading]);
   if (read.status === 'rejected') throw read.reason;
   if (fed.status === 'rejected') throw fed.reason;
@@ -89,11 +101,10 @@ export interface ObjectVersion {
 }
 
 /**
- * withStreamedInput for an object version of S3, read by RawGet: the body goes from two reused
- * read buffers into the pipe, with no SDK stream (which costs the receiving CPU and garbage
- * collection per byte). An answer other than a plain 200 with a Content-Length, or no answer, is
- * asked of the SDK instead, so S3's errors (a version gone: ObjectGoneError) and retries are the
- * SDK's as before.
+ * withStreamedInput for an object version of S3, read by RawGet: the body goes from a few reused
+ * blocks into the pipe, with no SDK stream (which costs the receiving CPU and garbage collection
+ * per byte). An answer other than a plain 200 with a Content-Length, or no answer, is asked of the
+ * SDK instead, so S3's errors (a version gone: ObjectGoneError) and retries are the SDK's as before.
  */
 export async function withStreamedObject<T>(
   s3: S3Client,
@@ -107,36 +118,27 @@ export async function withStreamedObject<T>(
     const { chunks } = await readObject(s3, object.bucket, object.key, object.versionId, options.signal);
     return withStreamedInput(path, chunks as Readable, consume, options);
   }
+  let writer: Socket;
   try {
-    await promisify(execFile)(MKFIFO!, [path]);
+    writer = await openPipeWriter(path);
   } catch (err) {
     raw.destroy();
     throw err;
   }
   const head = options.head ? new HeadKeeper(options.head) : undefined;
-  // Opened write-only and blocking, on a pool thread: it completes once the reader has the pipe
-  // open, then each write waits for the reader to make room, and fails (EPIPE) if it went away.
-  let writer: FileHandle | undefined;
-  const opening = open(path, constants.O_WRONLY);
-  const feeding = opening.then(async (file) => {
-    writer = file;
-    try {
-      await raw.writeTo(file, head && ((bytes) => head.take(bytes)));
-    } finally {
-      await file.close();
-    }
-    await head?.write();
-  });
+  // a block is handed back to RawGet once the pipe has taken all of it
+  const write = (bytes: Buffer) => new Promise<void>((resolve, reject) => writer.write(bytes, (err) => (err ? reject(err) : resolve())));
+  const feeding = raw
+    .writeTo(write, head && ((bytes) => head.take(bytes)))
+    .then(() => new Promise<void>((resolve) => writer.end(resolve)))
+    .then(() => head?.write());
   const reading = consume(path).catch((err: unknown) => {
-    raw.destroy(new Error('the pipe\'s reader failed'));
-    // a reader that failed before opening the pipe would leave the open above waiting for ever
-    if (!writer) releaseOpen(path, opening);
+    // The reader gave up: stop the download (closing the write end also ends the reader's input).
+    raw.destroy(new Error("the pipe's reader failed"));
+    writer.destroy();
     throw err;
   });
-  const [fed, read] = await Promise.allSettled([feeding, reading]);
-  if (read.status === 'rejected') throw read.reason;
-  if (fed.status === 'rejected') throw fed.reason;
-  return read.value;
+  return bothSucceed(feeding, reading);
 }
 
 async function openRawGet(s3: S3Client, object: ObjectVersion, signal?: AbortSignal): Promise<RawGet | undefined> {
@@ -150,18 +152,4 @@ async function openRawGet(s3: S3Client, object: ObjectVersion, signal?: AbortSig
     // (no connection, a TLS failure, an odd answer: the SDK makes the request and reports)
   }
   return undefined;
-}
-
-/** Completes a pending write-only open of a pipe nobody reads, by opening its read end for a moment. */
-function releaseOpen(path: string, opening: Promise<FileHandle>): void {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch {
-    return;
-  }
-  void opening.then(
-    () => closeSync(fd),
-    () => closeSync(fd),
-  );
 }

@@ -1,12 +1,11 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import type { FileHandle } from 'node:fs/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 /**
- * One HTTP/1.1 GET whose body is written to a file (a named pipe DuckDB reads) through a few
- * reused buffers. The SDK's HTTP stack hands each socket read (64 KiB) to JavaScript as
+ * One HTTP/1.1 GET whose body is written (to a named pipe DuckDB reads) through a few reused
+ * buffers. The SDK's HTTP stack hands each socket read (64 KiB) to JavaScript as
  * a new Buffer, so streaming an object costs the receiver CPU and garbage collection in proportion
  * to its size (measured at 100 MB against MinIO on 2 cores: 0.3–0.4 s of CPU a GET through the SDK
  * into a pipe, against 0.05 s here). Only the successful answer to a presigned GET is read this
@@ -69,6 +68,7 @@ export class RawGet {
   private filling: Block | undefined;
   private readonly queue: Block[] = [];
   private received = 0;
+  /** onBody answered false: the socket stopped reading (isPaused() does not say so) until release */
   private paused = false;
   private ended = false;
   private failure: Error | undefined;
@@ -128,7 +128,6 @@ export class RawGet {
         socket.write(`GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nUser-Agent: landfall\r\nConnection: close\r\n\r\n`);
       });
       socket.on('error', fail);
-      socket.on('end', closed);
       socket.on('close', closed);
       const signal = options.signal;
       if (signal) {
@@ -147,10 +146,11 @@ export class RawGet {
   }
 
   /**
-   * Writes the body to `file`, in order, and resolves with its length once all of it is written.
-   * `onChunk` sees every part of the body before it is written (it must copy what it keeps).
+   * Hands the body to `write`, block by block and in order (a block is reused once its write has
+   * resolved), and resolves with the body's length once all of it is written. `onChunk` sees every
+   * block before it is written (it must copy what it keeps).
    */
-  async writeTo(file: FileHandle, onChunk?: (bytes: Buffer) => void): Promise<number> {
+  async writeTo(write: (bytes: Buffer) => Promise<void>, onChunk?: (bytes: Buffer) => void): Promise<number> {
     if (this.contentLength === undefined) throw new RawGetUnsupportedError('no Content-Length');
     let written = 0;
     for (;;) {
@@ -161,7 +161,7 @@ export class RawGet {
       if (next) {
         const bytes = next.buffer.subarray(0, next.length);
         onChunk?.(bytes);
-        for (let at = 0; at < bytes.length; ) at += (await file.write(bytes, at, bytes.length - at)).bytesWritten;
+        await write(bytes);
         written += bytes.length;
         this.release(next.buffer);
         continue;
@@ -182,7 +182,10 @@ export class RawGet {
     this.received += body.length;
     let at = 0;
     while (at < body.length) {
-      const block = this.filling!;
+      // Reads can still arrive after the socket was paused (TLS hands over records it had already
+      // decrypted): the pool then grows by a block rather than lose them.
+      this.filling ??= { buffer: Buffer.allocUnsafe(WRITE_BUFFER_BYTES), length: 0 };
+      const block = this.filling;
       const copied = body.copy(block.buffer, block.length, at);
       block.length += copied;
       at += copied;
@@ -191,7 +194,8 @@ export class RawGet {
     if (this.contentLength !== undefined && this.received >= this.contentLength && this.filling && this.filling.length > 0) this.rotate();
     if (this.filling && this.filling.buffer.length - this.filling.length < READ_BUFFER_BYTES) this.rotate();
     this.notify();
-    this.paused = this.filling === undefined;
+    // no block to copy the next read into: the socket pauses until a write frees one (release)
+    if (this.filling === undefined) this.paused = true;
     return !this.paused;
   }
 
@@ -204,15 +208,13 @@ export class RawGet {
   }
 
   private release(buffer: Buffer): void {
-    if (!this.filling) {
-      this.filling = { buffer, length: 0 };
-      if (this.paused && !this.socket.destroyed) {
-        this.paused = false;
-        this.socket.resume();
-      }
-      return;
+    if (this.filling) this.free.push(buffer);
+    else this.filling = { buffer, length: 0 };
+    // paused for want of a block (onBody): there is one now
+    if (this.paused && !this.socket.destroyed) {
+      this.paused = false;
+      this.socket.resume();
     }
-    this.free.push(buffer);
   }
 
   private onEnd(): void {
