@@ -17,9 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tsImport } from 'tsx/esm/api';
 
-const { sparkPackageRoot } = await tsImport('./shared/config/spark-package.ts', import.meta.url);
-const { catalogTables } = await tsImport('./shared/catalog/table-schemas.ts', import.meta.url);
-const { loadPipelineFile } = await tsImport('./shared/config/load-config.ts', import.meta.url);
+const { sparkPackageRoot } = await tsImport('./shared/core/config/spark-package.ts', import.meta.url);
+const { catalogTables } = await tsImport('./shared/stages/catalog/table-schemas.ts', import.meta.url);
+const { loadPipelineFile } = await tsImport('./shared/core/config/load-config.ts', import.meta.url);
 
 const root = dirname(fileURLToPath(import.meta.url));
 const functionsDir = join(root, 'functions');
@@ -31,7 +31,7 @@ const DUCKDB = '@duckdb/node-api';
 const DUCKDB_PACKAGES = ['@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-linux-x64'];
 
 /** The module every function that reads the pipeline imports: those get the pipeline folder. */
-const PIPELINE_LOADER = 'shared/config/load-config.ts';
+const PIPELINE_LOADER = 'shared/core/config/load-config.ts';
 const DEFAULT_PIPELINE = join(root, 'examples', 'retail', 'pipeline.yaml');
 
 /**
@@ -42,7 +42,7 @@ const DEFAULT_PIPELINE = join(root, 'examples', 'retail', 'pipeline.yaml');
  */
 function bundledPipeline(file) {
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
-  const effective = JSON.parse(execFileSync(tsx, [join(root, 'local', 'cli.ts'), 'config', '--config', file], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  const effective = JSON.parse(execFileSync(tsx, [join(root, 'ops', 'cli.ts'), 'config', '--config', file], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
   const base = dirname(resolve(file));
   const files = new Map();
   const place = (absolute) => {
@@ -66,7 +66,7 @@ function bundledPipeline(file) {
 async function writePipeline(pipeline, into) {
   await mkdir(into, { recursive: true });
   await writeFile(join(into, 'pipeline.json'), `${JSON.stringify(pipeline.config, null, 2)}\n`);
-  // the tables' columns as the writers write them (shared/catalog): the warehouse load reads them
+  // the tables' columns as the writers write them (shared/stages/catalog): the warehouse load reads them
   await writeFile(join(into, 'catalog.json'), `${JSON.stringify({ tables: pipeline.catalog }, null, 2)}\n`);
   for (const [from, rel] of pipeline.files) {
     await mkdir(dirname(join(into, rel)), { recursive: true });

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retailConfig } from '../examples/retail/config';
 const pipelineConfig = retailConfig();
-import { duckdbType } from '../shared/convert/csv-to-parquet';
-import { openDuckDb } from '../shared/convert/duckdb';
+import { duckdbType } from '../shared/core/duckdb/columns';
+import { openDuckDb } from '../shared/core/duckdb/duckdb';
 
 const [input, output, memory] = process.argv.slice(2);
 if (!input || !output || !memory) throw new Error('usage: floor-convert.ts <file.tdf> <out.parquet> <functionMemoryMb>');

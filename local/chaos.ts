@@ -7,7 +7,7 @@ import type { InvokeLambda } from './stepfunctions-asl';
 /**
  * Seeded fault injection for chaos tests of the local stack:
  * - crashes just before or just after each write a handler makes through the shared SDK clients
- *   (shared/aws/clients.ts), thrown from client middleware as a `ChaosCrash`;
+ *   (shared/core/aws/clients.ts), thrown from client middleware as a `ChaosCrash`;
  * - every S3 event delivered twice, and bursts of S3 events delivered in reverse order;
  * - DynamoDB stream records lost (never delivered);
  * - Step Functions executions aborted right after their first task.

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'aws-lambda';
-import type { LocalFunction } from './serverless-config';
+import type { LocalFunction } from '../deploy/serverless-config';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { loadPipelineFile, type Pipeline } from '../shared/config/load-config';
+import { loadPipelineFile, type Pipeline } from '../shared/core/config/load-config';
 
 /** The pipeline the CLI and the local stack use when none is named: the samples' example folder. */
 export const DEFAULT_PIPELINE_FILE = resolve(import.meta.dirname, '..', 'examples', 'retail', 'pipeline.yaml');

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { S3EventRecord } from 'aws-lambda';
-import { decodeS3Key } from '../shared/s3/event-records';
+import { decodeS3Key } from '../shared/core/s3/event-records';
 
 /** S3 encodes keys in events like a form: `+` for a space, `%XX` for the rest, `/` kept. */
 export function encodeKeyAsAws(key: string): string {

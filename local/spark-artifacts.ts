@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { uploadFile } from '../shared/s3/object-io';
+import { uploadFile } from '../shared/core/s3/object-io';
 
 /**
  * What a deploy puts in S3 for EMR: spark/package.sh's main.py, landfall_jobs.zip (the engine) and

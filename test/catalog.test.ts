@@ -8,12 +8,12 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { RETAIL_PIPELINE_FILE } from '../examples/retail/config';
 import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../examples/retail/data/clickstream-sample';
 import { writePosSample } from '../examples/retail/data/pos-sample';
-import { glueType } from '../shared/catalog/glue-types';
-import { isCalendarDate } from '../shared/datasets/key-pattern';
-import { catalogTemplateResources } from '../local/catalog-template';
+import { glueType } from '../shared/stages/catalog/glue-types';
+import { isCalendarDate } from '../shared/core/datasets/key-pattern';
+import { catalogTemplateResources } from '../deploy/catalog-template';
 
 /*
- * The Glue tables the package adds to the template (local/catalog-template.ts, the same code the
+ * The Glue tables the package adds to the template (deploy/catalog-template.ts, the same code the
  * serverless plugin runs) against the Parquet a local run of both samples actually wrote: every
  * table's columns and types (as Athena maps Parquet types) and its partition keys (as the paths
  * hold them) must match exactly.

@@ -6,10 +6,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EMRClient, TerminateJobFlowsCommand } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CellClaims } from '../shared/emr/cell-claims';
-import { acquireCellCluster, checkProvisioning, standingCellCluster, type Acquisition } from '../shared/emr/cell-clusters';
-import type { ClusterSpec, EmrCell } from '../shared/emr/cluster-spec';
-import { ClusterUnhealthyError } from '../shared/emr/emr-steps';
+import { CellClaims } from '../shared/core/emr/cell-claims';
+import { acquireCellCluster, checkProvisioning, standingCellCluster, type Acquisition } from '../shared/core/emr/cell-clusters';
+import type { ClusterSpec, EmrCell } from '../shared/core/emr/cluster-spec';
+import { ClusterUnhealthyError } from '../shared/core/emr/emr-steps';
 import { startLocalEmr, type LocalEmr } from '../local/emr';
 import { startDynamoDbLocal, type RunningServer } from '../local/servers';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { PREFIX } from '../shared/s3/layout';
+import { PREFIX } from '../shared/core/s3/layout';
 import { executionsOf } from './support/jobs';
 import { useLocalStack } from './support/local-stack';
 import { itemMaster, masterKey, storeFile, storeKey } from './support/pos-files';

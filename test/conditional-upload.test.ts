@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, DeleteObjectCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
-import { headObject, uploadFile, WriteConflictError, type WriteCondition } from '../shared/s3/object-io';
+import { headObject, uploadFile, WriteConflictError, type WriteCondition } from '../shared/core/s3/object-io';
 import { startMinio, type RunningServer } from '../local/servers';
 
 /*

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { downloadToFile, ObjectGoneError, RANGED_DOWNLOAD_THRESHOLD } from '../shared/s3/object-io';
+import { downloadToFile, ObjectGoneError, RANGED_DOWNLOAD_THRESHOLD } from '../shared/core/s3/object-io';
 import { startMinio, type RunningServer } from '../local/servers';
 
 /*

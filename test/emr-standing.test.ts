@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../examples/retail/data/clickstream-sample';
-import { landDirectory } from '../local/land';
+import { landDirectory } from '../ops/land';
 import { LOCAL_CELLS } from '../local/stack';
 import { expectedClickstream } from './support/expected-clickstream';
 import { metricRows } from './support/clickstream';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SourceVersion } from '../shared/state/file-state';
+import type { SourceVersion } from '../shared/core/state/file-state';
 import { useLocalStack } from './support/local-stack';
 
 const stack = useLocalStack();

@@ -1,8 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { PREFIX } from '../shared/s3/layout';
-import { explainBatch } from '../shared/resolve/resolver';
-import { resolverDepsFromEnv } from '../shared/resolve/deps';
+import { PREFIX } from '../shared/core/s3/layout';
+import { explainBatch } from '../shared/stages/resolve/resolver';
+import { resolverDepsFromEnv } from '../shared/stages/resolve/deps';
 import { DAY, METERS_PIPELINE, manifestFile, manifestKey, meterReadings, partFile, partKey, tariffFile, tariffKey } from './support/meters';
 import { useLocalStack } from './support/local-stack';
 

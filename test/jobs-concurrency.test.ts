@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { retailConfig, retailProvinces } from '../examples/retail/config';
 const withProvinces = retailConfig;
 import { writePosSample } from '../examples/retail/data/pos-sample';
-import { reconcileDepsFromEnv } from '../shared/reconcile/deps';
-import { reconcile } from '../shared/reconcile/reconciler';
-import { landDirectory } from '../local/land';
+import { reconcileDepsFromEnv } from '../shared/stages/reconcile/deps';
+import { reconcile } from '../shared/stages/reconcile/reconciler';
+import { landDirectory } from '../ops/land';
 import { useLocalStack } from './support/local-stack';
 
 /*

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeLargePosFile } from '../examples/retail/data/pos-sample';
-import { landDirectory } from '../local/land';
-import { latestPerKey } from '../local/file-state-report';
+import { landDirectory } from '../ops/land';
+import { latestPerKey } from '../ops/reports/file-state-report';
 import { useLocalStack } from './support/local-stack';
 
 /*
@@ -52,7 +52,7 @@ describe('a file larger than the function memory', () => {
     const file = latestPerKey(await stack().fileStates.listAll()).find((f) => f.key.includes('ON02_'));
     expect(file).toMatchObject({ state: 'REJECTED', reason: `mostly bad: ${total * 0.9} of ${total} rows rejected (limit 50%)`, rows: { in: total, out: total / 10, rejected: total * 0.9 } });
     // the rejects report has a line for each bad line (and its header)
-    const { readObject } = await import('../shared/s3/object-io');
+    const { readObject } = await import('../shared/core/s3/object-io');
     const report = await readObject(stack().s3, stack().deployment.names.rawBucket, (file as { rejectsKey?: string }).rejectsKey!);
     let newlines = 0;
     for await (const chunk of report.chunks) for (const byte of chunk as Buffer) if (byte === 10) newlines += 1;

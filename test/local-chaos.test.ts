@@ -6,7 +6,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StateMachin
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, S3EventRecord } from 'aws-lambda';
-import { documentClient, s3Client, sfnClient } from '../shared/aws/clients';
+import { documentClient, s3Client, sfnClient } from '../shared/core/aws/clients';
 import { POS_HEADER } from '../examples/retail/data/pos-sample';
 import { Chaos, ChaosCrash, type ChaosSettings } from '../local/chaos';
 import { startStreamPoller, streamBatchFailureRecord, type DiscardedBatch } from '../local/dynamodb-stream';

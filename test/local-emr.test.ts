@@ -16,10 +16,10 @@ import {
   ListStepsCommand,
 } from '@aws-sdk/client-emr';
 import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { readObjectText } from '../shared/s3/object-io';
-import { failureReport, logTail } from '../shared/orchestrate/failure-report';
-import type { JobRunStore } from '../shared/resolve/job-run-store';
-import { checkCluster, ClusterUnhealthyError, pollStep, StepFailedError, submitStep, type StepProgress } from '../shared/emr/emr-steps';
+import { readObjectText } from '../shared/core/s3/object-io';
+import { failureReport, logTail } from '../shared/stages/orchestrate/failure-report';
+import type { JobRunStore } from '../shared/core/runs/job-run-store';
+import { checkCluster, ClusterUnhealthyError, pollStep, StepFailedError, submitStep, type StepProgress } from '../shared/core/emr/emr-steps';
 import { startLocalEmr, type LocalEmr, type StepRunContext } from '../local/emr';
 import { startMinio, type RunningServer } from '../local/servers';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidRequestContentException, InvokeCommand, LambdaClient, RequestTooLargeException, ResourceNotFoundException, ServiceException, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { startLocalLambdaApi, type LocalLambdaApi } from '../local/lambda-api';
 import { LocalLambdas, type AsyncFailureRecord } from '../local/lambda-runner';
-import type { LocalFunction } from '../local/serverless-config';
+import type { LocalFunction } from '../deploy/serverless-config';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test-secret' };
 const decode = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8')) as unknown;

@@ -18,7 +18,7 @@ import {
   type Field,
 } from '@aws-sdk/client-redshift-data';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { openDuckDb, type DuckDb } from '../shared/convert/duckdb';
+import { openDuckDb, type DuckDb } from '../shared/core/duckdb/duckdb';
 import { startLocalRedshiftData, type LocalRedshiftData } from '../local/redshift-data';
 import { startMinio, type RunningServer } from '../local/servers';
 

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { PREFIX } from '../shared/s3/layout';
-import { downloadToFile } from '../shared/s3/object-io';
+import { PREFIX } from '../shared/core/s3/layout';
+import { downloadToFile } from '../shared/core/s3/object-io';
 import { POS_HEADER, writePosSample, type PosSample } from '../examples/retail/data/pos-sample';
-import type { FileStateItem } from '../shared/state/file-state-store';
-import { compareWithExpected, latestPerKey } from '../local/file-state-report';
-import { landDirectory } from '../local/land';
+import type { FileStateItem } from '../shared/core/state/file-state-store';
+import { compareWithExpected, latestPerKey } from '../ops/reports/file-state-report';
+import { landDirectory } from '../ops/land';
 import { encodeKeyAsAws } from '../local/s3-notifications';
 import { landAndSettle, useLocalStack } from './support/local-stack';
 

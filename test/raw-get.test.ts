@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { RawGet, RawGetTruncatedError } from '../shared/s3/raw-get';
-import { withStreamedObject } from '../shared/convert/streamed-input';
-import { ObjectGoneError } from '../shared/s3/object-io';
+import { RawGet, RawGetTruncatedError } from '../shared/core/s3/raw-get';
+import { withStreamedObject } from '../shared/core/duckdb/streamed-input';
+import { ObjectGoneError } from '../shared/core/s3/object-io';
 import { startMinio, type RunningServer } from '../local/servers';
 import { DuckDBInstance } from '@duckdb/node-api';
 

@@ -3,8 +3,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PREFIX, REPORT_SUFFIX } from '../shared/s3/layout';
-import { CURATED_PREFIX } from '../shared/transform/run-stage';
+import { PREFIX, REPORT_SUFFIX } from '../shared/core/s3/layout';
+import { CURATED_PREFIX } from '../shared/stages/transform/run-stage';
 
 /*
  * Packages the service the way CI does (esbuild, then `serverless package` with dummy credentials
@@ -560,7 +560,7 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
   });
 
   it('(s) registers the pipeline\'s tables in the Glue catalog with partition projection, and an Athena workgroup bounded and writing into the lake', async () => {
-    const { catalogTemplateResources } = await import('../local/catalog-template');
+    const { catalogTemplateResources } = await import('../deploy/catalog-template');
     const expected = await catalogTemplateResources(join(root, file ?? 'examples/retail/pipeline.yaml'), 'ci');
     const glue = Object.fromEntries(Object.entries(template.Resources).filter(([, r]) => r.Type.startsWith('AWS::Glue::') || r.Type.startsWith('AWS::Athena::')));
     expect(glue).toEqual(expected);

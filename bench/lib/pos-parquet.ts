@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openDuckDb } from '../../shared/convert/duckdb';
+import { openDuckDb } from '../../shared/core/duckdb/duckdb';
 import { BENCH_DATA_DIR, MB, posFileOfSize } from './data';
 
 export const ENGINE_DATE = '2026-11-23';

@@ -22,12 +22,12 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
 import { stringify as toYaml } from 'yaml';
-import { compilePipeline, loadPipelineFile, readConfigFile, resolveLandingKey, type Pipeline } from '../../shared/config/load-config';
-import { batchesForFile } from '../../shared/resolve/batches';
-import { JobRunStore } from '../../shared/resolve/job-run-store';
-import { candidateOf, resolveFile, type ResolverDeps } from '../../shared/resolve/resolver';
-import { FileStateStore } from '../../shared/state/file-state-store';
-import { readDeployment } from '../../local/serverless-config';
+import { compilePipeline, loadPipelineFile, readConfigFile, resolveLandingKey, type Pipeline } from '../../shared/core/config/load-config';
+import { batchesForFile } from '../../shared/core/runs/batches';
+import { JobRunStore } from '../../shared/core/runs/job-run-store';
+import { candidateOf, resolveFile, type ResolverDeps } from '../../shared/stages/resolve/resolver';
+import { FileStateStore } from '../../shared/core/state/file-state-store';
+import { readDeployment } from '../../deploy/serverless-config';
 import { startDynamoDbLocal } from '../../local/servers';
 import { generatedPipeline, MEASURED_DATASET, MEASURED_READERS, SMALL_JOBS, type GeneratedPipeline } from '../lib/generated-config';
 import type { Table, Target } from '../lib/results';
@@ -54,7 +54,7 @@ async function bundleLoader(dir: string): Promise<string> {
   const outfile = join(dir, 'load-config.mjs');
   await build({
     absWorkingDir: ROOT,
-    stdin: { contents: "export { loadPipelineFile } from './shared/config/load-config';", resolveDir: ROOT, loader: 'ts', sourcefile: 'config-scale-entry.ts' },
+    stdin: { contents: "export { loadPipelineFile } from './shared/core/config/load-config';", resolveDir: ROOT, loader: 'ts', sourcefile: 'config-scale-entry.ts' },
     outfile,
     bundle: true,
     minify: true,

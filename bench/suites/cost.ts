@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readDeployment } from '../../local/serverless-config';
+import { readDeployment } from '../../deploy/serverless-config';
 import {
   clusterPerHour,
   costPerRun,

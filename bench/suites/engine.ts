@@ -4,7 +4,7 @@
  * aggregation as a Spark job (examples/retail/spark/pos_daily_sales.py on the spark/landfall_jobs engine) on local Spark with the
  * same 2 cores, spark-submit start-up included as a user pays it. Both are timed as whole
  * processes, alternating, on the same Parquet files. The fitted lines give the crossover, and the
- * router's default threshold follows from them (see shared/resolve/engine-router.ts).
+ * router's default threshold follows from them (see shared/stages/resolve/engine-router.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sparkSubmit } from '../../local/installed';
-import { deriveEngineThreshold, DEFAULT_DUCKDB_MAX_INPUT_BYTES } from '../../shared/resolve/engine-router';
+import { deriveEngineThreshold, DEFAULT_DUCKDB_MAX_INPUT_BYTES } from '../../shared/stages/resolve/engine-router';
 import { MB } from '../lib/data';
 import { ENGINE_DATE, ENGINE_PROVINCE, posParquetOfSize } from '../lib/pos-parquet';
 import type { Target } from '../lib/results';
@@ -94,7 +94,7 @@ await suiteMain(async ({ quick }) => {
   if (!quick) targets.push({
     metric: 'router default threshold follows the measurement',
     target: `${gb(threshold.bytes)} (derived)`,
-    actual: `${gb(DEFAULT_DUCKDB_MAX_INPUT_BYTES)} (shared/resolve/engine-router.ts)`,
+    actual: `${gb(DEFAULT_DUCKDB_MAX_INPUT_BYTES)} (shared/stages/resolve/engine-router.ts)`,
     met: Math.abs(DEFAULT_DUCKDB_MAX_INPUT_BYTES - threshold.bytes) <= 0.25 * threshold.bytes,
   });
   return {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { loadPipelineFile } from '../../shared/config/load-config';
-import type { PipelineConfig } from '../../shared/config/types';
+import { loadPipelineFile } from '../../shared/core/config/load-config';
+import type { PipelineConfig } from '../../shared/core/config/types';
 
 /** The samples' pipeline file (this folder's pipeline.yaml). */
 export const RETAIL_PIPELINE_FILE = resolve(import.meta.dirname, 'pipeline.yaml');

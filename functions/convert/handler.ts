@@ -1,8 +1,8 @@
-import { s3Client } from '../../shared/aws/clients';
-import { loadPipeline } from '../../shared/config/load-config';
-import { convertValidatedObject } from '../../shared/convert/convert-object';
-import { requireEnv } from '../../shared/errors';
-import { s3RecordHandler } from '../../shared/runtime/s3-handler';
+import { s3Client } from '../../shared/core/aws/clients';
+import { loadPipeline } from '../../shared/core/config/load-config';
+import { convertValidatedObject } from '../../shared/stages/convert';
+import { requireEnv } from '../../shared/core/errors';
+import { s3RecordHandler } from '../../shared/core/runtime/s3-handler';
 
 /** S3 ObjectCreated on raw validated/ → Parquet under lake processed/ (DuckDB). */
 export const handler = s3RecordHandler('convert', (context) => {

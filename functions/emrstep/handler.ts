@@ -1,13 +1,13 @@
 import { EMRClient } from '@aws-sdk/client-emr';
-import { documentClient, s3Client } from '../../shared/aws/clients';
-import { loadPipeline } from '../../shared/config/load-config';
-import { requireEnv } from '../../shared/errors';
-import { ArcRouter } from '../../shared/failover/arc-client';
-import { CellClaims } from '../../shared/emr/cell-claims';
-import { emrSettingsFromEnv } from '../../shared/emr/cluster-spec';
-import { acquireEmrCluster, afterClusterEnded, afterStepFailure, emrJobOf, failoverEmr, nextEmrStage, pollEmrStage, prepareEmrRun, submitEmrStage, type EmrFlowDeps, type EmrRunState } from '../../shared/orchestrate/emr-flow';
-import { JobRunStore } from '../../shared/resolve/job-run-store';
-import type { RunInput } from '../../shared/resolve/resolver';
+import { documentClient, s3Client } from '../../shared/core/aws/clients';
+import { loadPipeline } from '../../shared/core/config/load-config';
+import { requireEnv } from '../../shared/core/errors';
+import { ArcRouter } from '../../shared/core/failover/arc-client';
+import { CellClaims } from '../../shared/core/emr/cell-claims';
+import { emrSettingsFromEnv } from '../../shared/core/emr/cluster-spec';
+import { acquireEmrCluster, afterClusterEnded, afterStepFailure, emrJobOf, failoverEmr, nextEmrStage, pollEmrStage, prepareEmrRun, submitEmrStage, type EmrFlowDeps, type EmrRunState } from '../../shared/stages/orchestrate';
+import { JobRunStore } from '../../shared/core/runs/job-run-store';
+import type { RunInput } from '../../shared/core/runs/run-input';
 
 type EmrStepRequest =
   | { action: 'prepare'; run: RunInput }

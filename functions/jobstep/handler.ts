@@ -1,7 +1,7 @@
-import { s3Client, snsClient } from '../../shared/aws/clients';
-import { requireEnv } from '../../shared/errors';
-import { runJobStep, type JobStepDeps, type JobStepRequest } from '../../shared/orchestrate/job-steps';
-import { resolverDepsFromEnv } from '../../shared/resolve/deps';
+import { s3Client, snsClient } from '../../shared/core/aws/clients';
+import { requireEnv } from '../../shared/core/errors';
+import { runJobStep, type JobStepDeps, type JobStepRequest } from '../../shared/stages/orchestrate';
+import { resolverDepsFromEnv } from '../../shared/stages/resolve';
 
 let deps: JobStepDeps | undefined;
 

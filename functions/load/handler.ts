@@ -1,10 +1,9 @@
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { loadCatalog } from '../../shared/catalog/catalog-file';
-import { loadPipeline } from '../../shared/config/load-config';
-import { requireEnv } from '../../shared/errors';
-import type { RunInput } from '../../shared/resolve/resolver';
-import { pollLoad, submitLoad, type LoadDeps, type LoadState } from '../../shared/warehouse/load-run';
-import { warehouseTargetFromEnv } from '../../shared/warehouse/target';
+import { loadCatalog } from '../../shared/stages/catalog';
+import { loadPipeline } from '../../shared/core/config/load-config';
+import { requireEnv } from '../../shared/core/errors';
+import type { RunInput } from '../../shared/core/runs/run-input';
+import { pollLoad, submitLoad, type LoadDeps, type LoadState, warehouseTargetFromEnv } from '../../shared/stages/load';
 
 let deps: LoadDeps | undefined;
 

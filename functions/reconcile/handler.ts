@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { metricsLine } from '../../shared/reconcile/alerts';
-import { reconcileDepsFromEnv } from '../../shared/reconcile/deps';
-import { describeRepair, reconcile, type ReconcileDeps } from '../../shared/reconcile/reconciler';
+import { metricsLine } from '../../shared/core/alerts';
+import { reconcileDepsFromEnv, describeRepair, reconcile, type ReconcileDeps } from '../../shared/stages/reconcile';
 
 const logger = new Logger({ serviceName: 'landfall', persistentKeys: { stage: 'reconcile' } });
 let deps: ReconcileDeps | undefined;

@@ -1,9 +1,7 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { BatchRef } from '../../shared/resolve/batches';
-import { resolverDepsFromEnv } from '../../shared/resolve/deps';
-import { retryBatch, type ResolverDeps } from '../../shared/resolve/resolver';
-import { resolveStreamBatch } from '../../shared/resolve/stream';
+import type { BatchRef } from '../../shared/core/runs/batches';
+import { resolverDepsFromEnv, retryBatch, type ResolverDeps, resolveStreamBatch } from '../../shared/stages/resolve';
 
 const logger = new Logger({ serviceName: 'landfall', persistentKeys: { stage: 'resolve' } });
 let deps: ResolverDeps | undefined;

@@ -1,8 +1,8 @@
-import { documentClient, s3Client } from '../../shared/aws/clients';
-import { requireEnv } from '../../shared/errors';
-import { s3RecordHandler } from '../../shared/runtime/s3-handler';
-import { FileStateStore } from '../../shared/state/file-state-store';
-import { trackObject } from '../../shared/track/track-object';
+import { documentClient, s3Client } from '../../shared/core/aws/clients';
+import { requireEnv } from '../../shared/core/errors';
+import { s3RecordHandler } from '../../shared/core/runtime/s3-handler';
+import { FileStateStore } from '../../shared/core/state/file-state-store';
+import { trackObject } from '../../shared/stages/track';
 
 /** S3 ObjectCreated on raw reports/*.json and lake processed/ → the file-state table. */
 export const handler = s3RecordHandler('track', () => {

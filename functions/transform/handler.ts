@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { documentClient, s3Client } from '../../shared/aws/clients';
-import { loadPipeline } from '../../shared/config/load-config';
-import type { JobStage } from '../../shared/config/types';
-import { requireEnv } from '../../shared/errors';
-import { JobRunStore } from '../../shared/resolve/job-run-store';
-import type { RunInput } from '../../shared/resolve/resolver';
-import { runStage, type StageDeps } from '../../shared/transform/run-stage';
+import { documentClient, s3Client } from '../../shared/core/aws/clients';
+import { loadPipeline } from '../../shared/core/config/load-config';
+import type { JobStage } from '../../shared/core/config/types';
+import { requireEnv } from '../../shared/core/errors';
+import { JobRunStore } from '../../shared/core/runs/job-run-store';
+import type { RunInput } from '../../shared/core/runs/run-input';
+import { runStage, type StageDeps } from '../../shared/stages/transform';
 
 let deps: StageDeps | undefined;
 

@@ -1,9 +1,9 @@
-import { s3Client, documentClient } from '../../shared/aws/clients';
-import { loadPipeline } from '../../shared/config/load-config';
-import { requireEnv } from '../../shared/errors';
-import { s3RecordHandler } from '../../shared/runtime/s3-handler';
-import { FileStateStore } from '../../shared/state/file-state-store';
-import { validateLandedObject } from '../../shared/validate/validate-object';
+import { s3Client, documentClient } from '../../shared/core/aws/clients';
+import { loadPipeline } from '../../shared/core/config/load-config';
+import { requireEnv } from '../../shared/core/errors';
+import { s3RecordHandler } from '../../shared/core/runtime/s3-handler';
+import { FileStateStore } from '../../shared/core/state/file-state-store';
+import { validateLandedObject } from '../../shared/stages/validate';
 
 /** S3 ObjectCreated on raw landing/ → RECEIVED, then the verdict under validated/ + rejected/ + reports/. */
 export const handler = s3RecordHandler('validate', (context) => {

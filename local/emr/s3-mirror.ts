@@ -1,7 +1,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { downloadToFile, headObject, ObjectGoneError, uploadFile } from '../../shared/s3/object-io';
+import { downloadToFile, headObject, ObjectGoneError, uploadFile } from '../../shared/core/s3/object-io';
 
 /**
  * A step sees S3 as local files: every s3://bucket/key in its args is rewritten to a path under

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { PGlite } from '@electric-sql/pglite';
-import { openDuckDb } from '../../shared/convert/duckdb';
-import { downloadToFile } from '../../shared/s3/object-io';
+import { openDuckDb } from '../../shared/core/duckdb/duckdb';
+import { downloadToFile } from '../../shared/core/s3/object-io';
 import { execute } from './pg';
 import type { CopyStatement } from './sql';
 

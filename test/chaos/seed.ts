@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { writePosSample } from '../../examples/retail/data/pos-sample';
-import { reconcileDepsFromEnv } from '../../shared/reconcile/deps';
-import { describeRepair, reconcile } from '../../shared/reconcile/reconciler';
-import { IN_FLIGHT_STATES } from '../../shared/state/file-state';
-import { downloadToFile } from '../../shared/s3/object-io';
-import { landDirectory } from '../../local/land';
+import { reconcileDepsFromEnv } from '../../shared/stages/reconcile/deps';
+import { describeRepair, reconcile } from '../../shared/stages/reconcile/reconciler';
+import { IN_FLIGHT_STATES } from '../../shared/core/state/file-state';
+import { downloadToFile } from '../../shared/core/s3/object-io';
+import { landDirectory } from '../../ops/land';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { expectedPosDailySales } from '../support/expected-pos';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { downloadToFile } from '../../shared/s3/object-io';
+import { downloadToFile } from '../../shared/core/s3/object-io';
 import type { LocalStack } from '../../local/stack';
 
 /** One day's rows of a clickstream metrics table, as JSON values, sorted by `orderBy`. */

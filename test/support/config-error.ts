@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { loadPipelineFile } from '../../shared/config/load-config';
-import { ConfigError } from '../../shared/errors';
+import { loadPipelineFile } from '../../shared/core/config/load-config';
+import { ConfigError } from '../../shared/core/errors';
 
 /** The ConfigError loading the pipeline file throws (the test fails if it loads). */
 export function configErrorOf(file: string): ConfigError {

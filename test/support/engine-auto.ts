@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retailConfig } from '../../examples/retail/config';
-import type { PipelineConfig } from '../../shared/config/types';
+import type { PipelineConfig } from '../../shared/core/config/types';
 import type { ExpectedPosRow } from './expected-pos';
 import { itemMaster, masterKey, storeFile, storeKey } from './pos-files';
 

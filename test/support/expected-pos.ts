@@ -2,7 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { retailProvinces } from '../../examples/retail/config';
 const PROVINCES = retailProvinces();
-import { MAX_LINE_BYTES } from '../../shared/datasets/line-limits';
+import { MAX_LINE_BYTES } from '../../shared/core/datasets/line-limits';
 
 /**
  * The POS job's expected result computed independently of the pipeline: plain TypeScript straight

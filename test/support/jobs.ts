@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { PREFIX } from '../../shared/s3/layout';
-import { downloadToFile } from '../../shared/s3/object-io';
+import { PREFIX } from '../../shared/core/s3/layout';
+import { downloadToFile } from '../../shared/core/s3/object-io';
 import type { LocalStack } from '../../local/stack';
 
 /** Puts files (keys relative to landing/, read from `dir`) one after the other, settling after each. */

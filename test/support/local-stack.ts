@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { PREFIX } from '../../shared/s3/layout';
+import { PREFIX } from '../../shared/core/s3/layout';
 import { startLocalStack, type LocalStack, type StackOptions } from '../../local/stack';
 
 /** One local stack (DynamoDB Local + MinIO + the real handlers) per test file. */

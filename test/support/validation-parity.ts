@@ -1,12 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DatasetConfig } from '../../shared/config/types';
-import { openDuckDb, type DuckDb } from '../../shared/convert/duckdb';
-import { goodRowsSql } from '../../shared/validate/line-rules-sql';
-import { formatCsvRow } from '../../shared/validate/delimited';
-import { localCopy, validateWithDuckDb } from '../../shared/validate/validate-duckdb';
-import { validateFile, type LineSink, type ValidationOutcome } from '../../shared/validate/validate-file';
+import type { DatasetConfig } from '../../shared/core/config/types';
+import { openDuckDb, type DuckDb } from '../../shared/core/duckdb/duckdb';
+import { goodRowsSql } from '../../shared/stages/validate/line-rules-sql';
+import { formatCsvRow } from '../../shared/stages/validate/delimited';
+import { localCopy, validateWithDuckDb } from '../../shared/stages/validate/validate-duckdb';
+import { validateFile, type LineSink, type ValidationOutcome } from '../../shared/stages/validate/validate-file';
 
 export class MemorySink implements LineSink {
   lines: string[] = [];

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ResourceNotFoundException, Route53RecoveryClusterClient, UpdateRoutingControlStateCommand } from '@aws-sdk/client-route53-recovery-cluster';
 import { startLocalArc, type LocalArc } from '../../local/arc';
-import { ArcConfigError, ArcRouter, InconsistentRoutingError, NoArcEndpointError, type ArcCells, type ArcRouterOptions, type FlipRecord } from '../../shared/failover/arc-client';
+import { ArcConfigError, ArcRouter, InconsistentRoutingError, NoArcEndpointError, type ArcCells, type ArcRouterOptions, type FlipRecord } from '../../shared/core/failover/arc-client';
 
 // ArcRouter against the local ARC stand-in: the real SDK client over HTTP, no mocks.
 describe('ArcRouter', () => {

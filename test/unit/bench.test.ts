@@ -3,7 +3,7 @@ import { clusterPerHour, costPerRun, costPerThousandFiles, standingClustersPerMo
 import { PRICES } from '../../bench/cost/prices';
 import { renderMarkdown, renderTable } from '../../bench/lib/results';
 import { fitLine, formatSummary, pairedRatios, percentile, summarize } from '../../bench/lib/stats';
-import { deriveEngineThreshold, DEFAULT_DUCKDB_MAX_INPUT_BYTES, overDuckdbThreshold } from '../../shared/resolve/engine-router';
+import { deriveEngineThreshold, DEFAULT_DUCKDB_MAX_INPUT_BYTES, overDuckdbThreshold } from '../../shared/stages/resolve/engine-router';
 
 const GiB = 1024 ** 3;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EmrSettingsError, emrSettingsFromEnv, runJobFlowInput, type ClusterSpec } from '../../shared/emr/cluster-spec';
-import { MissingSettingError } from '../../shared/errors';
+import { EmrSettingsError, emrSettingsFromEnv, runJobFlowInput, type ClusterSpec } from '../../shared/core/emr/cluster-spec';
+import { MissingSettingError } from '../../shared/core/errors';
 
 const cells = [
   { name: 'cell-a', availabilityZone: 'us-east-1a', subnetId: 'subnet-a', routingControlArn: 'arn:rc/a', clusterId: 'j-A' },

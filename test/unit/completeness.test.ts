@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compilePipeline } from '../../shared/config/load-config';
-import { batchesForFile } from '../../shared/resolve/batches';
-import { routeEngine } from '../../shared/resolve/engine-router';
-import { evaluateBatch, type CandidateFile } from '../../shared/resolve/evaluate';
+import { compilePipeline } from '../../shared/core/config/load-config';
+import { batchesForFile } from '../../shared/core/runs/batches';
+import { routeEngine } from '../../shared/stages/resolve/engine-router';
+import { evaluateBatch, type CandidateFile } from '../../shared/stages/resolve/evaluate';
 
 const SQL = join(import.meta.dirname, '..', 'fixtures', 'meters', 'sql', 'region_usage.v1.sql');
 

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPipelineFile } from '../../shared/config/load-config';
+import { loadPipelineFile } from '../../shared/core/config/load-config';
 import { configErrorOf } from '../support/config-error';
 
 /*

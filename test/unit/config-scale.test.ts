@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedPipeline, MEASURED_DATASET, MEASURED_READERS, SMALL_JOBS } from '../../bench/lib/generated-config';
-import { loadPipelineFile, resolveLandingKey, type Pipeline } from '../../shared/config/load-config';
-import type { JobConfig } from '../../shared/config/types';
-import { batchesForFile, type BatchRef } from '../../shared/resolve/batches';
+import { loadPipelineFile, resolveLandingKey, type Pipeline } from '../../shared/core/config/load-config';
+import type { JobConfig } from '../../shared/core/config/types';
+import { batchesForFile, type BatchRef } from '../../shared/core/runs/batches';
 
 // Structure only: timings belong to the benchmark (npm run bench -- --only config-scale).
 const root = mkdtempSync(join(tmpdir(), 'landfall-config-scale-'));

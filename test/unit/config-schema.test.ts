@@ -4,10 +4,10 @@ import { join, resolve } from 'node:path';
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { configurationReference, REFERENCE_FILE, SCHEMA_FILE, type JsonSchema } from '../../local/config-reference';
-import { loadPipelineFile } from '../../shared/config/load-config';
-import { parsePipelineConfig } from '../../shared/config/parse-config';
-import { ConfigError } from '../../shared/errors';
+import { configurationReference, REFERENCE_FILE, SCHEMA_FILE, type JsonSchema } from '../../ops/config-reference';
+import { loadPipelineFile } from '../../shared/core/config/load-config';
+import { parsePipelineConfig } from '../../shared/core/config/parse-config';
+import { ConfigError } from '../../shared/core/errors';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const RETAIL_DIR = join(ROOT, 'examples', 'retail');
@@ -28,7 +28,7 @@ const retailRaw = (): Config => parseYaml(readFileSync(RETAIL_FILE, 'utf8'));
 
 /** Every object and every alternative the configuration has, in one pipeline (stage files from the samples' folder). */
 const everything = (): Config => ({
-  $schema: '../../shared/config/pipeline.schema.json',
+  $schema: '../../shared/core/config/pipeline.schema.json',
   lookups: { stores: { ON: ['ON01', 'ON02'], QC: ['QC01'] }, regions: ['EAST', 'WEST'], parts: { EAST: 2, WEST: 1 } },
   datasets: [
     {

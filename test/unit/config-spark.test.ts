@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RETAIL_PIPELINE_FILE } from '../../examples/retail/config';
-import { loadPipelineFile } from '../../shared/config/load-config';
-import { parsePipelineConfig } from '../../shared/config/parse-config';
-import { refusedSparkProperty } from '../../shared/config/parse-spark';
-import { sparkResourceArgs } from '../../shared/emr/spark-resources';
+import { loadPipelineFile } from '../../shared/core/config/load-config';
+import { parsePipelineConfig } from '../../shared/core/config/parse-config';
+import { refusedSparkProperty } from '../../shared/core/config/parse-spark';
+import { sparkResourceArgs } from '../../shared/core/emr/spark-resources';
 import { configErrorOf } from '../support/config-error';
 
 /*

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parsePipelineConfig } from '../../shared/config/parse-config';
+import { parsePipelineConfig } from '../../shared/core/config/parse-config';
 import { retailConfig } from '../../examples/retail/config';
 const pipelineConfig = retailConfig();
-import { compilePipeline, resolveLandingKey } from '../../shared/config/load-config';
-import { ConfigError } from '../../shared/errors';
+import { compilePipeline, resolveLandingKey } from '../../shared/core/config/load-config';
+import { ConfigError } from '../../shared/core/errors';
 
 const clone = () => structuredClone(pipelineConfig) as unknown as Record<string, any>;
 

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retailConfig } from '../../examples/retail/config';
-import type { DatasetConfig } from '../../shared/config/types';
-import { csvToParquet, selectToParquet } from '../../shared/convert/csv-to-parquet';
-import { openDuckDb, type DuckDb } from '../../shared/convert/duckdb';
-import { FileLineSink } from '../../shared/validate/file-sink';
-import { allGoodColumnsSql, allGoodRowsSql, goodRowsSql, typedColumnsSql } from '../../shared/validate/line-rules-sql';
-import { localCopy, validateWithDuckDb } from '../../shared/validate/validate-duckdb';
-import { validateFile } from '../../shared/validate/validate-file';
+import type { DatasetConfig } from '../../shared/core/config/types';
+import { csvToParquet, selectToParquet } from '../../shared/stages/convert/csv-to-parquet';
+import { openDuckDb, type DuckDb } from '../../shared/core/duckdb/duckdb';
+import { FileLineSink } from '../../shared/stages/validate/file-sink';
+import { allGoodColumnsSql, allGoodRowsSql, goodRowsSql, typedColumnsSql } from '../../shared/stages/validate/line-rules-sql';
+import { localCopy, validateWithDuckDb } from '../../shared/stages/validate/validate-duckdb';
+import { validateFile } from '../../shared/stages/validate/validate-file';
 
 /**
  * convert writes the Parquet from the landed file and the verdict, in one DuckDB pass: the same

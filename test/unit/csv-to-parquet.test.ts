@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { retailConfig } from '../../examples/retail/config';
 const pipelineConfig = retailConfig();
-import type { DatasetConfig } from '../../shared/config/types';
-import { csvToParquet } from '../../shared/convert/csv-to-parquet';
-import { openDuckDb, threadsForMemory } from '../../shared/convert/duckdb';
-import { MAX_LINE_BYTES } from '../../shared/datasets/line-limits';
-import { FileLineSink } from '../../shared/validate/file-sink';
-import { validateFile } from '../../shared/validate/validate-file';
+import type { DatasetConfig } from '../../shared/core/config/types';
+import { csvToParquet } from '../../shared/stages/convert/csv-to-parquet';
+import { openDuckDb, threadsForMemory } from '../../shared/core/duckdb/duckdb';
+import { MAX_LINE_BYTES } from '../../shared/core/datasets/line-limits';
+import { FileLineSink } from '../../shared/stages/validate/file-sink';
+import { validateFile } from '../../shared/stages/validate/validate-file';
 
 const master = pipelineConfig.datasets.find((d) => d.name === 'item_master')!;
 

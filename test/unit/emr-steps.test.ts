@@ -13,7 +13,7 @@ import {
   type ClusterState,
   type StepState,
 } from '@aws-sdk/client-emr';
-import { checkCluster, ClusterEndedError, ClusterUnhealthyError, isUnreachable, pollStep, StepFailedError, submitStep } from '../../shared/emr/emr-steps';
+import { checkCluster, ClusterEndedError, ClusterUnhealthyError, isUnreachable, pollStep, StepFailedError, submitStep } from '../../shared/core/emr/emr-steps';
 
 /* The classification and idempotency logic against a mocked EMR; test/local-emr.test.ts runs it over HTTP. */
 

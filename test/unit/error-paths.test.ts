@@ -1,17 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { compilePipeline } from '../../shared/config/load-config';
+import { compilePipeline } from '../../shared/core/config/load-config';
 import { retailConfig } from '../../examples/retail/config';
 const pipelineConfig = retailConfig();
-import type { ObjectRef } from '../../shared/s3/event-records';
-import type { FileState, TransitionDetails } from '../../shared/state/file-state';
-import type { FileStateStore } from '../../shared/state/file-state-store';
-import { trackObject } from '../../shared/track/track-object';
-import { convertValidatedObject, RowCountMismatchError } from '../../shared/convert/convert-object';
-import { lineageMetadata } from '../../shared/state/lineage';
+import type { ObjectRef } from '../../shared/core/s3/event-records';
+import type { FileState, TransitionDetails } from '../../shared/core/state/file-state';
+import type { FileStateStore } from '../../shared/core/state/file-state-store';
+import { trackObject } from '../../shared/stages/track/track-object';
+import { convertValidatedObject, RowCountMismatchError } from '../../shared/stages/convert/convert-object';
+import { lineageMetadata } from '../../shared/core/state/lineage';
 import { Readable } from 'node:stream';
-import { validateLandedObject } from '../../shared/validate/validate-object';
+import { validateLandedObject } from '../../shared/stages/validate/validate-object';
 
 /* Error paths only (aws-sdk-client-mock): the happy paths run against real servers elsewhere. */
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalLambdas } from '../../local/lambda-runner';
-import type { LocalFunction } from '../../local/serverless-config';
+import type { LocalFunction } from '../../deploy/serverless-config';
 
 // The local stack's isolate mode can run a function from its esbuild bundle (the conversion
 // benchmark does, to time the code as deployed): the bundle must read the pipeline bundled beside

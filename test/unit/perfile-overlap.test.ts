@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { compilePipeline } from '../../shared/config/load-config';
+import { compilePipeline } from '../../shared/core/config/load-config';
 import { retailConfig } from '../../examples/retail/config';
-import type { ObjectRef } from '../../shared/s3/event-records';
-import type { FileStateStore } from '../../shared/state/file-state-store';
-import { uploadFile, WriteConflictError } from '../../shared/s3/object-io';
-import { validateLandedObject } from '../../shared/validate/validate-object';
+import type { ObjectRef } from '../../shared/core/s3/event-records';
+import type { FileStateStore } from '../../shared/core/state/file-state-store';
+import { uploadFile, WriteConflictError } from '../../shared/core/s3/object-io';
+import { validateLandedObject } from '../../shared/stages/validate/validate-object';
 
 /* The per-file time's overlaps and round trips (issue 13): same outcomes, fewer waits. */
 

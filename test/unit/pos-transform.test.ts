@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { compilePipeline, resolveLandingKey } from '../../shared/config/load-config';
+import { compilePipeline, resolveLandingKey } from '../../shared/core/config/load-config';
 import { retailConfig } from '../../examples/retail/config';
 const pipelineConfig = retailConfig();
-import { csvToParquet } from '../../shared/convert/csv-to-parquet';
-import { openDuckDb, type DuckDb } from '../../shared/convert/duckdb';
-import { PREFIX, processedKey } from '../../shared/s3/layout';
+import { csvToParquet } from '../../shared/stages/convert/csv-to-parquet';
+import { openDuckDb, type DuckDb } from '../../shared/core/duckdb/duckdb';
+import { PREFIX, processedKey } from '../../shared/core/s3/layout';
 import { ITEM_HEADER, POS_HEADER, writePosSample } from '../../examples/retail/data/pos-sample';
-import { InvalidTransformRequestError, MissingInputError, runSqlTransform } from '../../shared/transform/run-sql';
-import { FileLineSink } from '../../shared/validate/file-sink';
-import { validateFile } from '../../shared/validate/validate-file';
+import { InvalidTransformRequestError, MissingInputError, runSqlTransform } from '../../shared/stages/transform/run-sql';
+import { FileLineSink } from '../../shared/stages/validate/file-sink';
+import { validateFile } from '../../shared/stages/validate/validate-file';
 import { expectedPosDailySales } from '../support/expected-pos';
 
 // v2 is v1 with a faster plan; v3 is v2 with sums that cannot overflow: all give the same answers

@@ -5,14 +5,14 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { compilePipeline } from '../../shared/config/load-config';
+import { compilePipeline } from '../../shared/core/config/load-config';
 import { retailConfig } from '../../examples/retail/config';
 const pipelineConfig = retailConfig();
-import { convertValidatedObject, placeAgainst } from '../../shared/convert/convert-object';
-import type { ObjectRef } from '../../shared/s3/event-records';
-import { uploadFile, WriteConflictError } from '../../shared/s3/object-io';
-import type { SourceVersion } from '../../shared/state/file-state';
-import { lineageMetadata } from '../../shared/state/lineage';
+import { convertValidatedObject, placeAgainst } from '../../shared/stages/convert/convert-object';
+import type { ObjectRef } from '../../shared/core/s3/event-records';
+import { uploadFile, WriteConflictError } from '../../shared/core/s3/object-io';
+import type { SourceVersion } from '../../shared/core/state/file-state';
+import { lineageMetadata } from '../../shared/core/state/lineage';
 
 const landed = (versionId: string | undefined, sequencer: string, eTag = `etag-${versionId}`, key = 'landing/pos/ON/ON01_20261123_140000.tdf'): SourceVersion => ({
   bucket: 'raw',

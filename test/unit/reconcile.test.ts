@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { compilePipeline, resolveLandingKey } from '../../shared/config/load-config';
+import { compilePipeline, resolveLandingKey } from '../../shared/core/config/load-config';
 import { retailConfig } from '../../examples/retail/config';
 const pipelineConfig = retailConfig();
-import { parsePipelineConfig } from '../../shared/config/parse-config';
-import { objectRefFromRecord } from '../../shared/s3/event-records';
-import { metricsLine } from '../../shared/reconcile/alerts';
-import { datesPastDeadline, deadlineOf, expectedBatches, zonedInstant } from '../../shared/reconcile/deadlines';
-import { s3EventFor } from '../../shared/reconcile/s3-event';
-import { logLocationOf, parseCause } from '../../shared/orchestrate/failure-report';
-import { attemptOf } from '../../shared/resolve/batches';
+import { parsePipelineConfig } from '../../shared/core/config/parse-config';
+import { objectRefFromRecord } from '../../shared/core/s3/event-records';
+import { metricsLine } from '../../shared/core/alerts';
+import { datesPastDeadline, deadlineOf, expectedBatches, zonedInstant } from '../../shared/core/runs/deadlines';
+import { s3EventFor } from '../../shared/stages/reconcile/s3-event';
+import { logLocationOf, parseCause } from '../../shared/stages/orchestrate/failure-report';
+import { attemptOf } from '../../shared/core/runs/batches';
 
 describe('freshness deadlines', () => {
   it('turns a local wall-clock time into the right UTC instant, across daylight saving time', () => {

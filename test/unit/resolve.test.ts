@@ -3,11 +3,11 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { retailConfig } from '../../examples/retail/config';
 const pipelineConfig = retailConfig();
-import { compilePipeline } from '../../shared/config/load-config';
-import { batchesForFile, executionName } from '../../shared/resolve/batches';
-import { evaluateBatch, type CandidateFile } from '../../shared/resolve/evaluate';
-import { resolveStreamBatch } from '../../shared/resolve/stream';
-import type { ResolverDeps } from '../../shared/resolve/resolver';
+import { compilePipeline } from '../../shared/core/config/load-config';
+import { batchesForFile, executionName } from '../../shared/core/runs/batches';
+import { evaluateBatch, type CandidateFile } from '../../shared/stages/resolve/evaluate';
+import { resolveStreamBatch } from '../../shared/stages/resolve/stream';
+import type { ResolverDeps } from '../../shared/stages/resolve/resolver';
 
 const job = pipelineConfig.jobs[0]!;
 const batch = { job: job.name, values: { province: 'BC', date: '2026-11-23' } };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareSequencers, decodeS3Key, objectRefs } from '../../shared/s3/event-records';
-import { landedVersionOfReport, processedKey, rejectsKey, reportKey, validatedKey } from '../../shared/s3/layout';
+import { compareSequencers, decodeS3Key, objectRefs } from '../../shared/core/s3/event-records';
+import { landedVersionOfReport, processedKey, rejectsKey, reportKey, validatedKey } from '../../shared/core/s3/layout';
 import { encodeKeyAsAws, toAwsRecord } from '../../local/s3-notifications';
 
 describe('S3 keys in events', () => {

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AddJobFlowStepsCommand, ListStepsCommand } from '@aws-sdk/client-emr';
-import { compilePipeline, loadPipelineFile } from '../../shared/config/load-config';
-import { sparkModuleName, sparkPackageRoot } from '../../shared/config/spark-package';
-import { emrJobOf, submitEmrStage, type EmrFlowDeps, type EmrRunState } from '../../shared/orchestrate/emr-flow';
+import { compilePipeline, loadPipelineFile } from '../../shared/core/config/load-config';
+import { sparkModuleName, sparkPackageRoot } from '../../shared/core/config/spark-package';
+import { emrJobOf, submitEmrStage, type EmrFlowDeps, type EmrRunState } from '../../shared/stages/orchestrate/emr-flow';
 import { RETAIL_PIPELINE_FILE } from '../../examples/retail/config';
 
 const job = (name: string, stages: Array<{ name: string; spark: string }>) => ({ name, stages });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sparkResourceArgs, type JobSparkResources } from '../../shared/emr/spark-resources';
+import { sparkResourceArgs, type JobSparkResources } from '../../shared/core/emr/spark-resources';
 
 describe('sparkResourceArgs', () => {
   it('gives every option of a full block, resources first, then the conf in key order', () => {

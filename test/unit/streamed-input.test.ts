@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { canStreamInput, STREAMING_THRESHOLD_BYTES, withStreamedInput } from '../../shared/convert/streamed-input';
+import { canStreamInput, STREAMING_THRESHOLD_BYTES, withStreamedInput } from '../../shared/core/duckdb/streamed-input';
 
 const chunks = (n: number, size = 1 << 20) => Array.from({ length: n }, (_, i) => Buffer.alloc(size, 97 + (i % 26)));
 

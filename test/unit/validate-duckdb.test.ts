@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retailConfig } from '../../examples/retail/config';
-import type { DatasetConfig } from '../../shared/config/types';
-import { MAX_LINE_BYTES } from '../../shared/datasets/line-limits';
+import type { DatasetConfig } from '../../shared/core/config/types';
+import { MAX_LINE_BYTES } from '../../shared/core/datasets/line-limits';
 import { DuckDbValidator, validateInJavaScript } from '../support/validation-parity';
 
 /**

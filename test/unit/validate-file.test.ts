@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { retailConfig } from '../../examples/retail/config';
 const pipelineConfig = retailConfig();
-import type { DatasetConfig } from '../../shared/config/types';
-import { MAX_LINE_BYTES } from '../../shared/datasets/line-limits';
-import { splitFields } from '../../shared/validate/delimited';
-import { REJECTS_HEADER, validateFile, type LineSink } from '../../shared/validate/validate-file';
+import type { DatasetConfig } from '../../shared/core/config/types';
+import { MAX_LINE_BYTES } from '../../shared/core/datasets/line-limits';
+import { splitFields } from '../../shared/stages/validate/delimited';
+import { REJECTS_HEADER, validateFile, type LineSink } from '../../shared/stages/validate/validate-file';
 
 const pos = pipelineConfig.datasets.find((d) => d.name === 'pos')!;
 const master = pipelineConfig.datasets.find((d) => d.name === 'item_master')!;

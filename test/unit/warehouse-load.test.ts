@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { PGlite } from '@electric-sql/pglite';
 import { BatchExecuteStatementCommand, DescribeStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { CatalogTable } from '../../shared/catalog/table-schemas';
-import { compilePipeline } from '../../shared/config/load-config';
+import type { CatalogTable } from '../../shared/stages/catalog/table-schemas';
+import { compilePipeline } from '../../shared/core/config/load-config';
 import { retailConfig } from '../../examples/retail/config';
-import { loadStatements, warehouseColumns, type LoadBatch } from '../../shared/warehouse/load-sql';
-import { pollLoad, submitLoad, tableLoads, WarehouseLoadError, type LoadDeps, type LoadState } from '../../shared/warehouse/load-run';
-import type { RunInput } from '../../shared/resolve/resolver';
+import { loadStatements, warehouseColumns, type LoadBatch } from '../../shared/stages/load/load-sql';
+import { pollLoad, submitLoad, tableLoads, WarehouseLoadError, type LoadDeps, type LoadState } from '../../shared/stages/load/load-run';
+import type { RunInput } from '../../shared/core/runs/run-input';
 
 /** A Spark-style table: the date only in the path, the key in the file. */
 const daily: CatalogTable = {

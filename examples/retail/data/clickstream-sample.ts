@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
-import { formatCsvRow } from '../../../shared/validate/delimited';
-import { addDays, compactDate } from '../../../shared/time/dates';
+import { formatCsvRow } from '../../../shared/stages/validate/delimited';
+import { addDays, compactDate } from '../../../shared/core/time/dates';
 import { pick, seededRandom } from './random';
 
 /**

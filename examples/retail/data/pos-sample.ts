@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
-import type { FileState } from '../../../shared/state/file-state';
-import { addDays, compactDate } from '../../../shared/time/dates';
+import type { FileState } from '../../../shared/core/state/file-state';
+import { addDays, compactDate } from '../../../shared/core/time/dates';
 import { pick, seededRandom } from './random';
 
 /**
@@ -182,4 +182,4 @@ export async function writeLargePosFile(path: string, bytes: number, seed = 7, s
   await once(out, 'close');
   return rows;
 }
-export { addDays } from '../../../shared/time/dates';
+export { addDays } from '../../../shared/core/time/dates';

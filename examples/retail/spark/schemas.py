@@ -57,7 +57,7 @@ INPUTS = {
     ],
     # --- the "Yummy Foods" POS job (pos_daily_sales): what the DuckDB convert step writes, the
     # dataset's columns (integer -> BIGINT, decimal scale 2 -> DECIMAL(18,2)) plus VARCHAR constants
-    # from the landing key (key_<field>) and the source object (shared/convert/csv-to-parquet.ts) ---
+    # from the landing key (key_<field>) and the source object (shared/stages/convert/csv-to-parquet.ts) ---
     "pos": [
         ("store_id", T.StringType()),
         ("item_id", T.StringType()),

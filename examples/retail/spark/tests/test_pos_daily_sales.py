@@ -322,7 +322,7 @@ def write_with_duckdb(duckdb, root, pos_rows, master_rows):
 
 
 def duckdb_result(duckdb, sql_file, files, province, day):
-    """The SQL file run as shared/transform/run-sql.ts runs it (temp tables from read_parquet
+    """The SQL file run as shared/stages/transform/run-sql.ts runs it (temp tables from read_parquet
     without hive partitioning, named parameters bound)."""
     con = duckdb.connect()
     for relation, paths in files.items():

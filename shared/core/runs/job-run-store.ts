@@ -1,0 +1,341 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, updateIf } from '../state/file-state-store';
+import type { SelectedFile } from './run-input';
+
+/**
+ * The job-runs table: per batch one BATCH item (status, what it waits for, the active and last run)
+ * and one RUN#<execution name> item per run (what it read, its stages, its outcome).
+ */
+export type RunStatus = 'CLAIMED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'RELEASED';
+
+/** How long a claim may go without a recorded execution before it counts as abandoned (resolve's timeout is 120 s). */
+export const CLAIM_GRACE_MS = 5 * 60_000;
+/** Finished runs and failover records expire (DynamoDB TTL) after this many days; batches never do. */
+export const HISTORY_DAYS = 90;
+const expiresAt = (from: Date, days = HISTORY_DAYS) => Math.floor(from.getTime() / 1000) + days * 86_400;
+
+export interface ActiveRun {
+  executionName: string;
+  fingerprint: string;
+  claimedAt: string;
+  executionArn?: string;
+  /** the state machine the run goes to */
+  engine?: 'duckdb' | 'emr';
+}
+
+export interface BatchItem {
+  pk: string;
+  sk: 'BATCH';
+  job: string;
+  batchId: string;
+  values: Record<string, string>;
+  status: 'WAITING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  waitingFor: string[];
+  activeRun?: ActiveRun;
+  lastRun?: { executionName: string; fingerprint: string; status: RunStatus; finishedAt: string; error?: string };
+  lastSucceededFingerprint?: string;
+  /** runs claimed so far, also the retry attempt counter */
+  runs?: number;
+  /** the freshness deadline already alerted (ISO), so it is alerted once */
+  deadlineAlerted?: string;
+  updatedAt: string;
+}
+
+export interface StageRecord {
+  status: 'SUCCEEDED';
+  at: string;
+  output: Record<string, unknown>;
+}
+
+export interface RunItem {
+  pk: string;
+  sk: string;
+  job: string;
+  batchId: string;
+  values: Record<string, string>;
+  executionName: string;
+  executionArn?: string;
+  fingerprint: string;
+  inputs: Record<string, SelectedFile[]>;
+  /** landed bytes of the inputs, and whether they exceed the DuckDB threshold (shared/stages/resolve/engine-router.ts) */
+  sizing?: { inputBytes: number; overThreshold: boolean };
+  /** the engine the run was routed to (a job with engine auto picks one per run) */
+  engine?: 'duckdb' | 'emr';
+  /** ran at the job's cut-off without these preconditions */
+  ranWithout?: string[];
+  status: RunStatus;
+  stages?: Record<string, StageRecord>;
+  error?: { error: string; cause: string };
+  claimedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** epoch seconds: DynamoDB's TTL removes finished history */
+  expiresAt?: number;
+}
+
+export type ClaimResult = { kind: 'claimed' } | { kind: 'active'; run: ActiveRun } | { kind: 'up-to-date' };
+
+const batchKey = (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' });
+const runKey = (batchId: string, executionName: string) => ({ pk: `BATCH#${batchId}`, sk: `RUN#${executionName}` });
+const ACTIVE = 'ACTIVE';
+const RESTART = 'RESTART';
+const RECONCILER_KEY = { pk: 'RECONCILER', sk: 'STATE' };
+
+export class JobRunStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async getBatch(batchId: string): Promise<BatchItem | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: batchKey(batchId), ConsistentRead: true }));
+    return Item as BatchItem | undefined;
+  }
+
+  async getRun(batchId: string, executionName: string): Promise<RunItem | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: runKey(batchId, executionName), ConsistentRead: true }));
+    return Item as RunItem | undefined;
+  }
+
+  /** Records why a batch cannot run yet; a batch with an active run keeps its RUNNING status. */
+  async recordWaiting(job: string, batchId: string, values: Record<string, string>, waitingFor: string[], now = new Date()): Promise<void> {
+    const update = (withStatus: boolean) =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: batchKey(batchId),
+          UpdateExpression: `SET waitingFor = :w, job = :job, batchId = :id, #values = :values, updatedAt = :now${withStatus ? ', #status = :waiting' : ''}`,
+          ...(withStatus ? { ConditionExpression: 'attribute_not_exists(activeRun)' } : {}),
+          ExpressionAttributeNames: { '#values': 'values', ...(withStatus ? { '#status': 'status' } : {}) },
+          ExpressionAttributeValues: { ':w': waitingFor, ':job': job, ':id': batchId, ':values': values, ':now': now.toISOString(), ...(withStatus ? { ':waiting': 'WAITING' } : {}) },
+        }),
+      );
+    try {
+      await update(true);
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      await update(false);
+    }
+  }
+
+  /**
+   * Claims the batch for one run of this input generation, in one transaction: the batch has no
+   * active run and did not already succeed with these inputs, and the run item is new. Concurrent
+   * resolvers, stream retries and the reconciler race here; exactly one wins.
+   */
+  async claimRun(job: string, batchId: string, values: Record<string, string>, run: Pick<RunItem, 'executionName' | 'fingerprint' | 'inputs' | 'sizing' | 'engine' | 'ranWithout'>, now = new Date()): Promise<ClaimResult> {
+    const active: ActiveRun = { executionName: run.executionName, fingerprint: run.fingerprint, claimedAt: now.toISOString(), ...(run.engine ? { engine: run.engine } : {}) };
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: batchKey(batchId),
+                // duePk/dueAt: index gsi1 lists active claims, so the reconciler finds a run that
+                // never started or ended unrecorded without scanning the table.
+                UpdateExpression: 'SET activeRun = :run, #status = :running, waitingFor = :none, job = :job, batchId = :id, #values = :values, updatedAt = :now, duePk = :active, dueAt = :due ADD runs :one',
+                ConditionExpression: 'attribute_not_exists(activeRun) AND (attribute_not_exists(lastSucceededFingerprint) OR lastSucceededFingerprint <> :fp)',
+                ExpressionAttributeNames: { '#status': 'status', '#values': 'values' },
+                ExpressionAttributeValues: { ':run': active, ':running': 'RUNNING', ':none': [], ':job': job, ':id': batchId, ':values': values, ':now': active.claimedAt, ':fp': run.fingerprint, ':one': 1, ':active': ACTIVE, ':due': new Date(now.getTime() + CLAIM_GRACE_MS).toISOString() },
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...runKey(batchId, run.executionName), job, batchId, values, executionName: run.executionName, fingerprint: run.fingerprint, inputs: run.inputs, ...(run.sizing ? { sizing: run.sizing } : {}), ...(run.engine ? { engine: run.engine } : {}), ...(run.ranWithout ? { ranWithout: run.ranWithout } : {}), status: 'CLAIMED', claimedAt: active.claimedAt } satisfies RunItem,
+                // a released claim of the same generation may be claimed again
+                ConditionExpression: 'attribute_not_exists(pk) OR #status = :released',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':released': 'RELEASED' },
+              },
+            },
+          ],
+        }),
+      );
+      return { kind: 'claimed' };
+    } catch (err) {
+      if (!(err instanceof TransactionCanceledException) && (err as Error).name !== 'TransactionCanceledException') throw err;
+    }
+    const batch = await this.getBatch(batchId);
+    return batch?.activeRun ? { kind: 'active', run: batch.activeRun } : { kind: 'up-to-date' };
+  }
+
+  async markStarted(batchId: string, executionName: string, executionArn: string): Promise<void> {
+    // not applied: the run finished (or failed) before we recorded its ARN, nothing to do
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET activeRun.executionArn = :arn',
+      ConditionExpression: 'activeRun.executionName = :name',
+      ExpressionAttributeValues: { ':arn': executionArn, ':name': executionName },
+    });
+    await this.updateRun(batchId, executionName, 'SET executionArn = :arn', { ':arn': executionArn });
+  }
+
+  /**
+   * The execution's first state: records it on the batch's claim and the run. Returns false when
+   * the batch's claim is no longer this run's (released as abandoned, or another generation's):
+   * the execution must then do nothing.
+   */
+  async markRunning(batchId: string, executionName: string, executionArn: string, now = new Date()): Promise<boolean> {
+    const held = await updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET activeRun.executionArn = :arn',
+      ConditionExpression: 'activeRun.executionName = :name',
+      ExpressionAttributeValues: { ':arn': executionArn, ':name': executionName },
+    });
+    if (!held) {
+      const run = await this.getRun(batchId, executionName);
+      // A re-run of this state after the run ended stays harmless; anything else lost its claim.
+      if (run?.status !== 'SUCCEEDED' && run?.status !== 'FAILED') return false;
+    }
+    await this.updateRun(batchId, executionName, 'SET #status = :running, executionArn = :arn, startedAt = if_not_exists(startedAt, :now)', { ':running': 'RUNNING', ':arn': executionArn, ':now': now.toISOString() }, { '#status': 'status' });
+    return true;
+  }
+
+  /**
+   * Frees a claim whose execution never started (its resolver died before StartExecution), so the
+   * batch can run its current inputs; its status goes back to `status`. Conditional: only that
+   * claim, and only while no execution is recorded for it.
+   */
+  async releaseClaim(batchId: string, executionName: string, status: BatchItem['status'] | RunStatus, now = new Date()): Promise<boolean> {
+    const released = await updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET #status = :status, updatedAt = :now REMOVE activeRun, duePk, dueAt',
+      ConditionExpression: 'activeRun.executionName = :name AND attribute_not_exists(activeRun.executionArn)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':name': executionName, ':status': status, ':now': now.toISOString() },
+    });
+    if (!released) return false;
+    await this.updateRun(batchId, executionName, 'SET #status = :released, finishedAt = :now, expiresAt = :exp', { ':released': 'RELEASED', ':now': now.toISOString(), ':exp': expiresAt(now) }, { '#status': 'status' });
+    return true;
+  }
+
+  /** Active claims whose due time has passed (the reconciler checks their executions). */
+  async activeDue(before: Date): Promise<BatchItem[]> {
+    return (await this.dueOn(ACTIVE, before)).filter((b) => b.activeRun);
+  }
+
+  /** Batches whose last run failed on infrastructure and may be started again (see finishRun). */
+  async restartsDue(before: Date): Promise<BatchItem[]> {
+    return this.dueOn(RESTART, before);
+  }
+
+  /** The batches index gsi1 lists under `list` (ACTIVE, RESTART) with a due time up to `before`. */
+  private async dueOn(list: string, before: Date): Promise<BatchItem[]> {
+    const batches: BatchItem[] = [];
+    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'duePk = :list AND dueAt <= :before', ExpressionAttributeValues: { ':list': list, ':before': before.toISOString() } });
+    for await (const page of pages) {
+      for (const key of page.Items ?? []) {
+        // the index is eventually consistent and keys-only: read each batch as it is now
+        const batch = await this.getBatch(String(key.pk).slice('BATCH#'.length));
+        if (batch) batches.push(batch);
+      }
+    }
+    return batches;
+  }
+
+  /** Takes a batch off the restart list (it was restarted, or may not be again). */
+  async clearRestart(batchId: string): Promise<void> {
+    await updateIf(this.db, { TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'duePk = :restart', ExpressionAttributeValues: { ':restart': RESTART } });
+  }
+
+  /** Looks at an active claim again no sooner than `at`. */
+  async deferDue(batchId: string, executionName: string, at: Date): Promise<void> {
+    await updateIf(this.db, { TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'SET dueAt = :at', ConditionExpression: 'activeRun.executionName = :name', ExpressionAttributeValues: { ':at': at.toISOString(), ':name': executionName } });
+  }
+
+  /** Records that a batch's freshness deadline was alerted; false if it already was. */
+  async markDeadlineAlerted(job: string, batchId: string, values: Record<string, string>, deadline: string, now = new Date()): Promise<boolean> {
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET deadlineAlerted = :d, job = :job, batchId = :id, #values = :values, updatedAt = if_not_exists(updatedAt, :now), #status = if_not_exists(#status, :waiting), waitingFor = if_not_exists(waitingFor, :none)',
+      ConditionExpression: 'attribute_not_exists(deadlineAlerted) OR deadlineAlerted <> :d',
+      ExpressionAttributeNames: { '#values': 'values', '#status': 'status' },
+      ExpressionAttributeValues: { ':d': deadline, ':job': job, ':id': batchId, ':values': values, ':now': now.toISOString(), ':waiting': 'WAITING', ':none': [] },
+    });
+  }
+
+  /** Until when the reconciler has looked at settled files (its next pass starts there). */
+  async reconcilerWatermark(): Promise<string | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: RECONCILER_KEY, ConsistentRead: true }));
+    return Item?.settledUntil as string | undefined;
+  }
+
+  async setReconcilerWatermark(settledUntil: string, report: Record<string, unknown>): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...RECONCILER_KEY, settledUntil, lastReport: report } }));
+  }
+
+  /** A stage's checkpoint: a re-run of the execution skips the stages recorded here. */
+  async recordStage(batchId: string, executionName: string, stage: string, output: Record<string, unknown>, now = new Date()): Promise<void> {
+    const record: StageRecord = { status: 'SUCCEEDED', at: now.toISOString(), output };
+    await this.updateRun(batchId, executionName, 'SET stages = if_not_exists(stages, :empty)', { ':empty': {} });
+    await this.updateRun(batchId, executionName, 'SET stages.#stage = :record', { ':record': record }, { '#stage': stage });
+  }
+
+  /**
+   * Ends the batch's active run: SUCCEEDED remembers the inputs it read (so the same inputs do not
+   * run again), FAILED keeps them open for a retry.
+   */
+  async finishRun(batchId: string, executionName: string, status: 'SUCCEEDED' | 'FAILED', error?: { error: string; cause: string }, now = new Date(), options: { restartable?: boolean } = {}): Promise<void> {
+    const run = await this.getRun(batchId, executionName);
+    if (!run) throw new Error(`no run ${executionName} of batch ${batchId}`);
+    const lastRun = { executionName, fingerprint: run.fingerprint, status, finishedAt: now.toISOString(), ...(error ? { error: `${error.error}: ${error.cause}` } : {}) };
+    const succeeded = status === 'SUCCEEDED' ? ', lastSucceededFingerprint = :fp' : '';
+    // a run that failed on infrastructure (not on its own error) is listed for the reconciler to restart
+    const restart = options.restartable ? ', duePk = :restart, dueAt = :now' : '';
+    // not applied: already finished (a retried task), the batch moved on
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded}${restart} REMOVE activeRun${restart ? '' : ', duePk, dueAt'}`,
+      ConditionExpression: 'activeRun.executionName = :name',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':last': lastRun, ':status': status, ':now': lastRun.finishedAt, ':name': executionName, ...(succeeded ? { ':fp': run.fingerprint } : {}), ...(restart ? { ':restart': RESTART } : {}) },
+    });
+    await this.updateRun(batchId, executionName, `SET #status = :status, finishedAt = :now, expiresAt = :exp${error ? ', #error = :error' : ''}`, { ':status': status, ':now': lastRun.finishedAt, ':exp': expiresAt(now), ...(error ? { ':error': error } : {}) }, { '#status': 'status', ...(error ? { '#error': 'error' } : {}) });
+  }
+
+  private async updateRun(batchId: string, executionName: string, expression: string, values: Record<string, unknown>, names?: Record<string, string>): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: runKey(batchId, executionName),
+        UpdateExpression: expression,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: values,
+        ...(names ? { ExpressionAttributeNames: names } : {}),
+      }),
+    );
+  }
+
+  /** Every ARC flip, with its reason: the audit trail of failovers (pk FAILOVER, newest last). */
+  async recordFailover(flip: { from: string; to: string; at: string; reason: string; endpoint: string; confirmed: boolean; execution: string; batchId: string }): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: 'FAILOVER', sk: `${flip.at}#${flip.from}->${flip.to}`, ...flip, expiresAt: expiresAt(new Date(flip.at)) } }));
+  }
+
+  async listFailovers(): Promise<Array<{ from: string; to: string; at: string; reason: string; execution: string; confirmed: boolean }>> {
+    const out = await this.db.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'FAILOVER' }, ConsistentRead: true }));
+    return (out.Items ?? []) as never;
+  }
+
+  async listAll(): Promise<{ batches: BatchItem[]; runs: RunItem[] }> {
+    const batches: BatchItem[] = [];
+    const runs: RunItem[] = [];
+    for await (const page of paginateScan({ client: this.db }, { TableName: this.table, ConsistentRead: true })) {
+      for (const item of page.Items ?? []) {
+        if (item.sk === 'BATCH') batches.push(item as BatchItem);
+        else if (String(item.sk).startsWith('RUN#')) runs.push(item as RunItem);
+      }
+    }
+    batches.sort((a, b) => a.batchId.localeCompare(b.batchId));
+    runs.sort((a, b) => a.batchId.localeCompare(b.batchId) || a.claimedAt.localeCompare(b.claimedAt));
+    return { batches, runs };
+  }
+}

@@ -1,0 +1,2 @@
+export { convertValidatedObject } from './convert-object';
+export { csvToParquet, lineageColumns } from './csv-to-parquet';

@@ -1,0 +1,83 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { publishAlert } from '../../core/alerts';
+import type { JobRunStore } from '../../core/runs/job-run-store';
+import { resolveBatch, type ResolveOutcome, type ResolverDeps } from '../resolve';
+import type { RunInput } from '../../core/runs/run-input';
+import { jobNamed } from '../../core/config/load-config';
+import { failureReport, type TaskError } from './failure-report';
+import { recordPartition } from './partitions';
+
+export type { TaskError } from './failure-report';
+
+/** The bookkeeping states of a job run (statemachines/job-run.asl.json), one Lambda for all. */
+export type JobStepRequest =
+  | { action: 'start'; run: RunInput; executionArn: string }
+  | { action: 'checkpoint'; run: RunInput; stage: string; output: Record<string, unknown> }
+  | { action: 'succeed'; run: RunInput }
+  | { action: 'fail'; run: RunInput; error: TaskError }
+  | { action: 'notify'; run: RunInput; error: TaskError };
+
+export interface JobStepDeps {
+  runs: JobRunStore;
+  resolver: ResolverDeps;
+  sns: SNSClient;
+  failureTopicArn: string;
+  /** reads a failing EMR step's log for the alert, and the partitions downstream jobs read */
+  s3?: S3Client;
+  /** the lake bucket (the partitions a run wrote) */
+  lakeBucket?: string;
+}
+
+/**
+ * Errors that say nothing about the job or its data: a function's process died, Lambda or a task
+ * timed out, the Lambda service failed. A run that failed on one of them after its retries is
+ * started again by the reconciler (a bounded number of times); any other error waits for a retry.
+ */
+export const INFRASTRUCTURE_ERRORS = ['Runtime.ExitError', 'Lambda.Unknown', 'States.Timeout', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+
+/** A request the state machine should never send: a bug in the ASL, not a transient error. */
+export class BadStepRequestError extends Error {
+  override readonly name = 'BadStepRequestError';
+}
+
+export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Promise<unknown> {
+  const { run } = request;
+  if (!run?.batchId || !run.executionName) throw new BadStepRequestError('the request has no run');
+  switch (request.action) {
+    case 'start':
+      // A run whose claim was released (its resolver was presumed dead) must not write anything:
+      // the state machine ends at once when `released` is set.
+      return (await deps.runs.markRunning(run.batchId, run.executionName, request.executionArn)) ? run : { ...run, released: true };
+    case 'checkpoint':
+      await deps.runs.recordStage(run.batchId, run.executionName, request.stage, request.output);
+      return request.output;
+    case 'succeed': {
+      // The partition first: a downstream batch may start as soon as it is recorded, and a
+      // retried step records it once.
+      const job = jobNamed(deps.resolver.pipeline, run.job);
+      if (deps.resolver.pipeline.readersOf.has(job.name)) {
+        if (!deps.s3 || !deps.lakeBucket) throw new BadStepRequestError(`job ${job.name} is read by other jobs: recording its partition needs the lake bucket`);
+        await recordPartition(run, job, { s3: deps.s3, files: deps.resolver.files, lakeBucket: deps.lakeBucket });
+      }
+      await deps.runs.finishRun(run.batchId, run.executionName, 'SUCCEEDED');
+      // Inputs that landed while this run was busy open the next run now.
+      const next: ResolveOutcome = await resolveBatch(deps.resolver, { job: run.job, values: run.values });
+      return { status: 'SUCCEEDED', next };
+    }
+    case 'fail':
+      await deps.runs.finishRun(run.batchId, run.executionName, 'FAILED', { error: request.error.Error, cause: request.error.Cause }, new Date(), { restartable: INFRASTRUCTURE_ERRORS.includes(request.error.Error) });
+      return { run, error: request.error };
+    case 'notify': {
+      const report = await failureReport(run, request.error, deps);
+      await publishAlert(deps.sns, deps.failureTopicArn, {
+        kind: 'job-failed',
+        subject: `landfall: ${run.job} ${Object.values(run.values).join(' ')} FAILED in ${report.stage} (attempt ${report.attempt})`,
+        detail: { ...report },
+      });
+      return { notified: true, stage: report.stage, attempt: report.attempt };
+    }
+    default:
+      throw new BadStepRequestError(`unknown action ${JSON.stringify((request as { action?: unknown }).action)}`);
+  }
+}

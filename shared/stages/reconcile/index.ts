@@ -1,0 +1,3 @@
+export { reconcileDepsFromEnv } from './deps';
+export { describeRepair, reconcile } from './reconciler';
+export type { ReconcileDeps } from './reconciler';

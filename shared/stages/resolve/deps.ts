@@ -1,0 +1,29 @@
+import { documentClient, sfnClient } from '../../core/aws/clients';
+import { loadPipeline } from '../../core/config/load-config';
+import { requireEnv } from '../../core/errors';
+import { FileStateStore } from '../../core/state/file-state-store';
+import { JobRunStore } from '../../core/runs/job-run-store';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { Pipeline } from '../../core/config/load-config';
+import type { RunEngine } from '../../core/runs/run-input';
+
+export interface ResolverDeps {
+  pipeline: Pipeline;
+  files: FileStateStore;
+  runs: JobRunStore;
+  sfn: SFNClient;
+  /** the state machine that runs each engine's jobs */
+  stateMachineArns: Record<RunEngine, string>;
+}
+
+
+/** The resolver's dependencies from the Lambda environment (resolve and jobstep share them). */
+export function resolverDepsFromEnv(): ResolverDeps {
+  return {
+    pipeline: loadPipeline(),
+    files: new FileStateStore(documentClient(), requireEnv('FILE_STATE_TABLE')),
+    runs: new JobRunStore(documentClient(), requireEnv('JOB_RUNS_TABLE')),
+    sfn: sfnClient(),
+    stateMachineArns: { duckdb: requireEnv('STATE_MACHINE_ARN'), emr: requireEnv('EMR_STATE_MACHINE_ARN') },
+  };
+}

@@ -1,0 +1,184 @@
+import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { jobNamed, type Pipeline } from '../../core/config/load-config';
+import type { JobConfig } from '../../core/config/types';
+import type { FileStateItem, FileStateStore } from '../../core/state/file-state-store';
+import { attemptOf, batchId, batchesForFile, executionName, type BatchRef } from '../../core/runs/batches';
+import { evaluateBatch, type CandidateFile, type Evaluation, type ManifestSummary, type SelectedFile } from './evaluate';
+import type { JobRunStore } from '../../core/runs/job-run-store';
+import { overDuckdbThreshold, routeEngine } from './engine-router';
+import { cutoffAsDeadline, deadlineOf } from '../../core/runs/deadlines';
+import { checkActiveRun, executionArnFor } from './active-runs';
+import { CLAIM_GRACE_MS } from '../../core/runs/job-run-store';
+import type { RunEngine, RunInput } from '../../core/runs/run-input';
+import type { ResolverDeps } from './deps';
+
+export type { ResolverDeps };
+
+export type ResolveOutcome =
+  | { kind: 'started'; batchId: string; executionName: string; executionArn: string }
+  | { kind: 'waiting'; batchId: string; waitingFor: string[] }
+  | { kind: 'busy'; batchId: string; activeRun: string }
+  | { kind: 'up-to-date'; batchId: string };
+
+export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows' | 'manifest'>): CandidateFile | null {
+  if (!item.dataset || !item.fields) return null;
+  const rows = item.rows?.in ?? item.parquetRows;
+  return {
+    key: item.key,
+    versionId: item.versionId,
+    sequencer: item.sequencer,
+    dataset: item.dataset,
+    fields: item.fields,
+    state: item.state,
+    size: item.size,
+    ...(item.processedKey ? { processedKey: item.processedKey } : {}),
+    ...(item.processedVersionId ? { processedVersionId: item.processedVersionId } : {}),
+    ...(rows !== undefined ? { rows } : {}),
+    ...(item.manifest ? { manifest: JSON.parse(item.manifest) as ManifestSummary } : {}),
+  };
+}
+
+/** The candidate files of a batch: one gsi1 Query per input source (dataset or upstream job) and day. */
+async function gatherFiles(deps: Pick<ResolverDeps, 'files'>, job: JobConfig, batch: BatchRef, known: CandidateFile[]): Promise<CandidateFile[]> {
+  const files: CandidateFile[] = [...known];
+  const date = batch.values[job.dateField];
+  if (!date) throw new Error(`job ${job.name}: the batch has no ${job.dateField}`);
+  for (const source of new Set(job.inputs.map((i) => i.source))) {
+    for (const item of await deps.files.filesOf(source, date)) {
+      const candidate = candidateOf(item);
+      if (candidate) files.push(candidate);
+    }
+  }
+  return files;
+}
+
+/** "20:00 America/Toronto" once the batch's cut-off has passed, else undefined. */
+function pastCutoff(job: JobConfig, batch: BatchRef, now: Date): string | undefined {
+  if (!job.cutoff) return undefined;
+  const at = deadlineOf(cutoffAsDeadline(job.cutoff), batch.values[job.dateField]!);
+  return now.getTime() >= at.getTime() ? `${job.cutoff.at} ${job.cutoff.timeZone}` : undefined;
+}
+
+async function evaluate(deps: Pick<ResolverDeps, 'pipeline' | 'files'>, job: JobConfig, batch: BatchRef, known: CandidateFile[], lastSucceededFingerprint: string | undefined, now: Date): Promise<Evaluation> {
+  const upstreamKeys = Object.fromEntries(job.inputs.filter((i) => i.job).map((i) => [i.job!, jobNamed(deps.pipeline, i.job!).batchKey]));
+  const cutoff = pastCutoff(job, batch, now);
+  const options = { ...(lastSucceededFingerprint ? { lastSucceededFingerprint } : {}), ...(cutoff ? { pastCutoff: cutoff } : {}) };
+  return evaluateBatch(deps.pipeline.config, job, batch, await gatherFiles(deps, job, batch, known), options, upstreamKeys);
+}
+
+export interface ResolveOptions {
+  /** the run attempt, part of the execution name (a retry of a failed run is a new attempt) */
+  attempt?: number;
+  /** rewrite what the batch waits for if it changed (the reconciler), not only when a wait starts */
+  refreshWaiting?: boolean;
+  /** the time the cut-off is judged at */
+  now?: Date;
+}
+
+/** What a batch waits for now (empty when it may run), evaluated live; writes nothing. */
+export async function explainBatch(deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs'>, batch: BatchRef, now = new Date()): Promise<string[]> {
+  const job = jobNamed(deps.pipeline, batch.job);
+  const state = await deps.runs.getBatch(batchId(batch, job));
+  return (await evaluate(deps, job, batch, [], state?.lastSucceededFingerprint, now)).waitingFor;
+}
+
+/**
+ * Evaluates one batch and, when its preconditions hold, claims it and starts exactly one execution
+ * for its input generation. Safe to call any number of times, concurrently: the claim is a
+ * conditional transaction and the execution name is deterministic.
+ * `known` carries files the caller has in hand (the stream record), in case the index lags.
+ */
+export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: CandidateFile[] = [], options: ResolveOptions = {}): Promise<ResolveOutcome> {
+  const job = jobNamed(deps.pipeline, batch.job);
+  const id = batchId(batch, job);
+  const state = await deps.runs.getBatch(id);
+  const evaluation = await evaluate(deps, job, batch, known, state?.lastSucceededFingerprint, options.now ?? new Date());
+  // Held-out files are recorded before anything runs, so `status` says why they are not used.
+  for (const { file, reason } of evaluation.quarantine) await deps.files.recordVerdict(file, 'QUARANTINED', reason);
+  if (!evaluation.ready) {
+    const onlyNotNewer = evaluation.waitingFor.length === 1 && evaluation.waitingFor[0]!.startsWith('an input newer');
+    if (onlyNotNewer) return { kind: 'up-to-date', batchId: id };
+    // The detail changes with nearly every landed file ("3 of 5 stores"): rewriting it each time
+    // would cost a write per file. The stream records the start of a wait; the reconciler
+    // refreshes the detail of batches it re-resolves; `explainBatch` gives it live.
+    const recorded = state?.waitingFor ?? [];
+    const changed = JSON.stringify(recorded) !== JSON.stringify(evaluation.waitingFor);
+    if (changed && (recorded.length === 0 || options.refreshWaiting)) {
+      await deps.runs.recordWaiting(job.name, id, batch.values, evaluation.waitingFor);
+    }
+    return { kind: 'waiting', batchId: id, waitingFor: evaluation.waitingFor };
+  }
+  const name = executionName(batch, job, evaluation.fingerprint, options.attempt ?? 0);
+  // Recorded with the run: a DuckDB batch above the measured threshold is one to move to Spark.
+  const sizing = { inputBytes: evaluation.inputBytes, overThreshold: overDuckdbThreshold(job, evaluation.inputBytes) };
+  const engine = routeEngine(job, evaluation.inputBytes);
+  const ranWithout = evaluation.ranWithout ? { ranWithout: evaluation.ranWithout } : {};
+  const claimIt = () => deps.runs.claimRun(job.name, id, batch.values, { executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, sizing, engine, ...ranWithout });
+  let claim = await claimIt();
+  if (claim.kind === 'active' && claim.run.executionName !== name && !claim.run.executionArn) {
+    // Another generation's claim that has no execution: if it was abandoned (its resolver died
+    // before StartExecution), release it and claim the current inputs instead.
+    const current = await deps.runs.getBatch(id);
+    if (current?.activeRun && (await checkActiveRun(deps, job, current)).kind === 'released') claim = await claimIt();
+  }
+  if (claim.kind === 'up-to-date') return { kind: 'up-to-date', batchId: id };
+  if (claim.kind === 'active' && (claim.run.executionName !== name || claim.run.executionArn)) {
+    // Another generation runs (this one starts when it finishes), or this one is started already.
+    return claim.run.executionName === name ? { kind: 'up-to-date', batchId: id } : { kind: 'busy', batchId: id, activeRun: claim.run.executionName };
+  }
+  // Claimed now, or claimed earlier by a resolver that stopped before StartExecution: start it.
+  const input: RunInput = { job: job.name, batchId: id, values: batch.values, executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, engine, stages: job.stages.map((s) => ({ name: s.name })), ...(job.load?.length ? { warehouse: true as const } : {}) };
+  const executionArn = await startExecution(deps, deps.stateMachineArns[engine], name, input);
+  // (a crash here leaves the claim without its ARN: the reconciler finds the execution by name)
+  await deps.runs.markStarted(id, name, executionArn);
+  return { kind: 'started', batchId: id, executionName: name, executionArn };
+}
+
+async function startExecution(deps: ResolverDeps, stateMachineArn: string, name: string, input: RunInput): Promise<string> {
+  try {
+    const out = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+    return out.executionArn!;
+  } catch (err) {
+    // The same name already ran: that execution is this run (names are unique per generation).
+    if (err instanceof ExecutionAlreadyExists || (err as Error).name === 'ExecutionAlreadyExists') return executionArnFor(stateMachineArn, name);
+    throw err;
+  }
+}
+
+/** Every batch a changed file may complete, resolved one by one. */
+export async function resolveFile(deps: ResolverDeps, file: CandidateFile): Promise<ResolveOutcome[]> {
+  const outcomes: ResolveOutcome[] = [];
+  for (const batch of batchesForFile(deps.pipeline, file.dataset, file.fields)) outcomes.push(await resolveBatch(deps, batch, [file]));
+  return outcomes;
+}
+
+/** A retry was asked for a batch whose last run did not fail. */
+export class NoFailedRunError extends Error {
+  override readonly name = 'NoFailedRunError';
+}
+
+/** A retry was asked for a batch whose run is still live. */
+export class BatchBusyError extends Error {
+  override readonly name = 'BatchBusyError';
+}
+
+/**
+ * Retries a batch whose last run FAILED, with the same inputs (a new execution name per attempt).
+ * A stuck batch is freed first: an abandoned claim is released, an execution that ended without
+ * recording it is recorded; then the batch runs again (its current inputs, or the failed ones).
+ */
+export async function retryBatch(deps: ResolverDeps, batch: BatchRef, now = new Date()): Promise<ResolveOutcome> {
+  const job = jobNamed(deps.pipeline, batch.job);
+  const id = batchId(batch, job);
+  let state = await deps.runs.getBatch(id);
+  if (state?.activeRun) {
+    const check = await checkActiveRun(deps, job, state, now);
+    if (check.kind === 'live') throw new BatchBusyError(`batch ${id} is running: execution ${check.executionArn}`);
+    if (check.kind === 'young') throw new BatchBusyError(`batch ${id} was claimed at ${state.activeRun.claimedAt} by run ${check.executionName}, which may still be starting; retry after ${Math.round(CLAIM_GRACE_MS / 60_000)} minutes`);
+    if (check.kind === 'released') return resolveBatch(deps, batch);
+    state = await deps.runs.getBatch(id);
+  }
+  if (state?.lastRun?.status !== 'FAILED') throw new NoFailedRunError(`batch ${id} has no failed run to retry (last run: ${state?.lastRun?.status ?? 'none'})`);
+  // the next attempt of the failed run's generation: -r1, -r2, … (its name stays unique)
+  return resolveBatch(deps, batch, [], { attempt: attemptOf(state.lastRun.executionName) });
+}

@@ -1,0 +1,1 @@
+export { trackObject } from './track-object';

@@ -1,0 +1,87 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { jobNamed, type Pipeline } from '../../core/config/load-config';
+import type { JobConfig, JobStage } from '../../core/config/types';
+import { openDuckDb } from '../../core/duckdb/duckdb';
+import { downloadToFile, uploadFile } from '../../core/s3/object-io';
+import { PREFIX, curatedKey } from '../../core/s3/layout';
+import type { JobRunStore } from '../../core/runs/job-run-store';
+import type { RunInput } from '../../core/runs/run-input';
+import { runSqlTransform } from './run-sql';
+import { loadSql } from './sql-files';
+
+export const CURATED_PREFIX = PREFIX.curated;
+export { curatedKey };
+
+/** A stage of a job whose engine is not DuckDB reached the DuckDB transform (not retryable). */
+export class UnsupportedEngineError extends Error {
+  override readonly name = 'UnsupportedEngineError';
+}
+
+export interface StageDeps {
+  s3: S3Client;
+  runs: JobRunStore;
+  pipeline: Pipeline;
+  lakeBucket: string;
+  functionMemoryMb: number;
+  tmpDir?: string;
+}
+
+export interface StageOutput {
+  stage: string;
+  rows: number;
+  outputKey: string;
+  outputVersionId?: string;
+  /** true when an earlier attempt had checkpointed this stage and it was not run again */
+  resumed?: boolean;
+}
+
+/** Batch key values as the SQL's named parameters (`date` is `$batch_date`: DATE is a type name). */
+export function sqlParams(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k === 'date' ? 'batch_date' : k, v]));
+}
+
+/**
+ * One stage of a DuckDB job: the exact Parquet versions the run claimed are read from the lake, the
+ * stage's SQL runs over them, and the result replaces the batch's partition as ONE object. The new
+ * partition is built under /tmp and swapped in by a single PUT, which S3 applies atomically: a
+ * failure at any point before it leaves the previous partition as it was, and a re-run overwrites
+ * rather than adds. A stage already checkpointed by this run is not run again.
+ */
+export async function runStage(run: RunInput, named: Pick<JobStage, 'name'>, deps: StageDeps): Promise<StageOutput> {
+  const done = (await deps.runs.getRun(run.batchId, run.executionName))?.stages?.[named.name];
+  if (done) return { ...(done.output as unknown as StageOutput), resumed: true };
+  const job = jobNamed(deps.pipeline, run.job);
+  // the stage as this function's configuration has it (the run input names stages only)
+  const stage = job.stages.find((s) => s.name === named.name);
+  if (!stage?.sql) throw new UnsupportedEngineError(`job ${job.name} (engine ${job.engine}) has no SQL for stage ${named.name}: the DuckDB transform cannot run it`);
+  const sqlFile = stage.sql;
+  const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'transform-'));
+  try {
+    const inputs: Record<string, string[]> = {};
+    for (const [relation, files] of Object.entries(run.inputs)) {
+      inputs[relation] = [];
+      for (const [i, file] of files.entries()) {
+        const path = join(dir, `${relation}-${i}.parquet`);
+        await downloadToFile(deps.s3, deps.lakeBucket, file.processedKey, file.processedVersionId, path);
+        inputs[relation].push(path);
+      }
+    }
+    const outputPath = join(dir, 'out.parquet');
+    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
+    let rows: number;
+    try {
+      ({ rows } = await runSqlTransform(duckdb.conn, { sql: await loadSql(sqlFile), inputs, params: sqlParams(run.values), outputPath }));
+    } finally {
+      duckdb.close();
+    }
+    const outputKey = curatedKey(job, run.values);
+    const metadata = { 'landfall-job': job.name, 'landfall-execution': run.executionName, 'landfall-stage': stage.name, 'landfall-rows': String(rows) };
+    const { versionId } = await uploadFile(deps.s3, deps.lakeBucket, outputKey, outputPath, metadata, 'application/vnd.apache.parquet');
+    return { stage: stage.name, rows, outputKey, ...(versionId ? { outputVersionId: versionId } : {}) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,247 @@
+import type { ColumnSpec, DatasetConfig } from '../../core/config/types';
+import { duckdbType, quoteIdentifier } from '../../core/duckdb/columns';
+import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
+import { decimalIntegerDigits, valueCheck } from './row-checks';
+
+/**
+ * The validation rules of validate-file.ts as DuckDB SQL, so that a landed file is checked (and later
+ * converted) in parallel at DuckDB's speed. The JavaScript rules stay the reference:
+ * - a line the SQL calls `good` must be good for the JavaScript too, with the same values (the
+ *   parity tests run both on the same files);
+ * - a line it calls `bad` is handed to the JavaScript, which writes the reason (and, if it finds the
+ *   line good after all, the whole file goes the JavaScript way: see validate-duckdb.ts).
+ * So where the SQL cannot reproduce a rule exactly it answers `bad`, never `good`.
+ *
+ * Each physical line is read as one VARCHAR: a delimiter no text holds, no quote, no escape, so
+ * that an empty line is a NULL row and row_number() OVER () is the line number (from `skip`).
+ * DuckDB refuses what the JavaScript reads differently (a lone CR, mixed line ends, invalid UTF-8,
+ * a line over MAX_SQL_LINE_BYTES): the query fails and the file goes the JavaScript way.
+ */
+
+/** Longer lines make DuckDB's reader fail (the file is validated in JavaScript); shorter ones are read whole. */
+export const MAX_SQL_LINE_BYTES = 8 * MAX_LINE_BYTES;
+
+/** A string literal: identifiers and values come from configuration and object keys, never spliced raw. */
+export function sqlString(value: string): string {
+  if (value.includes('\u0000')) throw new Error('a NUL character cannot be a SQL literal');
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** The file's physical lines, one VARCHAR `line` per line, after the first `skip` lines; `$path` is bound. */
+export function linesSql(skip: number): string {
+  return `SELECT line FROM read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01\\x02\\x03\\x04', quote = '', escape = '', auto_detect = false, strict_mode = true, max_line_size = ${MAX_SQL_LINE_BYTES}, buffer_size = ${4 * MAX_SQL_LINE_BYTES}, skip = ${Math.trunc(skip)})`;
+}
+
+/** JavaScript's String.prototype.trim() set, for the blank-line rule (RE2's \s is ASCII only). */
+const JS_WHITESPACE = '[\\t\\n\\x{0B}\\x{0C}\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]*';
+
+/** Whether a non-empty value passes the column's checks (row-checks.ts, rule for rule). */
+function valueIsGood(column: ColumnSpec, v: string, keyFields: Record<string, string>): string {
+  const checks = [`NOT contains(${v}, chr(10))`, `NOT contains(${v}, chr(13))`];
+  const pattern = kindPattern(column);
+  if (pattern !== null) checks.push(`regexp_full_match(${v}, ${sqlString(pattern)})`);
+  if (column.allowed) {
+    const allowed = column.allowed.map(String);
+    if (column.kind === 'integer') {
+      // The JavaScript compares String(Number(value)): equal numbers, whatever their digits ("04" is 4).
+      const numbers = allowed.map(Number).filter((n) => Number.isFinite(n));
+      checks.push(numbers.length > 0 ? `TRY_CAST(${v} AS DOUBLE) IN (${numbers.map((n) => `${n}::DOUBLE`).join(', ')})` : 'false');
+    } else {
+      checks.push(`${v} IN (${allowed.map(sqlString).join(', ')})`);
+    }
+  }
+  const expected = column.equalsKeyField ? keyFields[column.equalsKeyField] : undefined;
+  if (column.equalsKeyField) {
+    if (expected === undefined) checks.push('false');
+    else if (column.kind === 'timestamp') checks.push(`${v}[1:10] = ${sqlString(expected)}`);
+    else checks.push(`${v} = ${sqlString(expected)}`);
+  }
+  return checks.join(' AND ');
+}
+
+/** The column values of a line as a LIST of VARCHAR (NULL: not splittable, so bad), from `line`. */
+function fieldsSql(dataset: DatasetConfig): string {
+  const format = dataset.format;
+  if (format.kind === 'delimited') {
+    if (format.delimiter === '\t') return `string_split(line, chr(9))`;
+    // RFC 4180 within a line, as splitFields: a quoted field runs to its closing quote ("" inside is
+    // one quote) and must end the line or meet a comma; an unquoted field holds no quote.
+    const field = `"(?:[^"]|"")*"|[^",]*`;
+    const quoted = `list_transform(regexp_extract_all(line, '(?:^|,)(${field})', 1), x -> CASE WHEN starts_with(x, '"') THEN replace(x[2:-2], '""', '"') ELSE x END)`;
+    return `CASE WHEN NOT contains(line, '"') THEN string_split(line, ',') WHEN regexp_full_match(line, '(?:${field})(?:,(?:${field}))*') THEN ${quoted} ELSE NULL END`;
+  }
+  // JSON lines: one parse for all columns. Where DuckDB's JSON reader is more lenient than JSON.parse
+  // (trailing commas, NaN, Infinity; duplicate keys, where JSON.parse keeps the last) or prints a
+  // number otherwise than String(number) would, the line is called bad and the JavaScript decides.
+  const paths = dataset.columns.map((c) => sqlString(`$.${c.name}`)).join(', ');
+  const value = `CASE json_type(e)
+      WHEN 'VARCHAR' THEN e ->> '$'
+      WHEN 'NULL' THEN ''
+      WHEN 'BIGINT' THEN CASE WHEN abs(TRY_CAST(e AS HUGEINT)) <= 9007199254740992 THEN TRY_CAST(e AS HUGEINT)::VARCHAR END
+      WHEN 'UBIGINT' THEN CASE WHEN TRY_CAST(e AS HUGEINT) <= 9007199254740992 THEN TRY_CAST(e AS HUGEINT)::VARCHAR END
+      WHEN 'DOUBLE' THEN CASE
+        WHEN isinf(TRY_CAST(e AS DOUBLE)) OR isnan(TRY_CAST(e AS DOUBLE)) THEN NULL
+        WHEN TRY_CAST(e AS DOUBLE) = floor(TRY_CAST(e AS DOUBLE)) AND abs(TRY_CAST(e AS DOUBLE)) < 9007199254740992 THEN TRY_CAST(TRY_CAST(e AS DOUBLE) AS BIGINT)::VARCHAR
+        WHEN abs(TRY_CAST(e AS DOUBLE)) >= 9007199254740992 OR contains(TRY_CAST(e AS DOUBLE)::VARCHAR, 'e') THEN NULL
+        ELSE TRY_CAST(e AS DOUBLE)::VARCHAR END
+      ELSE NULL END`;
+  const values = `list_transform(json_extract(line, [${paths}]), e -> CASE WHEN e IS NULL THEN '' ELSE ${value} END)`;
+  // outside strings: a comma before a closing bracket, or nan/inf/infinity in any case (yyjson takes them)
+  const outsideStrings = `regexp_replace(line, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g')`;
+  const lenient = `regexp_matches(${outsideStrings}, '(?i),\\s*[}\\]]|nan|inf')`;
+  return `CASE WHEN json_valid(line) AND NOT (${lenient}) AND json_type(line) = 'OBJECT' AND len(json_keys(line)) = len(list_distinct(json_keys(line))) THEN ${values} END`;
+}
+
+/** A regular-expression literal (RE2) for `text`. */
+function regexLiteral(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}-]/g, (c) => `\\${c}`);
+}
+
+/** YYYY-MM-DD that is a real date (isCalendarDate): 29 February only in leap years, year 0 included. */
+const CALENDAR_DATE =
+  '(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))' +
+  '|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)';
+const TIME_OF_DAY_Z = 'T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,6})?Z';
+/** matches nothing: a column no value can pass */
+const NOTHING = '[^\\x{0}-\\x{10FFFF}]';
+
+/**
+ * The non-empty values a column accepts, as a regular expression over one unquoted field (no
+ * delimiter, no quote, no line break), exactly as row-checks.ts decides; null when it cannot be
+ * said so (the general SQL decides then). Finite sets (allowed values, the key field's value) are
+ * checked by the JavaScript itself here, once, and listed.
+ */
+function valuePattern(column: ColumnSpec, keyFields: Record<string, string>, plain: string): string | null {
+  const check = valueCheck(column, keyFields);
+  const fits = (v: string) => v !== '' && new RegExp(`^${plain}+$`, 'u').test(v) && check(v) === null;
+  if (column.equalsKeyField) {
+    const expected = keyFields[column.equalsKeyField];
+    if (expected === undefined) return NOTHING;
+    if (column.kind === 'timestamp' && column.allowed) return null;
+    if (column.kind === 'timestamp') return fits(`${expected}T00:00:00Z`) ? `${regexLiteral(expected)}${TIME_OF_DAY_Z}` : NOTHING;
+    return fits(expected) ? regexLiteral(expected) : NOTHING;
+  }
+  if (column.allowed) {
+    if (column.kind !== 'integer') {
+      const listed = [...new Set(column.allowed.map(String))].filter(fits);
+      return listed.length > 0 ? `(?:${listed.map(regexLiteral).join('|')})` : NOTHING;
+    }
+    // String(Number(v)) must be listed: each listed integer with the leading zeros 18 digits allow.
+    const forms: string[] = [];
+    for (const value of new Set(column.allowed.map(String))) {
+      const n = Number(value);
+      if (String(n) !== value || !Number.isInteger(n)) continue; // never equal to String(Number(v))
+      if (!Number.isSafeInteger(n)) return null;
+      const digits = String(Math.abs(n));
+      if (n === 0) forms.push('-?0{1,18}');
+      else if (digits.length <= 18) forms.push(`${n < 0 ? '-' : ''}0{0,${18 - digits.length}}${digits}`);
+    }
+    return forms.length > 0 ? `(?:${forms.join('|')})` : NOTHING;
+  }
+  return kindPattern(column) ?? `${plain}+`;
+}
+
+/** The values a column's kind accepts (row-checks.ts), as a regular expression; null for any text (a string). */
+function kindPattern(column: ColumnSpec): string | null {
+  switch (column.kind) {
+    case 'string':
+      return null;
+    case 'integer':
+      return '-?[0-9]{1,18}';
+    case 'decimal': {
+      const scale = column.scale ?? 0;
+      const digits = decimalIntegerDigits(scale);
+      return scale > 0 ? `-?[0-9]{1,${digits}}(?:\\.[0-9]{1,${scale}})?` : `-?[0-9]{1,${digits}}`;
+    }
+    case 'date':
+      return CALENDAR_DATE;
+    case 'timestamp':
+      return `${CALENDAR_DATE}${TIME_OF_DAY_Z}`;
+  }
+}
+
+/**
+ * One regular expression for a whole good line of a delimited dataset without quotes (every TSV line;
+ * a CSV line without `"`): matching it is being good, failing it is being bad. Null when a column's
+ * rule cannot be a pattern.
+ */
+export function plainLinePattern(dataset: DatasetConfig, keyFields: Record<string, string>): string | null {
+  if (dataset.format.kind !== 'delimited') return null;
+  const delimiter = dataset.format.delimiter;
+  const plain = delimiter === '\t' ? '[^\\t\\r\\n]' : '[^,"\\r\\n]';
+  const fields: string[] = [];
+  for (const column of dataset.columns) {
+    const pattern = valuePattern(column, keyFields, plain);
+    if (pattern === null) return null;
+    fields.push(column.nullable ? `(?:${pattern})?` : `(?:${pattern})`);
+  }
+  return fields.join(delimiter === '\t' ? '\\t' : ',');
+}
+
+/**
+ * `line`, its `class` and, for the lines the general rule decided, their column values `f` (a LIST
+ * of VARCHAR); for every line after the first `skip` (the header and what precedes it). A plain
+ * delimited line is decided by one regular expression (plainLinePattern), which is where the speed
+ * comes from; quoted CSV lines and JSON lines are split and checked column by column.
+ */
+export function classifiedLinesSql(dataset: DatasetConfig, keyFields: Record<string, string>, skip: number): string {
+  const junk = dataset.format.kind === 'delimited' ? dataset.format.junkLinePrefix : undefined;
+  const plain = plainLinePattern(dataset, keyFields);
+  const csv = dataset.format.kind === 'delimited' && dataset.format.delimiter === ',';
+  // which lines the general rule decides: all but the plain ones the pattern decided
+  const general = plain === null ? 'true' : csv ? `contains(line, '"')` : 'false';
+  const n = dataset.columns.length;
+  const good = [
+    `f IS NOT NULL`,
+    `len(f) = ${n}`,
+    ...dataset.columns.map((c, i) => {
+      const v = `f[${i + 1}]`;
+      return `CASE WHEN ${v} IS NULL THEN false WHEN ${v} = '' THEN ${c.nullable ? 'true' : 'false'} ELSE (${valueIsGood(c, v, keyFields)}) END`;
+    }),
+  ].join('\n      AND ');
+  return `SELECT line, f, CASE
+      WHEN line IS NULL THEN 'blank'
+      ${junk ? `WHEN starts_with(line, ${sqlString(junk)}) THEN 'junk'` : ''}
+      WHEN (CASE WHEN ascii(line) <= 32 THEN regexp_full_match(line, '${JS_WHITESPACE}') ELSE false END) THEN 'blank'
+      WHEN strlen(line) > ${MAX_LINE_BYTES} THEN 'bad'
+      ${plain === null ? '' : `WHEN NOT (${general}) THEN CASE WHEN regexp_full_match(line, ${sqlString(plain)}) THEN 'good' ELSE 'bad' END`}
+      WHEN ${good} THEN 'good'
+      ELSE 'bad' END AS class
+    FROM (SELECT line, CASE WHEN line IS NOT NULL AND strlen(line) <= ${MAX_LINE_BYTES} AND ${general} THEN ${fieldsSql(dataset)} END AS f FROM (${linesSql(skip)}))`;
+}
+
+/** The column values `v` (a LIST of VARCHAR, '' when empty) of the good lines, with their line number `n` after `skip` when `numbered`. */
+export function goodRowsSql(dataset: DatasetConfig, keyFields: Record<string, string>, skip: number, numbered = false): string {
+  const format = dataset.format;
+  // a line the pattern decided is split here; the general rule split the others already
+  const values = format.kind === 'delimited' ? `coalesce(f, string_split(line, ${format.delimiter === '\t' ? 'chr(9)' : "','"}))` : 'f';
+  const classified = classifiedLinesSql(dataset, keyFields, skip);
+  const from = numbered ? `(SELECT row_number() OVER () AS n, line, f, class FROM (${classified}))` : `(${classified})`;
+  return `SELECT ${numbered ? 'n, ' : ''}${values} AS v FROM ${from} WHERE class = 'good'`;
+}
+
+/**
+ * The rows of a delimited file whose every line after the first `skip` is a good row (no blank,
+ * junk or bad line: validate counted them), read by DuckDB's typed CSV reader: on such lines it
+ * reads exactly the values the rules checked (TSV has no quoting; a CSV field's RFC 4180 quotes are
+ * undone as splitFields does, an empty field is NULL either way), faster than splitting them in SQL.
+ * Its buffers are DuckDB's defaults (a line of up to 2 MB; a good line has at most MAX_LINE_BYTES):
+ * smaller than the classifying reader's, they stream a pipe faster.
+ */
+export function allGoodRowsSql(dataset: DatasetConfig, skip: number): string | null {
+  const format = dataset.format;
+  if (format.kind !== 'delimited') return null;
+  const csv = format.delimiter === ',';
+  const columns = dataset.columns.map((c) => `${sqlString(c.name)}: '${duckdbType(c)}'`).join(', ');
+  return `SELECT * FROM read_csv($path, columns = {${columns}}, header = false, skip = ${Math.trunc(skip)}, delim = ${csv ? "','" : 'E\'\\t\''}, quote = ${csv ? `'"'` : "''"}, escape = ${csv ? `'"'` : "''"}, allow_quoted_nulls = true, auto_detect = false, strict_mode = true)`;
+}
+
+/** The dataset's columns as convert writes them, from allGoodRowsSql. */
+export function allGoodColumnsSql(dataset: DatasetConfig): string[] {
+  return dataset.columns.map((c) => quoteIdentifier(c.name));
+}
+
+/** The dataset's typed columns from a good row's values `v` (an empty value is NULL, as in the CSV it replaces). */
+export function typedColumnsSql(dataset: DatasetConfig): string[] {
+  return dataset.columns.map((c, i) => `CAST(NULLIF(v[${i + 1}], '') AS ${duckdbType(c)}) AS ${quoteIdentifier(c.name)}`);
+}

@@ -1,0 +1,173 @@
+import { createReadStream } from 'node:fs';
+import type { DatasetConfig } from '../../core/config/types';
+import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
+import { formatCsvRow, splitFields } from './delimited';
+import { compileRowCheck } from './row-checks';
+import { NotTextError, textLines } from './text-lines';
+import type { RowCounts } from '../../core/state/file-state';
+
+export type { RowCounts };
+
+
+export type ValidationOutcome =
+  | { state: 'VALIDATED'; rows: RowCounts }
+  | { state: 'REJECTED'; reason: string; rows: RowCounts };
+
+/** Receives output lines; implementations buffer to files so memory stays bounded. */
+export interface LineSink {
+  write(line: string): void | Promise<void>;
+}
+
+/** Keeps no line (a caller that wants only the counts, or only one of the outputs). */
+export const discardLines: LineSink = { write() {} };
+
+/** The header line a delimited dataset's files start with (JSON lines have none). */
+export function expectedHeader(dataset: DatasetConfig): string | null {
+  return dataset.format.kind === 'delimited' ? dataset.columns.map((c) => c.name).join(dataset.format.delimiter) : null;
+}
+
+export const REJECTS_HEADER = formatCsvRow(['line', 'reason', 'text']);
+/** how much of a rejected line the report keeps */
+export const REJECTED_TEXT_CHARS = 1000;
+
+/** One line of the rejects report. */
+export function formatReject(line: number, reason: string, text: string): string {
+  return formatCsvRow([line, reason, text]);
+}
+
+/** A blank line is skipped: empty, or (starting with a control character or space) all whitespace. */
+export function isBlankLine(text: string): boolean {
+  return text === '' || (text.charCodeAt(0) <= 32 && text.trim() === '');
+}
+
+export function wrongHeader(header: string | null, number: number, text: string): string {
+  return `missing or wrong header on line ${number}: expected ${JSON.stringify(header)}, found ${JSON.stringify(text.slice(0, 200))}`;
+}
+
+export function noHeader(header: string | null): string {
+  return `missing header: expected ${JSON.stringify(header)}, found no header line`;
+}
+
+/** The reason a file with these counts is REJECTED as mostly bad, or null. */
+export function mostlyBad(rows: RowCounts, dataset: DatasetConfig): string | null {
+  if (rows.in > 0 && rows.rejected / rows.in > dataset.maxBadRowRatio) {
+    return `mostly bad: ${rows.rejected} of ${rows.in} rows rejected (limit ${Math.round(dataset.maxBadRowRatio * 100)}%)`;
+  }
+  return null;
+}
+
+/** A JSON scalar as the text the row checks read; objects, arrays and booleans are not column values. */
+function jsonValue(value: unknown): string | { error: string } {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  const what = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  return { error: `${what} is not a column value` };
+}
+
+/** Splits a line into the dataset's column values, in column order. */
+export function lineParser(dataset: DatasetConfig): (line: string) => string[] | { error: string } {
+  const format = dataset.format;
+  if (format.kind === 'delimited') return (line) => splitFields(line, format.delimiter);
+  const names = dataset.columns.map((c) => c.name);
+  return (line) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (err) {
+      return { error: `not JSON: ${(err as Error).message}` };
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { error: 'not a JSON object' };
+    const values: string[] = [];
+    for (const name of names) {
+      const value = jsonValue((parsed as Record<string, unknown>)[name]);
+      if (typeof value !== 'string') return { error: `${name}: ${value.error}` };
+      values.push(value);
+    }
+    return values;
+  };
+}
+
+/**
+ * Validates one file as it streams: good rows go to `good` as CSV (with a header), bad rows to
+ * `rejects` with their line number and reason (a line over MAX_LINE_BYTES is such a row: convert
+ * could not read it). Never throws for bad content: the outcome says REJECTED with a reason (empty,
+ * not text, no header, mostly bad).
+ */
+export async function validateFile(
+  chunks: AsyncIterable<Uint8Array>,
+  dataset: DatasetConfig,
+  keyFields: Record<string, string>,
+  sinks: { good: LineSink; rejects: LineSink },
+): Promise<ValidationOutcome> {
+  const rows: RowCounts = { in: 0, out: 0, rejected: 0, junk: 0 };
+  const reject = (reason: string): ValidationOutcome => ({ state: 'REJECTED', reason, rows });
+  const junkLinePrefix = dataset.format.kind === 'delimited' ? dataset.format.junkLinePrefix : undefined;
+  const header = expectedHeader(dataset);
+  const parse = lineParser(dataset);
+  const checkRow = compileRowCheck(dataset.columns, keyFields);
+  let headerSeen = header === null;
+  // (named for what it finds: a line that is NOT plain)
+  const plainLine = /[",\r]/;
+  let anyByte = false;
+  const counted = (async function* () {
+    for await (const chunk of chunks) {
+      if (chunk.byteLength > 0) anyByte = true;
+      yield chunk;
+    }
+  })();
+
+  await sinks.good.write(formatCsvRow(dataset.columns.map((c) => c.name)));
+  await sinks.rejects.write(REJECTS_HEADER);
+  try {
+    for await (const { first, lines, longLineBytes } of textLines(counted, { maxLineBytes: MAX_LINE_BYTES, headChars: REJECTED_TEXT_CHARS })) {
+      for (let index = 0; index < lines.length; index += 1) {
+        const text = lines[index]!;
+        const number = first + index;
+        if (junkLinePrefix && text.startsWith(junkLinePrefix)) {
+          rows.junk += 1;
+          continue;
+        }
+        // (a long line is only its head here: it is never blank)
+        if (longLineBytes === undefined && isBlankLine(text)) continue;
+        if (!headerSeen) {
+          if (longLineBytes !== undefined || text.trimEnd() !== header) {
+            return reject(wrongHeader(header, number, text));
+          }
+          headerSeen = true;
+          continue;
+        }
+        rows.in += 1;
+        if (longLineBytes !== undefined) {
+          rows.rejected += 1;
+          await sinks.rejects.write(formatReject(number, `line longer than ${MAX_LINE_BYTES} bytes (${longLineBytes} bytes)`, text));
+          continue;
+        }
+        const fields = parse(text);
+        const problem = Array.isArray(fields) ? checkRow(fields) : fields.error;
+        if (problem === null && Array.isArray(fields)) {
+          rows.out += 1;
+          // A line without quotes, commas or CRs has no value that needs CSV quoting.
+          const pending = sinks.good.write(plainLine.test(text) ? formatCsvRow(fields) : fields.join(','));
+          if (pending) await pending;
+        } else {
+          rows.rejected += 1;
+          await sinks.rejects.write(formatReject(number, problem ?? 'unreadable row', text.slice(0, REJECTED_TEXT_CHARS)));
+        }
+      }
+    }
+  } catch (err) {
+    if (err instanceof NotTextError) return reject(err.message);
+    throw err;
+  }
+  if (!anyByte) return reject('empty file (0 bytes)');
+  if (!headerSeen) return reject(noHeader(header));
+  const tooBad = mostlyBad(rows, dataset);
+  if (tooBad) return reject(tooBad);
+  return { state: 'VALIDATED', rows };
+}
+
+/** validateFile over a local file (a landed object already in /tmp). */
+export function validateFileAt(path: string, dataset: DatasetConfig, keyFields: Record<string, string>, sinks: { good: LineSink; rejects: LineSink }): Promise<ValidationOutcome> {
+  return validateFile(createReadStream(path, { highWaterMark: 1 << 20 }), dataset, keyFields, sinks);
+}
