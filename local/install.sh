@@ -13,7 +13,7 @@ if ! ls "$ddb"/DynamoDBLocal-*.jar >/dev/null 2>&1; then
   mvn -q -B -f "$here/dynamodb-local.pom.xml" dependency:copy-dependencies -DoutputDirectory="$ddb" >&2
 fi
 
-# MinIO: the last source release (see ../shared/RECIPES.md); a binary already on PATH is accepted.
+# MinIO: the last source release (why MinIO, and this version: docs/local-stack.md); a binary already on PATH is accepted.
 if [ ! -x "$cache/bin/minio" ] && ! command -v minio >/dev/null 2>&1; then
   echo "landfall: building MinIO from source (once per machine, ~5 min on 2 cores)…" >&2
   GOBIN="$cache/bin" GOFLAGS=-trimpath go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c >&2

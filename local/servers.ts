@@ -33,7 +33,7 @@ export async function onFreePort(start: (port: number, attempt: number) => Promi
   }
 }
 
-/** DynamoDB Local, in memory (it has Streams and transactions; see RECIPES.md for its differences). */
+/** DynamoDB Local, in memory (it has Streams and transactions; docs/local-stack.md lists how it differs from DynamoDB). */
 export async function startDynamoDbLocal(workDir: string): Promise<RunningServer> {
   const logPath = (attempt: number) => join(workDir, attempt === 0 ? 'dynamodb-local.log' : `dynamodb-local.${attempt}.log`);
   return onFreePort(async (port, attempt) => {
