@@ -9,8 +9,8 @@ export type RecordProcessor<R> = (ref: ObjectRef) => Promise<R>;
  * does not stop the others; the invocation then throws so Lambda retries it. Redelivered records
  * are made harmless by the processors themselves, on natural keys (the LATEST claim and the
  * versioned report key in validate, the Parquet's lineage in convert, the states already seen in
- * track), not by a separate idempotency record: that costs no DynamoDB write per record (see the
- * README's Performance section). `setup` runs once per container (cold start).
+ * track), not by a separate idempotency record: that costs no DynamoDB write per record (see
+ * docs/performance.md). `setup` runs once per container (cold start).
  */
 export function s3RecordHandler<R>(name: string, setup: (context: Context) => RecordProcessor<R>) {
   const logger = new Logger({ serviceName: 'landfall', persistentKeys: { stage: name } });

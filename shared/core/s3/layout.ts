@@ -8,7 +8,7 @@ import { versionTag } from './event-records';
 export const PREFIX = {
   /** raw bucket: files as they land; immutable, the system of record for replay */
   landing: 'landing/',
-  /** raw bucket: clean rows of a validated file (CSV with header); triggers convert */
+  /** raw bucket: the verdict of a validated file (JSON); triggers convert */
   validated: 'validated/',
   /** raw bucket: per-row rejects reports (line, reason, text) */
   rejected: 'rejected/',
