@@ -367,7 +367,7 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
     expect(fp.SSESpecification?.SSEEnabled).toBe(true);
     expect(fp.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled).toBe(true);
 
-    // Redelivered S3 events are recognised on natural keys (README, Performance): no extra writes.
+    // Redelivered S3 events are recognised on natural keys (docs/performance.md): no extra writes.
     expect(fnEnv.IDEMPOTENCY_TABLE).toBeUndefined();
     expect(resourcesOfType('AWS::DynamoDB::Table').map(([, r]) => r.Properties!.TableName as string).sort()).toEqual([fnEnv.FILE_STATE_TABLE!, 'landfall-ci-job-runs']);
   });
