@@ -2,7 +2,8 @@
  * The configuration reference (docs/configuration.md), generated from the pipeline's JSON Schema
  * (shared/core/config/pipeline.schema.json): one section per object of the configuration, a table of its
  * fields, and the schema's examples as YAML. `npm run docs:config` rewrites the file;
- * `npm run docs:config -- --check` only says whether it is up to date.
+ * `npm run docs:config -- --check` only says whether it is up to date. The configuration's TypeScript types come from
+ * the same schema (ops/config-types.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -1,6 +1,9 @@
 import { ConfigError } from '../errors';
-import { array, describe, identifier, object, string, type Obj } from './parse-values';
+import type * as In from './pipeline-input.generated';
+import { array, describe, fieldsOf, identifier, object, string, type Obj } from './parse-values';
 import type { CountSpec, Lookup, PipelineConfig } from './types';
+
+const REFERENCE_FIELDS = fieldsOf<In.LookupReference>()(['lookup']);
 
 /** `lookups:`: each a list of strings, or a map to a number, a string or a list of strings. */
 export function parseLookups(raw: unknown): Record<string, Lookup> {
@@ -38,7 +41,7 @@ export function lookupNamed(lookups: Record<string, Lookup>, name: unknown, fiel
 export function valuesOrLookup(raw: unknown, lookups: Record<string, Lookup>, field: string): string[] {
   if (Array.isArray(raw)) return array(raw, field).map((v, i) => string(v, `${field}[${i}]`));
   const ref = object(raw, field) as Obj;
-  if (Object.keys(ref).some((k) => k !== 'lookup')) throw new ConfigError(field, 'expected a list or { lookup: NAME }');
+  if (Object.keys(ref).some((k) => !(REFERENCE_FIELDS as readonly string[]).includes(k))) throw new ConfigError(field, 'expected a list or { lookup: NAME }');
   const { lookup } = lookupNamed(lookups, ref.lookup, `${field}.lookup`);
   return Array.isArray(lookup) ? [...lookup] : Object.keys(lookup);
 }

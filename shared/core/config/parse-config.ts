@@ -5,8 +5,11 @@ import { dependencyOrder } from './job-graph';
 import { parseLookups } from './lookups';
 import { parseDataset } from './parse-dataset';
 import { datasetShape, jobShape, parseJob, upstreamJobsOf, type SourceShape } from './parse-job';
-import { array, identifier, noUnknownKeys, object, string } from './parse-values';
+import type * as In from './pipeline-input.generated';
+import { array, fieldsOf, identifier, noUnknownKeys, object, string } from './parse-values';
 import type { DatasetConfig, JobConfig, PipelineConfig } from './types';
+
+const PIPELINE_FIELDS = fieldsOf<In.Pipeline>()(['$schema', 'lookups', 'datasets', 'jobs']);
 
 export interface ParseOptions {
   /** the folder relative file references (SQL, Spark modules) are resolved against */
@@ -64,7 +67,7 @@ export function listedValuesOf(datasets: Map<string, DatasetConfig>, jobs: Map<s
 export function parsePipelineConfig(raw: unknown, options: ParseOptions = {}): PipelineConfig {
   const obj = object(raw, 'config');
   if (obj.provinces !== undefined) throw new ConfigError('provinces', 'replaced by lookups: declare lookups: { stores: { ON: [ON01, …] } } and refer to them (members.lookup, minDistinct count: { lookup, by })');
-  noUnknownKeys(obj, ['$schema', 'lookups', 'datasets', 'jobs'], 'config');
+  noUnknownKeys(obj, PIPELINE_FIELDS, 'config');
   const lookups = parseLookups(obj.lookups);
   const datasets = array(obj.datasets, 'datasets').map((d, i) => parseDataset(d, `datasets[${i}]`, lookups));
   const byName = new Map<string, DatasetConfig>();

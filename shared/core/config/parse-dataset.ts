@@ -1,14 +1,23 @@
 import { ConfigError } from '../errors';
 import { compileKeyPattern } from '../datasets/key-pattern';
 import { listsLookup, valuesOrLookup } from './lookups';
-import { array, boolean, describe, identifier, noUnknownKeys, number, object, oneOf, string } from './parse-values';
+import type * as In from './pipeline-input.generated';
+import { array, boolean, describe, every, fieldsOf, identifier, noUnknownKeys, number, object, oneOf, string } from './parse-values';
 import type { ColumnKind, ColumnSpec, DatasetConfig, DelimitedFormat, JsonLinesFormat, Lookup } from './types';
 
-const COLUMN_KINDS: readonly ColumnKind[] = ['string', 'integer', 'decimal', 'date', 'timestamp'];
+// each object's fields and each choice's values, as the schema has them (a compile error otherwise)
+const COLUMN_KINDS = every<ColumnKind>()(['string', 'integer', 'decimal', 'date', 'timestamp']);
+const COLUMN_FIELDS = fieldsOf<In.Column>()(['name', 'kind', 'scale', 'allowed', 'equalsKeyField', 'nullable']);
+const JSONL_FIELDS = fieldsOf<In.JsonlFormat>()(['kind']);
+const DELIMITED_FIELDS = fieldsOf<In.DelimitedFormat>()(['kind', 'delimiter', 'junkLinePrefix']);
+const DATASET_FIELDS = fieldsOf<In.Dataset>()(['name', 'keyPattern', 'format', 'columns', 'keyFieldValues', 'members', 'manifest', 'partitionBy', 'dateField', 'maxBadRowRatio']);
+const MANIFEST_FIELDS = fieldsOf<In.Manifest>()(['column', 'kind']);
+const MANIFEST_KINDS = every<NonNullable<In.Manifest['kind']>>()(['lists', 'counts']);
+const MEMBERS_FIELDS = fieldsOf<In.Members>()(['field', 'per', 'values', 'lookup']);
 
 function parseColumn(raw: unknown, field: string): ColumnSpec {
   const obj = object(raw, field);
-  noUnknownKeys(obj, ['name', 'kind', 'scale', 'allowed', 'equalsKeyField', 'nullable'], field);
+  noUnknownKeys(obj, COLUMN_FIELDS, field);
   const kind = oneOf(obj.kind, `${field}.kind`, COLUMN_KINDS);
   const column: ColumnSpec = { name: identifier(obj.name, `${field}.name`), kind };
   if (obj.scale !== undefined) {
@@ -31,10 +40,10 @@ function parseColumn(raw: unknown, field: string): ColumnSpec {
 function parseFormat(raw: unknown, field: string): DelimitedFormat | JsonLinesFormat {
   const obj = object(raw, field);
   if (obj.kind === 'jsonl') {
-    noUnknownKeys(obj, ['kind'], field);
+    noUnknownKeys(obj, JSONL_FIELDS, field);
     return { kind: 'jsonl' };
   }
-  noUnknownKeys(obj, ['kind', 'delimiter', 'junkLinePrefix'], field);
+  noUnknownKeys(obj, DELIMITED_FIELDS, field);
   if (obj.kind !== 'delimited') throw new ConfigError(`${field}.kind`, `expected "delimited" or "jsonl", got ${describe(obj.kind)}`);
   if (obj.delimiter !== '\t' && obj.delimiter !== ',') throw new ConfigError(`${field}.delimiter`, `expected "\\t" or ",", got ${describe(obj.delimiter)}`);
   const format: DelimitedFormat = { kind: 'delimited', delimiter: obj.delimiter };
@@ -50,7 +59,7 @@ export function keyFieldsOf(keyPattern: string): { names: string[]; dates: strin
 
 export function parseDataset(raw: unknown, field: string, lookups: Record<string, Lookup>): DatasetConfig {
   const obj = object(raw, field);
-  noUnknownKeys(obj, ['name', 'keyPattern', 'format', 'columns', 'keyFieldValues', 'members', 'manifest', 'partitionBy', 'dateField', 'maxBadRowRatio'], field);
+  noUnknownKeys(obj, DATASET_FIELDS, field);
   const keyPattern = string(obj.keyPattern, `${field}.keyPattern`);
   let keyFields: { names: string[]; dates: string[] };
   try {
@@ -109,10 +118,10 @@ export function parseDataset(raw: unknown, field: string, lookups: Record<string
   if (obj.manifest !== undefined) {
     const f = `${field}.manifest`;
     const manifest = object(obj.manifest, f);
-    noUnknownKeys(manifest, ['column', 'kind'], f);
+    noUnknownKeys(manifest, MANIFEST_FIELDS, f);
     const column = identifier(manifest.column, `${f}.column`);
     if (!columns.some((c) => c.name === column)) throw new ConfigError(`${f}.column`, `"${column}" is not a column of dataset ${dataset.name}`);
-    const kind = oneOf(manifest.kind ?? 'lists', `${f}.kind`, ['lists', 'counts'] as const);
+    const kind = oneOf(manifest.kind ?? 'lists', `${f}.kind`, MANIFEST_KINDS);
     if (kind === 'counts' && columns.find((c) => c.name === column)!.kind !== 'integer') throw new ConfigError(`${f}.column`, `a counting manifest's column must be an integer column`);
     dataset.manifest = { column, kind };
   }
@@ -121,7 +130,7 @@ export function parseDataset(raw: unknown, field: string, lookups: Record<string
 
 function parseMembers(raw: unknown, f: string, keyField: (v: unknown, f: string) => string, lookups: Record<string, Lookup>): NonNullable<DatasetConfig['members']> {
   const members = object(raw, f);
-  noUnknownKeys(members, ['field', 'per', 'values', 'lookup'], f);
+  noUnknownKeys(members, MEMBERS_FIELDS, f);
   const memberField = keyField(members.field, `${f}.field`);
   const per = keyField(members.per, `${f}.per`);
   if (per === memberField) throw new ConfigError(`${f}.per`, 'members are listed per another key field');

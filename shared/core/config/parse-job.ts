@@ -2,8 +2,30 @@ import { ConfigError } from '../errors';
 import { lookupNamed } from './lookups';
 import { keyFieldsOf } from './parse-dataset';
 import { parseSparkResources } from './parse-spark';
-import { array, identifier, localTime, noUnknownKeys, number, object, oneOf, string, type Obj } from './parse-values';
+import type * as In from './pipeline-input.generated';
+import { array, every, fieldsOf, identifier, localTime, noUnknownKeys, number, object, oneOf, string, type Obj } from './parse-values';
 import type { CountSpec, Cutoff, DatasetConfig, Freshness, JobConfig, JobInput, JobStage, Lookup, OutputColumn, OutputTable, Precondition, WarehouseLoad } from './types';
+
+// each object's fields and each choice's values, as the schema has them (a compile error otherwise)
+const JOB_FIELDS = fieldsOf<In.Job>()(['name', 'freshness', 'cutoff', 'batchKey', 'dateField', 'inputs', 'preconditions', 'engine', 'autoThresholdBytes', 'spark', 'stages', 'output', 'load']);
+const ENGINES = every<JobConfig['engine']>()(['duckdb', 'emr', 'auto']);
+const INPUT_FIELDS = fieldsOf<In.Input>()(['relation', 'dataset', 'job', 'source', 'match', 'mode', 'newestPer', 'newestBy']);
+const INPUT_MODES = every<JobInput['mode']>()(['append', 'cumulative']);
+const PRECONDITION_KINDS = every<Precondition['kind']>()(['minDistinct', 'present', 'newerThanLastRun', 'minTotalBytes', 'manifest']);
+const NEWER_THAN_LAST_RUN_FIELDS = fieldsOf<In.NewerThanLastRun>()(['kind']);
+const PRESENT_FIELDS = fieldsOf<In.Present>()(['kind', 'input']);
+const MIN_TOTAL_BYTES_FIELDS = fieldsOf<In.MinTotalBytes>()(['kind', 'input', 'bytes']);
+const MANIFEST_PRECONDITION_FIELDS = fieldsOf<In.ManifestPrecondition>()(['kind', 'input', 'manifest', 'field']);
+const MIN_DISTINCT_FIELDS = fieldsOf<In.MinDistinct>()(['kind', 'input', 'field', 'count']);
+const LOOKUP_COUNT_FIELDS = fieldsOf<In.LookupCount>()(['lookup', 'by']);
+const STAGE_FIELDS = fieldsOf<In.Stage>()(['name', 'sql', 'spark']);
+const FRESHNESS_FIELDS = fieldsOf<In.Freshness>()(['deadline', 'timeZone', 'dayOffset']);
+const CUTOFF_FIELDS = fieldsOf<In.Cutoff>()(['at', 'timeZone', 'dayOffset']);
+const OUTPUT_FIELDS = fieldsOf<In.Output>()(['table', 'partitionBy', 'key', 'tables', 'columns']);
+const OUTPUT_TABLE_FIELDS = fieldsOf<OutputTable>()(['key', 'columns']);
+const OUTPUT_COLUMN_FIELDS = fieldsOf<OutputColumn>()(['name', 'type']);
+const LOAD_FIELDS = fieldsOf<In.Load>()(['table', 'into', 'key', 'mode']);
+const LOAD_MODES = every<WarehouseLoad['mode']>()(['replace', 'merge']);
 
 /** What the loader knows of an input's source while parsing a job: its key fields, date field and listed values. */
 export interface SourceShape {
@@ -43,7 +65,7 @@ export function datasetShape(dataset: DatasetConfig): SourceShape {
 function parseInput(raw: unknown, f: string, batchKey: string[], ctx: JobContext): { input: JobInput; shape: SourceShape } {
   const obj = object(raw, f);
   // `source` is what the loader derives (the effective configuration prints it): accepted back if it agrees
-  noUnknownKeys(obj, ['relation', 'dataset', 'job', 'source', 'match', 'mode', 'newestPer', 'newestBy'], f);
+  noUnknownKeys(obj, INPUT_FIELDS, f);
   if ((obj.dataset === undefined) === (obj.job === undefined)) throw new ConfigError(f, 'an input names either a dataset or a job');
   let shape: SourceShape;
   let source: string;
@@ -75,7 +97,7 @@ function parseInput(raw: unknown, f: string, batchKey: string[], ctx: JobContext
   // the batch's date selects the input's files (one index query per input and day)
   if (!match.includes(shape.dateField)) throw new ConfigError(`${f}.match`, `must include the date field "${shape.dateField}" of ${what}`);
   const cumulative = obj.newestPer !== undefined || obj.newestBy !== undefined;
-  const mode = oneOf(obj.mode ?? (cumulative ? 'cumulative' : 'append'), `${f}.mode`, ['append', 'cumulative'] as const);
+  const mode = oneOf(obj.mode ?? (cumulative ? 'cumulative' : 'append'), `${f}.mode`, INPUT_MODES);
   const input: JobInput = { relation: identifier(obj.relation, `${f}.relation`), ...(obj.dataset !== undefined ? { dataset: source } : { job: source }), source, match, mode };
   if (mode === 'cumulative') {
     if (obj.newestPer === undefined || obj.newestBy === undefined) throw new ConfigError(`${f}.mode`, 'cumulative files need newestPer (the member) and newestBy (the key field that orders its files)');
@@ -90,7 +112,7 @@ function parseInput(raw: unknown, f: string, batchKey: string[], ctx: JobContext
 function parseCount(raw: unknown, f: string, batchKey: string[], ctx: JobContext, listedBy: (key: string) => string[] | undefined): CountSpec {
   if (typeof raw === 'number') return number(raw, f, 1, 1_000_000, true);
   const obj = object(raw, f);
-  noUnknownKeys(obj, ['lookup', 'by'], f);
+  noUnknownKeys(obj, LOOKUP_COUNT_FIELDS, f);
   const { name, lookup } = lookupNamed(ctx.lookups, obj.lookup, `${f}.lookup`);
   if (obj.by === undefined) return { lookup: name };
   const by = identifier(obj.by, `${f}.by`);
@@ -105,9 +127,9 @@ function parseCount(raw: unknown, f: string, batchKey: string[], ctx: JobContext
 
 function parsePrecondition(raw: unknown, f: string, inputs: Array<{ input: JobInput; shape: SourceShape }>, batchKey: string[], ctx: JobContext, listedBy: (key: string) => string[] | undefined): Precondition {
   const p = object(raw, f);
-  const kind = oneOf(p.kind, `${f}.kind`, ['minDistinct', 'present', 'newerThanLastRun', 'minTotalBytes', 'manifest'] as const);
+  const kind = oneOf(p.kind, `${f}.kind`, PRECONDITION_KINDS);
   if (kind === 'newerThanLastRun') {
-    noUnknownKeys(p, ['kind'], f);
+    noUnknownKeys(p, NEWER_THAN_LAST_RUN_FIELDS, f);
     return { kind };
   }
   const inputNamed = (v: unknown, ff: string) => {
@@ -124,26 +146,26 @@ function parsePrecondition(raw: unknown, f: string, inputs: Array<{ input: JobIn
   };
   switch (kind) {
     case 'present':
-      noUnknownKeys(p, ['kind', 'input'], f);
+      noUnknownKeys(p, PRESENT_FIELDS, f);
       return { kind, input: input.relation };
     case 'minTotalBytes':
-      noUnknownKeys(p, ['kind', 'input', 'bytes'], f);
+      noUnknownKeys(p, MIN_TOTAL_BYTES_FIELDS, f);
       return { kind, input: input.relation, bytes: number(p.bytes, `${f}.bytes`, 0, Number.MAX_SAFE_INTEGER, true) };
     case 'manifest': {
-      noUnknownKeys(p, ['kind', 'input', 'manifest', 'field'], f);
+      noUnknownKeys(p, MANIFEST_PRECONDITION_FIELDS, f);
       const manifest = inputNamed(p.manifest, `${f}.manifest`);
       if (!manifest.shape.manifest) throw new ConfigError(`${f}.manifest`, `input "${manifest.input.relation}" reads ${manifest.input.source}, which is not a manifest dataset (declare manifest: { column, kind })`);
       return { kind, input: input.relation, manifest: manifest.input.relation, field: keyField(p.field, `${f}.field`) };
     }
     case 'minDistinct':
-      noUnknownKeys(p, ['kind', 'input', 'field', 'count'], f);
+      noUnknownKeys(p, MIN_DISTINCT_FIELDS, f);
       return { kind, input: input.relation, field: keyField(p.field, `${f}.field`), count: parseCount(p.count, `${f}.count`, batchKey, ctx, listedBy) };
   }
 }
 
 function parseStage(raw: unknown, f: string, engine: JobConfig['engine'], ctx: JobContext): JobStage {
   const stage = object(raw, f);
-  noUnknownKeys(stage, ['name', 'sql', 'spark'], f);
+  noUnknownKeys(stage, STAGE_FIELDS, f);
   const parsed: JobStage = { name: identifier(stage.name, `${f}.name`) };
   const needsSql = engine !== 'emr';
   const needsSpark = engine !== 'duckdb';
@@ -166,14 +188,14 @@ function parseStage(raw: unknown, f: string, engine: JobConfig['engine'], ctx: J
 
 function parseFreshness(raw: unknown, field: string): Freshness {
   const obj = object(raw, field);
-  noUnknownKeys(obj, ['deadline', 'timeZone', 'dayOffset'], field);
+  noUnknownKeys(obj, FRESHNESS_FIELDS, field);
   const { time, ...rest } = localTime(obj, 'deadline', field);
   return { deadline: time, ...rest };
 }
 
 function parseCutoff(raw: unknown, field: string): Cutoff {
   const obj = object(raw, field);
-  noUnknownKeys(obj, ['at', 'timeZone', 'dayOffset'], field);
+  noUnknownKeys(obj, CUTOFF_FIELDS, field);
   const { time, ...rest } = localTime(obj, 'at', field);
   return { at: time, ...rest };
 }
@@ -181,7 +203,7 @@ function parseCutoff(raw: unknown, field: string): Cutoff {
 /** Parses one job; every job it reads has been parsed already (`ctx.shapeOfJob`). */
 export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfig {
   const obj: Obj = object(raw, field);
-  noUnknownKeys(obj, ['name', 'freshness', 'cutoff', 'batchKey', 'dateField', 'inputs', 'preconditions', 'engine', 'autoThresholdBytes', 'spark', 'stages', 'output', 'load'], field);
+  noUnknownKeys(obj, JOB_FIELDS, field);
   const name = identifier(obj.name, `${field}.name`);
   const batchKey = array(obj.batchKey, `${field}.batchKey`).map((k, i) => identifier(k, `${field}.batchKey[${i}]`));
   if (batchKey.length === 0) throw new ConfigError(`${field}.batchKey`, 'a batch key needs at least one field');
@@ -206,7 +228,7 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
     if (!inputs.some((i) => i.input.match.includes(key))) throw new ConfigError(`${field}.batchKey`, `"${key}" is matched by no input`);
   }
   const preconditions = array(obj.preconditions ?? [], `${field}.preconditions`).map((p, i) => parsePrecondition(p, `${field}.preconditions[${i}]`, inputs, batchKey, ctx, listedBy));
-  const engine = oneOf(obj.engine ?? 'duckdb', `${field}.engine`, ['duckdb', 'emr', 'auto'] as const);
+  const engine = oneOf(obj.engine ?? 'duckdb', `${field}.engine`, ENGINES);
   const spark = obj.spark !== undefined ? parseSparkResources(obj.spark, field, name, engine) : undefined;
   const stages = array(obj.stages, `${field}.stages`).map((s, i) => parseStage(s, `${field}.stages[${i}]`, engine, ctx));
   if (stages.length === 0) throw new ConfigError(`${field}.stages`, 'a job needs at least one stage');
@@ -214,7 +236,7 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
     if (stages.findIndex((o) => o.name === s.name) !== i) throw new ConfigError(`${field}.stages[${i}].name`, `duplicate stage "${s.name}"`);
   });
   const output = object(obj.output, `${field}.output`);
-  noUnknownKeys(output, ['table', 'partitionBy', 'key', 'tables', 'columns'], `${field}.output`);
+  noUnknownKeys(output, OUTPUT_FIELDS, `${field}.output`);
   const partitionBy = array(output.partitionBy, `${field}.output.partitionBy`).map((p, i) => {
     const key = identifier(p, `${field}.output.partitionBy[${i}]`);
     if (!batchKey.includes(key)) throw new ConfigError(`${field}.output.partitionBy[${i}]`, `"${key}" is not in batchKey`);
@@ -267,7 +289,7 @@ function parseOutputColumns(raw: unknown, f: string): OutputColumn[] {
   const entries = Array.isArray(raw)
     ? raw.map((c, i) => {
         const col = object(c, `${f}[${i}]`);
-        noUnknownKeys(col, ['name', 'type'], `${f}[${i}]`);
+        noUnknownKeys(col, OUTPUT_COLUMN_FIELDS, `${f}[${i}]`);
         return [identifier(col.name, `${f}[${i}].name`), string(col.type, `${f}[${i}].type`), `${f}[${i}].type`] as const;
       })
     : Object.entries(object(raw, f)).map(([name, type]) => [identifier(name, `${f}.${name}`), string(type, `${f}.${name}`), `${f}.${name}`] as const);
@@ -285,7 +307,7 @@ function parseOutputColumns(raw: unknown, f: string): OutputColumn[] {
 function parseOutputTable(raw: unknown, f: string): OutputTable {
   if (Array.isArray(raw)) return { key: raw.map((c, i) => identifier(c, `${f}[${i}]`)) };
   const spec = object(raw, f);
-  noUnknownKeys(spec, ['key', 'columns'], f);
+  noUnknownKeys(spec, OUTPUT_TABLE_FIELDS, f);
   const key = array(spec.key, `${f}.key`).map((c, i) => identifier(c, `${f}.key[${i}]`));
   if (key.length === 0) throw new ConfigError(`${f}.key`, 'the table needs key columns');
   return { key, ...(spec.columns !== undefined ? { columns: parseOutputColumns(spec.columns, `${f}.columns`) } : {}) };
@@ -293,13 +315,13 @@ function parseOutputTable(raw: unknown, f: string): OutputTable {
 
 function parseLoad(raw: unknown, f: string, keysOf: Map<string, string[]>): WarehouseLoad {
   const load = object(raw, f);
-  noUnknownKeys(load, ['table', 'into', 'key', 'mode'], f);
+  noUnknownKeys(load, LOAD_FIELDS, f);
   const table = identifier(load.table, `${f}.table`);
   const tableKey = keysOf.get(table);
   if (!tableKey) throw new ConfigError(`${f}.table`, `the job writes no table "${table}" (it writes ${[...keysOf.keys()].join(', ')})`);
   const key = load.key !== undefined ? array(load.key, `${f}.key`).map((c, i) => identifier(c, `${f}.key[${i}]`)) : tableKey;
   if (key.length === 0) throw new ConfigError(`${f}.key`, 'a load needs key columns');
-  return { table, into: load.into !== undefined ? identifier(load.into, `${f}.into`) : table, key, mode: oneOf(load.mode ?? 'replace', `${f}.mode`, ['replace', 'merge'] as const) };
+  return { table, into: load.into !== undefined ? identifier(load.into, `${f}.into`) : table, key, mode: oneOf(load.mode ?? 'replace', `${f}.mode`, LOAD_MODES) };
 }
 
 /** The shape a downstream job sees of this job's output: its batch key, date field and listed values. */

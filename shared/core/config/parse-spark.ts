@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors';
-import { describe, noUnknownKeys, number, object, string } from './parse-values';
+import { describe, fieldsOf, noUnknownKeys, number, object, string } from './parse-values';
 import type { JobConfig, JobSparkResources } from './types';
+
+const FIELDS = fieldsOf<JobSparkResources>()(['driverMemory', 'driverCores', 'executorMemory', 'executorCores', 'executorInstances', 'conf']);
 
 /**
  * A memory size as both readers of it take it: spark-submit hands --driver-memory to the driver's
@@ -101,7 +103,7 @@ function confValue(value: unknown, f: string): string | number | boolean {
 
 function parse(raw: unknown, f: string): JobSparkResources {
   const obj = object(raw, f);
-  noUnknownKeys(obj, ['driverMemory', 'driverCores', 'executorMemory', 'executorCores', 'executorInstances', 'conf'], f);
+  noUnknownKeys(obj, FIELDS, f);
   const spark: JobSparkResources = {};
   if (obj.driverMemory !== undefined) spark.driverMemory = memory(obj.driverMemory, `${f}.driverMemory`);
   if (obj.driverCores !== undefined) spark.driverCores = number(obj.driverCores, `${f}.driverCores`, 1, MAX_CORES, true);

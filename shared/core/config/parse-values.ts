@@ -50,7 +50,20 @@ export function oneOf<T extends string>(value: unknown, field: string, allowed: 
   return value as T;
 }
 
-export function noUnknownKeys(obj: Obj, allowed: string[], field: string): void {
+/**
+ * A literal list of every member of the union `U` and of nothing else; one missing is a compile error naming it (`missing`).
+ * It ties the parsers' lists (an object's fields, a field's values) to the types generated from the schema, so that
+ * neither can gain a member the other lacks: `every<ColumnKind>()(['string', 'integer', …])`.
+ */
+export const every =
+  <U extends string>() =>
+  <const L extends readonly U[]>(list: L & ([Exclude<U, L[number]>] extends [never] ? unknown : { missing: Exclude<U, L[number]> })): L =>
+    list;
+
+/** A literal list of every field of the object type `T` (a type generated from the schema), checked as by `every`: `fieldsOf<In.Column>()([…])`. */
+export const fieldsOf = <T>() => every<Extract<keyof T, string>>();
+
+export function noUnknownKeys(obj: Obj, allowed: readonly string[], field: string): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) throw new ConfigError(`${field}.${key}`, `unknown field (allowed: ${allowed.join(', ')})`);
   }

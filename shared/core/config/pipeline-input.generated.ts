@@ -1,0 +1,630 @@
+/*
+ * Generated from pipeline.schema.json by `npm run config:types` (ops/config-types.ts): edit the schema, not this file.
+ * The configuration as its author writes it, one type per definition of the schema; types.ts derives the parsed model.
+ */
+
+/**
+ * A landfall pipeline: the datasets that land under `landing/` and the jobs that turn them into curated tables. Paths to SQL files and Spark modules are relative to the configuration file's folder. `landfall config` prints the effective form (lookups resolved, file references absolute, derived fields added); it validates against this schema too.
+ */
+export interface Pipeline {
+  /**
+   * The JSON Schema the file names, for editor completion and checks (kept, not used by landfall).
+   */
+  $schema?: string;
+  /**
+   * Named tables of values the configuration refers to by name (`lookup: NAME`): the stores of each province, the expected count per region.
+   */
+  lookups?: {
+    [k: string]: Lookup;
+  };
+  /**
+   * The kinds of file that land under `landing/`: how their keys are named, their format and their columns.
+   */
+  datasets: Dataset[];
+  /**
+   * The jobs that read datasets (or other jobs' outputs) batch by batch and write curated tables.
+   */
+  jobs?: Job[];
+}
+
+/**
+ * A named table of values: a list (`[EAST, WEST]`), or a map from a key field's value to a whole number, a string or a list (`{ ON: 5, QC: 4 }`, `{ ON: [ON01, ON02] }`).
+ */
+export type Lookup =
+  | NonEmptyString[]
+  | {
+      [k: string]: number | NonEmptyString | NonEmptyString[];
+    };
+
+/**
+ * One kind of landed file. Each file is validated row by row against the columns, converted to Parquet under `processed/<name>/dt=<date>/` and tracked in the file-state table.
+ */
+export interface Dataset {
+  /**
+   * Dataset name, used in `processed/<name>/...` and in the file-state table.
+   */
+  name: Identifier;
+  /**
+   * Key pattern relative to `landing/`, with `{field}` placeholders: `{f}` matches one path segment without `_` or `/`, `{f:YYYYMMDD}` a calendar date (recorded as YYYY-MM-DD), `{f:HHMMSS}` a time. The placeholders are the dataset's key fields.
+   */
+  keyPattern: string;
+  /**
+   * How the file is laid out.
+   */
+  format: Format;
+  /**
+   * The columns of each row, in file order (at least one).
+   *
+   * @minItems 1
+   */
+  columns: Column[];
+  /**
+   * Allowed values for key fields: a file whose key holds another value is rejected. Each is a list or `{ lookup: NAME }` (the lookup's keys, or its items if it is a list); the effective configuration holds the resolved lists.
+   */
+  keyFieldValues?: {
+    [k: string]: ValuesOrLookup;
+  };
+  /**
+   * Known members: the values one key field may take per value of another (e.g. the stores of each province). A file of an unknown member is rejected with a reason.
+   */
+  members?: Members;
+  /**
+   * The dataset's files are manifests of another dataset's parts (used by a `manifest` precondition).
+   */
+  manifest?: Manifest;
+  /**
+   * Key fields that become Hive partitions under `processed/<name>/dt=<date>/` (in this order). Every key field in a folder of `keyPattern` (other than `dateField`) must be one, so that files of the same name in different folders do not share a Parquet key.
+   */
+  partitionBy?: Identifier[];
+  /**
+   * Key field holding the file's business date (a `{field:YYYYMMDD}` placeholder), written as `dt=`.
+   */
+  dateField: Identifier;
+  /**
+   * A file whose share of bad rows exceeds this (0–1) is rejected as mostly bad.
+   */
+  maxBadRowRatio?: number;
+}
+
+/**
+ * One column of a dataset. A row whose value does not fit its column is a bad row.
+ */
+export interface Column {
+  /**
+   * Output column name, also the header text expected in the file.
+   */
+  name: Identifier;
+  /**
+   * The column's type; each maps to one DuckDB type.
+   */
+  kind: 'string' | 'integer' | 'decimal' | 'date' | 'timestamp';
+  /**
+   * For `decimal` (and required by it): the most digits allowed after the point (0–9). Not allowed for other kinds.
+   */
+  scale?: number;
+  /**
+   * Values outside this list make the row bad (e.g. known transaction codes).
+   */
+  allowed?: (string | number)[];
+  /**
+   * The row's value must equal this key field of the file's key (e.g. the file's store). A `timestamp` column names a date key field: its UTC date must equal it.
+   */
+  equalsKeyField?: Identifier;
+  /**
+   * An empty (or, in JSON lines, missing or null) value is allowed and becomes NULL.
+   */
+  nullable?: boolean;
+}
+
+/**
+ * How a dataset's files are laid out: delimited text with a header line, or JSON lines.
+ */
+export type Format = DelimitedFormat | JsonlFormat;
+
+/**
+ * Delimited text whose first line is the header (the column names).
+ */
+export interface DelimitedFormat {
+  /**
+   * Delimited text.
+   */
+  kind: 'delimited';
+  /**
+   * `\t` for tab-delimited files (e.g. POS `.tdf`), `,` for CSV (RFC 4180 quotes on one line are honoured).
+   */
+  delimiter: '\t' | ',';
+  /**
+   * Lines starting with this prefix are dropped and counted, not errors (some store systems add them).
+   */
+  junkLinePrefix?: NonEmptyString;
+}
+
+/**
+ * One JSON object per line; the columns are its fields (others are ignored). No header line.
+ */
+export interface JsonlFormat {
+  /**
+   * JSON lines.
+   */
+  kind: 'jsonl';
+}
+
+/**
+ * The allowed values of one key field: a list, or `{ lookup: NAME }` (a list lookup's items or a map lookup's keys).
+ */
+export type ValuesOrLookup = NonEmptyString[] | LookupReference;
+
+/**
+ * Values taken from a lookup: a list lookup's items, or a map lookup's keys.
+ */
+export interface LookupReference {
+  /**
+   * The name of a lookup.
+   */
+  lookup: Identifier;
+}
+
+/**
+ * The values key field `field` may take per value of key field `per` (e.g. the stores of each province). A file of an unknown member is rejected with a reason, so a stray store id never counts toward "5 stores of ON". Give either `values` or `lookup`; the effective configuration holds `values`.
+ */
+export interface Members {
+  /**
+   * The key field whose values are the members (e.g. `store`).
+   */
+  field: Identifier;
+  /**
+   * The key field the members are listed per (e.g. `province`); not `field` itself.
+   */
+  per: Identifier;
+  /**
+   * The members of each value of `per`.
+   */
+  values?: {
+    [k: string]: NonEmptyString[];
+  };
+  /**
+   * A map lookup from each value of `per` to its list of members.
+   */
+  lookup?: Identifier;
+}
+
+/**
+ * The dataset's files are manifests of another dataset's parts. Validation records the list or count with the file's state; a `manifest` precondition uses it.
+ */
+export interface Manifest {
+  /**
+   * The column naming a part (`lists`: one part per good row), or holding how many parts there are (`counts`: the single row's value; an `integer` column).
+   */
+  column: Identifier;
+  /**
+   * `lists`: each row names one part. `counts`: the file holds the number of parts.
+   */
+  kind?: 'lists' | 'counts';
+}
+
+/**
+ * A job runs once per batch (one value of each batch key field, e.g. a province's day) when its preconditions are met, and again whenever a newer input lands. Its stages write the output partition of the batch.
+ */
+export interface Job {
+  /**
+   * Job name (not also a dataset's name: a job's output partitions are tracked under it).
+   */
+  name: Identifier;
+  /**
+   * The freshness deadline of each batch.
+   */
+  freshness?: Freshness;
+  /**
+   * A batch still incomplete at its cut-off runs with the files that arrived (none in flight, at least one selected); the run records the preconditions it ran without.
+   */
+  cutoff?: Cutoff;
+  /**
+   * Key fields that identify a batch; each is matched by an input, and a field an input does not match must be listed by another (`keyFieldValues`).
+   *
+   * @minItems 1
+   */
+  batchKey: Identifier[];
+  /**
+   * Derived (the effective configuration prints it): the batch key field holding the business date, the inputs' date field. If given, it must be that field.
+   */
+  dateField?: Identifier;
+  /**
+   * What the job reads: landed datasets or other jobs' outputs (at least one).
+   *
+   * @minItems 1
+   */
+  inputs: Input[];
+  /**
+   * Conditions a batch must meet before the job runs; the unmet ones are recorded as "waiting for".
+   */
+  preconditions?: Precondition[];
+  /**
+   * `duckdb`: SQL stages in DuckDB. `emr`: Spark stages on EMR. `auto`: DuckDB up to `autoThresholdBytes` of input, Spark on EMR above (every stage has both).
+   */
+  engine?: 'duckdb' | 'emr' | 'auto';
+  /**
+   * The engine router's threshold for `auto`, in bytes of input (default: the measured DuckDB limit).
+   */
+  autoThresholdBytes?: number;
+  /**
+   * The resources of the job's Spark steps (engine `emr`, or `auto` when it runs on EMR): memory, cores, executors and Spark properties. Not allowed on a `duckdb` job.
+   */
+  spark?: SparkResources;
+  /**
+   * The steps of a run, in order (at least one).
+   *
+   * @minItems 1
+   */
+  stages: Stage[];
+  /**
+   * The curated table the job writes.
+   */
+  output: Output;
+  /**
+   * Warehouse loads after the curated write (Redshift through the Data API), one per table.
+   */
+  load?: Load[];
+}
+
+/**
+ * One relation a job's stages read: the files of a landed dataset, or the partitions of another job's successful runs. Names either `dataset` or `job`.
+ */
+export interface Input {
+  /**
+   * The relation (table) name the job's SQL reads; preconditions name the input by it.
+   */
+  relation: Identifier;
+  /**
+   * A landed dataset to read…
+   */
+  dataset?: Identifier;
+  /**
+   * …or another job whose output partitions to read (a job writing a single table).
+   */
+  job?: Identifier;
+  /**
+   * Derived (the effective configuration prints it): the name the files are tracked under, i.e. the dataset or job named. If given, it must be that name.
+   */
+  source?: Identifier;
+  /**
+   * Key fields whose values must equal the batch's (e.g. province and date); must include the source's date field and be in `batchKey`.
+   *
+   * @minItems 1
+   */
+  match: Identifier[];
+  /**
+   * `append`: every file counts. `cumulative`: each file holds everything so far, so only the newest per `newestPer` (by `newestBy`) is read. Default `append`, or `cumulative` when `newestPer`/`newestBy` are given.
+   */
+  mode?: 'append' | 'cumulative';
+  /**
+   * Cumulative files: keep only the newest file per value of this key field (e.g. the store)…
+   */
+  newestPer?: Identifier;
+  /**
+   * …by this key field (e.g. the file's time).
+   */
+  newestBy?: Identifier;
+}
+
+/**
+ * A condition a batch must meet before its job runs, chosen by `kind`; the unmet ones are recorded as "waiting for". `input` and `manifest` name an input by its `relation`.
+ */
+export type Precondition = MinDistinct | Present | NewerThanLastRun | MinTotalBytes | ManifestPrecondition;
+
+/**
+ * At least `count` distinct values of key field `field` among the input's files (e.g. every store of the province has sent a file).
+ */
+export interface MinDistinct {
+  /**
+   * Distinct values.
+   */
+  kind: 'minDistinct';
+  /**
+   * The input (its `relation`) whose files are counted.
+   */
+  input: Identifier;
+  /**
+   * The input's key field whose distinct values are counted.
+   */
+  field: Identifier;
+  /**
+   * How many distinct values are needed.
+   */
+  count: Count;
+}
+
+/**
+ * At least one file of the input (e.g. the day's Item.csv).
+ */
+export interface Present {
+  /**
+   * Presence.
+   */
+  kind: 'present';
+  /**
+   * The input (its `relation`) that must have a file.
+   */
+  input: Identifier;
+}
+
+/**
+ * The inputs differ from the ones the last successful run read.
+ */
+export interface NewerThanLastRun {
+  /**
+   * New input since the last successful run.
+   */
+  kind: 'newerThanLastRun';
+}
+
+/**
+ * The input's files add up to at least `bytes`.
+ */
+export interface MinTotalBytes {
+  /**
+   * Total size.
+   */
+  kind: 'minTotalBytes';
+  /**
+   * The input (its `relation`) whose files are summed.
+   */
+  input: Identifier;
+  /**
+   * The least total size, in bytes.
+   */
+  bytes: number;
+}
+
+/**
+ * The parts a manifest file lists (or counts) are all among the input's files.
+ */
+export interface ManifestPrecondition {
+  /**
+   * Complete per manifest.
+   */
+  kind: 'manifest';
+  /**
+   * The input (its `relation`) holding the parts.
+   */
+  input: Identifier;
+  /**
+   * The input (its `relation`) reading a dataset declared with `manifest`.
+   */
+  manifest: Identifier;
+  /**
+   * The key field of `input` that names a part.
+   */
+  field: Identifier;
+}
+
+/**
+ * How many distinct values a `minDistinct` needs: a whole number, or a lookup.
+ */
+export type Count = number | LookupCount;
+
+/**
+ * A count looked up by the batch's value of `by` (a number as is, a list by its length), or without `by` the lookup's size (its items or keys).
+ */
+export interface LookupCount {
+  /**
+   * The name of a lookup.
+   */
+  lookup: Identifier;
+  /**
+   * A batch key field: the batch's value selects the lookup's entry (a map lookup, with an entry for every listed value).
+   */
+  by?: Identifier;
+}
+
+/**
+ * One step of a job's run. A `duckdb` job's stages give `sql`, an `emr` job's give `spark`, an `auto` job's give both.
+ */
+export interface Stage {
+  /**
+   * Stage name (unique within the job).
+   */
+  name: Identifier;
+  /**
+   * The stage's versioned SQL file, `<name>.v<N>.sql` (a new version re-runs the batches it changes); relative to the configuration's folder, absolute once loaded. Required unless the engine is `emr`, not allowed with `emr`.
+   */
+  sql?: string;
+  /**
+   * The stage's Spark module, a `.py` file defining `run(spark, ctx)` (see the README, Spark stages); relative to the configuration's folder, absolute once loaded. The pipeline's Spark modules ship to EMR as one Python package, `landfall_pipeline`, rooted at the folder holding them all, so a module may import its siblings; their file and folder names must be Python names. Required unless the engine is `duckdb`, not allowed with `duckdb`.
+   */
+  spark?: string;
+}
+
+/**
+ * An `emr` or `auto` job's Spark resources: spark-submit options of each of its EMR steps, placed after the deployment's (`SPARK_SUBMIT_ARGS`), so the job's values win. Locally (`local[2]`) the executors are the driver's threads: only `driverMemory` and `conf` take effect there.
+ */
+export interface SparkResources {
+  /**
+   * The driver's heap (`--driver-memory`), 512m to 1t. Also the heap of a local run.
+   */
+  driverMemory?: SparkMemory;
+  /**
+   * The driver's cores (`--driver-cores`), in YARN's cluster deploy mode only (in client mode the driver is the spark-submit process).
+   */
+  driverCores?: number;
+  /**
+   * Each executor's heap (`--executor-memory`), 512m to 1t; with its overhead it must fit the cluster's largest YARN container.
+   */
+  executorMemory?: SparkMemory;
+  /**
+   * Each executor's cores (`--executor-cores`).
+   */
+  executorCores?: number;
+  /**
+   * How many executors (`--num-executors`); with dynamic allocation (EMR's default) the initial count.
+   */
+  executorInstances?: number;
+  /**
+   * Other Spark properties, one `--conf key=value` each (in key order; `true` is passed as `true`, `200` as `200`). Not the properties of the fields above, nor those the engine owns (see Spark property in the value types).
+   */
+  conf?: {
+    [k: string]: string | number | boolean;
+  };
+}
+
+/**
+ * The curated table a job writes, one partition per batch, under `curated/<table>/`.
+ */
+export interface Output {
+  /**
+   * The curated table (written by this job only).
+   */
+  table: Identifier;
+  /**
+   * Batch key fields that name the output partition, in path order: every batch key field.
+   *
+   * @minItems 1
+   */
+  partitionBy: Identifier[];
+  /**
+   * Columns that identify a row (the curated CSV export sorts by them).
+   *
+   * @minItems 1
+   */
+  key: Identifier[];
+  /**
+   * An `emr` job writing several tables under `curated/<table>/<name>/`: each table's key columns, or `{ key, columns }` with the columns its Parquet files hold (the Glue table and the warehouse load need them). Another job cannot read such a job.
+   */
+  tables?: {
+    [k: string]:
+      | Identifier[]
+      | {
+          /**
+           * Columns that identify a row of the table.
+           *
+           * @minItems 1
+           */
+          key: Identifier[];
+          /**
+           * The columns its Parquet files hold, in file order.
+           */
+          columns?: OutputColumns;
+        };
+  };
+  /**
+   * An `emr` job's single table: the columns its Parquet files hold, in file order (a SQL job's columns are its SQL's). Not with `tables`.
+   */
+  columns?: OutputColumns;
+}
+
+/**
+ * The columns each Parquet file of a table holds, in file order (a warehouse COPY maps them by position): a map of name to type, or a list of `{ name, type }` (the effective form).
+ */
+export type OutputColumns =
+  | {
+      [k: string]: ColumnType;
+    }
+  | {
+      /**
+       * The column's name.
+       */
+      name: Identifier;
+      /**
+       * Its type.
+       */
+      type: ColumnType;
+    }[];
+
+/**
+ * A Hive type Athena and Redshift read exactly: string, bigint, int, smallint, tinyint, double, float, boolean, date, timestamp, binary, decimal(p,s) (p ≤ 38).
+ */
+export type ColumnType = string;
+
+/**
+ * After the curated write, the batch's objects are loaded into Redshift in one transaction: COPY into a staging table, then the batch's partition replaced (`replace`) or a MERGE on the key (`merge`), and an audit row.
+ */
+export interface Load {
+  /**
+   * The job's output table (`output.table`, or one of `output.tables`).
+   */
+  table: Identifier;
+  /**
+   * The warehouse table (default: the same name).
+   */
+  into?: Identifier;
+  /**
+   * Columns identifying a row (default: the output table's key).
+   *
+   * @minItems 1
+   */
+  key?: Identifier[];
+  /**
+   * `replace` (default): delete the batch's partition rows, then insert the batch's; `merge`: MERGE on the key.
+   */
+  mode?: 'replace' | 'merge';
+}
+
+/**
+ * When a batch is due: on its business date (+ `dayOffset` days) at `deadline` local time in `timeZone`. A batch not succeeded by then is alerted once, with what it waits for.
+ */
+export interface Freshness {
+  /**
+   * The local time the batch is due.
+   */
+  deadline: LocalTime;
+  /**
+   * The deadline's time zone.
+   */
+  timeZone: TimeZone;
+  /**
+   * Days after the business date.
+   */
+  dayOffset?: DayOffset;
+}
+
+/**
+ * Run at a local time with what has arrived, if the batch is not complete by then: on its business date (+ `dayOffset` days) at `at` in `timeZone`.
+ */
+export interface Cutoff {
+  /**
+   * The local time of the cut-off.
+   */
+  at: LocalTime;
+  /**
+   * The cut-off's time zone.
+   */
+  timeZone: TimeZone;
+  /**
+   * Days after the business date.
+   */
+  dayOffset?: DayOffset;
+}
+
+/**
+ * A lower-case name: letters, digits and `_`, not starting with a digit.
+ */
+export type Identifier = string;
+
+/**
+ * A non-empty string.
+ */
+export type NonEmptyString = string;
+
+/**
+ * A 24-hour local time, e.g. `"18:00"` (quote it in YAML).
+ */
+export type LocalTime = string;
+
+/**
+ * An IANA time zone, e.g. `America/Toronto`.
+ */
+export type TimeZone = string;
+
+/**
+ * A whole number of days, 0 to 31 (default 0).
+ */
+export type DayOffset = number;
+
+/**
+ * A JVM memory size: a whole number and one unit k, m, g or t, e.g. `512m`, `4g`, `2G` (spark-submit hands the driver's to the JVM as `-Xmx`, which takes no other form; a bare number would be bytes).
+ */
+export type SparkMemory = string;
+
+/**
+ * A Spark property name: `spark.` and dot-separated words. Refused: the properties with a field of their own (`spark.driver.memory`, `spark.driver.cores`, `spark.executor.memory`, `spark.executor.cores`, `spark.executor.instances`), and the engine's: `spark.master`, `spark.app.name`, `spark.submit.*` (how the step is submitted), `spark.yarn.*` (how YARN runs and supervises it) and the settings every session forces (`spark.sql.session.timeZone`, `spark.sql.sources.partitionOverwriteMode`, `spark.sql.parquet.datetimeRebaseModeInRead`, `spark.sql.parquet.int96RebaseModeInRead`).
+ */
+export type SparkProperty = string;
