@@ -40,7 +40,7 @@ export function emrOperations(ctx: ApiContext): Record<string, (body: Record<str
     State: s.state,
     StateChangeReason: s.reason ? { Message: s.reason } : {},
     ...(s.failure ? { FailureDetails: s.failure } : {}),
-    Timeline: { CreationDateTime: epochSeconds(s.created), StartDateTime: epochSeconds(s.started), EndDateTime: epochSeconds(s.ended) },
+    Timeline: { CreationDateTime: epochSeconds(s.createdAt), StartDateTime: epochSeconds(s.startedAt), EndDateTime: epochSeconds(s.endedAt) },
   });
   const stepSummary = (s: StepRecord) => ({
     Id: s.id,
@@ -52,7 +52,7 @@ export function emrOperations(ctx: ApiContext): Record<string, (body: Record<str
   const clusterStatus = (c: ClusterRecord) => ({
     State: c.state,
     StateChangeReason: c.reason ?? {},
-    Timeline: { CreationDateTime: epochSeconds(c.created), ReadyDateTime: epochSeconds(c.ready), EndDateTime: epochSeconds(c.ended) },
+    Timeline: { CreationDateTime: epochSeconds(c.createdAt), ReadyDateTime: epochSeconds(c.readyAt), EndDateTime: epochSeconds(c.endedAt) },
   });
   const ec2Attributes = (c: ClusterRecord) => {
     if (!c.viaRunJobFlow) return c.availabilityZone ? { Ec2InstanceAttributes: { Ec2AvailabilityZone: c.availabilityZone } } : {};
@@ -88,7 +88,7 @@ export function emrOperations(ctx: ApiContext): Record<string, (body: Record<str
         ...(placement.subnetId ? { subnetId: placement.subnetId } : {}),
         tags: request.tags,
         state: 'STARTING',
-        created: new Date(),
+        createdAt: new Date(),
         viaRunJobFlow: true,
         request: structuredClone(body),
         config: request.config,
@@ -151,7 +151,7 @@ export function emrOperations(ctx: ApiContext): Record<string, (body: Record<str
       const before = body.CreatedBefore as number | undefined;
       const list = [...clusters.values()]
         .filter((c) => !states || states.includes(c.state))
-        .filter((c) => (after === undefined || c.created.getTime() / 1000 >= after) && (before === undefined || c.created.getTime() / 1000 <= before))
+        .filter((c) => (after === undefined || c.createdAt.getTime() / 1000 >= after) && (before === undefined || c.createdAt.getTime() / 1000 <= before))
         .reverse(); // newest first
       const { items, marker } = page(list, body);
       return { Clusters: items.map((c) => ({ Id: c.id, Name: c.name, Status: clusterStatus(c), NormalizedInstanceHours: 0, ClusterArn: c.arn })), ...(marker ? { Marker: marker } : {}) };

@@ -69,7 +69,7 @@ export function clusterLifecycle(options: LifecycleOptions) {
     }
     const reason = { Code: code, Message: message };
     const end = () => {
-      c.ended = new Date();
+      c.endedAt = new Date();
       set(c, CLEAN_ENDS.has(code) ? 'TERMINATED' : 'TERMINATED_WITH_ERRORS', reason);
     };
     if (how.atOnce) return end();
@@ -91,7 +91,7 @@ export function clusterLifecycle(options: LifecycleOptions) {
       set(c, 'BOOTSTRAPPING', { Message: 'Running bootstrap actions' });
       schedule(c, options.bootstrapDelayMs, () => {
         if (c.creationFault === 'bootstrap') return failCreation(c);
-        c.ready = new Date();
+        c.readyAt = new Date();
         set(c, 'WAITING', { Message: 'Cluster ready to run steps.' });
         options.pump(c); // steps added while it started; none → the idle rules apply
       });
@@ -142,8 +142,8 @@ export function clusterLifecycle(options: LifecycleOptions) {
       if (accepting(c)) return;
       clearTimeout(c.transition);
       c.transition = undefined;
-      c.ready = new Date();
-      delete c.ended;
+      c.readyAt = new Date();
+      delete c.endedAt;
       set(c, 'WAITING', { Message: 'Cluster ready to run steps.' });
       options.pump(c);
     },

@@ -1,6 +1,5 @@
 import { ServiceError } from '../aws-json';
-import { ec2InstanceId, type ReasonCode } from './model';
-import type { CreationFaultKind } from './types';
+import { ec2InstanceId, type CreationFaultKind, type ReasonCode } from './model';
 
 /** Fault injection: what the tests and the chaos CLI arm, and the messages EMR would give. */
 

@@ -6,14 +6,15 @@ import { listenOnLoopback } from '../http';
 import { clusterArn, emrOperations } from './api';
 import { clusterLifecycle } from './clusters';
 import { ApiFaults, CreationFaults, instanceFailure } from './faults';
-import { accepting, hasEnded, hasWork, settle, type ClusterRecord } from './model';
+import { accepting, clusterView, hasEnded, hasWork, settle, stepView, type ClusterRecord } from './model';
 import { DEFAULT_RELEASE_LABEL, SPARK_VERSION } from './requests';
 import { spawnRunner } from './spark-runner';
 import { stepEngine } from './steps';
-import type { LocalClusterRecord, LocalEmr, LocalEmrOptions, LocalStepRecord, StepRunContext } from './types';
+import type { LocalEmr, LocalEmrOptions, StepRunContext } from './types';
 import { Waiters } from './waiters';
 
-export type { CreationFaultKind, LocalClusterRecord, LocalEmr, LocalEmrOptions, LocalStepRecord, StepRunContext } from './types';
+export type { CreationFaultKind, LocalClusterRecord, LocalStepRecord } from './model';
+export type { LocalEmr, LocalEmrOptions, StepRunContext } from './types';
 export { localSparkSubmitArgs, StepCommandError } from './spark-runner';
 
 /**
@@ -70,8 +71,8 @@ export async function startLocalEmr(options: LocalEmrOptions): Promise<LocalEmr>
       tags: Object.entries(c.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
       state: 'WAITING',
       reason: { Message: 'Cluster ready to run steps.' },
-      created: now,
-      ready: now,
+      createdAt: now,
+      readyAt: now,
       viaRunJobFlow: false,
       config: {
         releaseLabel: DEFAULT_RELEASE_LABEL,
@@ -121,41 +122,9 @@ export async function startLocalEmr(options: LocalEmrOptions): Promise<LocalEmr>
       [...clusters.values()]
         .filter((c) => clusterId === undefined || c.id === clusterId)
         .flatMap((c) => c.steps)
-        .sort((a, b) => a.created.getTime() - b.created.getTime())
-        .map(
-          (s): LocalStepRecord => ({
-            id: s.id,
-            clusterId: s.clusterId,
-            name: s.name,
-            args: [...s.args],
-            state: s.state,
-            createdAt: s.created,
-            ...(s.started ? { startedAt: s.started } : {}),
-            ...(s.ended ? { endedAt: s.ended } : {}),
-            ...(s.failure ? { failure: { reason: s.failure.Reason, message: s.failure.Message, logFile: s.failure.LogFile } } : {}),
-            ...(s.workDir ? { workDir: s.workDir } : {}),
-            uploaded: [...s.uploaded],
-            deleted: [...s.deleted],
-          }),
-        ),
-    clusters: () =>
-      [...clusters.values()].map(
-        (c): LocalClusterRecord => ({
-          id: c.id,
-          name: c.name,
-          ...(c.availabilityZone ? { availabilityZone: c.availabilityZone } : {}),
-          ...(c.subnetId ? { subnetId: c.subnetId } : {}),
-          tags: Object.fromEntries(c.tags.map((t) => [t.Key, t.Value])),
-          state: c.state,
-          ...(c.reason ? { reason: { ...(c.reason.Code ? { code: c.reason.Code } : {}), message: c.reason.Message } } : {}),
-          createdAt: c.created,
-          ...(c.ready ? { readyAt: c.ready } : {}),
-          ...(c.ended ? { endedAt: c.ended } : {}),
-          created: c.viaRunJobFlow,
-          ...(c.request ? { request: structuredClone(c.request) } : {}),
-          ...(c.config.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: c.config.idleTimeoutSeconds } : {}),
-        }),
-      ),
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+        .map(stepView),
+    clusters: () => [...clusters.values()].map(clusterView),
     failNextStep(clusterId, message = 'Step failed (local fault injection)') {
       clusterById(clusterId).failNext.push(message);
     },

@@ -75,7 +75,7 @@ export function parseSteps(raw: unknown, clusterId: string, allowNone = false): 
       properties,
       actionOnFailure,
       state: 'PENDING',
-      created: new Date(),
+      createdAt: new Date(),
       uploaded: [],
       deleted: [],
     };

@@ -50,7 +50,7 @@ export function stepEngine(options: StepEngineOptions) {
     const abort = new AbortController();
     step.abort = abort;
     step.state = 'RUNNING';
-    step.started = new Date();
+    step.startedAt = new Date();
     options.lifecycle.stepStarted(cluster);
     const workDir = join(options.root, cluster.id, step.id);
     step.workDir = workDir;

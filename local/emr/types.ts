@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { CreationFaultKind, LocalClusterRecord, LocalStepRecord } from './model';
 
 export interface StepRunContext {
   clusterId: string;
@@ -58,43 +59,6 @@ export interface LocalEmrOptions {
   /** milliseconds per second of AutoTerminationPolicy.IdleTimeout (default 1000; e.g. 50 makes 60 s last 3 s) */
   idleTimeoutScaleMs?: number;
 }
-
-export interface LocalStepRecord {
-  id: string;
-  clusterId: string;
-  name: string;
-  args: string[];
-  state: string;
-  createdAt: Date;
-  startedAt?: Date;
-  endedAt?: Date;
-  failure?: { reason: string; message: string; logFile: string };
-  workDir?: string;
-  /** s3:// URIs the step's mirror uploaded or deleted after it succeeded */
-  uploaded: string[];
-  deleted: string[];
-}
-
-export interface LocalClusterRecord {
-  id: string;
-  name: string;
-  availabilityZone?: string;
-  subnetId?: string;
-  tags: Record<string, string>;
-  state: string;
-  reason?: { code?: string; message: string };
-  createdAt: Date;
-  readyAt?: Date;
-  endedAt?: Date;
-  /** made by RunJobFlow (false: one of options.clusters) */
-  created: boolean;
-  /** the RunJobFlow body as received */
-  request?: Record<string, unknown>;
-  idleTimeoutSeconds?: number;
-}
-
-/** How a cluster being created fails (see LocalEmr.failCreation). */
-export type CreationFaultKind = 'capacity' | 'az-impaired' | 'bootstrap';
 
 export interface LocalEmr {
   /** http://127.0.0.1:<port> */

@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import type { ColumnSpec } from '../../shared/core/config/types';
+import { compileRowCheck, decimalIntegerDigits, isUtcTimestamp, valueCheck } from '../../shared/stages/validate/row-checks';
+
+const check = (column: ColumnSpec, keyFields: Record<string, string> = {}) => valueCheck(column, keyFields);
+
+describe('UTC timestamps', () => {
+  it.each(['2026-11-23T10:00:00Z', '2026-11-23T23:59:59.5Z', '2026-11-23T00:00:00.123456Z', '2024-02-29T12:00:00Z'])('accepts %s', (text) => {
+    expect(isUtcTimestamp(text)).toBe(true);
+  });
+
+  it.each([
+    ['no zone', '2026-11-23T10:00:00'],
+    ['an offset instead of Z', '2026-11-23T10:00:00+00:00'],
+    ['a lower-case z', '2026-11-23T10:00:00z'],
+    ['a space for T', '2026-11-23 10:00:00Z'],
+    ['no seconds', '2026-11-23T10:00Z'],
+    ['seven fraction digits', '2026-11-23T10:00:00.1234567Z'],
+    ['an empty fraction', '2026-11-23T10:00:00.Z'],
+    ['hour 24', '2026-11-23T24:00:00Z'],
+    ['minute 60', '2026-11-23T10:60:00Z'],
+    ['a leap second', '2026-12-31T23:59:60Z'],
+    ['a day February does not have', '2026-02-29T10:00:00Z'],
+    ['the 31st of a 30-day month', '2026-04-31T10:00:00Z'],
+    ['surrounding text', ' 2026-11-23T10:00:00Z'],
+  ])('refuses %s', (_what, text) => {
+    expect(isUtcTimestamp(text)).toBe(false);
+  });
+});
+
+describe('digits a decimal may have before its point', () => {
+  it('never lets the value outgrow DECIMAL(18, scale), and never exceeds 16', () => {
+    for (let scale = 0; scale <= 9; scale += 1) {
+      const digits = decimalIntegerDigits(scale);
+      expect(digits + scale).toBeLessThanOrEqual(18);
+      expect(digits).toBeLessThanOrEqual(16);
+    }
+    expect(decimalIntegerDigits(0)).toBe(16);
+    expect(decimalIntegerDigits(2)).toBe(16);
+    expect(decimalIntegerDigits(3)).toBe(15);
+    expect(decimalIntegerDigits(9)).toBe(9);
+  });
+});
+
+describe('checking one value', () => {
+  it('refuses an empty value unless the column is nullable', () => {
+    expect(check({ name: 'store_id', kind: 'string' })('')).toBe('store_id: empty value');
+    expect(check({ name: 'qty', kind: 'integer' })('')).toBe('qty: empty value');
+    expect(check({ name: 'qty', kind: 'integer', nullable: true })('')).toBeNull();
+    // an empty value is NULL: neither the allowed list nor the key field applies to it
+    expect(check({ name: 'code', kind: 'string', allowed: ['A'], equalsKeyField: 'store', nullable: true }, { store: 'ON01' })('')).toBeNull();
+  });
+
+  it('refuses a line break in any column, even a free-form string', () => {
+    for (const value of ['a\nb', 'a\rb', '\r\n']) {
+      expect(check({ name: 'note', kind: 'string' })(value)).toBe('note: a value with a line break');
+      expect(check({ name: 'note', kind: 'string', nullable: true })(value)).toBe('note: a value with a line break');
+    }
+  });
+
+  it('accepts any other text in a string column', () => {
+    for (const value of [' ', 'Classic Burgers, large', '"quoted"', 'é€😀', '\t']) expect(check({ name: 'item_name', kind: 'string' })(value)).toBeNull();
+  });
+
+  describe('integers', () => {
+    const qty = check({ name: 'qty', kind: 'integer' });
+    it.each(['0', '-1', '007', '123456789012345678', '-123456789012345678'])('accepts %s', (value) => {
+      expect(qty(value)).toBeNull();
+    });
+    it.each(['1234567890123456789', '+1', '1.0', '1e3', ' 1', '1 ', '--1', '-', '0x10', '١٢'])('refuses %j', (value) => {
+      expect(qty(value)).toBe(`qty: ${JSON.stringify(value)} is not an integer`);
+    });
+  });
+
+  describe('decimals', () => {
+    const price = check({ name: 'price', kind: 'decimal', scale: 2 });
+    it.each(['0', '9.99', '-0.5', '12.3', '1234567890123456.78'])('accepts %s at scale 2', (value) => {
+      expect(price(value)).toBeNull();
+    });
+    it.each(['1.234', '.5', '5.', '1,50', '+1.00', '1e2', '12345678901234567', 'NaN'])('refuses %j at scale 2', (value) => {
+      expect(price(value)).toBe(`price: ${JSON.stringify(value)} is not a decimal with at most 2 places`);
+    });
+
+    it('allows no point at all at scale 0', () => {
+      const whole = check({ name: 'units', kind: 'decimal', scale: 0 });
+      expect(whole('42')).toBeNull();
+      expect(whole('42.0')).toBe('units: "42.0" is not a decimal with at most 0 places');
+    });
+
+    it('limits the digits before the point by the scale (DECIMAL(18, scale))', () => {
+      const scale4 = check({ name: 'rate', kind: 'decimal', scale: 4 });
+      expect(scale4(`${'9'.repeat(14)}.9999`)).toBeNull();
+      expect(scale4(`${'9'.repeat(15)}.9999`)).toMatch(/is not a decimal/);
+      const scale9 = check({ name: 'rate', kind: 'decimal', scale: 9 });
+      expect(scale9('123456789.123456789')).toBeNull();
+      expect(scale9('1234567890.1')).toMatch(/is not a decimal/);
+    });
+  });
+
+  describe('dates', () => {
+    const day = check({ name: 'day', kind: 'date' });
+    it.each(['2026-11-23', '2024-02-29', '2000-02-29', '2026-12-31'])('accepts %s', (value) => {
+      expect(day(value)).toBeNull();
+    });
+    it.each(['2026-02-29', '1900-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '2026-1-01', '20261123', '2026/11/23', '2026-11-23T00:00:00Z'])('refuses %s', (value) => {
+      expect(day(value)).toBe(`day: ${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
+    });
+  });
+
+  it('names the timestamp format when it refuses one', () => {
+    expect(check({ name: 'event_ts', kind: 'timestamp' })('2026-11-23 10:00:00')).toBe('event_ts: "2026-11-23 10:00:00" is not a UTC timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z)');
+  });
+
+  it('shows at most 60 characters of a value it refuses', () => {
+    const long = `x${'9'.repeat(99)}`;
+    expect(check({ name: 'qty', kind: 'integer' })(long)).toBe(`qty: "${long.slice(0, 60)}…" is not an integer`);
+    expect(check({ name: 'qty', kind: 'integer' })('x'.repeat(60))).toBe(`qty: "${'x'.repeat(60)}" is not an integer`);
+  });
+
+  describe('allowed values', () => {
+    it('refuses a string outside the list, exactly (no case folding, no trimming)', () => {
+      const type = check({ name: 'event_type', kind: 'string', allowed: ['view', 'purchase'] });
+      expect(type('view')).toBeNull();
+      expect(type('View')).toBe('event_type: "View" is not a known value');
+      expect(type('view ')).toBe('event_type: "view " is not a known value');
+    });
+
+    it('compares integers by value, so that "04" is code 4', () => {
+      const code = check({ name: 'code', kind: 'integer', allowed: [1, 4, '7'] });
+      expect(code('4')).toBeNull();
+      expect(code('04')).toBeNull();
+      expect(code('0007')).toBeNull();
+      expect(code('5')).toBe('code: "5" is not a known value');
+      expect(code('-4')).toBe('code: "-4" is not a known value');
+    });
+
+    it('checks the type before the list', () => {
+      expect(check({ name: 'code', kind: 'integer', allowed: [1] })('1.0')).toBe('code: "1.0" is not an integer');
+    });
+  });
+
+  describe('values equal to a key field', () => {
+    it('compares text exactly with the field taken from the object key', () => {
+      const store = check({ name: 'store_id', kind: 'string', equalsKeyField: 'store' }, { store: 'ON01', date: '2026-11-23' });
+      expect(store('ON01')).toBeNull();
+      expect(store('ON02')).toBe('store_id: "ON02" does not match the file\'s store "ON01"');
+      expect(store('on01')).toBe('store_id: "on01" does not match the file\'s store "ON01"');
+    });
+
+    it('compares a timestamp by its UTC date with a date key field', () => {
+      const ts = check({ name: 'event_ts', kind: 'timestamp', equalsKeyField: 'date' }, { date: '2026-11-23' });
+      expect(ts('2026-11-23T00:00:00Z')).toBeNull();
+      expect(ts('2026-11-23T23:59:59.999Z')).toBeNull();
+      expect(ts('2026-11-24T00:00:00Z')).toBe('event_ts: "2026-11-24T00:00:00Z" is not on the file\'s date "2026-11-23" (UTC)');
+      expect(ts('2026-11-22T23:59:59Z')).toMatch(/is not on the file's date/);
+      // a malformed timestamp is reported as such, not as being on another day
+      expect(ts('2026-11-23T25:00:00Z')).toMatch(/is not a UTC timestamp/);
+    });
+
+    it('reports an unknown value before a key-field mismatch', () => {
+      const code = check({ name: 'province', kind: 'string', allowed: ['ON', 'QC'], equalsKeyField: 'province' }, { province: 'ON' });
+      expect(code('BC')).toBe('province: "BC" is not a known value');
+      expect(code('QC')).toBe('province: "QC" does not match the file\'s province "ON"');
+      expect(code('ON')).toBeNull();
+    });
+  });
+
+  it('gives the same verdict for a value seen before, beyond the memo bound too', () => {
+    const day = check({ name: 'day', kind: 'date' });
+    expect(day('2026-02-30')).toMatch(/is not a date/);
+    expect(day('2026-02-30')).toMatch(/is not a date/);
+    expect(day('2026-02-28')).toBeNull();
+    expect(day('2026-02-28')).toBeNull();
+    // more distinct values than the memo keeps: values past the bound are still checked
+    const base = Date.UTC(2000, 0, 1);
+    for (let i = 0; i < 10_050; i += 1) expect(day(new Date(base + i * 86_400_000).toISOString().slice(0, 10))).toBeNull();
+    expect(day('2031-02-29')).toMatch(/is not a date/);
+    expect(day('2032-02-29')).toBeNull();
+  });
+
+  it('keeps the verdicts of one key field apart from another file\'s', () => {
+    const column: ColumnSpec = { name: 'store_id', kind: 'string', equalsKeyField: 'store' };
+    const on01 = check(column, { store: 'ON01' });
+    const on02 = check(column, { store: 'ON02' });
+    expect(on01('ON01')).toBeNull();
+    expect(on02('ON01')).toMatch(/does not match the file's store "ON02"/);
+  });
+});
+
+describe('checking a row', () => {
+  const columns: ColumnSpec[] = [
+    { name: 'store_id', kind: 'string', equalsKeyField: 'store' },
+    { name: 'qty', kind: 'integer' },
+    { name: 'price', kind: 'decimal', scale: 2, nullable: true },
+  ];
+  const row = compileRowCheck(columns, { store: 'ON01' });
+
+  it('accepts a good row', () => {
+    expect(row(['ON01', '3', '9.99'])).toBeNull();
+    expect(row(['ON01', '3', ''])).toBeNull();
+  });
+
+  it('counts the columns before looking at any value', () => {
+    expect(row(['ON01', '3'])).toBe('expected 3 columns, found 2');
+    expect(row(['ON02', 'x', '1', 'extra'])).toBe('expected 3 columns, found 4');
+    expect(row([])).toBe('expected 3 columns, found 0');
+  });
+
+  it('reports the first bad value, in column order', () => {
+    expect(row(['ON02', 'x', '1.234'])).toBe('store_id: "ON02" does not match the file\'s store "ON01"');
+    expect(row(['ON01', 'x', '1.234'])).toBe('qty: "x" is not an integer');
+    expect(row(['ON01', '3', '1.234'])).toBe('price: "1.234" is not a decimal with at most 2 places');
+  });
+
+  it('takes a row with no columns as the empty list', () => {
+    expect(compileRowCheck([], {})([])).toBeNull();
+    expect(compileRowCheck([], {})([''])).toBe('expected 0 columns, found 1');
+  });
+});
