@@ -1,12 +1,9 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../shared/core/errors';
 import { PREFIX } from '../shared/core/s3/layout';
-import { DEFAULT_SAMPLE, writePosSample, type PosSampleOptions } from '../examples/retail/data/pos-sample';
-import { DEFAULT_CLICKSTREAM, writeClickstreamSample } from '../examples/retail/data/clickstream-sample';
 import { S3Client } from '@aws-sdk/client-s3';
 import { loadPipeline } from '../shared/core/config/load-config';
 import { BatchBusyError, NoFailedRunError, explainBatch, retryBatch } from '../shared/stages/resolve';
@@ -21,55 +18,13 @@ import { catalogTables } from '../shared/stages/catalog';
 import { formatTable, progress } from './terminal';
 import { batchTable, runLines } from './reports/job-run-report';
 import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './reports/file-state-report';
-import { landDirectory } from './land';
+import { landDirectory, listFiles } from './land';
 import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
 import { emrClusterLines, writeEmrClusters } from './reports/emr-cluster-report';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from '../local/stack';
-import { DEFAULT_PIPELINE_FILE, usePipelineFile } from '../local/pipeline-file';
-
-const USAGE = `landfall — event-driven batch analytics: files land in S3, are validated, converted to Parquet, tracked.
-
-Every command runs the pipeline of --config FILE (a pipeline.yaml or .json; default: the samples'
-examples/retail/pipeline.yaml). The local stack starts and stops by itself unless noted.
-  landfall demo [--config FILE] [--seed N] [--days N] [--rows N]
-      the samples: generate the POS and clickstream data, land it, wait until the pipeline settles
-      (DuckDB jobs in Lambda, the clickstream on local Spark through the local EMR), print every
-      file's state and every batch's runs. With another pipeline's --config: land the files of its
-      folder's sample/ directory instead
-  landfall run --input DIR --out DIR [--config FILE]
-      land every file under DIR (its path under DIR is the key under landing/), wait, then write
-      OUT/file-states.jsonl, OUT/job-runs.jsonl, OUT/emr-clusters.jsonl (every EMR cluster a run
-      used: id, cell, created, ended, why; it returns once the clusters it created have ended by
-      themselves), the processed Parquet under OUT/processed/, each job's output as
-      OUT/curated/<table>.csv (its Parquet under OUT/curated/<table>/), and each table the jobs
-      load into the warehouse as OUT/warehouse/<table>.csv
-  landfall generate --out DIR [--seed N] [--days N] [--rows N]
-      write the POS sample (and OUT.expected-states.json beside it) without running anything
-  landfall config [--config FILE]
-      validate the configuration and print it as the engine reads it (JSON, every file reference
-      an absolute path; \`landfall run --config\` accepts it back, from any directory)
-  landfall up [--config FILE]
-      start the local stack and keep it running (Ctrl-C stops it); then, from another shell:
-  landfall land DIR          land files on the running stack
-
-Operations, on the running local stack or, with --stage S [--region R], on a deployed stage
-(default AWS credentials; names from serverless.yml for that stage):
-  landfall status            file states and job batches (what each waits for)
-  landfall explain --job J --batch field=value,…
-      why a batch has not run (or what it ran): what it waits for, its claim and its runs
-  landfall retry --job J --batch field=value,…
-      start a new run of a batch whose last run FAILED, with the same inputs; a stuck batch (a
-      claim never started, an execution that ended unrecorded) is freed first
-  landfall reconcile [--grace SECONDS]
-      one pass of the reconciler now: re-drive files stuck in flight longer than SECONDS (default
-      1200), free stuck runs, re-resolve batches of recently settled files, alert late batches
-  landfall query [--lake OUT] [--format csv] "SQL"
-      SQL over the lake with the catalog's names (processed.<dataset>, curated.<table>, or the bare
-      table name): DuckDB views over the Parquet a \`run --out OUT\` wrote, or the running stack's
-  landfall replay --prefix P [--force]
-      re-put every object under landing/P (or with --bucket B, that bucket on AWS): identical
-      bytes are no-ops unless --force; changed bytes re-run their batches
-`;
+import { pipelineFilePath, usePipelineFile } from '../local/pipeline-file';
+import { COMMANDS, UsageError, commandHelp, globalHelp, isCommand, parseCommand, scanCommandLine, shown, type CommandName, type CommandSpec, type HelpContext, type Values } from './commands';
+import { SampleModuleError, findSampleModule, loadSampleModule, type SampleOptions } from './sample-contract';
 
 const STACK_FILE = join(PROJECT_ROOT, STACK_FILE_NAME);
 
@@ -77,7 +32,7 @@ const STACK_FILE = join(PROJECT_ROOT, STACK_FILE_NAME);
  * `--stage S` names a deployed stage; without it, the running local stack. The pipeline is the
  * one --config names, else the one the running stack was started with (`landfall up --config`).
  */
-async function target(values: Record<string, string | boolean | undefined>): Promise<Target> {
+async function target(values: Values): Promise<Target> {
   if (values.stage) {
     usePipelineFile(values.config as string | undefined);
     return stageTarget(PROJECT_ROOT, values.stage as string, values.region as string | undefined);
@@ -88,18 +43,18 @@ async function target(values: Record<string, string | boolean | undefined>): Pro
   return local;
 }
 
-function sampleOptions(values: Record<string, string | boolean | undefined>): PosSampleOptions {
-  const int = (name: string, fallback: number) => {
+/** --seed, --days and --rows as given (whole numbers); the sample module's defaults fill in the rest. */
+function sampleKnobs(values: Values): SampleOptions {
+  const knobs: SampleOptions = {};
+  for (const name of ['seed', 'days', 'rows'] as const) {
     const raw = values[name];
-    if (raw === undefined) return fallback;
+    if (raw === undefined) continue;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got ${String(raw)}`);
-    return n;
-  };
-  return { ...DEFAULT_SAMPLE, seed: int('seed', DEFAULT_SAMPLE.seed), days: int('days', DEFAULT_SAMPLE.days), rowsPerFile: int('rows', DEFAULT_SAMPLE.rowsPerFile) };
+    knobs[name] = n;
+  }
+  return knobs;
 }
-
-class UsageError extends Error {}
 
 async function withStack<T>(fn: (stack: LocalStack) => Promise<T>): Promise<T> {
   const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`) });
@@ -115,17 +70,19 @@ function reportFailures(stack: LocalStack): boolean {
   return stack.lambdas.failures.length === 0;
 }
 
-async function demo(values: Record<string, string | boolean | undefined>): Promise<number> {
+/**
+ * The pipeline's sample end to end: its sample module (ops/README.md, "Samples") writes it, the
+ * local stack runs it, and each file is checked against the state the sample expects.
+ */
+async function demo(values: Values): Promise<number> {
   const pipeline = usePipelineFile(values.config as string | undefined);
-  if (process.env.LANDFALL_CONFIG_FILE !== DEFAULT_PIPELINE_FILE) return demoFolder(pipeline.dir!);
+  const sample = await loadSampleModule(pipeline.dir!);
+  if (!sample) return demoFolder(pipeline.dir!);
+  const options = { ...sample.module.defaults, ...sampleKnobs(values) };
   const dir = await mkdtemp(join(tmpdir(), 'landfall-sample-'));
   try {
-    const options = sampleOptions(values);
-    const sample = await writePosSample(dir, options);
-    // the clickstream (heavy path, Spark on EMR) for the same days
-    const clicks = await writeClickstreamSample(dir, { ...DEFAULT_CLICKSTREAM, seed: options.seed, startDate: options.startDate, days: options.days });
-    sample.files.push(...clicks.files.map((key) => ({ key, state: 'CONVERTED' as const })));
-    process.stderr.write(`sample: ${sample.files.length} files written to ${dir}\n`);
+    const written = sample.module.demoSample ? await sample.module.demoSample(dir, options) : await sample.module.generateSample(dir, options);
+    process.stderr.write(`sample: ${(await listFiles(dir)).length} files written to ${dir}\n`);
     return await withStack(async (stack) => {
       await landAndSettle(stack, dir);
       const items = latestPerKey(await stack.fileStates.listAll());
@@ -135,7 +92,7 @@ async function demo(values: Record<string, string | boolean | undefined>): Promi
       // the heavy runs' clusters end by themselves once idle: show them when they have
       await stack.emr.allEnded(10 * 60_000);
       for (const c of emrClusterLines(stack.emr)) process.stdout.write(`EMR cluster ${c.id} in ${c.cell} (${c.availabilityZone ?? '?'}): ${Object.entries(c.steps).map(([state, n]) => `${n} ${state}`).join(', ')} steps; ${c.state}${c.why ? ` (${c.why})` : ''}\n`);
-      const problems = compareWithExpected(items, sample.files);
+      const problems = compareWithExpected(items, written.expected ?? []);
       for (const b of batches.filter((b) => b.status !== 'SUCCEEDED')) problems.push(`batch ${b.batchId}: ${b.status} ${b.waitingFor.join('; ')}`);
       const healthy = reportFailures(stack);
       if (problems.length > 0) {
@@ -154,7 +111,7 @@ async function demo(values: Record<string, string | boolean | undefined>): Promi
  * SQL over the lake with the catalog's table names (DuckDB views over the Parquet): the copy a
  * `landfall run --out OUT` wrote (--lake OUT), or the running `landfall up` stack's lake bucket.
  */
-async function query(values: Record<string, string | boolean | undefined>, sql: string): Promise<number> {
+async function query(values: Values, sql: string): Promise<number> {
   if (!sql.trim()) throw new UsageError('query needs the SQL: landfall query [--lake OUT] "SELECT …"');
   const pipeline = usePipelineFile(values.config as string | undefined);
   const work = await mkdtemp(join(tmpdir(), 'landfall-query-'));
@@ -199,7 +156,7 @@ async function demoFolder(pipelineDir: string): Promise<number> {
   });
 }
 
-async function run(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function run(values: Values): Promise<number> {
   const input = values.input as string | undefined;
   const out = values.out as string | undefined;
   if (!input || !out) throw new UsageError('run needs --input DIR and --out DIR');
@@ -227,26 +184,38 @@ async function run(values: Record<string, string | boolean | undefined>): Promis
   });
 }
 
-async function generate(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function generate(values: Values): Promise<number> {
   const out = values.out as string | undefined;
   if (!out) throw new UsageError('generate needs --out DIR');
-  const sample = await writePosSample(resolve(out), sampleOptions(values));
+  const pipeline = usePipelineFile(values.config as string | undefined);
+  const sample = await loadSampleModule(pipeline.dir!);
+  if (!sample) {
+    const file = shown(process.env.LANDFALL_CONFIG_FILE!);
+    throw new UsageError(`${file} has no sample generator: no sample.ts beside it (ops/README.md, "Samples"); \`landfall run --input DIR --config ${file}\` runs files of your own`);
+  }
+  const options = { ...sample.module.defaults, ...sampleKnobs(values) };
+  const written = await sample.module.generateSample(resolve(out), options);
+  const count = (await listFiles(resolve(out))).length;
+  if (!written.expected) {
+    process.stdout.write(`${count} files written under ${resolve(out)} (${shown(sample.file)} states no expected states)\n`);
+    return 0;
+  }
   // Beside the directory, not in it: `landfall run --input DIR` lands everything inside DIR.
   const expectedPath = `${resolve(out)}.expected-states.json`;
-  await writeFile(expectedPath, `${JSON.stringify(sample.files, null, 2)}\n`);
-  process.stdout.write(`${sample.files.length} files written under ${resolve(out)}; expected states in ${expectedPath}\n`);
+  await writeFile(expectedPath, `${JSON.stringify(written.expected, null, 2)}\n`);
+  process.stdout.write(`${written.expected.length} files written under ${resolve(out)}; expected states in ${expectedPath}\n`);
   return 0;
 }
 
 /** The effective configuration: validated, every file reference absolute (round-trips through --config). */
-async function config(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function config(values: Values): Promise<number> {
   const pipeline = usePipelineFile(values.config as string | undefined);
   process.stdout.write(`${JSON.stringify(pipeline.config, null, 2)}\n`);
   process.stderr.write(`${process.env.LANDFALL_CONFIG_FILE}: valid (${pipeline.config.datasets.length} datasets, ${pipeline.config.jobs.length} jobs)\n`);
   return 0;
 }
 
-async function up(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function up(values: Values): Promise<number> {
   usePipelineFile(values.config as string | undefined);
   const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`), handlerLogLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' });
   await mkdir(join(PROJECT_ROOT, '.landfall'), { recursive: true });
@@ -290,7 +259,7 @@ async function land(dir: string | undefined): Promise<number> {
   return 0;
 }
 
-async function status(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function status(values: Values): Promise<number> {
   const where = await target(values);
   const items = latestPerKey(await where.files.listAll());
   process.stdout.write(`${where.label}\n\n${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
@@ -302,7 +271,7 @@ async function status(values: Record<string, string | boolean | undefined>): Pro
   return 0;
 }
 
-function batchArgs(values: Record<string, string | boolean | undefined>, command: string) {
+function batchArgs(values: Values, command: string) {
   const job = values.job as string | undefined;
   const spec = values.batch as string | undefined;
   if (!job || !spec) throw new UsageError(`${command} needs --job J and --batch field=value,…`);
@@ -317,7 +286,7 @@ function batchArgs(values: Record<string, string | boolean | undefined>, command
 }
 
 /** "Why hasn't batch X run?" (or what did it run): one answer from the batch item, its runs and a live evaluation. */
-async function explain(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function explain(values: Values): Promise<number> {
   const where = await target(values);
   const { job, batch } = batchArgs(values, 'explain');
   const id = batchIdOf(batch, job);
@@ -337,7 +306,7 @@ async function explain(values: Record<string, string | boolean | undefined>): Pr
   return 0;
 }
 
-async function reconcileCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function reconcileCommand(values: Values): Promise<number> {
   const grace = values.grace === undefined ? 1200 : Number(values.grace);
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace must be a number of seconds, got ${String(values.grace)}`);
   const where = await target(values);
@@ -350,7 +319,7 @@ async function reconcileCommand(values: Record<string, string | boolean | undefi
   return 0;
 }
 
-async function replay(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function replay(values: Values): Promise<number> {
   const prefix = (values.prefix as string | undefined) ?? '';
   const into = values.bucket ? { s3: new S3Client({}), bucket: values.bucket as string } : await target(values).then((t) => ({ s3: t.s3, bucket: t.names.rawBucket }));
   const count = await replayPrefix(into.s3, into.bucket, prefix, { force: values.force === true });
@@ -358,7 +327,7 @@ async function replay(values: Record<string, string | boolean | undefined>): Pro
   return 0;
 }
 
-async function retry(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function retry(values: Values): Promise<number> {
   const where = await target(values);
   const { batch } = batchArgs(values, 'retry');
   const outcome = await retryBatch(await where.resolverDeps(), batch);
@@ -366,63 +335,50 @@ async function retry(values: Record<string, string | boolean | undefined>): Prom
   return 0;
 }
 
+/** Each command's code; its options and its help are in ./commands.ts. */
+const HANDLERS: Record<CommandName, (values: Values, args: string[]) => Promise<number>> = {
+  demo,
+  run,
+  generate,
+  config,
+  up,
+  land: (_, [dir]) => land(dir),
+  status,
+  explain,
+  retry,
+  reconcile: reconcileCommand,
+  query: (values, words) => query(values, words.join(' ')),
+  replay,
+};
+
+/** What a command's help shows of the pipeline at hand: for demo and generate, its sample module (loaded, for the knobs' defaults). */
+async function helpContext(name: CommandName, config: string | undefined): Promise<HelpContext> {
+  const pipelineFile = pipelineFilePath(config);
+  const file = (COMMANDS[name] as CommandSpec).withoutSample ? findSampleModule(dirname(pipelineFile)) : undefined;
+  if (!file) return { pipelineFile };
+  try {
+    return { pipelineFile, sample: { file, module: (await loadSampleModule(dirname(pipelineFile)))!.module } };
+  } catch (err) {
+    // the help still helps: it says why the module does not load
+    return { pipelineFile, sample: { file, error: (err as Error).message } };
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      input: { type: 'string' },
-      out: { type: 'string' },
-      config: { type: 'string' },
-      seed: { type: 'string' },
-      days: { type: 'string' },
-      rows: { type: 'string' },
-      prefix: { type: 'string' },
-      bucket: { type: 'string' },
-      force: { type: 'boolean' },
-      lake: { type: 'string' },
-      format: { type: 'string' },
-      job: { type: 'string' },
-      batch: { type: 'string' },
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      grace: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [command, arg] = positionals;
-  if (values.help || !command) {
-    process.stdout.write(USAGE);
-    return command || values.help ? 0 : 2;
+  const line = scanCommandLine(argv);
+  if (line.command === 'help' || line.help || !line.command) {
+    const topic = line.command === 'help' ? line.topic : line.command;
+    if (topic === undefined) {
+      process.stdout.write(globalHelp());
+      return line.command || line.help ? 0 : 2;
+    }
+    if (!isCommand(topic)) throw new UsageError(`unknown command "${topic}"\n\n${globalHelp()}`);
+    process.stdout.write(commandHelp(topic, await helpContext(topic, line.config)));
+    return 0;
   }
-  switch (command) {
-    case 'demo':
-      return demo(values);
-    case 'run':
-      return run(values);
-    case 'generate':
-      return generate(values);
-    case 'config':
-      return config(values);
-    case 'up':
-      return up(values);
-    case 'land':
-      return land(arg);
-    case 'status':
-      return status(values);
-    case 'explain':
-      return explain(values);
-    case 'reconcile':
-      return reconcileCommand(values);
-    case 'replay':
-      return replay(values);
-    case 'retry':
-      return retry(values);
-    case 'query':
-      return query(values, positionals.slice(1).join(' '));
-    default:
-      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
-  }
+  if (!isCommand(line.command)) throw new UsageError(`unknown command "${line.command}"\n\n${globalHelp()}`);
+  const { values, args } = parseCommand(line.command, argv);
+  return HANDLERS[line.command](values, args);
 }
 
 /** Runs a command and turns errors into exit codes: 2 for usage and configuration, 1 for the rest. */
@@ -431,7 +387,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return await main(argv);
   } catch (err) {
     const parseError = String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof NoFailedRunError || err instanceof BatchBusyError || err instanceof TargetError || parseError) {
+    if (err instanceof UsageError || err instanceof SampleModuleError || err instanceof ConfigError || err instanceof NoFailedRunError || err instanceof BatchBusyError || err instanceof TargetError || parseError) {
       process.stderr.write(`landfall: ${(err as Error).message}\n`);
       return 2;
     }

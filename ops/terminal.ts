@@ -26,3 +26,19 @@ export function progress(label: string): { update(text: string): void; done(text
     },
   };
 }
+
+/** Greedy word wrap to `width` columns (a long word stays whole on its own line); '\n' starts a new line. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (const word of paragraph.split(/ +/).filter((w) => w !== '')) {
+      if (line && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    lines.push(line);
+  }
+  return lines;
+}

@@ -91,6 +91,15 @@ describe('the landfall CLI', () => {
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
+  it("demos a pipeline by its own sample module: sample.ts beside its configuration (ops/README.md, \"Samples\")", { timeout: 180_000 }, () => {
+    const result = landfall('demo', '--config', join('test', 'fixtures', 'sampled', 'pipeline.yaml'), '--days', '1', '--rows', '4');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('sample: 2 files written to');
+    expect(result.stdout).toMatch(/readings\/20260501\/part-0001\.csv\s+CONVERTED\s+4\s+4\s+0\s+0/);
+    expect(result.stdout).toMatch(/notes\/readme\.txt\s+UNRECOGNISED/);
+    expect(result.stdout).toContain('every sample file is in its expected state');
+  });
+
   it('prints usage and fails on an unknown command', () => {
     const result = landfall('fly');
     expect(result.status).toBe(2);

@@ -1,5 +1,5 @@
 import type { FileStateItem } from '../../shared/core/state/file-state-store';
-import type { ExpectedFile } from '../../examples/retail/data/pos-sample';
+import type { ExpectedFile } from '../sample-contract';
 import { PREFIX } from '../../shared/core/s3/layout';
 import { newestPerKey } from '../../shared/core/s3/event-records';
 import { formatTable } from '../terminal';
