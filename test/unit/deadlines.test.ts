@@ -40,16 +40,26 @@ describe('local wall-clock times', () => {
   it('takes the first of the two instants of a time the clocks go back over', () => {
     // 01:30 happens twice on 1 November in Toronto: 05:30Z (EDT), then 06:30Z (EST)
     expect(zonedInstant('2026-11-01', '01:30', 'America/Toronto').toISOString()).toBe('2026-11-01T05:30:00.000Z');
+    // east of UTC too: 02:30 on 5 April in Auckland is 13:30Z (NZDT), then 14:30Z (NZST); 01:30 on
+    // 25 October in London is 00:30Z (BST), then 01:30Z (GMT)
+    expect(zonedInstant('2026-04-05', '02:30', 'Pacific/Auckland').toISOString()).toBe('2026-04-04T13:30:00.000Z');
+    expect(zonedInstant('2026-10-25', '01:30', 'Europe/London').toISOString()).toBe('2026-10-25T00:30:00.000Z');
   });
 
-  // BUG (reported, not fixed): a local time the clocks skip (02:30 on the morning DST starts does
-  // not exist in Toronto) comes out as 06:30Z, which is 01:30 EST: an hour *before* any wall-clock
-  // time at or after 02:30, so a deadline or cut-off set there fires an hour early. The usual rule
-  // (java.time, Temporal's 'compatible') moves such a time forward by the gap: 03:30 EDT = 07:30Z.
-  it.fails('moves a local time the clocks skip forward, never before the times around it', () => {
+  // A local time the clocks skip (02:30 on the morning DST starts does not exist in Toronto) once
+  // came out as 06:30Z, which is 01:30 EST: an hour *before* any wall-clock time at or after 02:30,
+  // so a deadline or cut-off set there fired an hour early. The usual rule (java.time, Temporal's
+  // 'compatible') moves such a time forward by the gap: 03:30 EDT = 07:30Z.
+  it('moves a local time the clocks skip forward, never before the times around it', () => {
     const skipped = zonedInstant('2026-03-08', '02:30', 'America/Toronto');
     expect(skipped.getTime()).toBeGreaterThanOrEqual(zonedInstant('2026-03-08', '01:59', 'America/Toronto').getTime());
     expect(skipped.toISOString()).toBe('2026-03-08T07:30:00.000Z');
+    expect(zonedInstant('2026-03-08', '02:00', 'America/Toronto').toISOString()).toBe('2026-03-08T07:00:00.000Z'); // = 03:00 EDT
+    // a half-hour zone, zones east of UTC, and a gap of half an hour (Lord Howe goes from +10:30 to +11)
+    expect(zonedInstant('2026-03-08', '02:30', 'America/St_Johns').toISOString()).toBe('2026-03-08T06:00:00.000Z'); // 03:30 NDT
+    expect(zonedInstant('2026-03-29', '01:30', 'Europe/London').toISOString()).toBe('2026-03-29T01:30:00.000Z'); // 02:30 BST
+    expect(zonedInstant('2026-09-27', '02:30', 'Pacific/Auckland').toISOString()).toBe('2026-09-26T14:30:00.000Z'); // 03:30 NZDT
+    expect(zonedInstant('2026-10-04', '02:15', 'Australia/Lord_Howe').toISOString()).toBe('2026-10-03T15:45:00.000Z'); // 02:45 +11
   });
 
   it('handles zones east of UTC, half hours, and a date change', () => {

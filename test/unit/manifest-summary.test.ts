@@ -55,12 +55,12 @@ describe('summarizing a manifest', () => {
     expect(summarizeManifest(['3', '3'], counts)).toEqual({ problem: 'a counting manifest has exactly one row with parts; this one has 2 good rows' });
   });
 
-  // BUG (reported, not fixed): the count column is an integer column, so validation lets "-1"
-  // through, and the summary keeps it; the manifest precondition (have >= count) is then met by a
-  // batch with no parts at all. A manifest "that says nothing usable is a problem" (the function's
-  // own rule, as for a list of no parts), and a negative count says nothing usable.
-  it.fails('is a problem when a counting manifest holds a negative count', () => {
+  // The count column is an integer column, so validation lets "-1" through; kept, it would let the
+  // manifest precondition (have >= count) be met by a batch with no parts at all. A manifest "that
+  // says nothing usable is a problem" (the function's own rule, as for a list of no parts).
+  it('is a problem when a counting manifest holds a negative count', () => {
     expect(summarizeManifest(['-1'], counts)).toHaveProperty('problem');
+    expect(summarizeManifest(['-12'], counts)).toEqual({ problem: 'the manifest counts -12 parts; a count cannot be negative' });
   });
 });
 

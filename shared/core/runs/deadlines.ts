@@ -3,13 +3,20 @@ import type { Cutoff, Freshness, JobConfig } from '../config/types';
 import { addDays } from '../time/dates';
 import { enumerableValues, type BatchRef } from './batches';
 
-/** The UTC instant of a local wall-clock time in an IANA zone (DST-aware, no library). */
+/**
+ * The UTC instant of a local wall-clock time in an IANA zone (DST-aware, no library), as Temporal's
+ * 'compatible' disambiguation has it: a time the clocks go back over is its first instant, and a
+ * time the clocks skip is moved forward by the gap (02:30 on the morning DST starts is 03:30).
+ */
 export function zonedInstant(date: string, time: string, timeZone: string): Date {
   const wanted = Date.parse(`${date}T${time}:00Z`);
-  // Guess with the zone's offset at the wanted instant, then correct once (DST edges move it).
-  let guess = wanted;
-  for (let i = 0; i < 2; i += 1) guess = wanted - offsetMs(new Date(guess), timeZone);
-  return new Date(guess);
+  // The zone's offsets a day either side give every candidate (no zone changes twice in a day); a
+  // candidate is real when the zone's offset there reads it back as the wanted time.
+  const withOffsetBefore = wanted - offsetMs(new Date(wanted - 86_400_000), timeZone);
+  const withOffsetAfter = wanted - offsetMs(new Date(wanted + 86_400_000), timeZone);
+  const real = [withOffsetBefore, withOffsetAfter].filter((t) => wanted - offsetMs(new Date(t), timeZone) === t);
+  // None is real in a gap: the offset before it puts the time the gap's length later.
+  return new Date(real.length > 0 ? Math.min(...real) : withOffsetBefore);
 }
 
 function offsetMs(at: Date, timeZone: string): number {

@@ -43,6 +43,33 @@ async function sourceOf(s3: S3Client, ref: ObjectRef, rawBucket: string): Promis
 
 const functionNameOf = (arn = '') => arn.split(':function:')[1]?.split(':')[0] ?? arn;
 
+/** `value[key]` when the value is a JSON object (not null, not a list). */
+const field = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined);
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * What a message body says, each part kept only in the shape AWS writes it: a body that is not
+ * JSON, or JSON of another shape (`null`, a list, a number), says nothing. Reading a body must not
+ * throw: a message that fails before it is deleted comes back and fails every pass.
+ */
+function readFailedEvent(body: string | undefined): FailedEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(body ?? '{}');
+  } catch {
+    return {}; // not one of Lambda's records: nothing to learn from it
+  }
+  const records = field(field(json, 'requestPayload'), 'Records');
+  const response = field(json, 'responsePayload');
+  return {
+    requestContext: { functionArn: text(field(field(json, 'requestContext'), 'functionArn')) },
+    // each record is checked as it is read (objectRefFromRecord)
+    requestPayload: { Records: Array.isArray(records) ? (records as S3EventRecord[]) : [] },
+    responsePayload: { errorType: text(field(response, 'errorType')), errorMessage: text(field(response, 'errorMessage')) },
+    DDBStreamBatchInfo: { approximateArrivalOfFirstRecord: text(field(field(json, 'DDBStreamBatchInfo'), 'approximateArrivalOfFirstRecord')) },
+  };
+}
+
 /**
  * Empties the failed-events queue (at most `limit` messages a pass), remembering what each message
  * says: the landed version and error of a failed stage, or the time of a lost stream batch. Each
@@ -52,17 +79,12 @@ const functionNameOf = (arn = '') => arn.split(':function:')[1]?.split(':')[0] ?
 export async function drainFailedEvents(deps: { sqs: SQSClient; queueUrl: string; s3: S3Client; rawBucket: string; files: FileStateStore }, limit = 500): Promise<ParkedEvents> {
   const parked: ParkedEvents = { failedFiles: [], messages: 0 };
   while (parked.messages < limit) {
-    const out = await deps.sqs.send(new ReceiveMessageCommand({ QueueUrl: deps.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }));
+    const out = await deps.sqs.send(new ReceiveMessageCommand({ QueueUrl: deps.queueUrl, MaxNumberOfMessages: Math.min(10, limit - parked.messages), VisibilityTimeout: 300, WaitTimeSeconds: 0 }));
     const messages = out.Messages ?? [];
     if (messages.length === 0) break;
     for (const message of messages) {
       parked.messages += 1;
-      let event: FailedEvent = {};
-      try {
-        event = JSON.parse(message.Body ?? '{}') as FailedEvent;
-      } catch {
-        // not one of Lambda's records: nothing to learn from it
-      }
+      const event = readFailedEvent(message.Body);
       const since = event.DDBStreamBatchInfo?.approximateArrivalOfFirstRecord;
       if (since && (!parked.lostStreamSince || since < parked.lostStreamSince)) parked.lostStreamSince = since;
       const functionName = functionNameOf(event.requestContext?.functionArn);

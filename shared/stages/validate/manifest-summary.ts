@@ -33,7 +33,10 @@ export function summarizeManifest(values: string[], dataset: DatasetConfig): Man
   const manifest = dataset.manifest!;
   if (manifest.kind === 'counts') {
     if (values.length !== 1) return { problem: `a counting manifest has exactly one row with ${manifest.column}; this one has ${values.length} good rows` };
-    return { summary: { count: Number(values[0]) } };
+    const count = Number(values[0]);
+    // an integer column lets "-1" through, and a batch with no parts would meet a negative count
+    if (count < 0) return { problem: `the manifest counts ${values[0]} parts; a count cannot be negative` };
+    return { summary: { count } };
   }
   const parts = [...new Set(values)];
   if (parts.length === 0) return { problem: 'the manifest lists no parts' };
