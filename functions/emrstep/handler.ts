@@ -1,13 +1,13 @@
 import { EMRClient } from '@aws-sdk/client-emr';
 import { documentClient, s3Client } from '../../shared/core/aws/clients';
 import { loadPipeline } from '../../shared/core/config/load-config';
-import { requireEnv } from '../../shared/core/errors';
 import { ArcRouter } from '../../shared/core/failover/arc-client';
 import { CellClaims } from '../../shared/core/emr/cell-claims';
 import { emrSettingsFromEnv } from '../../shared/core/emr/cluster-spec';
 import { acquireEmrCluster, afterClusterEnded, afterStepFailure, emrJobOf, failoverEmr, nextEmrStage, pollEmrStage, prepareEmrRun, submitEmrStage, type EmrFlowDeps, type EmrRunState } from '../../shared/stages/orchestrate';
 import { JobRunStore } from '../../shared/core/runs/job-run-store';
 import type { RunInput } from '../../shared/core/runs/run-input';
+import { setting } from '../../shared/core/settings';
 
 type EmrStepRequest =
   | { action: 'prepare'; run: RunInput }
@@ -17,20 +17,20 @@ let deps: EmrFlowDeps | undefined;
 
 function depsFromEnv(): EmrFlowDeps {
   const settings = emrSettingsFromEnv();
-  const table = requireEnv('JOB_RUNS_TABLE');
+  const table = setting('JOB_RUNS_TABLE');
   return {
     emr: new EMRClient({}),
-    arc: new ArcRouter({ cells: settings.cells.map((c) => ({ name: c.name, routingControlArn: c.routingControlArn })), endpoints: JSON.parse(requireEnv('ARC_ENDPOINTS')) as string[], region: requireEnv('ARC_REGION') }),
+    arc: new ArcRouter({ cells: settings.cells.map((c) => ({ name: c.name, routingControlArn: c.routingControlArn })), endpoints: setting('ARC_ENDPOINTS') as string[], region: setting('ARC_REGION') }),
     s3: s3Client(),
     runs: new JobRunStore(documentClient(), table),
     claims: new CellClaims(documentClient(), table),
-    lakeBucket: requireEnv('LAKE_BUCKET'),
+    lakeBucket: setting('LAKE_BUCKET'),
     settings,
-    sparkEntryPoint: requireEnv('SPARK_ENTRY_POINT'),
-    sparkSubmitArgs: JSON.parse(process.env.SPARK_SUBMIT_ARGS ?? '[]') as string[],
-    maxStepFailures: Number(process.env.EMR_MAX_STEP_FAILURES ?? 3),
-    backoffBaseSeconds: Number(process.env.EMR_BACKOFF_BASE_SECONDS ?? 30),
-    clusterWaitSeconds: Number(process.env.EMR_CLUSTER_WAIT_SECONDS ?? 30),
+    sparkEntryPoint: setting('SPARK_ENTRY_POINT'),
+    sparkSubmitArgs: setting('SPARK_SUBMIT_ARGS') as string[],
+    maxStepFailures: setting('EMR_MAX_STEP_FAILURES'),
+    backoffBaseSeconds: setting('EMR_BACKOFF_BASE_SECONDS'),
+    clusterWaitSeconds: setting('EMR_CLUSTER_WAIT_SECONDS'),
   };
 }
 

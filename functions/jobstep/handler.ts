@@ -1,5 +1,5 @@
 import { s3Client, snsClient } from '../../shared/core/aws/clients';
-import { requireEnv } from '../../shared/core/errors';
+import { setting } from '../../shared/core/settings';
 import { runJobStep, type JobStepDeps, type JobStepRequest } from '../../shared/stages/orchestrate';
 import { resolverDepsFromEnv } from '../../shared/stages/resolve';
 
@@ -9,7 +9,7 @@ let deps: JobStepDeps | undefined;
 export const handler = async (request: JobStepRequest) => {
   if (!deps) {
     const resolver = resolverDepsFromEnv();
-    deps = { runs: resolver.runs, resolver, sns: snsClient(), s3: s3Client(), lakeBucket: requireEnv('LAKE_BUCKET'), failureTopicArn: requireEnv('FAILURE_TOPIC_ARN') };
+    deps = { runs: resolver.runs, resolver, sns: snsClient(), s3: s3Client(), lakeBucket: setting('LAKE_BUCKET'), failureTopicArn: setting('FAILURE_TOPIC_ARN') };
   }
   return runJobStep(request, deps);
 };

@@ -1,8 +1,8 @@
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { loadCatalog } from '../../shared/stages/catalog';
 import { loadPipeline } from '../../shared/core/config/load-config';
-import { requireEnv } from '../../shared/core/errors';
 import type { RunInput } from '../../shared/core/runs/run-input';
+import { setting } from '../../shared/core/settings';
 import { pollLoad, submitLoad, type LoadDeps, type LoadState, warehouseTargetFromEnv } from '../../shared/stages/load';
 
 let deps: LoadDeps | undefined;
@@ -14,9 +14,9 @@ export const handler = async (request: { action: 'submit' | 'poll'; run: RunInpu
     pipeline: loadPipeline(),
     tables: loadCatalog(),
     target: warehouseTargetFromEnv(),
-    lakeBucket: requireEnv('LAKE_BUCKET'),
-    backoffBaseSeconds: Number(process.env.WAREHOUSE_BACKOFF_BASE_SECONDS ?? 5),
-    maxAttempts: Number(process.env.WAREHOUSE_MAX_ATTEMPTS ?? 6),
+    lakeBucket: setting('LAKE_BUCKET'),
+    backoffBaseSeconds: setting('WAREHOUSE_BACKOFF_BASE_SECONDS'),
+    maxAttempts: setting('WAREHOUSE_MAX_ATTEMPTS'),
   };
   return request.action === 'submit' ? submitLoad(request.run, request.load, deps) : pollLoad(request.run, request.load, deps);
 };

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { metricsLine } from '../../shared/core/alerts';
+import { setting } from '../../shared/core/settings';
 import { reconcileDepsFromEnv, describeRepair, reconcile, type ReconcileDeps } from '../../shared/stages/reconcile';
 
 const logger = new Logger({ serviceName: 'landfall', persistentKeys: { stage: 'reconcile' } });
@@ -12,7 +13,7 @@ export const handler = async () => {
   for (const repair of report.repairs) logger.warn('repaired', { repair: describeRepair(repair) });
   for (const late of report.pastDeadline) logger.warn('batch past its deadline', { ...late });
   // Embedded metric format: the Repairs and BatchesPastDeadline alarms watch these.
-  console.log(metricsLine(process.env.LANDFALL_STAGE ?? 'unknown', { Repairs: report.repairs.length, BatchesPastDeadline: report.pastDeadline.length }));
+  console.log(metricsLine(setting('LANDFALL_STAGE'), { Repairs: report.repairs.length, BatchesPastDeadline: report.pastDeadline.length }));
   logger.info('reconciled', { looked: report.looked, window: report.window });
   return report;
 };

@@ -1,6 +1,6 @@
 import { documentClient, s3Client } from '../../shared/core/aws/clients';
-import { requireEnv } from '../../shared/core/errors';
 import { s3RecordHandler } from '../../shared/core/runtime/s3-handler';
+import { setting } from '../../shared/core/settings';
 import { FileStateStore } from '../../shared/core/state/file-state-store';
 import { trackObject } from '../../shared/stages/track';
 
@@ -8,9 +8,9 @@ import { trackObject } from '../../shared/stages/track';
 export const handler = s3RecordHandler('track', () => {
   const deps = {
     s3: s3Client(),
-    store: new FileStateStore(documentClient(), requireEnv('FILE_STATE_TABLE')),
-    rawBucket: requireEnv('RAW_BUCKET'),
-    lakeBucket: requireEnv('LAKE_BUCKET'),
+    store: new FileStateStore(documentClient(), setting('FILE_STATE_TABLE')),
+    rawBucket: setting('RAW_BUCKET'),
+    lakeBucket: setting('LAKE_BUCKET'),
   };
   return (ref) => trackObject(ref, deps);
 });

@@ -2,9 +2,9 @@ import type { Context } from 'aws-lambda';
 import { documentClient, s3Client } from '../../shared/core/aws/clients';
 import { loadPipeline } from '../../shared/core/config/load-config';
 import type { JobStage } from '../../shared/core/config/types';
-import { requireEnv } from '../../shared/core/errors';
 import { JobRunStore } from '../../shared/core/runs/job-run-store';
 import type { RunInput } from '../../shared/core/runs/run-input';
+import { setting } from '../../shared/core/settings';
 import { runStage, type StageDeps } from '../../shared/stages/transform';
 
 let deps: StageDeps | undefined;
@@ -13,9 +13,9 @@ let deps: StageDeps | undefined;
 export const handler = async (request: { run: RunInput; stage: JobStage }, context: Context) => {
   deps ??= {
     s3: s3Client(),
-    runs: new JobRunStore(documentClient(), requireEnv('JOB_RUNS_TABLE')),
+    runs: new JobRunStore(documentClient(), setting('JOB_RUNS_TABLE')),
     pipeline: loadPipeline(),
-    lakeBucket: requireEnv('LAKE_BUCKET'),
+    lakeBucket: setting('LAKE_BUCKET'),
     functionMemoryMb: Number(context.memoryLimitInMB),
   };
   return runStage(request.run, request.stage, deps);

@@ -1,7 +1,7 @@
 import { s3Client, documentClient } from '../../shared/core/aws/clients';
 import { loadPipeline } from '../../shared/core/config/load-config';
-import { requireEnv } from '../../shared/core/errors';
 import { s3RecordHandler } from '../../shared/core/runtime/s3-handler';
+import { setting } from '../../shared/core/settings';
 import { FileStateStore } from '../../shared/core/state/file-state-store';
 import { validateLandedObject } from '../../shared/stages/validate';
 
@@ -9,9 +9,9 @@ import { validateLandedObject } from '../../shared/stages/validate';
 export const handler = s3RecordHandler('validate', (context) => {
   const deps = {
     s3: s3Client(),
-    store: new FileStateStore(documentClient(), requireEnv('FILE_STATE_TABLE')),
+    store: new FileStateStore(documentClient(), setting('FILE_STATE_TABLE')),
     pipeline: loadPipeline(),
-    rawBucket: requireEnv('RAW_BUCKET'),
+    rawBucket: setting('RAW_BUCKET'),
     functionMemoryMb: Number(context.memoryLimitInMB),
   };
   return (ref) => validateLandedObject(ref, deps);

@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setting } from '../settings';
 
 /*
  * One client of each kind per process (Lambda reuses them across invocations). Endpoints come from
@@ -20,7 +21,7 @@ let lambda: LambdaClient | undefined;
 let sqs: SQSClient | undefined;
 
 export function s3Client(): S3Client {
-  s3 ??= new S3Client({ forcePathStyle: process.env.LANDFALL_S3_PATH_STYLE === 'true' });
+  s3 ??= new S3Client({ forcePathStyle: setting('LANDFALL_S3_PATH_STYLE') });
   return s3;
 }
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { compileKeyPattern, matchKey, type CompiledKeyPattern } from '../datasets/key-pattern';
 import { ConfigError } from '../errors';
+import { setting } from '../settings';
 import { listedValuesOf, parsePipelineConfig } from './parse-config';
 import { checkSparkModules } from './spark-package';
 import type { DatasetConfig, JobConfig, JobInput, PipelineConfig } from './types';
@@ -103,10 +104,11 @@ let cached: { file: string; pipeline: Pipeline } | undefined;
  * run --config`), or the one the deploy bundled beside the handler (pipeline/pipeline.json).
  */
 export function loadPipeline(env: NodeJS.ProcessEnv = process.env): Pipeline {
-  const file = env.LANDFALL_CONFIG_FILE || BUNDLED;
+  const named = setting('LANDFALL_CONFIG_FILE', env);
+  const file = named ?? BUNDLED;
   if (cached?.file === file) return cached.pipeline;
   if (!existsSync(file)) {
-    throw new ConfigError('(file)', env.LANDFALL_CONFIG_FILE ? 'does not exist' : 'no pipeline configuration: set LANDFALL_CONFIG_FILE, or deploy with --param="pipeline=path/to/pipeline.yaml"', file);
+    throw new ConfigError('(file)', named ? 'does not exist' : 'no pipeline configuration: set LANDFALL_CONFIG_FILE, or deploy with --param="pipeline=path/to/pipeline.yaml"', file);
   }
   const pipeline = loadPipelineFile(file);
   cached = { file, pipeline };

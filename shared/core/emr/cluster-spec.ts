@@ -1,5 +1,6 @@
 import type { InstanceFleetConfig, RunJobFlowCommandInput } from '@aws-sdk/client-emr';
-import { MissingSettingError } from '../errors';
+import { InvalidSettingError, LandfallError } from '../errors';
+import { requiredSetting, setting, type Env } from '../settings';
 
 /**
  * The heavy path's deployment settings: the two cells (an Availability Zone with its subnet and
@@ -60,16 +61,18 @@ export interface EmrSettings {
 /** Tag keys on every cluster the stack creates; the IAM policy's conditions name the first. */
 export const TAG = { stack: 'landfall:stack', cell: 'landfall:cell', claim: 'landfall:claim' } as const;
 
-export class EmrSettingsError extends Error {
+/** The EMR settings (the emrstep function's environment) do not describe cells or clusters EMR can use. */
+export class EmrSettingsError extends LandfallError {
   override readonly name = 'EmrSettingsError';
+  readonly code = 'EMR_SETTINGS_INVALID';
 }
 
-function parseJson<T>(name: string, text: string | undefined): T {
-  if (!text) throw new MissingSettingError(name);
+/** A JSON setting; one that does not parse is an EmrSettingsError, as every other fault of these settings. */
+function jsonSetting<T>(name: 'EMR_CELLS' | 'EMR_CLUSTER_SPEC', env: Env): T {
   try {
-    return JSON.parse(text) as T;
+    return requiredSetting(name, env) as T;
   } catch (err) {
-    throw new EmrSettingsError(`${name} is not valid JSON: ${(err as Error).message}`);
+    throw err instanceof InvalidSettingError ? new EmrSettingsError(`${name} ${err.problem}`) : err;
   }
 }
 
@@ -82,9 +85,9 @@ function checkFleet(where: string, fleet: FleetSpec | undefined, optional = fals
 
 /** Reads EMR_MODE, EMR_CELLS and (transient) EMR_CLUSTER_SPEC, with errors naming the setting. */
 export function emrSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EmrSettings {
-  const mode = (env.EMR_MODE ?? 'transient') as EmrMode;
+  const mode = setting('EMR_MODE', env) as EmrMode;
   if (mode !== 'transient' && mode !== 'standing') throw new EmrSettingsError(`EMR_MODE must be transient or standing, not '${mode}'`);
-  const cells = parseJson<EmrCell[]>('EMR_CELLS', env.EMR_CELLS);
+  const cells = jsonSetting<EmrCell[]>('EMR_CELLS', env);
   if (!Array.isArray(cells) || cells.length !== 2) throw new EmrSettingsError(`EMR_CELLS must name exactly two cells (ARC keeps one of them On), not ${Array.isArray(cells) ? cells.length : typeof cells}`);
   for (const [i, cell] of cells.entries()) {
     if (!cell.name || !cell.routingControlArn) throw new EmrSettingsError(`EMR_CELLS[${i}] needs a name and a routingControlArn`);
@@ -93,10 +96,12 @@ export function emrSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EmrSet
   }
   if (cells[0]!.name === cells[1]!.name) throw new EmrSettingsError(`EMR_CELLS: the two cells need different names (both are '${cells[0]!.name}')`);
   if (mode === 'standing') return { mode, cells };
-  const cluster = parseJson<ClusterSpec>('EMR_CLUSTER_SPEC', env.EMR_CLUSTER_SPEC);
+  const cluster = jsonSetting<ClusterSpec>('EMR_CLUSTER_SPEC', env);
   // the roles are the stack's own resources, so they come as references of their own
-  if (env.EMR_SERVICE_ROLE) cluster.serviceRole = env.EMR_SERVICE_ROLE;
-  if (env.EMR_INSTANCE_PROFILE) cluster.jobFlowRole = env.EMR_INSTANCE_PROFILE;
+  const serviceRole = setting('EMR_SERVICE_ROLE', env);
+  const instanceProfile = setting('EMR_INSTANCE_PROFILE', env);
+  if (serviceRole) cluster.serviceRole = serviceRole;
+  if (instanceProfile) cluster.jobFlowRole = instanceProfile;
   for (const field of ['stack', 'releaseLabel', 'logUri', 'serviceRole', 'jobFlowRole'] as const) {
     if (typeof cluster[field] !== 'string' || cluster[field] === '') throw new EmrSettingsError(`EMR_CLUSTER_SPEC.${field} must be set${field === 'serviceRole' ? ' (or EMR_SERVICE_ROLE)' : field === 'jobFlowRole' ? ' (or EMR_INSTANCE_PROFILE)' : ''}`);
   }

@@ -1,7 +1,10 @@
+import type { StateMachineErrorName } from '../error-names';
+import { LandfallError } from '../errors';
+
 /**
- * The two ways an EMR step can go wrong, as the state machine sees them. Their `name` is what a
- * Step Functions Retry/Catch matches (Lambda reports it as the error type); the message carries
- * the cluster, step, reason and log file, since a Task's Cause is all that reaches the ASL.
+ * The ways an EMR step can go wrong, as the state machine sees them. Their `name` is what a Step
+ * Functions Retry/Catch matches (Lambda reports it as the error type; see error-names.ts); the
+ * message carries the cluster, step, reason and log file, since a Task's Cause is all that reaches the ASL.
  */
 
 export interface EmrErrorDetails {
@@ -17,7 +20,7 @@ export interface EmrErrorDetails {
   logFile?: string;
 }
 
-abstract class EmrStepError extends Error {
+abstract class EmrStepError extends LandfallError {
   readonly clusterId: string;
   readonly stepId?: string;
   readonly stepState?: string;
@@ -65,7 +68,8 @@ abstract class EmrStepError extends Error {
  * new attempt name, on the same cluster.
  */
 export class StepFailedError extends EmrStepError {
-  override readonly name = 'StepFailedError';
+  override readonly name = 'StepFailedError' satisfies StateMachineErrorName;
+  readonly code = 'EMR_STEP_FAILED';
   constructor(reason: string, details: EmrErrorDetails & { stepId: string }, options?: { cause?: unknown }) {
     super(reason, details, `EMR step ${details.stepId} on cluster ${details.clusterId} ${(details.stepState ?? 'FAILED').toLowerCase()} (${reason})`, options);
   }
@@ -76,7 +80,8 @@ export class StepFailedError extends EmrStepError {
  * does not exist, or its API does not answer ('unreachable'). Fail over to the standby at once.
  */
 export class ClusterUnhealthyError extends EmrStepError {
-  override readonly name = 'ClusterUnhealthyError';
+  override readonly name = 'ClusterUnhealthyError' satisfies StateMachineErrorName;
+  readonly code = 'EMR_CLUSTER_UNHEALTHY';
   constructor(reason: string, details: EmrErrorDetails, options?: { cause?: unknown }) {
     const state = details.clusterState ? `, state ${details.clusterState}` : '';
     const step = details.stepId ? `; step ${details.stepId}${details.stepState ? ` ${details.stepState}` : ''}` : '';
@@ -89,7 +94,8 @@ export class ClusterUnhealthyError extends EmrStepError {
  * impaired: a transient run creates or finds another cluster in the same cell and goes on there.
  */
 export class ClusterEndedError extends EmrStepError {
-  override readonly name = 'ClusterEndedError';
+  override readonly name = 'ClusterEndedError' satisfies StateMachineErrorName;
+  readonly code = 'EMR_CLUSTER_ENDED';
   constructor(reason: string, details: EmrErrorDetails, options?: { cause?: unknown }) {
     const step = details.stepId ? `; step ${details.stepId}${details.stepState ? ` ${details.stepState}` : ''}` : '';
     super(reason, details, `EMR cluster ${details.clusterId} has ended (${reason}${details.clusterState ? `, state ${details.clusterState}` : ''})${step}`, options);

@@ -1,3 +1,5 @@
+import { LandfallError } from '../errors';
+
 /** One endpoint's failure while the ARC client rotated through the cluster endpoints. */
 export interface EndpointFailure {
   endpoint: string;
@@ -6,8 +8,9 @@ export interface EndpointFailure {
 }
 
 /** Every ARC cluster endpoint failed (refused, timed out, throttled, unavailable); `failures` names each. */
-export class NoArcEndpointError extends Error {
+export class NoArcEndpointError extends LandfallError {
   override readonly name = 'NoArcEndpointError';
+  readonly code = 'ARC_NO_ENDPOINT';
   constructor(
     readonly operation: string,
     readonly failures: EndpointFailure[],
@@ -20,8 +23,9 @@ export class NoArcEndpointError extends Error {
  * The routing controls do not have exactly one On, so there is no active cluster. The orchestration
  * does not repair this by itself: the safety rule should have made it impossible.
  */
-export class InconsistentRoutingError extends Error {
+export class InconsistentRoutingError extends LandfallError {
   override readonly name = 'InconsistentRoutingError';
+  readonly code = 'ARC_ROUTING_INCONSISTENT';
   constructor(readonly states: Record<string, 'On' | 'Off'>) {
     const on = Object.keys(states).filter((name) => states[name] === 'On');
     super(`ARC routing controls must have exactly one On, found ${on.length === 0 ? 'none' : on.join(' and ')} (${JSON.stringify(states)})`);
@@ -29,6 +33,7 @@ export class InconsistentRoutingError extends Error {
 }
 
 /** The ARC configuration cannot serve the requested operation (e.g. failover needs exactly two clusters). */
-export class ArcConfigError extends Error {
+export class ArcConfigError extends LandfallError {
   override readonly name = 'ArcConfigError';
+  readonly code = 'ARC_CONFIG_INVALID';
 }

@@ -4,10 +4,12 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { LandfallError } from '../errors';
 
 /** The object version does not exist (deleted, or the event was for a version since removed). */
-export class ObjectGoneError extends Error {
+export class ObjectGoneError extends LandfallError {
   override readonly name = 'ObjectGoneError';
+  readonly code = 'S3_OBJECT_GONE';
 }
 
 function isGone(err: unknown): boolean {
@@ -206,8 +208,9 @@ export type WriteCondition = { ifMatch: string } | { ifNoneMatch: '*' };
  * ConditionalRequestConflict), or the object an If-Match named is gone (404). Look again, then
  * decide again: nothing was written (a multipart upload is aborted).
  */
-export class WriteConflictError extends Error {
+export class WriteConflictError extends LandfallError {
   override readonly name = 'WriteConflictError';
+  readonly code = 'S3_WRITE_CONFLICT';
 }
 
 function isWriteConflict(err: unknown, condition: WriteCondition): boolean {

@@ -2,6 +2,7 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LandfallError } from '../errors';
 
 /**
  * One HTTP/1.1 GET whose body is written (to a named pipe DuckDB reads) through a few reused
@@ -14,13 +15,15 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
  */
 
 /** The request was not answered with a body this reader streams (the SDK should make it instead). */
-export class RawGetUnsupportedError extends Error {
+export class RawGetUnsupportedError extends LandfallError {
   override readonly name = 'RawGetUnsupportedError';
+  readonly code = 'RAW_GET_UNSUPPORTED';
 }
 
 /** The body ended before its Content-Length (the connection was cut): what was written is incomplete. */
-export class RawGetTruncatedError extends Error {
+export class RawGetTruncatedError extends LandfallError {
   override readonly name = 'RawGetTruncatedError';
+  readonly code = 'RAW_GET_TRUNCATED';
 }
 
 /** A GET URL for one object version, signed with the client's credentials, region and endpoint. */

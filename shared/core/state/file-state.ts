@@ -1,4 +1,5 @@
 import type { ObjectRef } from '../s3/event-records';
+import { LandfallError } from '../errors';
 
 /** What validation counted in a file (kept on its state item). */
 export interface RowCounts {
@@ -90,8 +91,9 @@ export interface TransitionDetails {
 }
 
 /** An object under reports/ or processed/ that landfall did not write (or that lost its metadata). */
-export class NotLandfallOutputError extends Error {
+export class NotLandfallOutputError extends LandfallError {
   override readonly name = 'NotLandfallOutputError';
+  readonly code = 'NOT_LANDFALL_OUTPUT';
 }
 
 export function parseFileReport(text: string): FileReport {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setting } from '../../core/settings';
 import type { CatalogTable } from './table-schemas';
 
 /**
@@ -12,7 +13,7 @@ const BUNDLED = fileURLToPath(new URL('./pipeline/catalog.json', import.meta.url
 let cached: { file: string; tables: CatalogTable[] } | undefined;
 
 export function loadCatalog(env: NodeJS.ProcessEnv = process.env): CatalogTable[] {
-  const file = env.LANDFALL_CATALOG_FILE || BUNDLED;
+  const file = setting('LANDFALL_CATALOG_FILE', env) ?? BUNDLED;
   if (cached?.file === file) return cached.tables;
   if (!existsSync(file)) throw new Error(`no catalog at ${file}: build the functions (npm run build) or set LANDFALL_CATALOG_FILE`);
   const tables = (JSON.parse(readFileSync(file, 'utf8')) as { tables: CatalogTable[] }).tables;

@@ -1,10 +1,13 @@
+import { LandfallError } from '../../core/errors';
+
 /**
  * DuckDB's reading of a Parquet column type → the Hive/Glue type Athena reads it as. A type Athena
  * would misread (unsigned integers, nanosecond timestamps, 128-bit integers, time of day, UUID
  * bytes, …) has no mapping: the catalog refuses the table rather than publish a wrong type.
  */
-export class UnsupportedCatalogTypeError extends Error {
+export class UnsupportedCatalogTypeError extends LandfallError {
   override readonly name = 'UnsupportedCatalogTypeError';
+  readonly code = 'CATALOG_TYPE_UNSUPPORTED';
 }
 
 const SIMPLE: Record<string, string> = {

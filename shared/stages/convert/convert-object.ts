@@ -15,15 +15,18 @@ import { openDuckDb, type DuckDb } from '../../core/duckdb/duckdb';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetConfig } from '../../core/config/types';
 import { allGoodColumnsSql, allGoodRowsSql, goodRowsSql, typedColumnsSql, FileLineSink, parseVerdict, type Verdict, discardLines, validateFileAt } from '../validate';
+import { LandfallError } from '../../core/errors';
 
 /** The Parquet has another number of rows than validate counted (retryable: the read was cut short). */
-export class RowCountMismatchError extends Error {
+export class RowCountMismatchError extends LandfallError {
   override readonly name = 'RowCountMismatchError';
+  readonly code = 'ROW_COUNT_MISMATCH';
 }
 
 /** A validated object names a dataset the configuration no longer has. */
-export class UnknownDatasetError extends Error {
+export class UnknownDatasetError extends LandfallError {
   override readonly name = 'UnknownDatasetError';
+  readonly code = 'DATASET_UNKNOWN';
 }
 
 export interface ConvertDeps {

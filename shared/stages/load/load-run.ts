@@ -6,6 +6,7 @@ import type { JobConfig } from '../../core/config/types';
 import { curatedKey, curatedPartition } from '../../core/s3/layout';
 import type { RunInput } from '../../core/runs/run-input';
 import { loadStatements, type TableLoad } from './load-sql';
+import { LandfallError } from '../../core/errors';
 
 /** Where loads go: a Redshift Serverless workgroup, or a provisioned cluster with a secret. */
 export interface WarehouseTarget {
@@ -41,8 +42,9 @@ export interface LoadDeps {
 }
 
 /** The load failed on its own (bad SQL, a missing object, a type mismatch) or ran out of retries: the run fails and alerts. */
-export class WarehouseLoadError extends Error {
+export class WarehouseLoadError extends LandfallError {
   override readonly name = 'WarehouseLoadError';
+  readonly code = 'WAREHOUSE_LOAD_FAILED';
 }
 
 /** Errors worth another submission: another transaction won a serialization conflict, or the API throttled. */

@@ -1,4 +1,5 @@
-import { MissingSettingError, requireEnv } from '../../core/errors';
+import { InvalidSettingError, MissingSettingError } from '../../core/errors';
+import { readersOf, setting } from '../../core/settings';
 import type { WarehouseTarget } from './load-run';
 
 /**
@@ -7,16 +8,16 @@ import type { WarehouseTarget } from './load-run';
  * WAREHOUSE_COPY_ROLE_ARN (the role COPY runs as).
  */
 export function warehouseTargetFromEnv(env: NodeJS.ProcessEnv = process.env): WarehouseTarget {
-  const workgroupName = env.WAREHOUSE_WORKGROUP || undefined;
-  const clusterIdentifier = env.WAREHOUSE_CLUSTER_ID || undefined;
-  if (!workgroupName && !clusterIdentifier) throw new MissingSettingError('WAREHOUSE_WORKGROUP (or WAREHOUSE_CLUSTER_ID)');
-  if (workgroupName && clusterIdentifier) throw new Error('set WAREHOUSE_WORKGROUP or WAREHOUSE_CLUSTER_ID, not both');
-  const secretArn = env.WAREHOUSE_SECRET_ARN || undefined;
-  if (clusterIdentifier && !secretArn) throw new MissingSettingError('WAREHOUSE_SECRET_ARN (a provisioned cluster is reached with a secret)');
+  const workgroupName = setting('WAREHOUSE_WORKGROUP', env);
+  const clusterIdentifier = setting('WAREHOUSE_CLUSTER_ID', env);
+  if (!workgroupName && !clusterIdentifier) throw new MissingSettingError('WAREHOUSE_WORKGROUP (or WAREHOUSE_CLUSTER_ID)', readersOf('WAREHOUSE_WORKGROUP'));
+  if (workgroupName && clusterIdentifier) throw new InvalidSettingError('WAREHOUSE_CLUSTER_ID', 'is set with WAREHOUSE_WORKGROUP: set one of them, not both', readersOf('WAREHOUSE_CLUSTER_ID'));
+  const secretArn = setting('WAREHOUSE_SECRET_ARN', env);
+  if (clusterIdentifier && !secretArn) throw new MissingSettingError('WAREHOUSE_SECRET_ARN (a provisioned cluster is reached with a secret)', readersOf('WAREHOUSE_SECRET_ARN'));
   return {
-    database: requireEnv('WAREHOUSE_DATABASE', env),
+    database: setting('WAREHOUSE_DATABASE', env),
     ...(workgroupName ? { workgroupName } : { clusterIdentifier }),
     ...(secretArn ? { secretArn } : {}),
-    copyRoleArn: requireEnv('WAREHOUSE_COPY_ROLE_ARN', env),
+    copyRoleArn: setting('WAREHOUSE_COPY_ROLE_ARN', env),
   };
 }

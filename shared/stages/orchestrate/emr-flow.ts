@@ -12,6 +12,7 @@ import type { TaskError } from './job-steps';
 import type { JobConfig } from '../../core/config/types';
 import { jobNamed, type Pipeline } from '../../core/config/load-config';
 import { sparkModuleName, sparkPackageRoot } from '../../core/config/spark-package';
+import { LandfallError } from '../../core/errors';
 
 export interface EmrFlowDeps {
   emr: EMRClient;
@@ -80,8 +81,9 @@ export interface EmrRunState {
   error?: TaskError;
 }
 
-export class FailoverExhaustedError extends Error {
+export class FailoverExhaustedError extends LandfallError {
   override readonly name = 'FailoverExhaustedError';
+  readonly code = 'FAILOVER_EXHAUSTED';
 }
 
 const DONE_MARKER = '_landfall_done';

@@ -7,6 +7,7 @@ import type { RunInput } from '../../core/runs/run-input';
 import { jobNamed } from '../../core/config/load-config';
 import { failureReport, type TaskError } from './failure-report';
 import { recordPartition } from './partitions';
+import { LandfallError } from '../../core/errors';
 
 export type { TaskError } from './failure-report';
 
@@ -37,8 +38,9 @@ export interface JobStepDeps {
 export const INFRASTRUCTURE_ERRORS = ['Runtime.ExitError', 'Lambda.Unknown', 'States.Timeout', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
 
 /** A request the state machine should never send: a bug in the ASL, not a transient error. */
-export class BadStepRequestError extends Error {
+export class BadStepRequestError extends LandfallError {
   override readonly name = 'BadStepRequestError';
+  readonly code = 'STEP_REQUEST_INVALID';
 }
 
 export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Promise<unknown> {

@@ -1,5 +1,6 @@
 import type { S3Event } from 'aws-lambda';
 import type { ObjectRef } from '../../core/s3/event-records';
+import { setting } from '../../core/settings';
 
 /** S3 encodes keys in events form-style (`+` for a space); `decodeS3Key` undoes exactly this. */
 const encodeS3Key = (key: string) => encodeURIComponent(key).replace(/%20/g, '+');
@@ -15,7 +16,7 @@ export function s3EventFor(ref: Partial<ObjectRef> & Pick<ObjectRef, 'bucket' | 
       {
         eventVersion: '2.1',
         eventSource: 'aws:s3',
-        awsRegion: process.env.AWS_REGION ?? 'us-east-1',
+        awsRegion: setting('AWS_REGION'),
         eventTime: ref.eventTime || now.toISOString(),
         eventName: 'ObjectCreated:Put',
         userIdentity: { principalId: 'landfall-reconciler' },

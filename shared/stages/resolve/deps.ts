@@ -1,11 +1,11 @@
 import { documentClient, sfnClient } from '../../core/aws/clients';
 import { loadPipeline } from '../../core/config/load-config';
-import { requireEnv } from '../../core/errors';
 import { FileStateStore } from '../../core/state/file-state-store';
 import { JobRunStore } from '../../core/runs/job-run-store';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Pipeline } from '../../core/config/load-config';
 import type { RunEngine } from '../../core/runs/run-input';
+import { setting } from '../../core/settings';
 
 export interface ResolverDeps {
   pipeline: Pipeline;
@@ -21,9 +21,9 @@ export interface ResolverDeps {
 export function resolverDepsFromEnv(): ResolverDeps {
   return {
     pipeline: loadPipeline(),
-    files: new FileStateStore(documentClient(), requireEnv('FILE_STATE_TABLE')),
-    runs: new JobRunStore(documentClient(), requireEnv('JOB_RUNS_TABLE')),
+    files: new FileStateStore(documentClient(), setting('FILE_STATE_TABLE')),
+    runs: new JobRunStore(documentClient(), setting('JOB_RUNS_TABLE')),
     sfn: sfnClient(),
-    stateMachineArns: { duckdb: requireEnv('STATE_MACHINE_ARN'), emr: requireEnv('EMR_STATE_MACHINE_ARN') },
+    stateMachineArns: { duckdb: setting('STATE_MACHINE_ARN'), emr: setting('EMR_STATE_MACHINE_ARN') },
   };
 }

@@ -11,6 +11,7 @@ import { checkActiveRun, executionArnFor } from './active-runs';
 import { CLAIM_GRACE_MS } from '../../core/runs/job-run-store';
 import type { RunEngine, RunInput } from '../../core/runs/run-input';
 import type { ResolverDeps } from './deps';
+import { LandfallError } from '../../core/errors';
 
 export type { ResolverDeps };
 
@@ -153,13 +154,15 @@ export async function resolveFile(deps: ResolverDeps, file: CandidateFile): Prom
 }
 
 /** A retry was asked for a batch whose last run did not fail. */
-export class NoFailedRunError extends Error {
+export class NoFailedRunError extends LandfallError {
   override readonly name = 'NoFailedRunError';
+  readonly code = 'NO_FAILED_RUN';
 }
 
 /** A retry was asked for a batch whose run is still live. */
-export class BatchBusyError extends Error {
+export class BatchBusyError extends LandfallError {
   override readonly name = 'BatchBusyError';
+  readonly code = 'BATCH_BUSY';
 }
 
 /**

@@ -1,4 +1,5 @@
 import { VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { LandfallError } from '../../core/errors';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 /** read_parquet expands these even in a bound path: `[ab].parquet` would read a.parquet and b.parquet. */
@@ -18,16 +19,18 @@ export interface SqlTransformRequest {
 }
 
 /** A relation of the request has no input file: its columns, and so an empty result, are unknowable. */
-export class MissingInputError extends Error {
+export class MissingInputError extends LandfallError {
   override readonly name = 'MissingInputError';
+  readonly code = 'INPUT_MISSING';
   constructor(readonly relation: string) {
     super(`input relation "${relation}" has no Parquet files: at least one file is required`);
   }
 }
 
 /** A request that can never succeed as written (unsafe name, glob path, parameter mismatch). */
-export class InvalidTransformRequestError extends Error {
+export class InvalidTransformRequestError extends LandfallError {
   override readonly name = 'InvalidTransformRequestError';
+  readonly code = 'TRANSFORM_REQUEST_INVALID';
 }
 
 function quoteIdentifier(name: string, what: string): string {

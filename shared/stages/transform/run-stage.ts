@@ -11,13 +11,15 @@ import type { JobRunStore } from '../../core/runs/job-run-store';
 import type { RunInput } from '../../core/runs/run-input';
 import { runSqlTransform } from './run-sql';
 import { loadSql } from './sql-files';
+import { LandfallError } from '../../core/errors';
 
 export const CURATED_PREFIX = PREFIX.curated;
 export { curatedKey };
 
 /** A stage of a job whose engine is not DuckDB reached the DuckDB transform (not retryable). */
-export class UnsupportedEngineError extends Error {
+export class UnsupportedEngineError extends LandfallError {
   override readonly name = 'UnsupportedEngineError';
+  readonly code = 'ENGINE_UNSUPPORTED';
 }
 
 export interface StageDeps {

@@ -1,8 +1,10 @@
 import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
+import { LandfallError } from '../../core/errors';
 
 /** Why a file cannot be read as text; the file is REJECTED with this reason. */
-export class NotTextError extends Error {
+export class NotTextError extends LandfallError {
   override readonly name = 'NotTextError';
+  readonly code = 'NOT_TEXT';
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { RowCounts } from './validate-file';
+import { LandfallError } from '../../core/errors';
 
 /**
  * What validate decided for one landed version, written as JSON to `validated/<key>` (with the
@@ -34,6 +35,7 @@ export function parseVerdict(text: string): Verdict {
 }
 
 /** A validated object whose body is not a verdict (an older layout's CSV, or a stray object). */
-export class NotAVerdictError extends Error {
+export class NotAVerdictError extends LandfallError {
   override readonly name = 'NotAVerdictError';
+  readonly code = 'NOT_A_VERDICT';
 }
