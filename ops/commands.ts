@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_PIPELINE_FILE } from '../local/pipeline-file';
 import type { SampleModule, SampleOptions } from './sample-contract';
 import { wrap } from './terminal';
+import { LandfallError } from '../shared/core/errors';
 
 /*
  * Every command of the landfall CLI as data: what it does and each option it takes, with its
@@ -13,7 +14,11 @@ import { wrap } from './terminal';
 export type Values = Record<string, string | boolean | undefined>;
 
 /** A bad command line: exit 2. */
-export class UsageError extends Error {}
+/** A command line the CLI cannot run: an unknown option, a missing value, an unknown job. */
+export class UsageError extends LandfallError {
+  override readonly name = 'UsageError';
+  readonly code = 'CLI_USAGE';
+}
 
 export interface OptionSpec {
   type: 'string' | 'boolean';

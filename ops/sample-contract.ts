@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FileState } from '../shared/core/state/file-state';
+import { LandfallError } from '../shared/core/errors';
 
 /*
  * The sample convention (ops/README.md, "Samples"): a pipeline folder may hold a sample module,
@@ -52,7 +53,11 @@ export interface SampleModule {
 export const SAMPLE_MODULE_NAMES = ['sample.ts', 'sample.mjs', 'sample.js'] as const;
 
 /** A sample module that does not keep the convention (a configuration error: exit 2). */
-export class SampleModuleError extends Error {}
+/** A pipeline folder's sample module that does not keep the convention. */
+export class SampleModuleError extends LandfallError {
+  override readonly name = 'SampleModuleError';
+  readonly code = 'SAMPLE_MODULE_INVALID';
+}
 
 /** The sample module of a pipeline folder, if it has one. */
 export function findSampleModule(pipelineDir: string): string | undefined {

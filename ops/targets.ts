@@ -14,6 +14,7 @@ import { JobRunStore } from '../shared/core/runs/job-run-store';
 import type { ResolverDeps } from '../shared/stages/resolve';
 import { FileStateStore } from '../shared/core/state/file-state-store';
 import { readDeployment, type Deployment } from '../deploy/serverless-config';
+import { LandfallError } from '../shared/core/errors';
 
 /**
  * Where an operator's command runs: the running local stack (`landfall up`), or a deployed stage
@@ -34,8 +35,9 @@ export interface Target {
 }
 
 /** The command line or the environment is wrong: exit 2 with this message. */
-export class TargetError extends Error {
+export class TargetError extends LandfallError {
   override readonly name = 'TargetError';
+  readonly code = 'TARGET_UNAVAILABLE';
 }
 
 interface StackFile {
