@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { awsJsonServer, epochSeconds, ServiceError, str } from './aws-json';
 import { listenOnLoopback } from './http';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
-import { planDefinition, UnsupportedDefinition, type InvokeLambda, type LocalPlan } from './stepfunctions-asl';
+import { planDefinition, type InvokeLambda, type LocalPlan } from './stepfunctions-asl';
 
 export interface LocalStepFunctionsOptions {
   region?: string;
@@ -66,6 +66,7 @@ interface Running {
 const MAX_INPUT_BYTES = 256 * 1024;
 // AWS execution names: 1–80 characters, no whitespace, brackets, wildcards, these specials or
 // control characters.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Step Functions refuses control characters in names
 const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 const ARN = /^arn:[\w-]+:states:[^:]*:[^:]*:(stateMachine|execution):/;
 

@@ -240,7 +240,7 @@ describe('RunJobFlow: a transient cluster through its lifecycle', () => {
   it('ends itself after IdleTimeout × idleTimeoutScaleMs of idleness (ALL_STEPS_COMPLETED); a step resets the timer; standing clusters stay', async () => {
     // 60 s of idle timeout last 300 ms here
     const { local, emr } = await start({ idleTimeoutScaleMs: 5 });
-    const idleOnly = await runJobFlow(emr, jobFlow({ Name: 'idle-only', AutoTerminationPolicy: { IdleTimeout: 60 } }));
+    await runJobFlow(emr, jobFlow({ Name: 'idle-only', AutoTerminationPolicy: { IdleTimeout: 60 } }));
     const busy = await runJobFlow(emr, jobFlow({ Name: 'busy', AutoTerminationPolicy: { IdleTimeout: 60 } }));
     await until(() => describe_(emr, busy), (c) => c.Status!.State === 'WAITING');
     await sleep(150); // half the idle time gone

@@ -7,7 +7,7 @@
  * router's default threshold follows from them (see shared/stages/resolve/engine-router.ts).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,7 +52,7 @@ await suiteMain(async ({ quick }) => {
     const input = await posParquetOfSize(mb);
     const duck: number[] = [];
     const sp: number[] = [];
-    let outputRows: { duckdb: number; spark: number } = { duckdb: 0, spark: 0 };
+    const outputRows: { duckdb: number; spark: number } = { duckdb: 0, spark: 0 };
     for (let i = 0; i < runs; i += 1) {
       const dir = await mkdtemp(join(tmpdir(), 'landfall-engine-'));
       try {

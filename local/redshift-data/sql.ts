@@ -150,7 +150,7 @@ export interface CopyStatement {
 /** A COPY that is not the one supported form; the message says what is. */
 export class CopySyntaxError extends Error {}
 
-const IDENTIFIER = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const IDENTIFIER = '(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)';
 const COPY_HEAD = new RegExp(String.raw`^copy\s+(${IDENTIFIER}(?:\s*\.\s*${IDENTIFIER}){0,2})\s*(?:\(([^)]*)\))?\s*from\s+'((?:[^']|'')*)'`, 'i');
 const SUPPORTED = "COPY [schema.]table [(column, …)] FROM 's3://bucket/key-or-prefix' IAM_ROLE {'arn' | default} FORMAT [AS] PARQUET";
 

@@ -51,11 +51,11 @@ const kwhText = (milli: bigint) => `${milli / 1000n}.${String(milli % 1000n).pad
 
 export function partFile(readings: Reading[], region: string, part: string, extraLines: string[] = []): string {
   const rows = readings.filter((r) => r.region === region && r.part === part).map((r, i) => `${r.meter},${DAY}T${String(i % 24).padStart(2, '0')}:15:00Z,${kwhText(r.milliKwh)}`);
-  return ['meter_id,reading_ts,kwh', ...rows, ...extraLines].join('\n') + '\n';
+  return `${['meter_id,reading_ts,kwh', ...rows, ...extraLines].join('\n')}\n`;
 }
 
-export const manifestFile = (region: string) => ['part', ...PARTS[region]!].join('\n') + '\n';
-export const tariffFile = () => Object.entries(RATES).map(([region, rate]) => JSON.stringify({ region, rate: `0.${String(rate).padStart(4, '0')}` })).join('\n') + '\n';
+export const manifestFile = (region: string) => `${['part', ...PARTS[region]!].join('\n')}\n`;
+export const tariffFile = () => `${Object.entries(RATES).map(([region, rate]) => JSON.stringify({ region, rate: `0.${String(rate).padStart(4, '0')}` })).join('\n')}\n`;
 
 /** Every file of the day, keyed by its path under landing/; north's part 0002 has a bad row. */
 export function meterFiles(readings: Reading[]): Record<string, string> {

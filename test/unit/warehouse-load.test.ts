@@ -100,7 +100,7 @@ describe('submitting and polling a load', () => {
     mock.on(BatchExecuteStatementCommand).resolves({ Id: 'st-1' });
     const client = new RedshiftDataClient({ region: 'us-east-1' });
     const first = await submitLoad(run, fresh, deps(client));
-    const again = await submitLoad(run, fresh, deps(client));
+    await submitLoad(run, fresh, deps(client));
     const next = await submitLoad(run, first, deps(client));
     const tokens = mock.commandCalls(BatchExecuteStatementCommand).map((c) => c.args[0].input.ClientToken);
     expect(first).toEqual({ status: 'RUNNING', attempt: 0, statementId: 'st-1', backoffSeconds: 0 });

@@ -95,6 +95,7 @@ function confValue(value: unknown, f: string): string | number | boolean {
   }
   if (typeof value === 'string') {
     if (value === '') throw new ConfigError(f, 'expected a value, got an empty string (leave the property out to keep its default)');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
     if (/[\u0000-\u001f\u007f]/.test(value)) throw new ConfigError(f, 'a value cannot hold control characters (line breaks, tabs)');
     return value;
   }

@@ -41,7 +41,7 @@ export function quoteName(name: string): string {
 }
 
 export function literal(value: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   if (/[\u0000-\u001f\\]/.test(value)) throw new Error(`value not allowed in a warehouse statement: ${JSON.stringify(value)}`);
   return `'${value.replaceAll("'", "''")}'`;
 }

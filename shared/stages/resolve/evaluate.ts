@@ -94,7 +94,7 @@ function inputFiles(input: JobInput, batch: BatchRef, files: CandidateFile[]) {
 }
 
 /** `region_daily WEST 2026-05-01`: an upstream job's partition, by its batch key in order. */
-function partitionName(job: JobConfig, input: JobInput, batch: BatchRef, upstreamKey: string[], extra: Record<string, string> = {}): string {
+function partitionName(input: JobInput, batch: BatchRef, upstreamKey: string[], extra: Record<string, string> = {}): string {
   const values = upstreamKey.map((k) => extra[k] ?? (input.match.includes(k) ? batch.values[k] : undefined)).filter((v): v is string => v !== undefined);
   return `${input.job} ${values.join(' ')}`;
 }
@@ -114,7 +114,7 @@ function unmet(precondition: Precondition, ctx: Context): string | null {
     case 'present': {
       if (selected[precondition.input]!.length > 0) return null;
       const input = job.inputs.find((i) => i.relation === precondition.input)!;
-      return input.job ? partitionName(job, input, batch, ctx.upstreamKeys[input.job]!) : `${precondition.input} for ${describeBatch(batch)}`;
+      return input.job ? partitionName(input, batch, ctx.upstreamKeys[input.job]!) : `${precondition.input} for ${describeBatch(batch)}`;
     }
     case 'minTotalBytes': {
       const total = selected[precondition.input]!.reduce((sum, f) => sum + f.size, 0);
@@ -130,7 +130,7 @@ function unmet(precondition: Precondition, ctx: Context): string | null {
       if (expected) {
         // name the upstream partitions still missing: "region_daily WEST 2026-05-01"
         const missing = expected.filter((v) => !have.includes(v));
-        if (missing.length > 0) return missing.map((v) => partitionName(job, input, batch, ctx.upstreamKeys[input.job!]!, { [precondition.field]: v })).join(', ');
+        if (missing.length > 0) return missing.map((v) => partitionName(input, batch, ctx.upstreamKeys[input.job!]!, { [precondition.field]: v })).join(', ');
       }
       return `${have.length} of ${need.count} ${precondition.field}s of ${input.job ?? precondition.input} (have ${have.join(', ') || 'none'})`;
     }

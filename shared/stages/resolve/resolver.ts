@@ -1,15 +1,14 @@
-import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { jobNamed, type Pipeline } from '../../core/config/load-config';
+import { ExecutionAlreadyExists, StartExecutionCommand, } from '@aws-sdk/client-sfn';
+import { jobNamed, } from '../../core/config/load-config';
 import type { JobConfig } from '../../core/config/types';
-import type { FileStateItem, FileStateStore } from '../../core/state/file-state-store';
+import type { FileStateItem, } from '../../core/state/file-state-store';
 import { attemptOf, batchId, batchesForFile, executionName, type BatchRef } from '../../core/runs/batches';
-import { evaluateBatch, type CandidateFile, type Evaluation, type ManifestSummary, type SelectedFile } from './evaluate';
-import type { JobRunStore } from '../../core/runs/job-run-store';
+import { evaluateBatch, type CandidateFile, type Evaluation, type ManifestSummary, } from './evaluate';
 import { overDuckdbThreshold, routeEngine } from './engine-router';
 import { cutoffAsDeadline, deadlineOf } from '../../core/runs/deadlines';
 import { checkActiveRun, executionArnFor } from './active-runs';
 import { CLAIM_GRACE_MS } from '../../core/runs/job-run-store';
-import type { RunEngine, RunInput } from '../../core/runs/run-input';
+import type { RunInput } from '../../core/runs/run-input';
 import type { ResolverDeps } from './deps';
 import { LandfallError } from '../../core/errors';
 

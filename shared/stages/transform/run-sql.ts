@@ -43,7 +43,7 @@ function quoteIdentifier(name: string, what: string): string {
  * escapes, so nothing else is special); control characters are refused outright.
  */
 export function sqlStringLiteral(path: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   if (/[\u0000-\u001f]/.test(path)) throw new InvalidTransformRequestError(`input path contains a control character: ${JSON.stringify(path)}`);
   return `'${path.replaceAll("'", "''")}'`;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { jobNamed, type Pipeline } from '../../core/config/load-config';
-import type { JobConfig, JobStage } from '../../core/config/types';
+import type { JobStage } from '../../core/config/types';
 import { openDuckDb } from '../../core/duckdb/duckdb';
 import { downloadToFile, uploadFile } from '../../core/s3/object-io';
 import { PREFIX, curatedKey } from '../../core/s3/layout';
