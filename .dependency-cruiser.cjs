@@ -31,7 +31,7 @@ module.exports = {
     {
       name: 'entry-points-use-the-public-surface',
       severity: 'error',
-      comment: "handlers, the operator surface, the local stack and the packaging use a stage through its index.ts",
+      comment: 'handlers, the operator surface, the local stack and the packaging use a stage through its index.ts',
       from: { path: '^(functions|ops|local|deploy)/' },
       to: { path: '^shared/stages/', pathNot: STAGE_INDEX },
     },
@@ -63,13 +63,23 @@ module.exports = {
       from: { path: '^(functions|shared|ops|local|deploy)/' },
       to: { path: '^examples/' },
     },
-    { name: 'not-to-unresolvable', severity: 'error', comment: 'aws-lambda is a types-only package', from: {}, to: { couldNotResolve: true, pathNot: '^aws-lambda$' } },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'aws-lambda is a types-only package',
+      from: {},
+      to: { couldNotResolve: true, pathNot: '^aws-lambda$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '(^|/)(node_modules|\\.serverless|dist|\\.venv)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.mjs', '.cjs', '.js', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.mjs', '.cjs', '.js', '.json'],
+    },
   },
 };

@@ -42,12 +42,17 @@ const DEFAULT_PIPELINE = join(root, 'examples', 'retail', 'pipeline.yaml');
  */
 function bundledPipeline(file) {
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
-  const effective = JSON.parse(execFileSync(tsx, [join(root, 'ops', 'cli.ts'), 'config', '--config', file], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  const effective = JSON.parse(
+    execFileSync(tsx, [join(root, 'ops', 'cli.ts'), 'config', '--config', file], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
   const base = dirname(resolve(file));
   const files = new Map();
   const place = (absolute) => {
     const inside = relative(base, absolute);
-    const rel = !inside.startsWith('..') && !isAbsolute(inside) ? inside : join('_outside', createHash('sha256').update(dirname(absolute)).digest('hex').slice(0, 12), basename(absolute));
+    const rel =
+      !inside.startsWith('..') && !isAbsolute(inside)
+        ? inside
+        : join('_outside', createHash('sha256').update(dirname(absolute)).digest('hex').slice(0, 12), basename(absolute));
     files.set(absolute, rel);
     return rel.split('\\').join('/');
   };
@@ -154,7 +159,9 @@ async function main() {
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of table) console.log(line(row));
-  console.log(`built ${rows.length} function(s) into ${relative(root, distDir)}/ in ${Date.now() - started} ms, with the pipeline ${relative(root, pipelineFile)} (${pipeline.config.datasets.length} datasets, ${pipeline.config.jobs.length} jobs)`);
+  console.log(
+    `built ${rows.length} function(s) into ${relative(root, distDir)}/ in ${Date.now() - started} ms, with the pipeline ${relative(root, pipelineFile)} (${pipeline.config.datasets.length} datasets, ${pipeline.config.jobs.length} jobs)`,
+  );
   // what EMR runs: the engine and this pipeline's Spark modules (upload dist/spark/ to s3://<lake>/artifacts/spark/)
   const sparkRoot = pipeline.sparkRoot;
   if (sparkRoot) {

@@ -29,7 +29,11 @@ if (!existsSync(before)) {
 async function conversion(tree: string, mb: number): Promise<Record<string, any>> {
   const out = join(await mkdtemp(join(tmpdir(), 'landfall-compare-')), 'result.json');
   process.stderr.write(`[compare] ${tree === root ? `this tree (${head})` : `before (${ref})`}, ${mb} MB\n`);
-  await run(process.execPath, ['--import', 'tsx', join(tree, 'bench', 'suites', 'conversion.ts'), '--out', out], { cwd: tree, env: { ...process.env, BENCH_SIZES: String(mb) }, maxBuffer: 64 * 1024 * 1024 });
+  await run(process.execPath, ['--import', 'tsx', join(tree, 'bench', 'suites', 'conversion.ts'), '--out', out], {
+    cwd: tree,
+    env: { ...process.env, BENCH_SIZES: String(mb) },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const result = JSON.parse(await readFile(out, 'utf8')) as SuiteResult;
   const data = result.data as Record<string, any>;
   return data[Object.keys(data).find((k) => k !== 'memoryMb')!];
@@ -43,12 +47,37 @@ for (const mb of values.sizes!.split(',').map(Number)) {
   const label = mb >= 1024 ? `${mb / 1024} GB` : `${mb} MB`;
   const mbps = (d: Record<string, any>) => (d.bytes / 1048576 / (median(d.ms.validate) / 1000)).toFixed(0);
   const ratio = (d: Record<string, any>) => (median(d.ms.perFile) / median(d.ms.floor)).toFixed(2);
-  for (const [name, d] of [[`before (${ref})`, b], [`after (${head})`, a]] as const) {
-    rows.push([label, name, median(d.ms.validate).toFixed(0), mbps(d), median(d.ms.convert).toFixed(0), median(d.ms.track).toFixed(0), median(d.ms.perFile).toFixed(0), median(d.ms.floor).toFixed(0), `${ratio(d)}×`, `${d.peakRssMb.validate} / ${d.peakRssMb.convert}`]);
+  for (const [name, d] of [
+    [`before (${ref})`, b],
+    [`after (${head})`, a],
+  ] as const) {
+    rows.push([
+      label,
+      name,
+      median(d.ms.validate).toFixed(0),
+      mbps(d),
+      median(d.ms.convert).toFixed(0),
+      median(d.ms.track).toFixed(0),
+      median(d.ms.perFile).toFixed(0),
+      median(d.ms.floor).toFixed(0),
+      `${ratio(d)}×`,
+      `${d.peakRssMb.validate} / ${d.peakRssMb.convert}`,
+    ]);
   }
   measured[label] = { before: b, after: a };
 }
-const header = ['file', 'code', 'validate ms', 'validate MB/s', 'convert ms', 'track ms', 'per-file ms', 'DuckDB floor ms', 'per-file / floor', 'peak RSS MB validate / convert'];
+const header = [
+  'file',
+  'code',
+  'validate ms',
+  'validate MB/s',
+  'convert ms',
+  'track ms',
+  'per-file ms',
+  'DuckDB floor ms',
+  'per-file / floor',
+  'peak RSS MB validate / convert',
+];
 const table = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const md = `# The file pipeline before and after (${new Date().toISOString()})\n\nMedians of 3 runs per size, each tree's conversion suite run back to back on this machine (\`npm run bench:compare\`).\n\n${table}\n`;
 await writeFile(join(import.meta.dirname, 'results.before-after.md'), md);

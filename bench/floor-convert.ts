@@ -20,7 +20,10 @@ const columns = pos.columns.map((c) => `'${c.name}': '${duckdbType(c)}'`).join('
 const work = await mkdtemp(join(tmpdir(), 'floor-'));
 const started = performance.now();
 const duckdb = await openDuckDb({ workDir: work, functionMemoryMb: Number(memory) });
-await duckdb.conn.run(`COPY (SELECT * FROM read_csv($1, header = true, delim = '\t', auto_detect = false, columns = {${columns}})) TO $2 (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, [input, output]);
+await duckdb.conn.run(
+  `COPY (SELECT * FROM read_csv($1, header = true, delim = '\t', auto_detect = false, columns = {${columns}})) TO $2 (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+  [input, output],
+);
 const rows = Number((await duckdb.conn.runAndReadAll('SELECT count(*)::BIGINT AS n FROM read_parquet($1)', [output])).getRowObjects()[0]!.n);
 duckdb.close();
 const durationMs = performance.now() - started;

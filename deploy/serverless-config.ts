@@ -89,7 +89,11 @@ function resolve(value: unknown, doc: Doc, stage: string, depth = 0): unknown {
 const CFN_TAGS = ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'ImportValue', 'FindInMap', 'GetAZs', 'Base64'].flatMap((name) => {
   const key = name === 'Ref' ? 'Ref' : `Fn::${name}`;
   const resolveTag = (value: unknown) => ({ [key]: name === 'GetAtt' && typeof value === 'string' ? value.split('.') : value });
-  return (['scalar', 'seq', 'map'] as const).map((nodeClass) => ({ tag: `!${name}`, collection: nodeClass === 'scalar' ? undefined : nodeClass, resolve: resolveTag }));
+  return (['scalar', 'seq', 'map'] as const).map((nodeClass) => ({
+    tag: `!${name}`,
+    collection: nodeClass === 'scalar' ? undefined : nodeClass,
+    resolve: resolveTag,
+  }));
 });
 
 /** `{"Fn::GetAtt": ["transform", "Arn"]}` → "transform": locally a function is called by name. */
@@ -109,7 +113,10 @@ export function readDeployment(root: string, stage = 'local'): Deployment {
   const resources = (lookup(doc, 'resources.Resources') ?? {}) as Record<string, Doc>;
   const failedEventsQueue = (resources.FailedEventsQueue?.Properties as Doc | undefined)?.QueueName;
   if (typeof failedEventsQueue !== 'string') throw new Error('serverless.yml: resources.Resources.FailedEventsQueue.Properties.QueueName is missing');
-  const names = { ...(get('custom.names') as Omit<Deployment['names'], 'failedEventsQueue'>), failedEventsQueue: String(resolve(failedEventsQueue, doc, stage)) };
+  const names = {
+    ...(get('custom.names') as Omit<Deployment['names'], 'failedEventsQueue'>),
+    failedEventsQueue: String(resolve(failedEventsQueue, doc, stage)),
+  };
   const provider = (doc.provider ?? {}) as Doc;
   const functions = Object.entries((doc.functions ?? {}) as Record<string, Doc>).map(([name, fn]): LocalFunction => {
     const events = (resolve(fn.events ?? [], doc, stage) as Doc[]).filter((e) => e.s3);

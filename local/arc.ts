@@ -93,7 +93,11 @@ function validation(reason: 'cannotParse' | 'fieldValidationFailed' | 'unknownOp
 function requiredString(body: Record<string, unknown>, field: string): string {
   const value = body[field];
   if (value === undefined || value === null) {
-    throw validation('fieldValidationFailed', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`, field);
+    throw validation(
+      'fieldValidationFailed',
+      `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
+      field,
+    );
   }
   if (typeof value !== 'string') throw validation('fieldValidationFailed', `Value at '${field}' must be a string`, field);
   return value;
@@ -102,7 +106,11 @@ function requiredString(body: Record<string, unknown>, field: string): string {
 function arnField(body: Record<string, unknown>, field: string): string {
   const value = requiredString(body, field);
   if (!ARN.test(value)) {
-    throw validation('fieldValidationFailed', `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[A-Za-z0-9:.\\/_-]*$`, field);
+    throw validation(
+      'fieldValidationFailed',
+      `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[A-Za-z0-9:.\\/_-]*$`,
+      field,
+    );
   }
   return value;
 }
@@ -110,7 +118,11 @@ function arnField(body: Record<string, unknown>, field: string): string {
 function stateField(body: Record<string, unknown>, field: string): ControlState {
   const value = requiredString(body, field);
   if (value !== 'On' && value !== 'Off') {
-    throw validation('fieldValidationFailed', `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy enum value set: [On, Off]`, field);
+    throw validation(
+      'fieldValidationFailed',
+      `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy enum value set: [On, Off]`,
+      field,
+    );
   }
   return value;
 }
@@ -118,7 +130,8 @@ function stateField(body: Record<string, unknown>, field: string): ControlState 
 function stringList(body: Record<string, unknown>, field: string): string[] {
   const value = body[field];
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw validation('fieldValidationFailed', `Value at '${field}' must be a list of strings`, field);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw validation('fieldValidationFailed', `Value at '${field}' must be a list of strings`, field);
   return value as string[];
 }
 
@@ -159,12 +172,18 @@ export async function startLocalArc(options: LocalArcOptions): Promise<LocalArc>
   const controlArn = (cluster: string) => `${controlPanelArn}/routingcontrol/${cluster}`;
 
   // by routing control ARN, in configuration order
-  const state = new Map<string, { name: string; state: ControlState }>(clusters.map((name) => [controlArn(name), { name, state: name === options.active ? 'On' : 'Off' }]));
+  const state = new Map<string, { name: string; state: ControlState }>(
+    clusters.map((name) => [controlArn(name), { name, state: name === options.active ? 'On' : 'Off' }]),
+  );
   const log: ArcCall[] = [];
 
   const control = (arn: string) => {
     const found = state.get(arn);
-    if (!found) throw new ServiceError('ResourceNotFoundException', 404, `Resource not found: routing control ${arn}`, { resourceId: arn, resourceType: 'RoutingControl' });
+    if (!found)
+      throw new ServiceError('ResourceNotFoundException', 404, `Resource not found: routing control ${arn}`, {
+        resourceId: arn,
+        resourceType: 'RoutingControl',
+      });
     return found;
   };
 
@@ -192,7 +211,14 @@ export async function startLocalArc(options: LocalArcOptions): Promise<LocalArc>
 
   const describe = (arn: string) => {
     const c = control(arn);
-    return { ControlPanelArn: controlPanelArn, ControlPanelName: controlPanelName, RoutingControlArn: arn, RoutingControlName: c.name, RoutingControlState: c.state, Owner: accountId };
+    return {
+      ControlPanelArn: controlPanelArn,
+      ControlPanelName: controlPanelName,
+      RoutingControlArn: arn,
+      RoutingControlName: c.name,
+      RoutingControlState: c.state,
+      Owner: accountId,
+    };
   };
 
   const operations: Record<string, (body: Record<string, unknown>) => object> = {
@@ -209,19 +235,29 @@ export async function startLocalArc(options: LocalArcOptions): Promise<LocalArc>
     UpdateRoutingControlStates: (body) => {
       const entries = body.UpdateRoutingControlStateEntries;
       if (entries === undefined || entries === null) {
-        throw validation('fieldValidationFailed', `1 validation error detected: Value null at 'UpdateRoutingControlStateEntries' failed to satisfy constraint: Member must not be null`, 'UpdateRoutingControlStateEntries');
+        throw validation(
+          'fieldValidationFailed',
+          `1 validation error detected: Value null at 'UpdateRoutingControlStateEntries' failed to satisfy constraint: Member must not be null`,
+          'UpdateRoutingControlStateEntries',
+        );
       }
       if (!Array.isArray(entries) || entries.length === 0) {
         throw validation('fieldValidationFailed', 'UpdateRoutingControlStateEntries must be a non-empty list', 'UpdateRoutingControlStateEntries');
       }
       const changes = entries.map((entry: unknown) => {
-        if (typeof entry !== 'object' || entry === null) throw validation('fieldValidationFailed', 'Each entry must be an object', 'UpdateRoutingControlStateEntries');
+        if (typeof entry !== 'object' || entry === null)
+          throw validation('fieldValidationFailed', 'Each entry must be an object', 'UpdateRoutingControlStateEntries');
         const e = entry as Record<string, unknown>;
         return { arn: arnField(e, 'RoutingControlArn'), state: stateField(e, 'RoutingControlState') };
       });
       const seen = new Set<string>();
       for (const { arn } of changes) {
-        if (seen.has(arn)) throw validation('fieldValidationFailed', `Routing control ${arn} appears more than once in UpdateRoutingControlStateEntries`, 'UpdateRoutingControlStateEntries');
+        if (seen.has(arn))
+          throw validation(
+            'fieldValidationFailed',
+            `Routing control ${arn} appears more than once in UpdateRoutingControlStateEntries`,
+            'UpdateRoutingControlStateEntries',
+          );
         seen.add(arn);
       }
       apply(changes, stringList(body, 'SafetyRulesToOverride'));
@@ -230,11 +266,18 @@ export async function startLocalArc(options: LocalArcOptions): Promise<LocalArc>
     ListRoutingControls: (body) => {
       const panel = body.ControlPanelArn === undefined || body.ControlPanelArn === null ? undefined : arnField(body, 'ControlPanelArn');
       if (panel !== undefined && panel !== controlPanelArn) {
-        throw new ServiceError('ResourceNotFoundException', 404, `Resource not found: control panel ${panel}`, { resourceId: panel, resourceType: 'ControlPanel' });
+        throw new ServiceError('ResourceNotFoundException', 404, `Resource not found: control panel ${panel}`, {
+          resourceId: panel,
+          resourceType: 'ControlPanel',
+        });
       }
       const max = body.MaxResults ?? MAX_LIST_RESULTS;
       if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > MAX_LIST_RESULTS) {
-        throw validation('fieldValidationFailed', `1 validation error detected: Value '${String(max)}' at 'MaxResults' failed to satisfy constraint: Member must be between 1 and ${MAX_LIST_RESULTS}`, 'MaxResults');
+        throw validation(
+          'fieldValidationFailed',
+          `1 validation error detected: Value '${String(max)}' at 'MaxResults' failed to satisfy constraint: Member must be between 1 and ${MAX_LIST_RESULTS}`,
+          'MaxResults',
+        );
       }
       const token = body.NextToken;
       const start = token === undefined || token === null ? 0 : Number(token);
@@ -251,7 +294,11 @@ export async function startLocalArc(options: LocalArcOptions): Promise<LocalArc>
     if (!auth.startsWith('AWS4-HMAC-SHA256 ')) throw new ServiceError('MissingAuthenticationTokenException', 403, 'Missing Authentication Token');
     const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(auth);
     if (!scope || scope[1] !== region || scope[2] !== SIGNING_NAME) {
-      throw new ServiceError('InvalidSignatureException', 403, `Credential should be scoped to a valid region and service: expected ${region}/${SIGNING_NAME}, got ${scope ? `${scope[1]}/${scope[2]}` : 'none'}`);
+      throw new ServiceError(
+        'InvalidSignatureException',
+        403,
+        `Credential should be scoped to a valid region and service: expected ${region}/${SIGNING_NAME}, got ${scope ? `${scope[1]}/${scope[2]}` : 'none'}`,
+      );
     }
   };
 
@@ -288,7 +335,8 @@ export async function startLocalArc(options: LocalArcOptions): Promise<LocalArc>
         }
         // Faults come first: a throttling or impaired endpoint does not look at the request.
         if (endpoint.throttled) throw new ServiceError('ThrottlingException', 429, 'Rate exceeded', {}, { 'retry-after': '1' });
-        if (endpoint.fault === 'unavailable') throw new ServiceError('EndpointTemporarilyUnavailableException', 503, 'The cluster endpoint isn\'t available. Try another cluster endpoint.');
+        if (endpoint.fault === 'unavailable')
+          throw new ServiceError('EndpointTemporarilyUnavailableException', 503, "The cluster endpoint isn't available. Try another cluster endpoint.");
         if (endpoint.fault === 'stall') return; // never answered; closed by takeDown or stop
         checkSignature(req);
         const op = target.startsWith(TARGET_PREFIX) ? operations[operation] : undefined;
@@ -312,7 +360,15 @@ export async function startLocalArc(options: LocalArcOptions): Promise<LocalArc>
     for (let i = 0; i < ENDPOINT_COUNT; i++) {
       const server = createServer(handler(i));
       const listening = await listenOnLoopback(server);
-      endpoints.push({ server, port: Number(new URL(listening.endpoint).port), url: listening.endpoint, close: listening.close, up: true, throttled: false, requests: 0 });
+      endpoints.push({
+        server,
+        port: Number(new URL(listening.endpoint).port),
+        url: listening.endpoint,
+        close: listening.close,
+        up: true,
+        throttled: false,
+        requests: 0,
+      });
     }
   } catch (err) {
     await Promise.all(endpoints.map((e) => e.close()));

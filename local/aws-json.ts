@@ -52,7 +52,8 @@ export function awsJsonServer(options: AwsJsonServiceOptions): Server {
         } catch {
           throw new ServiceError('SerializationException', 'Request body is not JSON');
         }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('SerializationException', 'Request body is not a JSON object');
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          throw new ServiceError('SerializationException', 'Request body is not a JSON object');
         send(res, 200, await operation(body as Record<string, unknown>));
       } catch (err) {
         const e = err instanceof ServiceError ? err : new ServiceError(options.internalErrorType, err instanceof Error ? err.message : String(err), 500);

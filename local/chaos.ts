@@ -392,7 +392,10 @@ export class Chaos {
   /** The counts as a few lines of text, for a test's report. */
   report(): string {
     const c = this.counts();
-    const list = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+    const list = (r: Record<string, number>) =>
+      Object.entries(r)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none';
     return [
       `chaos (seed ${c.seed}, ${c.enabled ? 'enabled' : 'disabled'})`,
       `  writes through crash points: ${list(c.writes)}`,

@@ -122,7 +122,11 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
     const iteratorFor = async (shardId: string) => {
       const after = lastSequence.get(shardId);
       const it = await options.streams.send(
-        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }) }),
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shardId,
+          ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
       );
       return it.ShardIterator;
     };

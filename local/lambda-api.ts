@@ -51,7 +51,6 @@ class ApiError extends Error {
   }
 }
 
-
 /**
  * A local AWS Lambda API for `Invoke`, over the REST-JSON protocol the installed
  * @aws-sdk/client-lambda speaks (POST /2015-03-31/functions/{FunctionName}/invocations), so the
@@ -74,13 +73,23 @@ export async function startLocalLambdaApi(options: { lambdas: LambdaBackend; reg
     res.end(body);
   };
 
-  const invoke = async (rawName: string, query: URLSearchParams, headers: Record<string, string | string[] | undefined>, payload: string, res: ServerResponse, call: LambdaApiCall) => {
+  const invoke = async (
+    rawName: string,
+    query: URLSearchParams,
+    headers: Record<string, string | string[] | undefined>,
+    payload: string,
+    res: ServerResponse,
+    call: LambdaApiCall,
+  ) => {
     const qualifier = query.get('Qualifier');
     const local = lambdas.resolveFunctionName(qualifier ? `${rawName}:${qualifier}` : rawName);
     if (!local) throw notFound(qualifier ? `${rawName}:${qualifier}` : rawName);
     const type = String(headers['x-amz-invocation-type'] ?? 'RequestResponse');
     if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
-      throw new ApiError('InvalidParameterValueException', 400, `Unsupported invocation type ${type}`, { Type: 'User', message: `Unsupported invocation type ${type}` });
+      throw new ApiError('InvalidParameterValueException', 400, `Unsupported invocation type ${type}`, {
+        Type: 'User',
+        message: `Unsupported invocation type ${type}`,
+      });
     }
     const limit = type === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
     if (Buffer.byteLength(payload) > limit) {
@@ -124,19 +133,35 @@ export async function startLocalLambdaApi(options: { lambdas: LambdaBackend; reg
   const server = createServer((req, res) => {
     void (async () => {
       const match = INVOKE_PATH.exec(req.url ?? '');
-      const call: LambdaApiCall = { functionName: match ? decodeURIComponent(match[1]!) : '', invocationType: String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse'), status: 0 };
+      const call: LambdaApiCall = {
+        functionName: match ? decodeURIComponent(match[1]!) : '',
+        invocationType: String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse'),
+        status: 0,
+      };
       log.push(call);
       try {
         const payload = await readBody(req);
-        if (req.method !== 'POST' || !match) throw new ApiError('UnknownOperationException', 404, `Unknown operation ${req.method} ${req.url}`, { Type: 'User', message: 'Unknown operation' });
+        if (req.method !== 'POST' || !match)
+          throw new ApiError('UnknownOperationException', 404, `Unknown operation ${req.method} ${req.url}`, { Type: 'User', message: 'Unknown operation' });
         const fault = faults.shift();
         if (fault === 'throttle') {
-          throw new ApiError('TooManyRequestsException', 429, 'Rate Exceeded.', { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', Type: 'User', message: 'Rate Exceeded.' }, { 'retry-after': '1' });
+          throw new ApiError(
+            'TooManyRequestsException',
+            429,
+            'Rate Exceeded.',
+            { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', Type: 'User', message: 'Rate Exceeded.' },
+            { 'retry-after': '1' },
+          );
         }
-        if (fault === 'error') throw new ApiError('ServiceException', 500, 'An internal error occurred (injected)', { Type: 'Service', Message: 'An internal error occurred (injected)' });
+        if (fault === 'error')
+          throw new ApiError('ServiceException', 500, 'An internal error occurred (injected)', {
+            Type: 'Service',
+            Message: 'An internal error occurred (injected)',
+          });
         await invoke(call.functionName, new URLSearchParams(match[2] ?? ''), req.headers, payload, res, call);
       } catch (err) {
-        const e = err instanceof ApiError ? err : new ApiError('ServiceException', 500, (err as Error).message, { Type: 'Service', Message: (err as Error).message });
+        const e =
+          err instanceof ApiError ? err : new ApiError('ServiceException', 500, (err as Error).message, { Type: 'Service', Message: (err as Error).message });
         call.status = e.status;
         call.error = e.type;
         send(res, e.status, { 'content-type': 'application/json', 'x-amzn-errortype': e.type, ...e.headers }, JSON.stringify(e.body));

@@ -93,7 +93,12 @@ function bundleOf(fn: LocalFunction, bundles: string | undefined): string | unde
 }
 
 /** One invocation in a fresh Node process (with tsx), returning its peak RSS and duration. */
-function invokeInChild(fn: LocalFunction, event: unknown, context: Context, bundles?: string): Promise<{ peakRssMb: number; durationMs: number; result?: unknown }> {
+function invokeInChild(
+  fn: LocalFunction,
+  event: unknown,
+  context: Context,
+  bundles?: string,
+): Promise<{ peakRssMb: number; durationMs: number; result?: unknown }> {
   const { getRemainingTimeInMillis, done: _d, fail: _f, succeed: _s, ...plain } = context;
   const bundle = bundleOf(fn, bundles);
   const request = { sourceModule: bundle ?? fn.sourceModule, event, context: { ...plain, deadline: Date.now() + getRemainingTimeInMillis() } };
@@ -215,7 +220,8 @@ export class LocalLambdas {
     } catch (err) {
       // An injected crash stands for the function's process dying: Lambda reports that as
       // Runtime.ExitError, whatever the code was doing (the chaos crash's words stay in the message).
-      if ((err as Error)?.name === 'ChaosCrash') throw Object.assign(new Error(`Runtime exited with error: exit status 1 (${(err as Error).message})`), { name: 'Runtime.ExitError' });
+      if ((err as Error)?.name === 'ChaosCrash')
+        throw Object.assign(new Error(`Runtime exited with error: exit status 1 (${(err as Error).message})`), { name: 'Runtime.ExitError' });
       throw err;
     }
   }

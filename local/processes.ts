@@ -10,7 +10,12 @@ export interface ManagedProcess {
 }
 
 /** Starts a server process with its output in a log file; it dies with this process. */
-export function startProcess(name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; logPath: string }): ManagedProcess {
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; logPath: string },
+): ManagedProcess {
   const log = createWriteStream(options.logPath, { flags: 'a' });
   const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);

@@ -135,14 +135,18 @@ function fingerprint(operation: string, body: Record<string, unknown>): string {
           )
         : value;
   const { ClientToken: _token, WaitTimeSeconds: _wait, ...rest } = body;
-  return createHash('sha256').update(JSON.stringify([operation, canonical(rest)])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([operation, canonical(rest)]))
+    .digest('hex');
 }
 
 function waitSeconds(body: Record<string, unknown>): number | undefined {
   const value = body.WaitTimeSeconds;
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_WAIT_SECONDS) {
-    throw validation(`1 validation error detected: Value '${String(value)}' at 'waitTimeSeconds' failed to satisfy constraint: Member must have value between 0 and ${MAX_WAIT_SECONDS}`);
+    throw validation(
+      `1 validation error detected: Value '${String(value)}' at 'waitTimeSeconds' failed to satisfy constraint: Member must have value between 0 and ${MAX_WAIT_SECONDS}`,
+    );
   }
   return value;
 }
@@ -150,7 +154,9 @@ function waitSeconds(body: Record<string, unknown>): number | undefined {
 /** The connection fields: exactly one of WorkgroupName and ClusterIdentifier; a cluster needs SecretArn or DbUser. */
 function targetOf(body: Record<string, unknown>): Target {
   if (body.SessionId !== undefined || body.SessionKeepAliveSeconds !== undefined) {
-    throw validation('SessionId and SessionKeepAliveSeconds are not supported by the local Redshift Data API: every statement (or batch) runs in a session of its own');
+    throw validation(
+      'SessionId and SessionKeepAliveSeconds are not supported by the local Redshift Data API: every statement (or batch) runs in a session of its own',
+    );
   }
   const workgroupName = str(body, 'WorkgroupName');
   const clusterIdentifier = str(body, 'ClusterIdentifier');
@@ -158,8 +164,10 @@ function targetOf(body: Record<string, unknown>): Target {
   const dbUser = str(body, 'DbUser');
   const database = str(body, 'Database');
   if (!workgroupName && !clusterIdentifier) throw validation('Either ClusterIdentifier or WorkgroupName must be specified.');
-  if (workgroupName && clusterIdentifier) throw validation('ClusterIdentifier and WorkgroupName cannot both be specified: a statement runs on a provisioned cluster or on a serverless workgroup.');
-  if (clusterIdentifier && !secretArn && !dbUser) throw validation('Connecting to a provisioned cluster requires SecretArn (Secrets Manager) or DbUser (temporary credentials).');
+  if (workgroupName && clusterIdentifier)
+    throw validation('ClusterIdentifier and WorkgroupName cannot both be specified: a statement runs on a provisioned cluster or on a serverless workgroup.');
+  if (clusterIdentifier && !secretArn && !dbUser)
+    throw validation('Connecting to a provisioned cluster requires SecretArn (Secrets Manager) or DbUser (temporary credentials).');
   if (!database) throw validation('Database must be specified.');
   return {
     database,
@@ -173,7 +181,8 @@ function targetOf(body: Record<string, unknown>): Target {
 function parametersOf(body: Record<string, unknown>): Array<{ name: string; value: string }> | undefined {
   const value = body.Parameters;
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.length === 0) throw validation("1 validation error detected: Value at 'parameters' failed to satisfy constraint: Member must have length greater than or equal to 1");
+  if (!Array.isArray(value) || value.length === 0)
+    throw validation("1 validation error detected: Value at 'parameters' failed to satisfy constraint: Member must have length greater than or equal to 1");
   const seen = new Set<string>();
   return value.map((p: unknown) => {
     const { name, value: v } = (p ?? {}) as Record<string, unknown>;
@@ -187,7 +196,8 @@ function parametersOf(body: Record<string, unknown>): Array<{ name: string; valu
 }
 
 function sqlText(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.trim().length === 0) throw validation(`1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null or empty`);
+  if (typeof value !== 'string' || value.trim().length === 0)
+    throw validation(`1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null or empty`);
   if (Buffer.byteLength(value) > MAX_SQL_BYTES) throw validation(`The SQL statement is larger than the maximum of 100 KB.`);
   return value;
 }
@@ -196,14 +206,17 @@ function resultFormat(body: Record<string, unknown>) {
   const format = str(body, 'ResultFormat');
   if (format === undefined || format === 'JSON') return;
   if (format === 'CSV') throw validation('ResultFormat CSV (GetStatementResultV2) is not supported by the local Redshift Data API: use JSON');
-  throw validation(`1 validation error detected: Value '${format}' at 'resultFormat' failed to satisfy constraint: Member must satisfy enum value set: [JSON, CSV]`);
+  throw validation(
+    `1 validation error detected: Value '${format}' at 'resultFormat' failed to satisfy constraint: Member must satisfy enum value set: [JSON, CSV]`,
+  );
 }
 
 /** Every provided parameter must be referenced by the statement (a batch: by one of its statements). */
 function checkParametersUsed(sqls: string[], parameters: Array<{ name: string }> | undefined) {
   if (!parameters) return;
   const referenced = new Set(sqls.flatMap((s) => [...parameterNames(s)]));
-  for (const p of parameters) if (!referenced.has(p.name)) throw validation(`The parameter '${p.name}' is not used in the SQL statement${sqls.length > 1 ? 's' : ''}.`);
+  for (const p of parameters)
+    if (!referenced.has(p.name)) throw validation(`The parameter '${p.name}' is not used in the SQL statement${sqls.length > 1 ? 's' : ''}.`);
 }
 
 const pageToken = (id: string, offset: number) => Buffer.from(JSON.stringify({ id, offset })).toString('base64url');
@@ -327,7 +340,9 @@ export async function startLocalRedshiftData(options: LocalRedshiftDataOptions):
     if (fault?.kind === 'conflict') {
       const n = ++conflictIds;
       const table = fault.tableId ?? 100_000 + n;
-      throw new PgFailure(`ERROR: 1023 DETAIL: Serializable isolation violation on table - ${table}, transactions forming the cycle are: ${20_000 + 2 * n}, ${20_001 + 2 * n} (pid:${st.pid})`);
+      throw new PgFailure(
+        `ERROR: 1023 DETAIL: Serializable isolation violation on table - ${table}, transactions forming the cycle are: ${20_000 + 2 * n}, ${20_001 + 2 * n} (pid:${st.pid})`,
+      );
     }
   };
 
@@ -426,13 +441,19 @@ export async function startLocalRedshiftData(options: LocalRedshiftDataOptions):
     } else {
       setStatus(st, 'FINISHED');
     }
-    options.log?.(`redshift-data: ${st.id} ${st.status}${st.error ? ` (${st.error})` : ''} ${st.subs.map((s) => leadingCode(s.sql).slice(0, 60).replace(/\s+/g, ' ')).join(' | ')}`);
+    options.log?.(
+      `redshift-data: ${st.id} ${st.status}${st.error ? ` (${st.error})` : ''} ${st.subs.map((s) => leadingCode(s.sql).slice(0, 60).replace(/\s+/g, ' ')).join(' | ')}`,
+    );
     st.settle();
   };
 
   /* ------------------------------------------------------------ the API */
 
-  const submit = (target: Target, sqls: string[], fields: { batch: boolean; mode?: 'TRANSACTION' | 'AUTO_COMMIT'; statementName?: string; parameters?: Array<{ name: string; value: string }> }): Statement => {
+  const submit = (
+    target: Target,
+    sqls: string[],
+    fields: { batch: boolean; mode?: 'TRANSACTION' | 'AUTO_COMMIT'; statementName?: string; parameters?: Array<{ name: string; value: string }> },
+  ): Statement => {
     if (stopped) throw new ServiceError('InternalServerException', 'The local Redshift Data API is stopping', 500);
     const id = randomUUID();
     const now = new Date();
@@ -498,7 +519,9 @@ export async function startLocalRedshiftData(options: LocalRedshiftDataOptions):
     const print = fingerprint(operation, body);
     const earlier = token !== undefined ? tokens.get(token) : undefined;
     if (earlier && earlier.fingerprint !== print) {
-      throw validation(`The ClientToken '${token}' was already used with a different request (IdempotentParameterMismatch): use a new ClientToken for a new request.`);
+      throw validation(
+        `The ClientToken '${token}' was already used with a different request (IdempotentParameterMismatch): use a new ClientToken for a new request.`,
+      );
     }
     const st = earlier?.statement ?? create();
     if (token !== undefined && !earlier) tokens.set(token, { fingerprint: print, statement: st });
@@ -509,7 +532,10 @@ export async function startLocalRedshiftData(options: LocalRedshiftDataOptions):
   const find = (body: Record<string, unknown>): { st: Statement; sub?: Sub } => {
     const id = str(body, 'Id');
     if (!id) throw validation("1 validation error detected: Value null at 'id' failed to satisfy constraint: Member must not be null");
-    if (!STATEMENT_ID.test(id)) throw validation(`1 validation error detected: Value '${id}' at 'id' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\\d+)?$`);
+    if (!STATEMENT_ID.test(id))
+      throw validation(
+        `1 validation error detected: Value '${id}' at 'id' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\\d+)?$`,
+      );
     const [parent, n] = id.split(':');
     const st = statements.get(parent!);
     const sub = n === undefined ? undefined : st?.batch ? st.subs[Number(n) - 1] : undefined;
@@ -539,7 +565,8 @@ export async function startLocalRedshiftData(options: LocalRedshiftDataOptions):
       ResultFormat: 'JSON',
     };
     if (sub) return { ...common, ...subDescription(sub) };
-    if (!st.batch) return { ...common, ...subDescription(st.subs[0]!), Status: st.status, ...(st.error ? { Error: st.error } : {}), UpdatedAt: epochSeconds(st.updatedAt) };
+    if (!st.batch)
+      return { ...common, ...subDescription(st.subs[0]!), Status: st.status, ...(st.error ? { Error: st.error } : {}), UpdatedAt: epochSeconds(st.updatedAt) };
     const ran = st.subs.filter((s) => s.resultRows >= 0);
     return {
       ...common,
@@ -579,7 +606,10 @@ export async function startLocalRedshiftData(options: LocalRedshiftDataOptions):
         resultFormat(body);
         checkParametersUsed(texts, parameters);
         const mode = str(body, 'ExecutionMode') ?? 'TRANSACTION';
-        if (mode !== 'TRANSACTION' && mode !== 'AUTO_COMMIT') throw validation(`1 validation error detected: Value '${mode}' at 'executionMode' failed to satisfy constraint: Member must satisfy enum value set: [AUTO_COMMIT, TRANSACTION]`);
+        if (mode !== 'TRANSACTION' && mode !== 'AUTO_COMMIT')
+          throw validation(
+            `1 validation error detected: Value '${mode}' at 'executionMode' failed to satisfy constraint: Member must satisfy enum value set: [AUTO_COMMIT, TRANSACTION]`,
+          );
         return submit(target, texts, { batch: true, mode, ...statementName(body), ...(parameters ? { parameters } : {}) });
       }),
     DescribeStatement: async (body) => {
@@ -590,7 +620,8 @@ export async function startLocalRedshiftData(options: LocalRedshiftDataOptions):
     GetStatementResult: async (body) => {
       const { st, sub: asked } = find(body);
       await waitFor(st, waitSeconds(body));
-      if (st.batch && !asked) throw validation(`${NO_RESULT} A batch's results are fetched with its sub-statements' ids (${st.id}:1 … ${st.id}:${st.subs.length}).`);
+      if (st.batch && !asked)
+        throw validation(`${NO_RESULT} A batch's results are fetched with its sub-statements' ids (${st.id}:1 … ${st.id}:${st.subs.length}).`);
       const sub = asked ?? st.subs[0]!;
       if (sub.status !== 'FINISHED' || !sub.result) throw validation(NO_RESULT);
       const offset = pageOffset(str(body, 'NextToken'), sub.id);
@@ -622,9 +653,15 @@ export async function startLocalRedshiftData(options: LocalRedshiftDataOptions):
     },
     ListStatements: (body) => {
       const max = body.MaxResults ?? 100;
-      if (typeof max !== 'number' || !Number.isInteger(max) || max < 0 || max > 100) throw validation(`1 validation error detected: Value '${String(max)}' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 100`);
+      if (typeof max !== 'number' || !Number.isInteger(max) || max < 0 || max > 100)
+        throw validation(
+          `1 validation error detected: Value '${String(max)}' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 100`,
+        );
       const status = str(body, 'Status') ?? 'ALL';
-      if (!STATUS_FILTERS.has(status)) throw validation(`1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [${[...STATUS_FILTERS].join(', ')}]`);
+      if (!STATUS_FILTERS.has(status))
+        throw validation(
+          `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [${[...STATUS_FILTERS].join(', ')}]`,
+        );
       const name = str(body, 'StatementName');
       const database = str(body, 'Database');
       const cluster = str(body, 'ClusterIdentifier');
@@ -720,6 +757,7 @@ class PgFailure extends Error {}
 
 function statementName(body: Record<string, unknown>): { statementName?: string } {
   const name = str(body, 'StatementName');
-  if (name !== undefined && name.length > 500) throw validation("1 validation error detected: Value at 'statementName' failed to satisfy constraint: Member must have length less than or equal to 500");
+  if (name !== undefined && name.length > 500)
+    throw validation("1 validation error detected: Value at 'statementName' failed to satisfy constraint: Member must have length less than or equal to 500");
   return name !== undefined ? { statementName: name } : {};
 }

@@ -85,7 +85,11 @@ export interface NotificationReceiver {
  * The webhook MinIO posts to: `/events/<function>` (one MinIO target per function). Each record
  * becomes one Lambda event, as S3 sends one record per event.
  */
-export async function startNotificationReceiver(port: number, deliver: (functionName: string, event: { Records: S3EventRecord[] }) => void, options: ReceiverOptions = {}): Promise<NotificationReceiver> {
+export async function startNotificationReceiver(
+  port: number,
+  deliver: (functionName: string, event: { Records: S3EventRecord[] }) => void,
+  options: ReceiverOptions = {},
+): Promise<NotificationReceiver> {
   const { chaos } = options;
   const bursts = new Map<string, S3EventRecord[]>();
   const timers = new Set<NodeJS.Timeout>();

@@ -22,7 +22,10 @@ export async function startTogether(starting: Array<Promise<RunningServer>>): Pr
  * Starts a server on a port that was free a moment ago; if another process took the port in
  * between (the server exits with "Address already in use"), starts it again on a new one.
  */
-export async function onFreePort(start: (port: number, attempt: number) => Promise<RunningServer>, logPath: (attempt: number) => string): Promise<RunningServer> {
+export async function onFreePort(
+  start: (port: number, attempt: number) => Promise<RunningServer>,
+  logPath: (attempt: number) => string,
+): Promise<RunningServer> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await start(await freePort(), attempt);
@@ -40,7 +43,18 @@ export async function startDynamoDbLocal(workDir: string): Promise<RunningServer
     const proc = startProcess(
       'DynamoDB Local',
       'java',
-      ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xmx512m', '-cp', dynamoDbLocalClasspath(), 'software.amazon.dynamodb.services.local.main.ServerRunner', '-port', String(port), '-inMemory', '-disableTelemetry'],
+      [
+        '-XX:TieredStopAtLevel=1',
+        '-XX:+UseSerialGC',
+        '-Xmx512m',
+        '-cp',
+        dynamoDbLocalClasspath(),
+        'software.amazon.dynamodb.services.local.main.ServerRunner',
+        '-port',
+        String(port),
+        '-inMemory',
+        '-disableTelemetry',
+      ],
       { cwd: workDir, logPath: logPath(attempt) },
     );
     const endpoint = `http://127.0.0.1:${port}`;
@@ -81,10 +95,15 @@ async function startMinioOn(port: number, options: MinioOptions, logPath: string
     env[`MINIO_NOTIFY_WEBHOOK_ENABLE_${id}`] = 'on';
     env[`MINIO_NOTIFY_WEBHOOK_ENDPOINT_${id}`] = url;
   }
-  const proc = startProcess('MinIO', minioBinary(), ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
-    env,
-    logPath,
-  });
+  const proc = startProcess(
+    'MinIO',
+    minioBinary(),
+    ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    {
+      env,
+      logPath,
+    },
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   await waitUntilReady(proc, async () => (await fetch(`${endpoint}/minio/health/ready`)).ok, 60_000);
   return { endpoint, process: proc };

@@ -98,11 +98,19 @@ export async function startLocalSns(options: { region?: string; accountId?: stri
         const action = actions[name];
         if (req.method !== 'POST' || !action) throw new QueryError('InvalidAction', `The action ${name || '(none)'} is not valid for this endpoint.`);
         const result = action(form);
-        send(res, 200, `<${name}Response xmlns="${NAMESPACE}"><${name}Result>${result}</${name}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${name}Response>`);
+        send(
+          res,
+          200,
+          `<${name}Response xmlns="${NAMESPACE}"><${name}Result>${result}</${name}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${name}Response>`,
+        );
       } catch (err) {
         const e = err instanceof QueryError ? err : new QueryError('InternalError', err instanceof Error ? err.message : String(err), 500);
         const type = e.status >= 500 ? 'Receiver' : 'Sender';
-        send(res, e.status, `<ErrorResponse xmlns="${NAMESPACE}"><Error><Type>${type}</Type><Code>${e.code}</Code><Message>${xml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+        send(
+          res,
+          e.status,
+          `<ErrorResponse xmlns="${NAMESPACE}"><Error><Type>${type}</Type><Code>${e.code}</Code><Message>${xml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        );
       }
     })();
   });

@@ -13,7 +13,9 @@ import { uploadFile } from '../shared/core/s3/object-io';
 export async function uploadSparkArtifacts(s3: S3Client, bucket: string, root: string, pipelineSparkRoot: string | undefined): Promise<void> {
   const out = await mkdtemp(join(tmpdir(), 'landfall-spark-'));
   try {
-    execFileSync('bash', [join(root, 'spark', 'package.sh'), out, ...(pipelineSparkRoot ? [pipelineSparkRoot] : [])], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('bash', [join(root, 'spark', 'package.sh'), out, ...(pipelineSparkRoot ? [pipelineSparkRoot] : [])], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     for (const file of ['main.py', 'landfall_jobs.zip', ...(pipelineSparkRoot ? ['pipeline.zip'] : [])]) {
       await uploadFile(s3, bucket, `artifacts/spark/${file}`, join(out, file), {}, 'application/octet-stream');
     }

@@ -112,7 +112,10 @@ export function md5OfMessageAttributes(attributes: Record<string, MessageAttribu
 function integer(value: unknown, field: string, [min, max]: [number, number]): number {
   const n = typeof value === 'string' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ServiceError('InvalidParameterValue', `Value ${String(value)} for parameter ${field} is invalid. Reason: must be an integer from ${min} to ${max}.`);
+    throw new ServiceError(
+      'InvalidParameterValue',
+      `Value ${String(value)} for parameter ${field} is invalid. Reason: must be an integer from ${min} to ${max}.`,
+    );
   }
   return n;
 }
@@ -171,11 +174,15 @@ export async function startLocalSqs(options: { region?: string; accountId?: stri
     const retentionMs = Number(queue.attributes.MessageRetentionPeriod) * 1000;
     queue.messages = queue.messages.filter((m) => now - m.sentAt < retentionMs);
   };
-  const handleFor = (queue: Queue, message: StoredMessage) => `${Buffer.from(`${queue.name}/${message.id}`).toString('base64url')}.${randomBytes(24).toString('base64url')}`;
+  const handleFor = (queue: Queue, message: StoredMessage) =>
+    `${Buffer.from(`${queue.name}/${message.id}`).toString('base64url')}.${randomBytes(24).toString('base64url')}`;
   const findByHandle = (queue: Queue, handle: string | undefined): StoredMessage | undefined | 'gone' => {
     const [prefix] = (handle ?? '').split('.');
-    const [name, id] = Buffer.from(prefix ?? '', 'base64url').toString().split('/');
-    if (!handle || name !== queue.name || !id) throw new ServiceError('ReceiptHandleIsInvalid', `The input receipt handle "${handle ?? ''}" is not a valid receipt handle.`);
+    const [name, id] = Buffer.from(prefix ?? '', 'base64url')
+      .toString()
+      .split('/');
+    if (!handle || name !== queue.name || !id)
+      throw new ServiceError('ReceiptHandleIsInvalid', `The input receipt handle "${handle ?? ''}" is not a valid receipt handle.`);
     return queue.messages.find((m) => m.id === id) ?? 'gone';
   };
 
@@ -203,7 +210,9 @@ export async function startLocalSqs(options: { region?: string; accountId?: stri
         MD5OfBody: m.md5,
         Body: m.body,
         ...(Object.keys(attributes).length > 0 ? { Attributes: attributes } : {}),
-        ...(Object.keys(messageAttributes).length > 0 ? { MessageAttributes: messageAttributes, MD5OfMessageAttributes: md5OfMessageAttributes(messageAttributes) } : {}),
+        ...(Object.keys(messageAttributes).length > 0
+          ? { MessageAttributes: messageAttributes, MD5OfMessageAttributes: md5OfMessageAttributes(messageAttributes) }
+          : {}),
       };
     });
   };
@@ -217,7 +226,8 @@ export async function startLocalSqs(options: { region?: string; accountId?: stri
   const operations: Record<string, (body: Record<string, unknown>) => object | Promise<object>> = {
     CreateQueue: (body) => {
       const name = str(body, 'QueueName') ?? '';
-      if (!QUEUE_NAME.test(name)) throw new ServiceError('InvalidParameterValue', 'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
+      if (!QUEUE_NAME.test(name))
+        throw new ServiceError('InvalidParameterValue', 'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
       const attributes = { ...DEFAULT_ATTRIBUTES, ...validAttributes(body.Attributes) };
       const existing = queues.get(name);
       if (existing) {
@@ -242,13 +252,24 @@ export async function startLocalSqs(options: { region?: string; accountId?: stri
       const queue = queueFor(body);
       const text = str(body, 'MessageBody');
       if (!text) throw new ServiceError('MissingParameter', 'The request must contain the parameter MessageBody.');
-      if (INVALID_BODY_CHARACTER.test(text)) throw new ServiceError('InvalidMessageContents', 'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF');
+      if (INVALID_BODY_CHARACTER.test(text))
+        throw new ServiceError(
+          'InvalidMessageContents',
+          'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
+        );
       const attributes = body.MessageAttributes as Record<string, MessageAttribute> | undefined;
-      const size = Buffer.byteLength(text) + Object.entries(attributes ?? {}).reduce((n, [k, a]) => n + Buffer.byteLength(k) + Buffer.byteLength(a.DataType) + Buffer.byteLength(a.StringValue ?? a.BinaryValue ?? ''), 0);
+      const size =
+        Buffer.byteLength(text) +
+        Object.entries(attributes ?? {}).reduce(
+          (n, [k, a]) => n + Buffer.byteLength(k) + Buffer.byteLength(a.DataType) + Buffer.byteLength(a.StringValue ?? a.BinaryValue ?? ''),
+          0,
+        );
       const limit = Number(queue.attributes.MaximumMessageSize);
-      if (size > limit) throw new ServiceError('InvalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${limit} bytes.`);
+      if (size > limit)
+        throw new ServiceError('InvalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${limit} bytes.`);
       for (const [name, a] of Object.entries(attributes ?? {})) {
-        if (!a?.DataType || (a.StringValue === undefined && a.BinaryValue === undefined)) throw new ServiceError('InvalidParameterValue', `The message attribute '${name}' must contain a non-empty message attribute value.`);
+        if (!a?.DataType || (a.StringValue === undefined && a.BinaryValue === undefined))
+          throw new ServiceError('InvalidParameterValue', `The message attribute '${name}' must contain a non-empty message attribute value.`);
       }
       const delay = body.DelaySeconds === undefined ? Number(queue.attributes.DelaySeconds) : integer(body.DelaySeconds, 'DelaySeconds', [0, 900]);
       const now = Date.now();
@@ -263,8 +284,10 @@ export async function startLocalSqs(options: { region?: string; accountId?: stri
     ReceiveMessage: async (body) => {
       const queue = queueFor(body);
       const max = body.MaxNumberOfMessages === undefined ? 1 : integer(body.MaxNumberOfMessages, 'MaxNumberOfMessages', [1, 10]);
-      const visibility = body.VisibilityTimeout === undefined ? Number(queue.attributes.VisibilityTimeout) : integer(body.VisibilityTimeout, 'VisibilityTimeout', [0, 43_200]);
-      const wait = body.WaitTimeSeconds === undefined ? Number(queue.attributes.ReceiveMessageWaitTimeSeconds) : integer(body.WaitTimeSeconds, 'WaitTimeSeconds', [0, 20]);
+      const visibility =
+        body.VisibilityTimeout === undefined ? Number(queue.attributes.VisibilityTimeout) : integer(body.VisibilityTimeout, 'VisibilityTimeout', [0, 43_200]);
+      const wait =
+        body.WaitTimeSeconds === undefined ? Number(queue.attributes.ReceiveMessageWaitTimeSeconds) : integer(body.WaitTimeSeconds, 'WaitTimeSeconds', [0, 20]);
       // Long polling: answer as soon as something is there, or empty when the wait is over.
       const deadline = Date.now() + wait * 1000;
       for (;;) {
@@ -282,8 +305,10 @@ export async function startLocalSqs(options: { region?: string; accountId?: stri
       const queue = queueFor(body);
       const entries = (body.Entries ?? []) as Array<{ Id?: string; ReceiptHandle?: string }>;
       if (entries.length === 0) throw new ServiceError('EmptyBatchRequest', 'There should be at least one DeleteMessageBatchRequestEntry in the request.');
-      if (entries.length > 10) throw new ServiceError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
-      if (new Set(entries.map((e) => e.Id)).size !== entries.length) throw new ServiceError('BatchEntryIdsNotDistinct', 'Id must be distinct among the batch entries.');
+      if (entries.length > 10)
+        throw new ServiceError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
+      if (new Set(entries.map((e) => e.Id)).size !== entries.length)
+        throw new ServiceError('BatchEntryIdsNotDistinct', 'Id must be distinct among the batch entries.');
       const Successful: Array<{ Id: string }> = [];
       const Failed: Array<{ Id: string; SenderFault: boolean; Code: string; Message: string }> = [];
       for (const entry of entries) {

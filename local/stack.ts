@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBucketVersioningCommand, S3Client, type QueueConfiguration } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketVersioningCommand,
+  S3Client,
+  type QueueConfiguration,
+} from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -39,7 +45,17 @@ const ACCOUNT_ID = '000000000000';
 
 export interface LocalStack {
   deployment: Deployment;
-  endpoints: { s3: string; dynamodb: string; stepfunctions: string; sns: string; emr: string; arc: string[]; lambda: string; sqs: string; redshiftData: string };
+  endpoints: {
+    s3: string;
+    dynamodb: string;
+    stepfunctions: string;
+    sns: string;
+    emr: string;
+    arc: string[];
+    lambda: string;
+    sqs: string;
+    redshiftData: string;
+  };
   s3: S3Client;
   dynamodb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
@@ -131,7 +147,12 @@ export function localClusterSpec(deployment: Deployment) {
   };
 }
 
-export function stackEnv(deployment: Deployment, endpoints: LocalStack['endpoints'], arns: { stateMachine: string; emrStateMachine: string; failureTopic: string; failedEventsQueueUrl: string }, logLevel: string): Record<string, string> {
+export function stackEnv(
+  deployment: Deployment,
+  endpoints: LocalStack['endpoints'],
+  arns: { stateMachine: string; emrStateMachine: string; failureTopic: string; failedEventsQueueUrl: string },
+  logLevel: string,
+): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_REDSHIFT_DATA: endpoints.redshiftData,
     AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
@@ -191,7 +212,9 @@ async function createResources(deployment: Deployment, s3: S3Client, dynamodb: D
   for (const table of deployment.tables) {
     await dynamodb.send(new CreateTableCommand(table.create));
     if (table.ttlAttribute) {
-      await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table.create.TableName, TimeToLiveSpecification: { Enabled: true, AttributeName: table.ttlAttribute } }));
+      await dynamodb.send(
+        new UpdateTimeToLiveCommand({ TableName: table.create.TableName, TimeToLiveSpecification: { Enabled: true, AttributeName: table.ttlAttribute } }),
+      );
     }
   }
 }
@@ -232,7 +255,10 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   try {
     log('starting DynamoDB Local and MinIO…');
     const webhooks = Object.fromEntries(deployment.functions.map((f) => [f.name, `http://127.0.0.1:${receiverPort}/events/${f.name}`]));
-    const [ddb, minio] = (await startTogether([startDynamoDbLocal(workDir), startMinio({ workDir, accessKey: CREDENTIALS.accessKeyId, secretKey: CREDENTIALS.secretAccessKey, region: REGION, webhooks })])) as [RunningServer, RunningServer];
+    const [ddb, minio] = (await startTogether([
+      startDynamoDbLocal(workDir),
+      startMinio({ workDir, accessKey: CREDENTIALS.accessKeyId, secretKey: CREDENTIALS.secretAccessKey, region: REGION, webhooks }),
+    ])) as [RunningServer, RunningServer];
     servers.push(ddb, minio);
     const sns = await startLocalSns({ region: REGION });
     stoppers.push(() => sns.stop());
@@ -293,7 +319,17 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const catalogFile = join(workDir, 'catalog.json');
     const catalog = (await catalogTables(pipeline)).tables;
     await writeFile(catalogFile, JSON.stringify({ tables: catalog }));
-    const endpoints = { s3: minio.endpoint, dynamodb: ddb.endpoint, stepfunctions: stepFunctions.endpoint, sns: sns.endpoint, emr: emr.endpoint, arc: arc.endpoints, lambda: lambdaApi.endpoint, sqs: sqs.endpoint, redshiftData: warehouse.endpoint };
+    const endpoints = {
+      s3: minio.endpoint,
+      dynamodb: ddb.endpoint,
+      stepfunctions: stepFunctions.endpoint,
+      sns: sns.endpoint,
+      emr: emr.endpoint,
+      arc: arc.endpoints,
+      lambda: lambdaApi.endpoint,
+      sqs: sqs.endpoint,
+      redshiftData: warehouse.endpoint,
+    };
     const arns = {
       stateMachine: stepFunctions.stateMachineArn(deployment.names.stateMachine),
       emrStateMachine: stepFunctions.stateMachineArn(deployment.names.emrStateMachine),
@@ -310,7 +346,16 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       ARC_ENDPOINTS: JSON.stringify(arc.endpoints),
       ARC_REGION: REGION,
       SPARK_ENTRY_POINT: `s3://${lake}/artifacts/spark/main.py`,
-      SPARK_SUBMIT_ARGS: JSON.stringify(['--py-files', `s3://${lake}/artifacts/spark/landfall_jobs.zip,s3://${lake}/artifacts/spark/pipeline.zip`, '--driver-memory', '1g', '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=4']),
+      SPARK_SUBMIT_ARGS: JSON.stringify([
+        '--py-files',
+        `s3://${lake}/artifacts/spark/landfall_jobs.zip,s3://${lake}/artifacts/spark/pipeline.zip`,
+        '--driver-memory',
+        '1g',
+        '--conf',
+        'spark.ui.enabled=false',
+        '--conf',
+        'spark.sql.shuffle.partitions=4',
+      ]),
       EMR_BACKOFF_BASE_SECONDS: '1',
       LANDFALL_CATALOG_FILE: catalogFile,
       WAREHOUSE_DATABASE: 'dev',
@@ -343,9 +388,11 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
           dropRecord: (record) => chaos.dropStreamRecord(record),
           onDiscard: async (records, error, batch) => {
             lambdas.failures.push({ functionName: fn.name, event: { Records: records }, error, attempts: batch.attempts });
-            await lambdas.during(() => toFailedEvents(streamBatchFailureRecord(records, batch, lambdas.functionArn(fn.name)))).catch((err: Error) => {
-              process.stderr.write(`landfall local: a discarded stream batch of ${fn.name} did not reach the failed-events queue: ${err.message}\n`);
-            });
+            await lambdas
+              .during(() => toFailedEvents(streamBatchFailureRecord(records, batch, lambdas.functionArn(fn.name))))
+              .catch((err: Error) => {
+                process.stderr.write(`landfall local: a discarded stream batch of ${fn.name} did not reach the failed-events queue: ${err.message}\n`);
+              });
           },
         });
         stoppers.unshift(() => poller.stop());

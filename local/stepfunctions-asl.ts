@@ -31,7 +31,18 @@ const LAMBDA_ARN = /^arn:[\w-]+:lambda:[^:]*:[^:]*:function:[^:]+(:[^:]+)?$/;
 const NO_TASK_TIMEOUT_SECONDS = 2_147_483;
 
 // Fields the library never reads (JSONata's Arguments/Output, variables, Distributed Map's extras).
-const UNSUPPORTED_FIELDS = ['Assign', 'Arguments', 'Output', 'ItemReader', 'ItemBatcher', 'ResultWriter', 'ToleratedFailureCount', 'ToleratedFailureCountPath', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath'];
+const UNSUPPORTED_FIELDS = [
+  'Assign',
+  'Arguments',
+  'Output',
+  'ItemReader',
+  'ItemBatcher',
+  'ResultWriter',
+  'ToleratedFailureCount',
+  'ToleratedFailureCountPath',
+  'ToleratedFailurePercentage',
+  'ToleratedFailurePercentagePath',
+];
 
 type State = Record<string, unknown> & { Type: string };
 type Scope = { States: Record<string, State> };

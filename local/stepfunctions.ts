@@ -234,7 +234,12 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       };
     },
     ListStateMachines: () => ({
-      stateMachines: [...machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: epochSeconds(m.creationDate) })),
+      stateMachines: [...machines.values()].map((m) => ({
+        stateMachineArn: m.arn,
+        name: m.name,
+        type: 'STANDARD',
+        creationDate: epochSeconds(m.creationDate),
+      })),
     }),
   };
 

@@ -23,7 +23,20 @@ import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
 import { emrClusterLines, writeEmrClusters } from './reports/emr-cluster-report';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from '../local/stack';
 import { pipelineFilePath, usePipelineFile } from '../local/pipeline-file';
-import { COMMANDS, UsageError, commandHelp, globalHelp, isCommand, parseCommand, scanCommandLine, shown, type CommandName, type CommandSpec, type HelpContext, type Values } from './commands';
+import {
+  COMMANDS,
+  UsageError,
+  commandHelp,
+  globalHelp,
+  isCommand,
+  parseCommand,
+  scanCommandLine,
+  shown,
+  type CommandName,
+  type CommandSpec,
+  type HelpContext,
+  type Values,
+} from './commands';
 import { SampleModuleError, findSampleModule, loadSampleModule, type SampleOptions } from './sample-contract';
 
 const STACK_FILE = join(PROJECT_ROOT, STACK_FILE_NAME);
@@ -91,7 +104,12 @@ async function demo(values: Values): Promise<number> {
       process.stdout.write(`\n${batchTable(batches, runs)}\n\n${runs.length} job runs, ${stack.stepFunctions.executions().length} executions\n`);
       // the heavy runs' clusters end by themselves once idle: show them when they have
       await stack.emr.allEnded(10 * 60_000);
-      for (const c of emrClusterLines(stack.emr)) process.stdout.write(`EMR cluster ${c.id} in ${c.cell} (${c.availabilityZone ?? '?'}): ${Object.entries(c.steps).map(([state, n]) => `${n} ${state}`).join(', ')} steps; ${c.state}${c.why ? ` (${c.why})` : ''}\n`);
+      for (const c of emrClusterLines(stack.emr))
+        process.stdout.write(
+          `EMR cluster ${c.id} in ${c.cell} (${c.availabilityZone ?? '?'}): ${Object.entries(c.steps)
+            .map(([state, n]) => `${n} ${state}`)
+            .join(', ')} steps; ${c.state}${c.why ? ` (${c.why})` : ''}\n`,
+        );
       const problems = compareWithExpected(items, written.expected ?? []);
       for (const b of batches.filter((b) => b.status !== 'SUCCEEDED')) problems.push(`batch ${b.batchId}: ${b.status} ${b.waitingFor.join('; ')}`);
       const healthy = reportFailures(stack);
@@ -143,7 +161,10 @@ async function query(values: Values, sql: string): Promise<number> {
 /** Another pipeline's demo: the files of its folder's sample/ directory, landed and settled. */
 async function demoFolder(pipelineDir: string): Promise<number> {
   const sample = join(pipelineDir, 'sample');
-  if (!existsSync(sample)) throw new UsageError(`demo of ${pipelineDir}: no sample/ directory beside the configuration (its files are landed as landing/<path>); or use \`landfall run --input DIR\``);
+  if (!existsSync(sample))
+    throw new UsageError(
+      `demo of ${pipelineDir}: no sample/ directory beside the configuration (its files are landed as landing/<path>); or use \`landfall run --input DIR\``,
+    );
   return withStack(async (stack) => {
     await landAndSettle(stack, sample);
     const items = latestPerKey(await stack.fileStates.listAll());
@@ -179,7 +200,9 @@ async function run(values: Values): Promise<number> {
     const ending = progress('EMR clusters');
     const clusters = await writeEmrClusters(stack.emr, outDir);
     ending.done(`${clusters.lines.length} used, none left running`);
-    process.stdout.write(`${stateCounts(latestPerKey(items))}; ${runs.length} job runs\nwrote ${statesPath}, ${runsPath}, ${clusters.path}, ${tables} Parquet files under ${join(outDir, 'processed')}, ${curated.length} curated tables under ${join(outDir, 'curated')} and ${warehouse.length} warehouse tables under ${join(outDir, 'warehouse')}\n`);
+    process.stdout.write(
+      `${stateCounts(latestPerKey(items))}; ${runs.length} job runs\nwrote ${statesPath}, ${runsPath}, ${clusters.path}, ${tables} Parquet files under ${join(outDir, 'processed')}, ${curated.length} curated tables under ${join(outDir, 'curated')} and ${warehouse.length} warehouse tables under ${join(outDir, 'warehouse')}\n`,
+    );
     return reportFailures(stack) ? 0 : 1;
   });
 }
@@ -191,7 +214,9 @@ async function generate(values: Values): Promise<number> {
   const sample = await loadSampleModule(pipeline.dir!);
   if (!sample) {
     const file = shown(process.env.LANDFALL_CONFIG_FILE!);
-    throw new UsageError(`${file} has no sample generator: no sample.ts beside it (ops/README.md, "Samples"); \`landfall run --input DIR --config ${file}\` runs files of your own`);
+    throw new UsageError(
+      `${file} has no sample generator: no sample.ts beside it (ops/README.md, "Samples"); \`landfall run --input DIR --config ${file}\` runs files of your own`,
+    );
   }
   const options = { ...sample.module.defaults, ...sampleKnobs(values) };
   const written = await sample.module.generateSample(resolve(out), options);
@@ -231,7 +256,9 @@ async function up(values: Values): Promise<number> {
     credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY },
   };
   await writeFile(STACK_FILE, JSON.stringify(info, null, 2));
-  process.stderr.write(`running; \`landfall land DIR\` and \`landfall status\` talk to it; the reconciler runs every 10 minutes, as deployed. Ctrl-C stops it.\n`);
+  process.stderr.write(
+    `running; \`landfall land DIR\` and \`landfall status\` talk to it; the reconciler runs every 10 minutes, as deployed. Ctrl-C stops it.\n`,
+  );
   // the deployed schedule of the reconciler (serverless.yml: rate(10 minutes))
   const reconcileDeps = reconcileDepsFromEnv();
   const schedule = setInterval(() => {
@@ -266,7 +293,9 @@ async function status(values: Values): Promise<number> {
   const { batches, runs } = await where.runs.listAll();
   // What a waiting batch waits for is recorded when the wait starts; show it as it is now.
   const deps = { pipeline: loadPipeline(), files: where.files, runs: where.runs };
-  const live = await Promise.all(batches.map(async (b) => (b.status === 'WAITING' ? { ...b, waitingFor: await explainBatch(deps, { job: b.job, values: b.values }) } : b)));
+  const live = await Promise.all(
+    batches.map(async (b) => (b.status === 'WAITING' ? { ...b, waitingFor: await explainBatch(deps, { job: b.job, values: b.values }) } : b)),
+  );
   process.stdout.write(`\n${batchTable(live, runs)}\n`);
   return 0;
 }
@@ -276,7 +305,12 @@ function batchArgs(values: Values, command: string) {
   const spec = values.batch as string | undefined;
   if (!job || !spec) throw new UsageError(`${command} needs --job J and --batch field=value,…`);
   const pipelineJob = loadPipeline().jobsByName.get(job);
-  if (!pipelineJob) throw new UsageError(`no job "${job}" in the pipeline configuration (jobs: ${loadPipeline().config.jobs.map((j) => j.name).join(', ')})`);
+  if (!pipelineJob)
+    throw new UsageError(
+      `no job "${job}" in the pipeline configuration (jobs: ${loadPipeline()
+        .config.jobs.map((j) => j.name)
+        .join(', ')})`,
+    );
   const pairs = spec.split(',').map((pair) => pair.split('='));
   if (pairs.some((p) => p.length !== 2 || !p[0] || !p[1])) throw new UsageError(`--batch must be field=value pairs separated by commas, got "${spec}"`);
   const batchValues = Object.fromEntries(pairs as Array<[string, string]>);
@@ -294,12 +328,20 @@ async function explain(values: Values): Promise<number> {
   const waitingFor = await explainBatch({ pipeline: loadPipeline(), files: where.files, runs: where.runs }, batch);
   const { runs } = await where.runs.listAll();
   const lines = [`${id} (${where.label})`, `status: ${state?.status ?? 'never evaluated'}`];
-  if (state?.activeRun) lines.push(`claimed: ${state.activeRun.executionName} at ${state.activeRun.claimedAt}${state.activeRun.executionArn ? ` (execution ${state.activeRun.executionArn})` : ' (no execution recorded yet)'}`);
-  if (state?.lastRun) lines.push(`last run: ${state.lastRun.executionName} ${state.lastRun.status} at ${state.lastRun.finishedAt}${state.lastRun.error ? `: ${state.lastRun.error}` : ''}`);
+  if (state?.activeRun)
+    lines.push(
+      `claimed: ${state.activeRun.executionName} at ${state.activeRun.claimedAt}${state.activeRun.executionArn ? ` (execution ${state.activeRun.executionArn})` : ' (no execution recorded yet)'}`,
+    );
+  if (state?.lastRun)
+    lines.push(
+      `last run: ${state.lastRun.executionName} ${state.lastRun.status} at ${state.lastRun.finishedAt}${state.lastRun.error ? `: ${state.lastRun.error}` : ''}`,
+    );
   if (state?.deadlineAlerted) lines.push(`deadline ${state.deadlineAlerted} missed (alerted)`);
   lines.push(waitingFor.length > 0 ? `waits for: ${waitingFor.join('; ')}` : 'waits for nothing: its inputs are complete');
   for (const run of runs.filter((r) => r.batchId === id)) {
-    const read = Object.entries(run.inputs).map(([relation, files]) => `${relation}: ${files.map((f) => `${f.key}@${f.versionId}`).join(', ')}`).join('; ');
+    const read = Object.entries(run.inputs)
+      .map(([relation, files]) => `${relation}: ${files.map((f) => `${f.key}@${f.versionId}`).join(', ')}`)
+      .join('; ');
     lines.push(`run ${run.executionName}: ${run.status}, claimed ${run.claimedAt}; read ${read}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -312,7 +354,9 @@ async function reconcileCommand(values: Values): Promise<number> {
   const where = await target(values);
   const report = await reconcilePass(await where.reconcileDeps(), { fileGraceMs: grace * 1000 });
   const lines = [`reconciled ${where.label} at ${report.at}: ${report.repairs.length} repair(s), ${report.pastDeadline.length} batch(es) past their deadline`];
-  lines.push(`looked at ${report.looked.openFiles} file(s) in flight past ${grace} s, ${report.looked.settledFiles} settled since ${report.window.from}, ${report.looked.batches} batch(es), ${report.looked.activeClaims} active claim(s), ${report.looked.failedEvents} failed event(s)`);
+  lines.push(
+    `looked at ${report.looked.openFiles} file(s) in flight past ${grace} s, ${report.looked.settledFiles} settled since ${report.window.from}, ${report.looked.batches} batch(es), ${report.looked.activeClaims} active claim(s), ${report.looked.failedEvents} failed event(s)`,
+  );
   for (const repair of report.repairs) lines.push(`  repaired: ${describeRepair(repair)}`);
   for (const late of report.pastDeadline) lines.push(`  late: ${late.batchId} (due ${late.deadline}): ${late.waitingFor.join('; ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -321,7 +365,9 @@ async function reconcileCommand(values: Values): Promise<number> {
 
 async function replay(values: Values): Promise<number> {
   const prefix = (values.prefix as string | undefined) ?? '';
-  const into = values.bucket ? { s3: new S3Client({}), bucket: values.bucket as string } : await target(values).then((t) => ({ s3: t.s3, bucket: t.names.rawBucket }));
+  const into = values.bucket
+    ? { s3: new S3Client({}), bucket: values.bucket as string }
+    : await target(values).then((t) => ({ s3: t.s3, bucket: t.names.rawBucket }));
   const count = await replayPrefix(into.s3, into.bucket, prefix, { force: values.force === true });
   process.stdout.write(`${count} objects re-put under s3://${into.bucket}/${PREFIX.landing}${prefix}${values.force ? ' (forced)' : ''}\n`);
   return 0;
@@ -387,14 +433,24 @@ export async function runCli(argv: string[]): Promise<number> {
     return await main(argv);
   } catch (err) {
     const parseError = String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
-    if (err instanceof UsageError || err instanceof SampleModuleError || err instanceof ConfigError || err instanceof NoFailedRunError || err instanceof BatchBusyError || err instanceof TargetError || parseError) {
+    if (
+      err instanceof UsageError ||
+      err instanceof SampleModuleError ||
+      err instanceof ConfigError ||
+      err instanceof NoFailedRunError ||
+      err instanceof BatchBusyError ||
+      err instanceof TargetError ||
+      parseError
+    ) {
       process.stderr.write(`landfall: ${(err as Error).message}\n`);
       return 2;
     }
     if ((err as Error)?.name === 'ResourceNotFoundException' && argv.includes('--stage')) {
       // a table (or queue) of the stage does not exist where the credentials point
       const stage = argv[argv.indexOf('--stage') + 1];
-      process.stderr.write(`landfall: ${(err as Error).message} (tables of stage ${stage}: ${readDeployment(PROJECT_ROOT, stage).names.fileStateTable}, …): is stage ${stage} deployed in this account and region?\n`);
+      process.stderr.write(
+        `landfall: ${(err as Error).message} (tables of stage ${stage}: ${readDeployment(PROJECT_ROOT, stage).names.fileStateTable}, …): is stage ${stage} deployed in this account and region?\n`,
+      );
       return 2;
     }
     process.stderr.write(`landfall: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

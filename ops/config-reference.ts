@@ -168,7 +168,15 @@ class Reference {
     const rows = Object.entries(this.defs)
       .filter(([, def]) => !isSection(def))
       .map(([name, def]) => {
-        const rule = def.pattern ? `matches \`${def.pattern}\`` : def.type === 'integer' || def.type === 'number' ? this.range(def).trim().replace(/^\((.*)\)$/, '$1') : def.minLength ? 'non-empty' : '';
+        const rule = def.pattern
+          ? `matches \`${def.pattern}\``
+          : def.type === 'integer' || def.type === 'number'
+            ? this.range(def)
+                .trim()
+                .replace(/^\((.*)\)$/, '$1')
+            : def.minLength
+              ? 'non-empty'
+              : '';
         return `| ${cell(headingOf(name, def))} | ${cell(Array.isArray(def.type) ? def.type.join(' or ') : (def.type ?? ''))} | ${cell(rule)} | ${cell(def.description ?? '')} |`;
       });
     return ['## Value types', '', '| Name | Type | Rule | Description |', '| --- | --- | --- | --- |', ...rows, ''];

@@ -11,7 +11,9 @@ import type { LocalStack } from '../local/stack';
 /** Lands a directory on a running local stack and waits until every handler has finished. */
 export async function landAndSettle(stack: LocalStack, inputDir: string): Promise<string[]> {
   const landing = progress('landing');
-  const keys = await landDirectory(stack.s3, stack.deployment.names.rawBucket, inputDir, { onProgress: (done, total) => landing.update(`${done}/${total} files`) });
+  const keys = await landDirectory(stack.s3, stack.deployment.names.rawBucket, inputDir, {
+    onProgress: (done, total) => landing.update(`${done}/${total} files`),
+  });
   landing.done(`${keys.length} files put under s3://${stack.deployment.names.rawBucket}/${PREFIX.landing}`);
   const work = progress('processing');
   const count = () => [...stack.lambdas.invocations.entries()].map(([f, n]) => `${f} ${n}`).join(', ');

@@ -51,11 +51,23 @@ interface StackFile {
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
-function targetOf(label: string, names: Deployment['names'], clients: { s3: S3Client; dynamodb: DynamoDBClient; sfn: SFNClient; sns: SNSClient; lambda: LambdaClient; sqs: SQSClient }, operations: () => Promise<{ alertsTopicArn: string; failedEventsQueueUrl?: string; functionNamePrefix: string }>, stateMachineArns: () => Promise<ResolverDeps['stateMachineArns']> | ResolverDeps['stateMachineArns']): Target {
+function targetOf(
+  label: string,
+  names: Deployment['names'],
+  clients: { s3: S3Client; dynamodb: DynamoDBClient; sfn: SFNClient; sns: SNSClient; lambda: LambdaClient; sqs: SQSClient },
+  operations: () => Promise<{ alertsTopicArn: string; failedEventsQueueUrl?: string; functionNamePrefix: string }>,
+  stateMachineArns: () => Promise<ResolverDeps['stateMachineArns']> | ResolverDeps['stateMachineArns'],
+): Target {
   const documents = DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const files = new FileStateStore(documents, names.fileStateTable);
   const runs = new JobRunStore(documents, names.jobRunsTable);
-  const resolverDeps = async (): Promise<ResolverDeps> => ({ pipeline: loadPipeline(), files, runs, sfn: clients.sfn, stateMachineArns: await stateMachineArns() });
+  const resolverDeps = async (): Promise<ResolverDeps> => ({
+    pipeline: loadPipeline(),
+    files,
+    runs,
+    sfn: clients.sfn,
+    stateMachineArns: await stateMachineArns(),
+  });
   return {
     label,
     names,
@@ -74,7 +86,11 @@ function targetOf(label: string, names: Deployment['names'], clients: { s3: S3Cl
         alertsTopicArn: found.alertsTopicArn,
         rawBucket: names.rawBucket,
         lakeBucket: names.lakeBucket,
-        functionNames: { validate: `${found.functionNamePrefix}validate`, convert: `${found.functionNamePrefix}convert`, track: `${found.functionNamePrefix}track` },
+        functionNames: {
+          validate: `${found.functionNamePrefix}validate`,
+          convert: `${found.functionNamePrefix}convert`,
+          track: `${found.functionNamePrefix}track`,
+        },
         ...(found.failedEventsQueueUrl ? { sqs: clients.sqs, failedEventsQueueUrl: found.failedEventsQueueUrl } : {}),
       };
     },
@@ -116,7 +132,14 @@ export function stageTarget(root: string, stage: string, region?: string): Targe
   const names = deployment.names;
   const config = region ? { region } : {};
   // path-style S3 for S3-compatible endpoints (LANDFALL_S3_PATH_STYLE, as the handlers' clients)
-  const clients = { s3: new S3Client({ ...config, forcePathStyle: process.env.LANDFALL_S3_PATH_STYLE === 'true' }), dynamodb: new DynamoDBClient(config), sfn: new SFNClient(config), sns: new SNSClient(config), lambda: new LambdaClient(config), sqs: new SQSClient(config) };
+  const clients = {
+    s3: new S3Client({ ...config, forcePathStyle: process.env.LANDFALL_S3_PATH_STYLE === 'true' }),
+    dynamodb: new DynamoDBClient(config),
+    sfn: new SFNClient(config),
+    sns: new SNSClient(config),
+    lambda: new LambdaClient(config),
+    sqs: new SQSClient(config),
+  };
   let machines: Promise<StateMachineListItem[]> | undefined;
   const listMachines = async () => {
     const all: StateMachineListItem[] = [];

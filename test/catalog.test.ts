@@ -36,9 +36,23 @@ let conn: DuckDBConnection;
 beforeAll(async () => {
   const input = await mkdtemp(join(tmpdir(), 'landfall-catalog-in-'));
   out = await mkdtemp(join(tmpdir(), 'landfall-catalog-out-'));
-  await writePosSample(input, { seed: 5, startDate: DATE, days: 1, provinces: { ON: 5, QC: 4, BC: 3 }, rowsPerFile: 15, filesPerStore: 1, items: 6, badFiles: false });
+  await writePosSample(input, {
+    seed: 5,
+    startDate: DATE,
+    days: 1,
+    provinces: { ON: 5, QC: 4, BC: 3 },
+    rowsPerFile: 15,
+    filesPerStore: 1,
+    items: 6,
+    badFiles: false,
+  });
   await writeClickstreamSample(input, { ...DEFAULT_CLICKSTREAM, seed: 7, startDate: DATE, sessionsPerDay: 40 });
-  const result = spawnSync(process.execPath, ['bin/landfall.mjs', 'run', '--input', input, '--out', out], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 800_000 });
+  const result = spawnSync(process.execPath, ['bin/landfall.mjs', 'run', '--input', input, '--out', out], {
+    cwd: join(import.meta.dirname, '..'),
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+    timeout: 800_000,
+  });
   if (result.status !== 0) throw new Error(`landfall run failed:\n${result.stderr.slice(-4000)}`);
   const resources = await catalogTemplateResources(RETAIL_PIPELINE_FILE, 'test');
   tables = Object.values(resources)
@@ -49,12 +63,19 @@ beforeAll(async () => {
 
 async function parquetFiles(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
-  return (await readdir(dir, { recursive: true })).map(String).filter((f) => f.endsWith('.parquet')).sort();
+  return (await readdir(dir, { recursive: true }))
+    .map(String)
+    .filter((f) => f.endsWith('.parquet'))
+    .sort();
 }
 
 describe('the Glue catalog of both samples', () => {
-  it('has a table for every processed dataset and every curated table, in its zone\'s database', () => {
-    const names = (db: string) => tables.filter((t) => t.DatabaseName === db).map((t) => t.TableInput.Name).sort();
+  it("has a table for every processed dataset and every curated table, in its zone's database", () => {
+    const names = (db: string) =>
+      tables
+        .filter((t) => t.DatabaseName === db)
+        .map((t) => t.TableInput.Name)
+        .sort();
     expect(names('landfall_test_processed')).toEqual(['click_events', 'customers', 'item_master', 'orders', 'pos', 'products', 'stores']);
     expect(names('landfall_test_curated')).toEqual(['channel_region', 'funnel', 'gmv_daily', 'gmv_hourly', 'pos_daily_sales', 'sessions_per_user']);
   });
@@ -69,7 +90,10 @@ describe('the Glue catalog of both samples', () => {
         const what = `${t.Name} ${file}`;
         // the path: one k=v segment per partition key, in order, then the file
         const segments = file.split('/');
-        expect(segments.slice(0, -1).map((s) => s.split('=')[0]), what).toEqual(partitionNames);
+        expect(
+          segments.slice(0, -1).map((s) => s.split('=')[0]),
+          what,
+        ).toEqual(partitionNames);
         const values = Object.fromEntries(segments.slice(0, -1).map((s) => s.split('=') as [string, string]));
         for (const key of t.PartitionKeys) {
           const value = decodeURIComponent(values[key.Name]!);
@@ -79,16 +103,31 @@ describe('the Glue catalog of both samples', () => {
         }
         // the columns: the file's, without those the path holds, with the types Athena reads
         const path = join(out, prefix, file);
-        const described = (await conn.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1, hive_partitioning = false)', [path])).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
+        const described = (
+          await conn.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1, hive_partitioning = false)', [path])
+        ).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
         const fileColumns = described.map((c) => ({ Name: c.column_name, Type: glueType(c.column_type, what) }));
-        expect(fileColumns.filter((c) => !partitionNames.includes(c.Name)), what).toEqual(t.StorageDescriptor.Columns);
+        expect(
+          fileColumns.filter((c) => !partitionNames.includes(c.Name)),
+          what,
+        ).toEqual(t.StorageDescriptor.Columns);
         // a partition key the file holds too has the path's value in every row
         for (const c of fileColumns.filter((c) => partitionNames.includes(c.Name))) {
-          const distinct = (await conn.runAndReadAll(`SELECT DISTINCT CAST("${c.Name}" AS VARCHAR) AS v FROM read_parquet($1, hive_partitioning = false)`, [path])).getRowObjectsJson();
-          expect(distinct.map((r) => r.v), `${what}: ${c.Name}`).toEqual([decodeURIComponent(values[c.Name]!)]);
+          const distinct = (
+            await conn.runAndReadAll(`SELECT DISTINCT CAST("${c.Name}" AS VARCHAR) AS v FROM read_parquet($1, hive_partitioning = false)`, [path])
+          ).getRowObjectsJson();
+          expect(
+            distinct.map((r) => r.v),
+            `${what}: ${c.Name}`,
+          ).toEqual([decodeURIComponent(values[c.Name]!)]);
         }
         // no timestamp Athena would misread (nanoseconds)
-        const schema = (await conn.runAndReadAll("SELECT name, CAST(logical_type AS VARCHAR) AS logical FROM parquet_schema($1) WHERE CAST(logical_type AS VARCHAR) LIKE '%Timestamp%'", [path])).getRowObjectsJson() as Array<{ name: string; logical: string }>;
+        const schema = (
+          await conn.runAndReadAll(
+            "SELECT name, CAST(logical_type AS VARCHAR) AS logical FROM parquet_schema($1) WHERE CAST(logical_type AS VARCHAR) LIKE '%Timestamp%'",
+            [path],
+          )
+        ).getRowObjectsJson() as Array<{ name: string; logical: string }>;
         for (const s of schema) expect(s.logical, `${what}: ${s.name}`).toMatch(/(MILLIS=MilliSeconds|MICROS=MicroSeconds)\(\)/);
       }
     }
@@ -102,11 +141,21 @@ describe('the Glue catalog of both samples', () => {
     }
   });
 
-  it('answers `landfall query --lake OUT` with the catalog\'s names and columns', async () => {
-    const query = (sql: string) => spawnSync(process.execPath, ['bin/landfall.mjs', 'query', '--lake', out, '--format', 'csv', sql], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 120_000 });
-    const totals = query("SELECT province, date, count(*) AS n, sum(sale_amount) AS sale FROM curated.pos_daily_sales GROUP BY 1, 2 ORDER BY 1");
+  it("answers `landfall query --lake OUT` with the catalog's names and columns", async () => {
+    const query = (sql: string) =>
+      spawnSync(process.execPath, ['bin/landfall.mjs', 'query', '--lake', out, '--format', 'csv', sql], {
+        cwd: join(import.meta.dirname, '..'),
+        encoding: 'utf8',
+        env: { ...process.env, CI: 'true' },
+        timeout: 120_000,
+      });
+    const totals = query('SELECT province, date, count(*) AS n, sum(sale_amount) AS sale FROM curated.pos_daily_sales GROUP BY 1, 2 ORDER BY 1');
     expect(totals.status, totals.stderr).toBe(0);
-    const curated = (await readFile(join(out, 'curated', 'pos_daily_sales.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const curated = (await readFile(join(out, 'curated', 'pos_daily_sales.csv'), 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const expected = ['BC', 'ON', 'QC'].map((p) => {
       const rows = curated.filter((r) => r[0] === p);
       const cents = rows.reduce((sum, r) => sum + Math.round(Number(r.at(-4)) * 100), 0);
@@ -114,7 +163,7 @@ describe('the Glue catalog of both samples', () => {
     });
     expect(totals.stdout.trim().split('\n')).toEqual(['province,date,n,sale', ...expected]);
     // the bare name is the curated table; a processed dataset has its lineage and partition columns
-    const columns = query("SELECT column_name FROM (DESCRIBE processed.pos)");
+    const columns = query('SELECT column_name FROM (DESCRIBE processed.pos)');
     expect(columns.stdout.trim().split('\n').slice(-4)).toEqual(['source_key', 'source_version_id', 'dt', 'province']);
     expect(query('SELECT count(*) AS n FROM gmv_daily').stdout.trim().split('\n')).toEqual(['n', '1']);
     const bad = query('SELECT * FROM curated.nope');

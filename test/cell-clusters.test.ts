@@ -68,7 +68,20 @@ afterAll(async () => {
 /** A fresh claims table per test, so that generations start at 1. */
 async function claims(): Promise<CellClaims> {
   const table = `job-runs-${++tables}`;
-  await db.send(new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] }));
+  await db.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
   return new CellClaims(db, table);
 }
 
@@ -82,14 +95,19 @@ async function endAll() {
 const created = () => emrServer.clusters().filter((c) => c.created);
 const idOf = (a: Acquisition) => ('clusterId' in a ? a.clusterId : undefined);
 
-describe('a cell\'s transient cluster', () => {
-  it('is created once, in the cell\'s subnet with its tags, then found by its tags', async () => {
+describe("a cell's transient cluster", () => {
+  it("is created once, in the cell's subnet with its tags, then found by its tags", async () => {
     const store = await claims();
     const before = created().length;
     const first = await acquireCellCluster({ emr, claims: store, spec }, A, 'run-1');
     expect(first).toMatchObject({ created: true });
     const cluster = created().at(-1)!;
-    expect(cluster).toMatchObject({ id: idOf(first), subnetId: 'subnet-a', availabilityZone: 'us-east-1a', tags: { 'landfall:stack': 'landfall-test', 'landfall:cell': 'cell-a', 'landfall:claim': '1' } });
+    expect(cluster).toMatchObject({
+      id: idOf(first),
+      subnetId: 'subnet-a',
+      availabilityZone: 'us-east-1a',
+      tags: { 'landfall:stack': 'landfall-test', 'landfall:cell': 'cell-a', 'landfall:claim': '1' },
+    });
     expect(await store.get('cell-a')).toMatchObject({ generation: 1, status: 'ACTIVE', clusterId: idOf(first), owner: 'run-1' });
     // another run, while it still starts, and once it is up: the same cluster, nothing created
     expect(await acquireCellCluster({ emr, claims: store, spec }, A, 'run-2')).toEqual({ clusterId: idOf(first), created: false });
@@ -146,7 +164,10 @@ describe('a cell\'s transient cluster', () => {
     const store = await claims();
     const t0 = new Date();
     expect(await store.claimNext('cell-a', 0, 'crashed-run', t0)).toMatchObject({ generation: 1 });
-    expect(await acquireCellCluster({ emr, claims: store, spec, now: () => new Date(t0.getTime() + 60_000) }, A, 'run-2')).toEqual({ waitSeconds: 30, reason: expect.stringContaining('crashed-run is creating') });
+    expect(await acquireCellCluster({ emr, claims: store, spec, now: () => new Date(t0.getTime() + 60_000) }, A, 'run-2')).toEqual({
+      waitSeconds: 30,
+      reason: expect.stringContaining('crashed-run is creating'),
+    });
     const later = await acquireCellCluster({ emr, claims: store, spec, now: () => new Date(t0.getTime() + 181_000) }, A, 'run-2');
     expect(later).toMatchObject({ created: true });
     expect(await store.get('cell-a')).toMatchObject({ generation: 2, owner: 'run-2', status: 'ACTIVE' });

@@ -22,7 +22,16 @@ function landfall(...args: string[]): Promise<{ status: number | null; stdout: s
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/landfall.mjs', ...args], {
       cwd: join(import.meta.dirname, '..'),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...endpoints, AWS_REGION: env.AWS_REGION, AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY, LANDFALL_S3_PATH_STYLE: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        ...endpoints,
+        AWS_REGION: env.AWS_REGION,
+        AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+        LANDFALL_S3_PATH_STYLE: 'true',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -36,8 +45,12 @@ function landfall(...args: string[]): Promise<{ status: number | null; stdout: s
 describe('operating a deployed stage (--stage)', () => {
   it('status, explain, retry and reconcile run the same code against the stage', { timeout: 300_000 }, async () => {
     const date = '2026-08-01';
-    const files = { ...Object.fromEntries(['ON01', 'ON02', 'ON03', 'ON04'].map((s) => [storeKey(s, date), storeFile(s, date, 10)])), [masterKey(date)]: itemMaster() };
-    for (const [key, body] of Object.entries(files)) await stack().s3.send(new PutObjectCommand({ Bucket: stack().deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: body }));
+    const files = {
+      ...Object.fromEntries(['ON01', 'ON02', 'ON03', 'ON04'].map((s) => [storeKey(s, date), storeFile(s, date, 10)])),
+      [masterKey(date)]: itemMaster(),
+    };
+    for (const [key, body] of Object.entries(files))
+      await stack().s3.send(new PutObjectCommand({ Bucket: stack().deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: body }));
     await stack().settled(500);
     expect(executionsOf(stack(), 'ON', date)).toEqual([]);
 

@@ -2,7 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, DeleteObjectCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { headObject, uploadFile, WriteConflictError, type WriteCondition } from '../shared/core/s3/object-io';
 import { startMinio, type RunningServer } from '../local/servers';
 
@@ -49,15 +56,21 @@ async function file(name: string, bytes: number, fill: number): Promise<string> 
 }
 
 const put = (key: string, path: string, condition: WriteCondition) => uploadFile(s3, BUCKET, key, path, { marker: key }, 'application/octet-stream', condition);
-const versions = async (key: string) => ((await s3.send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: key }))).Versions ?? []).filter((v) => v.Key === key).length;
+const versions = async (key: string) =>
+  ((await s3.send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: key }))).Versions ?? []).filter((v) => v.Key === key).length;
 const openUploads = async () => ((await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? []).length;
 
 describe.each([
   { size: 'small (one PutObject)', bytes: 1024, upload: ['PutObjectCommand'] },
-  { size: 'large (multipart, 20 MiB)', bytes: 20 * 1024 * 1024, upload: ['CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand'] },
+  {
+    size: 'large (multipart, 20 MiB)',
+    bytes: 20 * 1024 * 1024,
+    upload: ['CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand'],
+  },
 ])('uploadFile with a condition, $size', ({ bytes, upload }) => {
   const key = `k/${bytes}`;
-  const withCondition = (condition: string) => upload.map((c) => (c === 'PutObjectCommand' || c === 'CompleteMultipartUploadCommand' ? `${c} ${condition}` : c));
+  const withCondition = (condition: string) =>
+    upload.map((c) => (c === 'PutObjectCommand' || c === 'CompleteMultipartUploadCommand' ? `${c} ${condition}` : c));
 
   it('If-None-Match: * writes where nothing is, and refuses (nothing written) where something is', async () => {
     const [a, b] = [await file(`a-${bytes}`, bytes, 1), await file(`b-${bytes}`, bytes, 2)];

@@ -65,7 +65,9 @@ describe('downloadToFile', () => {
     const path = join(workDir, 'large.out');
     await downloadToFile(s3, BUCKET, 'large.bin', version, path, size);
     const mib = 16 * 1024 * 1024;
-    expect([...ranges].sort()).toEqual([`bytes=0-${mib - 1}`, `bytes=${mib}-${2 * mib - 1}`, `bytes=${2 * mib}-${3 * mib - 1}`, `bytes=${3 * mib}-${size - 1}`].sort());
+    expect([...ranges].sort()).toEqual(
+      [`bytes=0-${mib - 1}`, `bytes=${mib}-${2 * mib - 1}`, `bytes=${2 * mib}-${3 * mib - 1}`, `bytes=${3 * mib}-${size - 1}`].sort(),
+    );
     expect((await readFile(path)).equals(first)).toBe(true);
   }, 60_000);
 

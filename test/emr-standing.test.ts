@@ -14,7 +14,9 @@ const stack = useLocalStack({ emrMode: 'standing' });
 const [CELL_A, CELL_B] = LOCAL_CELLS as [(typeof LOCAL_CELLS)[number], (typeof LOCAL_CELLS)[number]];
 
 describe('the clickstream job on standing EMR clusters (local Spark)', () => {
-  it('runs every stage on the active cell\'s configured cluster, creates none, fails over to the other cell\'s when it is lost, and its metrics are right', { timeout: 900_000 }, async () => {
+  it("runs every stage on the active cell's configured cluster, creates none, fails over to the other cell's when it is lost, and its metrics are right", {
+    timeout: 900_000,
+  }, async () => {
     const date = '2026-11-08';
     stack().emr.onStepStart((step) => {
       if (step.name.includes('-metrics-') && step.clusterId === CELL_A.clusterId) stack().emr.makeUnhealthy(step.clusterId, 'terminated');
@@ -23,10 +25,18 @@ describe('the clickstream job on standing EMR clusters (local Spark)', () => {
     await writeClickstreamSample(dir, { ...DEFAULT_CLICKSTREAM, seed: 20261108, startDate: date, sessionsPerDay: 50 });
     await landDirectory(stack().s3, stack().deployment.names.rawBucket, dir);
     await stack().settled(1000, 900_000);
-    const execution = stack().stepFunctions.executions().find((e) => e.name.startsWith(`clickstream_daily-${date}-`));
+    const execution = stack()
+      .stepFunctions.executions()
+      .find((e) => e.name.startsWith(`clickstream_daily-${date}-`));
     expect(execution?.status, execution?.cause).toBe('SUCCEEDED');
-    expect(stack().emr.clusters().filter((c) => c.created)).toEqual([]);
-    const steps = stack().emr.steps().filter((s) => s.name.startsWith(`clickstream_daily-${date}-`));
+    expect(
+      stack()
+        .emr.clusters()
+        .filter((c) => c.created),
+    ).toEqual([]);
+    const steps = stack()
+      .emr.steps()
+      .filter((s) => s.name.startsWith(`clickstream_daily-${date}-`));
     expect(steps.map((s) => [/-(clean|enrich|sessionize|metrics)-/.exec(s.name)![1], s.clusterId, s.state])).toEqual([
       ['clean', CELL_A.clusterId, 'COMPLETED'],
       ['enrich', CELL_A.clusterId, 'COMPLETED'],

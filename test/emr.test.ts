@@ -32,8 +32,12 @@ async function landDay(date: string) {
 }
 
 function outcome(date: string) {
-  const execution = stack().stepFunctions.executions().find((e) => e.name.startsWith(`clickstream_daily-${date}-`));
-  const steps = stack().emr.steps().filter((s) => s.name.startsWith(`clickstream_daily-${date}-`));
+  const execution = stack()
+    .stepFunctions.executions()
+    .find((e) => e.name.startsWith(`clickstream_daily-${date}-`));
+  const steps = stack()
+    .emr.steps()
+    .filter((s) => s.name.startsWith(`clickstream_daily-${date}-`));
   return { execution, steps };
 }
 
@@ -46,10 +50,19 @@ async function runDay(date: string) {
   return { dir, ...outcome(date), created: createdSince(since) };
 }
 
-const createdSince = (since: Date) => stack().emr.clusters().filter((c) => c.created && c.createdAt >= since);
-const cellOf = (clusterId: string) => stack().emr.clusters().find((c) => c.id === clusterId)?.tags['landfall:cell'];
+const createdSince = (since: Date) =>
+  stack()
+    .emr.clusters()
+    .filter((c) => c.created && c.createdAt >= since);
+const cellOf = (clusterId: string) =>
+  stack()
+    .emr.clusters()
+    .find((c) => c.id === clusterId)?.tags['landfall:cell'];
 const stageOf = (name: string) => /-(clean|enrich|sessionize|metrics)-/.exec(name)![1];
-const live = () => stack().emr.clusters().filter((c) => !c.state.startsWith('TERMINATED'));
+const live = () =>
+  stack()
+    .emr.clusters()
+    .filter((c) => !c.state.startsWith('TERMINATED'));
 
 async function expectMetricsOf(dir: string, date: string) {
   const expected = await expectedClickstream(dir, date);
@@ -66,7 +79,9 @@ async function expectMetricsOf(dir: string, date: string) {
 }
 
 describe('the clickstream job on transient EMR clusters (local Spark)', () => {
-  it('creates one cluster in the active cell, runs every stage there, leaves none running, and its metrics equal an independent computation', { timeout: 900_000 }, async () => {
+  it('creates one cluster in the active cell, runs every stage there, leaves none running, and its metrics equal an independent computation', {
+    timeout: 900_000,
+  }, async () => {
     stack().emr.onStepStart(async (ctx) => onStart?.(ctx));
     const date = '2026-11-01';
     const { dir, execution, steps, created } = await runDay(date);
@@ -76,9 +91,24 @@ describe('the clickstream job on transient EMR clusters (local Spark)', () => {
     const [cluster] = created;
     expect(cluster!.subnetId).toBe(CELL_A.subnetId);
     expect(cluster!.availabilityZone).toBe(CELL_A.availabilityZone);
-    expect(cluster!.tags).toMatchObject({ 'landfall:stack': `${stack().deployment.service}-${stack().deployment.stage}`, 'landfall:cell': CELL_A.name, 'landfall:claim': '1' });
+    expect(cluster!.tags).toMatchObject({
+      'landfall:stack': `${stack().deployment.service}-${stack().deployment.stage}`,
+      'landfall:cell': CELL_A.name,
+      'landfall:claim': '1',
+    });
     expect(cluster!.reason?.code).toBe('ALL_STEPS_COMPLETED');
-    const request = cluster!.request as { Instances: { InstanceFleets: Array<{ InstanceFleetType: string; TargetOnDemandCapacity?: number; TargetSpotCapacity?: number; InstanceTypeConfigs: Array<{ InstanceType: string }> }> }; AutoTerminationPolicy: { IdleTimeout: number }; LogUri: string };
+    const request = cluster!.request as {
+      Instances: {
+        InstanceFleets: Array<{
+          InstanceFleetType: string;
+          TargetOnDemandCapacity?: number;
+          TargetSpotCapacity?: number;
+          InstanceTypeConfigs: Array<{ InstanceType: string }>;
+        }>;
+      };
+      AutoTerminationPolicy: { IdleTimeout: number };
+      LogUri: string;
+    };
     expect(request.Instances.InstanceFleets.map((f) => [f.InstanceFleetType, f.TargetOnDemandCapacity ?? 0, f.TargetSpotCapacity ?? 0])).toEqual([
       ['MASTER', 1, 0],
       ['CORE', 2, 0],
@@ -89,7 +119,9 @@ describe('the clickstream job on transient EMR clusters (local Spark)', () => {
     expect(request.AutoTerminationPolicy.IdleTimeout).toBe(60);
     expect(request.LogUri).toBe(`s3://${stack().deployment.names.lakeBucket}/emr-logs/`);
     expect(live()).toEqual([]);
-    expect(steps.map((s) => [stageOf(s.name), s.clusterId, s.state])).toEqual(['clean', 'enrich', 'sessionize', 'metrics'].map((st) => [st, cluster!.id, 'COMPLETED']));
+    expect(steps.map((s) => [stageOf(s.name), s.clusterId, s.state])).toEqual(
+      ['clean', 'enrich', 'sessionize', 'metrics'].map((st) => [st, cluster!.id, 'COMPLETED']),
+    );
     // the job's own Spark resources (pipeline.yaml) go into every step, after the deployment's
     const job = loadPipeline().config.jobs.find((j) => j.name === 'clickstream_daily')!;
     expect(job.spark?.driverMemory).toBeDefined();
@@ -107,13 +139,22 @@ describe('the clickstream job on transient EMR clusters (local Spark)', () => {
     // and `landfall run --out` exports the metric tables like the POS table
     const out = await mkdtemp(join(tmpdir(), 'landfall-export-'));
     const written = await exportCuratedTables(stack().s3, stack().deployment.names.lakeBucket, loadPipeline().config.jobs, out);
-    expect(written.map((p) => p.split('/').pop()).sort()).toEqual(['channel_region.csv', 'funnel.csv', 'gmv_daily.csv', 'gmv_hourly.csv', 'sessions_per_user.csv']);
+    expect(written.map((p) => p.split('/').pop()).sort()).toEqual([
+      'channel_region.csv',
+      'funnel.csv',
+      'gmv_daily.csv',
+      'gmv_hourly.csv',
+      'sessions_per_user.csv',
+    ]);
     const funnelCsv = (await readFile(join(out, 'curated', 'funnel.csv'), 'utf8')).trim().split('\n');
     expect(funnelCsv[0]).toMatch(/step/);
     expect(funnelCsv).toHaveLength(1 + 5);
     // ... and OUT/emr-clusters.jsonl: the cluster, its cell, its life and why it ended
     const { path } = await writeEmrClusters(stack().emr, out, 1000);
-    const lines = (await readFile(path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (await readFile(path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
       {
         id: cluster!.id,
@@ -130,12 +171,15 @@ describe('the clickstream job on transient EMR clusters (local Spark)', () => {
       },
     ]);
     const full = steps.reduce((sum, s) => sum + (s.endedAt!.getTime() - s.startedAt!.getTime()), 0);
-    console.info(`clean run: 4 stages, ${(full / 1000).toFixed(1)} s of step time; cluster ${cluster!.id} up ${((cluster!.endedAt!.getTime() - cluster!.createdAt.getTime()) / 1000).toFixed(1)} s`);
+    console.info(
+      `clean run: 4 stages, ${(full / 1000).toFixed(1)} s of step time; cluster ${cluster!.id} up ${((cluster!.endedAt!.getTime() - cluster!.createdAt.getTime()) / 1000).toFixed(1)} s`,
+    );
   });
 
   it('retries a failed step on the same cluster', { timeout: 900_000 }, async () => {
     onStart = (step) => {
-      if (step.name.includes('-2026-11-02-') && step.name.includes('-clean-') && step.name.endsWith('-a0')) stack().emr.failNextStep(step.clusterId, 'Container killed by YARN for exceeding memory limits');
+      if (step.name.includes('-2026-11-02-') && step.name.includes('-clean-') && step.name.endsWith('-a0'))
+        stack().emr.failNextStep(step.clusterId, 'Container killed by YARN for exceeding memory limits');
     };
     const { execution, steps, created } = await runDay('2026-11-02');
     onStart = undefined;
@@ -163,7 +207,9 @@ describe('the clickstream job on transient EMR clusters (local Spark)', () => {
     for (const [i, date] of ['2026-11-05', '2026-11-06'].entries()) {
       const { execution, steps } = outcome(date);
       expect(execution?.status, execution?.cause).toBe('SUCCEEDED');
-      expect(steps.map((s) => [stageOf(s.name), s.clusterId, s.state])).toEqual(['clean', 'enrich', 'sessionize', 'metrics'].map((st) => [st, created[0]!.id, 'COMPLETED']));
+      expect(steps.map((s) => [stageOf(s.name), s.clusterId, s.state])).toEqual(
+        ['clean', 'enrich', 'sessionize', 'metrics'].map((st) => [st, created[0]!.id, 'COMPLETED']),
+      );
       await expectMetricsOf(dirs[i]!, date);
     }
     // the runs overlapped on the cluster: the second run's first step was queued before the first run's last one ended
@@ -171,7 +217,9 @@ describe('the clickstream job on transient EMR clusters (local Spark)', () => {
     expect(second![0]!.createdAt.getTime()).toBeLessThan(first!.at(-1)!.endedAt!.getTime());
   });
 
-  it('a cluster that ends under the run is replaced in its cell; a creation failure there fails over and the run completes in the other cell from the last checkpoint', { timeout: 900_000 }, async () => {
+  it('a cluster that ends under the run is replaced in its cell; a creation failure there fails over and the run completes in the other cell from the last checkpoint', {
+    timeout: 900_000,
+  }, async () => {
     const date = '2026-11-03';
     let endedAt = 0;
     onStart = async (step) => {

@@ -29,10 +29,19 @@ describe('engine auto: a batch that outgrows the threshold', () => {
     const versions = async () => (await s3.send(new ListObjectVersionsCommand({ Bucket: lake, Prefix: 'curated/pos_daily_sales/' }))).Versions ?? [];
     const table = async () => {
       const out = await mkdtemp(join(tmpdir(), 'landfall-auto-switch-out-'));
-      await exportCuratedTables(s3, lake, loadPipeline().config.jobs.filter((j) => j.name === 'pos_daily_sales'), out);
+      await exportCuratedTables(
+        s3,
+        lake,
+        loadPipeline().config.jobs.filter((j) => j.name === 'pos_daily_sales'),
+        out,
+      );
       return (await readFile(join(out, 'curated', 'pos_daily_sales.csv'), 'utf8')).trim().split('\n');
     };
-    const engines = async () => (await stack().jobRuns.listAll()).runs.filter((r) => r.job === 'pos_daily_sales' && r.status === 'SUCCEEDED').sort((a, b) => a.claimedAt.localeCompare(b.claimedAt)).map((r) => r.engine);
+    const engines = async () =>
+      (await stack().jobRuns.listAll()).runs
+        .filter((r) => r.job === 'pos_daily_sales' && r.status === 'SUCCEEDED')
+        .sort((a, b) => a.claimedAt.localeCompare(b.claimedAt))
+        .map((r) => r.engine);
 
     await writeFiles(dir, firstGeneration());
     await landDirectory(s3, deployment.names.rawBucket, dir);

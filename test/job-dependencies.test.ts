@@ -30,7 +30,7 @@ const waitingFor = (job: string, values: Record<string, string>) => explainBatch
 describe('jobs that read jobs, on the local stack', () => {
   const readings = meterReadings();
 
-  it('waits for the manifest\'s missing part and the upstream partition, naming them; runs each job once when they land', { timeout: 240_000 }, async () => {
+  it("waits for the manifest's missing part and the upstream partition, naming them; runs each job once when they land", { timeout: 240_000 }, async () => {
     await land({
       [tariffKey()]: tariffFile(),
       [manifestKey('north')]: manifestFile('north'),
@@ -41,7 +41,9 @@ describe('jobs that read jobs, on the local stack', () => {
       [partKey('south', '0001')]: partFile(readings, 'south', '0001'),
     });
     expect(await runsPerBatch()).toEqual({ [`region_usage#region=north#day=${DAY}`]: 1 });
-    expect(await waitingFor('region_usage', { region: 'south', day: DAY })).toEqual([`1 of 2 parts of readings listed in landing/${manifestKey('south')} (missing 0002)`]);
+    expect(await waitingFor('region_usage', { region: 'south', day: DAY })).toEqual([
+      `1 of 2 parts of readings listed in landing/${manifestKey('south')} (missing 0002)`,
+    ]);
     // the downstream batch names the upstream partition it waits for
     expect(await waitingFor('grid_daily', { day: DAY })).toEqual([`region_usage south ${DAY}`]);
     expect(await waitingFor('grid_summary', { day: DAY })).toEqual([`grid_daily ${DAY}`]);

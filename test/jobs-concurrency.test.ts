@@ -26,7 +26,16 @@ const stack = useLocalStack();
 describe('concurrent landings', () => {
   it('start exactly one execution per batch: 201 files, 10 batches, 10 executions', { timeout: 600_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-many-'));
-    await writePosSample(dir, { seed: 77, startDate: DATE, days: 1, provinces: retailProvinces(config), rowsPerFile: 5, filesPerStore: 1, items: 5, badFiles: false });
+    await writePosSample(dir, {
+      seed: 77,
+      startDate: DATE,
+      days: 1,
+      provinces: retailProvinces(config),
+      rowsPerFile: 5,
+      filesPerStore: 1,
+      items: 5,
+      badFiles: false,
+    });
     const deps = reconcileDepsFromEnv();
     let landed = false;
     const sweeps = (async () => {

@@ -78,7 +78,16 @@ describe('the dependency resolver and job runs on the local stack', () => {
   it('writes curated rows equal to an independent computation, and keeps them on re-landing', async () => {
     const date = '2026-10-05';
     const dir = await mkdtemp(join(tmpdir(), 'landfall-jobs-'));
-    await writePosSample(dir, { seed: 5, startDate: date, days: 1, provinces: { ON: 5, QC: 4, BC: 3 }, rowsPerFile: 40, filesPerStore: 3, items: 10, badFiles: true });
+    await writePosSample(dir, {
+      seed: 5,
+      startDate: date,
+      days: 1,
+      provinces: { ON: 5, QC: 4, BC: 3 },
+      rowsPerFile: 40,
+      filesPerStore: 3,
+      items: 10,
+      badFiles: true,
+    });
     const { landDirectory } = await import('../ops/land');
     await landDirectory(stack().s3, stack().deployment.names.rawBucket, dir);
     await stack().settled(500);
@@ -108,7 +117,9 @@ describe('the dependency resolver and job runs on the local stack', () => {
     const expectedAfter = await expectedPosDailySales(dir);
     expect(await curatedRows(stack(), 'QC', date)).toEqual(expectedAfter.filter((r) => r.province === 'QC'));
     const lastRun = (await stack().jobRuns.getBatch(`pos_daily_sales#province=QC#date=${date}`))!.lastRun!;
-    expect((await stack().jobRuns.getRun(`pos_daily_sales#province=QC#date=${date}`, lastRun.executionName))!.inputs.pos!.map((f) => f.key)).toContain(`landing/${newer}`);
+    expect((await stack().jobRuns.getRun(`pos_daily_sales#province=QC#date=${date}`, lastRun.executionName))!.inputs.pos!.map((f) => f.key)).toContain(
+      `landing/${newer}`,
+    );
   });
 
   it('leaves the previous partition intact when a transform fails mid-write, notifies, and a retry succeeds', async () => {
@@ -144,9 +155,20 @@ describe('the dependency resolver and job runs on the local stack', () => {
     expect(await curatedRows(stack(), 'ON', date)).toEqual(good);
     const messages = stack().sns.messages().slice(notified);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ topicArn: stack().env.FAILURE_TOPIC_ARN, subject: `landfall: pos_daily_sales ON ${date} FAILED in aggregate (attempt 1)` });
+    expect(messages[0]).toMatchObject({
+      topicArn: stack().env.FAILURE_TOPIC_ARN,
+      subject: `landfall: pos_daily_sales ON ${date} FAILED in aggregate (attempt 1)`,
+    });
     // job, batch, stage, attempt, error, and the failing Lambda's own words
-    expect(JSON.parse(messages[0]!.message)).toMatchObject({ kind: 'job-failed', job: 'pos_daily_sales', batch: { province: 'ON', date }, stage: 'aggregate', attempt: 1, error: 'MidWriteFailure', message: 'connection reset while writing the partition' });
+    expect(JSON.parse(messages[0]!.message)).toMatchObject({
+      kind: 'job-failed',
+      job: 'pos_daily_sales',
+      batch: { province: 'ON', date },
+      stage: 'aggregate',
+      attempt: 1,
+      error: 'MidWriteFailure',
+      message: 'connection reset while writing the partition',
+    });
 
     failing = false;
     s3Client().middlewareStack.remove('failCuratedWrites');

@@ -34,7 +34,9 @@ describe('a file larger than the function memory', () => {
     expect(stack().lambdas.failures).toEqual([]);
     expect(file).toMatchObject({ state: 'CONVERTED', rows: { in: rows, out: rows, rejected: 0, junk: 0 }, parquetRows: rows });
     const peaks = Object.fromEntries(stack().lambdas.peakRssMb);
-    console.info(`500 MB file (${rows} rows): peak RSS validate ${peaks.validate} MB, convert ${peaks.convert} MB, track ${peaks.track} MB (function memory ${FUNCTION_MEMORY_MB} MB)`);
+    console.info(
+      `500 MB file (${rows} rows): peak RSS validate ${peaks.validate} MB, convert ${peaks.convert} MB, track ${peaks.track} MB (function memory ${FUNCTION_MEMORY_MB} MB)`,
+    );
     expect(peaks.validate).toBeLessThan(FUNCTION_MEMORY_MB);
     expect(peaks.convert).toBeLessThan(FUNCTION_MEMORY_MB);
   });
@@ -50,7 +52,11 @@ describe('a file larger than the function memory', () => {
     await landDirectory(stack().s3, stack().deployment.names.rawBucket, dir);
     await stack().lambdas.settled(1000, 600_000);
     const file = latestPerKey(await stack().fileStates.listAll()).find((f) => f.key.includes('ON02_'));
-    expect(file).toMatchObject({ state: 'REJECTED', reason: `mostly bad: ${total * 0.9} of ${total} rows rejected (limit 50%)`, rows: { in: total, out: total / 10, rejected: total * 0.9 } });
+    expect(file).toMatchObject({
+      state: 'REJECTED',
+      reason: `mostly bad: ${total * 0.9} of ${total} rows rejected (limit 50%)`,
+      rows: { in: total, out: total / 10, rejected: total * 0.9 },
+    });
     // the rejects report has a line for each bad line (and its header)
     const { readObject } = await import('../shared/core/s3/object-io');
     const report = await readObject(stack().s3, stack().deployment.names.rawBucket, (file as { rejectsKey?: string }).rejectsKey!);

@@ -26,7 +26,11 @@ describe('local ARC (real Route53RecoveryClusterClient over HTTP)', () => {
     arc = await startLocalArc({ clusters, active });
     return arc;
   };
-  const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected the call to fail'), (e: unknown) => e);
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => expect.fail('expected the call to fail'),
+      (e: unknown) => e,
+    );
 
   beforeAll(() => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
@@ -50,8 +54,22 @@ describe('local ARC (real Route53RecoveryClusterClient over HTTP)', () => {
     const listed = await clientFor(arc.endpoints[3]!).send(new ListRoutingControlsCommand({ ControlPanelArn: arc.controlPanelArn }));
     expect(listed.NextToken).toBeUndefined();
     expect(listed.RoutingControls).toEqual([
-      { ControlPanelArn: arc.controlPanelArn, ControlPanelName: 'landfall-emr', RoutingControlArn: arc.controlArn('emr-a'), RoutingControlName: 'emr-a', RoutingControlState: 'On', Owner: '000000000000' },
-      { ControlPanelArn: arc.controlPanelArn, ControlPanelName: 'landfall-emr', RoutingControlArn: arc.controlArn('emr-b'), RoutingControlName: 'emr-b', RoutingControlState: 'Off', Owner: '000000000000' },
+      {
+        ControlPanelArn: arc.controlPanelArn,
+        ControlPanelName: 'landfall-emr',
+        RoutingControlArn: arc.controlArn('emr-a'),
+        RoutingControlName: 'emr-a',
+        RoutingControlState: 'On',
+        Owner: '000000000000',
+      },
+      {
+        ControlPanelArn: arc.controlPanelArn,
+        ControlPanelName: 'landfall-emr',
+        RoutingControlArn: arc.controlArn('emr-b'),
+        RoutingControlName: 'emr-b',
+        RoutingControlState: 'Off',
+        Owner: '000000000000',
+      },
     ]);
 
     // paginated
@@ -109,8 +127,18 @@ describe('local ARC (real Route53RecoveryClusterClient over HTTP)', () => {
     const a = arc.controlArn('emr-a');
     const b = arc.controlArn('emr-b');
     const attempts = [
-      new UpdateRoutingControlStatesCommand({ UpdateRoutingControlStateEntries: [{ RoutingControlArn: a, RoutingControlState: 'On' }, { RoutingControlArn: b, RoutingControlState: 'On' }] }),
-      new UpdateRoutingControlStatesCommand({ UpdateRoutingControlStateEntries: [{ RoutingControlArn: a, RoutingControlState: 'Off' }, { RoutingControlArn: b, RoutingControlState: 'Off' }] }),
+      new UpdateRoutingControlStatesCommand({
+        UpdateRoutingControlStateEntries: [
+          { RoutingControlArn: a, RoutingControlState: 'On' },
+          { RoutingControlArn: b, RoutingControlState: 'On' },
+        ],
+      }),
+      new UpdateRoutingControlStatesCommand({
+        UpdateRoutingControlStateEntries: [
+          { RoutingControlArn: a, RoutingControlState: 'Off' },
+          { RoutingControlArn: b, RoutingControlState: 'Off' },
+        ],
+      }),
       new UpdateRoutingControlStateCommand({ RoutingControlArn: b, RoutingControlState: 'On' }), // would leave two On
       new UpdateRoutingControlStateCommand({ RoutingControlArn: a, RoutingControlState: 'Off' }), // would leave none On
     ];
@@ -128,7 +156,14 @@ describe('local ARC (real Route53RecoveryClusterClient over HTTP)', () => {
 
     // A batch that mentions an unknown control changes nothing either, even the known entry.
     const unknown = await failure(
-      client.send(new UpdateRoutingControlStatesCommand({ UpdateRoutingControlStateEntries: [{ RoutingControlArn: a, RoutingControlState: 'Off' }, { RoutingControlArn: arc.controlArn('emr-c'), RoutingControlState: 'On' }] })),
+      client.send(
+        new UpdateRoutingControlStatesCommand({
+          UpdateRoutingControlStateEntries: [
+            { RoutingControlArn: a, RoutingControlState: 'Off' },
+            { RoutingControlArn: arc.controlArn('emr-c'), RoutingControlState: 'On' },
+          ],
+        }),
+      ),
     );
     expect(unknown).toBeInstanceOf(ResourceNotFoundException);
     expect(arc.states()).toEqual({ 'emr-a': 'On', 'emr-b': 'Off' });
@@ -142,11 +177,19 @@ describe('local ARC (real Route53RecoveryClusterClient over HTTP)', () => {
     const arc = await start();
     const a = arc.controlArn('emr-a');
     const b = arc.controlArn('emr-b');
-    const toB = [{ RoutingControlArn: a, RoutingControlState: 'Off' as const }, { RoutingControlArn: b, RoutingControlState: 'On' as const }];
-    const toA = [{ RoutingControlArn: a, RoutingControlState: 'On' as const }, { RoutingControlArn: b, RoutingControlState: 'Off' as const }];
+    const toB = [
+      { RoutingControlArn: a, RoutingControlState: 'Off' as const },
+      { RoutingControlArn: b, RoutingControlState: 'On' as const },
+    ];
+    const toA = [
+      { RoutingControlArn: a, RoutingControlState: 'On' as const },
+      { RoutingControlArn: b, RoutingControlState: 'Off' as const },
+    ];
     const endpointClients = arc.endpoints.map((e) => clientFor(e));
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => endpointClients[i % 5]!.send(new UpdateRoutingControlStatesCommand({ UpdateRoutingControlStateEntries: i % 2 ? toA : toB }))),
+      Array.from({ length: 20 }, (_, i) =>
+        endpointClients[i % 5]!.send(new UpdateRoutingControlStatesCommand({ UpdateRoutingControlStateEntries: i % 2 ? toA : toB })),
+      ),
     );
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     expect(Object.values(arc.states()).filter((s) => s === 'On')).toHaveLength(1);
@@ -197,7 +240,9 @@ describe('local ARC (real Route53RecoveryClusterClient over HTTP)', () => {
 
   it('refuses requests signed for another region', async () => {
     const arc = await start();
-    const err = await failure(clientFor(arc.endpoints[0]!, 'eu-west-1').send(new GetRoutingControlStateCommand({ RoutingControlArn: arc.controlArn('emr-a') })));
+    const err = await failure(
+      clientFor(arc.endpoints[0]!, 'eu-west-1').send(new GetRoutingControlStateCommand({ RoutingControlArn: arc.controlArn('emr-a') })),
+    );
     expect(err).toBeInstanceOf(Route53RecoveryClusterServiceException);
     expect((err as Error).name).toBe('InvalidSignatureException');
   });

@@ -17,7 +17,15 @@ import { startLocalStepFunctions } from '../local/stepfunctions';
 import { useLocalStack } from './support/local-stack';
 
 const SEED = 20261123;
-const NOTHING: Partial<ChaosSettings> = { crashProbability: 0, crashPoints: ['before', 'after'], crashFunctions: undefined, duplicateS3Events: false, reverseBursts: false, dropStreamRecordProbability: 0, abortExecutionProbability: 0 };
+const NOTHING: Partial<ChaosSettings> = {
+  crashProbability: 0,
+  crashPoints: ['before', 'after'],
+  crashFunctions: undefined,
+  duplicateS3Events: false,
+  reverseBursts: false,
+  dropStreamRecordProbability: 0,
+  abortExecutionProbability: 0,
+};
 
 /** Waits until `check` holds (polling), or fails after `ms`. */
 async function until(check: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition'): Promise<void> {
@@ -67,7 +75,9 @@ describe('S3 event delivery: duplicates and reversed bursts (the notification re
     const chaos = new Chaos({ seed: SEED, duplicateS3Events: true, reverseBursts: true, burstWindowMs: 80 });
     const delivered: Array<{ fn: string; key: string }> = [];
     const port = await freePort();
-    const receiver = await startNotificationReceiver(port, (fn, event) => delivered.push({ fn, key: event.Records[0]!.s3.object.key }), { chaos: chaos.deliveryChaos() });
+    const receiver = await startNotificationReceiver(port, (fn, event) => delivered.push({ fn, key: event.Records[0]!.s3.object.key }), {
+      chaos: chaos.deliveryChaos(),
+    });
     const post = (fn: string, keys: string[]) =>
       fetch(`http://127.0.0.1:${port}/events/${fn}`, {
         method: 'POST',
@@ -151,7 +161,11 @@ describe('on the local stack', () => {
   const stack = useLocalStack({ chaos: { seed: SEED, enabled: false }, handlerLogLevel: 'SILENT' });
   let sqs: SQSClient;
   beforeAll(() => {
-    sqs = new SQSClient({ endpoint: stack().endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'landfall', secretAccessKey: 'landfall-local-secret' } });
+    sqs = new SQSClient({
+      endpoint: stack().endpoints.sqs,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'landfall', secretAccessKey: 'landfall-local-secret' },
+    });
   });
   afterAll(() => sqs?.destroy());
   // each test starts from nothing armed, no settings left over and no counts
@@ -179,11 +193,19 @@ describe('on the local stack', () => {
   it('crashes before or after a write made through the handlers’ shared clients, and not through the stack’s own', async () => {
     const { chaos, deployment } = stack();
     const lake = deployment.names.lakeBucket;
-    const exists = (key: string) => stack().s3.send(new HeadObjectCommand({ Bucket: lake, Key: key })).then(() => true, () => false);
+    const exists = (key: string) =>
+      stack()
+        .s3.send(new HeadObjectCommand({ Bucket: lake, Key: key }))
+        .then(
+          () => true,
+          () => false,
+        );
     chaos.configure({ crashProbability: 1, crashPoints: ['after'] });
     chaos.enable();
     try {
-      const after = await s3Client().send(new PutObjectCommand({ Bucket: lake, Key: 'chaos/after.txt', Body: 'x' })).catch((e: unknown) => e);
+      const after = await s3Client()
+        .send(new PutObjectCommand({ Bucket: lake, Key: 'chaos/after.txt', Body: 'x' }))
+        .catch((e: unknown) => e);
       expect(after).toBeInstanceOf(ChaosCrash);
       expect(after).toMatchObject({ name: 'ChaosCrash', point: 'after', operation: 'PutObject', target: `s3://${lake}/chaos/after.txt` });
       expect(await exists('chaos/after.txt')).toBe(true); // performed, then crashed
@@ -194,7 +216,9 @@ describe('on the local stack', () => {
       await expect(documentClient().send(new PutCommand({ TableName: table, Item: { ...key, n: 1 } }))).rejects.toBeInstanceOf(ChaosCrash);
       expect((await stack().documents.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item).toEqual({ ...key, n: 1 });
       // a call that fails is no write: its own error comes back, with no crash after it
-      const missing = await sfnClient().send(new StartExecutionCommand({ stateMachineArn: stack().stepFunctions.stateMachineArn('nope'), name: 'x' })).catch((e: unknown) => e);
+      const missing = await sfnClient()
+        .send(new StartExecutionCommand({ stateMachineArn: stack().stepFunctions.stateMachineArn('nope'), name: 'x' }))
+        .catch((e: unknown) => e);
       expect(missing).toBeInstanceOf(StateMachineDoesNotExist);
 
       chaos.configure({ crashPoints: ['before'] });
@@ -204,7 +228,11 @@ describe('on the local stack', () => {
       await expect(documentClient().send(new PutCommand({ TableName: table, Item: beforeKey }))).rejects.toBeInstanceOf(ChaosCrash);
       expect((await stack().documents.send(new GetCommand({ TableName: table, Key: beforeKey, ConsistentRead: true }))).Item).toBeUndefined();
       const executions = stack().stepFunctions.executions().length;
-      await expect(sfnClient().send(new StartExecutionCommand({ stateMachineArn: stack().stepFunctions.stateMachineArn(deployment.names.stateMachine), name: 'chaos-x', input: '{}' }))).rejects.toBeInstanceOf(ChaosCrash);
+      await expect(
+        sfnClient().send(
+          new StartExecutionCommand({ stateMachineArn: stack().stepFunctions.stateMachineArn(deployment.names.stateMachine), name: 'chaos-x', input: '{}' }),
+        ),
+      ).rejects.toBeInstanceOf(ChaosCrash);
       expect(stack().stepFunctions.executions()).toHaveLength(executions);
       // reads are never crash points
       expect((await documentClient().send(new GetCommand({ TableName: table, Key: key }))).Item).toBeDefined();
@@ -216,7 +244,13 @@ describe('on the local stack', () => {
         byFunction: { '(outside a handler)': 5 },
       });
       expect(chaos.counts().writes).toEqual({ PutObject: 2, PutItem: 2, StartExecution: 2 });
-      expect(chaos.events().map((e) => `${e.kind} ${e.operation}`)).toEqual(['crash-after PutObject', 'crash-after PutItem', 'crash-before PutObject', 'crash-before PutItem', 'crash-before StartExecution']);
+      expect(chaos.events().map((e) => `${e.kind} ${e.operation}`)).toEqual([
+        'crash-after PutObject',
+        'crash-after PutItem',
+        'crash-before PutObject',
+        'crash-before PutItem',
+        'crash-before StartExecution',
+      ]);
     } finally {
       chaos.disable();
     }
@@ -230,7 +264,9 @@ describe('on the local stack', () => {
     chaos.configure({ crashProbability: 1, crashPoints: ['before'], crashFunctions: ['track'] });
     chaos.enable();
     try {
-      await stack().s3.send(new PutObjectCommand({ Bucket: deployment.names.rawBucket, Key: 'landing/pos/ON/ON01_20261123_200000.tdf', Body: posFile('ON01') }));
+      await stack().s3.send(
+        new PutObjectCommand({ Bucket: deployment.names.rawBucket, Key: 'landing/pos/ON/ON01_20261123_200000.tdf', Body: posFile('ON01') }),
+      );
       await stack().settled(500, 60_000);
     } finally {
       chaos.disable();
@@ -245,7 +281,11 @@ describe('on the local stack', () => {
     const record = records.find((r) => r.requestContext.functionArn.includes(':function:landfall-local-track:'))!;
     expect(record).toMatchObject({
       version: '1.0',
-      requestContext: { functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:landfall-local-track:$LATEST', condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestContext: {
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:landfall-local-track:$LATEST',
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 3,
+      },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       responsePayload: { errorType: expect.any(String), errorMessage: expect.any(String), trace: expect.any(Array) },
     });
@@ -262,7 +302,9 @@ describe('on the local stack', () => {
     chaos.enable();
     const validations = lambdas.invocations.get('validate') ?? 0;
     try {
-      await stack().s3.send(new PutObjectCommand({ Bucket: deployment.names.rawBucket, Key: 'landing/pos/ON/ON02_20261123_200000.tdf', Body: posFile('ON02') }));
+      await stack().s3.send(
+        new PutObjectCommand({ Bucket: deployment.names.rawBucket, Key: 'landing/pos/ON/ON02_20261123_200000.tdf', Body: posFile('ON02') }),
+      );
       await stack().settled(500, 60_000);
     } finally {
       chaos.disable();
@@ -277,7 +319,8 @@ describe('on the local stack', () => {
     chaos.configure({ dropStreamRecordProbability: 1 });
     chaos.enable();
     // items the stream filter passes (state CONVERTED) but resolve ignores (not a file version)
-    const put = (pk: string) => stack().documents.send(new PutCommand({ TableName: deployment.names.fileStateTable, Item: { pk, sk: 'X', state: 'CONVERTED' } }));
+    const put = (pk: string) =>
+      stack().documents.send(new PutCommand({ TableName: deployment.names.fileStateTable, Item: { pk, sk: 'X', state: 'CONVERTED' } }));
     const resolves = lambdas.invocations.get('resolve') ?? 0;
     try {
       await put('CHAOS#lost');
@@ -303,7 +346,17 @@ describe('on the local stack', () => {
       await stack().documents.send(
         new PutCommand({
           TableName: deployment.names.fileStateTable,
-          Item: { pk: `FILE#${key}`, sk: 'V#chaos', key, versionId: 'chaos', sequencer: '01', dataset: 'pos', fields: { province: 'QC', store: 'QC01', date: '2026-11-23', time: '20:00:00' }, state: 'CONVERTED', size: 10 },
+          Item: {
+            pk: `FILE#${key}`,
+            sk: 'V#chaos',
+            key,
+            versionId: 'chaos',
+            sequencer: '01',
+            dataset: 'pos',
+            fields: { province: 'QC', store: 'QC01', date: '2026-11-23', time: '20:00:00' },
+            state: 'CONVERTED',
+            size: 10,
+          },
         }),
       );
       await until(() => stack().lambdas.failures.some((f) => f.functionName === 'resolve'), 30_000, 'the discarded stream batch');
@@ -316,14 +369,22 @@ describe('on the local stack', () => {
     const records = (await drainFailedEvents()) as Array<ReturnType<typeof streamBatchFailureRecord>>;
     expect(records).toEqual([
       expect.objectContaining({
-        requestContext: expect.objectContaining({ functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:landfall-local-resolve', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 6 }),
+        requestContext: expect.objectContaining({
+          functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:landfall-local-resolve',
+          condition: 'RetryAttemptsExhausted',
+          approximateInvokeCount: 6,
+        }),
         DDBStreamBatchInfo: expect.objectContaining({ streamArn, batchSize: 1 }),
       }),
     ]);
   });
 
   it('the stream poller drops what dropRecord names and reports a discarded batch in the event source mapping’s shape', async () => {
-    const streams = new DynamoDBStreamsClient({ endpoint: stack().endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'landfall', secretAccessKey: 'landfall-local-secret' } });
+    const streams = new DynamoDBStreamsClient({
+      endpoint: stack().endpoints.dynamodb,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'landfall', secretAccessKey: 'landfall-local-secret' },
+    });
     const table = 'chaos-stream';
     await stack().dynamodb.send(
       new CreateTableCommand({
@@ -357,7 +418,11 @@ describe('on the local stack', () => {
     });
     try {
       for (const k of keys) await stack().dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: k } } }));
-      await until(() => new Set(delivered).size + chaos.counts().streamRecordsDropped >= keys.length && discarded.flatMap((d) => d.records).length === keep.length, 20_000, 'all records');
+      await until(
+        () => new Set(delivered).size + chaos.counts().streamRecordsDropped >= keys.length && discarded.flatMap((d) => d.records).length === keep.length,
+        20_000,
+        'all records',
+      );
     } finally {
       await poller.stop();
       streams.destroy();
@@ -370,7 +435,11 @@ describe('on the local stack', () => {
     const record = streamBatchFailureRecord(records, batch, 'arn:aws:lambda:us-east-1:000000000000:function:landfall-local-resolve');
     expect(record).toMatchObject({
       version: '1.0',
-      requestContext: { functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:landfall-local-resolve', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 },
+      requestContext: {
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:landfall-local-resolve',
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 2,
+      },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       DDBStreamBatchInfo: {
         shardId: batch.shardId,

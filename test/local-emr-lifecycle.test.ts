@@ -102,19 +102,30 @@ afterEach(async () => {
 });
 
 const fleets = (masterType = 'm7g.xlarge'): InstanceFleetConfig[] => [
-  { Name: 'primary', InstanceFleetType: 'MASTER', TargetOnDemandCapacity: 1, InstanceTypeConfigs: [{ InstanceType: masterType, WeightedCapacity: 1 }], LaunchSpecifications: { OnDemandSpecification: { AllocationStrategy: 'lowest-price' } } },
+  {
+    Name: 'primary',
+    InstanceFleetType: 'MASTER',
+    TargetOnDemandCapacity: 1,
+    InstanceTypeConfigs: [{ InstanceType: masterType, WeightedCapacity: 1 }],
+    LaunchSpecifications: { OnDemandSpecification: { AllocationStrategy: 'lowest-price' } },
+  },
   { Name: 'core', InstanceFleetType: 'CORE', TargetOnDemandCapacity: 2, InstanceTypeConfigs: [{ InstanceType: 'r7g.2xlarge', WeightedCapacity: 1 }] },
   {
     Name: 'task',
     InstanceFleetType: 'TASK',
     TargetSpotCapacity: 4,
     InstanceTypeConfigs: [{ InstanceType: 'm7g.2xlarge', WeightedCapacity: 1, BidPriceAsPercentageOfOnDemandPrice: 100 }],
-    LaunchSpecifications: { SpotSpecification: { TimeoutDurationMinutes: 10, TimeoutAction: 'SWITCH_TO_ON_DEMAND', AllocationStrategy: 'price-capacity-optimized' } },
+    LaunchSpecifications: {
+      SpotSpecification: { TimeoutDurationMinutes: 10, TimeoutAction: 'SWITCH_TO_ON_DEMAND', AllocationStrategy: 'price-capacity-optimized' },
+    },
   },
 ];
 
 /** A RunJobFlow request as the orchestration makes one, in subnet-a unless told otherwise. */
-function jobFlow(overrides: Partial<RunJobFlowCommandInput> = {}, instances: Partial<NonNullable<RunJobFlowCommandInput['Instances']>> = {}): RunJobFlowCommandInput {
+function jobFlow(
+  overrides: Partial<RunJobFlowCommandInput> = {},
+  instances: Partial<NonNullable<RunJobFlowCommandInput['Instances']>> = {},
+): RunJobFlowCommandInput {
   return {
     Name: 'landfall-dev-cell-a-g1',
     ReleaseLabel: 'emr-7.3.0',
@@ -134,7 +145,11 @@ function jobFlow(overrides: Partial<RunJobFlowCommandInput> = {}, instances: Par
   };
 }
 
-const step = (name: string, ...args: string[]): StepConfig => ({ Name: name, ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: args } });
+const step = (name: string, ...args: string[]): StepConfig => ({
+  Name: name,
+  ActionOnFailure: 'CONTINUE',
+  HadoopJarStep: { Jar: 'command-runner.jar', Args: args },
+});
 
 async function runJobFlow(client: EMRClient, input: RunJobFlowCommandInput): Promise<string> {
   const out = await client.send(new RunJobFlowCommand(input));
@@ -193,7 +208,12 @@ describe('RunJobFlow: a transient cluster through its lifecycle', () => {
         { Key: 'landfall:stack', Value: 'dev' },
         { Key: 'landfall:cell', Value: 'cell-a' },
       ],
-      Ec2InstanceAttributes: { Ec2AvailabilityZone: 'us-east-1b', Ec2SubnetId: 'subnet-b', RequestedEc2SubnetIds: ['subnet-b'], IamInstanceProfile: 'landfall-emr-instance' },
+      Ec2InstanceAttributes: {
+        Ec2AvailabilityZone: 'us-east-1b',
+        Ec2SubnetId: 'subnet-b',
+        RequestedEc2SubnetIds: ['subnet-b'],
+        IamInstanceProfile: 'landfall-emr-instance',
+      },
       InstanceCollectionType: 'INSTANCE_FLEET',
       ReleaseLabel: 'emr-7.3.0',
       LogUri: `s3://${BUCKET}/emr-logs/`,
@@ -207,9 +227,23 @@ describe('RunJobFlow: a transient cluster through its lifecycle', () => {
     expect(await emr.send(new GetAutoTerminationPolicyCommand({ ClusterId: STANDING }))).not.toHaveProperty('AutoTerminationPolicy');
 
     const record = local.clusters().find((c) => c.id === id)!;
-    expect(record).toMatchObject({ name: 'landfall-dev-cell-a-g1', created: true, subnetId: 'subnet-b', availabilityZone: 'us-east-1b', state: 'WAITING', idleTimeoutSeconds: 600, tags: { 'landfall:stack': 'dev', 'landfall:cell': 'cell-a' } });
+    expect(record).toMatchObject({
+      name: 'landfall-dev-cell-a-g1',
+      created: true,
+      subnetId: 'subnet-b',
+      availabilityZone: 'us-east-1b',
+      state: 'WAITING',
+      idleTimeoutSeconds: 600,
+      tags: { 'landfall:stack': 'dev', 'landfall:cell': 'cell-a' },
+    });
     expect(record.readyAt!.getTime()).toBe(ReadyDateTime!.getTime());
-    expect(record.request).toMatchObject({ Name: 'landfall-dev-cell-a-g1', Instances: { Ec2SubnetIds: ['subnet-b'], InstanceFleets: [{ InstanceFleetType: 'MASTER' }, { InstanceFleetType: 'CORE' }, { InstanceFleetType: 'TASK' }] } });
+    expect(record.request).toMatchObject({
+      Name: 'landfall-dev-cell-a-g1',
+      Instances: {
+        Ec2SubnetIds: ['subnet-b'],
+        InstanceFleets: [{ InstanceFleetType: 'MASTER' }, { InstanceFleetType: 'CORE' }, { InstanceFleetType: 'TASK' }],
+      },
+    });
     expect(local.clusters().map((c) => [c.id, c.created])).toEqual([
       [STANDING, false],
       [id, true],
@@ -242,7 +276,10 @@ describe('RunJobFlow: a transient cluster through its lifecycle', () => {
     const { local, emr } = await start({ idleTimeoutScaleMs: 5 });
     await runJobFlow(emr, jobFlow({ Name: 'idle-only', AutoTerminationPolicy: { IdleTimeout: 60 } }));
     const busy = await runJobFlow(emr, jobFlow({ Name: 'busy', AutoTerminationPolicy: { IdleTimeout: 60 } }));
-    await until(() => describe_(emr, busy), (c) => c.Status!.State === 'WAITING');
+    await until(
+      () => describe_(emr, busy),
+      (c) => c.Status!.State === 'WAITING',
+    );
     await sleep(150); // half the idle time gone
     // ends before the first 300 ms are up: only a reset keeps the cluster past them
     await emr.send(new AddJobFlowStepsCommand({ JobFlowId: busy, Steps: [step('work', 'sleep', '50')] }));
@@ -270,11 +307,17 @@ describe('RunJobFlow: a transient cluster through its lifecycle', () => {
 
   it('KeepJobFlowAliveWhenNoSteps false: the cluster ends once its steps are done (AutoTerminate true)', async () => {
     const { local, emr } = await start();
-    const id = await runJobFlow(emr, jobFlow({ Steps: [step('only', 'sleep', '50')], AutoTerminationPolicy: undefined }, { KeepJobFlowAliveWhenNoSteps: false }));
+    const id = await runJobFlow(
+      emr,
+      jobFlow({ Steps: [step('only', 'sleep', '50')], AutoTerminationPolicy: undefined }, { KeepJobFlowAliveWhenNoSteps: false }),
+    );
     expect((await describe_(emr, id)).AutoTerminate).toBe(true);
     await local.allEnded(5000);
     expect(local.steps(id).map((s) => s.state)).toEqual(['COMPLETED']);
-    expect(local.clusters().find((c) => c.id === id)).toMatchObject({ state: 'TERMINATED', reason: { code: 'ALL_STEPS_COMPLETED', message: 'Steps completed' } });
+    expect(local.clusters().find((c) => c.id === id)).toMatchObject({
+      state: 'TERMINATED',
+      reason: { code: 'ALL_STEPS_COMPLETED', message: 'Steps completed' },
+    });
   });
 
   it('StepConcurrencyLevel 2 runs two steps at a time', async () => {
@@ -295,7 +338,10 @@ describe('RunJobFlow: a transient cluster through its lifecycle', () => {
     const stepId = (await emr.send(new AddJobFlowStepsCommand({ JobFlowId: id, Steps: [step('fails', 'sleep', '0')] }))).StepIds![0]!;
     await local.idle(5000);
     const failed = (await emr.send(new DescribeStepCommand({ ClusterId: id, StepId: stepId }))).Step!.Status!;
-    expect(failed).toMatchObject({ State: 'FAILED', FailureDetails: { Message: 'Traceback: bad row 7', LogFile: `s3://${BUCKET}/cell-a-logs/${id}/steps/${stepId}/stderr.gz` } });
+    expect(failed).toMatchObject({
+      State: 'FAILED',
+      FailureDetails: { Message: 'Traceback: bad row 7', LogFile: `s3://${BUCKET}/cell-a-logs/${id}/steps/${stepId}/stderr.gz` },
+    });
     const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `cell-a-logs/${id}/steps/${stepId}/stderr.gz` }));
     expect(gunzipSync(await object.Body!.transformToByteArray()).toString('utf8')).toContain('Traceback: bad row 7');
   });
@@ -305,9 +351,16 @@ describe('TerminateJobFlows', () => {
   it('USER_REQUEST through TERMINATING: the running step is cancelled and its process stopped, pending ones cancelled; idempotent', async () => {
     const { local, emr } = await start({ terminationDelayMs: 150 });
     const id = await runJobFlow(emr, jobFlow());
-    await until(() => describe_(emr, id), (c) => c.Status!.State === 'WAITING');
-    const [runningId, pendingId] = (await emr.send(new AddJobFlowStepsCommand({ JobFlowId: id, Steps: [step('long', 'child'), step('next', 'sleep', '0')] }))).StepIds!;
-    const pid = await until(() => children.get(runningId!), (p) => p !== undefined);
+    await until(
+      () => describe_(emr, id),
+      (c) => c.Status!.State === 'WAITING',
+    );
+    const [runningId, pendingId] = (await emr.send(new AddJobFlowStepsCommand({ JobFlowId: id, Steps: [step('long', 'child'), step('next', 'sleep', '0')] })))
+      .StepIds!;
+    const pid = await until(
+      () => children.get(runningId!),
+      (p) => p !== undefined,
+    );
     expect(() => process.kill(pid!, 0)).not.toThrow(); // the step's process runs
     expect((await describe_(emr, id)).Status!.State).toBe('RUNNING');
 
@@ -319,7 +372,8 @@ describe('TerminateJobFlows', () => {
       name: 'ValidationException',
       message: 'A job flow that is shutting down, terminated, or finished may not be modified.',
     });
-    for (const stepId of [runningId!, pendingId!]) expect((await emr.send(new DescribeStepCommand({ ClusterId: id, StepId: stepId }))).Step!.Status!.State).toBe('CANCELLED');
+    for (const stepId of [runningId!, pendingId!])
+      expect((await emr.send(new DescribeStepCommand({ ClusterId: id, StepId: stepId }))).Step!.Status!.State).toBe('CANCELLED');
     await until(
       () => {
         try {
@@ -346,27 +400,47 @@ describe('TerminateJobFlows', () => {
     const { local, emr } = await start();
     const guarded = await runJobFlow(emr, jobFlow({ Name: 'guarded' }, { TerminationProtected: true }));
     const plain = await runJobFlow(emr, jobFlow({ Name: 'plain' }));
-    await until(() => local.clusters(), (cs) => cs.every((c) => c.state === 'WAITING'));
+    await until(
+      () => local.clusters(),
+      (cs) => cs.every((c) => c.state === 'WAITING'),
+    );
 
-    expect(await errorOf(emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [plain, 'j-NOSUCHCLUSTER'] })))).toMatchObject({ name: 'ValidationException', message: 'Specified job flow ID not valid.' });
+    expect(await errorOf(emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [plain, 'j-NOSUCHCLUSTER'] })))).toMatchObject({
+      name: 'ValidationException',
+      message: 'Specified job flow ID not valid.',
+    });
     expect((await describe_(emr, plain)).Status!.State).toBe('WAITING');
 
     const refused = await errorOf(emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [guarded, plain] })));
     expect(refused).toMatchObject({ name: 'ValidationException', message: 'Could not shut down one or more job flows since they are termination protected.' });
-    expect((await describe_(emr, guarded))).toMatchObject({ TerminationProtected: true, Status: { State: 'WAITING' } });
-    await until(() => describe_(emr, plain), (c) => c.Status!.State === 'TERMINATED');
+    expect(await describe_(emr, guarded)).toMatchObject({ TerminationProtected: true, Status: { State: 'WAITING' } });
+    await until(
+      () => describe_(emr, plain),
+      (c) => c.Status!.State === 'TERMINATED',
+    );
     expect(await errorOf(local.allEnded(50))).toMatchObject({ message: `local EMR: clusters still up after 50 ms: ${guarded} (guarded, WAITING)` });
   });
 });
 
 describe('standing clusters (options.clusters)', () => {
   it('carry their configured tags, report no auto-termination, and end only when told (TerminateJobFlows; makeHealthy brings one back)', async () => {
-    const { local, emr } = await start({ clusters: [{ id: STANDING, name: 'standing', availabilityZone: 'us-east-1b', tags: { 'landfall:cell': 'cell-b' } }], idleTimeoutScaleMs: 1 });
-    expect(await describe_(emr, STANDING)).toMatchObject({ Tags: [{ Key: 'landfall:cell', Value: 'cell-b' }], AutoTerminate: false, ReleaseLabel: 'emr-7.13.0', Ec2InstanceAttributes: { Ec2AvailabilityZone: 'us-east-1b' } });
+    const { local, emr } = await start({
+      clusters: [{ id: STANDING, name: 'standing', availabilityZone: 'us-east-1b', tags: { 'landfall:cell': 'cell-b' } }],
+      idleTimeoutScaleMs: 1,
+    });
+    expect(await describe_(emr, STANDING)).toMatchObject({
+      Tags: [{ Key: 'landfall:cell', Value: 'cell-b' }],
+      AutoTerminate: false,
+      ReleaseLabel: 'emr-7.13.0',
+      Ec2InstanceAttributes: { Ec2AvailabilityZone: 'us-east-1b' },
+    });
     expect(local.clusters()).toEqual([expect.objectContaining({ id: STANDING, created: false, tags: { 'landfall:cell': 'cell-b' }, state: 'WAITING' })]);
     await local.allEnded(10); // no created cluster: nothing to wait for
     await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [STANDING] }));
-    await until(() => describe_(emr, STANDING), (c) => c.Status!.State === 'TERMINATED');
+    await until(
+      () => describe_(emr, STANDING),
+      (c) => c.Status!.State === 'TERMINATED',
+    );
     local.makeHealthy(STANDING);
     expect((await describe_(emr, STANDING)).Status!.State).toBe('WAITING');
   });
@@ -384,7 +458,10 @@ describe('creation faults (failCreation) and makeUnhealthy on created clusters',
     expect(states).not.toContain('BOOTSTRAPPING');
     expect(cluster.Status).toMatchObject({
       State: 'TERMINATED_WITH_ERRORS',
-      StateChangeReason: { Code: 'INSTANCE_FLEET_TIMEOUT', Message: 'EC2 has insufficient capacity for m7g.xlarge in us-east-1a (InsufficientInstanceCapacity) (local fault injection)' },
+      StateChangeReason: {
+        Code: 'INSTANCE_FLEET_TIMEOUT',
+        Message: 'EC2 has insufficient capacity for m7g.xlarge in us-east-1a (InsufficientInstanceCapacity) (local fault injection)',
+      },
     });
     expect(cluster.Status!.Timeline!.ReadyDateTime).toBeUndefined();
     expect(cluster.Status!.Timeline!.EndDateTime).toBeInstanceOf(Date);
@@ -401,7 +478,10 @@ describe('creation faults (failCreation) and makeUnhealthy on created clusters',
     const ids = [await runJobFlow(emr, jobFlow()), await runJobFlow(emr, jobFlow()), await runJobFlow(emr, jobFlow({}, { Ec2SubnetIds: ['subnet-b'] }))];
     const ends = await Promise.all(ids.map((id) => statesUntil(emr, id, 'WAITING')));
     for (const { cluster } of ends.slice(0, 2)) {
-      expect(cluster.Status).toMatchObject({ State: 'TERMINATED_WITH_ERRORS', StateChangeReason: { Code: 'INTERNAL_ERROR', Message: expect.stringContaining('Availability Zone us-east-1a is impaired') } });
+      expect(cluster.Status).toMatchObject({
+        State: 'TERMINATED_WITH_ERRORS',
+        StateChangeReason: { Code: 'INTERNAL_ERROR', Message: expect.stringContaining('Availability Zone us-east-1a is impaired') },
+      });
     }
     expect(ends[2]!.cluster.Status!.State).toBe('WAITING');
     const third = await runJobFlow(emr, jobFlow());
@@ -415,14 +495,20 @@ describe('creation faults (failCreation) and makeUnhealthy on created clusters',
     const { states, cluster } = await statesUntil(emr, id, 'TERMINATED_WITH_ERRORS');
     expect(states).toEqual(['STARTING', 'BOOTSTRAPPING', 'TERMINATING', 'TERMINATED_WITH_ERRORS']);
     expect(cluster.Status!.StateChangeReason).toMatchObject({ Code: 'BOOTSTRAP_FAILURE' });
-    expect(cluster.Status!.StateChangeReason!.Message).toMatch(/^On the master instance \(i-[0-9a-f]{17}\), bootstrap action 1 returned a non-zero return code \(local fault injection\)$/);
+    expect(cluster.Status!.StateChangeReason!.Message).toMatch(
+      /^On the master instance \(i-[0-9a-f]{17}\), bootstrap action 1 returned a non-zero return code \(local fault injection\)$/,
+    );
   });
 
   it('with several Ec2SubnetIds the cluster goes where no fault is armed; Infinity keeps failing until clearCreationFaults; makeUnhealthy names the AZ', async () => {
     const { local, emr } = await start();
     local.failCreation({ subnetId: 'subnet-a' }, 'capacity', Infinity);
     const placed = await runJobFlow(emr, jobFlow({}, { Ec2SubnetIds: ['subnet-a', 'subnet-b'] }));
-    expect((await describe_(emr, placed)).Ec2InstanceAttributes).toMatchObject({ Ec2SubnetId: 'subnet-b', Ec2AvailabilityZone: 'us-east-1b', RequestedEc2SubnetIds: ['subnet-a', 'subnet-b'] });
+    expect((await describe_(emr, placed)).Ec2InstanceAttributes).toMatchObject({
+      Ec2SubnetId: 'subnet-b',
+      Ec2AvailabilityZone: 'us-east-1b',
+      RequestedEc2SubnetIds: ['subnet-a', 'subnet-b'],
+    });
     for (let i = 0; i < 3; i++) {
       const id = await runJobFlow(emr, jobFlow());
       expect((await statesUntil(emr, id, 'WAITING')).cluster.Status!.StateChangeReason!.Code).toBe('INSTANCE_FLEET_TIMEOUT');
@@ -431,9 +517,15 @@ describe('creation faults (failCreation) and makeUnhealthy on created clusters',
     const fine = await runJobFlow(emr, jobFlow());
     expect((await statesUntil(emr, fine, 'WAITING')).cluster.Status!.State).toBe('WAITING');
 
-    await until(() => describe_(emr, placed), (c) => c.Status!.State === 'WAITING');
+    await until(
+      () => describe_(emr, placed),
+      (c) => c.Status!.State === 'WAITING',
+    );
     local.makeUnhealthy(placed, 'az-impaired');
-    expect((await describe_(emr, placed)).Status).toMatchObject({ State: 'TERMINATED_WITH_ERRORS', StateChangeReason: { Code: 'INSTANCE_FAILURE', Message: expect.stringContaining('Availability Zone us-east-1b is impaired') } });
+    expect((await describe_(emr, placed)).Status).toMatchObject({
+      State: 'TERMINATED_WITH_ERRORS',
+      StateChangeReason: { Code: 'INSTANCE_FAILURE', Message: expect.stringContaining('Availability Zone us-east-1b is impaired') },
+    });
   });
 });
 
@@ -442,7 +534,10 @@ describe('RunJobFlow validation and ListClusters', () => {
     const { local, emr } = await start();
     const refused = async (input: unknown) => errorOf(emr.send(new RunJobFlowCommand(input as RunJobFlowCommandInput)));
     const { Name: _name, ...noName } = jobFlow();
-    expect(await refused(noName)).toMatchObject({ name: 'ValidationException', message: "1 validation error detected: Value null at 'Name' failed to satisfy constraint: Member must not be null" });
+    expect(await refused(noName)).toMatchObject({
+      name: 'ValidationException',
+      message: "1 validation error detected: Value null at 'Name' failed to satisfy constraint: Member must not be null",
+    });
     const { Instances: _instances, ...noInstances } = jobFlow();
     expect(await refused(noInstances)).toMatchObject({ name: 'ValidationException', message: expect.stringContaining("Value null at 'Instances'") });
     for (const idle of [30, 604_801]) {
@@ -452,17 +547,40 @@ describe('RunJobFlow validation and ListClusters', () => {
       });
     }
     const twoMasters = [...fleets(), { ...fleets()[0]!, Name: 'primary-2' }];
-    expect(await refused(jobFlow({}, { InstanceFleets: twoMasters }))).toMatchObject({ name: 'ValidationException', message: 'Exactly one MASTER instance fleet is required; the request has 2.' });
+    expect(await refused(jobFlow({}, { InstanceFleets: twoMasters }))).toMatchObject({
+      name: 'ValidationException',
+      message: 'Exactly one MASTER instance fleet is required; the request has 2.',
+    });
     expect(await refused(jobFlow({}, { InstanceGroups: [{ InstanceRole: 'MASTER', InstanceType: 'm7g.xlarge', InstanceCount: 1 }] }))).toMatchObject({
       name: 'ValidationException',
       message: expect.stringContaining('InstanceFleets and InstanceGroups cannot both be given'),
     });
-    expect(await refused(jobFlow({}, { Ec2SubnetIds: ['subnet-b', 'subnet-zz'] }))).toMatchObject({ name: 'ValidationException', message: expect.stringContaining("subnet ID 'subnet-zz' does not exist") });
+    expect(await refused(jobFlow({}, { Ec2SubnetIds: ['subnet-b', 'subnet-zz'] }))).toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringContaining("subnet ID 'subnet-zz' does not exist"),
+    });
     expect(local.clusters().filter((c) => c.created)).toEqual([]);
 
     // instance groups are accepted too
-    const grouped = await runJobFlow(emr, jobFlow({}, { InstanceFleets: undefined, Ec2SubnetIds: undefined, Ec2SubnetId: 'subnet-b', InstanceGroups: [{ InstanceRole: 'MASTER', InstanceType: 'm7g.xlarge', InstanceCount: 1 }, { InstanceRole: 'CORE', InstanceType: 'r7g.xlarge', InstanceCount: 2 }] }));
-    expect(await describe_(emr, grouped)).toMatchObject({ InstanceCollectionType: 'INSTANCE_GROUP', Ec2InstanceAttributes: { Ec2SubnetId: 'subnet-b', Ec2AvailabilityZone: 'us-east-1b' } });
+    const grouped = await runJobFlow(
+      emr,
+      jobFlow(
+        {},
+        {
+          InstanceFleets: undefined,
+          Ec2SubnetIds: undefined,
+          Ec2SubnetId: 'subnet-b',
+          InstanceGroups: [
+            { InstanceRole: 'MASTER', InstanceType: 'm7g.xlarge', InstanceCount: 1 },
+            { InstanceRole: 'CORE', InstanceType: 'r7g.xlarge', InstanceCount: 2 },
+          ],
+        },
+      ),
+    );
+    expect(await describe_(emr, grouped)).toMatchObject({
+      InstanceCollectionType: 'INSTANCE_GROUP',
+      Ec2InstanceAttributes: { Ec2SubnetId: 'subnet-b', Ec2AvailabilityZone: 'us-east-1b' },
+    });
   });
 
   it('without options.subnets any subnet is accepted, in <region>a', async () => {
@@ -473,7 +591,11 @@ describe('RunJobFlow validation and ListClusters', () => {
 
   it('ListClusters filters by lifecycle state, newest first, paged; stop() ends the timers and allEnded waiters', async () => {
     const { local, emr } = await start({ provisioningDelayMs: 60_000, terminationDelayMs: 60_000, pageSize: 2 });
-    const starting = [await runJobFlow(emr, jobFlow({ Name: 's1' })), await runJobFlow(emr, jobFlow({ Name: 's2' })), await runJobFlow(emr, jobFlow({ Name: 's3' }))];
+    const starting = [
+      await runJobFlow(emr, jobFlow({ Name: 's1' })),
+      await runJobFlow(emr, jobFlow({ Name: 's2' })),
+      await runJobFlow(emr, jobFlow({ Name: 's3' })),
+    ];
     const terminating = await runJobFlow(emr, jobFlow({ Name: 'going' }));
     await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [terminating] }));
     const broken = await runJobFlow(emr, jobFlow({ Name: 'broken' }));
@@ -495,7 +617,10 @@ describe('RunJobFlow validation and ListClusters', () => {
     expect(await list(['TERMINATED_WITH_ERRORS', 'TERMINATED'])).toEqual([broken]);
     expect(await list(['WAITING', 'RUNNING'])).toEqual([STANDING]);
     expect(await list(['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'])).toEqual([...[...starting].reverse(), STANDING]);
-    expect(await errorOf(emr.send(new ListClustersCommand({ ClusterStates: ['DEAD' as ClusterState] })))).toMatchObject({ name: 'ValidationException', message: expect.stringContaining('ClusterStates must be among') });
+    expect(await errorOf(emr.send(new ListClustersCommand({ ClusterStates: ['DEAD' as ClusterState] })))).toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringContaining('ClusterStates must be among'),
+    });
 
     const ended = errorOf(local.allEnded(60_000));
     const stopping = Date.now();

@@ -64,7 +64,10 @@ async function versionsUnder(prefix: string): Promise<Record<string, number>> {
 
 async function liveKeys(prefix: string): Promise<string[]> {
   const out = await s3.send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: prefix }));
-  return (out.Versions ?? []).filter((v) => v.IsLatest).map((v) => v.Key!).sort();
+  return (out.Versions ?? [])
+    .filter((v) => v.IsLatest)
+    .map((v) => v.Key!)
+    .sort();
 }
 
 /** Polls like the state machine's Wait/Choice loop until COMPLETED (or pollStep throws). */
@@ -78,10 +81,11 @@ async function waitForStep(emr: EMRClient, clusterId: string, stepId: string, ti
   }
 }
 
-const errorOf = (p: Promise<unknown>) => p.then(
-  () => undefined,
-  (e: unknown) => e,
-);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'landfall-emr-test-'));
@@ -101,21 +105,48 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-describe('a failed step\'s log under the clusters\' LogUri, as EMR writes it', () => {
+describe("a failed step's log under the clusters' LogUri, as EMR writes it", () => {
   it('names the gzipped stderr in S3, and the failure alert carries its last lines', async () => {
-    const logged = await startLocalEmr({ clusters: [{ id: A, name: 'logged' }], s3, region: REGION, logUri: `s3://${BUCKET}/emr-logs/`, runStep: async () => undefined });
+    const logged = await startLocalEmr({
+      clusters: [{ id: A, name: 'logged' }],
+      s3,
+      region: REGION,
+      logUri: `s3://${BUCKET}/emr-logs/`,
+      runStep: async () => undefined,
+    });
     try {
       const client = new EMRClient({ endpoint: logged.endpoint, region: REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
       logged.failNextStep(A, 'Traceback (most recent call last):\nValueError: bad row 7');
-      const { stepId } = await submitStep(client, A, { name: 'exec9-clean-a1', args: ['node', `s3://${BUCKET}/scripts/job.mjs`, `s3://${BUCKET}/logs/in/`, `s3://${BUCKET}/logs/out/`, 'l', '0'] });
+      const { stepId } = await submitStep(client, A, {
+        name: 'exec9-clean-a1',
+        args: ['node', `s3://${BUCKET}/scripts/job.mjs`, `s3://${BUCKET}/logs/in/`, `s3://${BUCKET}/logs/out/`, 'l', '0'],
+      });
       const failed = (await errorOf(waitForStep(client, A, stepId))) as StepFailedError;
       expect(failed.logFile).toBe(`s3://${BUCKET}/emr-logs/${A}/steps/${stepId}/stderr.gz`);
       expect(await logTail(s3, failed.logFile!)).toEqual(['Traceback (most recent call last):', 'ValueError: bad row 7']);
       // what the job-failure alert gets from the state machine's Catch: Lambda's JSON cause of emrstep
       const runs = { getRun: async () => ({ stages: { clean: { status: 'SUCCEEDED' } } }) } as unknown as JobRunStore;
-      const run = { job: 'clickstream_daily', batchId: 'b', values: { date: '2026-11-23' }, executionName: 'clickstream_daily-2026-11-23-abc-r1', fingerprint: 'f', inputs: {}, engine: 'emr' as const, stages: [{ name: 'clean' }, { name: 'enrich' }] };
-      const report = await failureReport(run, { Error: failed.name, Cause: JSON.stringify({ errorType: failed.name, errorMessage: failed.message, trace: [] }) }, { runs, s3 });
-      expect(report).toMatchObject({ stage: 'enrich', attempt: 2, error: 'StepFailedError', log: { location: failed.logFile, lastLines: ['Traceback (most recent call last):', 'ValueError: bad row 7'] } });
+      const run = {
+        job: 'clickstream_daily',
+        batchId: 'b',
+        values: { date: '2026-11-23' },
+        executionName: 'clickstream_daily-2026-11-23-abc-r1',
+        fingerprint: 'f',
+        inputs: {},
+        engine: 'emr' as const,
+        stages: [{ name: 'clean' }, { name: 'enrich' }],
+      };
+      const report = await failureReport(
+        run,
+        { Error: failed.name, Cause: JSON.stringify({ errorType: failed.name, errorMessage: failed.message, trace: [] }) },
+        { runs, s3 },
+      );
+      expect(report).toMatchObject({
+        stage: 'enrich',
+        attempt: 2,
+        error: 'StepFailedError',
+        log: { location: failed.logFile, lastLines: ['Traceback (most recent call last):', 'ValueError: bad row 7'] },
+      });
     } finally {
       await logged.stop();
     }
@@ -170,7 +201,13 @@ describe('local EMR with an injected runner (real EMRClient and S3Client over HT
 
   it('describes and lists the configured clusters (newest first, paged)', async () => {
     const { Cluster } = await emr.send(new DescribeClusterCommand({ ClusterId: A }));
-    expect(Cluster).toMatchObject({ Id: A, Name: 'landfall-primary', Status: { State: 'WAITING' }, StepConcurrencyLevel: 1, Ec2InstanceAttributes: { Ec2AvailabilityZone: 'us-east-1a' } });
+    expect(Cluster).toMatchObject({
+      Id: A,
+      Name: 'landfall-primary',
+      Status: { State: 'WAITING' },
+      StepConcurrencyLevel: 1,
+      Ec2InstanceAttributes: { Ec2AvailabilityZone: 'us-east-1a' },
+    });
     expect(Cluster!.Status!.Timeline!.CreationDateTime).toBeInstanceOf(Date);
     const first = await emr.send(new ListClustersCommand({ ClusterStates: ['WAITING', 'RUNNING'] }));
     expect(first.Clusters!.map((c) => c.Id)).toEqual([C, B]);
@@ -197,7 +234,12 @@ describe('local EMR with an injected runner (real EMRClient and S3Client over HT
     expect(steps.map((s) => s.state)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
     for (let i = 1; i < steps.length; i++) expect(steps[i]!.startedAt!.getTime()).toBeGreaterThanOrEqual(steps[i - 1]!.endedAt!.getTime());
     const described = await emr.send(new DescribeStepCommand({ ClusterId: A, StepId: ids[0] }));
-    expect(described.Step).toMatchObject({ Id: ids[0], Name: 'order-s1-a1', ActionOnFailure: 'CONTINUE', Config: { Jar: 'command-runner.jar', Args: jobStep('', 'order/in/', 'order/out1/', 's1', 300).args } });
+    expect(described.Step).toMatchObject({
+      Id: ids[0],
+      Name: 'order-s1-a1',
+      ActionOnFailure: 'CONTINUE',
+      Config: { Jar: 'command-runner.jar', Args: jobStep('', 'order/in/', 'order/out1/', 's1', 300).args },
+    });
     const timeline = described.Step!.Status!.Timeline!;
     expect(timeline.StartDateTime!.getTime()).toBeGreaterThanOrEqual(timeline.CreationDateTime!.getTime());
     expect(timeline.EndDateTime!.getTime() - timeline.StartDateTime!.getTime()).toBeGreaterThanOrEqual(300);
@@ -269,7 +311,13 @@ describe('local EMR with an injected runner (real EMRClient and S3Client over HT
     expect(err).toBeInstanceOf(StepFailedError);
     const failed = err as StepFailedError;
     expect(failed.name).toBe('StepFailedError');
-    expect(failed).toMatchObject({ clusterId: A, stepId, stepState: 'FAILED', reason: 'Unknown Error.', detail: 'Container killed: exit code 137 (out of memory)' });
+    expect(failed).toMatchObject({
+      clusterId: A,
+      stepId,
+      stepState: 'FAILED',
+      reason: 'Unknown Error.',
+      detail: 'Container killed: exit code 137 (out of memory)',
+    });
     expect(failed.clusterState).toMatch(/^(WAITING|RUNNING)$/);
     expect(failed.logFile).toMatch(/stderr$/);
     expect(await readFile(failed.logFile!, 'utf8')).toContain('exit code 137');
@@ -297,12 +345,20 @@ describe('local EMR with an injected runner (real EMRClient and S3Client over HT
     };
     try {
       const ids: string[] = [];
-      for (const n of [1, 2, 3, 4]) ids.push((await submitStep(emr, C, jobStep(`exec3-s${n}-a1`, 'sick/in/', `sick/out${n}/`, `s${n}`, n === 3 ? 2000 : 0))).stepId);
+      for (const n of [1, 2, 3, 4])
+        ids.push((await submitStep(emr, C, jobStep(`exec3-s${n}-a1`, 'sick/in/', `sick/out${n}/`, `s${n}`, n === 3 ? 2000 : 0))).stepId);
       await waitForStep(emr, C, ids[0]!);
       await waitForStep(emr, C, ids[1]!);
       const err = await errorOf(waitForStep(emr, C, ids[2]!));
       expect(err).toBeInstanceOf(ClusterUnhealthyError);
-      expect(err).toMatchObject({ name: 'ClusterUnhealthyError', clusterId: C, stepId: ids[2], stepState: 'INTERRUPTED', clusterState: 'TERMINATED_WITH_ERRORS', reason: 'INSTANCE_FAILURE' });
+      expect(err).toMatchObject({
+        name: 'ClusterUnhealthyError',
+        clusterId: C,
+        stepId: ids[2],
+        stepState: 'INTERRUPTED',
+        clusterState: 'TERMINATED_WITH_ERRORS',
+        reason: 'INSTANCE_FAILURE',
+      });
       expect((err as Error).message).toContain('Availability Zone us-east-1a is impaired');
       // the pending stage 4 was cancelled with the cluster
       expect(await errorOf(pollStep(emr, C, ids[3]!))).toMatchObject({ name: 'ClusterUnhealthyError', stepState: 'CANCELLED' });
@@ -311,7 +367,9 @@ describe('local EMR with an injected runner (real EMRClient and S3Client over HT
       expect(unhealthy).toMatchObject({ reason: 'INSTANCE_FAILURE', clusterState: 'TERMINATED_WITH_ERRORS' });
 
       // AddJobFlowSteps is refused as AWS refuses it; submitStep turns that into ClusterUnhealthyError.
-      const refused = await errorOf(emr.send(new AddJobFlowStepsCommand({ JobFlowId: C, Steps: [{ Name: 'x', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['true'] } }] })));
+      const refused = await errorOf(
+        emr.send(new AddJobFlowStepsCommand({ JobFlowId: C, Steps: [{ Name: 'x', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['true'] } }] })),
+      );
       expect(refused).toMatchObject({ name: 'ValidationException', message: 'A job flow that is shutting down, terminated, or finished may not be modified.' });
       expect(await errorOf(submitStep(emr, C, jobStep('exec3-s5-a1', 'sick/in/', 'sick/out5/', 's5')))).toBeInstanceOf(ClusterUnhealthyError);
       await local.idle();
@@ -331,7 +389,11 @@ describe('local EMR with an injected runner (real EMRClient and S3Client over HT
   it('makeUnhealthy("terminated") on an idle cluster; an unknown cluster is unhealthy too', async () => {
     local.makeUnhealthy(B, 'terminated');
     try {
-      expect(await errorOf(checkCluster(emr, B))).toMatchObject({ name: 'ClusterUnhealthyError', reason: 'INSTANCE_FAILURE', clusterState: 'TERMINATED_WITH_ERRORS' });
+      expect(await errorOf(checkCluster(emr, B))).toMatchObject({
+        name: 'ClusterUnhealthyError',
+        reason: 'INSTANCE_FAILURE',
+        clusterState: 'TERMINATED_WITH_ERRORS',
+      });
       expect(await errorOf(checkCluster(emr, 'j-GONE'))).toMatchObject({ name: 'ClusterUnhealthyError', reason: 'not-found' });
     } finally {
       local.makeHealthy(B);
@@ -357,7 +419,10 @@ describe('local EMR with an injected runner (real EMRClient and S3Client over HT
     expect(down).toMatchObject({ reason: 'unreachable', clusterId: A });
     expect((down as Error).message).toContain('ECONNREFUSED');
     expect(await errorOf(pollStep(client, A, stepId))).toMatchObject({ name: 'ClusterUnhealthyError', reason: 'unreachable', stepId });
-    expect(await errorOf(submitStep(client, A, { name: 'after-stop', args: ['true'] }))).toMatchObject({ name: 'ClusterUnhealthyError', reason: 'unreachable' });
+    expect(await errorOf(submitStep(client, A, { name: 'after-stop', args: ['true'] }))).toMatchObject({
+      name: 'ClusterUnhealthyError',
+      reason: 'unreachable',
+    });
     client.destroy();
   });
 });
@@ -382,7 +447,10 @@ describe('local EMR with the default runner (spawns the step command)', () => {
 
   it('runs a real process over the staged paths and uploads its output', async () => {
     await putText('spawn/in/a.txt', 'hello');
-    const { stepId } = await submitStep(emr, A, { name: 'spawn-ok-a1', args: [process.execPath, `s3://${BUCKET}/scripts/job.mjs`, `s3://${BUCKET}/spawn/in/`, `s3://${BUCKET}/spawn/out/`, 'p'] });
+    const { stepId } = await submitStep(emr, A, {
+      name: 'spawn-ok-a1',
+      args: [process.execPath, `s3://${BUCKET}/scripts/job.mjs`, `s3://${BUCKET}/spawn/in/`, `s3://${BUCKET}/spawn/out/`, 'p'],
+    });
     await waitForStep(emr, A, stepId);
     expect(await readObjectText(s3, BUCKET, 'spawn/out/part-p.txt')).toBe('a.txt:HELLO');
     const record = local.steps(A).find((s) => s.id === stepId)!;
@@ -410,12 +478,27 @@ describe('local EMR with the default runner (spawns the step command)', () => {
   it('spark-submit runs through options.sparkSubmit with a local master instead of YARN cluster mode', async () => {
     const { stepId } = await submitStep(emr, A, {
       name: 'spark-clean-a1',
-      args: ['spark-submit', '--deploy-mode', 'cluster', '--master', 'yarn', '--conf', 'spark.sql.adaptive.enabled=true', `s3://${BUCKET}/scripts/job.mjs`, '--stage', 'clean', '--deploy-mode', 'kept'],
+      args: [
+        'spark-submit',
+        '--deploy-mode',
+        'cluster',
+        '--master',
+        'yarn',
+        '--conf',
+        'spark.sql.adaptive.enabled=true',
+        `s3://${BUCKET}/scripts/job.mjs`,
+        '--stage',
+        'clean',
+        '--deploy-mode',
+        'kept',
+      ],
     });
     await waitForStep(emr, A, stepId);
     const record = local.steps(A).find((s) => s.id === stepId)!;
     const script = join(record.workDir!, 's3', BUCKET, 'scripts', 'job.mjs');
-    expect(await readFile(join(record.workDir!, 'stdout'), 'utf8')).toBe(`ARGS: --master local[2] --conf spark.sql.adaptive.enabled=true ${script} --stage clean --deploy-mode kept\n`);
+    expect(await readFile(join(record.workDir!, 'stdout'), 'utf8')).toBe(
+      `ARGS: --master local[2] --conf spark.sql.adaptive.enabled=true ${script} --stage clean --deploy-mode kept\n`,
+    );
   });
 
   it('CancelSteps on a running step kills it; pollStep reports a StepFailedError (CANCELLED)', async () => {

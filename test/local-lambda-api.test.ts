@@ -2,7 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidRequestContentException, InvokeCommand, LambdaClient, RequestTooLargeException, ResourceNotFoundException, ServiceException, TooManyRequestsException } from '@aws-sdk/client-lambda';
+import {
+  InvalidRequestContentException,
+  InvokeCommand,
+  LambdaClient,
+  RequestTooLargeException,
+  ResourceNotFoundException,
+  ServiceException,
+  TooManyRequestsException,
+} from '@aws-sdk/client-lambda';
 import { startLocalLambdaApi, type LocalLambdaApi } from '../local/lambda-api';
 import { LocalLambdas, type AsyncFailureRecord } from '../local/lambda-runner';
 import type { LocalFunction } from '../deploy/serverless-config';
@@ -37,8 +45,20 @@ describe('local Lambda API (real LambdaClient over REST-JSON, real handlers thro
     dir = await mkdtemp(join(tmpdir(), 'landfall-lambda-api-'));
     await writeFile(join(dir, 'echo.mjs'), ECHO);
     await writeFile(join(dir, 'boom.mjs'), BOOM);
-    const fn = (name: string): LocalFunction => ({ name, sourceModule: join(dir, `${name}.mjs`), memoryMb: 128, timeoutSeconds: 10, triggers: [], streams: [] });
-    lambdas = new LocalLambdas([fn('echo'), fn('boom')], { namePrefix: 'landfall-test', region: 'us-east-1', accountId: '000000000000', retryDelaysMs: [10, 20] });
+    const fn = (name: string): LocalFunction => ({
+      name,
+      sourceModule: join(dir, `${name}.mjs`),
+      memoryMb: 128,
+      timeoutSeconds: 10,
+      triggers: [],
+      streams: [],
+    });
+    lambdas = new LocalLambdas([fn('echo'), fn('boom')], {
+      namePrefix: 'landfall-test',
+      region: 'us-east-1',
+      accountId: '000000000000',
+      retryDelaysMs: [10, 20],
+    });
     lambdas.setFailureDestination(async (record) => void destination.push(record));
     api = await startLocalLambdaApi({ lambdas, region: 'us-east-1', accountId: '000000000000' });
     client = new LambdaClient({ endpoint: api.endpoint, region: 'us-east-1', credentials });
@@ -52,13 +72,23 @@ describe('local Lambda API (real LambdaClient over REST-JSON, real handlers thro
   });
 
   it('invokes synchronously by name, deployed name or ARN and answers the handler result', async () => {
-    const names = ['echo', 'landfall-test-echo', 'arn:aws:lambda:us-east-1:000000000000:function:landfall-test-echo', 'arn:aws:lambda:us-east-1:000000000000:function:landfall-test-echo:$LATEST', '000000000000:function:echo'];
+    const names = [
+      'echo',
+      'landfall-test-echo',
+      'arn:aws:lambda:us-east-1:000000000000:function:landfall-test-echo',
+      'arn:aws:lambda:us-east-1:000000000000:function:landfall-test-echo:$LATEST',
+      '000000000000:function:echo',
+    ];
     for (const FunctionName of names) {
       const out = await client.send(new InvokeCommand({ FunctionName, Payload: encode({ hello: FunctionName }) }));
       expect(out.StatusCode).toBe(200);
       expect(out.FunctionError).toBeUndefined();
       expect(out.ExecutedVersion).toBe('$LATEST');
-      expect(decode(out.Payload)).toEqual({ echo: { hello: FunctionName }, functionName: 'landfall-test-echo', arn: 'arn:aws:lambda:us-east-1:000000000000:function:landfall-test-echo' });
+      expect(decode(out.Payload)).toEqual({
+        echo: { hello: FunctionName },
+        functionName: 'landfall-test-echo',
+        arn: 'arn:aws:lambda:us-east-1:000000000000:function:landfall-test-echo',
+      });
     }
     const qualified = await client.send(new InvokeCommand({ FunctionName: 'echo', Qualifier: '$LATEST', Payload: encode({}) }));
     expect(qualified.StatusCode).toBe(200);
@@ -88,7 +118,11 @@ describe('local Lambda API (real LambdaClient over REST-JSON, real handlers thro
     const record = destination[0]!;
     expect(record).toMatchObject({
       version: '1.0',
-      requestContext: { functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:landfall-test-boom:$LATEST', condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestContext: {
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:landfall-test-boom:$LATEST',
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 3,
+      },
       requestPayload: event,
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       responsePayload: { errorType: 'BoomError', errorMessage: 'boom: no reason' },
@@ -111,9 +145,13 @@ describe('local Lambda API (real LambdaClient over REST-JSON, real handlers thro
     expect(missing).toBeInstanceOf(ResourceNotFoundException);
     expect((missing as Error).message).toBe('Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope');
     await expect(client.send(new InvokeCommand({ FunctionName: 'echo', Qualifier: '7' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
-    await expect(client.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{not json') }))).rejects.toBeInstanceOf(InvalidRequestContentException);
+    await expect(client.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{not json') }))).rejects.toBeInstanceOf(
+      InvalidRequestContentException,
+    );
     const big = encode({ blob: 'x'.repeat(1024 * 1024) });
-    await expect(client.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: big }))).rejects.toBeInstanceOf(RequestTooLargeException);
+    await expect(client.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: big }))).rejects.toBeInstanceOf(
+      RequestTooLargeException,
+    );
   });
 
   it('injects throttling (429 TooManyRequestsException) and service errors (500 ServiceException)', async () => {
@@ -129,6 +167,11 @@ describe('local Lambda API (real LambdaClient over REST-JSON, real handlers thro
     const calls = api.calls().length;
     const out = await client.send(new InvokeCommand({ FunctionName: 'echo', Payload: encode({ after: 'faults' }) }));
     expect(decode(out.Payload)).toMatchObject({ echo: { after: 'faults' } });
-    expect(api.calls().slice(calls).map((c) => c.status)).toEqual([429, 500, 200]);
+    expect(
+      api
+        .calls()
+        .slice(calls)
+        .map((c) => c.status),
+    ).toEqual([429, 500, 200]);
   });
 });

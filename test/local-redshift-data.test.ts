@@ -112,7 +112,9 @@ async function putParquet(key: string, select: string) {
 
 describe('statements, polling and results', () => {
   it('runs a statement asynchronously (SUBMITTED/PICKED before FINISHED) and answers typed records, NULLs and column metadata', async () => {
-    await ok(`CREATE TABLE typed (id INTEGER NOT NULL, big BIGINT, amount NUMERIC(12,2), ratio DOUBLE PRECISION, name VARCHAR(40), flag BOOLEAN, day DATE, at TIMESTAMP)`);
+    await ok(
+      `CREATE TABLE typed (id INTEGER NOT NULL, big BIGINT, amount NUMERIC(12,2), ratio DOUBLE PRECISION, name VARCHAR(40), flag BOOLEAN, day DATE, at TIMESTAMP)`,
+    );
     await ok(`INSERT INTO typed VALUES
       (1, 9007199254740991, 12345678.90, 0.1, 'Ünïcode ✓', true, '2024-02-29', '2024-02-29 13:45:00.123456'),
       (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
@@ -128,7 +130,14 @@ describe('statements, polling and results', () => {
     const first = await client.send(new DescribeStatementCommand({ Id: ahead.Id! }));
     expect(first.Status).toBe('FINISHED');
     expect(first.UpdatedAt!.getTime()).toBeLessThanOrEqual(d.UpdatedAt!.getTime());
-    expect(d).toMatchObject({ Id, HasResultSet: true, ResultRows: 2, QueryString: 'SELECT * FROM typed ORDER BY id', WorkgroupName: 'landfall', Database: 'dev' });
+    expect(d).toMatchObject({
+      Id,
+      HasResultSet: true,
+      ResultRows: 2,
+      QueryString: 'SELECT * FROM typed ORDER BY id',
+      WorkgroupName: 'landfall',
+      Database: 'dev',
+    });
     expect(d.Duration).toBeGreaterThan(0);
     expect(d.RedshiftQueryId).toEqual(expect.any(Number));
     expect(d.ResultSize).toBeGreaterThan(0);
@@ -204,11 +213,26 @@ describe('statements, polling and results', () => {
       { name: 'price', value: '19.995' },
     ];
     await ok("INSERT INTO prices VALUES (:sku, :price, 'literal :sku stays') -- :price in a comment", { Parameters: parameters });
-    const d = await ok("SELECT sku, price::text, note, :sku = sku AS same FROM prices WHERE sku = :sku AND price = :price::numeric", { Parameters: parameters });
+    const d = await ok('SELECT sku, price::text, note, :sku = sku AS same FROM prices WHERE sku = :sku AND price = :price::numeric', {
+      Parameters: parameters,
+    });
     expect(await records(d.Id!)).toEqual([[{ stringValue: 'A-1' }, { stringValue: '19.995' }, { stringValue: 'literal :sku stays' }, { booleanValue: true }]]);
     expect(d.QueryParameters).toEqual(parameters);
-    await expect(client.send(new ExecuteStatementCommand({ ...WG, Sql: 'SELECT :sku', Parameters: [...parameters] }))).rejects.toThrow(/parameter 'price' is not used/);
-    await expect(client.send(new ExecuteStatementCommand({ ...WG, Sql: 'SELECT :a', Parameters: [{ name: 'a', value: '1' }, { name: 'a', value: '2' }] }))).rejects.toBeInstanceOf(ValidationException);
+    await expect(client.send(new ExecuteStatementCommand({ ...WG, Sql: 'SELECT :sku', Parameters: [...parameters] }))).rejects.toThrow(
+      /parameter 'price' is not used/,
+    );
+    await expect(
+      client.send(
+        new ExecuteStatementCommand({
+          ...WG,
+          Sql: 'SELECT :a',
+          Parameters: [
+            { name: 'a', value: '1' },
+            { name: 'a', value: '2' },
+          ],
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ValidationException);
   });
 });
 
@@ -251,7 +275,9 @@ describe('BatchExecuteStatement', () => {
     const d = await batch(['SELECT 1', 'SELECT * FROM not_there', 'SELECT 3']);
     expect(d.SubStatements!.map((s) => s.Status)).toEqual(['FINISHED', 'FAILED', 'ABORTED']);
     expect(rs.statements().filter((r) => r.batchId === d.Id)).toHaveLength(2);
-    await expect(client.send(new BatchExecuteStatementCommand({ ...WG, Sqls: Array.from({ length: 41 }, () => 'SELECT 1') }))).rejects.toBeInstanceOf(ValidationException);
+    await expect(client.send(new BatchExecuteStatementCommand({ ...WG, Sqls: Array.from({ length: 41 }, () => 'SELECT 1') }))).rejects.toBeInstanceOf(
+      ValidationException,
+    );
   });
 
   it('AUTO_COMMIT commits each statement on its own', async () => {
@@ -280,7 +306,9 @@ describe('ClientToken idempotency', () => {
       (e: Error) => e instanceof ValidationException && /ClientToken 'load-2024-02-29-1' was already used with a different request/.test(e.message),
     );
     // the token is per request, whatever the operation
-    await expect(client.send(new BatchExecuteStatementCommand({ ...WG, Sqls: [input.Sql], ClientToken: input.ClientToken }))).rejects.toBeInstanceOf(ValidationException);
+    await expect(client.send(new BatchExecuteStatementCommand({ ...WG, Sqls: [input.Sql], ClientToken: input.ClientToken }))).rejects.toBeInstanceOf(
+      ValidationException,
+    );
     const batchInput = { ...WG, Sqls: ['INSERT INTO events VALUES (10)', 'INSERT INTO events VALUES (11)'], ClientToken: 'batch-token-1' };
     const b1 = await client.send(new BatchExecuteStatementCommand(batchInput));
     const b2 = await client.send(new BatchExecuteStatementCommand(batchInput));
@@ -298,7 +326,12 @@ describe('ClientToken idempotency', () => {
     expect((await waitFor(Id!)).Status).toBe('FINISHED');
     await rs.idle();
     expect(await rs.query('SELECT n FROM lost')).toEqual([{ n: 7 }]);
-    expect(rs.statements().filter((r) => r.sql === 'INSERT INTO lost VALUES (7)').map((r) => r.id)).toEqual([Id]);
+    expect(
+      rs
+        .statements()
+        .filter((r) => r.sql === 'INSERT INTO lost VALUES (7)')
+        .map((r) => r.id),
+    ).toEqual([Id]);
     expect(rs.fault.pending()).toEqual([]);
   });
 });
@@ -322,10 +355,46 @@ describe('COPY FROM Parquet in S3', () => {
       'SELECT store_id::text, item_id::text, amount::text, sold_on::text, sold_at::text, item_name, promo::text, ratio::float8 AS ratio FROM sales ORDER BY store_id',
     );
     expect(rows).toEqual([
-      { store_id: '100', item_id: '0', amount: '0.01', sold_on: '2024-02-29', sold_at: '2024-02-29 23:59:59.999999', item_name: 'item 0', promo: 'true', ratio: 1 / 3 },
-      { store_id: '101', item_id: '1000000000000', amount: null, sold_on: '2024-03-01', sold_at: '2024-03-01 00:59:59.999999', item_name: 'item 1', promo: 'false', ratio: 1 / 4 },
-      { store_id: '102', item_id: '2000000000000', amount: '2469135.79', sold_on: '2024-03-02', sold_at: '2024-03-01 01:59:59.999999', item_name: null, promo: 'true', ratio: 1 / 5 },
-      { store_id: '103', item_id: '3000000000000', amount: '3703703.68', sold_on: '2024-03-03', sold_at: '2024-03-01 02:59:59.999999', item_name: 'item 3', promo: 'false', ratio: 1 / 6 },
+      {
+        store_id: '100',
+        item_id: '0',
+        amount: '0.01',
+        sold_on: '2024-02-29',
+        sold_at: '2024-02-29 23:59:59.999999',
+        item_name: 'item 0',
+        promo: 'true',
+        ratio: 1 / 3,
+      },
+      {
+        store_id: '101',
+        item_id: '1000000000000',
+        amount: null,
+        sold_on: '2024-03-01',
+        sold_at: '2024-03-01 00:59:59.999999',
+        item_name: 'item 1',
+        promo: 'false',
+        ratio: 1 / 4,
+      },
+      {
+        store_id: '102',
+        item_id: '2000000000000',
+        amount: '2469135.79',
+        sold_on: '2024-03-02',
+        sold_at: '2024-03-01 01:59:59.999999',
+        item_name: null,
+        promo: 'true',
+        ratio: 1 / 5,
+      },
+      {
+        store_id: '103',
+        item_id: '3000000000000',
+        amount: '3703703.68',
+        sold_on: '2024-03-03',
+        sold_at: '2024-03-01 02:59:59.999999',
+        item_name: 'item 3',
+        promo: 'false',
+        ratio: 1 / 6,
+      },
     ]);
     const run = rs.statements().find((r) => r.id === d.Id);
     expect(run).toMatchObject({ copied: [`s3://${BUCKET}/sales/dt=2024-02-29/part-0.parquet`], resultRows: 4, committed: true });
@@ -358,7 +427,9 @@ describe('COPY FROM Parquet in S3', () => {
     await putParquet('narrow/three-columns.parquet', 'SELECT 1 AS a, 2 AS b, 3 AS c');
     const mismatch = await run(`COPY strict FROM 's3://${BUCKET}/narrow/' ${ROLE} FORMAT AS PARQUET`);
     expect(mismatch.Status).toBe('FAILED');
-    expect(mismatch.Error).toContain(`Unmatched number of columns between table and file. Table columns: 8, Data columns: 3, File name: s3://${BUCKET}/narrow/three-columns.parquet`);
+    expect(mismatch.Error).toContain(
+      `Unmatched number of columns between table and file. Table columns: 8, Data columns: 3, File name: s3://${BUCKET}/narrow/three-columns.parquet`,
+    );
     const other = await run(`COPY strict FROM 's3://${BUCKET}/narrow/ok.parquet' ${ROLE} FORMAT AS CSV`);
     expect(other.Error).toMatch(/not supported by the local Redshift/);
     expect(await rs.query('SELECT count(*)::int AS n FROM strict')).toEqual([{ n: 0 }]);
@@ -367,7 +438,11 @@ describe('COPY FROM Parquet in S3', () => {
   it('rolls a COPY back when a later statement of its batch fails', async () => {
     await putParquet('rollback/part.parquet', 'SELECT 1 AS a UNION ALL SELECT 2');
     await ok('CREATE TABLE copied (a INT)');
-    const d = await batch([`COPY copied FROM 's3://${BUCKET}/rollback/part.parquet' ${ROLE} FORMAT AS PARQUET`, 'SELECT count(*) FROM copied', 'INSERT INTO copied VALUES (1 / 0)']);
+    const d = await batch([
+      `COPY copied FROM 's3://${BUCKET}/rollback/part.parquet' ${ROLE} FORMAT AS PARQUET`,
+      'SELECT count(*) FROM copied',
+      'INSERT INTO copied VALUES (1 / 0)',
+    ]);
     expect(d.Status).toBe('FAILED');
     expect(d.Error).toBe('ERROR: division by zero');
     expect(d.SubStatements!.map((s) => [s.Status, s.ResultRows])).toEqual([
@@ -394,7 +469,7 @@ describe('PostgreSQL SQL that Redshift also accepts', () => {
     ]);
     expect(d.Status).toBe('FINISHED');
     expect(d.SubStatements!.map((s) => s.ResultRows)).toEqual([0, 3, 3, 1]);
-    expect(await rs.query("SELECT store, day::text AS day, total FROM daily ORDER BY store, day")).toEqual([
+    expect(await rs.query('SELECT store, day::text AS day, total FROM daily ORDER BY store, day')).toEqual([
       { store: 1, day: '2024-02-29', total: '10.00' },
       { store: 2, day: '2024-02-29', total: '20.00' },
       { store: 3, day: '2024-02-29', total: '3.33' },
@@ -408,7 +483,9 @@ describe('faults', () => {
   it('fails the next matching statements with the given message (N times), then runs them again', async () => {
     await ok('CREATE TABLE audit (n INT)');
     rs.fault.failStatement(/insert into audit values/i, 'ERROR: Disk Full DETAIL: injected', { times: 2 });
-    expect(rs.fault.pending()).toEqual([{ kind: 'failStatement', match: '/insert into audit values/i', message: 'ERROR: Disk Full DETAIL: injected', remaining: 2 }]);
+    expect(rs.fault.pending()).toEqual([
+      { kind: 'failStatement', match: '/insert into audit values/i', message: 'ERROR: Disk Full DETAIL: injected', remaining: 2 },
+    ]);
     expect(await run('SELECT 1')).toMatchObject({ Status: 'FINISHED' });
     expect(await run('INSERT INTO audit VALUES (1)')).toMatchObject({ Status: 'FAILED', Error: 'ERROR: Disk Full DETAIL: injected' });
     const inBatch = await batch(['INSERT INTO audit SELECT 99', 'SELECT 1', 'INSERT INTO audit VALUES (2)']);
@@ -422,12 +499,14 @@ describe('faults', () => {
 
   it("fails the next matching batch with Redshift's serialization error (1023) and rolls it back", async () => {
     await ok('CREATE TABLE accounts (id INT PRIMARY KEY, balance NUMERIC(10,2))');
-    await ok("INSERT INTO accounts VALUES (1, 100.00)");
+    await ok('INSERT INTO accounts VALUES (1, 100.00)');
     rs.fault.serializationConflict(/UPDATE accounts/, { tableId: 4242 });
     const sqls = ['INSERT INTO accounts VALUES (2, 50.00)', 'UPDATE accounts SET balance = balance - 10 WHERE id = 1'];
     const conflicted = await batch(sqls);
     expect(conflicted.Status).toBe('FAILED');
-    expect(conflicted.Error).toMatch(/^ERROR: 1023 DETAIL: Serializable isolation violation on table - 4242, transactions forming the cycle are: \d+, \d+ \(pid:\d+\)$/);
+    expect(conflicted.Error).toMatch(
+      /^ERROR: 1023 DETAIL: Serializable isolation violation on table - 4242, transactions forming the cycle are: \d+, \d+ \(pid:\d+\)$/,
+    );
     expect(conflicted.SubStatements!.map((s) => s.Status)).toEqual(['FINISHED', 'FAILED']);
     expect(await rs.query('SELECT id, balance FROM accounts ORDER BY id')).toEqual([{ id: 1, balance: '100.00' }]);
     // the retry a client does on 1023 goes through
@@ -441,7 +520,9 @@ describe('faults', () => {
   it("throttles API calls with HTTP 400 ThrottlingException: surfaced without retries, absorbed by the SDK's own", async () => {
     const before = rs.statements().length;
     rs.fault.throttle('ExecuteStatement');
-    const err = await once.send(new ExecuteStatementCommand({ ...WG, Sql: 'SELECT 1' })).catch((e: unknown) => e as Error & { $metadata: { httpStatusCode?: number } });
+    const err = await once
+      .send(new ExecuteStatementCommand({ ...WG, Sql: 'SELECT 1' }))
+      .catch((e: unknown) => e as Error & { $metadata: { httpStatusCode?: number } });
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).toBe('ThrottlingException');
     expect((err as { $metadata: { httpStatusCode?: number } }).$metadata.httpStatusCode).toBe(400);
@@ -455,7 +536,9 @@ describe('faults', () => {
     expect(described.$metadata.attempts).toBe(3);
 
     rs.fault.throttle('GetStatementResult', 3);
-    await expect(client.send(new GetStatementResultCommand({ Id: d.Id! }))).rejects.toSatisfy((e: Error & { $metadata: { attempts?: number } }) => e.name === 'ThrottlingException' && e.$metadata.attempts === 3);
+    await expect(client.send(new GetStatementResultCommand({ Id: d.Id! }))).rejects.toSatisfy(
+      (e: Error & { $metadata: { attempts?: number } }) => e.name === 'ThrottlingException' && e.$metadata.attempts === 3,
+    );
   });
 
   it('clears faults that have not fired', async () => {
@@ -469,19 +552,31 @@ describe('faults', () => {
 
 describe('validation, cancellation and listing', () => {
   it('requires exactly one of WorkgroupName and ClusterIdentifier, and SecretArn or DbUser for a cluster', async () => {
-    await expect(client.send(new ExecuteStatementCommand({ Database: 'dev', Sql: 'SELECT 1' }))).rejects.toSatisfy((e: Error) => e instanceof ValidationException && /ClusterIdentifier or WorkgroupName/.test(e.message));
-    await expect(client.send(new ExecuteStatementCommand({ ...WG, ClusterIdentifier: 'landfall-cluster', DbUser: 'loader', Sql: 'SELECT 1' }))).rejects.toBeInstanceOf(ValidationException);
-    await expect(client.send(new ExecuteStatementCommand({ ClusterIdentifier: 'landfall-cluster', Database: 'dev', Sql: 'SELECT 1' }))).rejects.toSatisfy((e: Error) => e instanceof ValidationException && /SecretArn .* or DbUser/.test(e.message));
-    await expect(client.send(new BatchExecuteStatementCommand({ ClusterIdentifier: 'landfall-cluster', Database: 'dev', Sqls: ['SELECT 1'] }))).rejects.toBeInstanceOf(ValidationException);
+    await expect(client.send(new ExecuteStatementCommand({ Database: 'dev', Sql: 'SELECT 1' }))).rejects.toSatisfy(
+      (e: Error) => e instanceof ValidationException && /ClusterIdentifier or WorkgroupName/.test(e.message),
+    );
+    await expect(
+      client.send(new ExecuteStatementCommand({ ...WG, ClusterIdentifier: 'landfall-cluster', DbUser: 'loader', Sql: 'SELECT 1' })),
+    ).rejects.toBeInstanceOf(ValidationException);
+    await expect(client.send(new ExecuteStatementCommand({ ClusterIdentifier: 'landfall-cluster', Database: 'dev', Sql: 'SELECT 1' }))).rejects.toSatisfy(
+      (e: Error) => e instanceof ValidationException && /SecretArn .* or DbUser/.test(e.message),
+    );
+    await expect(
+      client.send(new BatchExecuteStatementCommand({ ClusterIdentifier: 'landfall-cluster', Database: 'dev', Sqls: ['SELECT 1'] })),
+    ).rejects.toBeInstanceOf(ValidationException);
     await expect(client.send(new ExecuteStatementCommand({ WorkgroupName: 'landfall', Sql: 'SELECT 1' }))).rejects.toBeInstanceOf(ValidationException);
     await expect(client.send(new ExecuteStatementCommand({ ...WG, Sql: '' }))).rejects.toBeInstanceOf(ValidationException);
 
     const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:landfall-AbCdEf';
-    const onCluster = await client.send(new ExecuteStatementCommand({ ClusterIdentifier: 'landfall-cluster', Database: 'dev', SecretArn: secretArn, Sql: 'SELECT 1' }));
+    const onCluster = await client.send(
+      new ExecuteStatementCommand({ ClusterIdentifier: 'landfall-cluster', Database: 'dev', SecretArn: secretArn, Sql: 'SELECT 1' }),
+    );
     expect(onCluster).toMatchObject({ ClusterIdentifier: 'landfall-cluster', SecretArn: secretArn, Database: 'dev' });
     expect(onCluster.WorkgroupName).toBeUndefined();
     expect((await waitFor(onCluster.Id!)).Status).toBe('FINISHED');
-    const withUser = await client.send(new ExecuteStatementCommand({ ClusterIdentifier: 'landfall-cluster', Database: 'dev', DbUser: 'loader', Sql: 'SELECT 1' }));
+    const withUser = await client.send(
+      new ExecuteStatementCommand({ ClusterIdentifier: 'landfall-cluster', Database: 'dev', DbUser: 'loader', Sql: 'SELECT 1' }),
+    );
     expect((await waitFor(withUser.Id!)).DbUser).toBe('loader');
     // a serverless workgroup needs no secret
     expect((await client.send(new ExecuteStatementCommand({ ...WG, Sql: 'SELECT 1' }))).Id).toMatch(/^[a-z0-9-]{36}$/);
@@ -499,14 +594,24 @@ describe('validation, cancellation and listing', () => {
     expect(await rs.query('SELECT count(*)::int AS n FROM cancelled')).toEqual([{ n: 0 }]);
     // a running batch is cancelled at its next statement boundary, and rolled back
     rs.setTiming({ delayMs: 0, runMs: 200 });
-    const running = await client.send(new BatchExecuteStatementCommand({ ...WG, Sqls: ['INSERT INTO cancelled VALUES (2)', 'INSERT INTO cancelled VALUES (3)', 'INSERT INTO cancelled VALUES (4)'] }));
+    const running = await client.send(
+      new BatchExecuteStatementCommand({
+        ...WG,
+        Sqls: ['INSERT INTO cancelled VALUES (2)', 'INSERT INTO cancelled VALUES (3)', 'INSERT INTO cancelled VALUES (4)'],
+      }),
+    );
     while ((await client.send(new DescribeStatementCommand({ Id: running.Id! }))).Status !== 'STARTED') await sleep(5);
     expect((await client.send(new CancelStatementCommand({ Id: running.Id! }))).Status).toBe(true);
     const aborted = await waitFor(running.Id!);
     expect(aborted.Status).toBe('ABORTED');
     expect(aborted.SubStatements!.map((s) => s.Status)).toEqual(['FINISHED', 'ABORTED', 'ABORTED']);
     expect(await rs.query('SELECT count(*)::int AS n FROM cancelled')).toEqual([{ n: 0 }]);
-    expect(rs.statements().filter((r) => r.batchId === running.Id).map((r) => r.committed)).toEqual([false]);
+    expect(
+      rs
+        .statements()
+        .filter((r) => r.batchId === running.Id)
+        .map((r) => r.committed),
+    ).toEqual([false]);
     rs.setTiming({ runMs: 0 });
 
     const done = await ok('SELECT 1');

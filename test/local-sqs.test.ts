@@ -39,16 +39,21 @@ describe('local SQS (real SQSClient over the JSON protocol)', () => {
     await sqs?.stop();
   });
 
-  const newQueue = async (name: string, attributes?: Record<string, string>) => (await client.send(new CreateQueueCommand({ QueueName: name, ...(attributes ? { Attributes: attributes } : {}) }))).QueueUrl!;
+  const newQueue = async (name: string, attributes?: Record<string, string>) =>
+    (await client.send(new CreateQueueCommand({ QueueName: name, ...(attributes ? { Attributes: attributes } : {}) }))).QueueUrl!;
 
   it('creates queues idempotently, finds them by name and refuses other attributes under the same name', async () => {
     const url = await newQueue('failed-events', { MessageRetentionPeriod: '1209600' });
     expect(url).toBe(`${sqs.endpoint}/000000000000/failed-events`);
     expect(await newQueue('failed-events', { MessageRetentionPeriod: '1209600' })).toBe(url);
     expect((await client.send(new GetQueueUrlCommand({ QueueName: 'failed-events' }))).QueueUrl).toBe(url);
-    await expect(client.send(new CreateQueueCommand({ QueueName: 'failed-events', Attributes: { VisibilityTimeout: '5' } }))).rejects.toBeInstanceOf(QueueNameExists);
+    await expect(client.send(new CreateQueueCommand({ QueueName: 'failed-events', Attributes: { VisibilityTimeout: '5' } }))).rejects.toBeInstanceOf(
+      QueueNameExists,
+    );
     await expect(client.send(new GetQueueUrlCommand({ QueueName: 'nope' }))).rejects.toBeInstanceOf(QueueDoesNotExist);
-    await expect(client.send(new SendMessageCommand({ QueueUrl: `${sqs.endpoint}/000000000000/nope`, MessageBody: 'x' }))).rejects.toBeInstanceOf(QueueDoesNotExist);
+    await expect(client.send(new SendMessageCommand({ QueueUrl: `${sqs.endpoint}/000000000000/nope`, MessageBody: 'x' }))).rejects.toBeInstanceOf(
+      QueueDoesNotExist,
+    );
   });
 
   it('sends and receives with the MD5 digests the client checks, and message attributes', async () => {
@@ -59,7 +64,14 @@ describe('local SQS (real SQSClient over the JSON protocol)', () => {
     // the client itself rejects a wrong MD5OfMessageBody (SendMessage) and MD5OfBody (ReceiveMessage)
     expect(sent.MD5OfMessageBody).toBe(md5(body));
     expect(sent.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(attributes));
-    const got = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'] }));
+    const got = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      }),
+    );
     expect(got.Messages).toHaveLength(1);
     const [m] = got.Messages!;
     expect(m).toMatchObject({ MessageId: sent.MessageId, Body: body, MD5OfBody: md5(body), MessageAttributes: attributes });
@@ -75,7 +87,9 @@ describe('local SQS (real SQSClient over the JSON protocol)', () => {
     expect(first.Messages).toHaveLength(1);
     // invisible while in flight
     expect((await client.send(new ReceiveMessageCommand({ QueueUrl: url }))).Messages).toBeUndefined();
-    const attrs = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const attrs = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
     expect(attrs.Attributes).toEqual({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1' });
     // a long poll picks it up as soon as it is visible again
     const started = Date.now();
@@ -104,9 +118,14 @@ describe('local SQS (real SQSClient over the JSON protocol)', () => {
     const rest = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
     expect(rest.Messages!.map((m) => m.Body)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i + 1}`));
     // a visible message is not in flight
-    await expect(client.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: rest.Messages![0]!.ReceiptHandle, VisibilityTimeout: 10 }))).rejects.toBeInstanceOf(MessageNotInflight);
+    await expect(
+      client.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: rest.Messages![0]!.ReceiptHandle, VisibilityTimeout: 10 })),
+    ).rejects.toBeInstanceOf(MessageNotInflight);
     const deleted = await client.send(
-      new DeleteMessageBatchCommand({ QueueUrl: url, Entries: [...rest.Messages!.slice(0, 9).map((m, i) => ({ Id: `e${i}`, ReceiptHandle: m.ReceiptHandle })), { Id: 'bad', ReceiptHandle: 'garbage' }] }),
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: [...rest.Messages!.slice(0, 9).map((m, i) => ({ Id: `e${i}`, ReceiptHandle: m.ReceiptHandle })), { Id: 'bad', ReceiptHandle: 'garbage' }],
+      }),
     );
     expect(deleted.Successful).toHaveLength(9);
     expect(sqs.messages('batch').map((m) => m.body)).toEqual(['m0', 'm10', 'm11']);

@@ -77,7 +77,17 @@ const fanout = {
 
 const uncaught = { StartAt: 'Only', States: { Only: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:g', End: true } } };
 const slow = { StartAt: 'Block', TimeoutSeconds: 1, States: { Block: invoke('End') } };
-const notify = { StartAt: 'Notify', States: { Notify: { Type: 'Task', Resource: 'arn:aws:states:::sns:publish', Parameters: { TopicArn: 'arn:aws:sns:us-east-1:000000000000:t', 'Message.$': '$' }, End: true } } };
+const notify = {
+  StartAt: 'Notify',
+  States: {
+    Notify: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::sns:publish',
+      Parameters: { TopicArn: 'arn:aws:sns:us-east-1:000000000000:t', 'Message.$': '$' },
+      End: true,
+    },
+  },
+};
 
 describe('local Step Functions (real SFNClient over HTTP)', () => {
   let sfn: LocalStepFunctions;
@@ -127,7 +137,9 @@ describe('local Step Functions (real SFNClient over HTTP)', () => {
   }
 
   const start = (machine: string, name: string | undefined, input: object) =>
-    client.send(new StartExecutionCommand({ stateMachineArn: sfn.stateMachineArn(machine), ...(name !== undefined ? { name } : {}), input: JSON.stringify(input) }));
+    client.send(
+      new StartExecutionCommand({ stateMachineArn: sfn.stateMachineArn(machine), ...(name !== undefined ? { name } : {}), input: JSON.stringify(input) }),
+    );
 
   async function finished(executionArn: string): Promise<DescribeExecutionCommandOutput> {
     for (let i = 0; i < 500; i++) {
@@ -143,11 +155,21 @@ describe('local Step Functions (real SFNClient over HTTP)', () => {
     expect(check()).toBe(true);
   }
 
-  const rejection = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+  const rejection = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
   beforeAll(async () => {
     sfn = await startLocalStepFunctions({
-      stateMachines: { pipeline: { definition: pipeline }, fanout: { definition: fanout }, uncaught: { definition: uncaught }, slow: { definition: slow }, notify: { definition: notify } },
+      stateMachines: {
+        pipeline: { definition: pipeline },
+        fanout: { definition: fanout },
+        uncaught: { definition: uncaught },
+        slow: { definition: slow },
+        notify: { definition: notify },
+      },
       invokeLambda,
       fastWaits: true,
     });
@@ -251,7 +273,9 @@ describe('local Step Functions (real SFNClient over HTTP)', () => {
   it('lists executions newest first, filtered by status', async () => {
     const running = await start('pipeline', 'listed-running', { mode: 'block', id: 'listed' });
     const list = async (statusFilter?: ExecutionStatus) =>
-      (await client.send(new ListExecutionsCommand({ stateMachineArn: sfn.stateMachineArn('pipeline'), ...(statusFilter ? { statusFilter } : {}) }))).executions!.map((e) => e.name);
+      (
+        await client.send(new ListExecutionsCommand({ stateMachineArn: sfn.stateMachineArn('pipeline'), ...(statusFilter ? { statusFilter } : {}) }))
+      ).executions!.map((e) => e.name);
 
     expect(await list('RUNNING')).toEqual(['listed-running']);
     expect(await list('FAILED')).toEqual(['fatal-1', 'reject-1']);
@@ -280,7 +304,9 @@ describe('local Step Functions (real SFNClient over HTTP)', () => {
     const missing = 'arn:aws:states:us-east-1:000000000000:stateMachine:missing';
     expect(await rejection(client.send(new StartExecutionCommand({ stateMachineArn: missing, name: 'x' })))).toBeInstanceOf(StateMachineDoesNotExist);
     expect(await rejection(client.send(new ListExecutionsCommand({ stateMachineArn: missing })))).toBeInstanceOf(StateMachineDoesNotExist);
-    expect(await rejection(client.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:pipeline:nope' })))).toBeInstanceOf(ExecutionDoesNotExist);
+    expect(
+      await rejection(client.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:pipeline:nope' }))),
+    ).toBeInstanceOf(ExecutionDoesNotExist);
 
     const unsupported = await rejection(start('notify', 'n-1', {}));
     expect(unsupported).toBeInstanceOf(InvalidDefinition);
@@ -290,7 +316,12 @@ describe('local Step Functions (real SFNClient over HTTP)', () => {
 
   it('describes and lists the state machines', async () => {
     const described = await client.send(new DescribeStateMachineCommand({ stateMachineArn: sfn.stateMachineArn('pipeline') }));
-    expect(described).toMatchObject({ name: 'pipeline', status: 'ACTIVE', type: 'STANDARD', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:pipeline' });
+    expect(described).toMatchObject({
+      name: 'pipeline',
+      status: 'ACTIVE',
+      type: 'STANDARD',
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:pipeline',
+    });
     expect(JSON.parse(described.definition!)).toEqual(pipeline);
     expect(described.creationDate).toBeInstanceOf(Date);
     const listed = await client.send(new ListStateMachinesCommand({}));
@@ -316,6 +347,8 @@ describe('local Step Functions (real SFNClient over HTTP)', () => {
     expect(Object.keys(planDefinition(fanout, async () => null, false).overrides.taskResourceLocalHandlers!)).toEqual(['Named', 'Item']);
     expect(() => planDefinition({ StartAt: 'A', QueryLanguage: 'JSONata', States: { A: { Type: 'Succeed' } } }, async () => null, false)).toThrow(/JSONata/);
     // aws-local-stepfunctions would run these and silently skip the field.
-    expect(() => planDefinition({ StartAt: 'A', States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } } }, async () => null, false)).toThrow(/uses Assign/);
+    expect(() => planDefinition({ StartAt: 'A', States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } } }, async () => null, false)).toThrow(
+      /uses Assign/,
+    );
   });
 });

@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { DAY, METERS_PIPELINE, expectedMeterTables, meterFiles, meterReadings, writeTree } from './support/meters';
 
 const landfall = (cwd: string, ...args: string[]) =>
-  spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'landfall.mjs'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 280_000 });
+  spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'landfall.mjs'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+    timeout: 280_000,
+  });
 
 const lines = async (path: string) => (await readFile(path, 'utf8')).trim().split('\n');
 
@@ -29,11 +34,19 @@ describe('a pipeline of your own', () => {
     const states = (await lines(join(out, 'file-states.jsonl'))).map((l) => JSON.parse(l) as { key: string; state: string; rows?: { rejected: number } });
     const landed = states.filter((s) => s.key.startsWith('landing/'));
     expect(landed).toHaveLength(8);
-    expect(landed.every((s) => s.state === 'CONVERTED'), JSON.stringify(landed.map((s) => [s.key, s.state]))).toBe(true);
+    expect(
+      landed.every((s) => s.state === 'CONVERTED'),
+      JSON.stringify(landed.map((s) => [s.key, s.state])),
+    ).toBe(true);
     // the bad row is rejected, its part still counts
     expect(landed.find((s) => s.key.endsWith('north/20260501/part-0002.csv'))!.rows!.rejected).toBe(1);
     // each job's partitions are tracked like files: 2 regions, 1 grid day (the summary is read by no job)
-    expect(states.filter((s) => s.key.startsWith('curated/')).map((s) => s.key).sort()).toEqual([
+    expect(
+      states
+        .filter((s) => s.key.startsWith('curated/'))
+        .map((s) => s.key)
+        .sort(),
+    ).toEqual([
       'curated/grid_daily/day=2026-05-01/data.parquet',
       'curated/region_usage/region=north/day=2026-05-01/data.parquet',
       'curated/region_usage/region=south/day=2026-05-01/data.parquet',

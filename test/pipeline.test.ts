@@ -22,7 +22,10 @@ async function readParquet(key: string): Promise<{ rows: Record<string, unknown>
   await downloadToFile(stack().s3, stack().deployment.names.lakeBucket, key, undefined, path);
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   const rows = (await conn.runAndReadAll('SELECT * FROM read_parquet($1)', [path])).getRowObjectsJson() as Record<string, unknown>[];
-  const described = (await conn.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1)', [path])).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
+  const described = (await conn.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1)', [path])).getRowObjectsJson() as Array<{
+    column_name: string;
+    column_type: string;
+  }>;
   conn.closeSync();
   return { rows, types: Object.fromEntries(described.map((d) => [d.column_name, d.column_type])) };
 }
@@ -44,7 +47,16 @@ describe('the file pipeline on the local stack', () => {
 
   it('brings every sample file to its expected state (each state for good and bad files)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-sample-'));
-    sample = await writePosSample(dir, { seed: 3, startDate: '2026-11-23', days: 1, provinces: { ON: 5, QC: 4, BC: 3 }, rowsPerFile: ROWS, filesPerStore: 2, items: 12, badFiles: true });
+    sample = await writePosSample(dir, {
+      seed: 3,
+      startDate: '2026-11-23',
+      days: 1,
+      provinces: { ON: 5, QC: 4, BC: 3 },
+      rowsPerFile: ROWS,
+      filesPerStore: 2,
+      items: 12,
+      badFiles: true,
+    });
     await landDirectory(stack().s3, stack().deployment.names.rawBucket, dir);
     await stack().lambdas.settled(500);
     const items = await stack().fileStates.listAll();
@@ -79,8 +91,22 @@ describe('the file pipeline on the local stack', () => {
     expect(file.processedKey).toBe('processed/pos/dt=2026-11-23/province=ON/ON01_20261123_200000.parquet');
     const { rows, types } = await readParquet(file.processedKey);
     expect(rows).toHaveLength(ROWS);
-    expect(types).toMatchObject({ store_id: 'VARCHAR', transaction_date: 'DATE', transaction_code: 'BIGINT', amount: 'DECIMAL(18,2)', key_province: 'VARCHAR', key_time: 'VARCHAR', source_version_id: 'VARCHAR' });
-    expect(rows[0]).toMatchObject({ store_id: 'ON01', key_province: 'ON', key_store: 'ON01', source_key: 'landing/pos/ON/ON01_20261123_200000.tdf', source_version_id: file.versionId });
+    expect(types).toMatchObject({
+      store_id: 'VARCHAR',
+      transaction_date: 'DATE',
+      transaction_code: 'BIGINT',
+      amount: 'DECIMAL(18,2)',
+      key_province: 'VARCHAR',
+      key_time: 'VARCHAR',
+      source_version_id: 'VARCHAR',
+    });
+    expect(rows[0]).toMatchObject({
+      store_id: 'ON01',
+      key_province: 'ON',
+      key_store: 'ON01',
+      source_key: 'landing/pos/ON/ON01_20261123_200000.tdf',
+      source_version_id: file.versionId,
+    });
   });
 
   it('drops junk lines and counts them', async () => {
@@ -91,7 +117,16 @@ describe('the file pipeline on the local stack', () => {
 
   it('keeps raw objects unchanged', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-sample-'));
-    await writePosSample(dir, { seed: 3, startDate: '2026-11-23', days: 1, provinces: { ON: 5, QC: 4, BC: 3 }, rowsPerFile: ROWS, filesPerStore: 2, items: 12, badFiles: true });
+    await writePosSample(dir, {
+      seed: 3,
+      startDate: '2026-11-23',
+      days: 1,
+      provinces: { ON: 5, QC: 4, BC: 3 },
+      rowsPerFile: ROWS,
+      filesPerStore: 2,
+      items: 12,
+      badFiles: true,
+    });
     for (const key of ['pos/ON/ON01_20261123_200000.tdf', 'pos/QC/QC01_20261123_060500.tdf']) {
       const landed = await stack().s3.send(new GetObjectCommand({ Bucket: stack().deployment.names.rawBucket, Key: `${PREFIX.landing}${key}` }));
       expect(Buffer.from(await landed.Body!.transformToByteArray()).equals(await readFile(join(dir, key)))).toBe(true);
@@ -107,7 +142,9 @@ describe('the file pipeline on the local stack', () => {
     expect(await stack().fileStates.listAll()).toEqual(before);
     expect(stack().lambdas.invocations.get('validate')).toBe(invocations.get('validate')! + 1);
     expect(stack().lambdas.invocations.get('convert')).toBe(invocations.get('convert'));
-    const versions = await stack().s3.send(new ListObjectVersionsCommand({ Bucket: stack().deployment.names.lakeBucket, Prefix: 'processed/pos/dt=2026-11-23/province=BC/BC02_20261123_200000' }));
+    const versions = await stack().s3.send(
+      new ListObjectVersionsCommand({ Bucket: stack().deployment.names.lakeBucket, Prefix: 'processed/pos/dt=2026-11-23/province=BC/BC02_20261123_200000' }),
+    );
     expect(versions.Versions).toHaveLength(1);
   });
 
@@ -115,13 +152,20 @@ describe('the file pipeline on the local stack', () => {
     const key = 'pos/BC/BC03_20261123_200000.tdf';
     const previous = await item(key);
     const out = await stack().s3.send(
-      new PutObjectCommand({ Bucket: stack().deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: await rawText(`${PREFIX.landing}${key}`), Metadata: { 'landfall-replay': '2026-11-24T05:00:00Z' } }),
+      new PutObjectCommand({
+        Bucket: stack().deployment.names.rawBucket,
+        Key: `${PREFIX.landing}${key}`,
+        Body: await rawText(`${PREFIX.landing}${key}`),
+        Metadata: { 'landfall-replay': '2026-11-24T05:00:00Z' },
+      }),
     );
     await stack().lambdas.settled(400);
     const replayed = await item(key);
     expect(replayed.versionId).toBe(out.VersionId);
     expect(replayed).toMatchObject({ state: 'CONVERTED', eTag: previous.eTag, rows: previous.rows, parquetRows: previous.parquetRows });
-    const versions = await stack().s3.send(new ListObjectVersionsCommand({ Bucket: stack().deployment.names.lakeBucket, Prefix: 'processed/pos/dt=2026-11-23/province=BC/BC03_20261123_200000' }));
+    const versions = await stack().s3.send(
+      new ListObjectVersionsCommand({ Bucket: stack().deployment.names.lakeBucket, Prefix: 'processed/pos/dt=2026-11-23/province=BC/BC03_20261123_200000' }),
+    );
     expect(versions.Versions).toHaveLength(2);
   });
 
@@ -135,7 +179,12 @@ describe('the file pipeline on the local stack', () => {
     expect(latest.versionId).not.toBe(previous.versionId);
     // converted as any version is, then quarantined by the resolver: a cumulative store file that
     // shrank from the store's earlier file would silently drop that store's rows
-    expect(latest).toMatchObject({ state: 'QUARANTINED', parquetRows: 2, rows: { in: 2, out: 2, rejected: 0, junk: 0 }, reason: expect.stringMatching(/^2 rows, fewer than the \d+ of the earlier file landing\/pos\/BC\/BC02_20261123_\d+\.tdf of store BC02/) });
+    expect(latest).toMatchObject({
+      state: 'QUARANTINED',
+      parquetRows: 2,
+      rows: { in: 2, out: 2, rejected: 0, junk: 0 },
+      reason: expect.stringMatching(/^2 rows, fewer than the \d+ of the earlier file landing\/pos\/BC\/BC02_20261123_\d+\.tdf of store BC02/),
+    });
     expect(await stack().fileStates.get(previous.key, previous.versionId)).toMatchObject({ state: 'CONVERTED', parquetRows: ROWS });
     const { rows } = await readParquet('processed/pos/dt=2026-11-23/province=BC/BC02_20261123_200000.parquet');
     expect(rows.map((r) => r.amount)).toEqual(['10.00', '1.30']);
@@ -144,7 +193,11 @@ describe('the file pipeline on the local stack', () => {
   it('handles keys with spaces, +, % and non-ASCII characters', async () => {
     const part = 'Café+Étoile 100%';
     const key = `clickstream/orders/20261123/${part}.csv`;
-    await landAndSettle(stack(), key, 'order_id,order_line,customer_id,order_ts,channel,store_id,product_id,quantity,unit_price\nO1,1,C1,2026-11-23T10:00:00Z,web,,P1,2,3.50\n');
+    await landAndSettle(
+      stack(),
+      key,
+      'order_id,order_line,customer_id,order_ts,channel,store_id,product_id,quantity,unit_price\nO1,1,C1,2026-11-23T10:00:00Z,web,,P1,2,3.50\n',
+    );
     const file = (await item(key)) as FileStateItem & { processedKey: string };
     expect(file).toMatchObject({ state: 'CONVERTED', fields: { part }, parquetRows: 1 });
     // the same characters in a POS store id are not a store of ON: rejected with a reason, not lost
@@ -162,8 +215,16 @@ describe('the file pipeline on the local stack', () => {
     const event = {
       Records: [
         {
-          eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: file.landedAt, eventName: 'ObjectCreated:Put',
-          s3: { s3SchemaVersion: '1.0', bucket: { name: file.bucket }, object: { key: encodeKeyAsAws(file.key), size: file.size, eTag: file.eTag, versionId: file.versionId, sequencer: file.sequencer } },
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: file.landedAt,
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            s3SchemaVersion: '1.0',
+            bucket: { name: file.bucket },
+            object: { key: encodeKeyAsAws(file.key), size: file.size, eTag: file.eTag, versionId: file.versionId, sequencer: file.sequencer },
+          },
         },
       ],
     };
@@ -178,15 +239,30 @@ describe('the file pipeline on the local stack', () => {
 
   it('converts a redelivered validated object once (its Parquet has the same lineage)', async () => {
     const file = await item('pos/QC/QC03_20261123_140000.tdf');
-    const versionsOf = async (bucket: string, prefix: string) => (await stack().s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }))).Versions ?? [];
+    const versionsOf = async (bucket: string, prefix: string) =>
+      (await stack().s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }))).Versions ?? [];
     const [validated] = await versionsOf(file.bucket, `${PREFIX.validated}pos/QC/QC03_20261123_140000.tdf`);
     const processedBefore = await versionsOf(stack().deployment.names.lakeBucket, file.processedKey!);
     expect(processedBefore).toHaveLength(1);
     const event = {
       Records: [
         {
-          eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
-          s3: { s3SchemaVersion: '1.0', bucket: { name: file.bucket }, object: { key: encodeKeyAsAws(validated!.Key!), size: validated!.Size, eTag: validated!.ETag!.replaceAll('"', ''), versionId: validated!.VersionId, sequencer: 'FFFFFFFFFFFFFFFF' } },
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            s3SchemaVersion: '1.0',
+            bucket: { name: file.bucket },
+            object: {
+              key: encodeKeyAsAws(validated!.Key!),
+              size: validated!.Size,
+              eTag: validated!.ETag!.replaceAll('"', ''),
+              versionId: validated!.VersionId,
+              sequencer: 'FFFFFFFFFFFFFFFF',
+            },
+          },
         },
       ],
     };
@@ -197,7 +273,9 @@ describe('the file pipeline on the local stack', () => {
     expect(stack().lambdas.failures).toEqual([]);
     expect(stack().lambdas.invocations.get('convert')).toBe(before.get('convert')! + 2);
     expect(stack().lambdas.invocations.get('track')).toBe(before.get('track'));
-    expect((await versionsOf(stack().deployment.names.lakeBucket, file.processedKey!)).map((v) => v.VersionId)).toEqual(processedBefore.map((v) => v.VersionId));
+    expect((await versionsOf(stack().deployment.names.lakeBucket, file.processedKey!)).map((v) => v.VersionId)).toEqual(
+      processedBefore.map((v) => v.VersionId),
+    );
     expect(await item('pos/QC/QC03_20261123_140000.tdf')).toEqual(file);
   });
 
@@ -207,8 +285,16 @@ describe('the file pipeline on the local stack', () => {
     stack().lambdas.invokeAsync('validate', {
       Records: [
         {
-          eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
-          s3: { s3SchemaVersion: '1.0', bucket: { name: stack().deployment.names.rawBucket }, object: { key, size: 10, eTag: 'd41d8cd98f00b204e9800998ecf8427e', versionId, sequencer: 'FFFF' } },
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            s3SchemaVersion: '1.0',
+            bucket: { name: stack().deployment.names.rawBucket },
+            object: { key, size: 10, eTag: 'd41d8cd98f00b204e9800998ecf8427e', versionId, sequencer: 'FFFF' },
+          },
         },
       ],
     });

@@ -51,7 +51,9 @@ async function currentParquet(bucket: string, key: string): Promise<{ sourceVers
   const path = join(await mkdtemp(join(tmpdir(), 'landfall-order-')), 'f.parquet');
   await downloadToFile(stack().s3, bucket, key, undefined, path);
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
-  const rows = (await conn.runAndReadAll('SELECT amount, source_version_id FROM read_parquet($1) ORDER BY amount', [path])).getRowObjectsJson() as Array<Record<string, unknown>>;
+  const rows = (await conn.runAndReadAll('SELECT amount, source_version_id FROM read_parquet($1) ORDER BY amount', [path])).getRowObjectsJson() as Array<
+    Record<string, unknown>
+  >;
   conn.closeSync();
   return { sourceVersionId: parseLineage(metadata).source.versionId, rows };
 }
@@ -84,7 +86,8 @@ function clientHoldingUploads(bucket: string, hold: (input: { IfMatch?: string; 
   s3.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { Bucket?: string; IfMatch?: string; IfNoneMatch?: string };
-      if ((context.commandName === 'PutObjectCommand' || context.commandName === 'CompleteMultipartUploadCommand') && input.Bucket === bucket) await hold(input);
+      if ((context.commandName === 'PutObjectCommand' || context.commandName === 'CompleteMultipartUploadCommand') && input.Bucket === bucket)
+        await hold(input);
       return next(args);
     },
     { step: 'initialize', name: 'holdUpload' },
@@ -110,8 +113,22 @@ describe('processed/ never goes back in time', () => {
     const event = {
       Records: [
         {
-          eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
-          s3: { s3SchemaVersion: '1.0', bucket: { name: validated1.bucket }, object: { key: encodeKeyAsAws(validated1.key), size: validated1.size, eTag: validated1.eTag, versionId: validated1.versionId, sequencer: 'FFFFFFFFFFFFFFFF' } },
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            s3SchemaVersion: '1.0',
+            bucket: { name: validated1.bucket },
+            object: {
+              key: encodeKeyAsAws(validated1.key),
+              size: validated1.size,
+              eTag: validated1.eTag,
+              versionId: validated1.versionId,
+              sequencer: 'FFFFFFFFFFFFFFFF',
+            },
+          },
         },
       ],
     };

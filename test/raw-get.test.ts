@@ -55,7 +55,9 @@ const urlOf = (server: Server, scheme: string, path: string) => `${scheme}://127
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'landfall-raw-get-'));
   http = createServer((req, res) => serve(req.url ?? '/', res));
-  https = createTlsServer({ key: readFileSync(join(TLS_DIR, 'key.pem')), cert: readFileSync(join(TLS_DIR, 'cert.pem')) }, (req, res) => serve(req.url ?? '/', res));
+  https = createTlsServer({ key: readFileSync(join(TLS_DIR, 'key.pem')), cert: readFileSync(join(TLS_DIR, 'cert.pem')) }, (req, res) =>
+    serve(req.url ?? '/', res),
+  );
   await Promise.all([http, https].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
 });
 
@@ -66,7 +68,12 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-async function getInto(url: string, name: string, options: Parameters<typeof RawGet.open>[1] = {}, writeDelayMs = 0): Promise<{ written: number; path: string; seen: number }> {
+async function getInto(
+  url: string,
+  name: string,
+  options: Parameters<typeof RawGet.open>[1] = {},
+  writeDelayMs = 0,
+): Promise<{ written: number; path: string; seen: number }> {
   const get = await RawGet.open(url, options);
   expect(get.status).toBe(200);
   const path = join(workDir, name);
@@ -200,7 +207,14 @@ describe('withStreamedObject (MinIO)', () => {
           const conn = await duckdb.connect();
           try {
             return await withStreamedObject(s3, { bucket: BUCKET, key: 'landed.txt' }, join(workDir, `many-${i}`), async (path) =>
-              Number((await conn.runAndReadAll(`SELECT count(*)::BIGINT FROM read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = '\t', quote = '', escape = '', auto_detect = false)`, { path })).getRows()[0]![0]),
+              Number(
+                (
+                  await conn.runAndReadAll(
+                    `SELECT count(*)::BIGINT FROM read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = '\t', quote = '', escape = '', auto_detect = false)`,
+                    { path },
+                  )
+                ).getRows()[0]![0],
+              ),
             );
           } finally {
             conn.closeSync();

@@ -52,7 +52,17 @@ async function expectedRows(files: Record<string, string>) {
 
 /** Lands files with these faults armed (every other switch off), and disarms them whatever happens. */
 async function landWithChaos(settings: Partial<ChaosSettings>, files: Record<string, string>): Promise<void> {
-  stack().chaos.configure({ crashProbability: 0, crashPoints: ['before', 'after'], crashFunctions: undefined, crashOperations: undefined, duplicateS3Events: false, reverseBursts: false, dropStreamRecordProbability: 0, abortExecutionProbability: 0, ...settings });
+  stack().chaos.configure({
+    crashProbability: 0,
+    crashPoints: ['before', 'after'],
+    crashFunctions: undefined,
+    crashOperations: undefined,
+    duplicateS3Events: false,
+    reverseBursts: false,
+    dropStreamRecordProbability: 0,
+    abortExecutionProbability: 0,
+    ...settings,
+  });
   stack().chaos.enable();
   try {
     await land(files);
@@ -72,7 +82,10 @@ describe('unattended operation (issue 10)', () => {
     // ON01's newer cumulative file: validate records RECEIVED, then dies before writing anything
     // (on every attempt): the file stays RECEIVED, as a file still being validated would
     const newer01 = { [storeKey('ON01', date, '200000')]: storeFile('ON01', date, 30) };
-    await landWithChaos({ crashProbability: 1, crashPoints: ['before'], crashFunctions: ['validate'], crashOperations: ['PutObject', 'CompleteMultipartUpload'] }, newer01);
+    await landWithChaos(
+      { crashProbability: 1, crashPoints: ['before'], crashFunctions: ['validate'], crashOperations: ['PutObject', 'CompleteMultipartUpload'] },
+      newer01,
+    );
     expect((await stateOf(storeKey('ON01', date, '200000')))?.state).toBe('RECEIVED');
     // ON02's newer file converts: the batch must not run on ON01's older file meanwhile
     const newer02 = { [storeKey('ON02', date, '200000')]: storeFile('ON02', date, 30) };
@@ -82,12 +95,20 @@ describe('unattended operation (issue 10)', () => {
     expect(waiting.join('; ')).toMatch(/still being processed \(landing\/pos\/ON\/ON01_20260901_200000\.tdf\)/);
 
     const report = await reconcileNow();
-    expect(report.repairs).toContainEqual(expect.objectContaining({ kind: 'redrive', stage: 'validate', key: `${PREFIX.landing}${storeKey('ON01', date, '200000')}` }));
+    expect(report.repairs).toContainEqual(
+      expect.objectContaining({ kind: 'redrive', stage: 'validate', key: `${PREFIX.landing}${storeKey('ON01', date, '200000')}` }),
+    );
     const executions = executionsOf(stack(), 'ON', date);
     expect(executions).toHaveLength(2);
     expect(executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
     const run = await stack().jobRuns.getRun(batchOf(date), executions[1]!.name);
-    expect(run!.inputs.pos!.map((f) => f.key.split('/').pop())).toEqual(['ON01_20260901_200000.tdf', 'ON02_20260901_200000.tdf', 'ON03_20260901_100000.tdf', 'ON04_20260901_100000.tdf', 'ON05_20260901_100000.tdf']);
+    expect(run!.inputs.pos!.map((f) => f.key.split('/').pop())).toEqual([
+      'ON01_20260901_200000.tdf',
+      'ON02_20260901_200000.tdf',
+      'ON03_20260901_100000.tdf',
+      'ON04_20260901_100000.tdf',
+      'ON05_20260901_100000.tdf',
+    ]);
     expect(await curatedRows(stack(), 'ON', date)).toEqual(await expectedRows({ ...day, ...newer01, ...newer02 }));
   });
 
@@ -97,7 +118,13 @@ describe('unattended operation (issue 10)', () => {
     await land(day);
     const id = batchOf(date);
     // A resolver claimed a generation ten minutes ago and died before starting it.
-    const stale = await stack().jobRuns.claimRun('pos_daily_sales', id, { province: 'ON', date }, { executionName: 'pos_daily_sales-ON-2026-09-02-deadbeef0000', fingerprint: 'deadbeef', inputs: {} }, new Date(Date.now() - 10 * 60_000));
+    const stale = await stack().jobRuns.claimRun(
+      'pos_daily_sales',
+      id,
+      { province: 'ON', date },
+      { executionName: 'pos_daily_sales-ON-2026-09-02-deadbeef0000', fingerprint: 'deadbeef', inputs: {} },
+      new Date(Date.now() - 10 * 60_000),
+    );
     expect(stale).toEqual({ kind: 'claimed' });
     const newer = { [storeKey('ON03', date, '200000')]: storeFile('ON03', date, 25) };
     await land(newer);
@@ -112,7 +139,15 @@ describe('unattended operation (issue 10)', () => {
     const lastRun = (await stack().jobRuns.getBatch(id))!.lastRun;
     const deps = resolverDepsFromEnv();
     const first = (await stack().jobRuns.getRun(id, executionsOf(stack(), 'ON', date)[0]!.name))!;
-    const late = { job: 'pos_daily_sales', batchId: id, values: { province: 'ON', date }, executionName: 'pos_daily_sales-ON-2026-09-02-deadbeef0000', fingerprint: 'deadbeef', inputs: { pos: first.inputs.pos!.slice(0, 1), item_master: first.inputs.item_master! }, stages: [{ name: 'aggregate', sql: 'pos_daily_sales.v3.sql' }] };
+    const late = {
+      job: 'pos_daily_sales',
+      batchId: id,
+      values: { province: 'ON', date },
+      executionName: 'pos_daily_sales-ON-2026-09-02-deadbeef0000',
+      fingerprint: 'deadbeef',
+      inputs: { pos: first.inputs.pos!.slice(0, 1), item_master: first.inputs.item_master! },
+      stages: [{ name: 'aggregate', sql: 'pos_daily_sales.v3.sql' }],
+    };
     await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArns.duckdb, name: late.executionName, input: JSON.stringify(late) }));
     await stack().settled(500);
     expect(executionsOf(stack(), 'ON', date).map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
@@ -124,13 +159,25 @@ describe('unattended operation (issue 10)', () => {
     const date = '2026-09-03';
     await land(provinceDay(date));
     const id = batchOf(date);
-    await stack().jobRuns.claimRun('pos_daily_sales', id, { province: 'ON', date }, { executionName: 'pos_daily_sales-ON-2026-09-03-deadbeef0001', fingerprint: 'deadbeef1', inputs: {} }, new Date(Date.now() - 10 * 60_000));
+    await stack().jobRuns.claimRun(
+      'pos_daily_sales',
+      id,
+      { province: 'ON', date },
+      { executionName: 'pos_daily_sales-ON-2026-09-03-deadbeef0001', fingerprint: 'deadbeef1', inputs: {} },
+      new Date(Date.now() - 10 * 60_000),
+    );
     const report = await reconcileNow();
     expect(report.repairs).toContainEqual({ kind: 'claim-released', batchId: id, executionName: 'pos_daily_sales-ON-2026-09-03-deadbeef0001' });
     expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'SUCCEEDED' });
     expect((await stack().jobRuns.getBatch(id))!.activeRun).toBeUndefined();
     // `landfall retry` on a batch held by an abandoned claim frees it too (it used to refuse)
-    await stack().jobRuns.claimRun('pos_daily_sales', id, { province: 'ON', date }, { executionName: 'pos_daily_sales-ON-2026-09-03-deadbeef0002', fingerprint: 'deadbeef2', inputs: {} }, new Date(Date.now() - 10 * 60_000));
+    await stack().jobRuns.claimRun(
+      'pos_daily_sales',
+      id,
+      { province: 'ON', date },
+      { executionName: 'pos_daily_sales-ON-2026-09-03-deadbeef0002', fingerprint: 'deadbeef2', inputs: {} },
+      new Date(Date.now() - 10 * 60_000),
+    );
     expect(await retryBatch(resolverDepsFromEnv(), { job: 'pos_daily_sales', values: { province: 'ON', date } })).toEqual({ kind: 'up-to-date', batchId: id });
     expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'SUCCEEDED' });
     expect((await stack().jobRuns.getBatch(id))!.activeRun).toBeUndefined();
@@ -149,9 +196,20 @@ describe('unattended operation (issue 10)', () => {
     await stack().jobRuns.deferDue(id, aborted!.name, new Date(0));
     const published = stack().sns.messages().length;
     const report = await reconcileNow();
-    expect(report.repairs).toContainEqual(expect.objectContaining({ kind: 'run-recorded', batchId: id, status: 'FAILED', executionStatus: 'ABORTED', error: expect.stringMatching(/^ExecutionAborted/) }));
+    expect(report.repairs).toContainEqual(
+      expect.objectContaining({
+        kind: 'run-recorded',
+        batchId: id,
+        status: 'FAILED',
+        executionStatus: 'ABORTED',
+        error: expect.stringMatching(/^ExecutionAborted/),
+      }),
+    );
     expect(report.repairs).toContainEqual({ kind: 'run-restarted', batchId: id, executionName: `${aborted!.name}-r1`, after: aborted!.name });
-    const alerts = stack().sns.messages().slice(published).map((m) => m.subject ?? '');
+    const alerts = stack()
+      .sns.messages()
+      .slice(published)
+      .map((m) => m.subject ?? '');
     expect(alerts.some((s) => /pos_daily_sales ON 2026-09-04 ABORTED, started again/.test(s))).toBe(true);
     expect(executionsOf(stack(), 'ON', date).map((e) => e.status)).toEqual(['ABORTED', 'SUCCEEDED']);
     expect(await stack().jobRuns.getBatch(id)).toMatchObject({ status: 'SUCCEEDED' });
@@ -175,7 +233,10 @@ describe('unattended operation (issue 10)', () => {
     }
     expect(last!.repairs.filter((r) => r.kind === 'failed')).toHaveLength(6);
     const failed = await stateOf(storeKey('ON01', date, '100000'));
-    expect(failed).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/after 3 re-drives.*last error: landfall-local-convert: Runtime\.ExitError: .*injected crash before PutObject/) });
+    expect(failed).toMatchObject({
+      state: 'FAILED',
+      reason: expect.stringMatching(/after 3 re-drives.*last error: landfall-local-convert: Runtime\.ExitError: .*injected crash before PutObject/),
+    });
 
     // another day whose convert crashes only while it lands: one pass re-drives it and the batch runs
     const date2 = '2026-09-06';
@@ -207,9 +268,16 @@ describe('unattended operation (issue 10)', () => {
     const day = provinceDay(date);
     const poison = {
       // a 2.7 MB field (900,000 × €) and rows dated outside the file's day: rejected rows, not a failed file
-      [storeKey('ON01', date, '100000')]: storeFile('ON01', date, 20, [`ON01\tI0001\t${date}\t4\t${'€'.repeat(900_000)}`, `ON01\tI0002\t0000-02-29\t4\t1.00`, `ON01\tI0002\t9999-12-31\t4\t1.00`]),
+      [storeKey('ON01', date, '100000')]: storeFile('ON01', date, 20, [
+        `ON01\tI0001\t${date}\t4\t${'€'.repeat(900_000)}`,
+        `ON01\tI0002\t0000-02-29\t4\t1.00`,
+        `ON01\tI0002\t9999-12-31\t4\t1.00`,
+      ]),
       // two valid amounts whose sum overflows DECIMAL(18,2)
-      [storeKey('ON02', date, '100000')]: storeFile('ON02', date, 20, [`ON02\tI0003\t${date}\t4\t9999999999999999.99`, `ON02\tI0003\t${date}\t4\t9999999999999999.99`]),
+      [storeKey('ON02', date, '100000')]: storeFile('ON02', date, 20, [
+        `ON02\tI0003\t${date}\t4\t9999999999999999.99`,
+        `ON02\tI0003\t${date}\t4\t9999999999999999.99`,
+      ]),
     };
     await land({ ...day, ...poison });
     expect(executionsOf(stack(), 'ON', date).map((e) => e.status)).toEqual(['SUCCEEDED']);
@@ -218,8 +286,14 @@ describe('unattended operation (issue 10)', () => {
     // a newer, header-only export of ON03 and a file of a store ON does not have
     const late = { [storeKey('ON03', date, '200000')]: storeFile('ON03', date, 0), [storeKey('ON09', date, '200000')]: storeFile('ON09', date, 5) };
     await land(late);
-    expect(await stateOf(storeKey('ON03', date, '200000'))).toMatchObject({ state: 'QUARANTINED', reason: expect.stringMatching(/0 rows, fewer than the 20 of the earlier file .*ON03_20260907_100000\.tdf.*the earlier file stays in use/) });
-    expect(await stateOf(storeKey('ON09', date, '200000'))).toMatchObject({ state: 'REJECTED', reason: expect.stringMatching(/unknown store "ON09" for province ON/) });
+    expect(await stateOf(storeKey('ON03', date, '200000'))).toMatchObject({
+      state: 'QUARANTINED',
+      reason: expect.stringMatching(/0 rows, fewer than the 20 of the earlier file .*ON03_20260907_100000\.tdf.*the earlier file stays in use/),
+    });
+    expect(await stateOf(storeKey('ON09', date, '200000'))).toMatchObject({
+      state: 'REJECTED',
+      reason: expect.stringMatching(/unknown store "ON09" for province ON/),
+    });
     expect(executionsOf(stack(), 'ON', date)).toHaveLength(1);
     const rows = await curatedRows(stack(), 'ON', date);
     expect(rows).toEqual(await expectedRows({ ...day, ...poison }));

@@ -47,7 +47,12 @@ let template: Template;
 /** The pipelines the template is checked with: the samples (the default) and a user's own folder. */
 const PIPELINES: Array<{ label: string; file: string | undefined; jobs: string[]; emrMode: 'transient' | 'standing' }> = [
   { label: 'the samples (default)', file: undefined, jobs: ['pos_daily_sales', 'clickstream_daily'], emrMode: 'transient' },
-  { label: 'a pipeline of your own (test/fixtures/meters)', file: 'test/fixtures/meters/pipeline.yaml', jobs: ['region_usage', 'grid_daily', 'grid_summary'], emrMode: 'transient' },
+  {
+    label: 'a pipeline of your own (test/fixtures/meters)',
+    file: 'test/fixtures/meters/pipeline.yaml',
+    jobs: ['region_usage', 'grid_daily', 'grid_summary'],
+    emrMode: 'transient',
+  },
   { label: 'the samples on standing EMR clusters (emrMode=standing)', file: undefined, jobs: ['pos_daily_sales', 'clickstream_daily'], emrMode: 'standing' },
 ];
 
@@ -79,7 +84,6 @@ function run(command: string, args: string[]): Promise<{ code: number | null; st
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
-
 
 // ---- helpers that read the template (no constants about it) ----
 
@@ -211,7 +215,9 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
 
   it('bundles exactly the chosen pipeline beside every function that loads it', () => {
     for (const name of ['validate', 'resolve', 'transform', 'jobstep']) {
-      const bundled = JSON.parse(readFileSync(join(distDir, name, 'pipeline', 'pipeline.json'), 'utf8')) as { jobs: Array<{ name: string; stages: Array<{ sql?: string }> }> };
+      const bundled = JSON.parse(readFileSync(join(distDir, name, 'pipeline', 'pipeline.json'), 'utf8')) as {
+        jobs: Array<{ name: string; stages: Array<{ sql?: string }> }>;
+      };
       expect(bundled.jobs.map((j) => j.name)).toEqual(jobs);
       for (const stage of bundled.jobs.flatMap((j) => j.stages)) {
         if (stage.sql) expect(existsSync(join(distDir, name, 'pipeline', stage.sql)), stage.sql).toBe(true);
@@ -307,9 +313,9 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       expect(p.OwnershipControls?.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
       // a policy on this bucket denies every request without TLS
       const mine = policies.filter(([, r]) => r.Properties?.Bucket?.Ref === id);
-      const denyNonTls = mine.flatMap(([, r]) => asArray(r.Properties!.PolicyDocument.Statement) as any[]).filter(
-        (s) => s.Effect === 'Deny' && String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false',
-      );
+      const denyNonTls = mine
+        .flatMap(([, r]) => asArray(r.Properties!.PolicyDocument.Statement) as any[])
+        .filter((s) => s.Effect === 'Deny' && String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false');
       expect(denyNonTls.length, `${id} has no deny-non-TLS policy`).toBe(1);
       const covered = asArray(denyNonTls[0].Resource).map(arnText);
       expect(covered).toEqual(expect.arrayContaining([`<GetAtt ${id}.Arn>`, `<${id}.Arn>/*`]));
@@ -343,7 +349,23 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
           { AttributeName: 'gsi1pk', KeyType: 'HASH' },
           { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['key', 'versionId', 'sequencer', 'dataset', 'fields', 'state', 'size', 'processedKey', 'processedVersionId', 'rows', 'parquetRows', 'manifest'] },
+        Projection: {
+          ProjectionType: 'INCLUDE',
+          NonKeyAttributes: [
+            'key',
+            'versionId',
+            'sequencer',
+            'dataset',
+            'fields',
+            'state',
+            'size',
+            'processedKey',
+            'processedVersionId',
+            'rows',
+            'parquetRows',
+            'manifest',
+          ],
+        },
       },
       {
         // the reconciler's work index: files in flight and files settled lately, never the whole history
@@ -357,7 +379,16 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
     ]);
     // job runs: an index of active claims, and finished history expires
     const jobRuns = tableByName('landfall-ci-job-runs').Properties!;
-    expect(jobRuns.GlobalSecondaryIndexes).toEqual([{ IndexName: 'gsi1', KeySchema: [{ AttributeName: 'duePk', KeyType: 'HASH' }, { AttributeName: 'dueAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }]);
+    expect(jobRuns.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'gsi1',
+        KeySchema: [
+          { AttributeName: 'duePk', KeyType: 'HASH' },
+          { AttributeName: 'dueAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
     expect(jobRuns.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     // no role may Scan a table: every recurring read is a Query on an index
     for (const fnId of functions().keys()) {
@@ -369,7 +400,11 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
 
     // Redelivered S3 events are recognised on natural keys (docs/performance.md): no extra writes.
     expect(fnEnv.IDEMPOTENCY_TABLE).toBeUndefined();
-    expect(resourcesOfType('AWS::DynamoDB::Table').map(([, r]) => r.Properties!.TableName as string).sort()).toEqual([fnEnv.FILE_STATE_TABLE!, 'landfall-ci-job-runs']);
+    expect(
+      resourcesOfType('AWS::DynamoDB::Table')
+        .map(([, r]) => r.Properties!.TableName as string)
+        .sort(),
+    ).toEqual([fnEnv.FILE_STATE_TABLE!, 'landfall-ci-job-runs']);
   });
 
   it('(f) scopes each role to the prefixes its function reads and writes', () => {
@@ -380,7 +415,11 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       validate: { read: at(raw, PREFIX.landing), write: at(raw, PREFIX.validated, PREFIX.rejected, PREFIX.reports) },
       // convert reads its own output's lineage (the newest version) to skip a redelivered event
       // ... and the landed version the verdict names, whose good rows it converts (no copy of them is written)
-      convert: { read: [...at(raw, PREFIX.landing, PREFIX.validated), ...at(lake, PREFIX.processed)].sort(), write: at(lake, PREFIX.processed), readsLatestOnly: at(lake, PREFIX.processed) },
+      convert: {
+        read: [...at(raw, PREFIX.landing, PREFIX.validated), ...at(lake, PREFIX.processed)].sort(),
+        write: at(lake, PREFIX.processed),
+        readsLatestOnly: at(lake, PREFIX.processed),
+      },
       track: { read: [...at(raw, PREFIX.reports), ...at(lake, PREFIX.processed)].sort(), write: [] },
       resolve: { read: [], write: [] },
       // a job-failure alert carries the failing EMR step's log tail
@@ -408,7 +447,11 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
   });
 
   it('(h) runs jobs on a state machine that may invoke only the job functions', () => {
-    expect(resourcesOfType('AWS::StepFunctions::StateMachine').map(([id]) => id).sort()).toEqual(['EmrJobRunStateMachine', 'JobRunStateMachine']);
+    expect(
+      resourcesOfType('AWS::StepFunctions::StateMachine')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['EmrJobRunStateMachine', 'JobRunStateMachine']);
     const sm = template.Resources.JobRunStateMachine!;
     const roleId = (sm.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const invocable = roleStatements(roleId)
@@ -432,11 +475,21 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
     for (const [fnId, fn] of functions()) {
       const starts = roleStatements(roleIdOf(fnId)).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
       if (fn === 'resolve' || fn === 'jobstep' || fn === 'reconcile') {
-        const on = (action: string) => starts.filter((s) => actionsOf(s).includes(action)).flatMap((s) => asArray(s.Resource).map(arnText)).sort();
+        const on = (action: string) =>
+          starts
+            .filter((s) => actionsOf(s).includes(action))
+            .flatMap((s) => asArray(s.Resource).map(arnText))
+            .sort();
         expect(starts.flatMap(actionsOf).sort(), fn).toEqual(['states:describeexecution', 'states:startexecution']);
-        expect(on('states:startexecution'), fn).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${emrName}`, `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
+        expect(on('states:startexecution'), fn).toEqual([
+          `arn:aws:states:us-east-1:123456789012:stateMachine:${emrName}`,
+          `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`,
+        ]);
         // a claim is compared with its execution (the reconciler; a retry of a stuck batch)
-        expect(on('states:describeexecution'), fn).toEqual([`arn:aws:states:us-east-1:123456789012:execution:${emrName}:*`, `arn:aws:states:us-east-1:123456789012:execution:${name}:*`]);
+        expect(on('states:describeexecution'), fn).toEqual([
+          `arn:aws:states:us-east-1:123456789012:execution:${emrName}:*`,
+          `arn:aws:states:us-east-1:123456789012:execution:${name}:*`,
+        ]);
       } else {
         expect(starts, `${fn} may use Step Functions`).toEqual([]);
       }
@@ -446,17 +499,21 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
     expect(mapping!.FunctionName['Fn::GetAtt'][0]).toBe(functionIdByName('resolve'));
     expect(mapping!.EventSourceArn).toEqual({ 'Fn::GetAtt': ['FileStateTable', 'StreamArn'] });
     expect(mapping!.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-    expect(JSON.parse(mapping!.FilterCriteria.Filters[0].Pattern)).toEqual({ dynamodb: { NewImage: { state: { S: ['CONVERTED', 'REJECTED', 'SUPERSEDED', 'QUARANTINED', 'FAILED'] } } } });
+    expect(JSON.parse(mapping!.FilterCriteria.Filters[0].Pattern)).toEqual({
+      dynamodb: { NewImage: { state: { S: ['CONVERTED', 'REJECTED', 'SUPERSEDED', 'QUARANTINED', 'FAILED'] } } },
+    });
     // and the reconciler runs on a schedule as the safety net (the resolver has none)
     const rules = resourcesOfType('AWS::Events::Rule').map(([, r]) => r.Properties!);
     const scheduled = rules.filter((r) => /^rate\(/.test(r.ScheduleExpression)).flatMap((r) => r.Targets.map((t: any) => t.Arn['Fn::GetAtt'][0]));
     expect(scheduled).toEqual([functionIdByName('reconcile')]);
     // a re-drive invokes exactly the three S3 stages, through their own functions
     const invokes = roleStatements(roleIdOf(functionIdByName('reconcile'))).filter((st) => actionsOf(st).includes('lambda:invokefunction'));
-    expect(invokes.flatMap((st) => asArray(st.Resource).map((r: any) => r['Fn::GetAtt'][0])).sort()).toEqual(['convert', 'track', 'validate'].map(functionIdByName).sort());
+    expect(invokes.flatMap((st) => asArray(st.Resource).map((r: any) => r['Fn::GetAtt'][0])).sort()).toEqual(
+      ['convert', 'track', 'validate'].map(functionIdByName).sort(),
+    );
   });
 
-  it('(j) lets only emrstep touch EMR and ARC: clusters carrying the stack\'s tag (transient) or the two configured ones (standing), PassRole only for the stack\'s two EMR roles', () => {
+  it("(j) lets only emrstep touch EMR and ARC: clusters carrying the stack's tag (transient) or the two configured ones (standing), PassRole only for the stack's two EMR roles", () => {
     const arcActions = ['route53-recovery-cluster:getroutingcontrolstate', 'route53-recovery-cluster:updateroutingcontrolstates'];
     const env = template.Resources[functionIdByName('emrstep')]!.Properties!.Environment.Variables as Record<string, any>;
     expect(env.EMR_MODE).toBe(emrMode);
@@ -482,8 +539,16 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       if (emrMode === 'standing') {
         // steps only, on the two configured clusters; nothing is created, so nothing is passed
         expect(passRole).toEqual([]);
-        expect(emr.flatMap(actionsOf).sort()).toEqual(['elasticmapreduce:addjobflowsteps', 'elasticmapreduce:cancelsteps', 'elasticmapreduce:describecluster', 'elasticmapreduce:describestep', 'elasticmapreduce:liststeps']);
-        expect(emr.flatMap((s) => asArray(s.Resource).map(arnText)).sort()).toEqual(cells.map((c) => `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${c.clusterId}`).sort());
+        expect(emr.flatMap(actionsOf).sort()).toEqual([
+          'elasticmapreduce:addjobflowsteps',
+          'elasticmapreduce:cancelsteps',
+          'elasticmapreduce:describecluster',
+          'elasticmapreduce:describestep',
+          'elasticmapreduce:liststeps',
+        ]);
+        expect(emr.flatMap((s) => asArray(s.Resource).map(arnText)).sort()).toEqual(
+          cells.map((c) => `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${c.clusterId}`).sort(),
+        );
         continue;
       }
       // Only what EMR's API allows on no resource is on "*": ListClusters (it lists, nothing more) and
@@ -495,7 +560,14 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       expect(tagged(create, 'aws:RequestTag/landfall:stack')).toBe(stackTag);
       // every action on a cluster is conditioned on the cluster carrying the stage's tag
       const onClusters = emr.filter((s) => !onStar.includes(s));
-      expect(onClusters.flatMap(actionsOf).sort()).toEqual(['elasticmapreduce:addjobflowsteps', 'elasticmapreduce:cancelsteps', 'elasticmapreduce:describecluster', 'elasticmapreduce:describestep', 'elasticmapreduce:liststeps', 'elasticmapreduce:terminatejobflows']);
+      expect(onClusters.flatMap(actionsOf).sort()).toEqual([
+        'elasticmapreduce:addjobflowsteps',
+        'elasticmapreduce:cancelsteps',
+        'elasticmapreduce:describecluster',
+        'elasticmapreduce:describestep',
+        'elasticmapreduce:liststeps',
+        'elasticmapreduce:terminatejobflows',
+      ]);
       for (const s of onClusters) {
         expect(asArray(s.Resource).map(arnText)).toEqual(['arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/*']);
         expect(tagged(s, 'aws:ResourceTag/landfall:stack'), JSON.stringify(s)).toBe(stackTag);
@@ -508,7 +580,8 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       expect(passRole.flatMap(actionsOf)).toEqual(['iam:passrole', 'iam:passrole']);
     }
     // the service role is assumable by EMR only, the instance role by EC2 only
-    const principal = (id: string) => (template.Resources[id]!.Properties!.AssumeRolePolicyDocument.Statement as Array<{ Principal: { Service: string } }>).map((s) => s.Principal.Service);
+    const principal = (id: string) =>
+      (template.Resources[id]!.Properties!.AssumeRolePolicyDocument.Statement as Array<{ Principal: { Service: string } }>).map((s) => s.Principal.Service);
     expect(principal('EmrServiceRole')).toEqual(['elasticmapreduce.amazonaws.com']);
     expect(principal('EmrInstanceRole')).toEqual(['ec2.amazonaws.com']);
     // the EMR state machine may invoke only the job's functions
@@ -553,23 +626,29 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
     }
     const copy = template.Resources.WarehouseCopyRole!.Properties!;
     expect(copy.AssumeRolePolicyDocument.Statement[0].Principal.Service.sort()).toEqual(['redshift-serverless.amazonaws.com', 'redshift.amazonaws.com']);
-    expect(s3Scopes('WarehouseCopyRole').map(scopeText).sort()).toEqual([`${outputRef('LakeBucketName')}:${CURATED_PREFIX}`, `${outputRef('LakeBucketName')}:${CURATED_PREFIX}`]);
+    expect(s3Scopes('WarehouseCopyRole').map(scopeText).sort()).toEqual([
+      `${outputRef('LakeBucketName')}:${CURATED_PREFIX}`,
+      `${outputRef('LakeBucketName')}:${CURATED_PREFIX}`,
+    ]);
     expect(roleStatements('WarehouseCopyRole').flatMap(actionsOf).sort()).toEqual(['s3:getobject', 's3:listbucket']);
     const env = template.Resources[functionIdByName('load')]!.Properties!.Environment.Variables;
     expect(env.WAREHOUSE_COPY_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['WarehouseCopyRole', 'Arn'] });
   });
 
-  it('(s) registers the pipeline\'s tables in the Glue catalog with partition projection, and an Athena workgroup bounded and writing into the lake', async () => {
+  it("(s) registers the pipeline's tables in the Glue catalog with partition projection, and an Athena workgroup bounded and writing into the lake", async () => {
     const { catalogTemplateResources } = await import('../deploy/catalog-template');
     const expected = await catalogTemplateResources(join(root, file ?? 'examples/retail/pipeline.yaml'), 'ci');
-    const glue = Object.fromEntries(Object.entries(template.Resources).filter(([, r]) => r.Type.startsWith('AWS::Glue::') || r.Type.startsWith('AWS::Athena::')));
+    const glue = Object.fromEntries(
+      Object.entries(template.Resources).filter(([, r]) => r.Type.startsWith('AWS::Glue::') || r.Type.startsWith('AWS::Athena::')),
+    );
     expect(glue).toEqual(expected);
     const tables = resourcesOfType('AWS::Glue::Table');
     expect(tables.length).toBeGreaterThan(0);
     for (const [id, t] of tables) {
       const params = t.Properties!.TableInput.Parameters;
       expect(params['projection.enabled'], id).toBe('true');
-      for (const key of t.Properties!.TableInput.PartitionKeys) expect(params[`projection.${key.Name}.type`], `${id} ${key.Name}`).toMatch(/^(date|enum|injected)$/);
+      for (const key of t.Properties!.TableInput.PartitionKeys)
+        expect(params[`projection.${key.Name}.type`], `${id} ${key.Name}`).toMatch(/^(date|enum|injected)$/);
       expect(arnText(t.Properties!.TableInput.StorageDescriptor.Location)).toMatch(/^s3:\/\/<Ref S3BucketLake>\/(processed|curated)\//);
     }
     expect(resourcesOfType('AWS::Glue::Crawler')).toEqual([]);
@@ -590,7 +669,10 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       // at most the one year a Standard execution may run
       expect(timeout as number, id).toBeLessThanOrEqual(365 * 24 * 3600);
       const roleId = (sm.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-      const invoked = roleStatements(roleId).flatMap((s) => asArray(s.Resource).map(arnText)).map((a) => /<GetAtt (\w+)\.Arn>/.exec(a)?.[1]).filter((x): x is string => !!x);
+      const invoked = roleStatements(roleId)
+        .flatMap((s) => asArray(s.Resource).map(arnText))
+        .map((a) => /<GetAtt (\w+)\.Arn>/.exec(a)?.[1])
+        .filter((x): x is string => !!x);
       const longestTask = Math.max(...invoked.map((fnId) => Number(template.Resources[fnId]!.Properties!.Timeout)));
       expect(longestTask, id).toBeGreaterThan(0);
       expect(timeout as number, `${id}: TimeoutSeconds against its longest Lambda timeout`).toBeGreaterThan(longestTask);
@@ -629,7 +711,7 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       expect(new Set(all.map(({ p }) => p.AlarmName)).size).toBe(all.length);
     });
 
-    it('(m) alarms on a non-empty failed-events queue, and on every function\'s Errors and Throttles', () => {
+    it("(m) alarms on a non-empty failed-events queue, and on every function's Errors and Throttles", () => {
       // every queue here is a dead end (the functions' on-failure destination): any message is news
       const queues = resourcesOfType('AWS::SQS::Queue').map(([id]) => id);
       expect(queues).toContain(outputRef('FailedEventsQueueUrl'));
@@ -638,9 +720,16 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
         const found = alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible').filter(({ p }) => {
           const [dim] = p.Dimensions as Array<{ Name: string; Value: unknown }>;
           const value = dim?.Value as { 'Fn::GetAtt'?: string[] } | string;
-          return p.Dimensions.length === 1 && dim!.Name === 'QueueName' && (value === name || (typeof value === 'object' && value['Fn::GetAtt']?.join('.') === `${queueId}.QueueName`));
+          return (
+            p.Dimensions.length === 1 &&
+            dim!.Name === 'QueueName' &&
+            (value === name || (typeof value === 'object' && value['Fn::GetAtt']?.join('.') === `${queueId}.QueueName`))
+          );
         });
-        expect(found.map(({ id }) => id), `${queueId} not-empty alarm`).toHaveLength(1);
+        expect(
+          found.map(({ id }) => id),
+          `${queueId} not-empty alarm`,
+        ).toHaveLength(1);
         expect(firesOnAnyOccurrence(found[0]!.p)).toBe(true);
         expect(found[0]!.p.Statistic).toBe('Maximum');
         // a standing condition: OK tells the operator the queue was emptied
@@ -653,7 +742,10 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
             const dims = p.Dimensions as Array<{ Name: string; Value: unknown }>;
             return dims.length === 1 && dims[0]!.Name === 'FunctionName' && (dims[0]!.Value === deployedName || refId(dims[0]!.Value) === fnId);
           });
-          expect(found.map(({ id }) => id), `${name} ${metric} alarm`).toHaveLength(1);
+          expect(
+            found.map(({ id }) => id),
+            `${name} ${metric} alarm`,
+          ).toHaveLength(1);
           expect(firesOnAnyOccurrence(found[0]!.p), `${name} ${metric}`).toBe(true);
           expect(found[0]!.p.Statistic, `${name} ${metric}`).toBe('Sum');
         }
@@ -667,17 +759,23 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
             const dims = p.Dimensions as Array<{ Name: string; Value: unknown }>;
             return dims.length === 1 && dims[0]!.Name === 'StateMachineArn' && refId(dims[0]!.Value) === smId;
           });
-          expect(found.map(({ id }) => id), `${smId} ${metric} alarm`).toHaveLength(1);
+          expect(
+            found.map(({ id }) => id),
+            `${smId} ${metric} alarm`,
+          ).toHaveLength(1);
           expect(firesOnAnyOccurrence(found[0]!.p), `${smId} ${metric}`).toBe(true);
           expect(found[0]!.p.Statistic, `${smId} ${metric}`).toBe('Sum');
         }
       }
     });
 
-    it('(o) alarms on the reconciler\'s metrics: Repairs and BatchesPastDeadline (namespace landfall, per stage, 10 minutes)', () => {
+    it("(o) alarms on the reconciler's metrics: Repairs and BatchesPastDeadline (namespace landfall, per stage, 10 minutes)", () => {
       for (const metric of ['Repairs', 'BatchesPastDeadline']) {
         const found = alarmsOn('landfall', metric);
-        expect(found.map(({ id }) => id), `${metric} alarm`).toHaveLength(1);
+        expect(
+          found.map(({ id }) => id),
+          `${metric} alarm`,
+        ).toHaveLength(1);
         const { p } = found[0]!;
         expect(p.Dimensions, metric).toEqual([{ Name: 'Stage', Value: 'ci' }]);
         expect(p.Statistic, metric).toBe('Sum');
@@ -686,7 +784,7 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       }
     });
 
-    it('(p) encrypts the alerts topic with a key CloudWatch may use, and lets only this account\'s alarms and jobstep publish', () => {
+    it("(p) encrypts the alerts topic with a key CloudWatch may use, and lets only this account's alarms and jobstep publish", () => {
       const topicId = alertsTopicId();
       const topic = template.Resources[topicId]!.Properties!;
       const keyId = keyIdOf(topic.KmsMasterKeyId);
@@ -733,13 +831,18 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
           continue;
         }
         expect(kms.flatMap(actionsOf).sort(), name).toEqual(['kms:decrypt', 'kms:generatedatakey']);
-        expect(kms.flatMap((s) => asArray(s.Resource).map(keyIdOf)), name).toEqual(kms.map(() => keyId));
+        expect(
+          kms.flatMap((s) => asArray(s.Resource).map(keyIdOf)),
+          name,
+        ).toEqual(kms.map(() => keyId));
       }
-      expect([...functions()].filter(([fnId]) => roleStatements(roleIdOf(fnId)).some((s) => actionsOf(s).includes('sns:publish'))).map(([, n]) => n)).toContain('jobstep');
+      expect([...functions()].filter(([fnId]) => roleStatements(roleIdOf(fnId)).some((s) => actionsOf(s).includes('sns:publish'))).map(([, n]) => n)).toContain(
+        'jobstep',
+      );
     });
   });
 
-  it('(q) passes cfn-lint (AWS resource specification) with no error or warning but the framework\'s W3005', async () => {
+  it("(q) passes cfn-lint (AWS resource specification) with no error or warning but the framework's W3005", async () => {
     // local/install.sh (pretest) installs it; the script only prints the binary when it is there
     const install = await run('bash', [join(root, 'local', 'install-cfn-lint.sh')]);
     expect(install.code, `local/install-cfn-lint.sh failed:\n${install.stderr}`).toBe(0);
@@ -754,7 +857,10 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
     // W3005 (a DependsOn beside a GetAtt) only where serverless writes the DependsOn itself
     const frameworkTypes = ['AWS::Lambda::Function', 'AWS::StepFunctions::StateMachine'];
     const expected = (f: (typeof findings)[number]) =>
-      f.Rule.Id === 'W3005' && f.Location.Path[0] === 'Resources' && f.Location.Path[2] === 'DependsOn' && frameworkTypes.includes(template.Resources[String(f.Location.Path[1])]?.Type ?? '');
+      f.Rule.Id === 'W3005' &&
+      f.Location.Path[0] === 'Resources' &&
+      f.Location.Path[2] === 'DependsOn' &&
+      frameworkTypes.includes(template.Resources[String(f.Location.Path[1])]?.Type ?? '');
     const unexpected = findings.filter((f) => !expected(f));
     expect(unexpected.map(text), `cfn-lint findings:\n${unexpected.map(text).join('\n')}`).toEqual([]);
     // exit code: 0 clean, 4 warnings (the W3005 above); errors (2) or a crash (1) never pass
@@ -764,7 +870,9 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
   it('(g) ships small bundles, and DuckDB beside the functions that import it', () => {
     const fnNames = [...functions().values()].sort();
     // (dist/spark/ holds the EMR artifacts, not a function)
-    const built = readdirSync(distDir).filter((d) => statSync(join(distDir, d)).isDirectory() && d !== 'spark').sort();
+    const built = readdirSync(distDir)
+      .filter((d) => statSync(join(distDir, d)).isDirectory() && d !== 'spark')
+      .sort();
     expect(built).toEqual(fnNames);
     let plain = 0;
     for (const name of built) {

@@ -42,7 +42,12 @@ async function parquetRows(key: string, bucket = stack().deployment.names.lakeBu
   const path = join(dir, 'f.parquet');
   await downloadToFile(stack().s3, bucket, key, undefined, path);
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
-  const rows = (await conn.runAndReadAll(`SELECT concat_ws(',', store_id, item_id, strftime(transaction_date, '%Y-%m-%d'), transaction_code, amount) FROM read_parquet($1) ORDER BY ALL`, [path])).getRows();
+  const rows = (
+    await conn.runAndReadAll(
+      `SELECT concat_ws(',', store_id, item_id, strftime(transaction_date, '%Y-%m-%d'), transaction_code, amount) FROM read_parquet($1) ORDER BY ALL`,
+      [path],
+    )
+  ).getRows();
   conn.closeSync();
   return rows.map(([r]) => r as string);
 }
@@ -59,7 +64,15 @@ async function expectedRows(content: string, store: string, time: string): Promi
 }
 
 describe('the verdict between validate and convert', () => {
-  const lines = [HEADER, 'ON01\tI0001\t2026-11-23\t4\t12.50', '---- page 2', 'ON01\tI0002\t2026-11-23\t99\t1.00', '', 'ON01\tI0003\t2026-11-23\t04\t-0.5', 'ON01\tI0004\t2026-11-23\t5\t1.234'];
+  const lines = [
+    HEADER,
+    'ON01\tI0001\t2026-11-23\t4\t12.50',
+    '---- page 2',
+    'ON01\tI0002\t2026-11-23\t99\t1.00',
+    '',
+    'ON01\tI0003\t2026-11-23\t04\t-0.5',
+    'ON01\tI0004\t2026-11-23\t5\t1.234',
+  ];
 
   it('is a small JSON verdict; the Parquet holds exactly the good rows of the landed file; no copy of the rows is written', async () => {
     const relative = 'pos/ON/ON01_20261123_140000.tdf';
@@ -70,14 +83,18 @@ describe('the verdict between validate and convert', () => {
     const raw = stack().deployment.names.rawBucket;
     const verdictObject = await text(raw, `${PREFIX.validated}${relative}`);
     expect(verdictObject.contentType).toBe('application/json');
-    expect(parseVerdict(verdictObject.body)).toEqual({ landfall: 'verdict/1', rules: { engine: 'duckdb', skipLines: 1 }, rows: { in: 4, out: 2, rejected: 2, junk: 1 } });
+    expect(parseVerdict(verdictObject.body)).toEqual({
+      landfall: 'verdict/1',
+      rules: { engine: 'duckdb', skipLines: 1 },
+      rows: { in: 4, out: 2, rejected: 2, junk: 1 },
+    });
     expect(await parquetRows(file.processedKey!)).toEqual(await expectedRows(content, 'ON01', '14:00:00'));
     // the raw bucket holds the landed file, its verdict, its rejects report and its report: nothing else
     const listed = await stack().s3.send(new ListObjectsV2Command({ Bucket: raw }));
     const keys = (listed.Contents ?? []).map((o) => o.Key!).filter((k) => k.includes('ON01_20261123_140000'));
     expect(keys.map((k) => k.split('/')[0]).sort()).toEqual(['landing', 'rejected', 'reports', 'validated']);
     expect((listed.Contents ?? []).find((o) => o.Key === `${PREFIX.validated}${relative}`)!.Size).toBeLessThan(400);
-    const rejects = (await text(raw, (file as { rejectsKey?: string }).rejectsKey!)).body.trim().split("\n");
+    const rejects = (await text(raw, (file as { rejectsKey?: string }).rejectsKey!)).body.trim().split('\n');
     expect(rejects.map((r) => r.split(',')[0])).toEqual(['line', '4', '7']);
   });
 
@@ -101,9 +118,33 @@ describe('the verdict between validate and convert', () => {
     const relative = 'pos/ON/ON03_20261123_140000.tdf';
     // what validate wrote before: the good rows as CSV, with the lineage of the landed version
     const csv = 'store_id,item_id,transaction_date,transaction_code,amount\nON03,I0001,2026-11-23,4,1.00\nON03,I0009,2026-11-23,5,2.50\n';
-    const source = { bucket: raw, key: `${PREFIX.landing}${relative}`, versionId: 'v1', eTag: 'e1', size: 99, sequencer: '0A', eventTime: new Date().toISOString() };
-    const put = await stack().s3.send(new PutObjectCommand({ Bucket: raw, Key: `${PREFIX.validated}${relative}`, Body: csv, ContentType: 'text/csv', Metadata: lineageMetadata({ source, dataset: 'pos', fields: keyFields('ON03', '14:00:00'), date: '2026-11-23', rows: 2 }) }));
-    const ref = { bucket: raw, key: `${PREFIX.validated}${relative}`, ...(put.VersionId ? { versionId: put.VersionId } : {}), eTag: put.ETag!.replaceAll('"', ''), size: csv.length, sequencer: '0B', eventTime: new Date().toISOString() };
+    const source = {
+      bucket: raw,
+      key: `${PREFIX.landing}${relative}`,
+      versionId: 'v1',
+      eTag: 'e1',
+      size: 99,
+      sequencer: '0A',
+      eventTime: new Date().toISOString(),
+    };
+    const put = await stack().s3.send(
+      new PutObjectCommand({
+        Bucket: raw,
+        Key: `${PREFIX.validated}${relative}`,
+        Body: csv,
+        ContentType: 'text/csv',
+        Metadata: lineageMetadata({ source, dataset: 'pos', fields: keyFields('ON03', '14:00:00'), date: '2026-11-23', rows: 2 }),
+      }),
+    );
+    const ref = {
+      bucket: raw,
+      key: `${PREFIX.validated}${relative}`,
+      ...(put.VersionId ? { versionId: put.VersionId } : {}),
+      eTag: put.ETag!.replaceAll('"', ''),
+      size: csv.length,
+      sequencer: '0B',
+      eventTime: new Date().toISOString(),
+    };
     const result = await convertValidatedObject(ref, { s3: stack().s3, pipeline: loadPipeline(), lakeBucket: lake, functionMemoryMb: 1024 });
     expect(result).toMatchObject({ kind: 'converted', rows: 2 });
     expect(await parquetRows((result as { key: string }).key, lake)).toEqual(['ON03,I0001,2026-11-23,4,1.00', 'ON03,I0009,2026-11-23,5,2.50']);

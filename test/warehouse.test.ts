@@ -27,7 +27,10 @@ async function warehouseRows(): Promise<Row[]> {
      FROM pos_daily_sales ORDER BY province, transaction_date, store_id, item_id`,
   );
 }
-const audit = () => stack().warehouse.query<{ batch_id: string; execution_name: string; row_count: number }>('SELECT batch_id, execution_name, row_count::int AS row_count FROM landfall_load_audit ORDER BY loaded_at, batch_id');
+const audit = () =>
+  stack().warehouse.query<{ batch_id: string; execution_name: string; row_count: number }>(
+    'SELECT batch_id, execution_name, row_count::int AS row_count FROM landfall_load_audit ORDER BY loaded_at, batch_id',
+  );
 const ofProvince = (rows: Row[], p: string) => rows.filter((r) => r.province === p);
 
 /** A newer cumulative file of a store: its newest file's rows and one more sale of `amount` of the first item. */
@@ -51,7 +54,11 @@ describe('warehouse loads (Redshift Data API on PGlite)', () => {
     loaded = await warehouseRows();
     expect(loaded).toEqual(await expectedPosDailySales(dir));
     const rows = await audit();
-    expect(rows.map((r) => r.batch_id).sort()).toEqual(Object.keys(PROVINCES).map((p) => `pos_daily_sales#province=${p}#date=${DATE}`).sort());
+    expect(rows.map((r) => r.batch_id).sort()).toEqual(
+      Object.keys(PROVINCES)
+        .map((p) => `pos_daily_sales#province=${p}#date=${DATE}`)
+        .sort(),
+    );
     for (const p of Object.keys(PROVINCES)) expect(rows.find((r) => r.batch_id.includes(`=${p}#`))!.row_count).toBe(ofProvince(loaded, p).length);
   });
 
@@ -61,7 +68,9 @@ describe('warehouse loads (Redshift Data API on PGlite)', () => {
     await stack().settled(600);
     expect((await audit()).length).toBe(before + 3);
     expect(await warehouseRows()).toEqual(loaded);
-    const [counts] = await stack().warehouse.query<{ n: number; keys: number }>('SELECT count(*)::int AS n, count(DISTINCT (store_id, item_id, transaction_date))::int AS keys FROM pos_daily_sales');
+    const [counts] = await stack().warehouse.query<{ n: number; keys: number }>(
+      'SELECT count(*)::int AS n, count(DISTINCT (store_id, item_id, transaction_date))::int AS keys FROM pos_daily_sales',
+    );
     expect(counts!.keys).toBe(counts!.n);
   });
 
@@ -76,7 +85,9 @@ describe('warehouse loads (Redshift Data API on PGlite)', () => {
   });
 
   it('two batches loading the table at once both land: the serialization conflict is retried', { timeout: 300_000 }, async () => {
-    const conflicts = stack().warehouse.statements().filter((s) => /Serializable isolation violation/.test(s.error ?? '')).length;
+    const conflicts = stack()
+      .warehouse.statements()
+      .filter((s) => /Serializable isolation violation/.test(s.error ?? '')).length;
     stack().warehouse.fault.serializationConflict(/^DELETE FROM "pos_daily_sales"/, { times: 1 });
     const second = await mkdtemp(join(tmpdir(), 'landfall-warehouse-2-'));
     const keys = [await grownFile(dir, 'QC', 'QC01', '210000', '3.50'), await grownFile(dir, 'BC', 'BC03', '210000', '4.75')];
@@ -86,7 +97,11 @@ describe('warehouse loads (Redshift Data API on PGlite)', () => {
     }
     await landDirectory(stack().s3, stack().deployment.names.rawBucket, second);
     await stack().settled(600);
-    expect(stack().warehouse.statements().filter((s) => /Serializable isolation violation/.test(s.error ?? '')).length).toBe(conflicts + 1);
+    expect(
+      stack()
+        .warehouse.statements()
+        .filter((s) => /Serializable isolation violation/.test(s.error ?? '')).length,
+    ).toBe(conflicts + 1);
     const after = await warehouseRows();
     expect(after).toEqual(await expectedPosDailySales(dir));
     for (const p of ['QC', 'BC']) expect(ofProvince(after, p)).not.toEqual(ofProvince(loaded, p));
@@ -102,15 +117,25 @@ describe('warehouse loads (Redshift Data API on PGlite)', () => {
     stack().warehouse.fault.serializationConflict(/^INSERT INTO "pos_daily_sales"/, { times: 100 });
     const key = await grownFile(dir, 'ON', 'ON04', '220000', '99.99');
     await landEach(stack(), dir, [key]);
-    const attempts = stack().warehouse.statements().filter((s) => /^INSERT INTO "pos_daily_sales"/.test(s.sql) && /Serializable/.test(s.error ?? '')).length;
+    const attempts = stack()
+      .warehouse.statements()
+      .filter((s) => /^INSERT INTO "pos_daily_sales"/.test(s.sql) && /Serializable/.test(s.error ?? '')).length;
     expect(attempts).toBe(Number(stack().env.WAREHOUSE_MAX_ATTEMPTS));
-    expect(await stack().jobRuns.getBatch(batchId)).toMatchObject({ status: 'FAILED', lastRun: { status: 'FAILED', error: expect.stringContaining('WarehouseLoadError') } });
+    expect(await stack().jobRuns.getBatch(batchId)).toMatchObject({
+      status: 'FAILED',
+      lastRun: { status: 'FAILED', error: expect.stringContaining('WarehouseLoadError') },
+    });
     expect(await warehouseRows()).toEqual(loaded);
     expect((await audit()).length).toBe(auditBefore);
     const messages = stack().sns.messages().slice(notified);
     expect(messages).toHaveLength(1);
     expect(messages[0]!.subject).toBe(`landfall: pos_daily_sales ON ${DATE} FAILED in warehouse load (attempt 1)`);
-    expect(JSON.parse(messages[0]!.message)).toMatchObject({ kind: 'job-failed', stage: 'warehouse load', error: 'WarehouseLoadError', message: expect.stringContaining('Serializable isolation violation') });
+    expect(JSON.parse(messages[0]!.message)).toMatchObject({
+      kind: 'job-failed',
+      stage: 'warehouse load',
+      error: 'WarehouseLoadError',
+      message: expect.stringContaining('Serializable isolation violation'),
+    });
 
     // a statement that fails on its own is not retried; the retry after the fix loads
     stack().warehouse.fault.clear();

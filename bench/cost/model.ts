@@ -37,7 +37,10 @@ function lambdaLines(usage: Record<string, { invocations: number; ms: number; me
 /** Cost of 1,000 landed files. */
 export function costPerThousandFiles(usage: PerFileUsage): CostLine[] {
   const n = 1000;
-  const s3 = Object.entries(usage.s3).reduce((sum, [op, count]) => sum + count * (GET_HEAD.has(op) ? PRICES.s3.perThousandGetHead : PRICES.s3.perThousandPutCopyPostList) / 1000, 0);
+  const s3 = Object.entries(usage.s3).reduce(
+    (sum, [op, count]) => sum + (count * (GET_HEAD.has(op) ? PRICES.s3.perThousandGetHead : PRICES.s3.perThousandPutCopyPostList)) / 1000,
+    0,
+  );
   return [
     ...lambdaLines(usage.lambda, n),
     { item: 'DynamoDB writes (on-demand)', usd: (usage.dynamodb.writeUnits * n * PRICES.dynamodb.perMillionWriteUnits) / 1e6 },
@@ -82,7 +85,8 @@ export function fleetPerHour(fleet: FleetShape | undefined, emr: EmrParams = emr
 }
 
 /** $/h of a whole cluster: primary + core + task fleets. */
-export const clusterPerHour = (shape: ClusterShape, emr: EmrParams = emrParams()) => fleetPerHour(shape.primary, emr) + fleetPerHour(shape.core, emr) + fleetPerHour(shape.task, emr);
+export const clusterPerHour = (shape: ClusterShape, emr: EmrParams = emrParams()) =>
+  fleetPerHour(shape.primary, emr) + fleetPerHour(shape.core, emr) + fleetPerHour(shape.task, emr);
 
 const market = (m: FleetShape['market']) => (m === 'SPOT' ? 'Spot' : 'On-Demand');
 /** "1 + 2 m7g.xlarge On-Demand, 2 m7g.xlarge Spot" */
@@ -103,8 +107,18 @@ export function costPerRun(usage: PerRunUsage, emr: EmrParams = emrParams()): Co
   return [
     ...lambdaLines(usage.lambda, 1),
     { item: 'Step Functions transitions', usd: (usage.stateTransitions * PRICES.stepFunctions.perThousandTransitions) / 1000 },
-    { item: 'DynamoDB (run items)', usd: (usage.dynamodb.writeUnits * PRICES.dynamodb.perMillionWriteUnits + usage.dynamodb.readUnits * PRICES.dynamodb.perMillionReadUnits) / 1e6 },
-    ...(usage.emrStepMinutes ? [{ item: `EMR cluster during the steps (${describeShape(emr.transientShape)})`, usd: (usage.emrStepMinutes / 60) * clusterPerHour(emr.transientShape, emr) }] : []),
+    {
+      item: 'DynamoDB (run items)',
+      usd: (usage.dynamodb.writeUnits * PRICES.dynamodb.perMillionWriteUnits + usage.dynamodb.readUnits * PRICES.dynamodb.perMillionReadUnits) / 1e6,
+    },
+    ...(usage.emrStepMinutes
+      ? [
+          {
+            item: `EMR cluster during the steps (${describeShape(emr.transientShape)})`,
+            usd: (usage.emrStepMinutes / 60) * clusterPerHour(emr.transientShape, emr),
+          },
+        ]
+      : []),
   ];
 }
 
@@ -143,7 +157,14 @@ export function transientDay(runsPerDay: number, stepMinutes: number, emr: EmrPa
   const { provisioningMinutes: P, idleTimeoutMinutes: I } = emr;
   const S = stepMinutes;
   const g = DAY_MINUTES / runsPerDay;
-  const continuous = { runsPerCluster: Infinity, clusterLifetimeMinutes: Infinity, clustersPerDay: 0, clusterMinutesPerDay: DAY_MINUTES, continuous: true, saturated };
+  const continuous = {
+    runsPerCluster: Infinity,
+    clusterLifetimeMinutes: Infinity,
+    clustersPerDay: 0,
+    clusterMinutesPerDay: DAY_MINUTES,
+    continuous: true,
+    saturated,
+  };
   if (g < S + I || g <= S) return continuous;
   // g ≥ S + I: a run that starts on arrival is the last of its cluster; only a queue (behind the provisioning) chains more
   let start = P;
@@ -152,7 +173,14 @@ export function transientDay(runsPerDay: number, stepMinutes: number, emr: EmrPa
     const next = (k + 1) * g;
     if (next >= end) {
       const runs = k + 1;
-      return { runsPerCluster: runs, clusterLifetimeMinutes: end, clustersPerDay: runsPerDay / runs, clusterMinutesPerDay: (runsPerDay / runs) * end, continuous: false, saturated };
+      return {
+        runsPerCluster: runs,
+        clusterLifetimeMinutes: end,
+        clustersPerDay: runsPerDay / runs,
+        clusterMinutesPerDay: (runsPerDay / runs) * end,
+        continuous: false,
+        saturated,
+      };
     }
     start = Math.max(next, start + S);
   }
@@ -199,7 +227,14 @@ export function heavyPathMonth(runsPerDay: number, stepMinutes: number, options:
     stepMinutes,
     standing: { usd: standingClusterUsd + runsUsd, clusterUsd: standingClusterUsd, runsUsd, clusterHours: emr.standingClusters * 24 * MONTH_DAYS },
     // a cluster that never ends was created once (the month's edges are otherwise ignored)
-    transient: { usd: transientClusterUsd + runsUsd, clusterUsd: transientClusterUsd, runsUsd, clusterHours: transientHours, day, clustersCreated: day.continuous ? 1 : day.clustersPerDay * MONTH_DAYS },
+    transient: {
+      usd: transientClusterUsd + runsUsd,
+      clusterUsd: transientClusterUsd,
+      runsUsd,
+      clusterHours: transientHours,
+      day,
+      clustersCreated: day.continuous ? 1 : day.clustersPerDay * MONTH_DAYS,
+    },
   };
 }
 

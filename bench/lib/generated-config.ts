@@ -166,7 +166,8 @@ export function generatedPipeline(options: GeneratedPipelineOptions): GeneratedP
     if (kind !== 'reference') {
       raw.keyFieldValues = { region: dr.chance(0.5) ? { lookup: `stores_f${family}` } : { lookup: `regions_f${family}` } };
       // the measured dataset rejects stray stores, like the POS files
-      if ((kind === 'grouped' || kind === 'cumulative') && (i === 0 || dr.chance(0.5))) raw.members = { field: 'store', per: 'region', lookup: `stores_f${family}` };
+      if ((kind === 'grouped' || kind === 'cumulative') && (i === 0 || dr.chance(0.5)))
+        raw.members = { field: 'store', per: 'region', lookup: `stores_f${family}` };
     }
     if (kind === 'manifest') raw.manifest = cols[0]!.name === 'parts' ? { column: 'parts', kind: 'counts' } : { column: 'store_id', kind: 'lists' };
     if (dr.chance(0.3)) raw.maxBadRowRatio = 0.1;
@@ -263,7 +264,7 @@ export function generatedPipeline(options: GeneratedPipelineOptions): GeneratedP
     if (jr.chance(0.7)) preconditions.push({ kind: 'newerThanLastRun' });
     const stages: Raw[] = [];
     const stageCount = jr.int(1, 3);
-    const first = (inputs[0]!.relation as string);
+    const first = inputs[0]!.relation as string;
     for (let s = 1; s <= stageCount; s += 1) {
       const file = `sql/${name}_s${s}.v${jr.int(1, 3)}.sql`;
       stages.push({ name: `s${s}`, sql: file });
@@ -278,7 +279,8 @@ export function generatedPipeline(options: GeneratedPipelineOptions): GeneratedP
       stages,
       output: { table: name, partitionBy: batchKey, key: regional ? ['store_id', 'item_id'] : ['item_id'] },
     };
-    if (jr.chance(0.3)) job.freshness = { deadline: `${String(jr.int(6, 22)).padStart(2, '0')}:${jr.pick(['00', '15', '30', '45'])}`, timeZone: jr.pick(TIME_ZONES) };
+    if (jr.chance(0.3))
+      job.freshness = { deadline: `${String(jr.int(6, 22)).padStart(2, '0')}:${jr.pick(['00', '15', '30', '45'])}`, timeZone: jr.pick(TIME_ZONES) };
     if (jr.chance(0.15)) job.cutoff = { at: '23:00', timeZone: jr.pick(TIME_ZONES), dayOffset: 1 };
     rawJobs.push(job);
     depth.set(name, 1 + Math.max(0, ...upstreams.map((u) => depth.get(u.name)!)));

@@ -17,7 +17,9 @@ async function measureTdfBytesPerRow(): Promise<number> {
   const path = await posFileOfSize(10);
   const duckdb = await openDuckDb({ workDir: join(BENCH_DATA_DIR, 'work'), functionMemoryMb: 2048 });
   try {
-    const rows = Number((await duckdb.conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_csv($1, header = true, delim = '\t')`, [path])).getRowObjects()[0]!.n);
+    const rows = Number(
+      (await duckdb.conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_csv($1, header = true, delim = '\t')`, [path])).getRowObjects()[0]!.n,
+    );
     return (await stat(path)).size / rows;
   } finally {
     duckdb.close();
@@ -40,7 +42,9 @@ export interface EngineInput {
  */
 export async function posParquetOfSize(mb: number): Promise<EngineInput> {
   const root = join(BENCH_DATA_DIR, `engine-${mb}mb`);
-  const posFiles = Array.from({ length: STORES }, (_, s) => join(root, 'pos', `dt=${ENGINE_DATE}`, `province=${ENGINE_PROVINCE}`, `ON0${s + 1}_20261123_235900.parquet`));
+  const posFiles = Array.from({ length: STORES }, (_, s) =>
+    join(root, 'pos', `dt=${ENGINE_DATE}`, `province=${ENGINE_PROVINCE}`, `ON0${s + 1}_20261123_235900.parquet`),
+  );
   const itemFiles = [join(root, 'item_master', `dt=${ENGINE_DATE}`, 'Item.parquet')];
   const rows = Math.round((mb * MB) / (await tdfBytesPerRow()));
   if (!existsSync(join(root, '_complete'))) {

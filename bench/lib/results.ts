@@ -48,7 +48,13 @@ export function renderMarkdown(report: BenchReport): string {
   ];
   const targets = report.suites.flatMap((s) => s.targets);
   if (targets.length > 0) {
-    parts.push('### Targets', renderTable({ header: ['metric', 'target', 'measured', 'met'], rows: targets.map((t) => [t.metric, t.target, t.actual, t.met ? 'yes' : `no${t.note ? `: ${t.note}` : ''}`]) }));
+    parts.push(
+      '### Targets',
+      renderTable({
+        header: ['metric', 'target', 'measured', 'met'],
+        rows: targets.map((t) => [t.metric, t.target, t.actual, t.met ? 'yes' : `no${t.note ? `: ${t.note}` : ''}`]),
+      }),
+    );
   }
   for (const suite of report.suites) {
     const earlier = suite.measuredAt && suite.measuredAt < report.startedAt ? ` (measured ${suite.measuredAt})` : '';

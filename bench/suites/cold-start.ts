@@ -57,7 +57,12 @@ await suiteMain(async ({ quick }) => {
     rows.push([name, (bundleBytes / 1024).toFixed(0), (zippedBytes / MB).toFixed(1), (unzippedBytes / MB).toFixed(1), formatSummary(imports, 0)]);
     targets.push(
       native
-        ? { metric: `${name} package (DuckDB), unzipped`, target: `≤ ${LAMBDA_UNZIPPED_LIMIT_BYTES / MB} MB (Lambda limit)`, actual: `${(unzippedBytes / MB).toFixed(1)} MB`, met: unzippedBytes <= LAMBDA_UNZIPPED_LIMIT_BYTES }
+        ? {
+            metric: `${name} package (DuckDB), unzipped`,
+            target: `≤ ${LAMBDA_UNZIPPED_LIMIT_BYTES / MB} MB (Lambda limit)`,
+            actual: `${(unzippedBytes / MB).toFixed(1)} MB`,
+            met: unzippedBytes <= LAMBDA_UNZIPPED_LIMIT_BYTES,
+          }
         : { metric: `${name} bundle, minified`, target: '≤ 1 MB', actual: `${(bundleBytes / 1024).toFixed(0)} KB`, met: bundleBytes <= BUNDLE_TARGET_BYTES },
     );
   }
@@ -66,7 +71,9 @@ await suiteMain(async ({ quick }) => {
     title: '5. Cold start: bundles, packages, handler import time',
     tables: [{ header: ['function', 'bundle KB (minified)', 'zip MB', 'unzipped MB', `import ms (${runs} fresh processes)`], rows }],
     targets,
-    notes: ['Import time is measured inside a fresh Node process (its own start-up excluded): the code part of a Lambda cold start. DuckDB functions ship the native package beside the bundle.'],
+    notes: [
+      'Import time is measured inside a fresh Node process (its own start-up excluded): the code part of a Lambda cold start. DuckDB functions ship the native package beside the bundle.',
+    ],
     data,
   };
 });

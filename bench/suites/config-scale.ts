@@ -54,7 +54,12 @@ async function bundleLoader(dir: string): Promise<string> {
   const outfile = join(dir, 'load-config.mjs');
   await build({
     absWorkingDir: ROOT,
-    stdin: { contents: "export { loadPipelineFile } from './shared/core/config/load-config';", resolveDir: ROOT, loader: 'ts', sourcefile: 'config-scale-entry.ts' },
+    stdin: {
+      contents: "export { loadPipelineFile } from './shared/core/config/load-config';",
+      resolveDir: ROOT,
+      loader: 'ts',
+      sourcefile: 'config-scale-entry.ts',
+    },
     outfile,
     bundle: true,
     minify: true,
@@ -90,7 +95,10 @@ async function coldLoad(bundle: string, file: string): Promise<ColdSample> {
     'process.stdout.write(JSON.stringify({ importMs: t1 - t0, loadMs: t2 - t1, loadCpuMs: (cpu.user + cpu.system) / 1000, jobs: pipeline.config.jobs.length }));',
   ].join('\n');
   // the loader requires the yaml package only for a YAML file, unbundled: found through NODE_PATH
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: tmpdir(), env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') } });
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: tmpdir(),
+    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+  });
   return JSON.parse(stdout) as ColdSample;
 }
 
@@ -162,7 +170,12 @@ async function createTables(client: DynamoDBClient, suffix: string): Promise<{ f
   const deployment = readDeployment(ROOT, 'local');
   const names = { fileStateTable: `${deployment.names.fileStateTable}-${suffix}`, jobRunsTable: `${deployment.names.jobRunsTable}-${suffix}` };
   for (const table of deployment.tables) {
-    const name = table.create.TableName === deployment.names.fileStateTable ? names.fileStateTable : table.create.TableName === deployment.names.jobRunsTable ? names.jobRunsTable : undefined;
+    const name =
+      table.create.TableName === deployment.names.fileStateTable
+        ? names.fileStateTable
+        : table.create.TableName === deployment.names.jobRunsTable
+          ? names.jobRunsTable
+          : undefined;
     if (!name) continue;
     const { StreamSpecification: _stream, ...create } = table.create;
     await client.send(new CreateTableCommand({ ...create, TableName: name }));
@@ -200,14 +213,32 @@ async function prepareScenario(endpoint: string, scenario: Scenario, suffix: str
     files: new FileStateStore(docs, tables.fileStateTable),
     runs: new JobRunStore(docs, tables.jobRunsTable),
     sfn,
-    stateMachineArns: { duckdb: `arn:aws:states:${REGION}:000000000000:stateMachine:bench`, emr: `arn:aws:states:${REGION}:000000000000:stateMachine:bench-emr` },
+    stateMachineArns: {
+      duckdb: `arn:aws:states:${REGION}:000000000000:stateMachine:bench`,
+      emr: `arn:aws:states:${REGION}:000000000000:stateMachine:bench-emr`,
+    },
   };
   const dataset = scenario.generated.datasets.find((d) => d.name === scenario.dataset)!;
   /** The file lands and is CONVERTED (seeded, not counted), as the stream would hand it to the resolver. */
   const landed = async (n: number) => {
     const { key, fields } = dataset.sampleKey(dateOf(n));
-    const source = { bucket: 'raw', key: `landing/${key}`, versionId: `v${n + 100}`, eTag: `e${n}`, size: 4096, sequencer: (1000 + n).toString(16), eventTime: new Date().toISOString() };
-    await seed.recordTransition(source, 'CONVERTED', { dataset: dataset.name, fields, date: fields.date!, outputs: { processed: `processed/${key}.parquet` }, processedVersionId: `p${n}`, rows: { in: 10, out: 10, rejected: 0, junk: 0 } });
+    const source = {
+      bucket: 'raw',
+      key: `landing/${key}`,
+      versionId: `v${n + 100}`,
+      eTag: `e${n}`,
+      size: 4096,
+      sequencer: (1000 + n).toString(16),
+      eventTime: new Date().toISOString(),
+    };
+    await seed.recordTransition(source, 'CONVERTED', {
+      dataset: dataset.name,
+      fields,
+      date: fields.date!,
+      outputs: { processed: `processed/${key}.parquet` },
+      processedVersionId: `p${n}`,
+      rows: { in: 10, out: 10, rejected: 0, junk: 0 },
+    });
     return candidateOf((await seed.get(source.key, source.versionId))!)!;
   };
   // warm-up (the SDK's first request, the code's first run): a day outside the measured ones
@@ -231,7 +262,8 @@ async function prepareScenario(endpoint: string, scenario: Scenario, suffix: str
       const used = process.cpuUsage(cpu);
       result.cpuMs.push((used.user + used.system) / 1000);
       counting = false;
-      if (outcomes.length !== expected.batches || outcomes.some((o) => o.kind !== 'waiting')) throw new Error(`${scenario.id}: expected ${expected.batches} waiting batches, got ${JSON.stringify(outcomes.map((o) => o.kind))}`);
+      if (outcomes.length !== expected.batches || outcomes.some((o) => o.kind !== 'waiting'))
+        throw new Error(`${scenario.id}: expected ${expected.batches} waiting batches, got ${JSON.stringify(outcomes.map((o) => o.kind))}`);
     },
     close() {
       seedClient.destroy();
@@ -280,12 +312,22 @@ await suiteMain(async ({ quick }) => {
       for (let i = 0; i < 3; i += 1) loadPipelineFile(c.file); // JIT warm-up
       const raw = readConfigFile(c.file);
       const baseDir = join(c.file, '..');
-      warm.set(c.id, { load: timeMs(() => loadPipelineFile(c.file), warmRuns), read: timeMs(() => readConfigFile(c.file), warmRuns), compile: timeMs(() => compilePipeline(raw, { baseDir }), warmRuns) });
+      warm.set(c.id, {
+        load: timeMs(() => loadPipelineFile(c.file), warmRuns),
+        read: timeMs(() => readConfigFile(c.file), warmRuns),
+        compile: timeMs(() => compilePipeline(raw, { baseDir }), warmRuns),
+      });
     }
-    const coldSummary = (id: string) => ({ importMs: summarize(cold.get(id)!.importMs), loadMs: summarize(cold.get(id)!.loadMs), loadCpuMs: summarize(cold.get(id)!.loadCpuMs) });
+    const coldSummary = (id: string) => ({
+      importMs: summarize(cold.get(id)!.importMs),
+      loadMs: summarize(cold.get(id)!.loadMs),
+      loadCpuMs: summarize(cold.get(id)!.loadCpuMs),
+    });
     const bigCold = coldSummary('jobs-700-json');
     const lambdaScale = FULL_VCPU_MB / RESOLVE_MEMORY_MB;
-    log(`load 700 jobs: cold ${bigCold.loadMs.median.toFixed(1)} ms (CPU ${bigCold.loadCpuMs.median.toFixed(1)} ms), warm ${warm.get('jobs-700-json')!.load.median.toFixed(1)} ms`);
+    log(
+      `load 700 jobs: cold ${bigCold.loadMs.median.toFixed(1)} ms (CPU ${bigCold.loadCpuMs.median.toFixed(1)} ms), warm ${warm.get('jobs-700-json')!.load.median.toFixed(1)} ms`,
+    );
 
     // ---- 2. CPU of the per-file lookups with 7 and 700 jobs ----
     const measured = big.datasets.find((d) => d.name === MEASURED_DATASET)!;
@@ -300,13 +342,41 @@ await suiteMain(async ({ quick }) => {
     for (let r = 0; r < 2; r += 1) {
       // twice: the first pass warms the JIT; the second is reported
       cpuRows.length = 0;
-      cpuRows.push({ what: `batchesForFile, a file of ${MEASURED_DATASET}`, jobs: SMALL_JOBS, us: microsPerCall(() => batchesForFile(smallPipeline, MEASURED_DATASET, measuredFields), iterations, cpuRuns) });
-      cpuRows.push({ what: `batchesForFile, a file of ${MEASURED_DATASET}`, jobs: 700, us: microsPerCall(() => batchesForFile(bigPipeline, MEASURED_DATASET, measuredFields), iterations, cpuRuns) });
-      cpuRows.push({ what: `(no index) scan of every job's inputs for ${MEASURED_DATASET}`, jobs: SMALL_JOBS, us: microsPerCall(() => readersByScan(smallPipeline, MEASURED_DATASET), iterations, cpuRuns) });
-      cpuRows.push({ what: `(no index) scan of every job's inputs for ${MEASURED_DATASET}`, jobs: 700, us: microsPerCall(() => readersByScan(bigPipeline, MEASURED_DATASET), iterations, cpuRuns) });
-      cpuRows.push({ what: `batchesForFile, a file of ${busiest.name} (most batches)`, jobs: 700, us: microsPerCall(() => batchesForFile(bigPipeline, busiest.name, busiest.sampleKey(dateOf(0)).fields), iterations / 10, cpuRuns) });
-      cpuRows.push({ what: `resolveLandingKey, a key of ${MEASURED_DATASET} (first of 200 patterns)`, jobs: 700, us: microsPerCall(() => resolveLandingKey(bigPipeline, measuredKey), iterations, cpuRuns) });
-      cpuRows.push({ what: `resolveLandingKey, a key of ${lastDataset.name} (last of 200 patterns)`, jobs: 700, us: microsPerCall(() => resolveLandingKey(bigPipeline, lastDataset.sampleKey(dateOf(0)).key), iterations / 10, cpuRuns) });
+      cpuRows.push({
+        what: `batchesForFile, a file of ${MEASURED_DATASET}`,
+        jobs: SMALL_JOBS,
+        us: microsPerCall(() => batchesForFile(smallPipeline, MEASURED_DATASET, measuredFields), iterations, cpuRuns),
+      });
+      cpuRows.push({
+        what: `batchesForFile, a file of ${MEASURED_DATASET}`,
+        jobs: 700,
+        us: microsPerCall(() => batchesForFile(bigPipeline, MEASURED_DATASET, measuredFields), iterations, cpuRuns),
+      });
+      cpuRows.push({
+        what: `(no index) scan of every job's inputs for ${MEASURED_DATASET}`,
+        jobs: SMALL_JOBS,
+        us: microsPerCall(() => readersByScan(smallPipeline, MEASURED_DATASET), iterations, cpuRuns),
+      });
+      cpuRows.push({
+        what: `(no index) scan of every job's inputs for ${MEASURED_DATASET}`,
+        jobs: 700,
+        us: microsPerCall(() => readersByScan(bigPipeline, MEASURED_DATASET), iterations, cpuRuns),
+      });
+      cpuRows.push({
+        what: `batchesForFile, a file of ${busiest.name} (most batches)`,
+        jobs: 700,
+        us: microsPerCall(() => batchesForFile(bigPipeline, busiest.name, busiest.sampleKey(dateOf(0)).fields), iterations / 10, cpuRuns),
+      });
+      cpuRows.push({
+        what: `resolveLandingKey, a key of ${MEASURED_DATASET} (first of 200 patterns)`,
+        jobs: 700,
+        us: microsPerCall(() => resolveLandingKey(bigPipeline, measuredKey), iterations, cpuRuns),
+      });
+      cpuRows.push({
+        what: `resolveLandingKey, a key of ${lastDataset.name} (last of 200 patterns)`,
+        jobs: 700,
+        us: microsPerCall(() => resolveLandingKey(bigPipeline, lastDataset.sampleKey(dateOf(0)).key), iterations / 10, cpuRuns),
+      });
     }
 
     // ---- 3. resolver work per landed file on DynamoDB Local ----
@@ -332,7 +402,9 @@ await suiteMain(async ({ quick }) => {
         prepared.forEach((p, i) => {
           runs.get(scenarios[i]!.id)!.push(p.result);
           p.close();
-          log(`${scenarios[i]!.id} round ${round + 1}: ${([...p.result.requests.values()].reduce((a, b) => a + b, 0) / files).toFixed(1)} requests/file, ${summarize(p.result.wallMs).median.toFixed(1)} ms/file`);
+          log(
+            `${scenarios[i]!.id} round ${round + 1}: ${([...p.result.requests.values()].reduce((a, b) => a + b, 0) / files).toFixed(1)} requests/file, ${summarize(p.result.wallMs).median.toFixed(1)} ms/file`,
+          );
         });
       }
     } finally {
@@ -376,18 +448,52 @@ await suiteMain(async ({ quick }) => {
         actual: `${r700.requestsPerFile.toFixed(1)} vs ${r7.requestsPerFile.toFixed(1)}`,
         met: r700.requestsPerFile === r7.requestsPerFile && perScenario.every((p) => p.requestsPerFile === p.expectedPerFile),
       },
-      { metric: 'executions started while resolving (every batch waits)', target: '0', actual: String(perScenario.reduce((n, p) => n + p.starts, 0)), met: perScenario.every((p) => p.starts === 0) },
+      {
+        metric: 'executions started while resolving (every batch waits)',
+        target: '0',
+        actual: String(perScenario.reduce((n, p) => n + p.starts, 0)),
+        met: perScenario.every((p) => p.starts === 0),
+      },
     ];
     const loadTable: Table = {
-      header: ['configuration', `cold: import ms (${coldRuns} fresh processes)`, 'cold: loadPipelineFile ms', 'cold: loadPipelineFile CPU ms', `warm: loadPipelineFile ms (${warmRuns} runs)`, 'warm: read + parse ms', 'warm: compile ms', `cold CPU projected on resolve's ${RESOLVE_MEMORY_MB} MB (×${lambdaScale.toFixed(1)}), ms`],
+      header: [
+        'configuration',
+        `cold: import ms (${coldRuns} fresh processes)`,
+        'cold: loadPipelineFile ms',
+        'cold: loadPipelineFile CPU ms',
+        `warm: loadPipelineFile ms (${warmRuns} runs)`,
+        'warm: read + parse ms',
+        'warm: compile ms',
+        `cold CPU projected on resolve's ${RESOLVE_MEMORY_MB} MB (×${lambdaScale.toFixed(1)}), ms`,
+      ],
       rows: configs.map((c) => {
         const cs = coldSummary(c.id);
         const w = warm.get(c.id)!;
-        return [c.label, formatSummary(cs.importMs), formatSummary(cs.loadMs), formatSummary(cs.loadCpuMs), formatSummary(w.load), formatSummary(w.read), formatSummary(w.compile), (cs.loadCpuMs.median * lambdaScale).toFixed(0)];
+        return [
+          c.label,
+          formatSummary(cs.importMs),
+          formatSummary(cs.loadMs),
+          formatSummary(cs.loadCpuMs),
+          formatSummary(w.load),
+          formatSummary(w.read),
+          formatSummary(w.compile),
+          (cs.loadCpuMs.median * lambdaScale).toFixed(0),
+        ];
       }),
     };
     const resolverTable: Table = {
-      header: ['configuration', 'dataset of the file', 'jobs reading it', 'batches / file', 'DynamoDB requests / file', 'expected (per batch: 1 Get + 1 Query per input source + 1 Update)', 'GetItem / Query / UpdateItem per file', 'distinct (source, day) among the Queries', `wall ms / file (${r7.files} files)`, 'resolver CPU ms / file'],
+      header: [
+        'configuration',
+        'dataset of the file',
+        'jobs reading it',
+        'batches / file',
+        'DynamoDB requests / file',
+        'expected (per batch: 1 Get + 1 Query per input source + 1 Update)',
+        'GetItem / Query / UpdateItem per file',
+        'distinct (source, day) among the Queries',
+        `wall ms / file (${r7.files} files)`,
+        'resolver CPU ms / file',
+      ],
       rows: perScenario.map((p) => [
         p.scenario.label,
         p.scenario.dataset,
@@ -402,7 +508,11 @@ await suiteMain(async ({ quick }) => {
       ]),
     };
     const cpuTable: Table = {
-      header: ['per-file lookup (CPU, in process)', 'jobs', `µs / call (median of ${cpuRuns} × ${iterations.toLocaleString('en-US')} calls; /10 for the long ones)`],
+      header: [
+        'per-file lookup (CPU, in process)',
+        'jobs',
+        `µs / call (median of ${cpuRuns} × ${iterations.toLocaleString('en-US')} calls; /10 for the long ones)`,
+      ],
       rows: cpuRows.map((row) => [row.what, row.jobs, formatSummary(row.us, 2)]),
     };
     return {
@@ -415,15 +525,37 @@ await suiteMain(async ({ quick }) => {
         `Budget: ${LOAD_BUDGET_MS} ms of CPU (a fresh process, this machine) for read + parse + compile of the 700-job JSON (what the deploy bundles as pipeline/pipeline.json). The resolver loads it lazily in its first invocation (\`deps ??= resolverDepsFromEnv()\`), so on Lambda it adds to the first invocation's duration (resolve's timeout is 120 s), not to the init phase (capped at 10 s). A ${RESOLVE_MEMORY_MB} MB function has ${(RESOLVE_MEMORY_MB / FULL_VCPU_MB).toFixed(2)} of a vCPU: the last column scales the cold CPU figure by ${lambdaScale.toFixed(1)}. The deployed functions read JSON only; YAML is what the local stack and \`landfall run --config\` read (the yaml package is required unbundled, on first use).`,
         'Cold: the loader bundled as the functions are (esbuild, minified ESM), imported and run once in a fresh `node` process; import and load measured inside it (process start-up excluded). Warm: the same call repeated in one process after 3 warm-up runs; read + parse is readConfigFile (JSON.parse or the yaml package), compile is compilePipeline on the parsed object (validation, SQL files stat-ed, indexes).',
         `Resolver: each landed file is the first of its batches on its day (so each batch also records what it waits for: the UpdateItem; a later file of a waiting batch skips it), and no batch can complete; the file is recorded CONVERTED beforehand (not counted). Requests are counted on the resolver's DynamoDB client; wall time is \`resolveFile\` against DynamoDB Local on this machine (its latency included), CPU is the resolver process's own user + system time during it (mostly the SDK's, about 1 ms per request): on resolve's 512 MB that CPU takes about 3.5 times as long. ${busiest.name} is the dataset whose file names the most batches in the 700-job configuration (a regional job reading a date-only dataset has a batch per region).`,
-        'resolveFile resolves a file\'s batches one after the other, and each batch Queries the day\'s files of each of its input sources (index gsi1: dataset and day, every region): batches that share a source repeat the same Query ("distinct" column), so a file\'s work and time grow with the batches it names (jobs reading its dataset × the regions a date-only file fans out to), not with the jobs of the configuration.',
+        "resolveFile resolves a file's batches one after the other, and each batch Queries the day's files of each of its input sources (index gsi1: dataset and day, every region): batches that share a source repeat the same Query (\"distinct\" column), so a file's work and time grow with the batches it names (jobs reading its dataset × the regions a date-only file fans out to), not with the jobs of the configuration.",
         `The 1-minute load average was ${loadAverage.toFixed(1)} when the suite started (${cpus().length} cores): timings are inflated by whatever else the machine runs; the request counts are not.`,
       ],
       data: {
-        generated: { jobs: big.config.jobs.length, datasets: big.config.datasets.length, sqlFiles: big.sqlFiles, depthMax: Math.max(...big.depth.values()), pipelineJsonBytes: JSON.stringify(big.config, null, 2).length },
+        generated: {
+          jobs: big.config.jobs.length,
+          datasets: big.config.datasets.length,
+          sqlFiles: big.sqlFiles,
+          depthMax: Math.max(...big.depth.values()),
+          pipelineJsonBytes: JSON.stringify(big.config, null, 2).length,
+        },
         budget: { loadMs: LOAD_BUDGET_MS, resolveMemoryMb: RESOLVE_MEMORY_MB, lambdaCpuScale: lambdaScale },
         load: Object.fromEntries(configs.map((c) => [c.id, { cold: coldSummary(c.id), warm: warm.get(c.id) }])),
         resolver: Object.fromEntries(
-          perScenario.map((p) => [p.scenario.id, { dataset: p.scenario.dataset, jobs: p.scenario.jobs, readers: p.readers, files: p.files, batchesPerFile: p.batchesPerFile, requestsPerFile: p.requestsPerFile, expectedRequestsPerFile: p.expectedPerFile, distinctQueriesPerFile: p.distinctQueriesPerFile, byOperation: p.byOperation, wallMs: p.wallMs, cpuMs: p.cpuMs, executionsStarted: p.starts }]),
+          perScenario.map((p) => [
+            p.scenario.id,
+            {
+              dataset: p.scenario.dataset,
+              jobs: p.scenario.jobs,
+              readers: p.readers,
+              files: p.files,
+              batchesPerFile: p.batchesPerFile,
+              requestsPerFile: p.requestsPerFile,
+              expectedRequestsPerFile: p.expectedPerFile,
+              distinctQueriesPerFile: p.distinctQueriesPerFile,
+              byOperation: p.byOperation,
+              wallMs: p.wallMs,
+              cpuMs: p.cpuMs,
+              executionsStarted: p.starts,
+            },
+          ]),
         ),
         loadAverageAtStart: loadAverage,
         cpuMicros: cpuRows.map((row) => ({ what: row.what, jobs: row.jobs, us: row.us })),

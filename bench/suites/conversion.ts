@@ -43,7 +43,7 @@ async function floor(path: string, memoryMb: number): Promise<{ durationMs: numb
 }
 
 await suiteMain(async ({ quick }) => {
-  const sizes = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(",").map(Number) : quick ? [10] : [10, 100, 1024];
+  const sizes = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : quick ? [10] : [10, 100, 1024];
   const runs = process.env.BENCH_RUNS ? Number(process.env.BENCH_RUNS) : quick ? 2 : 3;
   // the bundles carry the pipeline the stack runs (the samples' unless LANDFALL_CONFIG_FILE names another)
   usePipelineFile(undefined);
@@ -60,7 +60,14 @@ await suiteMain(async ({ quick }) => {
     for (const [sizeIndex, mb] of sizes.entries()) {
       const path = await posFileOfSize(mb);
       const bytes = (await stat(path)).size;
-      const samples = { validate: [] as number[], convert: [] as number[], track: [] as number[], floor: [] as number[], perFile: [] as number[], allHandlers: [] as number[] };
+      const samples = {
+        validate: [] as number[],
+        convert: [] as number[],
+        track: [] as number[],
+        floor: [] as number[],
+        perFile: [] as number[],
+        allHandlers: [] as number[],
+      };
       const rss = { validate: 0, convert: 0, floor: 0 };
       for (let i = 0; i < runs; i += 1) {
         // a new key per run: the same bytes under the same key would be a (correct) no-op
@@ -87,25 +94,61 @@ await suiteMain(async ({ quick }) => {
         const f = await floor(path, memory.convert!);
         samples.floor.push(f.durationMs);
         rss.floor = Math.max(rss.floor, f.peakRssMb);
-        log(`${mb} MB run ${i + 1}/${runs}: validate ${validate.durationMs.toFixed(0)} ms, convert ${convert.durationMs.toFixed(0)} ms, floor ${f.durationMs.toFixed(0)} ms`);
+        log(
+          `${mb} MB run ${i + 1}/${runs}: validate ${validate.durationMs.toFixed(0)} ms, convert ${convert.durationMs.toFixed(0)} ms, floor ${f.durationMs.toFixed(0)} ms`,
+        );
       }
       const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)])) as Record<keyof typeof samples, Summary>;
       const overhead = pairedRatios(samples.convert, samples.floor);
       const perFileRatio = pairedRatios(samples.perFile, samples.floor);
       const allHandlersRatio = pairedRatios(samples.allHandlers, samples.floor);
       const share = pairedRatios(samples.validate, samples.perFile);
-      const mbps = (ms: Summary) => formatSummary({ median: bytes / MB / (ms.median / 1000), min: bytes / MB / (ms.max / 1000), max: bytes / MB / (ms.min / 1000), runs: ms.runs }, 0);
+      const mbps = (ms: Summary) =>
+        formatSummary({ median: bytes / MB / (ms.median / 1000), min: bytes / MB / (ms.max / 1000), max: bytes / MB / (ms.min / 1000), runs: ms.runs }, 0);
       const label = mb >= 1024 ? `${mb / 1024} GB` : `${mb} MB`;
-      rows.push([label, formatSummary(s.convert, 0), formatSummary(s.floor, 0), formatSummary(overhead, 2), mbps(s.convert), mbps(s.floor), `${rss.convert} / ${rss.floor}`]);
-      validationRows.push([label, formatSummary(s.validate, 0), mbps(s.validate), `${(share.median * 100).toFixed(0)} % (${(share.min * 100).toFixed(0)}–${(share.max * 100).toFixed(0)})`, formatSummary(s.perFile, 0), formatSummary(perFileRatio, 2), formatSummary(s.allHandlers, 0), formatSummary(allHandlersRatio, 2), rss.validate]);
+      rows.push([
+        label,
+        formatSummary(s.convert, 0),
+        formatSummary(s.floor, 0),
+        formatSummary(overhead, 2),
+        mbps(s.convert),
+        mbps(s.floor),
+        `${rss.convert} / ${rss.floor}`,
+      ]);
+      validationRows.push([
+        label,
+        formatSummary(s.validate, 0),
+        mbps(s.validate),
+        `${(share.median * 100).toFixed(0)} % (${(share.min * 100).toFixed(0)}–${(share.max * 100).toFixed(0)})`,
+        formatSummary(s.perFile, 0),
+        formatSummary(perFileRatio, 2),
+        formatSummary(s.allHandlers, 0),
+        formatSummary(allHandlersRatio, 2),
+        rss.validate,
+      ]);
       data[label] = { bytes, ms: s, overhead, perFileRatio, allHandlersRatio, validateShare: share, peakRssMb: rss };
       if (mb >= 100) {
-        targets.push({ metric: `convert handler / DuckDB floor, ${label}`, target: `≤ ${OVERHEAD_TARGET}×`, actual: `${overhead.median.toFixed(2)}×`, met: overhead.median <= OVERHEAD_TARGET });
-        targets.push({ metric: `per-file time, land → CONVERTED (validate + convert + track) / DuckDB floor, ${label}`, target: `≤ ${PER_FILE_TARGET}× (stretch 2×)`, actual: `${perFileRatio.median.toFixed(2)}×`, met: perFileRatio.median <= PER_FILE_TARGET });
+        targets.push({
+          metric: `convert handler / DuckDB floor, ${label}`,
+          target: `≤ ${OVERHEAD_TARGET}×`,
+          actual: `${overhead.median.toFixed(2)}×`,
+          met: overhead.median <= OVERHEAD_TARGET,
+        });
+        targets.push({
+          metric: `per-file time, land → CONVERTED (validate + convert + track) / DuckDB floor, ${label}`,
+          target: `≤ ${PER_FILE_TARGET}× (stretch 2×)`,
+          actual: `${perFileRatio.median.toFixed(2)}×`,
+          met: perFileRatio.median <= PER_FILE_TARGET,
+        });
       }
       if (mb >= 1024) {
         const validateMbps = bytes / MB / (s.validate.median / 1000);
-        targets.push({ metric: `validation throughput, ${label}`, target: `≥ ${VALIDATION_TARGET_MBPS} MB/s`, actual: `${validateMbps.toFixed(0)} MB/s`, met: validateMbps >= VALIDATION_TARGET_MBPS });
+        targets.push({
+          metric: `validation throughput, ${label}`,
+          target: `≥ ${VALIDATION_TARGET_MBPS} MB/s`,
+          actual: `${validateMbps.toFixed(0)} MB/s`,
+          met: validateMbps >= VALIDATION_TARGET_MBPS,
+        });
       }
     }
   } finally {
@@ -116,12 +159,25 @@ await suiteMain(async ({ quick }) => {
     title: '1–2. Conversion overhead against the DuckDB floor, and validation throughput',
     tables: [
       { header: ['file', 'convert handler ms', 'DuckDB floor ms', 'handler / floor', 'handler MB/s', 'floor MB/s', 'peak RSS MB handler / floor'], rows },
-      { header: ['file', 'validate ms', 'validate MB/s', 'share of per-file time', 'per-file ms, land → CONVERTED (validate+convert+track)', 'per-file / floor', 'all handler ms (+ track of VALIDATED)', 'all handlers / floor', 'validate peak RSS MB'], rows: validationRows },
+      {
+        header: [
+          'file',
+          'validate ms',
+          'validate MB/s',
+          'share of per-file time',
+          'per-file ms, land → CONVERTED (validate+convert+track)',
+          'per-file / floor',
+          'all handler ms (+ track of VALIDATED)',
+          'all handlers / floor',
+          'validate peak RSS MB',
+        ],
+        rows: validationRows,
+      },
     ],
     targets,
     notes: [
       `Functions as deployed: validate ${memory.validate} MB, convert ${memory.convert} MB (DuckDB: ${Math.ceil(memory.convert! / 1769)} threads, ${Math.floor(memory.convert! * 0.4)} MB limit; the floor gets the same), track ${memory.track} MB.`,
-      'validate counts the landed object\'s lines in DuckDB as it streams from S3 (above 32 MB, through a pipe) and writes a verdict; convert streams the same landed object into DuckDB again and writes the rows the verdict calls good (a file of good rows only through the typed CSV reader, as the floor). Both read the object from S3; here S3 is MinIO on the same 2 cores, so every byte moved costs CPU the floor does not spend.',
+      "validate counts the landed object's lines in DuckDB as it streams from S3 (above 32 MB, through a pipe) and writes a verdict; convert streams the same landed object into DuckDB again and writes the rows the verdict calls good (a file of good rows only through the typed CSV reader, as the floor). Both read the object from S3; here S3 is MinIO on the same 2 cores, so every byte moved costs CPU the floor does not spend.",
       'The handler adds, over the floor: reading the landed object from S3, the verdict GET, the HEAD of the Parquet key, the lineage columns, and the upload of the Parquet to S3 (one conditional PutObject up to 32 MiB, multipart above).',
       'Per-file time is land → CONVERTED: validate, then convert (on the verdict), then track recording CONVERTED (on the Parquet). Track recording VALIDATED fires on the report validate writes after the verdict and runs beside convert: it is in the all-handler time, not on the path. Handlers run from their bundles as deployed (the pipeline bundled as JSON beside them).',
     ],

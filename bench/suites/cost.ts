@@ -63,7 +63,10 @@ await suiteMain(async ({ previous, quick }) => {
   };
   const of = (id: string) => {
     const found = find(id);
-    if (!found) throw new Error(`the cost model needs the "${id}" suite's results, from this run or bench/results.json (npm run bench -- --only conversion,engine,resolver,cost)`);
+    if (!found)
+      throw new Error(
+        `the cost model needs the "${id}" suite's results, from this run or bench/results.json (npm run bench -- --only conversion,engine,resolver,cost)`,
+      );
     return found;
   };
   const conversion = of('conversion');
@@ -82,19 +85,36 @@ await suiteMain(async ({ previous, quick }) => {
     s3: resolver.s3RequestsPerFile,
   });
   const filesPerBatch = resolver.files / resolver.batches;
-  const stageLambda = (fn: string) => ({ invocations: resolver.lambda[fn].invocationsPerFile * filesPerBatch, ms: resolver.lambda[fn].medianMs, memoryMb: memory[fn]! });
+  const stageLambda = (fn: string) => ({
+    invocations: resolver.lambda[fn].invocationsPerFile * filesPerBatch,
+    ms: resolver.lambda[fn].medianMs,
+    memoryMb: memory[fn]!,
+  });
   // job-run.asl.json, one stage, success: MarkRunning, RunStages, Transform, Checkpoint, MarkSucceeded, Succeeded
-  const duckdbRun = costPerRun({ lambda: { jobstep: stageLambda('jobstep'), transform: stageLambda('transform') }, stateTransitions: 6, dynamodb: { writeUnits: 0, readUnits: 0 } });
-  const sparkLabel = engine ? Object.keys(engine).filter((k) => /B$/.test(k)).pop() : undefined;
+  const duckdbRun = costPerRun({
+    lambda: { jobstep: stageLambda('jobstep'), transform: stageLambda('transform') },
+    stateTransitions: 6,
+    dynamodb: { writeUnits: 0, readUnits: 0 },
+  });
+  const sparkLabel = engine
+    ? Object.keys(engine)
+        .filter((k) => /B$/.test(k))
+        .pop()
+    : undefined;
   const sparkMinutes = sparkLabel ? (engine![sparkLabel].sparkMs as Summary).median / 60_000 : 1;
   const stages = 4;
   /** A heavy run of `stepMinutes` of step time over its stages: the emrstep polls and state transitions grow with it. */
   const heavyRunOf = (stepMinutes: number) => {
-    const polls = Math.ceil((stepMinutes / stages) * 60 / 30);
+    const polls = Math.ceil(((stepMinutes / stages) * 60) / 30);
     // emr-job-run.asl.json per stage: NextStage, Acquire, ClusterReady, Submit, (Wait, Poll, Choice) per 30 s poll, Checkpoint; plus Prepare, MarkRunning, MarkSucceeded, Succeeded
     const emrTransitions = 4 + stages * (5 + 3 * polls);
     // emrstep per stage: next, acquire, submit, one per poll (checkpoint is jobstep's); acquire reads the cell's claim
-    return costPerRun({ lambda: { emrstep: { invocations: stages * (3 + polls), ms: 200, memoryMb: memory.emrstep! } }, stateTransitions: emrTransitions, dynamodb: { writeUnits: 12, readUnits: 12 + stages }, emrStepMinutes: stepMinutes });
+    return costPerRun({
+      lambda: { emrstep: { invocations: stages * (3 + polls), ms: 200, memoryMb: memory.emrstep! } },
+      stateTransitions: emrTransitions,
+      dynamodb: { writeUnits: 12, readUnits: 12 + stages },
+      emrStepMinutes: stepMinutes,
+    });
   };
   const heavyStepMinutes = sparkMinutes * stages;
   const heavyRun = heavyRunOf(heavyStepMinutes);
@@ -110,29 +130,37 @@ await suiteMain(async ({ previous, quick }) => {
   const standingUsd = standingClustersPerMonth(emr);
   const ceilingUsd = transientCeilingPerMonth(emr);
   const single = emrParams({ standingClusters: 1 });
-  const crossover = Object.fromEntries(stepCases.map((s) => [s.toFixed(2), { runsPerDay: crossoverRunsPerDay(s, emr), runsPerDayVsOneStanding: crossoverRunsPerDay(s, single) }]));
+  const crossover = Object.fromEntries(
+    stepCases.map((s) => [s.toFixed(2), { runsPerDay: crossoverRunsPerDay(s, emr), runsPerDayVsOneStanding: crossoverRunsPerDay(s, single) }]),
+  );
   const oneRunStepMinutesVsOneStanding = crossoverStepMinutes(1, single);
   const legacyStandingUsd = standingClustersPerMonth(emrParams({ standingShape: PRICES.emr.legacyStandingShape }));
   /** whether transient, once at a single standing cluster's cost, stays there at every denser rate up to a run every S + I */
   const staysAbove = (s: number, r: number) => {
-    for (let rate = r; rate <= (24 * 60) / (s + I) + 1; rate += 0.25) if (heavyPathMonth(rate, s, { emr: single }).transient.clusterUsd < standingClustersPerMonth(single) - 0.005) return false;
+    for (let rate = r; rate <= (24 * 60) / (s + I) + 1; rate += 0.25)
+      if (heavyPathMonth(rate, s, { emr: single }).transient.clusterUsd < standingClustersPerMonth(single) - 0.005) return false;
     return true;
   };
   /** how many task nodes (of the default task type and market) would bring the transient ceiling up to standing */
   const taskNodesToCross = (() => {
     const task = emr.transientShape.task;
     if (!task || task.count <= 0) return null;
-    const perNode = clusterPerHour({ ...emr.transientShape, task: { ...task, count: 1 } }, emr) - clusterPerHour({ ...emr.transientShape, task: undefined }, emr);
+    const perNode =
+      clusterPerHour({ ...emr.transientShape, task: { ...task, count: 1 } }, emr) - clusterPerHour({ ...emr.transientShape, task: undefined }, emr);
     return Math.ceil((standingUsd / (24 * 30) - clusterPerHour({ ...emr.transientShape, task: undefined }, emr)) / perNode - 1e-9);
   })();
   const crossoverSentence = (() => {
     const parts = stepCases.map((s) => crossoverRunsPerDay(s, emr));
     const vsOne = stepCases.map((s) => ({ s, r: crossoverRunsPerDay(s, single)! }));
-    const head =
-      parts.every((r) => r === null)
-        ? `Crossover: none. Transient never costs as much as standing at these shapes: its ceiling, one transient cluster up all month (what runs closer than step + idle timeout apart pay), is ${dollars(ceilingUsd)}, ${num((100 * ceilingUsd) / standingUsd, 0)} % of standing's ${dollars(standingUsd)}; it would take a transient cluster of ${usd(standingUsd / (24 * 30))}/h or more${taskNodesToCross === null ? '' : ` (${taskNodesToCross} or more Spot task nodes)`}.`
-        : `Crossover: transient costs as much as standing at ${stepCases.map((s, i) => `${parts[i] === null ? 'no rate' : `${num(parts[i]!, 1)} runs a day`} of ${num(s, 2)} min`).join(' and ')}.`;
-    const one = vsOne.map(({ s, r }) => `${num(r, 1)} runs a day of ${num(s, 2)} min (one every ${num((24 * 60) / r, 0)} min${staysAbove(s, r) ? '' : '; denser runs share clusters and dip below it again'})`).join(', ');
+    const head = parts.every((r) => r === null)
+      ? `Crossover: none. Transient never costs as much as standing at these shapes: its ceiling, one transient cluster up all month (what runs closer than step + idle timeout apart pay), is ${dollars(ceilingUsd)}, ${num((100 * ceilingUsd) / standingUsd, 0)} % of standing's ${dollars(standingUsd)}; it would take a transient cluster of ${usd(standingUsd / (24 * 30))}/h or more${taskNodesToCross === null ? '' : ` (${taskNodesToCross} or more Spot task nodes)`}.`
+      : `Crossover: transient costs as much as standing at ${stepCases.map((s, i) => `${parts[i] === null ? 'no rate' : `${num(parts[i]!, 1)} runs a day`} of ${num(s, 2)} min`).join(' and ')}.`;
+    const one = vsOne
+      .map(
+        ({ s, r }) =>
+          `${num(r, 1)} runs a day of ${num(s, 2)} min (one every ${num((24 * 60) / r, 0)} min${staysAbove(s, r) ? '' : '; denser runs share clusters and dip below it again'})`,
+      )
+      .join(', ');
     return `${head} Against a single always-on cluster (${dollars(standingClustersPerMonth(single))}: no passive cell), transient reaches it at ${one}; a single run a day would need ${oneRunStepMinutesVsOneStanding === null ? 'more than a day' : `${num(oneRunStepMinutesVsOneStanding, 0)} min (${num(oneRunStepMinutesVsOneStanding / 60, 1)} h)`} of steps.`;
   })();
   const assumptions = `Assumptions: a 30-day month; standing = ${emr.standingClusters} clusters of ${describeShape(emr.standingShape)} (${usd(clusterPerHour(emr.standingShape, emr))}/h each) around the clock, nothing more per run (with the legacy m5.xlarge it is ${dollars(legacyStandingUsd)}); transient = ${describeShape(emr.transientShape)} (${usd(clusterPerHour(emr.transientShape, emr))}/h: Spot at ${spotFraction} of the EC2 On-Demand price, i.e. ~${num(100 * (1 - spotFraction), 0)} % off, the EMR uplift in full, and always obtained; when the task fleet falls back to On-Demand after its 10 min Spot timeout, that run pays spotFraction 1.0), billed for ${P} min of provisioning per cluster created (RunJobFlow to WAITING, typically 6–10 min, billed from instance launch), the steps, and the ${I} min idle timeout (AutoTerminationPolicy IdleTimeout ${I * 60} s); runs spread evenly around the clock, modelled exactly for that spacing in steady state: a run arriving while the cluster is up (starting, busy or idle) reuses it, its steps queued behind the earlier ones, so the provisioning and the idle tail are paid once per chain, and runs closer than step + idle apart keep one cluster up all month (the month's first provisioning ignored). Both modes add each run's Lambda, Step Functions and DynamoDB (the per-heavy-run table without its EMR line). Not counted: EBS volumes (ignored: the nodes' root and data volumes, small beside the instance-hours), the minutes a cluster takes to terminate after its idle timeout, per-second billing's 1-minute minimum, a second cluster while a failover moves the runs to the other cell.`;
@@ -143,7 +171,10 @@ await suiteMain(async ({ previous, quick }) => {
   const monthTable = {
     header: ['heavy path, USD per 30-day month', ...rates.map((r) => `${r} run${r === 1 ? '' : 's'} / day`)],
     rows: stepCases.flatMap((step) => [
-      [`standing (${emr.standingClusters} × (${describeShape(emr.standingShape)}), always on), runs of ${num(step, 2)} min`, ...rates.map((r) => dollars(at(step, r).standing.usd))],
+      [
+        `standing (${emr.standingClusters} × (${describeShape(emr.standingShape)}), always on), runs of ${num(step, 2)} min`,
+        ...rates.map((r) => dollars(at(step, r).standing.usd)),
+      ],
       [`transient (${describeShape(emr.transientShape)}, per run), runs of ${num(step, 2)} min`, ...rates.map((r) => transientCell(at(step, r)))],
     ]),
   };
@@ -153,13 +184,23 @@ await suiteMain(async ({ previous, quick }) => {
     title: '7. Cost model (AWS list prices, us-east-1)',
     tables: [
       { header: ['per 1,000 landed 10 MB files', 'USD'], rows: [...table(perFile), ['**total**', `**${usd(total(perFile))}**`]] },
-      { header: [`per DuckDB batch run (${filesPerBatch.toFixed(0)} files)`, 'USD'], rows: [...table(duckdbRun), ['**total**', `**${usd(total(duckdbRun))}**`]] },
-      { header: [`per heavy (EMR) run, ${stages} stages of ${sparkMinutes.toFixed(2)} min`, 'USD'], rows: [...table(heavyRun), ['**total**', `**${usd(total(heavyRun))}**`]] },
+      {
+        header: [`per DuckDB batch run (${filesPerBatch.toFixed(0)} files)`, 'USD'],
+        rows: [...table(duckdbRun), ['**total**', `**${usd(total(duckdbRun))}**`]],
+      },
+      {
+        header: [`per heavy (EMR) run, ${stages} stages of ${sparkMinutes.toFixed(2)} min`, 'USD'],
+        rows: [...table(heavyRun), ['**total**', `**${usd(total(heavyRun))}**`]],
+      },
       monthTable,
     ],
     targets: [],
     notes: [
-      `Prices in bench/cost/prices.ts: Lambda $${PRICES.lambda.perGbSecond}/GB-s + $${PRICES.lambda.perMillionRequests}/M requests (x86_64), DynamoDB on-demand $${PRICES.dynamodb.perMillionWriteUnits}/M WRU and $${PRICES.dynamodb.perMillionReadUnits}/M RRU, S3 $${PRICES.s3.perThousandPutCopyPostList}/1,000 PUT/LIST and $${PRICES.s3.perThousandGetHead}/1,000 GET/HEAD, Step Functions $${PRICES.stepFunctions.perThousandTransitions}/1,000 transitions, EMR on EC2 ${Object.entries(PRICES.instances).map(([type, p]) => `${type} $${p.ec2OnDemandPerHour}+$${p.emrPerHour}/h`).join(', ')} (EC2 On-Demand + EMR).`,
+      `Prices in bench/cost/prices.ts: Lambda $${PRICES.lambda.perGbSecond}/GB-s + $${PRICES.lambda.perMillionRequests}/M requests (x86_64), DynamoDB on-demand $${PRICES.dynamodb.perMillionWriteUnits}/M WRU and $${PRICES.dynamodb.perMillionReadUnits}/M RRU, S3 $${PRICES.s3.perThousandPutCopyPostList}/1,000 PUT/LIST and $${PRICES.s3.perThousandGetHead}/1,000 GET/HEAD, Step Functions $${PRICES.stepFunctions.perThousandTransitions}/1,000 transitions, EMR on EC2 ${Object.entries(
+        PRICES.instances,
+      )
+        .map(([type, p]) => `${type} $${p.ec2OnDemandPerHour}+$${p.emrPerHour}/h`)
+        .join(', ')} (EC2 On-Demand + EMR).`,
       `Durations are the medians on this machine (suite 1 for validate/convert/track at 10 MB, suite 4 for resolve, jobstep and transform); DynamoDB units and S3 requests per file are suite 4's, with the batch-level writes spread over the batch's files.${borrowed.length > 0 ? ` Not measured in this run, read from the last results: ${borrowed.join(', ')}.` : ''}`,
       `The heavy run's step time is the Spark POS aggregation of suite 3 at ${sparkLabel ?? '(not measured: 1 min assumed)'} per stage (local Spark on 2 cores, start-up included), as a proxy: ${num(heavyStepMinutes, 2)} min a run. Its EMR line is the transient cluster while the steps run; in standing mode that time is on clusters paid for anyway (the monthly table), in transient mode a run alone on its cluster also pays the provisioning and the idle timeout: ${usd(lone)} for the cluster in all.`,
       `The heavy path per month (the table above; Lambda, Step Functions and DynamoDB of the runs included in both columns): standing mode's always-on clusters cost ${dollars(standingUsd)} a month whether they run steps or not.`,

@@ -56,14 +56,47 @@ await suiteMain(async ({ quick }) => {
     for (let i = 0; i < runs; i += 1) {
       const dir = await mkdtemp(join(tmpdir(), 'landfall-engine-'));
       try {
-        const d = await timed(() => run(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'engine-duckdb.ts'), input.root, join(dir, 'duckdb.parquet'), String(memoryMb)], { cwd: ROOT }));
+        const d = await timed(() =>
+          run(
+            process.execPath,
+            ['--import', 'tsx', join(import.meta.dirname, '..', 'engine-duckdb.ts'), input.root, join(dir, 'duckdb.parquet'), String(memoryMb)],
+            { cwd: ROOT },
+          ),
+        );
         duck.push(d.ms);
         outputRows.duckdb = (JSON.parse(d.value.stdout.trim().split('\n').pop()!) as { rows: number }).rows;
-        const args = ['--master', 'local[2]', '--driver-memory', '6g', '--conf', 'spark.ui.enabled=false', join(ROOT, 'spark', 'landfall_jobs', 'main.py'),
-          '--stage', 'aggregate', '--module', 'landfall_pipeline.pos_daily_sales', '--pipeline-root', join(ROOT, 'examples', 'retail', 'spark'),
-          '--input-root', input.root, '--checkpoint-root', join(dir, 'checkpoints'), '--output-root', join(dir, 'out'),
-          '--batch', `province=${ENGINE_PROVINCE}`, '--batch', `date=${ENGINE_DATE}`, '--date-field', 'date', '--partition-by', 'province,date'];
-        const s = await timed(() => run(spark.binary, args, { cwd: ROOT, env: { ...process.env, ...spark.env, TZ: 'UTC', SPARK_LOCAL_IP: '127.0.0.1' }, maxBuffer: 64 * MB }));
+        const args = [
+          '--master',
+          'local[2]',
+          '--driver-memory',
+          '6g',
+          '--conf',
+          'spark.ui.enabled=false',
+          join(ROOT, 'spark', 'landfall_jobs', 'main.py'),
+          '--stage',
+          'aggregate',
+          '--module',
+          'landfall_pipeline.pos_daily_sales',
+          '--pipeline-root',
+          join(ROOT, 'examples', 'retail', 'spark'),
+          '--input-root',
+          input.root,
+          '--checkpoint-root',
+          join(dir, 'checkpoints'),
+          '--output-root',
+          join(dir, 'out'),
+          '--batch',
+          `province=${ENGINE_PROVINCE}`,
+          '--batch',
+          `date=${ENGINE_DATE}`,
+          '--date-field',
+          'date',
+          '--partition-by',
+          'province,date',
+        ];
+        const s = await timed(() =>
+          run(spark.binary, args, { cwd: ROOT, env: { ...process.env, ...spark.env, TZ: 'UTC', SPARK_LOCAL_IP: '127.0.0.1' }, maxBuffer: 64 * MB }),
+        );
         sp.push(s.ms);
         outputRows.spark = await countRows(join(dir, 'out'));
       } finally {
@@ -71,32 +104,64 @@ await suiteMain(async ({ quick }) => {
       }
       log(`${mb} MB run ${i + 1}/${runs}: duckdb ${duck.at(-1)!.toFixed(0)} ms, spark ${sp.at(-1)!.toFixed(0)} ms`);
     }
-    if (outputRows.duckdb !== outputRows.spark) throw new Error(`${mb} MB: DuckDB wrote ${outputRows.duckdb} rows, Spark ${outputRows.spark}: not the same aggregation`);
+    if (outputRows.duckdb !== outputRows.spark)
+      throw new Error(`${mb} MB: DuckDB wrote ${outputRows.duckdb} rows, Spark ${outputRows.spark}: not the same aggregation`);
     const dS = summarize(duck);
     const sS = summarize(sp);
     const speedup = pairedRatios(sp, duck);
     points.duckdb.push([mb * MB, dS.median / 1000]);
     points.spark.push([mb * MB, sS.median / 1000]);
     const label = mb >= 1024 ? `${mb / 1024} GB` : `${mb} MB`;
-    rows.push([label, input.rows.toLocaleString('en-US'), (input.parquetBytes / MB).toFixed(1), formatSummary({ ...dS, median: dS.median / 1000, min: dS.min / 1000, max: dS.max / 1000 }, 2), formatSummary({ ...sS, median: sS.median / 1000, min: sS.min / 1000, max: sS.max / 1000 }, 1), `${formatSummary(speedup, 1)}×`]);
-    data[label] = { inputBytes: mb * MB, rows: input.rows, parquetBytes: input.parquetBytes, outputRows: outputRows.duckdb, duckdbMs: dS, sparkMs: sS, speedup };
-    if (mb <= 1024) targets.push({ metric: `DuckDB vs Spark speed-up, ${label}`, target: `≥ ${SPEEDUP_TARGET}×`, actual: `${speedup.median.toFixed(1)}×`, met: speedup.median >= SPEEDUP_TARGET });
+    rows.push([
+      label,
+      input.rows.toLocaleString('en-US'),
+      (input.parquetBytes / MB).toFixed(1),
+      formatSummary({ ...dS, median: dS.median / 1000, min: dS.min / 1000, max: dS.max / 1000 }, 2),
+      formatSummary({ ...sS, median: sS.median / 1000, min: sS.min / 1000, max: sS.max / 1000 }, 1),
+      `${formatSummary(speedup, 1)}×`,
+    ]);
+    data[label] = {
+      inputBytes: mb * MB,
+      rows: input.rows,
+      parquetBytes: input.parquetBytes,
+      outputRows: outputRows.duckdb,
+      duckdbMs: dS,
+      sparkMs: sS,
+      speedup,
+    };
+    if (mb <= 1024)
+      targets.push({
+        metric: `DuckDB vs Spark speed-up, ${label}`,
+        target: `≥ ${SPEEDUP_TARGET}×`,
+        actual: `${speedup.median.toFixed(1)}×`,
+        met: speedup.median >= SPEEDUP_TARGET,
+      });
   }
   const duckLine = fitLine(points.duckdb);
   const sparkLine = fitLine(points.spark);
   const largest = sizes.at(-1)! * MB;
   const parquetRatio = (data[Object.keys(data).at(-1)!] as { parquetBytes: number }).parquetBytes / largest;
-  const threshold = deriveEngineThreshold({ duckdb: duckLine, spark: sparkLine, functionMemoryMb: memoryMb, timeoutSeconds: 900, measuredThreads: 2, ephemeralStorageBytes: 10 * GB, parquetBytesPerInputByte: parquetRatio, largestMeasuredBytes: largest });
+  const threshold = deriveEngineThreshold({
+    duckdb: duckLine,
+    spark: sparkLine,
+    functionMemoryMb: memoryMb,
+    timeoutSeconds: 900,
+    measuredThreads: 2,
+    ephemeralStorageBytes: 10 * GB,
+    parquetBytesPerInputByte: parquetRatio,
+    largestMeasuredBytes: largest,
+  });
   data.fit = { duckdb: duckLine, spark: sparkLine };
   data.threshold = threshold;
   const gb = (b: number) => `${(b / GB).toFixed(1)} GB`;
   // A threshold needs the sizes that matter for it: the quick sizes only smoke-test the suite.
-  if (!quick) targets.push({
-    metric: 'router default threshold follows the measurement',
-    target: `${gb(threshold.bytes)} (derived)`,
-    actual: `${gb(DEFAULT_DUCKDB_MAX_INPUT_BYTES)} (shared/stages/resolve/engine-router.ts)`,
-    met: Math.abs(DEFAULT_DUCKDB_MAX_INPUT_BYTES - threshold.bytes) <= 0.25 * threshold.bytes,
-  });
+  if (!quick)
+    targets.push({
+      metric: 'router default threshold follows the measurement',
+      target: `${gb(threshold.bytes)} (derived)`,
+      actual: `${gb(DEFAULT_DUCKDB_MAX_INPUT_BYTES)} (shared/stages/resolve/engine-router.ts)`,
+      met: Math.abs(DEFAULT_DUCKDB_MAX_INPUT_BYTES - threshold.bytes) <= 0.25 * threshold.bytes,
+    });
   return {
     id: 'engine',
     title: '3. Engine choice: the POS aggregation on DuckDB (transform) and on Spark (local, 2 cores)',

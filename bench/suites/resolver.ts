@@ -42,7 +42,16 @@ await suiteMain(async ({ quick }) => {
   await writeFile(process.env.LANDFALL_CONFIG_FILE, JSON.stringify(config));
 
   const dir = await mkdtemp(join(tmpdir(), 'landfall-bench-resolver-'));
-  await writePosSample(dir, { seed: 11, startDate: DATE, days: 1, provinces: retailProvinces(config), rowsPerFile: 5, filesPerStore: 1, items: 5, badFiles: false });
+  await writePosSample(dir, {
+    seed: 11,
+    startDate: DATE,
+    days: 1,
+    provinces: retailProvinces(config),
+    rowsPerFile: 5,
+    filesPerStore: 1,
+    items: 5,
+    badFiles: false,
+  });
   const files = await listFiles(dir);
   const stack = await startLocalStack();
   const requests = new Map<string, number>();
@@ -78,7 +87,9 @@ await suiteMain(async ({ quick }) => {
     await Promise.all(
       Array.from({ length: 32 }, async () => {
         for (let key = queue.shift(); key; key = queue.shift()) {
-          await stack.s3.send(new PutObjectCommand({ Bucket: stack.deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: await readFile(join(dir, key)) }));
+          await stack.s3.send(
+            new PutObjectCommand({ Bucket: stack.deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: await readFile(join(dir, key)) }),
+          );
           landedAt.set(key, Date.now());
         }
       }),
@@ -102,7 +113,12 @@ await suiteMain(async ({ quick }) => {
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
     const targets: Target[] = [
-      { metric: `executions for ${provinces.length} batches`, target: `= ${provinces.length}`, actual: String(executions.length), met: executions.length === provinces.length },
+      {
+        metric: `executions for ${provinces.length} batches`,
+        target: `= ${provinces.length}`,
+        actual: String(executions.length),
+        met: executions.length === provinces.length,
+      },
       { metric: 'DynamoDB writes per landed file', target: `≤ ${WRITE_TARGET}`, actual: perFile(writes).toFixed(2), met: perFile(writes) <= WRITE_TARGET },
     ];
     return {
@@ -110,19 +126,55 @@ await suiteMain(async ({ quick }) => {
       title: `4. Resolver at scale: ${files.length.toLocaleString('en-US')} files, ${provinces.length} batches, landed concurrently`,
       tables: [
         {
-          header: ['files', 'batches', 'executions', 'latency p50 ms', 'latency p99 ms', 'DynamoDB requests / file', 'writes / file', 'WCU / file', 'RCU / file', 'all settled s'],
-          rows: [[files.length, provinces.length, executions.length, p50, p99, perFile(total).toFixed(2), perFile(writes).toFixed(2), perFile(capacity.write).toFixed(2), perFile(capacity.read).toFixed(2), seconds.toFixed(0)]],
+          header: [
+            'files',
+            'batches',
+            'executions',
+            'latency p50 ms',
+            'latency p99 ms',
+            'DynamoDB requests / file',
+            'writes / file',
+            'WCU / file',
+            'RCU / file',
+            'all settled s',
+          ],
+          rows: [
+            [
+              files.length,
+              provinces.length,
+              executions.length,
+              p50,
+              p99,
+              perFile(total).toFixed(2),
+              perFile(writes).toFixed(2),
+              perFile(capacity.write).toFixed(2),
+              perFile(capacity.read).toFixed(2),
+              seconds.toFixed(0),
+            ],
+          ],
         },
-        { header: ['DynamoDB operation', 'requests', 'per file'], rows: [...requests.entries()].sort().map(([op, n]) => [op.replace(/Command$/, ''), n, perFile(n).toFixed(2)]) },
+        {
+          header: ['DynamoDB operation', 'requests', 'per file'],
+          rows: [...requests.entries()].sort().map(([op, n]) => [op.replace(/Command$/, ''), n, perFile(n).toFixed(2)]),
+        },
       ],
       targets,
       notes: [
-        'Latency: from the PUT of the batch\'s last required file returning to its StartExecution. All files land at once on 2 cores, so it includes queueing behind the other batches\' files.',
-        'Writes per file: the LATEST claim and RECEIVED in one transaction, VALIDATED, CONVERTED, plus each batch\'s claim, start, checkpoint and end spread over its 51 files. WCU: a transaction costs 2 per item.',
+        "Latency: from the PUT of the batch's last required file returning to its StartExecution. All files land at once on 2 cores, so it includes queueing behind the other batches' files.",
+        "Writes per file: the LATEST claim and RECEIVED in one transaction, VALIDATED, CONVERTED, plus each batch's claim, start, checkpoint and end spread over its 51 files. WCU: a transaction costs 2 per item.",
       ],
       data: {
-        files: files.length, batches: provinces.length, executions: executions.length, latencyMs: { p50, p99, min: Math.min(...latencies), max: Math.max(...latencies) },
-        dynamodb: { requestsPerFile: perFile(total), writesPerFile: perFile(writes), wcuPerFile: perFile(capacity.write), rcuPerFile: perFile(capacity.read), byOperation: Object.fromEntries(requests) },
+        files: files.length,
+        batches: provinces.length,
+        executions: executions.length,
+        latencyMs: { p50, p99, min: Math.min(...latencies), max: Math.max(...latencies) },
+        dynamodb: {
+          requestsPerFile: perFile(total),
+          writesPerFile: perFile(writes),
+          wcuPerFile: perFile(capacity.write),
+          rcuPerFile: perFile(capacity.read),
+          byOperation: Object.fromEntries(requests),
+        },
         s3RequestsPerFile: Object.fromEntries([...s3Requests.entries()].map(([op, n]) => [op.replace(/Command$/, ''), perFile(n)])),
         executionsPerBatch: executions.length / provinces.length,
         // per landed file: invocations and their median duration (in-process, under the concurrent load)

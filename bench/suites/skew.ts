@@ -16,7 +16,11 @@ const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 
 const VARIANTS = ['off', 'on', 'bucketed'] as const;
-const LABELS: Record<(typeof VARIANTS)[number], string> = { off: 'AQE off', on: 'AQE + skew join on (the jobs\' default)', bucketed: 'bucketed sessionize, AQE on' };
+const LABELS: Record<(typeof VARIANTS)[number], string> = {
+  off: 'AQE off',
+  on: "AQE + skew join on (the jobs' default)",
+  bucketed: 'bucketed sessionize, AQE on',
+};
 
 interface Variant {
   seconds: number[];
@@ -24,7 +28,9 @@ interface Variant {
   joinSeconds?: number[];
   joinHeavyStage?: Array<{ skewJoinSplit: boolean }>;
 }
-type SkewResult = { events: number; hotShare: number; runs: number; identicalOutput: boolean; off: Variant } & Partial<Record<(typeof VARIANTS)[number], Variant>>;
+type SkewResult = { events: number; hotShare: number; runs: number; identicalOutput: boolean; off: Variant } & Partial<
+  Record<(typeof VARIANTS)[number], Variant>
+>;
 
 await suiteMain(async ({ quick }) => {
   const spark = sparkSubmit();
@@ -33,11 +39,15 @@ await suiteMain(async ({ quick }) => {
   try {
     const out = join(dir, 'skew.json');
     log(`sessionize with a hot customer (30 %), AQE skew handling on and off${quick ? ' (quick)' : ''}`);
-    await run(python, [join(ROOT, 'spark', 'bench', 'skew.py'), '--hot-share', '0.3', '--join-dimension', 'plain', ...(quick ? ['--quick'] : []), '--out', out], {
-      cwd: ROOT,
-      env: { ...process.env, ...spark.env, TZ: 'UTC', SPARK_LOCAL_IP: '127.0.0.1' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    await run(
+      python,
+      [join(ROOT, 'spark', 'bench', 'skew.py'), '--hot-share', '0.3', '--join-dimension', 'plain', ...(quick ? ['--quick'] : []), '--out', out],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...spark.env, TZ: 'UTC', SPARK_LOCAL_IP: '127.0.0.1' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     const result = JSON.parse(await readFile(out, 'utf8')) as SkewResult;
     const off = summarize(result.off.seconds).median;
     const rows = VARIANTS.filter((v) => result[v]).map((name) => {
@@ -51,7 +61,20 @@ await suiteMain(async ({ quick }) => {
     return {
       id: 'skew',
       title: `6. Spark skew: sessionize one day of ${result.events.toLocaleString('en-US')} events, one customer holding ${(result.hotShare * 100).toFixed(0)} % (local Spark, 2 cores)`,
-      tables: [{ header: ['variant', 'sessionize s', 'speed-up vs AQE off', 'longest task s (heavy stage)', 'tasks', 'customer join s (no broadcast)', 'AQE split the join'], rows }],
+      tables: [
+        {
+          header: [
+            'variant',
+            'sessionize s',
+            'speed-up vs AQE off',
+            'longest task s (heavy stage)',
+            'tasks',
+            'customer join s (no broadcast)',
+            'AQE split the join',
+          ],
+          rows,
+        },
+      ],
       targets: [],
       notes: [
         `Outputs identical across variants: ${result.identicalOutput ? 'yes' : 'NO'}. Measured by spark/bench/skew.py in one Spark session (a warm-up round, then the variants in turn, ${result.runs} round(s)); see spark/README.md.`,

@@ -4,7 +4,19 @@ import { loadPipeline } from '../../shared/core/config/load-config';
 import { ArcRouter } from '../../shared/core/failover/arc-client';
 import { CellClaims } from '../../shared/core/emr/cell-claims';
 import { emrSettingsFromEnv } from '../../shared/core/emr/cluster-spec';
-import { acquireEmrCluster, afterClusterEnded, afterStepFailure, emrJobOf, failoverEmr, nextEmrStage, pollEmrStage, prepareEmrRun, submitEmrStage, type EmrFlowDeps, type EmrRunState } from '../../shared/stages/orchestrate';
+import {
+  acquireEmrCluster,
+  afterClusterEnded,
+  afterStepFailure,
+  emrJobOf,
+  failoverEmr,
+  nextEmrStage,
+  pollEmrStage,
+  prepareEmrRun,
+  submitEmrStage,
+  type EmrFlowDeps,
+  type EmrRunState,
+} from '../../shared/stages/orchestrate';
 import { JobRunStore } from '../../shared/core/runs/job-run-store';
 import type { RunInput } from '../../shared/core/runs/run-input';
 import { setting } from '../../shared/core/settings';
@@ -20,7 +32,11 @@ function depsFromEnv(): EmrFlowDeps {
   const table = setting('JOB_RUNS_TABLE');
   return {
     emr: new EMRClient({}),
-    arc: new ArcRouter({ cells: settings.cells.map((c) => ({ name: c.name, routingControlArn: c.routingControlArn })), endpoints: setting('ARC_ENDPOINTS') as string[], region: setting('ARC_REGION') }),
+    arc: new ArcRouter({
+      cells: settings.cells.map((c) => ({ name: c.name, routingControlArn: c.routingControlArn })),
+      endpoints: setting('ARC_ENDPOINTS') as string[],
+      region: setting('ARC_REGION'),
+    }),
     s3: s3Client(),
     runs: new JobRunStore(documentClient(), table),
     claims: new CellClaims(documentClient(), table),

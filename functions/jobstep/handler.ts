@@ -9,7 +9,14 @@ let deps: JobStepDeps | undefined;
 export const handler = async (request: JobStepRequest) => {
   if (!deps) {
     const resolver = resolverDepsFromEnv();
-    deps = { runs: resolver.runs, resolver, sns: snsClient(), s3: s3Client(), lakeBucket: setting('LAKE_BUCKET'), failureTopicArn: setting('FAILURE_TOPIC_ARN') };
+    deps = {
+      runs: resolver.runs,
+      resolver,
+      sns: snsClient(),
+      s3: s3Client(),
+      lakeBucket: setting('LAKE_BUCKET'),
+      failureTopicArn: setting('FAILURE_TOPIC_ARN'),
+    };
   }
   return runJobStep(request, deps);
 };

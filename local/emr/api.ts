@@ -78,7 +78,11 @@ export function emrOperations(ctx: ApiContext): Record<string, (body: Record<str
       const request = parseRunJobFlow(body);
       const id = emrId('j');
       const steps = parseSteps(request.steps, id, true);
-      const placement = placeCluster(request, { region: ctx.region, ...(ctx.subnets ? { subnets: ctx.subnets } : {}), isArmed: (s, az) => ctx.creationFaults.isArmed(s, az) });
+      const placement = placeCluster(request, {
+        region: ctx.region,
+        ...(ctx.subnets ? { subnets: ctx.subnets } : {}),
+        isArmed: (s, az) => ctx.creationFaults.isArmed(s, az),
+      });
       const fault = ctx.creationFaults.take(placement.subnetId, placement.availabilityZone);
       const cluster: ClusterRecord = {
         id,
@@ -102,7 +106,11 @@ export function emrOperations(ctx: ApiContext): Record<string, (body: Record<str
     },
     TerminateJobFlows: (body) => {
       const ids = strings(body, 'JobFlowIds');
-      if (!ids) throw new ServiceError('ValidationException', "1 validation error detected: Value null at 'JobFlowIds' failed to satisfy constraint: Member must not be null");
+      if (!ids)
+        throw new ServiceError(
+          'ValidationException',
+          "1 validation error detected: Value null at 'JobFlowIds' failed to satisfy constraint: Member must not be null",
+        );
       if (ids.length > 10) throw new ServiceError('ValidationException', `TerminateJobFlows takes at most 10 job flows, not ${ids.length}`);
       // an unknown id fails the whole request before any cluster changes, as on EMR
       for (const id of ids) if (!clusters.has(id)) throw new ServiceError('ValidationException', 'Specified job flow ID not valid.');
@@ -146,7 +154,8 @@ export function emrOperations(ctx: ApiContext): Record<string, (body: Record<str
     },
     ListClusters: (body) => {
       const states = strings(body, 'ClusterStates');
-      if (states?.some((s) => !CLUSTER_STATES.includes(s as ClusterState))) throw new ServiceError('ValidationException', `ClusterStates must be among ${CLUSTER_STATES.join(', ')}`);
+      if (states?.some((s) => !CLUSTER_STATES.includes(s as ClusterState)))
+        throw new ServiceError('ValidationException', `ClusterStates must be among ${CLUSTER_STATES.join(', ')}`);
       const after = body.CreatedAfter as number | undefined;
       const before = body.CreatedBefore as number | undefined;
       const list = [...clusters.values()]
@@ -154,12 +163,16 @@ export function emrOperations(ctx: ApiContext): Record<string, (body: Record<str
         .filter((c) => (after === undefined || c.createdAt.getTime() / 1000 >= after) && (before === undefined || c.createdAt.getTime() / 1000 <= before))
         .reverse(); // newest first
       const { items, marker } = page(list, body);
-      return { Clusters: items.map((c) => ({ Id: c.id, Name: c.name, Status: clusterStatus(c), NormalizedInstanceHours: 0, ClusterArn: c.arn })), ...(marker ? { Marker: marker } : {}) };
+      return {
+        Clusters: items.map((c) => ({ Id: c.id, Name: c.name, Status: clusterStatus(c), NormalizedInstanceHours: 0, ClusterArn: c.arn })),
+        ...(marker ? { Marker: marker } : {}),
+      };
     },
     AddJobFlowSteps: (body) => {
       const cluster = clusterFor(required(body, 'JobFlowId'));
       const configs = body.Steps;
-      if (!Array.isArray(configs) || configs.length === 0 || configs.length > 256) throw new ServiceError('ValidationException', 'Steps must hold 1 to 256 steps');
+      if (!Array.isArray(configs) || configs.length === 0 || configs.length > 256)
+        throw new ServiceError('ValidationException', 'Steps must hold 1 to 256 steps');
       refuseIfGoing(cluster);
       const steps = parseSteps(configs, cluster.id);
       cluster.steps.push(...steps);
@@ -171,7 +184,8 @@ export function emrOperations(ctx: ApiContext): Record<string, (body: Record<str
     ListSteps: (body) => {
       const cluster = clusterFor(required(body, 'ClusterId'));
       const states = strings(body, 'StepStates');
-      if (states?.some((s) => !STEP_STATES.includes(s as StepState))) throw new ServiceError('ValidationException', `StepStates must be among ${STEP_STATES.join(', ')}`);
+      if (states?.some((s) => !STEP_STATES.includes(s as StepState)))
+        throw new ServiceError('ValidationException', `StepStates must be among ${STEP_STATES.join(', ')}`);
       const ids = strings(body, 'StepIds');
       // AWS lists the most recent step first.
       const list = [...cluster.steps].reverse().filter((s) => (!states || states.includes(s.state)) && (!ids || ids.includes(s.id)));

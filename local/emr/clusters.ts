@@ -78,7 +78,10 @@ export function clusterLifecycle(options: LifecycleOptions) {
   };
 
   const failCreation = (c: ClusterRecord) => {
-    const { code, message } = creationFailure(c.creationFault!, { availabilityZone: c.availabilityZone!, ...(c.config.masterInstanceType ? { instanceType: c.config.masterInstanceType } : {}) });
+    const { code, message } = creationFailure(c.creationFault!, {
+      availabilityZone: c.availabilityZone!,
+      ...(c.config.masterInstanceType ? { instanceType: c.config.masterInstanceType } : {}),
+    });
     terminate(c, code, message);
   };
 

@@ -53,9 +53,15 @@ export function creationFailure(kind: CreationFaultKind, where: { availabilityZo
         message: `EC2 has insufficient capacity for ${where.instanceType ?? 'the requested instance type'} in ${where.availabilityZone} (InsufficientInstanceCapacity) (local fault injection)`,
       };
     case 'az-impaired':
-      return { code: 'INTERNAL_ERROR', message: `The cluster could not be provisioned: Availability Zone ${where.availabilityZone} is impaired (local fault injection).` };
+      return {
+        code: 'INTERNAL_ERROR',
+        message: `The cluster could not be provisioned: Availability Zone ${where.availabilityZone} is impaired (local fault injection).`,
+      };
     case 'bootstrap':
-      return { code: 'BOOTSTRAP_FAILURE', message: `On the master instance (${ec2InstanceId()}), bootstrap action 1 returned a non-zero return code (local fault injection)` };
+      return {
+        code: 'BOOTSTRAP_FAILURE',
+        message: `On the master instance (${ec2InstanceId()}), bootstrap action 1 returned a non-zero return code (local fault injection)`,
+      };
   }
 }
 

@@ -151,13 +151,22 @@ export async function startLocalEmr(options: LocalEmrOptions): Promise<LocalEmr>
       apiFaults.push(count, errorType);
     },
     idle(timeoutMs = 300_000) {
-      return waiters.until(() => !busy(), timeoutMs, () => new Error(`local EMR: steps still pending or running after ${timeoutMs} ms`));
+      return waiters.until(
+        () => !busy(),
+        timeoutMs,
+        () => new Error(`local EMR: steps still pending or running after ${timeoutMs} ms`),
+      );
     },
     allEnded(timeoutMs = 300_000) {
       return waiters.until(
         () => createdUp().length === 0,
         timeoutMs,
-        () => new Error(`local EMR: clusters still up after ${timeoutMs} ms: ${createdUp().map((c) => `${c.id} (${c.name}, ${c.state})`).join(', ')}`),
+        () =>
+          new Error(
+            `local EMR: clusters still up after ${timeoutMs} ms: ${createdUp()
+              .map((c) => `${c.id} (${c.name}, ${c.state})`)
+              .join(', ')}`,
+          ),
       );
     },
     stop() {

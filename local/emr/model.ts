@@ -12,7 +12,15 @@ export type ClusterState = 'STARTING' | 'BOOTSTRAPPING' | 'RUNNING' | 'WAITING' 
 export const CLUSTER_STATES: ClusterState[] = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS'];
 
 /** EMR's ClusterStateChangeReasonCode */
-export type ReasonCode = 'INTERNAL_ERROR' | 'VALIDATION_ERROR' | 'INSTANCE_FAILURE' | 'INSTANCE_FLEET_TIMEOUT' | 'BOOTSTRAP_FAILURE' | 'USER_REQUEST' | 'STEP_FAILURE' | 'ALL_STEPS_COMPLETED';
+export type ReasonCode =
+  | 'INTERNAL_ERROR'
+  | 'VALIDATION_ERROR'
+  | 'INSTANCE_FAILURE'
+  | 'INSTANCE_FLEET_TIMEOUT'
+  | 'BOOTSTRAP_FAILURE'
+  | 'USER_REQUEST'
+  | 'STEP_FAILURE'
+  | 'ALL_STEPS_COMPLETED';
 
 /** How a cluster being created fails (see LocalEmr.failCreation). */
 export type CreationFaultKind = 'capacity' | 'az-impaired' | 'bootstrap';
@@ -90,7 +98,8 @@ export interface ClusterRecord {
 }
 
 /** A step as LocalEmr.steps() gives it out: a copy of the record's fields, FailureDetails in lower case. */
-export interface LocalStepRecord extends Pick<StepRecord, 'id' | 'clusterId' | 'name' | 'args' | 'state' | 'createdAt' | 'startedAt' | 'endedAt' | 'workDir' | 'uploaded' | 'deleted'> {
+export interface LocalStepRecord
+  extends Pick<StepRecord, 'id' | 'clusterId' | 'name' | 'args' | 'state' | 'createdAt' | 'startedAt' | 'endedAt' | 'workDir' | 'uploaded' | 'deleted'> {
   failure?: { reason: string; message: string; logFile: string };
 }
 

@@ -11,7 +11,8 @@ type Body = Record<string, unknown>;
 
 export function required(body: Body, field: string): string {
   const value = str(body, field);
-  if (value === undefined || value === '') throw invalid(`1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
+  if (value === undefined || value === '')
+    throw invalid(`1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
   return value;
 }
 
@@ -65,7 +66,9 @@ export function parseSteps(raw: unknown, clusterId: string, allowNone = false): 
     const jarStep = (config.HadoopJarStep ?? {}) as Body;
     const actionOnFailure = str(config, 'ActionOnFailure') ?? 'CONTINUE';
     if (!ACTIONS_ON_FAILURE.includes(actionOnFailure)) throw invalid(`ActionOnFailure ${actionOnFailure} is not valid`);
-    const properties = Object.fromEntries(((jarStep.Properties as Array<{ Key?: string; Value?: string }> | undefined) ?? []).map((p) => [p.Key ?? '', p.Value ?? '']));
+    const properties = Object.fromEntries(
+      ((jarStep.Properties as Array<{ Key?: string; Value?: string }> | undefined) ?? []).map((p) => [p.Key ?? '', p.Value ?? '']),
+    );
     return {
       id: emrId('s'),
       clusterId,
@@ -113,16 +116,19 @@ function checkNodeTypes(kind: 'instance fleet' | 'instance group', types: string
 function parseFleets(fleets: Body[]): string | undefined {
   const types = fleets.map((fleet, i) => {
     const type = str(fleet, 'InstanceFleetType');
-    if (!type || !NODE_TYPES.includes(type)) throw invalid(`Instances.InstanceFleets[${i}].InstanceFleetType must be MASTER, CORE or TASK, not ${type ?? 'null'}`);
+    if (!type || !NODE_TYPES.includes(type))
+      throw invalid(`Instances.InstanceFleets[${i}].InstanceFleetType must be MASTER, CORE or TASK, not ${type ?? 'null'}`);
     const configs = objects(fleet, 'InstanceTypeConfigs') ?? [];
-    if (configs.length === 0 || configs.length > 30) throw invalid(`Instances.InstanceFleets[${i}] (${type}) must list 1 to 30 InstanceTypeConfigs, not ${configs.length}`);
+    if (configs.length === 0 || configs.length > 30)
+      throw invalid(`Instances.InstanceFleets[${i}] (${type}) must list 1 to 30 InstanceTypeConfigs, not ${configs.length}`);
     configs.forEach((c, j) => {
       if (!str(c, 'InstanceType')) throw invalid(`Instances.InstanceFleets[${i}].InstanceTypeConfigs[${j}].InstanceType must be set`);
     });
     const onDemand = integer(fleet, 'TargetOnDemandCapacity') ?? 0;
     const spot = integer(fleet, 'TargetSpotCapacity') ?? 0;
     if (onDemand < 0 || spot < 0) throw invalid(`Instances.InstanceFleets[${i}] (${type}): target capacities must not be negative`);
-    if (type === 'MASTER' && onDemand + spot !== 1) throw invalid(`The MASTER instance fleet's target capacity (TargetOnDemandCapacity + TargetSpotCapacity) must be 1, not ${onDemand + spot}.`);
+    if (type === 'MASTER' && onDemand + spot !== 1)
+      throw invalid(`The MASTER instance fleet's target capacity (TargetOnDemandCapacity + TargetSpotCapacity) must be 1, not ${onDemand + spot}.`);
     return type;
   });
   checkNodeTypes('instance fleet', types);
@@ -152,7 +158,8 @@ export function parseRunJobFlow(body: Body): RunJobFlowRequest {
 
   const fleets = objects(instances, 'InstanceFleets');
   const groups = objects(instances, 'InstanceGroups');
-  if (fleets?.length && groups?.length) throw invalid('Instances: InstanceFleets and InstanceGroups cannot both be given; a cluster uses instance fleets or instance groups.');
+  if (fleets?.length && groups?.length)
+    throw invalid('Instances: InstanceFleets and InstanceGroups cannot both be given; a cluster uses instance fleets or instance groups.');
   let masterInstanceType: string | undefined;
   let instanceCollectionType: ClusterConfig['instanceCollectionType'];
   if (fleets?.length) {
@@ -169,7 +176,8 @@ export function parseRunJobFlow(body: Body): RunJobFlowRequest {
   }
 
   const subnetIds = [...new Set([...(str(instances, 'Ec2SubnetId') ? [str(instances, 'Ec2SubnetId')!] : []), ...(strings(instances, 'Ec2SubnetIds') ?? [])])];
-  if (instanceCollectionType === 'INSTANCE_GROUP' && subnetIds.length > 1) throw invalid('Several Ec2SubnetIds are supported only with instance fleets; instance groups take one subnet.');
+  if (instanceCollectionType === 'INSTANCE_GROUP' && subnetIds.length > 1)
+    throw invalid('Several Ec2SubnetIds are supported only with instance fleets; instance groups take one subnet.');
 
   const releaseLabel = str(body, 'ReleaseLabel') ?? DEFAULT_RELEASE_LABEL;
   if (!/^emr-\d+\.\d+\.\d+$/.test(releaseLabel)) throw invalid(`The requested release label ${releaseLabel} is not valid.`);
@@ -181,7 +189,9 @@ export function parseRunJobFlow(body: Body): RunJobFlowRequest {
   if (policy) {
     const value = policy.IdleTimeout ?? IDLE_TIMEOUT.default;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < IDLE_TIMEOUT.min || value > IDLE_TIMEOUT.max) {
-      throw invalid(`AutoTerminationPolicy.IdleTimeout must be a whole number of seconds from ${IDLE_TIMEOUT.min} to ${IDLE_TIMEOUT.max}, not ${String(value)}.`);
+      throw invalid(
+        `AutoTerminationPolicy.IdleTimeout must be a whole number of seconds from ${IDLE_TIMEOUT.min} to ${IDLE_TIMEOUT.max}, not ${String(value)}.`,
+      );
     }
     idleTimeoutSeconds = value;
   }

@@ -42,7 +42,8 @@ export function mirrorArgs(args: string[], mirrorDir: string): { localArgs: stri
 
 /** A root inside another one is staged through the outer one. */
 function outermost(roots: MirrorRoot[]): MirrorRoot[] {
-  const within = (inner: MirrorRoot, outer: MirrorRoot) => inner !== outer && inner.bucket === outer.bucket && (outer.key === '' || inner.key.startsWith(`${outer.key}/`));
+  const within = (inner: MirrorRoot, outer: MirrorRoot) =>
+    inner !== outer && inner.bucket === outer.bucket && (outer.key === '' || inner.key.startsWith(`${outer.key}/`));
   return roots.filter((r) => !roots.some((o) => within(r, o)));
 }
 

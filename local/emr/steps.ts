@@ -38,7 +38,9 @@ export function stepEngine(options: StepEngineOptions) {
     if (!m) return logFile;
     const key = `${m[2] ? `${m[2].replace(/\/?$/, '/')}` : ''}${cluster.id}/steps/${stepId}/stderr.gz`;
     try {
-      await options.s3.send(new PutObjectCommand({ Bucket: m[1]!, Key: key, Body: gzipSync(await readFile(logFile)), ContentType: 'text/plain', ContentEncoding: 'gzip' }));
+      await options.s3.send(
+        new PutObjectCommand({ Bucket: m[1]!, Key: key, Body: gzipSync(await readFile(logFile)), ContentType: 'text/plain', ContentEncoding: 'gzip' }),
+      );
       return `s3://${m[1]}/${key}`;
     } catch {
       return logFile;
@@ -60,7 +62,8 @@ export function stepEngine(options: StepEngineOptions) {
     const running = () => stateNow() === 'RUNNING';
     const fail = async (reason: string, message: string) => {
       await appendFile(logFile, `${message}\n`).catch(() => undefined);
-      if (running()) settle(step, 'FAILED', { failure: { Reason: reason, Message: message.slice(0, 10_000), LogFile: await publishedLog(cluster, step.id, logFile) } });
+      if (running())
+        settle(step, 'FAILED', { failure: { Reason: reason, Message: message.slice(0, 10_000), LogFile: await publishedLog(cluster, step.id, logFile) } });
     };
     let keepMirror = true;
     try {
@@ -90,13 +93,16 @@ export function stepEngine(options: StepEngineOptions) {
       await fail('Unknown Error.', message);
     } finally {
       if (stateNow() === 'CANCEL_PENDING') settle(step, 'CANCELLED');
-      if (stateNow() === 'RUNNING') settle(step, 'FAILED', { failure: { Reason: 'Unknown Error.', Message: 'the step ended without an outcome', LogFile: logFile } });
+      if (stateNow() === 'RUNNING')
+        settle(step, 'FAILED', { failure: { Reason: 'Unknown Error.', Message: 'the step ended without an outcome', LogFile: logFile } });
       step.abort = undefined;
       // A failed step's mirror stays for a look; a completed one's data is in S3.
-      if (!keepMirror || stateNow() === 'CANCELLED' || stateNow() === 'INTERRUPTED') await rm(join(workDir, 's3'), { recursive: true, force: true }).catch(() => undefined);
+      if (!keepMirror || stateNow() === 'CANCELLED' || stateNow() === 'INTERRUPTED')
+        await rm(join(workDir, 's3'), { recursive: true, force: true }).catch(() => undefined);
       if (stateNow() === 'FAILED' && accepting(cluster)) {
         if (step.actionOnFailure === 'CANCEL_AND_WAIT') {
-          for (const s of cluster.steps) if (s.state === 'PENDING') settle(s, 'CANCELLED', { reason: `Cancelled: step ${step.id} failed with ActionOnFailure CANCEL_AND_WAIT` });
+          for (const s of cluster.steps)
+            if (s.state === 'PENDING') settle(s, 'CANCELLED', { reason: `Cancelled: step ${step.id} failed with ActionOnFailure CANCEL_AND_WAIT` });
         } else if (step.actionOnFailure === 'TERMINATE_CLUSTER' || step.actionOnFailure === 'TERMINATE_JOB_FLOW') {
           options.lifecycle.terminate(cluster, 'STEP_FAILURE', 'Shut down as step failed');
         }

@@ -57,7 +57,9 @@ async function objectsUnder(s3: S3Client, copy: CopyStatement): Promise<Array<{ 
       page = await s3.send(new ListObjectsV2Command({ Bucket: copy.bucket, Prefix: copy.prefix, ...(token ? { ContinuationToken: token } : {}) }));
     } catch (err) {
       const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-      throw new CopyError(`ERROR: S3ServiceException:${e.name === 'NoSuchBucket' ? 'The specified bucket does not exist' : e.message},Status ${e.$metadata?.httpStatusCode ?? 500},Error ${e.name} DETAIL: context: s3://${copy.bucket}/${copy.prefix}`);
+      throw new CopyError(
+        `ERROR: S3ServiceException:${e.name === 'NoSuchBucket' ? 'The specified bucket does not exist' : e.message},Status ${e.$metadata?.httpStatusCode ?? 500},Error ${e.name} DETAIL: context: s3://${copy.bucket}/${copy.prefix}`,
+      );
     }
     for (const o of page.Contents ?? []) {
       if (o.Key && !o.Key.endsWith('/') && (o.Size ?? 0) > 0) found.push({ key: o.Key, size: o.Size ?? 0 });
@@ -65,7 +67,9 @@ async function objectsUnder(s3: S3Client, copy: CopyStatement): Promise<Array<{ 
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   if (found.length === 0) {
-    throw new CopyError(`ERROR: The specified S3 prefix '${copy.prefix}' does not exist DETAIL: error: The specified S3 prefix '${copy.prefix}' does not exist code: 8001 context: s3://${copy.bucket}/${copy.prefix}`);
+    throw new CopyError(
+      `ERROR: The specified S3 prefix '${copy.prefix}' does not exist DETAIL: error: The specified S3 prefix '${copy.prefix}' does not exist code: 8001 context: s3://${copy.bucket}/${copy.prefix}`,
+    );
   }
   return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

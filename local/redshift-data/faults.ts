@@ -102,7 +102,11 @@ export class FaultBook {
         this.statementFaults.push({ match: matcher(match), fault: { kind: 'fail', message }, remaining: count(options?.times) });
       },
       serializationConflict: (match, options) => {
-        this.statementFaults.push({ match: matcher(match), fault: { kind: 'conflict', ...(options?.tableId !== undefined ? { tableId: options.tableId } : {}) }, remaining: count(options?.times) });
+        this.statementFaults.push({
+          match: matcher(match),
+          fault: { kind: 'conflict', ...(options?.tableId !== undefined ? { tableId: options.tableId } : {}) },
+          remaining: count(options?.times),
+        });
       },
       throttle: (operation, times) => this.arm(operation, 'throttle', count(times)),
       dropResponse: (operation, times) => this.arm(operation, 'drop', count(times)),
@@ -111,8 +115,11 @@ export class FaultBook {
         this.calls.clear();
       },
       pending: () => [
-        ...this.statementFaults.map((f): PendingFault =>
-          f.fault.kind === 'fail' ? { kind: 'failStatement', match: String(f.match), message: f.fault.message, remaining: f.remaining } : { kind: 'serializationConflict', match: String(f.match), remaining: f.remaining },
+        ...this.statementFaults.map(
+          (f): PendingFault =>
+            f.fault.kind === 'fail'
+              ? { kind: 'failStatement', match: String(f.match), message: f.fault.message, remaining: f.remaining }
+              : { kind: 'serializationConflict', match: String(f.match), remaining: f.remaining },
         ),
         ...[...this.calls].flatMap(([operation, c]): PendingFault[] => [
           ...(c.throttle > 0 ? [{ kind: 'throttle' as const, operation, remaining: c.throttle }] : []),

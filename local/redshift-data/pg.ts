@@ -97,7 +97,8 @@ export function toField(dataTypeID: number, text: string | null): DataField {
 export async function columnMetadata(db: PGlite, fields: PgField[]): Promise<Array<Record<string, unknown>>> {
   const typeNames = new Map<number, string>();
   const typeIds = [...new Set(fields.map((f) => f.dataTypeID))];
-  for (const row of (await execute(db, 'SELECT oid::int8, typname FROM pg_type WHERE oid = ANY($1::oid[])', [`{${typeIds.join(',')}}`])).rows) typeNames.set(Number(row[0]), row[1]!);
+  for (const row of (await execute(db, 'SELECT oid::int8, typname FROM pg_type WHERE oid = ANY($1::oid[])', [`{${typeIds.join(',')}}`])).rows)
+    typeNames.set(Number(row[0]), row[1]!);
   const columns = new Map<string, { schema: string; table: string; notNull: boolean; default?: string }>();
   const tables = [...new Set(fields.filter((f) => f.tableID !== 0).map((f) => f.tableID))];
   if (tables.length > 0) {
@@ -134,7 +135,17 @@ export async function columnMetadata(db: PGlite, fields: PgField[]): Promise<Arr
   });
 }
 
-const PRECISION: Record<number, number> = { [OID.bool]: 1, [OID.int2]: 5, [OID.int4]: 10, [OID.int8]: 19, [OID.float4]: 8, [OID.float8]: 17, 1082: 13, 1114: 29, 1184: 35 };
+const PRECISION: Record<number, number> = {
+  [OID.bool]: 1,
+  [OID.int2]: 5,
+  [OID.int4]: 10,
+  [OID.int8]: 19,
+  [OID.float4]: 8,
+  [OID.float8]: 17,
+  1082: 13,
+  1114: 29,
+  1184: 35,
+};
 
 function precisionAndScale(f: PgField): { precision: number; scale: number } {
   const mod = f.dataTypeModifier;

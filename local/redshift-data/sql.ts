@@ -188,7 +188,7 @@ export function parseCopy(sql: string): CopyStatement {
     }
   }
   if (!parquet) throw new CopySyntaxError(`COPY without FORMAT AS PARQUET is not supported by the local Redshift (it supports only ${SUPPORTED})`);
-  if (!role) throw new CopySyntaxError('COPY needs an authorization: IAM_ROLE \'arn:aws:iam::…:role/…\' or IAM_ROLE default');
+  if (!role) throw new CopySyntaxError("COPY needs an authorization: IAM_ROLE 'arn:aws:iam::…:role/…' or IAM_ROLE default");
   const columns = columnList
     ?.split(',')
     .map((c) => c.trim())

@@ -64,7 +64,9 @@ export async function exportCuratedTables(s3: S3Client, bucket: string, jobs: Jo
     for (const job of jobs) {
       // a DuckDB job writes one table; a Spark job may write several under curated/<table>/<name>/
       const tables = job.output.tables
-        ? Object.entries(job.output.tables).map(([name, { key }]): ExportedTable => ({ name, prefix: `${CURATED_PREFIX}${job.output.table}/${name}/`, key, hive: true }))
+        ? Object.entries(job.output.tables).map(
+            ([name, { key }]): ExportedTable => ({ name, prefix: `${CURATED_PREFIX}${job.output.table}/${name}/`, key, hive: true }),
+          )
         : [{ name: job.output.table, prefix: `${CURATED_PREFIX}${job.output.table}/`, key: job.output.key, hive: false }];
       for (const table of tables) {
         const path = await exportTable(s3, bucket, table, work, outDir);
@@ -84,7 +86,12 @@ export const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '"
  * `OUT/warehouse/<table>.csv` for each table the jobs load: a SELECT from the local warehouse, with
  * a header, sorted by the load's key (the warehouse's text form of each value: PostgreSQL's).
  */
-export async function exportWarehouseTables(warehouse: Pick<LocalRedshiftData, 'query'>, jobs: JobConfig[], catalog: CatalogTable[], outDir: string): Promise<string[]> {
+export async function exportWarehouseTables(
+  warehouse: Pick<LocalRedshiftData, 'query'>,
+  jobs: JobConfig[],
+  catalog: CatalogTable[],
+  outDir: string,
+): Promise<string[]> {
   const written: string[] = [];
   const loads = jobs.flatMap((j) => (j.load ?? []).map((load) => ({ job: j, load })));
   if (loads.length === 0) return written;
@@ -95,9 +102,14 @@ export async function exportWarehouseTables(warehouse: Pick<LocalRedshiftData, '
     const columns = warehouseColumns(table).map((c) => c.name);
     const exists = await warehouse.query<{ n: number }>('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = $1', [load.into]);
     if (!exists[0]?.n) continue; // nothing loaded yet
-    const rows = await warehouse.query<Record<string, unknown>>(`SELECT ${columns.map((c) => `${quoteName(c)}::text AS ${quoteName(c)}`).join(', ')} FROM ${quoteName(load.into)} AS t ORDER BY ${load.key.map((k) => `t.${quoteName(k)}`).join(', ')}`);
+    const rows = await warehouse.query<Record<string, unknown>>(
+      `SELECT ${columns.map((c) => `${quoteName(c)}::text AS ${quoteName(c)}`).join(', ')} FROM ${quoteName(load.into)} AS t ORDER BY ${load.key.map((k) => `t.${quoteName(k)}`).join(', ')}`,
+    );
     const path = join(outDir, 'warehouse', `${load.into}.csv`);
-    await writeFile(path, `${[columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] === null || r[c] === undefined ? '' : String(r[c]))).join(','))].join('\n')}\n`);
+    await writeFile(
+      path,
+      `${[columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] === null || r[c] === undefined ? '' : String(r[c]))).join(','))].join('\n')}\n`,
+    );
     written.push(path);
   }
   return written;

@@ -9,7 +9,14 @@ export function batchTable(batches: BatchItem[], runs: RunItem[]): string {
       .map((s) => (s.output as { rows?: number }).rows)
       .filter((n) => n !== undefined)
       .join('+');
-    return [b.batchId, b.status, String(mine.length), last?.status ?? '', rowsOut, (b.waitingFor ?? []).join('; ').slice(0, 90) || (b.lastRun?.error ?? '').slice(0, 90)];
+    return [
+      b.batchId,
+      b.status,
+      String(mine.length),
+      last?.status ?? '',
+      rowsOut,
+      (b.waitingFor ?? []).join('; ').slice(0, 90) || (b.lastRun?.error ?? '').slice(0, 90),
+    ];
   });
   return formatTable([['batch', 'status', 'runs', 'last run', 'rows', 'waiting for / error'], ...rows]);
 }

@@ -26,7 +26,10 @@ export async function publishAlert(sns: SNSClient, topicArn: string, alert: Aler
  */
 export function metricsLine(stage: string, metrics: Record<string, number>, at = new Date()): string {
   return JSON.stringify({
-    _aws: { Timestamp: at.getTime(), CloudWatchMetrics: [{ Namespace: 'landfall', Dimensions: [['Stage']], Metrics: Object.keys(metrics).map((Name) => ({ Name, Unit: 'Count' })) }] },
+    _aws: {
+      Timestamp: at.getTime(),
+      CloudWatchMetrics: [{ Namespace: 'landfall', Dimensions: [['Stage']], Metrics: Object.keys(metrics).map((Name) => ({ Name, Unit: 'Count' })) }],
+    },
     Stage: stage,
     ...metrics,
   });

@@ -26,7 +26,14 @@ export interface ChaosFigures {
   seed: number;
   p: number;
   files: number;
-  injected: { crashesBefore: number; crashesAfter: number; s3EventsDuplicated: number; s3BurstsReversed: number; streamRecordsDropped: number; executionsAborted: number };
+  injected: {
+    crashesBefore: number;
+    crashesAfter: number;
+    s3EventsDuplicated: number;
+    s3BurstsReversed: number;
+    streamRecordsDropped: number;
+    executionsAborted: number;
+  };
   /** reconciler passes until quiet, and what they repaired by kind */
   passes: number;
   repairs: Record<string, number>;
@@ -45,9 +52,17 @@ async function curated(stack: LocalStack, province: string, date: string): Promi
   const dir = await mkdtemp(join(tmpdir(), 'landfall-chaos-'));
   try {
     const path = join(dir, 'data.parquet');
-    await downloadToFile(stack.s3, stack.deployment.names.lakeBucket, `curated/pos_daily_sales/province=${province}/date=${date}/data.parquet`, undefined, path);
+    await downloadToFile(
+      stack.s3,
+      stack.deployment.names.lakeBucket,
+      `curated/pos_daily_sales/province=${province}/date=${date}/data.parquet`,
+      undefined,
+      path,
+    );
     const conn = await (await DuckDBInstance.create(':memory:')).connect();
-    const rows = (await conn.runAndReadAll('SELECT * EXCLUDE (dt) FROM read_parquet($1) ORDER BY province, transaction_date, store_id, item_id', [path])).getRowObjectsJson();
+    const rows = (
+      await conn.runAndReadAll('SELECT * EXCLUDE (dt) FROM read_parquet($1) ORDER BY province, transaction_date, store_id, item_id', [path])
+    ).getRowObjectsJson();
     conn.closeSync();
     return rows;
   } catch (err) {
@@ -60,7 +75,16 @@ async function curated(stack: LocalStack, province: string, date: string): Promi
 export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigures> {
   const started = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'landfall-chaos-in-'));
-  await writePosSample(dir, { seed, startDate: DATES[0]!, days: DATES.length, provinces: PROVINCES, rowsPerFile: 30, filesPerStore: 2, items: 8, badFiles: true });
+  await writePosSample(dir, {
+    seed,
+    startDate: DATES[0]!,
+    days: DATES.length,
+    provinces: PROVINCES,
+    rowsPerFile: 30,
+    filesPerStore: 2,
+    items: 8,
+    badFiles: true,
+  });
   const stack = await startLocalStack({
     retryDelaysMs: [50, 100],
     chaos: { seed, crashProbability: p, duplicateS3Events: true, reverseBursts: true, dropStreamRecordProbability: 0.2, abortExecutionProbability: 0.4 },
@@ -103,7 +127,8 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
       if (sampled && b.status !== 'SUCCEEDED') problems.push(`${b.batchId} is ${b.status}: ${b.waitingFor.join('; ') || b.lastRun?.error}`);
     }
     for (const province of Object.keys(PROVINCES)) {
-      for (const date of DATES) if (!batches.some((b) => b.values.province === province && b.values.date === date)) problems.push(`no batch of ${province} ${date}`);
+      for (const date of DATES)
+        if (!batches.some((b) => b.values.province === province && b.values.date === date)) problems.push(`no batch of ${province} ${date}`);
     }
     const executions = stack.stepFunctions.executions();
     for (const e of executions.filter((x) => x.status === 'RUNNING')) problems.push(`execution ${e.name} still RUNNING`);
@@ -115,7 +140,8 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
     }
     for (const [generation, n] of succeeded) if (n > 1) problems.push(`generation ${generation} succeeded ${n} times`);
     for (const run of runs.filter((r) => r.status === 'SUCCEEDED')) {
-      if (!executions.some((e) => e.name === run.executionName && e.status === 'SUCCEEDED')) problems.push(`run ${run.executionName} recorded SUCCEEDED without a successful execution`);
+      if (!executions.some((e) => e.name === run.executionName && e.status === 'SUCCEEDED'))
+        problems.push(`run ${run.executionName} recorded SUCCEEDED without a successful execution`);
     }
     // the curated tables equal the fault-free result (computed independently from the landed files)
     const expected = await expectedPosDailySales(dir);
@@ -123,7 +149,8 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
       for (const date of DATES) {
         const want = expected.filter((r) => r.province === province && r.transaction_date === date);
         const got = await curated(stack, province, date);
-        if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`curated ${province} ${date} differs from the fault-free result (${got.length} rows, expected ${want.length})`);
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          problems.push(`curated ${province} ${date} differs from the fault-free result (${got.length} rows, expected ${want.length})`);
       }
     }
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
@@ -131,7 +158,14 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
       seed,
       p,
       files: keys.length,
-      injected: { crashesBefore: sum(injected.crashes.before), crashesAfter: sum(injected.crashes.after), s3EventsDuplicated: injected.s3EventsDuplicated, s3BurstsReversed: injected.s3BurstsReversed, streamRecordsDropped: injected.streamRecordsDropped, executionsAborted: injected.executionsAborted },
+      injected: {
+        crashesBefore: sum(injected.crashes.before),
+        crashesAfter: sum(injected.crashes.after),
+        s3EventsDuplicated: injected.s3EventsDuplicated,
+        s3BurstsReversed: injected.s3BurstsReversed,
+        streamRecordsDropped: injected.streamRecordsDropped,
+        executionsAborted: injected.executionsAborted,
+      },
       passes,
       repairs,
       repairLines,

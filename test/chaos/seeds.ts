@@ -16,14 +16,19 @@ export async function runSeeds(seeds: number[], p: number, progress: (line: stri
   const results: ChaosFigures[] = [];
   for (const seed of seeds) {
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'seed.ts'), '--seed', String(seed), '--p', String(p)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'seed.ts'), '--seed', String(seed), '--p', String(p)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      });
       let text = '';
       child.stdout.on('data', (c: Buffer) => (text += c.toString()));
       child.on('error', reject);
       child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`chaos seed ${seed} exited with ${code}`))));
     });
     const figures = JSON.parse(out.trim().split('\n').pop()!) as ChaosFigures;
-    progress(`seed ${seed}: ${figures.injected.crashesBefore + figures.injected.crashesAfter} crashes, ${Object.values(figures.repairs).reduce((a, b) => a + b, 0)} repairs in ${figures.passes} passes, ${figures.problems.length} problem(s), ${figures.seconds} s`);
+    progress(
+      `seed ${seed}: ${figures.injected.crashesBefore + figures.injected.crashesAfter} crashes, ${Object.values(figures.repairs).reduce((a, b) => a + b, 0)} repairs in ${figures.passes} passes, ${figures.problems.length} problem(s), ${figures.seconds} s`,
+    );
     results.push(figures);
   }
   return results;

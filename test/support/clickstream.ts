@@ -22,7 +22,11 @@ export async function metricRows(stack: LocalStack, table: string, date: string,
   }
   if (files === 0) return [];
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
-  const rows = (await conn.runAndReadAll(`SELECT * FROM read_parquet($1, hive_partitioning = true) ORDER BY ${orderBy}`, [`${dir}/curated/clickstream/${table}/**/*.parquet`])).getRowObjectsJson();
+  const rows = (
+    await conn.runAndReadAll(`SELECT * FROM read_parquet($1, hive_partitioning = true) ORDER BY ${orderBy}`, [
+      `${dir}/curated/clickstream/${table}/**/*.parquet`,
+    ])
+  ).getRowObjectsJson();
   conn.closeSync();
   return rows as Record<string, unknown>[];
 }

@@ -14,7 +14,22 @@ const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` 
 
 /** Expected rows as `landfall run` writes OUT/curated/pos_daily_sales.csv. */
 export const posCsvLines = (rows: ExpectedPosRow[]) =>
-  rows.map((r) => [r.province, r.transaction_date, r.store_id, r.item_id, r.item_name ?? '', r.category ?? '', r.sale_amount, r.tax_amount, r.discount_amount, r.transaction_date].map(csvCell).join(','));
+  rows.map((r) =>
+    [
+      r.province,
+      r.transaction_date,
+      r.store_id,
+      r.item_id,
+      r.item_name ?? '',
+      r.category ?? '',
+      r.sale_amount,
+      r.tax_amount,
+      r.discount_amount,
+      r.transaction_date,
+    ]
+      .map(csvCell)
+      .join(','),
+  );
 
 /** Every store of ON with a cumulative file (ON01 also with an earlier, smaller one) and the item master. */
 export const firstGeneration = (): Record<string, string> => ({
@@ -25,7 +40,9 @@ export const firstGeneration = (): Record<string, string> => ({
 
 /** The bytes the router weighs for the first generation: each store's newest file and the item master. */
 export const firstGenerationInputBytes = () =>
-  Object.entries(firstGeneration()).filter(([k]) => !k.includes('_120000')).reduce((n, [, body]) => n + Buffer.byteLength(body), 0);
+  Object.entries(firstGeneration())
+    .filter(([k]) => !k.includes('_120000'))
+    .reduce((n, [, body]) => n + Buffer.byteLength(body), 0);
 
 /** The samples' configuration with the POS job's router threshold set (bytes of input), written as JSON. */
 export async function retailWithThreshold(bytes: number): Promise<string> {

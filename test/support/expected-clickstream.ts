@@ -25,7 +25,7 @@ async function linesOf(dir: string): Promise<string[]> {
 
 const cents = (text: string) => {
   const [whole, frac = ''] = text.split('.');
-  return BigInt(whole!) * 100n + BigInt((`${frac}00`).slice(0, 2));
+  return BigInt(whole!) * 100n + BigInt(`${frac}00`.slice(0, 2));
 };
 const money = (c: bigint) => `${c / 100n}.${String(c % 100n).padStart(2, '0')}`;
 

@@ -199,10 +199,7 @@ async function listFiles(dir: string): Promise<string[]> {
  * relative to landing/, as `writePosSample` writes them). Amounts are strings with two decimals;
  * rows are sorted by (province, transaction_date, store_id, item_id).
  */
-export async function expectedPosDailySales(
-  landingDir: string,
-  options: { provinces?: readonly string[] } = {},
-): Promise<ExpectedPosRow[]> {
+export async function expectedPosDailySales(landingDir: string, options: { provinces?: readonly string[] } = {}): Promise<ExpectedPosRow[]> {
   const provinces = new Set(options.provinces ?? Object.keys(PROVINCES));
   const masters = new Map<string, Map<string, { name: string; category: string }> | null>();
   // (province, store, date) → the newest accepted file's time and rows
@@ -237,7 +234,14 @@ export async function expectedPosDailySales(
       if (!total) {
         const item = items?.get(r.item);
         total = {
-          row: { province: file.province, transaction_date: r.date, store_id: r.store, item_id: r.item, item_name: item?.name ?? null, category: item?.category ?? null },
+          row: {
+            province: file.province,
+            transaction_date: r.date,
+            store_id: r.store,
+            item_id: r.item,
+            item_name: item?.name ?? null,
+            category: item?.category ?? null,
+          },
           cents: [0n, 0n, 0n],
         };
         totals.set(id, total);

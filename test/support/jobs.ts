@@ -12,7 +12,9 @@ export async function landEach(stack: LocalStack, dir: string, keys: string[]): 
   const times: Date[] = [];
   for (const key of keys) {
     times.push(new Date());
-    await stack.s3.send(new PutObjectCommand({ Bucket: stack.deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: await readFile(join(dir, key)) }));
+    await stack.s3.send(
+      new PutObjectCommand({ Bucket: stack.deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: await readFile(join(dir, key)) }),
+    );
     await stack.settled(400);
   }
   return times;
@@ -31,7 +33,9 @@ export async function curatedRows(stack: LocalStack, province: string, date: str
   const path = join(dir, 'data.parquet');
   await downloadToFile(stack.s3, stack.deployment.names.lakeBucket, curatedKeyOf(province, date), undefined, path);
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
-  const rows = (await conn.runAndReadAll('SELECT * EXCLUDE (dt) FROM read_parquet($1) ORDER BY province, transaction_date, store_id, item_id', [path])).getRowObjectsJson();
+  const rows = (
+    await conn.runAndReadAll('SELECT * EXCLUDE (dt) FROM read_parquet($1) ORDER BY province, transaction_date, store_id, item_id', [path])
+  ).getRowObjectsJson();
   conn.closeSync();
   return rows as Record<string, unknown>[];
 }

@@ -50,19 +50,25 @@ export const tariffKey = () => `tariffs/${COMPACT}.jsonl`;
 const kwhText = (milli: bigint) => `${milli / 1000n}.${String(milli % 1000n).padStart(3, '0')}`;
 
 export function partFile(readings: Reading[], region: string, part: string, extraLines: string[] = []): string {
-  const rows = readings.filter((r) => r.region === region && r.part === part).map((r, i) => `${r.meter},${DAY}T${String(i % 24).padStart(2, '0')}:15:00Z,${kwhText(r.milliKwh)}`);
+  const rows = readings
+    .filter((r) => r.region === region && r.part === part)
+    .map((r, i) => `${r.meter},${DAY}T${String(i % 24).padStart(2, '0')}:15:00Z,${kwhText(r.milliKwh)}`);
   return `${['meter_id,reading_ts,kwh', ...rows, ...extraLines].join('\n')}\n`;
 }
 
 export const manifestFile = (region: string) => `${['part', ...PARTS[region]!].join('\n')}\n`;
-export const tariffFile = () => `${Object.entries(RATES).map(([region, rate]) => JSON.stringify({ region, rate: `0.${String(rate).padStart(4, '0')}` })).join('\n')}\n`;
+export const tariffFile = () =>
+  `${Object.entries(RATES)
+    .map(([region, rate]) => JSON.stringify({ region, rate: `0.${String(rate).padStart(4, '0')}` }))
+    .join('\n')}\n`;
 
 /** Every file of the day, keyed by its path under landing/; north's part 0002 has a bad row. */
 export function meterFiles(readings: Reading[]): Record<string, string> {
   const files: Record<string, string> = { [tariffKey()]: tariffFile() };
   for (const [region, parts] of Object.entries(PARTS)) {
     files[manifestKey(region)] = manifestFile(region);
-    for (const part of parts) files[partKey(region, part)] = partFile(readings, region, part, region === 'north' && part === '0002' ? [`NM999,${DAY}T01:00:00Z,not-a-number`] : []);
+    for (const part of parts)
+      files[partKey(region, part)] = partFile(readings, region, part, region === 'north' && part === '0002' ? [`NM999,${DAY}T01:00:00Z,not-a-number`] : []);
   }
   return files;
 }
@@ -99,6 +105,20 @@ export function expectedMeterTables(readings: Reading[]) {
   return {
     region_usage: usageRows.map((u) => [u.region, u.meter, u.readings, fixed(u.milliKwh, 3), fixed(u.cost, 7), DAY].join(',')),
     grid_daily: grid.map((g) => [g.region, g.meters, fixed(g.milliKwh, 3), fixed(g.cost, 7), DAY].join(',')),
-    grid_summary: [[DAY, grid.length, grid.reduce((s, g) => s + g.meters, 0), fixed(grid.reduce((s, g) => s + g.milliKwh, 0n), 3), fixed(grid.reduce((s, g) => s + g.cost, 0n), 7)].join(',')],
+    grid_summary: [
+      [
+        DAY,
+        grid.length,
+        grid.reduce((s, g) => s + g.meters, 0),
+        fixed(
+          grid.reduce((s, g) => s + g.milliKwh, 0n),
+          3,
+        ),
+        fixed(
+          grid.reduce((s, g) => s + g.cost, 0n),
+          7,
+        ),
+      ].join(','),
+    ],
   };
 }

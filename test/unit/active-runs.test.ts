@@ -85,7 +85,12 @@ describe('checking an active claim', () => {
   it('releases a claim whose execution was never started, once the grace period is over', async () => {
     const { sfn, described } = fakeSfn({});
     const { runs, calls } = fakeRuns();
-    const check = await checkActiveRun({ sfn, runs, stateMachineArns: ARNS }, job, batch({}, { lastRun: { executionName: 'earlier', fingerprint: 'e', status: 'SUCCEEDED', finishedAt: '2026-11-22T10:00:00Z' } }), NOW);
+    const check = await checkActiveRun(
+      { sfn, runs, stateMachineArns: ARNS },
+      job,
+      batch({}, { lastRun: { executionName: 'earlier', fingerprint: 'e', status: 'SUCCEEDED', finishedAt: '2026-11-22T10:00:00Z' } }),
+      NOW,
+    );
     expect(check).toEqual({ kind: 'released', executionName: NAME });
     expect(described).toEqual([arnOf('duckdb')]);
     // the batch goes back to what its last run left
@@ -105,7 +110,7 @@ describe('checking an active claim', () => {
     expect(await checkActiveRun({ sfn, runs, stateMachineArns: ARNS }, job, batch(), NOW)).toEqual({ kind: 'young', executionName: NAME });
   });
 
-  it('finds by name an execution its resolver started but did not record, on the claim\'s engine', async () => {
+  it("finds by name an execution its resolver started but did not record, on the claim's engine", async () => {
     const { sfn, described } = fakeSfn({ [arnOf('emr')]: { status: 'RUNNING' } });
     const { runs, calls } = fakeRuns();
     const check = await checkActiveRun({ sfn, runs, stateMachineArns: ARNS }, { ...job, engine: 'auto' }, batch({ engine: 'emr' }), NOW);
@@ -114,7 +119,7 @@ describe('checking an active claim', () => {
     expect(calls).toEqual([['markStarted', 'b', NAME, arnOf('emr')]]);
   });
 
-  it('looks an auto job\'s claim without an engine up on the DuckDB state machine, an emr job\'s on the EMR one', async () => {
+  it("looks an auto job's claim without an engine up on the DuckDB state machine, an emr job's on the EMR one", async () => {
     const claim = batch();
     delete claim.activeRun!.engine;
     const auto = fakeSfn({});
@@ -125,7 +130,7 @@ describe('checking an active claim', () => {
     expect(emr.described).toEqual([arnOf('emr')]);
   });
 
-  it.each(['RUNNING', 'PENDING_REDRIVE'])('leaves a %s execution alone, whatever the claim\'s age', async (status) => {
+  it.each(['RUNNING', 'PENDING_REDRIVE'])("leaves a %s execution alone, whatever the claim's age", async (status) => {
     const arn = arnOf('duckdb');
     const { sfn } = fakeSfn({ [arn]: { status: status as DescribeExecutionCommandOutput['status'] } });
     const { runs, calls } = fakeRuns();
@@ -138,7 +143,13 @@ describe('checking an active claim', () => {
     const arn = arnOf('duckdb');
     const { sfn } = fakeSfn({ [arn]: { status: 'SUCCEEDED' } });
     const { runs, calls } = fakeRuns();
-    expect(await checkActiveRun({ sfn, runs, stateMachineArns: ARNS }, job, batch({ executionArn: arn }), NOW)).toEqual({ kind: 'recorded', executionName: NAME, executionArn: arn, status: 'SUCCEEDED', executionStatus: 'SUCCEEDED' });
+    expect(await checkActiveRun({ sfn, runs, stateMachineArns: ARNS }, job, batch({ executionArn: arn }), NOW)).toEqual({
+      kind: 'recorded',
+      executionName: NAME,
+      executionArn: arn,
+      status: 'SUCCEEDED',
+      executionStatus: 'SUCCEEDED',
+    });
     expect(calls).toEqual([['finishRun', 'b', NAME, 'SUCCEEDED', undefined, NOW]]);
   });
 
@@ -156,25 +167,30 @@ describe('checking an active claim', () => {
     expect(calls).toEqual([['finishRun', 'b', NAME, 'FAILED', expected, NOW]]);
   });
 
-  it('keeps the execution\'s own error and cause', async () => {
+  it("keeps the execution's own error and cause", async () => {
     const arn = arnOf('duckdb');
     const { sfn } = fakeSfn({ [arn]: { status: 'FAILED', error: 'States.TaskFailed', cause: 'the task crashed' } });
     const check = await checkActiveRun({ sfn, runs: fakeRuns().runs, stateMachineArns: ARNS }, job, batch({ executionArn: arn }), NOW);
     expect(check).toMatchObject({ error: { error: 'ExecutionFailed', cause: 'States.TaskFailed: the task crashed' } });
     const onlyCause = fakeSfn({ [arn]: { status: 'ABORTED', cause: 'stopped by an operator' } });
-    expect(await checkActiveRun({ sfn: onlyCause.sfn, runs: fakeRuns().runs, stateMachineArns: ARNS }, job, batch({ executionArn: arn }), NOW)).toMatchObject({ error: { error: 'ExecutionAborted', cause: 'stopped by an operator' } });
+    expect(await checkActiveRun({ sfn: onlyCause.sfn, runs: fakeRuns().runs, stateMachineArns: ARNS }, job, batch({ executionArn: arn }), NOW)).toMatchObject({
+      error: { error: 'ExecutionAborted', cause: 'stopped by an operator' },
+    });
   });
 
   it('falls back to the lookup by name when the recorded execution is gone', async () => {
     const recorded = 'arn:aws:states:us-east-1:000000000000:execution:old-machine:x';
     const { sfn, described } = fakeSfn({});
     const { runs, calls } = fakeRuns();
-    expect(await checkActiveRun({ sfn, runs, stateMachineArns: ARNS }, job, batch({ executionArn: recorded }), NOW)).toEqual({ kind: 'released', executionName: NAME });
+    expect(await checkActiveRun({ sfn, runs, stateMachineArns: ARNS }, job, batch({ executionArn: recorded }), NOW)).toEqual({
+      kind: 'released',
+      executionName: NAME,
+    });
     expect(described).toEqual([recorded, arnOf('duckdb')]);
     expect(calls.map((c) => c[0])).toEqual(['releaseClaim']);
   });
 
-  it('takes an ExecutionDoesNotExist by its name too (another SDK copy\'s class)', async () => {
+  it("takes an ExecutionDoesNotExist by its name too (another SDK copy's class)", async () => {
     const gone = Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' });
     const { sfn } = fakeSfn({ [arnOf('duckdb')]: gone });
     expect(await checkActiveRun({ sfn, runs: fakeRuns().runs, stateMachineArns: ARNS }, job, batch(), NOW)).toEqual({ kind: 'released', executionName: NAME });

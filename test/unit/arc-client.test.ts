@@ -1,7 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ResourceNotFoundException, Route53RecoveryClusterClient, UpdateRoutingControlStateCommand } from '@aws-sdk/client-route53-recovery-cluster';
 import { startLocalArc, type LocalArc } from '../../local/arc';
-import { ArcConfigError, ArcRouter, InconsistentRoutingError, NoArcEndpointError, type ArcCells, type ArcRouterOptions, type FlipRecord } from '../../shared/core/failover/arc-client';
+import {
+  ArcConfigError,
+  ArcRouter,
+  InconsistentRoutingError,
+  NoArcEndpointError,
+  type ArcCells,
+  type ArcRouterOptions,
+  type FlipRecord,
+} from '../../shared/core/failover/arc-client';
 
 // ArcRouter against the local ARC stand-in: the real SDK client over HTTP, no mocks.
 describe('ArcRouter', () => {
@@ -21,7 +29,11 @@ describe('ArcRouter', () => {
 
   const start = async (clusters = ['emr-a', 'emr-b']) => {
     arc = await startLocalArc({ clusters, active: clusters[0]! });
-    const config: ArcCells = { cells: clusters.map((name) => ({ name, routingControlArn: arc!.controlArn(name) })), endpoints: arc.endpoints, region: 'us-east-1' };
+    const config: ArcCells = {
+      cells: clusters.map((name) => ({ name, routingControlArn: arc!.controlArn(name) })),
+      endpoints: arc.endpoints,
+      region: 'us-east-1',
+    };
     return { arc, config };
   };
   const router = (config: ArcCells, options: ArcRouterOptions = {}) => {
@@ -61,7 +73,10 @@ describe('ArcRouter', () => {
     await arc.takeDown(4);
     const r = router(config);
     for (const call of [() => r.activeCell(), () => r.failover('emr-a', 'AZ impaired')]) {
-      const err = await call().then(() => expect.fail('expected NoArcEndpointError'), (e: unknown) => e);
+      const err = await call().then(
+        () => expect.fail('expected NoArcEndpointError'),
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(NoArcEndpointError);
       const failures = (err as NoArcEndpointError).failures;
       expect(failures.map((f) => f.endpoint).sort()).toEqual([...arc.endpoints].sort());
@@ -80,7 +95,9 @@ describe('ArcRouter', () => {
   it('tries every endpoint maxAttemptsPerEndpoint times before giving up', async () => {
     const { arc, config } = await start();
     for (let i = 0; i < 5; i++) arc.throttle(i, true);
-    const err = await router(config, { maxAttemptsPerEndpoint: 2, roundBackoffMs: 0 }).activeCell().catch((e: unknown) => e);
+    const err = await router(config, { maxAttemptsPerEndpoint: 2, roundBackoffMs: 0 })
+      .activeCell()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NoArcEndpointError);
     expect((err as NoArcEndpointError).failures).toHaveLength(10);
     expect(arc.requests()).toEqual([2, 2, 2, 2, 2]);
@@ -101,7 +118,15 @@ describe('ArcRouter', () => {
     });
     expect(calls[0]!.status).toBe(200);
     expect(arc.calls().filter((c) => c.operation !== 'GetRoutingControlState' && c.operation !== 'UpdateRoutingControlStates')).toEqual([]);
-    expect(result).toEqual({ flipped: true, from: 'emr-a', to: 'emr-b', at: expect.any(String), reason: 'EMR step failed 3 times', endpoint: arc.endpoints[calls[0]!.endpoint], confirmed: true });
+    expect(result).toEqual({
+      flipped: true,
+      from: 'emr-a',
+      to: 'emr-b',
+      at: expect.any(String),
+      reason: 'EMR step failed 3 times',
+      endpoint: arc.endpoints[calls[0]!.endpoint],
+      confirmed: true,
+    });
     expect(new Date((result as FlipRecord).at).toISOString()).toBe((result as FlipRecord).at);
     const { flipped: _, ...record } = result as FlipRecord & { flipped: true };
     expect(flips).toEqual([record]);
@@ -165,7 +190,13 @@ describe('ArcRouter', () => {
     const admin = new Route53RecoveryClusterClient({ endpoint: arc.endpoints[0], region: 'us-east-1', maxAttempts: 1 });
     try {
       // Only a break-glass override of the safety rule can get here.
-      await admin.send(new UpdateRoutingControlStateCommand({ RoutingControlArn: arc.controlArn('emr-b'), RoutingControlState: 'On', SafetyRulesToOverride: [arc.safetyRuleArn] }));
+      await admin.send(
+        new UpdateRoutingControlStateCommand({
+          RoutingControlArn: arc.controlArn('emr-b'),
+          RoutingControlState: 'On',
+          SafetyRulesToOverride: [arc.safetyRuleArn],
+        }),
+      );
       const r = router(config);
       const read = await r.activeCell().catch((e: unknown) => e);
       expect(read).toBeInstanceOf(InconsistentRoutingError);
@@ -173,8 +204,20 @@ describe('ArcRouter', () => {
       await expect(r.failover('emr-a', 'x')).rejects.toBeInstanceOf(InconsistentRoutingError);
       expect(updates(arc)).toHaveLength(0);
 
-      await admin.send(new UpdateRoutingControlStateCommand({ RoutingControlArn: arc.controlArn('emr-a'), RoutingControlState: 'Off', SafetyRulesToOverride: [arc.safetyRuleArn] }));
-      await admin.send(new UpdateRoutingControlStateCommand({ RoutingControlArn: arc.controlArn('emr-b'), RoutingControlState: 'Off', SafetyRulesToOverride: [arc.safetyRuleArn] }));
+      await admin.send(
+        new UpdateRoutingControlStateCommand({
+          RoutingControlArn: arc.controlArn('emr-a'),
+          RoutingControlState: 'Off',
+          SafetyRulesToOverride: [arc.safetyRuleArn],
+        }),
+      );
+      await admin.send(
+        new UpdateRoutingControlStateCommand({
+          RoutingControlArn: arc.controlArn('emr-b'),
+          RoutingControlState: 'Off',
+          SafetyRulesToOverride: [arc.safetyRuleArn],
+        }),
+      );
       await expect(r.activeCell()).rejects.toThrow(/exactly one On, found none/);
     } finally {
       admin.destroy();

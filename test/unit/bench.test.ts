@@ -24,16 +24,28 @@ describe('bench statistics', () => {
   });
 
   it('fits a line through measured points', () => {
-    const { intercept, slope } = fitLine([[0, 5], [10, 25], [20, 45]]);
+    const { intercept, slope } = fitLine([
+      [0, 5],
+      [10, 25],
+      [20, 45],
+    ]);
     expect(intercept).toBeCloseTo(5);
     expect(slope).toBeCloseTo(2);
-    expect(() => fitLine([[1, 1], [1, 2]])).toThrow('distinct');
+    expect(() =>
+      fitLine([
+        [1, 1],
+        [1, 2],
+      ]),
+    ).toThrow('distinct');
   });
 
   it('renders tables and targets as Markdown, escaping pipes', () => {
     expect(renderTable({ header: ['a', 'b'], rows: [['x|y', 1]] })).toBe('| a | b |\n| --- | --- |\n| x\\|y | 1 |');
     const md = renderMarkdown({
-      mode: 'quick', startedAt: '2026-11-24T00:00:00Z', seconds: 12, machine: { cpus: 2, memoryGiB: 24, node: '24', platform: 'linux-x64' },
+      mode: 'quick',
+      startedAt: '2026-11-24T00:00:00Z',
+      seconds: 12,
+      machine: { cpus: 2, memoryGiB: 24, node: '24', platform: 'linux-x64' },
       suites: [{ id: 's', title: 'Suite', tables: [], targets: [{ metric: 'm', target: '≤ 1', actual: '2', met: false, note: 'slow' }], data: {} }],
     });
     expect(md).toContain('| m | ≤ 1 | 2 | no: slow |');
@@ -44,17 +56,34 @@ describe('bench statistics', () => {
 describe('the engine router threshold', () => {
   const duckdb = { intercept: 0.5, slope: 10 / GiB }; // 10 s per GiB
   it('is the size whose projected Lambda time reaches half the timeout when Spark never overtakes', () => {
-    const t = deriveEngineThreshold({ duckdb, spark: { intercept: 8, slope: 40 / GiB }, functionMemoryMb: 3538, timeoutSeconds: 900, parquetBytesPerInputByte: 0.1 });
+    const t = deriveEngineThreshold({
+      duckdb,
+      spark: { intercept: 8, slope: 40 / GiB },
+      functionMemoryMb: 3538,
+      timeoutSeconds: 900,
+      parquetBytesPerInputByte: 0.1,
+    });
     // 3538 MB = 2 vCPUs for 2 threads: no scaling; (450 - 0.5) / 10 = 44.95 GiB
     expect(t.crossoverBytes).toBeNull();
     expect(t.lambdaBudgetBytes / GiB).toBeCloseTo(44.95, 1);
     expect(t.bytes).toBe(44 * GiB);
   });
 
-  it('scales the measurement to Lambda\'s vCPU share and stops at the crossover', () => {
-    const slow = deriveEngineThreshold({ duckdb, spark: { intercept: 8, slope: 40 / GiB }, functionMemoryMb: 1769, measuredThreads: 2, timeoutSeconds: 900, parquetBytesPerInputByte: 0.1 });
+  it("scales the measurement to Lambda's vCPU share and stops at the crossover", () => {
+    const slow = deriveEngineThreshold({
+      duckdb,
+      spark: { intercept: 8, slope: 40 / GiB },
+      functionMemoryMb: 1769,
+      measuredThreads: 2,
+      timeoutSeconds: 900,
+      parquetBytesPerInputByte: 0.1,
+    });
     expect(slow.lambdaBudgetBytes / GiB).toBeCloseTo((450 / 2 - 0.5) / 10, 1);
-    const crossing = deriveEngineThreshold({ duckdb: { intercept: 0.5, slope: 30 / GiB }, spark: { intercept: 20.5, slope: 10 / GiB }, functionMemoryMb: 3538 });
+    const crossing = deriveEngineThreshold({
+      duckdb: { intercept: 0.5, slope: 30 / GiB },
+      spark: { intercept: 20.5, slope: 10 / GiB },
+      functionMemoryMb: 3538,
+    });
     expect(crossing.crossoverBytes! / GiB).toBeCloseTo(1, 5);
     expect(crossing.bytes).toBe(GiB);
     expect(crossing.reason).toMatch(/Spark overtakes DuckDB at 1\.0 GiB/);
@@ -72,7 +101,10 @@ describe('the engine router threshold', () => {
 
   it('has the default the last full engine benchmark derived (bench/results.json)', async () => {
     const { readFile } = await import('node:fs/promises');
-    const report = JSON.parse(await readFile(new URL('../../bench/results.json', import.meta.url), 'utf8')) as { mode: string; suites: Array<{ id: string; data: { threshold: { bytes: number } } }> };
+    const report = JSON.parse(await readFile(new URL('../../bench/results.json', import.meta.url), 'utf8')) as {
+      mode: string;
+      suites: Array<{ id: string; data: { threshold: { bytes: number } } }>;
+    };
     expect(report.mode).toBe('full');
     expect(DEFAULT_DUCKDB_MAX_INPUT_BYTES).toBe(report.suites.find((s) => s.id === 'engine')!.data.threshold.bytes);
   });
@@ -93,10 +125,13 @@ describe('the cost model', () => {
     });
     const line = (item: string) => lines.find((l) => l.item === item)!.usd;
     expect(line('Lambda validate GB-s')).toBeCloseTo(1000 * 1 * PRICES.lambda.perGbSecond, 10);
-    expect(line('Lambda validate requests')).toBeCloseTo(1000 * PRICES.lambda.perMillionRequests / 1e6, 10);
-    expect(line('DynamoDB writes (on-demand)')).toBeCloseTo(4000 * PRICES.dynamodb.perMillionWriteUnits / 1e6, 10);
+    expect(line('Lambda validate requests')).toBeCloseTo((1000 * PRICES.lambda.perMillionRequests) / 1e6, 10);
+    expect(line('DynamoDB writes (on-demand)')).toBeCloseTo((4000 * PRICES.dynamodb.perMillionWriteUnits) / 1e6, 10);
     expect(line('S3 requests')).toBeCloseTo(2 * PRICES.s3.perThousandPutCopyPostList + 3 * PRICES.s3.perThousandGetHead, 10);
-    expect(total(lines)).toBeCloseTo(lines.reduce((s, l) => s + l.usd, 0), 12);
+    expect(total(lines)).toBeCloseTo(
+      lines.reduce((s, l) => s + l.usd, 0),
+      12,
+    );
   });
 
   it('adds EMR cluster time only to heavy runs (on the transient shape), and the standing clusters as a monthly figure', () => {

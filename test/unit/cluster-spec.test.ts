@@ -29,10 +29,12 @@ describe('the EMR settings (emrstep environment)', () => {
     expect(settings.cluster).toMatchObject({ serviceRole: 'stack-svc', jobFlowRole: 'stack-profile', idleTimeoutSeconds: 600 });
   });
 
-  it('needs no cluster spec in standing mode, but each cell\'s cluster id', () => {
+  it("needs no cluster spec in standing mode, but each cell's cluster id", () => {
     expect(emrSettingsFromEnv({ EMR_MODE: 'standing', EMR_CELLS: JSON.stringify(cells) })).toEqual({ mode: 'standing', cells });
     const noId = cells.map(({ clusterId: _c, ...c }) => c);
-    expect(() => emrSettingsFromEnv({ EMR_MODE: 'standing', EMR_CELLS: JSON.stringify(noId) })).toThrow(/EMR_CELLS\[0\] \(cell-a\): standing mode needs the cell's clusterId/);
+    expect(() => emrSettingsFromEnv({ EMR_MODE: 'standing', EMR_CELLS: JSON.stringify(noId) })).toThrow(
+      /EMR_CELLS\[0\] \(cell-a\): standing mode needs the cell's clusterId/,
+    );
   });
 
   it('refuses what would fail later, naming the setting', () => {
@@ -56,17 +58,26 @@ describe('the EMR settings (emrstep environment)', () => {
 });
 
 describe('RunJobFlow for a cell', () => {
-  it('asks for On-Demand primary and core fleets and a Spot task fleet in the cell\'s subnet, kept alive between steps and ended by the idle timeout', () => {
+  it("asks for On-Demand primary and core fleets and a Spot task fleet in the cell's subnet, kept alive between steps and ended by the idle timeout", () => {
     const input = runJobFlowInput(spec, cells[1]!, 7);
     expect(input.Name).toBe('landfall-landfall-dev-cell-b-g7');
-    expect(input).toMatchObject({ ReleaseLabel: 'emr-7.13.0', LogUri: 's3://lake/emr-logs/', ServiceRole: 'svc', JobFlowRole: 'profile', Applications: [{ Name: 'Spark' }], AutoTerminationPolicy: { IdleTimeout: 600 } });
+    expect(input).toMatchObject({
+      ReleaseLabel: 'emr-7.13.0',
+      LogUri: 's3://lake/emr-logs/',
+      ServiceRole: 'svc',
+      JobFlowRole: 'profile',
+      Applications: [{ Name: 'Spark' }],
+      AutoTerminationPolicy: { IdleTimeout: 600 },
+    });
     expect(input.Instances).toMatchObject({ Ec2SubnetIds: ['subnet-b'], KeepJobFlowAliveWhenNoSteps: true, TerminationProtected: false });
     const fleets = input.Instances!.InstanceFleets!;
-    expect(fleets.map((f) => [f.InstanceFleetType, f.TargetOnDemandCapacity, f.TargetSpotCapacity, f.InstanceTypeConfigs!.map((t) => t.InstanceType)])).toEqual([
-      ['MASTER', 1, undefined, ['m7g.xlarge', 'm6g.xlarge']],
-      ['CORE', 2, undefined, ['m7g.xlarge']],
-      ['TASK', 0, 4, ['m7g.xlarge', 'r7g.xlarge']],
-    ]);
+    expect(fleets.map((f) => [f.InstanceFleetType, f.TargetOnDemandCapacity, f.TargetSpotCapacity, f.InstanceTypeConfigs!.map((t) => t.InstanceType)])).toEqual(
+      [
+        ['MASTER', 1, undefined, ['m7g.xlarge', 'm6g.xlarge']],
+        ['CORE', 2, undefined, ['m7g.xlarge']],
+        ['TASK', 0, 4, ['m7g.xlarge', 'r7g.xlarge']],
+      ],
+    );
     // Spot that cannot be had in time switches to On-Demand instead of stalling the run
     expect(fleets[2]!.LaunchSpecifications?.SpotSpecification).toMatchObject({ TimeoutAction: 'SWITCH_TO_ON_DEMAND' });
     expect(Object.fromEntries(input.Tags!.map((t) => [t.Key, t.Value]))).toEqual({

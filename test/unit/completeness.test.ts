@@ -11,8 +11,24 @@ const SQL = join(import.meta.dirname, '..', 'fixtures', 'meters', 'sql', 'region
 const pipeline = compilePipeline({
   lookups: { regions: ['east', 'west'], parts: { east: 2, west: 3 } },
   datasets: [
-    { name: 'parts', keyPattern: 'p/{region}/{day:YYYYMMDD}/{part}.csv', format: { kind: 'delimited', delimiter: ',' }, columns: [{ name: 'v', kind: 'integer' }], keyFieldValues: { region: { lookup: 'regions' } }, partitionBy: ['region'], dateField: 'day' },
-    { name: 'counts', keyPattern: 'p/{region}/{day:YYYYMMDD}/count.csv', format: { kind: 'delimited', delimiter: ',' }, columns: [{ name: 'n', kind: 'integer' }], manifest: { column: 'n', kind: 'counts' }, partitionBy: ['region'], dateField: 'day' },
+    {
+      name: 'parts',
+      keyPattern: 'p/{region}/{day:YYYYMMDD}/{part}.csv',
+      format: { kind: 'delimited', delimiter: ',' },
+      columns: [{ name: 'v', kind: 'integer' }],
+      keyFieldValues: { region: { lookup: 'regions' } },
+      partitionBy: ['region'],
+      dateField: 'day',
+    },
+    {
+      name: 'counts',
+      keyPattern: 'p/{region}/{day:YYYYMMDD}/count.csv',
+      format: { kind: 'delimited', delimiter: ',' },
+      columns: [{ name: 'n', kind: 'integer' }],
+      manifest: { column: 'n', kind: 'counts' },
+      partitionBy: ['region'],
+      dateField: 'day',
+    },
   ],
   jobs: [
     {
@@ -50,18 +66,35 @@ const pipeline = compilePipeline({
 const job = (name: string) => pipeline.jobsByName.get(name)!;
 const DAY = '2026-05-01';
 const part = (region: string, p: string, over: Partial<CandidateFile> = {}): CandidateFile => ({
-  key: `landing/p/${region}/20260501/${p}.csv`, versionId: `v-${p}`, sequencer: '01', dataset: 'parts', fields: { region, day: DAY, part: p }, state: 'CONVERTED', size: 100, processedKey: `processed/parts/${p}.parquet`, ...over,
+  key: `landing/p/${region}/20260501/${p}.csv`,
+  versionId: `v-${p}`,
+  sequencer: '01',
+  dataset: 'parts',
+  fields: { region, day: DAY, part: p },
+  state: 'CONVERTED',
+  size: 100,
+  processedKey: `processed/parts/${p}.parquet`,
+  ...over,
 });
 const batch = (name: string, values: Record<string, string>) => ({ job: name, values });
 
 describe('completeness', () => {
   it('counts members by a lookup keyed by the batch (east needs 2 parts, west 3)', () => {
-    expect(evaluateBatch(pipeline.config, job('by_lookup'), batch('by_lookup', { region: 'east', day: DAY }), [part('east', 'a'), part('east', 'b')]).ready).toBe(true);
-    expect(evaluateBatch(pipeline.config, job('by_lookup'), batch('by_lookup', { region: 'west', day: DAY }), [part('west', 'a'), part('west', 'b')]).waitingFor).toEqual(['2 of 3 parts of parts (have a, b)']);
+    expect(
+      evaluateBatch(pipeline.config, job('by_lookup'), batch('by_lookup', { region: 'east', day: DAY }), [part('east', 'a'), part('east', 'b')]).ready,
+    ).toBe(true);
+    expect(
+      evaluateBatch(pipeline.config, job('by_lookup'), batch('by_lookup', { region: 'west', day: DAY }), [part('west', 'a'), part('west', 'b')]).waitingFor,
+    ).toEqual(['2 of 3 parts of parts (have a, b)']);
   });
 
   it('counts every file of an append-only input (no file supersedes another)', () => {
-    const evaluation = evaluateBatch(pipeline.config, job('by_lookup'), batch('by_lookup', { region: 'west', day: DAY }), ['a', 'b', 'c'].map((p) => part('west', p)));
+    const evaluation = evaluateBatch(
+      pipeline.config,
+      job('by_lookup'),
+      batch('by_lookup', { region: 'west', day: DAY }),
+      ['a', 'b', 'c'].map((p) => part('west', p)),
+    );
     expect(evaluation.inputs.parts!.map((f) => f.key)).toHaveLength(3);
   });
 
@@ -69,21 +102,47 @@ describe('completeness', () => {
     const west = batch('by_lookup', { region: 'west', day: DAY });
     const atCutoff = evaluateBatch(pipeline.config, job('by_lookup'), west, [part('west', 'a')], { pastCutoff: '20:00 America/Toronto' });
     expect(atCutoff).toMatchObject({ ready: true, ranWithout: ['1 of 3 parts of parts (have a) (cut-off 20:00 America/Toronto)'] });
-    expect(evaluateBatch(pipeline.config, job('by_lookup'), west, [part('west', 'a'), part('west', 'b', { state: 'VALIDATED' })], { pastCutoff: 'x' }).ready).toBe(false);
+    expect(
+      evaluateBatch(pipeline.config, job('by_lookup'), west, [part('west', 'a'), part('west', 'b', { state: 'VALIDATED' })], { pastCutoff: 'x' }).ready,
+    ).toBe(false);
     expect(evaluateBatch(pipeline.config, job('by_lookup'), west, [], { pastCutoff: 'x' }).ready).toBe(false);
   });
 
   it('waits for the manifest, then for the count it holds', () => {
     const east = batch('by_count', { region: 'east', day: DAY });
-    const count = (n: number): CandidateFile => ({ ...part('east', 'count'), key: 'landing/p/east/20260501/count.csv', dataset: 'counts', fields: { region: 'east', day: DAY }, manifest: { count: n } });
+    const count = (n: number): CandidateFile => ({
+      ...part('east', 'count'),
+      key: 'landing/p/east/20260501/count.csv',
+      dataset: 'counts',
+      fields: { region: 'east', day: DAY },
+      manifest: { count: n },
+    });
     expect(evaluateBatch(pipeline.config, job('by_count'), east, [part('east', 'a')]).waitingFor).toEqual(['count (the manifest) for east 2026-05-01']);
-    expect(evaluateBatch(pipeline.config, job('by_count'), east, [part('east', 'a'), count(2)]).waitingFor).toEqual(['1 of 2 parts of parts (the count in landing/p/east/20260501/count.csv)']);
+    expect(evaluateBatch(pipeline.config, job('by_count'), east, [part('east', 'a'), count(2)]).waitingFor).toEqual([
+      '1 of 2 parts of parts (the count in landing/p/east/20260501/count.csv)',
+    ]);
     expect(evaluateBatch(pipeline.config, job('by_count'), east, [part('east', 'a'), part('east', 'b'), count(2)]).ready).toBe(true);
   });
 
   it('names the upstream partitions a downstream batch waits for', () => {
-    const regional = (region: string): CandidateFile => ({ key: `curated/by_lookup/region=${region}/day=${DAY}/data.parquet`, versionId: 'v1', sequencer: '01', dataset: 'by_lookup', fields: { region, day: DAY }, state: 'CONVERTED', size: 10, processedKey: `curated/by_lookup/region=${region}/day=${DAY}/data.parquet` });
-    const evaluation = evaluateBatch(pipeline.config, job('all_regions'), batch('all_regions', { day: DAY }), [regional('east')], {}, { by_lookup: ['region', 'day'] });
+    const regional = (region: string): CandidateFile => ({
+      key: `curated/by_lookup/region=${region}/day=${DAY}/data.parquet`,
+      versionId: 'v1',
+      sequencer: '01',
+      dataset: 'by_lookup',
+      fields: { region, day: DAY },
+      state: 'CONVERTED',
+      size: 10,
+      processedKey: `curated/by_lookup/region=${region}/day=${DAY}/data.parquet`,
+    });
+    const evaluation = evaluateBatch(
+      pipeline.config,
+      job('all_regions'),
+      batch('all_regions', { day: DAY }),
+      [regional('east')],
+      {},
+      { by_lookup: ['region', 'day'] },
+    );
     expect(evaluation.waitingFor).toEqual([`by_lookup west ${DAY}`]);
   });
 

@@ -52,19 +52,56 @@ describe('configuration files', () => {
   it('loads a good one, its SQL paths resolved against its folder', async () => {
     const file = await folder(GOOD);
     const pipeline = loadPipelineFile(file);
-    expect(pipeline.config.jobs.map((j) => j.stages[0]!.sql)).toEqual([join(file, '..', 'sql', 'region_daily.v1.sql'), join(file, '..', 'sql', 'national_daily.v1.sql')]);
+    expect(pipeline.config.jobs.map((j) => j.stages[0]!.sql)).toEqual([
+      join(file, '..', 'sql', 'region_daily.v1.sql'),
+      join(file, '..', 'sql', 'national_daily.v1.sql'),
+    ]);
     expect(pipeline.config.jobs[1]!.inputs[0]).toMatchObject({ job: 'region_daily', source: 'region_daily', mode: 'append' });
     expect(pipeline.readersOf.get('region_daily')!.map((r) => r.job.name)).toEqual(['national_daily']);
   });
 
   it.each([
-    ['an unknown dataset in a job', (y: string) => y.replace('dataset: sales, match', 'dataset: sale, match'), 'jobs[0].inputs[0].dataset', /no dataset named "sale"/],
-    ['a cycle', (y: string) => y.replace("inputs: [{ relation: sales, dataset: sales, match: [region, day] }]", "inputs: [{ relation: sales, dataset: sales, match: [region, day] }, { relation: back, job: national_daily, match: [day] }]"), 'jobs[0]', /cycle: region_daily → national_daily → region_daily/],
-    ['a missing SQL file', (y: string) => y.replace('sql/national_daily.v1.sql', 'sql/national.v1.sql'), 'jobs[1].stages[0].sql', /file not found: .*sql\/national\.v1\.sql/],
-    ['a lookup without the key', (y: string) => y.replace('parts_per_region: { east: 2, west: 3 }', 'parts_per_region: { east: 2 }'), 'jobs[0].preconditions[0].count.lookup', /lookup "parts_per_region" has no entry for region "west"/],
-    ['an unknown lookup', (y: string) => y.replace('{ lookup: regions } }\n    partitionBy', '{ lookup: zones } }\n    partitionBy'), 'datasets[0].keyFieldValues.region.lookup', /no lookup named "zones"/],
+    [
+      'an unknown dataset in a job',
+      (y: string) => y.replace('dataset: sales, match', 'dataset: sale, match'),
+      'jobs[0].inputs[0].dataset',
+      /no dataset named "sale"/,
+    ],
+    [
+      'a cycle',
+      (y: string) =>
+        y.replace(
+          'inputs: [{ relation: sales, dataset: sales, match: [region, day] }]',
+          'inputs: [{ relation: sales, dataset: sales, match: [region, day] }, { relation: back, job: national_daily, match: [day] }]',
+        ),
+      'jobs[0]',
+      /cycle: region_daily → national_daily → region_daily/,
+    ],
+    [
+      'a missing SQL file',
+      (y: string) => y.replace('sql/national_daily.v1.sql', 'sql/national.v1.sql'),
+      'jobs[1].stages[0].sql',
+      /file not found: .*sql\/national\.v1\.sql/,
+    ],
+    [
+      'a lookup without the key',
+      (y: string) => y.replace('parts_per_region: { east: 2, west: 3 }', 'parts_per_region: { east: 2 }'),
+      'jobs[0].preconditions[0].count.lookup',
+      /lookup "parts_per_region" has no entry for region "west"/,
+    ],
+    [
+      'an unknown lookup',
+      (y: string) => y.replace('{ lookup: regions } }\n    partitionBy', '{ lookup: zones } }\n    partitionBy'),
+      'datasets[0].keyFieldValues.region.lookup',
+      /no lookup named "zones"/,
+    ],
     ['a job reading an unknown job', (y: string) => y.replace('job: region_daily', 'job: regional'), 'jobs[1].inputs[0].job', /no job named "regional"/],
-    ['a SQL file without a version', (y: string) => y.replace('sql/region_daily.v1.sql', 'sql/region_daily.sql'), 'jobs[0].stages[0].sql', /not a versioned SQL file/],
+    [
+      'a SQL file without a version',
+      (y: string) => y.replace('sql/region_daily.v1.sql', 'sql/region_daily.sql'),
+      'jobs[0].stages[0].sql',
+      /not a versioned SQL file/,
+    ],
   ])('rejects %s, naming the field and the file', async (_name, edit, field, problem) => {
     const file = await folder(edit(GOOD));
     const err = errorOf(file);

@@ -19,7 +19,9 @@ const DATE = '2026-11-23';
 /** The listed values of a job's batch key field, found by walking its inputs (not the loader's index). */
 function listedBruteForce(p: Pipeline, job: JobConfig, key: string): string[] {
   for (const input of job.inputs.filter((i) => i.match.includes(key))) {
-    const listed = input.dataset ? p.config.datasets.find((d) => d.name === input.dataset)!.keyFieldValues?.[key] : listedBruteForce(p, p.config.jobs.find((j) => j.name === input.job)!, key);
+    const listed = input.dataset
+      ? p.config.datasets.find((d) => d.name === input.dataset)!.keyFieldValues?.[key]
+      : listedBruteForce(p, p.config.jobs.find((j) => j.name === input.job)!, key);
     if (listed) return listed;
   }
   return [];
@@ -54,7 +56,9 @@ describe('a generated configuration of 700 jobs and 200 datasets', () => {
     expect(counts.some((c) => typeof c === 'number')).toBe(true);
     expect(counts.some((c) => typeof c === 'object' && c.by === 'region')).toBe(true);
     expect(pipeline.config.datasets.filter((d) => d.members).length).toBeGreaterThan(20);
-    expect(pipeline.config.datasets.some((d) => d.manifest?.kind === 'counts') && pipeline.config.datasets.some((d) => d.manifest?.kind === 'lists')).toBe(true);
+    expect(pipeline.config.datasets.some((d) => d.manifest?.kind === 'counts') && pipeline.config.datasets.some((d) => d.manifest?.kind === 'lists')).toBe(
+      true,
+    );
     expect(pipeline.config.jobs.some((j) => j.inputs.some((i) => i.mode === 'cumulative'))).toBe(true);
     // about a third read upstream jobs; chains reach depth 4 and no further
     const withUpstream = pipeline.config.jobs.filter((j) => j.inputs.some((i) => i.job)).length;
@@ -96,7 +100,9 @@ describe('a generated configuration of 700 jobs and 200 datasets', () => {
   });
 
   it('has a 7-job variant whose jobs are the first 7, so a file of the measured dataset has the same readers and batches', () => {
-    expect(smallPipeline.config.jobs).toEqual(pipeline.config.jobs.slice(0, SMALL_JOBS).map((j) => ({ ...j, stages: j.stages.map((s) => ({ ...s, sql: s.sql!.replace(big.dir, small.dir) })) })));
+    expect(smallPipeline.config.jobs).toEqual(
+      pipeline.config.jobs.slice(0, SMALL_JOBS).map((j) => ({ ...j, stages: j.stages.map((s) => ({ ...s, sql: s.sql!.replace(big.dir, small.dir) })) })),
+    );
     expect(smallPipeline.config.datasets).toEqual(pipeline.config.datasets);
     const { fields } = big.datasets.find((d) => d.name === MEASURED_DATASET)!.sampleKey(DATE);
     expect(pipeline.readersOf.get(MEASURED_DATASET)!.map((r) => r.job.name)).toEqual(MEASURED_READERS);

@@ -110,9 +110,21 @@ const everything = (): Config => ({
       batchKey: ['province', 'date'],
       inputs: [{ relation: 'daily', job: 'sales_daily', match: ['province', 'date'] }],
       engine: 'emr',
-      spark: { driverMemory: '2048m', driverCores: 2, executorMemory: '4g', executorCores: 4, executorInstances: 3, conf: { 'spark.sql.shuffle.partitions': 64, 'spark.sql.adaptive.enabled': true, 'spark.executor.memoryOverhead': '1g' } },
+      spark: {
+        driverMemory: '2048m',
+        driverCores: 2,
+        executorMemory: '4g',
+        executorCores: 4,
+        executorInstances: 3,
+        conf: { 'spark.sql.shuffle.partitions': 64, 'spark.sql.adaptive.enabled': true, 'spark.executor.memoryOverhead': '1g' },
+      },
       stages: [{ name: 'roll', spark: 'spark/metrics.py' }],
-      output: { table: 'rollup', partitionBy: ['province', 'date'], key: ['store_id'], tables: { rollup_by_store: ['store_id'], rollup_totals: { key: ['store_id'], columns: { store_id: 'string', total: 'decimal(38,2)' } } } },
+      output: {
+        table: 'rollup',
+        partitionBy: ['province', 'date'],
+        key: ['store_id'],
+        tables: { rollup_by_store: ['store_id'], rollup_totals: { key: ['store_id'], columns: { store_id: 'string', total: 'decimal(38,2)' } } },
+      },
       load: [{ table: 'rollup_totals', into: 'totals', key: ['store_id'], mode: 'merge' }],
     },
   ],
@@ -183,7 +195,7 @@ describe('pipeline.schema.json', () => {
     expect(effective(loaded)).toEqual(loaded);
   });
 
-  it("accepts its own examples, and the parser accepts the whole-pipeline example", () => {
+  it('accepts its own examples, and the parser accepts the whole-pipeline example', () => {
     for (const [name, def] of Object.entries(defs)) {
       for (const example of def.examples ?? []) expect(validateDef(name)(example), `${name}: ${JSON.stringify(example)}`).toBe(true);
     }
@@ -240,10 +252,13 @@ describe('pipeline.schema.json', () => {
     ['minTotalBytes below 0', (c) => (c.jobs[0].preconditions[2].bytes = -1)],
     ['an unversioned SQL file', (c) => (c.jobs[0].stages[0].sql = 'sql/pos_daily_sales.sql')],
     ['a duckdb stage with a Spark module', (c) => (c.jobs[0].engine = 'duckdb')],
-    ['a duckdb (by default) stage without SQL', (c) => {
-      delete c.jobs[0].engine;
-      c.jobs[0].stages[0] = { name: 'aggregate' };
-    }],
+    [
+      'a duckdb (by default) stage without SQL',
+      (c) => {
+        delete c.jobs[0].engine;
+        c.jobs[0].stages[0] = { name: 'aggregate' };
+      },
+    ],
     ['an emr stage with SQL', (c) => (c.jobs[1].stages[0].sql = 'sql/pos_daily_sales.v1.sql')],
     ['an emr stage without a Spark module', (c) => delete c.jobs[1].stages[0].spark],
     ['an auto stage without a Spark module', (c) => delete c.jobs[0].stages[0].spark],
@@ -256,15 +271,21 @@ describe('pipeline.schema.json', () => {
     ['an output without partitions', (c) => (c.jobs[0].output.partitionBy = [])],
     ['an unknown input mode', (c) => (c.jobs[0].inputs[0].mode = 'latest')],
     ['a cumulative input without newestBy', (c) => delete c.jobs[0].inputs[0].newestBy],
-    ['a cumulative input without newestPer or newestBy', (c) => {
-      delete c.jobs[0].inputs[0].newestPer;
-      delete c.jobs[0].inputs[0].newestBy;
-    }],
+    [
+      'a cumulative input without newestPer or newestBy',
+      (c) => {
+        delete c.jobs[0].inputs[0].newestPer;
+        delete c.jobs[0].inputs[0].newestBy;
+      },
+    ],
     ['an append input keeping the newest file', (c) => (c.jobs[0].inputs[0].mode = 'append')],
-    ['newestPer without newestBy, mode left out', (c) => {
-      delete c.jobs[0].inputs[0].mode;
-      delete c.jobs[0].inputs[0].newestBy;
-    }],
+    [
+      'newestPer without newestBy, mode left out',
+      (c) => {
+        delete c.jobs[0].inputs[0].mode;
+        delete c.jobs[0].inputs[0].newestBy;
+      },
+    ],
     ['a negative autoThresholdBytes', (c) => (c.jobs[0].autoThresholdBytes = -5)],
     ['an unknown load mode', (c) => (c.jobs[0].load = [{ table: 'pos_daily_sales', mode: 'upsert' }])],
     ['a load without a table', (c) => (c.jobs[0].load = [{ mode: 'merge' }])],
@@ -273,16 +294,22 @@ describe('pipeline.schema.json', () => {
     ['output columns on a SQL job', (c) => (c.jobs[0].output.columns = { a: 'string' })],
     ['output columns beside several tables', (c) => (c.jobs[1].output.columns = { a: 'string' })],
     ['a table without key columns', (c) => (c.jobs[1].output.tables.gmv_daily = { key: [], columns: { gmv: 'bigint' } })],
-    ['a spark block on a duckdb job', (c) => {
-      c.jobs[0].engine = 'duckdb';
-      c.jobs[0].stages = c.jobs[0].stages.map((s: Config) => ({ name: s.name, sql: s.sql }));
-      c.jobs[0].spark = { driverMemory: '1g' };
-    }],
-    ['a spark block on a job of the default engine (duckdb)', (c) => {
-      delete c.jobs[0].engine;
-      c.jobs[0].stages = c.jobs[0].stages.map((s: Config) => ({ name: s.name, sql: s.sql }));
-      c.jobs[0].spark = {};
-    }],
+    [
+      'a spark block on a duckdb job',
+      (c) => {
+        c.jobs[0].engine = 'duckdb';
+        c.jobs[0].stages = c.jobs[0].stages.map((s: Config) => ({ name: s.name, sql: s.sql }));
+        c.jobs[0].spark = { driverMemory: '1g' };
+      },
+    ],
+    [
+      'a spark block on a job of the default engine (duckdb)',
+      (c) => {
+        delete c.jobs[0].engine;
+        c.jobs[0].stages = c.jobs[0].stages.map((s: Config) => ({ name: s.name, sql: s.sql }));
+        c.jobs[0].spark = {};
+      },
+    ],
     ['a spark block that is not an object', (c) => (c.jobs[1].spark = '4g')],
     ['a memory size without its unit', (c) => (c.jobs[1].spark.driverMemory = '2048')],
     ['a memory size as a number', (c) => (c.jobs[1].spark.driverMemory = 2048)],
@@ -353,7 +380,9 @@ describe('pipeline.schema.json', () => {
   ];
 
   it('has a row in this table for every object the schema defines', () => {
-    const objects = Object.entries(defs).filter(([, d]) => d.type === 'object' && d.properties).map(([n]) => n);
+    const objects = Object.entries(defs)
+      .filter(([, d]) => d.type === 'object' && d.properties)
+      .map(([n]) => n);
     expect(new Set(OBJECTS.map(([, def]) => def).filter((d) => d !== null))).toEqual(new Set(objects));
   });
 

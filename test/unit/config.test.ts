@@ -24,7 +24,10 @@ describe('pipeline configuration', () => {
     const parsed = parsePipelineConfig(pipelineConfig);
     expect(Object.keys(parsed.lookups.stores!).length).toBeGreaterThanOrEqual(3);
     expect(parsed.datasets.map((d) => d.name)).toEqual(['pos', 'item_master', 'click_events', 'orders', 'customers', 'products', 'stores']);
-    expect(parsed.jobs.map((j) => [j.name, j.engine])).toEqual([['pos_daily_sales', 'auto'], ['clickstream_daily', 'emr']]);
+    expect(parsed.jobs.map((j) => [j.name, j.engine])).toEqual([
+      ['pos_daily_sales', 'auto'],
+      ['clickstream_daily', 'emr'],
+    ]);
   });
 
   it.each([
@@ -39,18 +42,45 @@ describe('pipeline configuration', () => {
     ['a lookup value that is neither count nor list', (c: any) => (c.lookups.stores.ON = { a: 1 }), 'lookups.stores.ON'],
     ['a cumulative input without its member field', (c: any) => delete c.jobs[0].inputs[0].newestPer, 'jobs[0].inputs[0].mode'],
     ['an input naming both a dataset and a job', (c: any) => (c.jobs[0].inputs[1].job = 'clickstream_daily'), 'jobs[0].inputs[1]'],
-    ['reading a job that writes several tables', (c: any) => c.jobs[0].inputs.push({ relation: 'clicks', job: 'clickstream_daily', match: ['date'] }), 'jobs[0].inputs[2].job'],
+    [
+      'reading a job that writes several tables',
+      (c: any) => c.jobs[0].inputs.push({ relation: 'clicks', job: 'clickstream_daily', match: ['date'] }),
+      'jobs[0].inputs[2].job',
+    ],
     ['a job named like a dataset', (c: any) => (c.jobs[1].name = 'orders'), 'jobs[1].name'],
     ['an emr stage without a Spark module', (c: any) => delete c.jobs[1].stages[0].spark, 'jobs[1].stages[0].spark'],
     ['an unknown field', (c: any) => (c.datasets[0].schema = {}), 'datasets[0].schema'],
     ['a duplicate dataset', (c: any) => (c.datasets[1].name = 'pos'), 'datasets[1].name'],
     ['an unknown delimiter', (c: any) => (c.datasets[0].format.delimiter = ';'), 'datasets[0].format.delimiter'],
     ['equalsKeyField naming no key field', (c: any) => (c.datasets[0].columns[0].equalsKeyField = 'shop'), 'datasets[0].columns[0].equalsKeyField'],
-    ['a timestamp equalsKeyField naming a key field that is not a date', (c: any) => (c.datasets[2].columns[4].equalsKeyField = 'part'), 'datasets[2].columns[4].equalsKeyField'],
+    [
+      'a timestamp equalsKeyField naming a key field that is not a date',
+      (c: any) => (c.datasets[2].columns[4].equalsKeyField = 'part'),
+      'datasets[2].columns[4].equalsKeyField',
+    ],
     ['a load of a table the job does not write', (c: any) => (c.jobs[0].load = [{ table: 'nope' }]), 'jobs[0].load[0].table'],
-    ['a load of a metric table the job does not write', (c: any) => (c.jobs[1].load = [{ table: 'gmv_daily' }, { table: 'gmv_weekly' }]), 'jobs[1].load[1].table'],
-    ['a duplicate output column', (c: any) => (c.jobs[1].output.tables.gmv_daily = { key: ['date'], columns: [{ name: 'gmv', type: 'bigint' }, { name: 'gmv', type: 'bigint' }] }), 'jobs[1].output.tables.gmv_daily.columns[1].type'],
-    ['a decimal scale above its precision', (c: any) => (c.jobs[1].output.tables.gmv_daily = { key: ['date'], columns: { gmv: 'decimal(5,7)' } }), 'jobs[1].output.tables.gmv_daily.columns.gmv'],
+    [
+      'a load of a metric table the job does not write',
+      (c: any) => (c.jobs[1].load = [{ table: 'gmv_daily' }, { table: 'gmv_weekly' }]),
+      'jobs[1].load[1].table',
+    ],
+    [
+      'a duplicate output column',
+      (c: any) =>
+        (c.jobs[1].output.tables.gmv_daily = {
+          key: ['date'],
+          columns: [
+            { name: 'gmv', type: 'bigint' },
+            { name: 'gmv', type: 'bigint' },
+          ],
+        }),
+      'jobs[1].output.tables.gmv_daily.columns[1].type',
+    ],
+    [
+      'a decimal scale above its precision',
+      (c: any) => (c.jobs[1].output.tables.gmv_daily = { key: ['date'], columns: { gmv: 'decimal(5,7)' } }),
+      'jobs[1].output.tables.gmv_daily.columns.gmv',
+    ],
   ])('rejects %s, naming the field', (_name, mutate, field) => {
     expect(fieldOf(mutate)).toBe(field);
   });
@@ -62,10 +92,23 @@ describe('pipeline configuration', () => {
       dataset: { name: 'pos' },
       fields: { province: 'ON', store: 'ON01', date: '2026-11-23', time: '14:00:00' },
     });
-    expect(resolveLandingKey(pipeline, 'master/20261123/Item.csv')).toMatchObject({ kind: 'matched', dataset: { name: 'item_master' }, fields: { date: '2026-11-23' } });
-    expect(resolveLandingKey(pipeline, 'pos/ZZ/ZZ01_20261123_140000.tdf')).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('"ZZ" is not one of') });
-    expect(resolveLandingKey(pipeline, 'pos/ON/ON01_20260230_140000.tdf')).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('not a calendar date') });
-    expect(resolveLandingKey(pipeline, 'pos/ON/ON01_20261123_250000.tdf')).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('not a time of day') });
+    expect(resolveLandingKey(pipeline, 'master/20261123/Item.csv')).toMatchObject({
+      kind: 'matched',
+      dataset: { name: 'item_master' },
+      fields: { date: '2026-11-23' },
+    });
+    expect(resolveLandingKey(pipeline, 'pos/ZZ/ZZ01_20261123_140000.tdf')).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringContaining('"ZZ" is not one of'),
+    });
+    expect(resolveLandingKey(pipeline, 'pos/ON/ON01_20260230_140000.tdf')).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringContaining('not a calendar date'),
+    });
+    expect(resolveLandingKey(pipeline, 'pos/ON/ON01_20261123_250000.tdf')).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringContaining('not a time of day'),
+    });
     expect(resolveLandingKey(pipeline, 'pos/ON/readme.txt')).toMatchObject({ kind: 'unrecognised' });
     expect(resolveLandingKey(pipeline, 'master/20261123/Item.csv.bak')).toMatchObject({ kind: 'unrecognised' });
   });

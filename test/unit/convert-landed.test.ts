@@ -39,29 +39,90 @@ const files: Array<[string, DatasetConfig, Record<string, string>, string]> = [
     'POS with junk, blank lines, bad rows and CRLF',
     dataset('pos'),
     { province: 'ON', store: 'ON01', date: '2026-11-23', time: '14:00:00' },
-    t(['---- export', 'store_id\titem_id\ttransaction_date\ttransaction_code\tamount', 'ON01\tI0001\t2026-11-23\t4\t12.50', '', 'ON01\tI0002\t2026-11-23\t04\t-0.5', 'ON01\tI0003\t2026-11-23\t99\t1.00', '----', 'ON01\tcafé 店 🍔\t2026-11-23\t9\t0', 'ON01\tI0005\t2026-11-23\t1\t1234567890123456.99'], '\r\n'),
+    t(
+      [
+        '---- export',
+        'store_id\titem_id\ttransaction_date\ttransaction_code\tamount',
+        'ON01\tI0001\t2026-11-23\t4\t12.50',
+        '',
+        'ON01\tI0002\t2026-11-23\t04\t-0.5',
+        'ON01\tI0003\t2026-11-23\t99\t1.00',
+        '----',
+        'ON01\tcafé 店 🍔\t2026-11-23\t9\t0',
+        'ON01\tI0005\t2026-11-23\t1\t1234567890123456.99',
+      ],
+      '\r\n',
+    ),
   ],
-  ['quoted item master', dataset('item_master'), { date: '2026-11-23' }, t(['item_id,item_name,category,unit_price', 'I0001,"Burger, ""double""",Burgers,9.99', 'I0002,Café 店,Sides,0', 'I0003,"",Sides,1', 'I0004,"bad"x,Sides,1', '"I0005","q",Drinks,2.5'])],
+  [
+    'quoted item master',
+    dataset('item_master'),
+    { date: '2026-11-23' },
+    t([
+      'item_id,item_name,category,unit_price',
+      'I0001,"Burger, ""double""",Burgers,9.99',
+      'I0002,Café 店,Sides,0',
+      'I0003,"",Sides,1',
+      'I0004,"bad"x,Sides,1',
+      '"I0005","q",Drinks,2.5',
+    ]),
+  ],
   [
     'every type, empty values NULL',
     mixed,
     { date: '2026-11-23' },
-    t(['s,i,d,dt,ts', 'a,1,1.5,2024-02-29,2026-11-23T00:00:00Z', ',,,,', '"",-0,-0.000,0000-02-29,0000-12-31T23:59:59.999999Z', 'b,123456789012345678,123456789012345.125,9999-12-31,2026-11-23T12:00:00.5Z', 'c,04,.5,,',
+    t([
+      's,i,d,dt,ts',
+      'a,1,1.5,2024-02-29,2026-11-23T00:00:00Z',
+      ',,,,',
+      '"",-0,-0.000,0000-02-29,0000-12-31T23:59:59.999999Z',
+      'b,123456789012345678,123456789012345.125,9999-12-31,2026-11-23T12:00:00.5Z',
+      'c,04,.5,,',
       // 16 digits before the point do not fit DECIMAL(18,3): a bad row (it once failed the whole conversion)
-      'd,1,1234567890123456.125,,', 'e,1,-999999999999999.999,,']),
+      'd,1,1234567890123456.125,,',
+      'e,1,-999999999999999.999,,',
+    ]),
   ],
   [
     'a clean POS file (every line a good row: the typed reader)',
     dataset('pos'),
     { province: 'ON', store: 'ON01', date: '2026-11-23', time: '14:00:00' },
-    t(['store_id\titem_id\ttransaction_date\ttransaction_code\tamount', 'ON01\tI0001\t2026-11-23\t4\t12.50', 'ON01\t"q" x\t2026-11-23\t04\t-0.5', "ON01\tcafé '店' 🍔\t2026-11-23\t9\t0", 'ON01\t  sp  \t2026-11-23\t1\t1234567890123456.99'], '\r\n'),
+    t(
+      [
+        'store_id\titem_id\ttransaction_date\ttransaction_code\tamount',
+        'ON01\tI0001\t2026-11-23\t4\t12.50',
+        'ON01\t"q" x\t2026-11-23\t04\t-0.5',
+        "ON01\tcafé '店' 🍔\t2026-11-23\t9\t0",
+        'ON01\t  sp  \t2026-11-23\t1\t1234567890123456.99',
+      ],
+      '\r\n',
+    ),
   ],
-  ['a clean quoted CSV (the typed reader)', dataset('item_master'), { date: '2026-11-23' }, t(['item_id,item_name,category,unit_price', 'I0001,"Burger, ""double""",Burgers,9.99', 'I0002,Café 店,Sides,0', 'I0003,"""",Sides,1', '"I0005","q","""",2.5', 'I0006," a ",Sides,-0.01']).slice(0, -1)],
+  [
+    'a clean quoted CSV (the typed reader)',
+    dataset('item_master'),
+    { date: '2026-11-23' },
+    t([
+      'item_id,item_name,category,unit_price',
+      'I0001,"Burger, ""double""",Burgers,9.99',
+      'I0002,Café 店,Sides,0',
+      'I0003,"""",Sides,1',
+      '"I0005","q","""",2.5',
+      'I0006," a ",Sides,-0.01',
+    ]).slice(0, -1),
+  ],
   [
     'clean, every type (the typed reader)',
     mixed,
     { date: '2026-11-23' },
-    t(['s,i,d,dt,ts', 'a,1,1.5,2024-02-29,2026-11-23T00:00:00Z', ',,,,', '"",-0,-0.000,0000-02-29,0000-12-31T23:59:59.999999Z', 'b,123456789012345678,123456789012345.125,9999-12-31,2026-11-23T12:00:00.5Z', 'c,04,1,0001-01-01,2026-11-23T12:00:00.123Z']),
+    t([
+      's,i,d,dt,ts',
+      'a,1,1.5,2024-02-29,2026-11-23T00:00:00Z',
+      ',,,,',
+      '"",-0,-0.000,0000-02-29,0000-12-31T23:59:59.999999Z',
+      'b,123456789012345678,123456789012345.125,9999-12-31,2026-11-23T12:00:00.5Z',
+      'c,04,1,0001-01-01,2026-11-23T12:00:00.123Z',
+    ]),
   ],
   [
     'clickstream JSON lines',
@@ -91,10 +152,20 @@ describe('convert from the landed file and the verdict', () => {
   it.each(files)('%s: the same Parquet as converting the JavaScript validation’s CSV', async (name, ds, keys, content) => {
     const landed = join(dir, `${ds.name}.landed`);
     await writeFile(landed, content);
-    const constants: Array<[string, string]> = [['key_date', keys.date!], ['source_key', `landing/${name}`]];
+    const constants: Array<[string, string]> = [
+      ['key_date', keys.date!],
+      ['source_key', `landing/${name}`],
+    ];
     // before: the JavaScript's good rows as CSV, converted
     const csv = new FileLineSink(join(dir, `${ds.name}.csv`));
-    const js = await validateFile((async function* () { yield new TextEncoder().encode(content); })(), ds, keys, { good: csv, rejects: { write() {} } });
+    const js = await validateFile(
+      (async function* () {
+        yield new TextEncoder().encode(content);
+      })(),
+      ds,
+      keys,
+      { good: csv, rejects: { write() {} } },
+    );
     await csv.close();
     const before = join(dir, `${ds.name}.before.parquet`);
     const beforeRows = await csvToParquet(duckdb.conn, { csvPath: csv.path, parquetPath: before, columns: ds.columns, constants });
@@ -104,8 +175,14 @@ describe('convert from the landed file and the verdict', () => {
     if (verdict.kind !== 'decided') return;
     expect(verdict.outcome).toEqual(js);
     expect(verdict.allGood ?? false, 'a clean file').toBe(name.includes('clean'));
-    const schema = async (path: string) => (await duckdb.conn.runAndReadAll('SELECT name, type, logical_type, converted_type, scale, precision FROM parquet_schema($1)', [path])).getRowObjectsJson();
-    const differ = async (a: string, b: string) => (await duckdb.conn.runAndReadAll('SELECT count(*)::INTEGER AS n FROM (SELECT * FROM read_parquet($1) EXCEPT ALL SELECT * FROM read_parquet($2))', [a, b])).getRowObjects()[0]!.n;
+    const schema = async (path: string) =>
+      (
+        await duckdb.conn.runAndReadAll('SELECT name, type, logical_type, converted_type, scale, precision FROM parquet_schema($1)', [path])
+      ).getRowObjectsJson();
+    const differ = async (a: string, b: string) =>
+      (
+        await duckdb.conn.runAndReadAll('SELECT count(*)::INTEGER AS n FROM (SELECT * FROM read_parquet($1) EXCEPT ALL SELECT * FROM read_parquet($2))', [a, b])
+      ).getRowObjects()[0]!.n;
     // every line classified again (any file), and the typed reader (a clean file)
     const ways: Array<[string, string, string[]]> = [['classified', goodRowsSql(ds, keys, verdict.skipLines), typedColumnsSql(ds)]];
     const typed = allGoodRowsSql(ds, verdict.skipLines);

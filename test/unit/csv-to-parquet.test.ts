@@ -22,7 +22,17 @@ describe('CSV to Parquet with DuckDB', () => {
     const { conn } = duckdb;
     const parquet = join(dir, 'out.parquet');
     const hostile = "x'); DROP TABLE t; --";
-    expect(await csvToParquet(conn, { csvPath: csv, parquetPath: parquet, columns: master.columns, constants: [['key_date', '2026-11-23'], ['source_key', hostile]] })).toBe(2);
+    expect(
+      await csvToParquet(conn, {
+        csvPath: csv,
+        parquetPath: parquet,
+        columns: master.columns,
+        constants: [
+          ['key_date', '2026-11-23'],
+          ['source_key', hostile],
+        ],
+      }),
+    ).toBe(2);
     const rows = (await conn.runAndReadAll('SELECT * FROM read_parquet($1) ORDER BY item_id', [parquet])).getRowObjectsJson();
     expect(rows).toEqual([
       { item_id: 'I0001', item_name: 'Burger, "double"', category: 'Burgers', unit_price: '9.99', key_date: '2026-11-23', source_key: hostile },
@@ -37,8 +47,12 @@ describe('CSV to Parquet with DuckDB', () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
     const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
     const { conn } = duckdb;
-    await expect(csvToParquet(conn, { csvPath: 'x', parquetPath: 'y', columns: [{ name: 'a"b', kind: 'string' }], constants: [] })).rejects.toThrow(/not a safe identifier/);
-    await expect(csvToParquet(conn, { csvPath: 'x', parquetPath: 'y', columns: master.columns, constants: [['Bad Name', 'v']] })).rejects.toThrow(/not a safe identifier/);
+    await expect(csvToParquet(conn, { csvPath: 'x', parquetPath: 'y', columns: [{ name: 'a"b', kind: 'string' }], constants: [] })).rejects.toThrow(
+      /not a safe identifier/,
+    );
+    await expect(csvToParquet(conn, { csvPath: 'x', parquetPath: 'y', columns: master.columns, constants: [['Bad Name', 'v']] })).rejects.toThrow(
+      /not a safe identifier/,
+    );
     duckdb.close();
   });
 
@@ -53,12 +67,21 @@ describe('CSV to Parquet with DuckDB', () => {
     return { csvPath: good.path, outcome };
   }
   const dataset = (name: string, columns: DatasetConfig['columns']): DatasetConfig => ({
-    name, keyPattern: `${name}/{date:YYYYMMDD}.tsv`, format: { kind: 'delimited', delimiter: '\t' }, columns, partitionBy: [], dateField: 'date', maxBadRowRatio: 0.5,
+    name,
+    keyPattern: `${name}/{date:YYYYMMDD}.tsv`,
+    format: { kind: 'delimited', delimiter: '\t' },
+    columns,
+    partitionBy: [],
+    dateField: 'date',
+    maxBadRowRatio: 0.5,
   });
 
   it('converts the longest line validate accepts, though CSV quoting doubles it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
-    const notes = dataset('notes', [{ name: 'a', kind: 'string' }, { name: 'b', kind: 'string' }]);
+    const notes = dataset('notes', [
+      { name: 'a', kind: 'string' },
+      { name: 'b', kind: 'string' },
+    ]);
     // two values of nothing but quotes: every `"` becomes `""` in the validated CSV, plus the quotes around
     const [a, b] = ['"'.repeat(MAX_LINE_BYTES / 2), '"'.repeat(MAX_LINE_BYTES / 2 - 1)];
     expect(Buffer.byteLength(`${a}\t${b}`)).toBe(MAX_LINE_BYTES);
@@ -76,24 +99,32 @@ describe('CSV to Parquet with DuckDB', () => {
 
   it('converts the dates and timestamps validate accepts, at the ends of the range, unchanged', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
-    const dates = dataset('dates', [{ name: 'd', kind: 'date' }, { name: 'ts', kind: 'timestamp' }]);
+    const dates = dataset('dates', [
+      { name: 'd', kind: 'date' },
+      { name: 'ts', kind: 'timestamp' },
+    ]);
     const good = [
       ['0000-02-29', '0000-02-29T00:00:00Z'], // year 0 (1 BC) is a leap year for JavaScript and DuckDB alike
       ['0001-01-01', '0000-12-31T23:59:59.999999Z'],
       ['2024-02-29', '2026-11-23T12:00:00.5Z'],
       ['9999-12-31', '9999-12-31T23:59:59.999999Z'],
     ];
-    const bad = [['0000-02-30', '2026-11-23T00:00:00Z'], ['2023-02-29', '2026-11-23T00:00:00Z'], ['2026-11-23', '0001-02-29T00:00:00Z']];
+    const bad = [
+      ['0000-02-30', '2026-11-23T00:00:00Z'],
+      ['2023-02-29', '2026-11-23T00:00:00Z'],
+      ['2026-11-23', '0001-02-29T00:00:00Z'],
+    ];
     const lines = ['d\tts', ...[...good, ...bad].map((r) => r.join('\t'))];
     const { csvPath, outcome } = await validated(dir, dates, `${lines.join('\n')}\n`);
     expect(outcome).toMatchObject({ state: 'VALIDATED', rows: { out: good.length, rejected: bad.length } });
     const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
     const parquet = join(dir, 'dates.parquet');
     expect(await csvToParquet(duckdb.conn, { csvPath, parquetPath: parquet, columns: dates.columns, constants: [] })).toBe(good.length);
-    const back = (await duckdb.conn.runAndReadAll(
-      `SELECT strftime(d, '%Y-%m-%d'), strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') FROM read_parquet($path) ORDER BY d`,
-      { path: parquet },
-    )).getRows();
+    const back = (
+      await duckdb.conn.runAndReadAll(`SELECT strftime(d, '%Y-%m-%d'), strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') FROM read_parquet($path) ORDER BY d`, {
+        path: parquet,
+      })
+    ).getRows();
     const micros = (ts: string) => ts.replace(/(\.\d+)?Z$/, (_, f: string | undefined) => `.${(f ?? '.').slice(1).padEnd(6, '0')}Z`);
     expect(back).toEqual(good.map(([d, ts]) => [d, micros(ts!)]));
     duckdb.close();

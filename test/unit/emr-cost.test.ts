@@ -115,7 +115,9 @@ describe('the EMR cost model: standing against transient clusters', () => {
             const model = heavyPathMonth(R, S, { emr: emrParams({ provisioningMinutes: P, idleTimeoutMinutes: I }) }).transient.clusterHours * 60;
             const simulated = simulateMonth(R, S, P, I);
             // the month's edges: a partial last chain, a first provisioning
-            expect(Math.abs(model - simulated), `R=${R} S=${S} P=${P} I=${I}: model ${model} simulated ${simulated}`).toBeLessThanOrEqual(2 * (P + S + I) + 1e-6);
+            expect(Math.abs(model - simulated), `R=${R} S=${S} P=${P} I=${I}: model ${model} simulated ${simulated}`).toBeLessThanOrEqual(
+              2 * (P + S + I) + 1e-6,
+            );
             expect(model).toBeLessThanOrEqual(30 * 1440 + 1e-6);
             compared++;
           }

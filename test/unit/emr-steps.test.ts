@@ -23,13 +23,17 @@ const emr = () => new EMRClient({ region: 'us-east-1' });
 
 const CLUSTER = 'j-CLUSTER';
 const summary = (id: string, name: string, state: StepState = 'PENDING') => ({ Id: id, Name: name, Status: { State: state } });
-const cluster = (State: ClusterState, reason?: { Code?: string; Message?: string }) => ({ Cluster: { Id: CLUSTER, Name: 'c', Status: { State, ...(reason ? { StateChangeReason: reason as never } : {}) } } });
+const cluster = (State: ClusterState, reason?: { Code?: string; Message?: string }) => ({
+  Cluster: { Id: CLUSTER, Name: 'c', Status: { State, ...(reason ? { StateChangeReason: reason as never } : {}) } },
+});
 const step = (State: StepState, extra: Record<string, unknown> = {}) => ({ Step: { Id: 's-1', Name: 'x', Status: { State, ...extra } } });
-const econnrefused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect', $metadata: { attempts: 3 } });
-const errorOf = (p: Promise<unknown>) => p.then(
-  () => undefined,
-  (e: unknown) => e,
-);
+const econnrefused = () =>
+  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect', $metadata: { attempts: 3 } });
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe('submitStep', () => {
   it('reuses a live step of the same name found on a later page, without adding', async () => {
@@ -43,7 +47,10 @@ describe('submitStep', () => {
   });
 
   it('adds a command-runner step with ActionOnFailure CONTINUE when none is live', async () => {
-    emrMock.on(ListStepsCommand).resolvesOnce({ Steps: [] }).resolvesOnce({ Steps: [summary('s-NEW', 'exec-clean-a1')] });
+    emrMock
+      .on(ListStepsCommand)
+      .resolvesOnce({ Steps: [] })
+      .resolvesOnce({ Steps: [summary('s-NEW', 'exec-clean-a1')] });
     emrMock.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-NEW'] });
     const args = ['spark-submit', '--deploy-mode', 'cluster', 's3://code/main.py', '--stage', 'clean'];
     expect(await submitStep(emr(), CLUSTER, { name: 'exec-clean-a1', args })).toEqual({ stepId: 's-NEW', reused: false });
@@ -66,7 +73,14 @@ describe('submitStep', () => {
 
   it('turns a refusal by a cluster that failed into ClusterUnhealthyError, and by one that ended normally into ClusterEndedError', async () => {
     emrMock.on(ListStepsCommand).resolves({ Steps: [] });
-    emrMock.on(AddJobFlowStepsCommand).rejects(new EMRServiceException({ name: 'ValidationException', $fault: 'client', $metadata: {}, message: 'A job flow that is shutting down, terminated, or finished may not be modified.' }));
+    emrMock.on(AddJobFlowStepsCommand).rejects(
+      new EMRServiceException({
+        name: 'ValidationException',
+        $fault: 'client',
+        $metadata: {},
+        message: 'A job flow that is shutting down, terminated, or finished may not be modified.',
+      }),
+    );
     emrMock.on(DescribeClusterCommand).resolves(cluster('TERMINATED_WITH_ERRORS', { Code: 'INSTANCE_FAILURE', Message: 'the master node was lost' }));
     const err = await errorOf(submitStep(emr(), CLUSTER, { name: 'n', args: [] }));
     expect(err).toBeInstanceOf(ClusterUnhealthyError);
@@ -99,7 +113,13 @@ describe('pollStep', () => {
     expect(emrMock.commandCalls(DescribeClusterCommand)).toHaveLength(0);
   });
 
-  const failure = { FailureDetails: { Reason: 'Unknown Error.', Message: 'Exception in thread "main" java.lang.OutOfMemoryError', LogFile: 's3://logs/j-CLUSTER/steps/s-1/stderr.gz' } };
+  const failure = {
+    FailureDetails: {
+      Reason: 'Unknown Error.',
+      Message: 'Exception in thread "main" java.lang.OutOfMemoryError',
+      LogFile: 's3://logs/j-CLUSTER/steps/s-1/stderr.gz',
+    },
+  };
 
   it('FAILED on a healthy cluster: StepFailedError with FailureDetails', async () => {
     emrMock.on(DescribeStepCommand).resolves(step('FAILED', failure));
@@ -133,14 +153,25 @@ describe('pollStep', () => {
     emrMock.on(DescribeClusterCommand).resolves(cluster(state, code ? { Code: code, Message: 'instances lost' } : undefined));
     const err = await errorOf(pollStep(emr(), CLUSTER, 's-1'));
     expect(err).toBeInstanceOf(ClusterUnhealthyError);
-    expect(err).toMatchObject({ name: 'ClusterUnhealthyError', reason, clusterState: state, stepId: 's-1', stepState: 'FAILED', logFile: failure.FailureDetails.LogFile });
+    expect(err).toMatchObject({
+      name: 'ClusterUnhealthyError',
+      reason,
+      clusterState: state,
+      stepId: 's-1',
+      stepState: 'FAILED',
+      logFile: failure.FailureDetails.LogFile,
+    });
   });
 
   it('CANCELLED or INTERRUPTED because the cluster went away: ClusterUnhealthyError', async () => {
     for (const state of ['CANCELLED', 'INTERRUPTED'] as const) {
       emrMock.on(DescribeStepCommand).resolves(step(state, { StateChangeReason: { Message: 'Cluster terminated' } }));
       emrMock.on(DescribeClusterCommand).resolves(cluster('TERMINATED_WITH_ERRORS', { Code: 'INSTANCE_FAILURE', Message: 'AZ impaired' }));
-      expect(await errorOf(pollStep(emr(), CLUSTER, 's-1'))).toMatchObject({ name: 'ClusterUnhealthyError', stepState: state, detail: 'AZ impaired; Cluster terminated' });
+      expect(await errorOf(pollStep(emr(), CLUSTER, 's-1'))).toMatchObject({
+        name: 'ClusterUnhealthyError',
+        stepState: state,
+        detail: 'AZ impaired; Cluster terminated',
+      });
     }
   });
 
@@ -153,7 +184,12 @@ describe('pollStep', () => {
   it('a failed step whose cluster no longer answers: ClusterUnhealthyError (unreachable)', async () => {
     emrMock.on(DescribeStepCommand).resolves(step('FAILED', failure));
     emrMock.on(DescribeClusterCommand).rejects(econnrefused());
-    expect(await errorOf(pollStep(emr(), CLUSTER, 's-1'))).toMatchObject({ name: 'ClusterUnhealthyError', reason: 'unreachable', stepId: 's-1', logFile: failure.FailureDetails.LogFile });
+    expect(await errorOf(pollStep(emr(), CLUSTER, 's-1'))).toMatchObject({
+      name: 'ClusterUnhealthyError',
+      reason: 'unreachable',
+      stepId: 's-1',
+      logFile: failure.FailureDetails.LogFile,
+    });
   });
 
   it('DescribeStep unreachable: ClusterUnhealthyError (unreachable)', async () => {
@@ -186,7 +222,12 @@ describe('checkCluster', () => {
     ['TERMINATED', 'USER_REQUEST'],
   ] as const)('%s (%s) ended normally: ClusterEndedError, not a reason to fail over', async (state, code) => {
     emrMock.on(DescribeClusterCommand).resolves(cluster(state, { Code: code, Message: 'idle for 600 seconds' }));
-    expect(await errorOf(checkCluster(emr(), CLUSTER))).toMatchObject({ name: 'ClusterEndedError', reason: code, clusterState: state, detail: 'idle for 600 seconds' });
+    expect(await errorOf(checkCluster(emr(), CLUSTER))).toMatchObject({
+      name: 'ClusterEndedError',
+      reason: code,
+      clusterState: state,
+      detail: 'idle for 600 seconds',
+    });
     // and a step cancelled with it says the same
     emrMock.on(DescribeStepCommand).resolves(step('CANCELLED', { StateChangeReason: { Message: 'Cluster terminated' } }));
     expect(await errorOf(pollStep(emr(), CLUSTER, 's-1'))).toMatchObject({ name: 'ClusterEndedError', reason: code, stepId: 's-1', stepState: 'CANCELLED' });

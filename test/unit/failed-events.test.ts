@@ -10,7 +10,15 @@ import { drainFailedEvents, type FailedEvent } from '../../shared/stages/reconci
 /* The reconciler's reading of the failed-events queue, with plain fakes of SQS, S3 and the store. */
 
 const QUEUE = 'http://sqs.local/000000000000/failed-events';
-const LANDED = { bucket: 'raw', key: 'landing/pos/ON/ON01_20261123_140000.tdf', versionId: 'v1', eTag: 'e1', size: 100, sequencer: '0A', eventTime: '2026-11-23T10:00:00.000Z' };
+const LANDED = {
+  bucket: 'raw',
+  key: 'landing/pos/ON/ON01_20261123_140000.tdf',
+  versionId: 'v1',
+  eTag: 'e1',
+  size: 100,
+  sequencer: '0A',
+  eventTime: '2026-11-23T10:00:00.000Z',
+};
 const fnArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
 /** A queue of message bodies; receiving hides what it returns, deleting removes it. */
@@ -66,7 +74,11 @@ function fakeFiles() {
 
 /** A Lambda async invocation whose retries ran out, as its on-failure destination writes it. */
 const asyncFailure = (functionArn: string, records: unknown[], response?: FailedEvent['responsePayload']): string =>
-  JSON.stringify({ requestContext: { functionArn, condition: 'RetriesExhausted', approximateInvokeCount: 3 }, requestPayload: { Records: records }, ...(response ? { responsePayload: response } : {}) });
+  JSON.stringify({
+    requestContext: { functionArn, condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+    requestPayload: { Records: records },
+    ...(response ? { responsePayload: response } : {}),
+  });
 
 const recordOf = (ref: Parameters<typeof s3EventFor>[0]): S3EventRecord => s3EventFor(ref).Records[0]!;
 
@@ -80,7 +92,10 @@ async function drain(bodies: string[], objects?: Record<string, Record<string, s
 
 describe('draining the failed-events queue', () => {
   it('takes a failed validate of a landed version as that version, with the function and its error', async () => {
-    const body = asyncFailure(`${fnArn('landfall-test-validate')}:$LATEST`, [recordOf(LANDED)], { errorType: 'TransientError', errorMessage: 'DynamoDB throttled' });
+    const body = asyncFailure(`${fnArn('landfall-test-validate')}:$LATEST`, [recordOf(LANDED)], {
+      errorType: 'TransientError',
+      errorMessage: 'DynamoDB throttled',
+    });
     const { parked, deleted, noted, heads } = await drain([body]);
     const error = 'landfall-test-validate: TransientError: DynamoDB throttled';
     expect(parked).toEqual({ failedFiles: [{ source: LANDED, error, functionName: 'landfall-test-validate' }], messages: 1 });
@@ -93,21 +108,34 @@ describe('draining the failed-events queue', () => {
     const body = asyncFailure(fnArn('landfall-test-track'), [recordOf({ bucket: 'raw', key: 'reports/pos/ON/ON01_20261123_140000.tdf@null.json' })]);
     const { parked, noted, heads } = await drain([body]);
     expect(parked.failedFiles).toEqual([
-      { source: { bucket: 'raw', key: LANDED.key, eTag: '', size: 0, sequencer: '', eventTime: '' }, error: 'landfall-test-track: Error: no error message', functionName: 'landfall-test-track' },
+      {
+        source: { bucket: 'raw', key: LANDED.key, eTag: '', size: 0, sequencer: '', eventTime: '' },
+        error: 'landfall-test-track: Error: no error message',
+        functionName: 'landfall-test-track',
+      },
     ]);
     expect(noted).toEqual([[LANDED.key, 'null', 'landfall-test-track: Error: no error message']]);
     expect(heads).toEqual([]);
   });
 
-  it('finds the landed version of a failed convert (or track of a Parquet) in the object\'s lineage, at the version named', async () => {
+  it("finds the landed version of a failed convert (or track of a Parquet) in the object's lineage, at the version named", async () => {
     const lineage = lineageMetadata({ source: LANDED, dataset: 'pos', fields: { province: 'ON' } });
-    const validated = asyncFailure(fnArn('landfall-test-convert'), [recordOf({ bucket: 'raw', key: 'validated/pos/ON/ON01_20261123_140000.tdf', versionId: 'vv1' })], { errorType: 'RowCountMismatchError', errorMessage: 'off by one' });
-    const parquet = asyncFailure(fnArn('landfall-test-track'), [recordOf({ bucket: 'lake', key: 'processed/pos/dt=2026-11-23/province=ON/ON01_20261123_140000.parquet' })]);
+    const validated = asyncFailure(
+      fnArn('landfall-test-convert'),
+      [recordOf({ bucket: 'raw', key: 'validated/pos/ON/ON01_20261123_140000.tdf', versionId: 'vv1' })],
+      { errorType: 'RowCountMismatchError', errorMessage: 'off by one' },
+    );
+    const parquet = asyncFailure(fnArn('landfall-test-track'), [
+      recordOf({ bucket: 'lake', key: 'processed/pos/dt=2026-11-23/province=ON/ON01_20261123_140000.parquet' }),
+    ]);
     const { parked, heads, noted } = await drain([validated, parquet], {
       'raw/validated/pos/ON/ON01_20261123_140000.tdf': lineage,
       'lake/processed/pos/dt=2026-11-23/province=ON/ON01_20261123_140000.parquet': lineage,
     });
-    expect(heads).toEqual(['raw/validated/pos/ON/ON01_20261123_140000.tdf?versionId=vv1', 'lake/processed/pos/dt=2026-11-23/province=ON/ON01_20261123_140000.parquet']);
+    expect(heads).toEqual([
+      'raw/validated/pos/ON/ON01_20261123_140000.tdf?versionId=vv1',
+      'lake/processed/pos/dt=2026-11-23/province=ON/ON01_20261123_140000.parquet',
+    ]);
     expect(parked.failedFiles.map((f) => [f.source, f.functionName])).toEqual([
       [LANDED, 'landfall-test-convert'],
       [LANDED, 'landfall-test-track'],
@@ -118,7 +146,7 @@ describe('draining the failed-events queue', () => {
     ]);
   });
 
-  it('skips what it cannot place (gone, not landfall\'s, malformed), and deletes the message anyway', async () => {
+  it("skips what it cannot place (gone, not landfall's, malformed), and deletes the message anyway", async () => {
     const body = asyncFailure(fnArn('landfall-test-convert'), [
       recordOf({ bucket: 'raw', key: 'validated/gone.csv' }),
       recordOf({ bucket: 'raw', key: 'validated/foreign.csv' }),
@@ -133,13 +161,17 @@ describe('draining the failed-events queue', () => {
   });
 
   it('keeps the earliest arrival of the stream batches the resolver gave up on', async () => {
-    const lost = (first: string) => JSON.stringify({ requestContext: { functionArn: fnArn('landfall-test-resolve'), condition: 'RetryAttemptsExhausted' }, DDBStreamBatchInfo: { approximateArrivalOfFirstRecord: first, approximateArrivalOfLastRecord: first, batchSize: 5 } });
+    const lost = (first: string) =>
+      JSON.stringify({
+        requestContext: { functionArn: fnArn('landfall-test-resolve'), condition: 'RetryAttemptsExhausted' },
+        DDBStreamBatchInfo: { approximateArrivalOfFirstRecord: first, approximateArrivalOfLastRecord: first, batchSize: 5 },
+      });
     const { parked, noted } = await drain([lost('2026-11-23T10:05:00Z'), lost('2026-11-23T09:59:00Z'), lost('2026-11-23T10:01:00Z')]);
     expect(parked).toEqual({ failedFiles: [], lostStreamSince: '2026-11-23T09:59:00Z', messages: 3 });
     expect(noted).toEqual([]);
   });
 
-  it('counts and deletes a message that is not one of Lambda\'s', async () => {
+  it("counts and deletes a message that is not one of Lambda's", async () => {
     const { parked, deleted } = await drain(['not json', '{}', '[]', '5', '"text"']);
     expect(parked).toEqual({ failedFiles: [], messages: 5 });
     expect(deleted).toEqual(['rh-0', 'rh-1', 'rh-2', 'rh-3', 'rh-4']);
@@ -177,7 +209,11 @@ describe('draining the failed-events queue', () => {
   });
 
   it('stops once it has read its limit, leaving the rest for the next pass', async () => {
-    const { parked, receives } = await drain(Array.from({ length: 30 }, () => '{}'), undefined, 20);
+    const { parked, receives } = await drain(
+      Array.from({ length: 30 }, () => '{}'),
+      undefined,
+      20,
+    );
     expect(parked.messages).toBe(20);
     expect(receives).toBe(2);
   });
@@ -185,9 +221,21 @@ describe('draining the failed-events queue', () => {
   // Each receive asks for no more than is left of the limit (it once asked for 10, so a limit of 5
   // read 10).
   it('reads no more than a limit that is not a multiple of ten', async () => {
-    const { parked } = await drain(Array.from({ length: 30 }, () => '{}'), undefined, 5);
+    const { parked } = await drain(
+      Array.from({ length: 30 }, () => '{}'),
+      undefined,
+      5,
+    );
     expect(parked.messages).toBeLessThanOrEqual(5);
-    const { parked: more, deleted, receives } = await drain(Array.from({ length: 30 }, () => '{}'), undefined, 25);
+    const {
+      parked: more,
+      deleted,
+      receives,
+    } = await drain(
+      Array.from({ length: 30 }, () => '{}'),
+      undefined,
+      25,
+    );
     expect(more.messages).toBe(25);
     expect(deleted).toHaveLength(25);
     // 10 + 10 + 5

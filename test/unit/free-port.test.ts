@@ -25,11 +25,14 @@ describe('starting a local server on a free port', () => {
 
   it('does not retry another failure', async () => {
     let attempts = 0;
-    const failing = onFreePort(async (_port, attempt) => {
-      attempts += 1;
-      writeFileSync(log(attempt + 10), 'Error: could not find or load main class\n');
-      throw new Error('exited with code 1');
-    }, (attempt) => log(attempt + 10));
+    const failing = onFreePort(
+      async (_port, attempt) => {
+        attempts += 1;
+        writeFileSync(log(attempt + 10), 'Error: could not find or load main class\n');
+        throw new Error('exited with code 1');
+      },
+      (attempt) => log(attempt + 10),
+    );
     await expect(failing).rejects.toThrow('exited with code 1');
     expect(attempts).toBe(1);
   });
@@ -47,7 +50,10 @@ describe('starting the local servers together', () => {
 
   it('returns them all, in order, when all started', async () => {
     const stopped: string[] = [];
-    expect((await startTogether([Promise.resolve(server('a', stopped)), Promise.resolve(server('b', stopped))])).map((s) => s.endpoint)).toEqual(['http://a', 'http://b']);
+    expect((await startTogether([Promise.resolve(server('a', stopped)), Promise.resolve(server('b', stopped))])).map((s) => s.endpoint)).toEqual([
+      'http://a',
+      'http://b',
+    ]);
     expect(stopped).toEqual([]);
   });
 });

@@ -8,7 +8,16 @@ import { BadStepRequestError, INFRASTRUCTURE_ERRORS, runJobStep, type JobStepDep
 
 /* The bookkeeping steps of a job run (start, checkpoint, fail), with a plain fake of the job-runs store. */
 
-const run: RunInput = { job: 'pos_daily_sales', batchId: 'pos_daily_sales#province=ON#date=2026-11-23', values: { province: 'ON', date: '2026-11-23' }, executionName: 'pos_daily_sales-ON-2026-11-23-abcdef012345', fingerprint: 'f', inputs: {}, engine: 'duckdb', stages: [{ name: 'aggregate' }] };
+const run: RunInput = {
+  job: 'pos_daily_sales',
+  batchId: 'pos_daily_sales#province=ON#date=2026-11-23',
+  values: { province: 'ON', date: '2026-11-23' },
+  executionName: 'pos_daily_sales-ON-2026-11-23-abcdef012345',
+  fingerprint: 'f',
+  inputs: {},
+  engine: 'duckdb',
+  stages: [{ name: 'aggregate' }],
+};
 
 function deps(options: { holds?: boolean; readers?: string[] } = {}) {
   const calls: unknown[][] = [];
@@ -26,7 +35,12 @@ function deps(options: { holds?: boolean; readers?: string[] } = {}) {
   } as unknown as JobRunStore;
   const job = { name: 'pos_daily_sales' } as JobConfig;
   const pipeline = { jobsByName: new Map([[job.name, job]]), readersOf: new Map((options.readers ?? []).map((r) => [r, []])) } as unknown as Pipeline;
-  const stepDeps: JobStepDeps = { runs, resolver: { pipeline } as unknown as ResolverDeps, sns: {} as JobStepDeps['sns'], failureTopicArn: 'arn:aws:sns:us-east-1:000000000000:failures' };
+  const stepDeps: JobStepDeps = {
+    runs,
+    resolver: { pipeline } as unknown as ResolverDeps,
+    sns: {} as JobStepDeps['sns'],
+    failureTopicArn: 'arn:aws:sns:us-east-1:000000000000:failures',
+  };
   return { stepDeps, calls };
 }
 
@@ -40,9 +54,14 @@ async function badRequest(request: unknown, stepDeps = deps().stepDeps): Promise
   throw new Error('the request was accepted');
 }
 
-describe('a job run\'s bookkeeping step', () => {
+describe("a job run's bookkeeping step", () => {
   it('refuses a request without a run, naming it a bad request (not a transient error)', async () => {
-    for (const request of [{ action: 'start' }, { action: 'start', run: {} }, { action: 'start', run: { ...run, batchId: '' } }, { action: 'start', run: { ...run, executionName: undefined } }]) {
+    for (const request of [
+      { action: 'start' },
+      { action: 'start', run: {} },
+      { action: 'start', run: { ...run, batchId: '' } },
+      { action: 'start', run: { ...run, executionName: undefined } },
+    ]) {
       expect((await badRequest(request)).message).toBe('the request has no run');
     }
     expect((await badRequest({ action: 'start' })).name).toBe('BadStepRequestError');
@@ -64,7 +83,7 @@ describe('a job run\'s bookkeeping step', () => {
     expect(await runJobStep({ action: 'start', run, executionArn: 'arn:x' }, stepDeps)).toEqual({ ...run, released: true });
   });
 
-  it('records a stage\'s checkpoint and passes its output on', async () => {
+  it("records a stage's checkpoint and passes its output on", async () => {
     const { stepDeps, calls } = deps();
     const output = { rows: 12, key: 'curated/x' };
     expect(await runJobStep({ action: 'checkpoint', run, stage: 'aggregate', output }, stepDeps)).toBe(output);
@@ -72,19 +91,33 @@ describe('a job run\'s bookkeeping step', () => {
   });
 
   it('records a failure as restartable only for an infrastructure error', async () => {
-    for (const [error, restartable] of [...INFRASTRUCTURE_ERRORS.map((e) => [e, true] as const), ['ConfigError', false] as const, ['States.TaskFailed', false] as const, ['runtime.exiterror', false] as const]) {
+    for (const [error, restartable] of [
+      ...INFRASTRUCTURE_ERRORS.map((e) => [e, true] as const),
+      ['ConfigError', false] as const,
+      ['States.TaskFailed', false] as const,
+      ['runtime.exiterror', false] as const,
+    ]) {
       const { stepDeps, calls } = deps();
       const taskError = { Error: error, Cause: 'it broke' };
       expect(await runJobStep({ action: 'fail', run, error: taskError }, stepDeps)).toEqual({ run, error: taskError });
       expect(calls).toHaveLength(1);
       const [method, batchId, executionName, status, recorded, , options] = calls[0]!;
-      expect([method, batchId, executionName, status, recorded, options]).toEqual(['finishRun', run.batchId, run.executionName, 'FAILED', { error, cause: 'it broke' }, { restartable }]);
+      expect([method, batchId, executionName, status, recorded, options]).toEqual([
+        'finishRun',
+        run.batchId,
+        run.executionName,
+        'FAILED',
+        { error, cause: 'it broke' },
+        { restartable },
+      ]);
     }
   });
 
   it('refuses to succeed a run read by other jobs without the lake bucket to record its partition, before recording anything', async () => {
     const { stepDeps, calls } = deps({ readers: ['pos_daily_sales'] });
-    expect((await badRequest({ action: 'succeed', run }, stepDeps)).message).toBe('job pos_daily_sales is read by other jobs: recording its partition needs the lake bucket');
+    expect((await badRequest({ action: 'succeed', run }, stepDeps)).message).toBe(
+      'job pos_daily_sales is read by other jobs: recording its partition needs the lake bucket',
+    );
     expect(calls).toEqual([]);
   });
 });

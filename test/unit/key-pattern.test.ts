@@ -30,7 +30,10 @@ describe('compiling a key pattern', () => {
 
 describe('matching a key', () => {
   it('captures fields, with dates and times in ISO form', () => {
-    expect(matchKey(POS, 'pos/ON/ON01_20261123_140502.tdf')).toEqual({ ok: true, fields: { province: 'ON', store: 'ON01', date: '2026-11-23', time: '14:05:02' } });
+    expect(matchKey(POS, 'pos/ON/ON01_20261123_140502.tdf')).toEqual({
+      ok: true,
+      fields: { province: 'ON', store: 'ON01', date: '2026-11-23', time: '14:05:02' },
+    });
     expect(matchKey(MASTER, 'master/20240229/Item.csv')).toEqual({ ok: true, fields: { date: '2024-02-29' } });
   });
 
@@ -56,7 +59,10 @@ describe('matching a key', () => {
   });
 
   it('matches any other character in a segment field, non-ASCII included', () => {
-    expect(matchKey(POS, 'pos/QC/Montréal-1 (est)_20261123_000000.tdf')).toEqual({ ok: true, fields: { province: 'QC', store: 'Montréal-1 (est)', date: '2026-11-23', time: '00:00:00' } });
+    expect(matchKey(POS, 'pos/QC/Montréal-1 (est)_20261123_000000.tdf')).toEqual({
+      ok: true,
+      fields: { province: 'QC', store: 'Montréal-1 (est)', date: '2026-11-23', time: '00:00:00' },
+    });
   });
 
   it('rejects, with a reason, a key of the right shape whose date or time does not exist', () => {
@@ -75,7 +81,21 @@ describe('calendar dates', () => {
     expect(isCalendarDate(date)).toBe(true);
   });
 
-  it.each(['2026-02-29', '1900-02-29', '2100-02-29', '2026-04-31', '2026-06-31', '2026-13-01', '2026-00-01', '2026-01-00', '2026-1-1', '26-11-23', '2026-11-23T00:00:00Z', ' 2026-11-23', ''])('refuses %j', (date) => {
+  it.each([
+    '2026-02-29',
+    '1900-02-29',
+    '2100-02-29',
+    '2026-04-31',
+    '2026-06-31',
+    '2026-13-01',
+    '2026-00-01',
+    '2026-01-00',
+    '2026-1-1',
+    '26-11-23',
+    '2026-11-23T00:00:00Z',
+    ' 2026-11-23',
+    '',
+  ])('refuses %j', (date) => {
     expect(isCalendarDate(date)).toBe(false);
   });
 });

@@ -28,7 +28,12 @@ describe('the warehouse target', () => {
   });
 
   it('reaches a provisioned cluster with its secret', () => {
-    expect(warehouseTargetFromEnv(provisioned)).toEqual({ database: 'dev', clusterIdentifier: 'warehouse-1', secretArn: provisioned.WAREHOUSE_SECRET_ARN, copyRoleArn: provisioned.WAREHOUSE_COPY_ROLE_ARN });
+    expect(warehouseTargetFromEnv(provisioned)).toEqual({
+      database: 'dev',
+      clusterIdentifier: 'warehouse-1',
+      secretArn: provisioned.WAREHOUSE_SECRET_ARN,
+      copyRoleArn: provisioned.WAREHOUSE_COPY_ROLE_ARN,
+    });
   });
 
   it('passes a secret on to a workgroup too', () => {

@@ -10,14 +10,24 @@ import type { LocalFunction } from '../../deploy/serverless-config';
 // it, so the child process must not inherit LANDFALL_CONFIG_FILE.
 describe('LocalLambdas in isolate mode with bundles', () => {
   let dir: string;
-  const fn = (name: string): LocalFunction => ({ name, sourceModule: join(dir, 'source-never-used.ts'), memoryMb: 256, timeoutSeconds: 30, triggers: [], streams: [] });
+  const fn = (name: string): LocalFunction => ({
+    name,
+    sourceModule: join(dir, 'source-never-used.ts'),
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    triggers: [],
+    streams: [],
+  });
   const event = { Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'processed/pos/x%3D1.parquet' } } }] };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'landfall-bundles-'));
     await mkdir(join(dir, 'dist', 'probe'), { recursive: true });
     // stands in for dist/<name>/index.mjs: says which configuration a deployed function would read
-    await writeFile(join(dir, 'dist', 'probe', 'index.mjs'), 'export const handler = async () => ({ config: process.env.LANDFALL_CONFIG_FILE ?? "bundled" });\n');
+    await writeFile(
+      join(dir, 'dist', 'probe', 'index.mjs'),
+      'export const handler = async () => ({ config: process.env.LANDFALL_CONFIG_FILE ?? "bundled" });\n',
+    );
     process.env.LANDFALL_CONFIG_FILE = join(dir, 'pipeline.yaml');
   });
   afterAll(async () => {

@@ -23,7 +23,12 @@ function configError(run: () => unknown): ConfigError {
 describe('reading lookups', () => {
   it('takes lists of strings and maps to counts, strings and lists', () => {
     expect(parseLookups(undefined)).toEqual({});
-    expect(parseLookups({ regions: ['EAST'], counts: { ON: 5, QC: 0 }, names: { ON: 'Ontario' }, stores: { ON: ['ON01'] } })).toEqual({ regions: ['EAST'], counts: { ON: 5, QC: 0 }, names: { ON: 'Ontario' }, stores: { ON: ['ON01'] } });
+    expect(parseLookups({ regions: ['EAST'], counts: { ON: 5, QC: 0 }, names: { ON: 'Ontario' }, stores: { ON: ['ON01'] } })).toEqual({
+      regions: ['EAST'],
+      counts: { ON: 5, QC: 0 },
+      names: { ON: 'Ontario' },
+      stores: { ON: ['ON01'] },
+    });
   });
 
   it.each([
@@ -42,13 +47,15 @@ describe('reading lookups', () => {
 
   it('names the known lookups when a reference names none of them', () => {
     expect(lookupNamed(lookups, 'regions', 'f')).toEqual({ name: 'regions', lookup: ['EAST', 'WEST'] });
-    expect(configError(() => lookupNamed(lookups, 'region', 'jobs[0].count.lookup')).message).toBe('invalid pipeline configuration: jobs[0].count.lookup: no lookup named "region" (lookups: stores, counts, regions)');
+    expect(configError(() => lookupNamed(lookups, 'region', 'jobs[0].count.lookup')).message).toBe(
+      'invalid pipeline configuration: jobs[0].count.lookup: no lookup named "region" (lookups: stores, counts, regions)',
+    );
     expect(configError(() => lookupNamed({}, 'region', 'f')).problem).toBe('no lookup named "region" (lookups: none)');
   });
 });
 
 describe('values from a list or a lookup', () => {
-  it('takes a list as written, a list lookup\'s items, or a map lookup\'s keys', () => {
+  it("takes a list as written, a list lookup's items, or a map lookup's keys", () => {
     expect(valuesOrLookup(['ON', 'QC'], lookups, 'f')).toEqual(['ON', 'QC']);
     expect(valuesOrLookup({ lookup: 'regions' }, lookups, 'f')).toEqual(['EAST', 'WEST']);
     expect(valuesOrLookup({ lookup: 'stores' }, lookups, 'f')).toEqual(['ON', 'QC']);
@@ -61,7 +68,9 @@ describe('values from a list or a lookup', () => {
   });
 
   it('refuses anything else', () => {
-    expect(configError(() => valuesOrLookup({ lookup: 'regions', sorted: true }, lookups, 'datasets[0].keyFieldValues.region')).problem).toBe('expected a list or { lookup: NAME }');
+    expect(configError(() => valuesOrLookup({ lookup: 'regions', sorted: true }, lookups, 'datasets[0].keyFieldValues.region')).problem).toBe(
+      'expected a list or { lookup: NAME }',
+    );
     expect(configError(() => valuesOrLookup({ lookup: 'nope' }, lookups, 'k')).field).toBe('k.lookup');
     expect(configError(() => valuesOrLookup('ON', lookups, 'k')).field).toBe('k');
     expect(configError(() => valuesOrLookup(['ON', 1], lookups, 'k')).field).toBe('k[1]');
@@ -84,7 +93,7 @@ describe('the count a minDistinct needs', () => {
     expect(requiredCount(config, { lookup: 'stores' }, {})).toEqual({ count: 2 });
   });
 
-  it('is looked up by the batch\'s value: a number, a list\'s length, or a string of digits', () => {
+  it("is looked up by the batch's value: a number, a list's length, or a string of digits", () => {
     expect(requiredCount(config, { lookup: 'counts', by: 'province' }, { province: 'ON' })).toEqual({ count: 5 });
     expect(requiredCount(config, { lookup: 'counts', by: 'province' }, { province: 'QC' })).toEqual({ count: 0 });
     expect(requiredCount(config, { lookup: 'counts', by: 'province' }, { province: 'BC' })).toEqual({ count: 4 });
@@ -95,12 +104,16 @@ describe('the count a minDistinct needs', () => {
     expect(requiredCount(config, { lookup: 'counts', by: 'province' }, { province: 'NS' })).toEqual({ problem: 'lookup counts has no count for province NS' });
     expect(requiredCount(config, { lookup: 'counts', by: 'province' }, { province: 'PE' })).toEqual({ problem: 'lookup counts has no count for province PE' });
     expect(requiredCount(config, { lookup: 'counts', by: 'province' }, {})).toEqual({ problem: 'lookup counts has no count for province (none)' });
-    expect(requiredCount(config, { lookup: 'regions', by: 'province' }, { province: 'ON' })).toEqual({ problem: 'lookup regions has no count for province ON' });
+    expect(requiredCount(config, { lookup: 'regions', by: 'province' }, { province: 'ON' })).toEqual({
+      problem: 'lookup regions has no count for province ON',
+    });
     expect(requiredCount(config, { lookup: 'gone', by: 'province' }, { province: 'ON' })).toEqual({ problem: 'no lookup named gone' });
   });
 
   it('does not take an inherited property of the map for a count', () => {
-    expect(requiredCount(config, { lookup: 'counts', by: 'province' }, { province: 'constructor' })).toEqual({ problem: 'lookup counts has no count for province constructor' });
+    expect(requiredCount(config, { lookup: 'counts', by: 'province' }, { province: 'constructor' })).toEqual({
+      problem: 'lookup counts has no count for province constructor',
+    });
   });
 });
 

@@ -40,12 +40,14 @@ describe('summarizing a manifest', () => {
   it('is a problem when it lists no part, or more than can be kept', () => {
     expect(summarizeManifest([], lists)).toEqual({ problem: 'the manifest lists no parts' });
     const many = Array.from({ length: MAX_MANIFEST_PARTS + 1 }, (_, i) => `p${i}`);
-    expect(summarizeManifest(many, lists)).toEqual({ problem: `the manifest lists ${MAX_MANIFEST_PARTS + 1} parts; at most ${MAX_MANIFEST_PARTS} are supported` });
+    expect(summarizeManifest(many, lists)).toEqual({
+      problem: `the manifest lists ${MAX_MANIFEST_PARTS + 1} parts; at most ${MAX_MANIFEST_PARTS} are supported`,
+    });
     // duplicates do not count toward the bound
     expect(summarizeManifest([...many.slice(0, MAX_MANIFEST_PARTS), 'p0'], lists)).toMatchObject({ summary: { parts: expect.any(Array) } });
   });
 
-  it('reads a counting manifest\'s one row as a number', () => {
+  it("reads a counting manifest's one row as a number", () => {
     expect(summarizeManifest(['3'], counts)).toEqual({ summary: { count: 3 } });
     expect(summarizeManifest(['007'], counts)).toEqual({ summary: { count: 7 } });
   });
@@ -77,7 +79,9 @@ describe('reading a manifest from its good rows', () => {
 
   it('reads the count of a counting manifest', async () => {
     expect(await readManifest(goodCsv('region,parts\nEAST,12\n'), counts)).toEqual({ summary: { count: 12 } });
-    expect(await readManifest(goodCsv('region,parts\nEAST,12\nEAST,13\n'), counts)).toEqual({ problem: 'a counting manifest has exactly one row with parts; this one has 2 good rows' });
+    expect(await readManifest(goodCsv('region,parts\nEAST,12\nEAST,13\n'), counts)).toEqual({
+      problem: 'a counting manifest has exactly one row with parts; this one has 2 good rows',
+    });
   });
 
   it('is a problem when no row is left, or the header has no manifest column', async () => {

@@ -19,7 +19,15 @@ afterEach(() => s3Mock.reset());
 const client = () => new S3Client({ region: 'us-east-1' });
 const pipeline = compilePipeline(retailConfig());
 const tsv = 'store_id\titem_id\ttransaction_date\ttransaction_code\tamount\nON01\tI0001\t2026-11-23\t4\t1.00\n';
-const ref: ObjectRef = { bucket: 'raw', key: 'landing/pos/ON/ON01_20261123_140000.tdf', versionId: 'v1', eTag: 'e', size: tsv.length, sequencer: '01', eventTime: '2026-11-23T10:00:00Z' };
+const ref: ObjectRef = {
+  bucket: 'raw',
+  key: 'landing/pos/ON/ON01_20261123_140000.tdf',
+  versionId: 'v1',
+  eTag: 'e',
+  size: tsv.length,
+  sequencer: '01',
+  eventTime: '2026-11-23T10:00:00Z',
+};
 
 function store(claim: Awaited<ReturnType<FileStateStore['receive']>>, order: string[]) {
   return {
@@ -74,16 +82,36 @@ describe('uploadFile as one streamed PutObject below singlePutBytes', () => {
 
   it('sends one PutObject with the length, the metadata and the condition', async () => {
     s3Mock.on(PutObjectCommand).resolves({ VersionId: 'pv' });
-    const out = await uploadFile(client(), 'lake', 'k', await file(9 * 1024 * 1024), { a: 'b' }, 'x', { ifNoneMatch: '*' }, { singlePutBytes: 32 * 1024 * 1024 });
+    const out = await uploadFile(
+      client(),
+      'lake',
+      'k',
+      await file(9 * 1024 * 1024),
+      { a: 'b' },
+      'x',
+      { ifNoneMatch: '*' },
+      { singlePutBytes: 32 * 1024 * 1024 },
+    );
     expect(out).toEqual({ size: 9 * 1024 * 1024, versionId: 'pv' });
     const calls = s3Mock.calls();
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.args[0].input).toMatchObject({ Bucket: 'lake', Key: 'k', ContentLength: 9 * 1024 * 1024, Metadata: { a: 'b' }, ContentType: 'x', IfNoneMatch: '*' });
+    expect(calls[0]!.args[0].input).toMatchObject({
+      Bucket: 'lake',
+      Key: 'k',
+      ContentLength: 9 * 1024 * 1024,
+      Metadata: { a: 'b' },
+      ContentType: 'x',
+      IfNoneMatch: '*',
+    });
   });
 
   it('turns a refused condition into WriteConflictError', async () => {
-    s3Mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'x' }));
-    await expect(uploadFile(client(), 'lake', 'k', await file(1024), {}, 'x', { ifMatch: '"e"' }, { singlePutBytes: 1 << 20 })).rejects.toBeInstanceOf(WriteConflictError);
+    s3Mock
+      .on(PutObjectCommand)
+      .rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'x' }));
+    await expect(uploadFile(client(), 'lake', 'k', await file(1024), {}, 'x', { ifMatch: '"e"' }, { singlePutBytes: 1 << 20 })).rejects.toBeInstanceOf(
+      WriteConflictError,
+    );
   });
 
   it('a PutObject refused before it read the file closes the file (nothing opens it later, after the caller removed it)', async () => {

@@ -20,7 +20,11 @@ import { expectedPosDailySales } from '../support/expected-pos';
 // where v1 succeeds (the job runs the newest).
 const SQL_FILES = ['pos_daily_sales.v1.sql', 'pos_daily_sales.v2.sql', 'pos_daily_sales.v3.sql'];
 /** the type of the amounts each version writes: v3 widened them (see 'sums past DECIMAL(18,2)') */
-const AMOUNT_TYPE: Record<string, string> = { 'pos_daily_sales.v1.sql': 'DECIMAL(18,2)', 'pos_daily_sales.v2.sql': 'DECIMAL(18,2)', 'pos_daily_sales.v3.sql': 'DECIMAL(38,2)' };
+const AMOUNT_TYPE: Record<string, string> = {
+  'pos_daily_sales.v1.sql': 'DECIMAL(18,2)',
+  'pos_daily_sales.v2.sql': 'DECIMAL(18,2)',
+  'pos_daily_sales.v3.sql': 'DECIMAL(38,2)',
+};
 const pipeline = compilePipeline(pipelineConfig);
 const DATE = '2026-11-23';
 
@@ -127,7 +131,12 @@ describe.each(SQL_FILES)('POS daily sales transform (DuckDB), %s', (sqlFile) => 
     expect(processed.filter((f) => f.dataset === 'pos')).toHaveLength((3 + 2) * 3);
     for (const province of ['ON', 'QC']) {
       const output = join(outDir, `${province}.parquet`);
-      const { rows } = await runSqlTransform(conn, { sql, inputs: inputsFor(processed, province, DATE), params: { province, batch_date: DATE }, outputPath: output });
+      const { rows } = await runSqlTransform(conn, {
+        sql,
+        inputs: inputsFor(processed, province, DATE),
+        params: { province, batch_date: DATE },
+        outputPath: output,
+      });
       const want = expected.filter((r) => r.province === province);
       expect(want.length).toBeGreaterThan(10);
       expect(rows).toBe(want.length);
@@ -167,10 +176,11 @@ describe.each(SQL_FILES)('POS daily sales transform (DuckDB), %s', (sqlFile) => 
     // the master's rows twice (as if two versions were given): the join must still not multiply rows
     const inputs = { pos: day.pos, item_master: [...day.item_master, ...day.item_master] };
     await runSqlTransform(conn, { sql, inputs, params: { province: 'ON', batch_date: DATE }, outputPath: output });
-    const [[total, distinct]] = (await conn.runAndReadAll(
-      'SELECT count(*)::INTEGER, count(DISTINCT (store_id, item_id, transaction_date))::INTEGER FROM read_parquet($path)',
-      { path: output },
-    )).getRows() as [[number, number]];
+    const [[total, distinct]] = (
+      await conn.runAndReadAll('SELECT count(*)::INTEGER, count(DISTINCT (store_id, item_id, transaction_date))::INTEGER FROM read_parquet($path)', {
+        path: output,
+      })
+    ).getRows() as [[number, number]];
     expect(total).toBeGreaterThan(0);
     expect(distinct).toBe(total);
   });
@@ -203,7 +213,19 @@ describe.each(SQL_FILES)('POS daily sales transform (DuckDB), %s', (sqlFile) => 
     expect(inputs.pos[0]).toContain(`/dt=${DATE}/province=ON/`);
     await runSqlTransform(conn, { sql: 'SELECT * FROM pos;', inputs: { pos: inputs.pos }, params: {}, outputPath: output });
     const names = (await conn.runAndReadAll('SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet($path))', { path: output })).getRows().flat();
-    expect(names).toEqual(['store_id', 'item_id', 'transaction_date', 'transaction_code', 'amount', 'key_province', 'key_store', 'key_date', 'key_time', 'source_key', 'source_version_id']);
+    expect(names).toEqual([
+      'store_id',
+      'item_id',
+      'transaction_date',
+      'transaction_code',
+      'amount',
+      'key_province',
+      'key_store',
+      'key_date',
+      'key_time',
+      'source_key',
+      'source_version_id',
+    ]);
   });
 
   describe('hand-made cumulative files', () => {
@@ -220,27 +242,36 @@ describe.each(SQL_FILES)('POS daily sales transform (DuckDB), %s', (sqlFile) => 
       };
       await put(`master/${d}/Item.csv`, `${ITEM_HEADER}\nI0001,"Classic Burger, large",Burgers,9.99\nI0002,Fries,Sides,2.50\nI0003,Cola,Drinks,1.75\n`);
       // ON01's older file has an item (I0099) that its newest file no longer has.
-      await put(`pos/ON/ON01_${d}_080000.tdf`, tdf([
-        ['ON01', 'I0001', DATE, '4', '10.00'],
-        ['ON01', 'I0099', DATE, '4', '99.99'],
-        ['ON01', 'I0002', DATE, '5', '1.00'],
-      ]));
-      await put(`pos/ON/ON01_${d}_120000.tdf`, tdf([
-        ['ON01', 'I0001', DATE, '4', '10.00'],
-        ['ON01', 'I0001', DATE, '4', '5.25'],
-        ['ON01', 'I0001', DATE, '7', '100.00'],
-        ['ON01', 'I0002', DATE, '5', '1.00'],
-        ['ON01', 'I0002', DATE, '06', '-0.50'],
-        ['ON01', 'I0003', DATE, '1', '7.00'],
-        ['ON01', 'I0003', DATE, '9', '3.00'],
-        ['ON01', 'I0005', DATE, '7', '4.00'],
-      ]));
+      await put(
+        `pos/ON/ON01_${d}_080000.tdf`,
+        tdf([
+          ['ON01', 'I0001', DATE, '4', '10.00'],
+          ['ON01', 'I0099', DATE, '4', '99.99'],
+          ['ON01', 'I0002', DATE, '5', '1.00'],
+        ]),
+      );
+      await put(
+        `pos/ON/ON01_${d}_120000.tdf`,
+        tdf([
+          ['ON01', 'I0001', DATE, '4', '10.00'],
+          ['ON01', 'I0001', DATE, '4', '5.25'],
+          ['ON01', 'I0001', DATE, '7', '100.00'],
+          ['ON01', 'I0002', DATE, '5', '1.00'],
+          ['ON01', 'I0002', DATE, '06', '-0.50'],
+          ['ON01', 'I0003', DATE, '1', '7.00'],
+          ['ON01', 'I0003', DATE, '9', '3.00'],
+          ['ON01', 'I0005', DATE, '7', '4.00'],
+        ]),
+      );
       // ON02 sends one file; I0004 is not in the master (the LEFT JOIN keeps it, unnamed).
-      await put(`pos/ON/ON02_${d}_090000.tdf`, tdf([
-        ['ON02', 'I0002', DATE, '4', '2.00'],
-        ['ON02', 'I0004', DATE, '4', '1.10'],
-        ['ON02', 'I0004', DATE, '8', '50.00'],
-      ]));
+      await put(
+        `pos/ON/ON02_${d}_090000.tdf`,
+        tdf([
+          ['ON02', 'I0002', DATE, '4', '2.00'],
+          ['ON02', 'I0004', DATE, '4', '1.10'],
+          ['ON02', 'I0004', DATE, '8', '50.00'],
+        ]),
+      );
       files = await buildProcessed(conn, join(dir, 'landing'), join(dir, 'work'));
     });
 
@@ -250,7 +281,15 @@ describe.each(SQL_FILES)('POS daily sales transform (DuckDB), %s', (sqlFile) => 
       return readOutput(conn, output);
     };
     const row = (store: string, item: string, name: string | null, category: string | null, sale: string, tax: string, discount: string) => ({
-      province: 'ON', transaction_date: DATE, store_id: store, item_id: item, item_name: name, category, sale_amount: sale, tax_amount: tax, discount_amount: discount,
+      province: 'ON',
+      transaction_date: DATE,
+      store_id: store,
+      item_id: item,
+      item_name: name,
+      category,
+      sale_amount: sale,
+      tax_amount: tax,
+      discount_amount: discount,
     });
 
     const want = [
@@ -290,7 +329,12 @@ describe.each(SQL_FILES)('POS daily sales transform (DuckDB), %s', (sqlFile) => 
     it('refuses an unsafe relation name', async () => {
       const { pos, item_master } = inputsFor(processed, 'ON', DATE);
       for (const name of ['pos; DROP TABLE x', 'Pos', '"pos"', '1pos']) {
-        const attempt = runSqlTransform(conn, { sql, inputs: { [name]: pos, item_master }, params: { province: 'ON', batch_date: DATE }, outputPath: join(outDir, 'unsafe.parquet') });
+        const attempt = runSqlTransform(conn, {
+          sql,
+          inputs: { [name]: pos, item_master },
+          params: { province: 'ON', batch_date: DATE },
+          outputPath: join(outDir, 'unsafe.parquet'),
+        });
         await expect(attempt).rejects.toBeInstanceOf(InvalidTransformRequestError);
         await expect(attempt).rejects.toThrow(/not a safe identifier/);
       }
@@ -299,7 +343,9 @@ describe.each(SQL_FILES)('POS daily sales transform (DuckDB), %s', (sqlFile) => 
     it('refuses glob characters in paths and parameters the SQL does not use or lacks', async () => {
       const inputs = inputsFor(processed, 'ON', DATE);
       const base = { sql, inputs, params: { province: 'ON', batch_date: DATE }, outputPath: join(outDir, 'checks.parquet') };
-      await expect(runSqlTransform(conn, { ...base, inputs: { ...inputs, pos: [join(dirname(inputs.pos[0]!), '*.parquet')] } })).rejects.toThrow(/glob character/);
+      await expect(runSqlTransform(conn, { ...base, inputs: { ...inputs, pos: [join(dirname(inputs.pos[0]!), '*.parquet')] } })).rejects.toThrow(
+        /glob character/,
+      );
       await expect(runSqlTransform(conn, { ...base, params: { province: 'ON' } })).rejects.toThrow(/missing \$batch_date/);
       await expect(runSqlTransform(conn, { ...base, params: { ...base.params, extra: 1 } })).rejects.toThrow(/not used \$extra/);
     });
@@ -321,7 +367,11 @@ describe('sums past DECIMAL(18,2)', () => {
       await writeFile(join(root, 'landing', key), text);
     };
     await put(`master/${d}/Item.csv`, `${ITEM_HEADER}\nI0001,Burger,Burgers,9.99\n`);
-    const rows = [['ON01', 'I0001', DATE, '4', biggest], ['ON01', 'I0001', DATE, '4', biggest], ['ON01', 'I0001', DATE, '6', `-${biggest}`]];
+    const rows = [
+      ['ON01', 'I0001', DATE, '4', biggest],
+      ['ON01', 'I0001', DATE, '4', biggest],
+      ['ON01', 'I0001', DATE, '6', `-${biggest}`],
+    ];
     await put(`pos/ON/ON01_${d}_120000.tdf`, `${POS_HEADER}\n${rows.map((r) => r.join('\t')).join('\n')}\n`);
     files = await buildProcessed(duckdb.conn, join(root, 'landing'), join(root, 'work'));
   });
@@ -340,7 +390,17 @@ describe('sums past DECIMAL(18,2)', () => {
 
   it('v3 sums two of the largest valid amounts exactly', async () => {
     expect(await run('pos_daily_sales.v3.sql')).toEqual([
-      { province: 'ON', transaction_date: DATE, store_id: 'ON01', item_id: 'I0001', item_name: 'Burger', category: 'Burgers', sale_amount: '19999999999999999.98', tax_amount: '0.00', discount_amount: `-${biggest}` },
+      {
+        province: 'ON',
+        transaction_date: DATE,
+        store_id: 'ON01',
+        item_id: 'I0001',
+        item_name: 'Burger',
+        category: 'Burgers',
+        sale_amount: '19999999999999999.98',
+        tax_amount: '0.00',
+        discount_amount: `-${biggest}`,
+      },
     ]);
     expect(await expectedPosDailySales(join(root, 'landing'))).toEqual(await run('pos_daily_sales.v3.sql'));
   });

@@ -14,7 +14,12 @@ import { uploadFile, WriteConflictError } from '../../shared/core/s3/object-io';
 import type { SourceVersion } from '../../shared/core/state/file-state';
 import { lineageMetadata } from '../../shared/core/state/lineage';
 
-const landed = (versionId: string | undefined, sequencer: string, eTag = `etag-${versionId}`, key = 'landing/pos/ON/ON01_20261123_140000.tdf'): SourceVersion => ({
+const landed = (
+  versionId: string | undefined,
+  sequencer: string,
+  eTag = `etag-${versionId}`,
+  key = 'landing/pos/ON/ON01_20261123_140000.tdf',
+): SourceVersion => ({
   bucket: 'raw',
   key,
   ...(versionId ? { versionId } : {}),
@@ -75,7 +80,10 @@ describe('uploadFile with a condition when S3 refuses', () => {
     await expect(uploadFile(client(), 'lake', 'k', await small(), {}, 'x', { ifMatch: '"e1"' })).rejects.toBeInstanceOf(WriteConflictError);
     await expect(uploadFile(client(), 'lake', 'k', await small(), {}, 'x', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(WriteConflictError);
     const inputs = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(inputs.map((i) => [i.IfMatch, i.IfNoneMatch])).toEqual([['"e1"', undefined], [undefined, '*']]);
+    expect(inputs.map((i) => [i.IfMatch, i.IfNoneMatch])).toEqual([
+      ['"e1"', undefined],
+      [undefined, '*'],
+    ]);
   });
 
   it('a 404 is a conflict under If-Match (the object seen is gone), not otherwise', async () => {
@@ -86,7 +94,9 @@ describe('uploadFile with a condition when S3 refuses', () => {
   });
 
   it('passes other errors through unchanged, and refuses an empty If-Match (it would write unconditionally)', async () => {
-    s3Mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'internal' }));
+    s3Mock
+      .on(PutObjectCommand)
+      .rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'internal' }));
     await expect(uploadFile(client(), 'lake', 'k', await small(), {}, 'x', { ifNoneMatch: '*' })).rejects.toMatchObject({ name: 'InternalError' });
     s3Mock.reset();
     await expect(uploadFile(client(), 'lake', 'k', await small(), {}, 'x', { ifMatch: '' })).rejects.toThrow('If-Match needs the ETag');
@@ -98,9 +108,18 @@ describe('convert when its conditional write loses', () => {
   const source = landed('v1', '0A', 'e');
   const fields = { province: 'ON', store: 'ON01', date: '2026-11-23', time: '140000' };
   const validatedMetadata = lineageMetadata({ source, dataset: 'pos', fields, rows: 3 });
-  const ref: ObjectRef = { bucket: 'raw', key: 'validated/pos/ON/ON01_20261123_140000.tdf', versionId: 'val-1', eTag: 'x', size: 120, sequencer: '', eventTime: '2026-11-23T10:00:00Z' };
+  const ref: ObjectRef = {
+    bucket: 'raw',
+    key: 'validated/pos/ON/ON01_20261123_140000.tdf',
+    versionId: 'val-1',
+    eTag: 'x',
+    size: 120,
+    sequencer: '',
+    eventTime: '2026-11-23T10:00:00Z',
+  };
   const processed = 'processed/pos/dt=2026-11-23/province=ON/ON01_20261123_140000.parquet';
-  const csv = 'store_id,item_id,transaction_date,transaction_code,amount\nON01,I0001,2026-11-23,4,1.00\nON01,I0002,2026-11-23,5,2.00\nON01,I0003,2026-11-23,6,3.00\n';
+  const csv =
+    'store_id,item_id,transaction_date,transaction_code,amount\nON01,I0001,2026-11-23,4,1.00\nON01,I0002,2026-11-23,5,2.00\nON01,I0003,2026-11-23,6,3.00\n';
   const deps = () => ({ s3: new S3Client({ region: 'us-east-1' }), pipeline: compilePipeline(pipelineConfig), lakeBucket: 'lake', functionMemoryMb: 512 });
 
   /** The validated object, and a lake whose key holds nothing at first and then, after each LIST, what `parquetAfter` says. */
@@ -113,7 +132,9 @@ describe('convert when its conditional write loses', () => {
       now = parquetAfter(lists++);
       return now ? { Contents: [{ Key: processed }], KeyCount: 1 } : { KeyCount: 0 };
     });
-    s3Mock.on(HeadObjectCommand, { Bucket: 'lake' }).callsFake(async () => ({ ETag: now!.eTag, Metadata: lineageMetadata({ source: now!.source, dataset: 'pos', fields, rows: 3 }), ContentLength: 99 }));
+    s3Mock
+      .on(HeadObjectCommand, { Bucket: 'lake' })
+      .callsFake(async () => ({ ETag: now!.eTag, Metadata: lineageMetadata({ source: now!.source, dataset: 'pos', fields, rows: 3 }), ContentLength: 99 }));
   }
 
   it('a 409 then the same version there: a concurrent redelivery won, already-converted', async () => {
@@ -135,7 +156,10 @@ describe('convert when its conditional write loses', () => {
     s3Mock.on(PutObjectCommand).rejectsOnce(conflict('PreconditionFailed', 412)).resolves({ VersionId: 'pv' });
     expect(await convertValidatedObject(ref, deps())).toEqual({ kind: 'converted', key: processed, rows: 3 });
     const inputs = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(inputs.map((i) => [i.IfMatch, i.IfNoneMatch])).toEqual([[undefined, '*'], ['"p0"', undefined]]);
+    expect(inputs.map((i) => [i.IfMatch, i.IfNoneMatch])).toEqual([
+      [undefined, '*'],
+      ['"p0"', undefined],
+    ]);
   });
 
   it('gives up after 5 lost writes (Lambda retries the invocation)', async () => {

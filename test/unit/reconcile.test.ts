@@ -50,29 +50,72 @@ describe('known members', () => {
   const pipeline = compilePipeline(pipelineConfig);
   it('rejects a file of a store the province does not have, with a reason', () => {
     expect(resolveLandingKey(pipeline, 'pos/ON/ON05_20261123_200000.tdf')).toMatchObject({ kind: 'matched' });
-    expect(resolveLandingKey(pipeline, 'pos/ON/ON06_20261123_200000.tdf')).toMatchObject({ kind: 'rejected', reason: 'unknown store "ON06" for province ON (known: ON01, ON02, ON03, ON04, ON05)' });
-    expect(resolveLandingKey(pipeline, 'pos/ON/QC01_20261123_200000.tdf')).toMatchObject({ kind: 'rejected', reason: expect.stringMatching(/unknown store "QC01" for province ON/) });
+    expect(resolveLandingKey(pipeline, 'pos/ON/ON06_20261123_200000.tdf')).toMatchObject({
+      kind: 'rejected',
+      reason: 'unknown store "ON06" for province ON (known: ON01, ON02, ON03, ON04, ON05)',
+    });
+    expect(resolveLandingKey(pipeline, 'pos/ON/QC01_20261123_200000.tdf')).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringMatching(/unknown store "QC01" for province ON/),
+    });
   });
 });
 
 describe('re-drive events', () => {
   it('synthesises an S3 record that decodes back to the same object version', () => {
-    const ref = { bucket: 'raw', key: 'landing/notes from head office +1.txt', versionId: 'v 1', eTag: 'abc', size: 12, sequencer: '00AB', eventTime: '2026-11-23T10:00:00.000Z' };
+    const ref = {
+      bucket: 'raw',
+      key: 'landing/notes from head office +1.txt',
+      versionId: 'v 1',
+      eTag: 'abc',
+      size: 12,
+      sequencer: '00AB',
+      eventTime: '2026-11-23T10:00:00.000Z',
+    };
     expect(objectRefFromRecord(s3EventFor(ref).Records[0]!)).toEqual(ref);
-    expect(objectRefFromRecord(s3EventFor({ bucket: 'raw', key: 'reports/a.json' }, new Date('2026-11-23T00:00:00Z')).Records[0]!)).toEqual({ bucket: 'raw', key: 'reports/a.json', eTag: '', size: 0, sequencer: '', eventTime: '2026-11-23T00:00:00.000Z' });
+    expect(objectRefFromRecord(s3EventFor({ bucket: 'raw', key: 'reports/a.json' }, new Date('2026-11-23T00:00:00Z')).Records[0]!)).toEqual({
+      bucket: 'raw',
+      key: 'reports/a.json',
+      eTag: '',
+      size: 0,
+      sequencer: '',
+      eventTime: '2026-11-23T00:00:00.000Z',
+    });
   });
 
   it('writes metrics in CloudWatch embedded metric format', () => {
     const line = JSON.parse(metricsLine('dev', { Repairs: 3, BatchesPastDeadline: 0 }, new Date(1_000)));
-    expect(line).toEqual({ _aws: { Timestamp: 1000, CloudWatchMetrics: [{ Namespace: 'landfall', Dimensions: [['Stage']], Metrics: [{ Name: 'Repairs', Unit: 'Count' }, { Name: 'BatchesPastDeadline', Unit: 'Count' }] }] }, Stage: 'dev', Repairs: 3, BatchesPastDeadline: 0 });
+    expect(line).toEqual({
+      _aws: {
+        Timestamp: 1000,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'landfall',
+            Dimensions: [['Stage']],
+            Metrics: [
+              { Name: 'Repairs', Unit: 'Count' },
+              { Name: 'BatchesPastDeadline', Unit: 'Count' },
+            ],
+          },
+        ],
+      },
+      Stage: 'dev',
+      Repairs: 3,
+      BatchesPastDeadline: 0,
+    });
   });
 });
 
 describe('failure reports', () => {
   it('reads a Lambda cause, an EMR log location and the attempt', () => {
-    expect(parseCause(JSON.stringify({ errorType: 'Error', errorMessage: 'boom', trace: ['Error: boom', '  at x'] }))).toEqual({ message: 'boom', trace: ['Error: boom', '  at x'] });
+    expect(parseCause(JSON.stringify({ errorType: 'Error', errorMessage: 'boom', trace: ['Error: boom', '  at x'] }))).toEqual({
+      message: 'boom',
+      trace: ['Error: boom', '  at x'],
+    });
     expect(parseCause('plain words')).toEqual({ message: 'plain words' });
-    expect(logLocationOf('EMR step s-1 on cluster j-1 failed (Unknown Error.): exit 1 (log: s3://lake/emr-logs/j-1/steps/s-1/stderr.gz)')).toBe('s3://lake/emr-logs/j-1/steps/s-1/stderr.gz');
+    expect(logLocationOf('EMR step s-1 on cluster j-1 failed (Unknown Error.): exit 1 (log: s3://lake/emr-logs/j-1/steps/s-1/stderr.gz)')).toBe(
+      's3://lake/emr-logs/j-1/steps/s-1/stderr.gz',
+    );
     expect(logLocationOf('no log here')).toBeUndefined();
     expect(attemptOf('pos_daily_sales-ON-2026-11-23-abcdef012345')).toBe(1);
     expect(attemptOf('pos_daily_sales-ON-2026-11-23-abcdef012345-r2')).toBe(3);

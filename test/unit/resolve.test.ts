@@ -21,7 +21,9 @@ const master = (over: Partial<CandidateFile> = {}) => file('landing/master/20261
 
 describe('batches of a file', () => {
   it('puts a store file in its province and day, and the item master in every province of the day', () => {
-    expect(batchesForFile(compilePipeline(pipelineConfig), 'pos', { province: 'QC', store: 'QC01', date: '2026-11-23', time: '10:00:00' })).toEqual([{ job: job.name, values: { province: 'QC', date: '2026-11-23' } }]);
+    expect(batchesForFile(compilePipeline(pipelineConfig), 'pos', { province: 'QC', store: 'QC01', date: '2026-11-23', time: '10:00:00' })).toEqual([
+      { job: job.name, values: { province: 'QC', date: '2026-11-23' } },
+    ]);
     expect(batchesForFile(compilePipeline(pipelineConfig), 'item_master', { date: '2026-11-23' }).map((b) => b.values.province)).toEqual(['ON', 'QC', 'BC']);
   });
 
@@ -42,13 +44,23 @@ describe('evaluating a batch', () => {
     const files = [...all, store('BC02', '10:00:00', { key: 'landing/pos/BC/BC02_20261123_100000.tdf' })];
     const evaluation = evaluateBatch(pipelineConfig, job, batch, files);
     expect(evaluation.ready).toBe(true);
-    expect(evaluation.inputs.pos!.map((f) => f.key)).toEqual(['landing/pos/BC/BC01_20261123_200000.tdf', 'landing/pos/BC/BC02_20261123_200000.tdf', 'landing/pos/BC/BC03_20261123_200000.tdf']);
+    expect(evaluation.inputs.pos!.map((f) => f.key)).toEqual([
+      'landing/pos/BC/BC01_20261123_200000.tdf',
+      'landing/pos/BC/BC02_20261123_200000.tdf',
+      'landing/pos/BC/BC03_20261123_200000.tdf',
+    ]);
     expect(evaluation.inputs.item_master).toHaveLength(1);
   });
 
   it('waits for missing stores, the item master and files still in flight', () => {
-    expect(evaluateBatch(pipelineConfig, job, batch, [store('BC01')]).waitingFor).toEqual(['1 of 3 stores of pos (have BC01)', 'item_master for BC 2026-11-23']);
-    const inFlight = evaluateBatch(pipelineConfig, job, batch, [...all, store('BC03', '21:00:00', { key: 'landing/pos/BC/BC03_20261123_210000.tdf', state: 'VALIDATED' })]);
+    expect(evaluateBatch(pipelineConfig, job, batch, [store('BC01')]).waitingFor).toEqual([
+      '1 of 3 stores of pos (have BC01)',
+      'item_master for BC 2026-11-23',
+    ]);
+    const inFlight = evaluateBatch(pipelineConfig, job, batch, [
+      ...all,
+      store('BC03', '21:00:00', { key: 'landing/pos/BC/BC03_20261123_210000.tdf', state: 'VALIDATED' }),
+    ]);
     expect(inFlight.ready).toBe(false);
     expect(inFlight.waitingFor[0]).toMatch(/pos: 1 file\(s\) still being processed/);
   });
@@ -61,7 +73,11 @@ describe('evaluating a batch', () => {
     expect(evaluation.inputs.pos!.find((f) => f.key.includes('BC01'))!.versionId).toBe('v1');
     expect(evaluation.inputs.pos!.some((f) => f.key.includes('220000'))).toBe(false);
     // the router's measure: landed bytes of exactly the selected files (not the older or rejected ones)
-    const selectedKeys = new Set(Object.values(evaluation.inputs).flat().map((f) => `${f.key}@${f.versionId}`));
+    const selectedKeys = new Set(
+      Object.values(evaluation.inputs)
+        .flat()
+        .map((f) => `${f.key}@${f.versionId}`),
+    );
     const expectedBytes = all.filter((f) => selectedKeys.has(`${f.key}@${f.versionId}`)).reduce((sum, f) => sum + f.size, 0);
     expect(evaluation.inputBytes).toBe(expectedBytes);
     expect(evaluation.inputBytes).toBeGreaterThan(0);
@@ -81,9 +97,15 @@ describe('evaluating a batch', () => {
     const earlier = store('BC02', '18:00:00', { key: 'landing/pos/BC/BC02_20261123_180000.tdf', rows: 40 });
     const evaluation = evaluateBatch(pipelineConfig, job, batch, [complete, headerOnly, earlier, grown, store('BC03', '20:00:00', { rows: 3 }), master()]);
     expect(evaluation.ready).toBe(true);
-    expect(evaluation.inputs.pos!.map((f) => f.key)).toEqual(['landing/pos/BC/BC01_20261123_180000.tdf', 'landing/pos/BC/BC02_20261123_200000.tdf', 'landing/pos/BC/BC03_20261123_200000.tdf']);
+    expect(evaluation.inputs.pos!.map((f) => f.key)).toEqual([
+      'landing/pos/BC/BC01_20261123_180000.tdf',
+      'landing/pos/BC/BC02_20261123_200000.tdf',
+      'landing/pos/BC/BC03_20261123_200000.tdf',
+    ]);
     expect(evaluation.quarantine.map((q) => q.file.key)).toEqual(['landing/pos/BC/BC01_20261123_200000.tdf']);
-    expect(evaluation.quarantine[0]!.reason).toBe('0 rows, fewer than the 40 of the earlier file landing/pos/BC/BC01_20261123_180000.tdf of store BC01: not used; the earlier file stays in use');
+    expect(evaluation.quarantine[0]!.reason).toBe(
+      '0 rows, fewer than the 40 of the earlier file landing/pos/BC/BC01_20261123_180000.tdf of store BC01: not used; the earlier file stays in use',
+    );
   });
 
   it('gives the same fingerprint for the same inputs, another for a newer version, and waits when nothing is newer', () => {
@@ -91,14 +113,21 @@ describe('evaluating a batch', () => {
     expect(evaluateBatch(pipelineConfig, job, batch, [...all].reverse()).fingerprint).toBe(first.fingerprint);
     const newer = evaluateBatch(pipelineConfig, job, batch, [...all, store('BC01', '20:00:00', { versionId: 'v2', sequencer: '02' })]);
     expect(newer.fingerprint).not.toBe(first.fingerprint);
-    expect(evaluateBatch(pipelineConfig, job, batch, all, { lastSucceededFingerprint: first.fingerprint })).toMatchObject({ ready: false, waitingFor: ['an input newer than the last successful run'] });
+    expect(evaluateBatch(pipelineConfig, job, batch, all, { lastSucceededFingerprint: first.fingerprint })).toMatchObject({
+      ready: false,
+      waitingFor: ['an input newer than the last successful run'],
+    });
   });
 });
 
 describe('a stream batch', () => {
   const record = (item: Record<string, unknown>, sequence: string, old?: Record<string, unknown>): DynamoDBRecord => ({
     eventName: 'MODIFY',
-    dynamodb: { SequenceNumber: sequence, NewImage: marshall(item, { removeUndefinedValues: true }) as never, ...(old ? { OldImage: marshall(old) as never } : {}) },
+    dynamodb: {
+      SequenceNumber: sequence,
+      NewImage: marshall(item, { removeUndefinedValues: true }) as never,
+      ...(old ? { OldImage: marshall(old) as never } : {}),
+    },
   });
   const item = (province: string, state = 'CONVERTED') => ({
     pk: `FILE#landing/pos/${province}/${province}01_20261123_200000.tdf`,
@@ -134,7 +163,9 @@ describe('a stream batch', () => {
     expect(resolved).toEqual(['pos_daily_sales#province=ON#date=2026-11-23']);
     // a file held out of use (rejected, quarantined, failed …) may complete the batch that waited for it
     resolved.length = 0;
-    await resolveStreamBatch(deps, { Records: [record(item('BC', 'REJECTED'), '104', item('BC', 'RECEIVED')), record(item('ON', 'QUARANTINED'), '105', item('ON', 'CONVERTED'))] });
+    await resolveStreamBatch(deps, {
+      Records: [record(item('BC', 'REJECTED'), '104', item('BC', 'RECEIVED')), record(item('ON', 'QUARANTINED'), '105', item('ON', 'CONVERTED'))],
+    });
     expect(resolved).toEqual(['pos_daily_sales#province=BC#date=2026-11-23', 'pos_daily_sales#province=ON#date=2026-11-23']);
     expect(result.errors[0]).toMatch(/province=QC.*ProvisionedThroughputExceededException/);
   });

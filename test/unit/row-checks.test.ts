@@ -102,13 +102,18 @@ describe('checking one value', () => {
     it.each(['2026-11-23', '2024-02-29', '2000-02-29', '2026-12-31'])('accepts %s', (value) => {
       expect(day(value)).toBeNull();
     });
-    it.each(['2026-02-29', '1900-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '2026-1-01', '20261123', '2026/11/23', '2026-11-23T00:00:00Z'])('refuses %s', (value) => {
-      expect(day(value)).toBe(`day: ${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
-    });
+    it.each(['2026-02-29', '1900-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '2026-1-01', '20261123', '2026/11/23', '2026-11-23T00:00:00Z'])(
+      'refuses %s',
+      (value) => {
+        expect(day(value)).toBe(`day: ${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
+      },
+    );
   });
 
   it('names the timestamp format when it refuses one', () => {
-    expect(check({ name: 'event_ts', kind: 'timestamp' })('2026-11-23 10:00:00')).toBe('event_ts: "2026-11-23 10:00:00" is not a UTC timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z)');
+    expect(check({ name: 'event_ts', kind: 'timestamp' })('2026-11-23 10:00:00')).toBe(
+      'event_ts: "2026-11-23 10:00:00" is not a UTC timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z)',
+    );
   });
 
   it('shows at most 60 characters of a value it refuses', () => {
@@ -178,7 +183,7 @@ describe('checking one value', () => {
     expect(day('2032-02-29')).toBeNull();
   });
 
-  it('keeps the verdicts of one key field apart from another file\'s', () => {
+  it("keeps the verdicts of one key field apart from another file's", () => {
     const column: ColumnSpec = { name: 'store_id', kind: 'string', equalsKeyField: 'store' };
     const on01 = check(column, { store: 'ON01' });
     const on02 = check(column, { store: 'ON02' });

@@ -71,17 +71,28 @@ describe('an S3 record handler', () => {
   it('processes each record in order, with its key decoded, and returns their results', async () => {
     const { seen, process } = processor();
     const handler = s3RecordHandler('validate', () => process);
-    const out = await handler(eventOf(record('landing/pos/ON/ON01_20261123_140000.tdf', { versionId: 'v1' }), record('landing/notes+from+head+office+%2B1.txt')), context);
+    const out = await handler(
+      eventOf(record('landing/pos/ON/ON01_20261123_140000.tdf', { versionId: 'v1' }), record('landing/notes+from+head+office+%2B1.txt')),
+      context,
+    );
     expect(out).toEqual({ processed: 2, results: [{ key: 'landing/pos/ON/ON01_20261123_140000.tdf' }, { key: 'landing/notes from head office +1.txt' }] });
     expect(seen).toEqual([
-      { bucket: 'raw', key: 'landing/pos/ON/ON01_20261123_140000.tdf', versionId: 'v1', eTag: 'abc', size: 10, sequencer: '0A', eventTime: '2026-11-23T10:00:00.000Z' },
+      {
+        bucket: 'raw',
+        key: 'landing/pos/ON/ON01_20261123_140000.tdf',
+        versionId: 'v1',
+        eTag: 'abc',
+        size: 10,
+        sequencer: '0A',
+        eventTime: '2026-11-23T10:00:00.000Z',
+      },
       { bucket: 'raw', key: 'landing/notes from head office +1.txt', eTag: 'abc', size: 10, sequencer: '0A', eventTime: '2026-11-23T10:00:00.000Z' },
     ]);
     // an unversioned bucket's record names no version (not the string "null")
     expect(seen[1]).not.toHaveProperty('versionId');
   });
 
-  it('sets its processor up once per container, with the first invocation\'s context', async () => {
+  it("sets its processor up once per container, with the first invocation's context", async () => {
     const { process } = processor();
     const setup = vi.fn((_ctx: Context) => process);
     const handler = s3RecordHandler('convert', setup);
@@ -128,10 +139,17 @@ describe('an S3 record handler', () => {
     expect(seen.map((r) => r.key)).toEqual(['landing/good.csv']);
     const skipped = errors.mock.calls.filter(([message]) => message === 'skipping a malformed S3 event record');
     expect(skipped).toHaveLength(6);
-    expect(skipped.map(([, extra]) => ((extra as { error: Error }).error as Error).name)).toEqual(['MalformedEventError', 'MalformedEventError', 'MalformedEventError', 'MalformedEventError', 'MalformedEventError', 'URIError']);
+    expect(skipped.map(([, extra]) => ((extra as { error: Error }).error as Error).name)).toEqual([
+      'MalformedEventError',
+      'MalformedEventError',
+      'MalformedEventError',
+      'MalformedEventError',
+      'MalformedEventError',
+      'URIError',
+    ]);
   });
 
-  it('processes every record when one fails, then throws that record\'s own error', async () => {
+  it("processes every record when one fails, then throws that record's own error", async () => {
     const failure = new StageError('pos/ON/ON01_20261123_140000.tdf: the header names no column store_id');
     const { seen, process } = processor({ 'landing/b.csv': failure });
     const handler = s3RecordHandler('validate', () => process);
@@ -159,14 +177,18 @@ describe('an S3 record handler', () => {
   it('counts the failures against every record of the event, the skipped ones included', async () => {
     const { process } = processor({ 'landing/a.csv': new Error('a'), 'landing/b.csv': new Error('b') });
     const handler = s3RecordHandler('track', () => process);
-    await expect(handler(eventOf(record('landing/a.csv'), null, record('landing/b.csv')), context)).rejects.toThrow(/^2 of 3 records failed in track: Error: a; Error: b$/);
+    await expect(handler(eventOf(record('landing/a.csv'), null, record('landing/b.csv')), context)).rejects.toThrow(
+      /^2 of 3 records failed in track: Error: a; Error: b$/,
+    );
   });
 
-  it('keeps the AggregateError\'s message within 4000 characters', async () => {
+  it("keeps the AggregateError's message within 4000 characters", async () => {
     const words = 'x'.repeat(3000);
     const { process } = processor({ 'landing/a.csv': new Error(words), 'landing/b.csv': new Error(words), 'landing/c.csv': new Error(words) });
     const handler = s3RecordHandler('validate', () => process);
-    const err = (await handler(eventOf(record('landing/a.csv'), record('landing/b.csv'), record('landing/c.csv')), context).catch((e: unknown) => e)) as AggregateError;
+    const err = (await handler(eventOf(record('landing/a.csv'), record('landing/b.csv'), record('landing/c.csv')), context).catch(
+      (e: unknown) => e,
+    )) as AggregateError;
     expect(err.message).toHaveLength(4000);
     expect(err.message.startsWith(`3 of 3 records failed in validate: Error: ${words}; Error: x`)).toBe(true);
     expect(err.errors).toHaveLength(3);

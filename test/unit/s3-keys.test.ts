@@ -53,7 +53,9 @@ describe('output layout', () => {
   });
 
   it('partitions Parquet by dt and the dataset partitions, escaping values', () => {
-    expect(processedKey('pos', '2026-11-23', [['province', 'ON']], 'pos/ON/ON01_20261123_140000.tdf')).toBe('processed/pos/dt=2026-11-23/province=ON/ON01_20261123_140000.parquet');
+    expect(processedKey('pos', '2026-11-23', [['province', 'ON']], 'pos/ON/ON01_20261123_140000.tdf')).toBe(
+      'processed/pos/dt=2026-11-23/province=ON/ON01_20261123_140000.parquet',
+    );
     expect(processedKey('x', '2026-11-23', [['p', 'a/b=c']], 'x/f.csv')).toBe('processed/x/dt=2026-11-23/p=a%2Fb%3Dc/f.parquet');
   });
 });

@@ -14,16 +14,22 @@ const job = (name: string, stages: Array<{ name: string; spark: string }>) => ({
 
 describe('the Spark package of a pipeline', () => {
   it('is rooted at the deepest folder holding every Spark stage module', () => {
-    expect(sparkPackageRoot({ jobs: [job('a', [{ name: 's', spark: '/p/spark/clean.py' }]), job('b', [{ name: 't', spark: '/p/spark/heavy/join.py' }])] } as never)).toBe('/p/spark');
+    expect(
+      sparkPackageRoot({ jobs: [job('a', [{ name: 's', spark: '/p/spark/clean.py' }]), job('b', [{ name: 't', spark: '/p/spark/heavy/join.py' }])] } as never),
+    ).toBe('/p/spark');
     expect(sparkPackageRoot({ jobs: [job('a', [{ name: 's', spark: '/p/one/x.py' }]), job('b', [{ name: 't', spark: '/p/two/y.py' }])] } as never)).toBe('/p');
     // a sibling folder whose name merely starts the same is not inside
-    expect(sparkPackageRoot({ jobs: [job('a', [{ name: 's', spark: '/p/spark/x.py' }]), job('b', [{ name: 't', spark: '/p/spark2/y.py' }])] } as never)).toBe('/p');
+    expect(sparkPackageRoot({ jobs: [job('a', [{ name: 's', spark: '/p/spark/x.py' }]), job('b', [{ name: 't', spark: '/p/spark2/y.py' }])] } as never)).toBe(
+      '/p',
+    );
     expect(sparkPackageRoot({ jobs: [{ name: 'sql', stages: [{ name: 's', sql: '/p/a.v1.sql' }] }] } as never)).toBeUndefined();
   });
 
   it('names each module by its path under the root', () => {
     expect(sparkModuleName('/p/spark', '/p/spark/heavy/join.py')).toBe('landfall_pipeline.heavy.join');
-    expect(() => sparkModuleName('/p', '/p/my-stages/x.py', 'jobs[0].stages[0].spark')).toThrow(/jobs\[0\]\.stages\[0\]\.spark: .*"my-stages" is not a Python name/);
+    expect(() => sparkModuleName('/p', '/p/my-stages/x.py', 'jobs[0].stages[0].spark')).toThrow(
+      /jobs\[0\]\.stages\[0\]\.spark: .*"my-stages" is not a Python name/,
+    );
     expect(() => sparkModuleName('/p', '/p/2nd.py')).toThrow(/"2nd" is not a Python name/);
   });
 
@@ -32,8 +38,25 @@ describe('the Spark package of a pipeline', () => {
     mkdirSync(join(dir, 'spark'));
     writeFileSync(join(dir, 'spark', 'daily-roll.py'), '');
     const config = {
-      datasets: [{ name: 'raw', keyPattern: 'raw/{day:YYYYMMDD}/{part}.csv', format: { kind: 'delimited', delimiter: ',' }, columns: [{ name: 'v', kind: 'string' }], dateField: 'day' }],
-      jobs: [{ name: 'roll', batchKey: ['day'], inputs: [{ relation: 'raw', dataset: 'raw', match: ['day'] }], engine: 'emr', stages: [{ name: 'roll', spark: 'spark/daily-roll.py' }], output: { table: 'roll', partitionBy: ['day'], key: ['v'] } }],
+      datasets: [
+        {
+          name: 'raw',
+          keyPattern: 'raw/{day:YYYYMMDD}/{part}.csv',
+          format: { kind: 'delimited', delimiter: ',' },
+          columns: [{ name: 'v', kind: 'string' }],
+          dateField: 'day',
+        },
+      ],
+      jobs: [
+        {
+          name: 'roll',
+          batchKey: ['day'],
+          inputs: [{ relation: 'raw', dataset: 'raw', match: ['day'] }],
+          engine: 'emr',
+          stages: [{ name: 'roll', spark: 'spark/daily-roll.py' }],
+          output: { table: 'roll', partitionBy: ['day'], key: ['v'] },
+        },
+      ],
     };
     expect(() => compilePipeline(config, { baseDir: dir })).toThrow(/jobs\[0\]\.stages\[0\]\.spark: .*"daily-roll" is not a Python name/);
   });
@@ -65,7 +88,16 @@ describe('a Spark step of a run', () => {
       sparkSubmitArgs: ['--py-files', 's3://lake/artifacts/spark/landfall_jobs.zip,s3://lake/artifacts/spark/pipeline.zip'],
     } as unknown as EmrFlowDeps;
     const state = {
-      run: { job: 'pos_daily_sales', batchId: 'b', values: { province: 'ON', date: '2026-11-23' }, executionName: 'pos-ON-x', fingerprint: 'f'.repeat(64), inputs: {}, engine: 'emr', stages: [{ name: 'aggregate' }] },
+      run: {
+        job: 'pos_daily_sales',
+        batchId: 'b',
+        values: { province: 'ON', date: '2026-11-23' },
+        executionName: 'pos-ON-x',
+        fingerprint: 'f'.repeat(64),
+        inputs: {},
+        engine: 'emr',
+        stages: [{ name: 'aggregate' }],
+      },
       cell: 'cell-a',
       clusterId: 'j-1',
       stage: 'aggregate',
@@ -77,14 +109,24 @@ describe('a Spark step of a run', () => {
     const args = emr.commandCalls(AddJobFlowStepsCommand)[0]!.args[0].input.Steps![0]!.HadoopJarStep!.Args!;
     expect(args.slice(args.indexOf('s3://lake/artifacts/spark/main.py'))).toEqual([
       's3://lake/artifacts/spark/main.py',
-      '--stage', 'aggregate',
-      '--module', 'landfall_pipeline.pos_daily_sales',
-      '--input-root', 's3://lake/runs/pos-ON-x/input',
-      '--checkpoint-root', 's3://lake/checkpoints/pos_daily_sales/ON-2026-11-23/ffffffffffffffff',
-      '--output-root', 's3://lake/curated/pos_daily_sales',
-      '--batch', 'province=ON', '--batch', 'date=2026-11-23',
-      '--date-field', 'date',
-      '--partition-by', 'province,date',
+      '--stage',
+      'aggregate',
+      '--module',
+      'landfall_pipeline.pos_daily_sales',
+      '--input-root',
+      's3://lake/runs/pos-ON-x/input',
+      '--checkpoint-root',
+      's3://lake/checkpoints/pos_daily_sales/ON-2026-11-23/ffffffffffffffff',
+      '--output-root',
+      's3://lake/curated/pos_daily_sales',
+      '--batch',
+      'province=ON',
+      '--batch',
+      'date=2026-11-23',
+      '--date-field',
+      'date',
+      '--partition-by',
+      'province,date',
     ]);
     emr.restore();
   });

@@ -29,10 +29,12 @@ describe('streaming an object into a reader through a named pipe', () => {
   it('fails when the download fails part-way, even though the reader saw a (shorter) file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-fifo-'));
     let seen = 0;
-    const body = Readable.from((async function* () {
-      yield* chunks(3);
-      throw new Error('connection reset');
-    })());
+    const body = Readable.from(
+      (async function* () {
+        yield* chunks(3);
+        throw new Error('connection reset');
+      })(),
+    );
     await expect(withStreamedInput(join(dir, 'in'), body, async (p) => (seen = await countBytes(p)))).rejects.toThrow('connection reset');
     expect(seen).toBeGreaterThan(0);
     expect(seen).toBeLessThanOrEqual(3 << 20);
@@ -41,7 +43,11 @@ describe('streaming an object into a reader through a named pipe', () => {
   it('fails, without waiting forever, when the reader gives up first', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-fifo-'));
     const body = Readable.from(chunks(100));
-    await expect(withStreamedInput(join(dir, 'in'), body, async () => { throw new Error('bad input'); })).rejects.toThrow('bad input');
+    await expect(
+      withStreamedInput(join(dir, 'in'), body, async () => {
+        throw new Error('bad input');
+      }),
+    ).rejects.toThrow('bad input');
     await expect(withStreamedInput(join(dir, 'in2'), Readable.from(chunks(100)), async (p) => (await readFile(p)).subarray(0, 10).length)).resolves.toBe(10);
   });
 });

@@ -47,7 +47,16 @@ function item(state: FileState, over: Partial<FileStateItem> = {}): FileStateIte
   };
 }
 
-const work = (i: FileStateItem): WorkItem => ({ pk: i.pk, sk: i.sk, key: i.key, versionId: i.versionId, state: i.state, dataset: i.dataset, fields: i.fields, updatedAt: i.updatedAt });
+const work = (i: FileStateItem): WorkItem => ({
+  pk: i.pk,
+  sk: i.sk,
+  key: i.key,
+  versionId: i.versionId,
+  state: i.state,
+  dataset: i.dataset,
+  fields: i.fields,
+  updatedAt: i.updatedAt,
+});
 
 interface World {
   items?: FileStateItem[];
@@ -78,7 +87,11 @@ function deps(world: World = {}) {
     send: async (command: unknown) => {
       if (command instanceof ListObjectsV2Command) {
         const prefix = `${command.input.Bucket}/${command.input.Prefix ?? ''}`;
-        return { Contents: Object.keys(objects).filter((k) => k.startsWith(prefix)).map((k) => ({ Key: k.slice(command.input.Bucket!.length + 1) })) };
+        return {
+          Contents: Object.keys(objects)
+            .filter((k) => k.startsWith(prefix))
+            .map((k) => ({ Key: k.slice(command.input.Bucket!.length + 1) })),
+        };
       }
       if (command instanceof HeadObjectCommand) {
         const found = objects[`${command.input.Bucket}/${command.input.Key}`];
@@ -92,7 +105,11 @@ function deps(world: World = {}) {
     send: async (command: unknown) => {
       if (!(command instanceof InvokeCommand)) throw new Error(`unexpected Lambda command ${String(command)}`);
       calls.push(['invoke', command.input.FunctionName]);
-      invoked.push({ functionName: command.input.FunctionName!, invocationType: command.input.InvocationType!, event: JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')) as S3Event });
+      invoked.push({
+        functionName: command.input.FunctionName!,
+        invocationType: command.input.InvocationType!,
+        event: JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')) as S3Event,
+      });
       return { StatusCode: 202 };
     },
   } as unknown as LambdaClient;
@@ -109,7 +126,8 @@ function deps(world: World = {}) {
 }
 
 /** Parquet lineage naming a landed version. */
-const lineageOf = (versionId: string) => lineageMetadata({ source: { bucket: 'raw', key: KEY, versionId, eTag: 'etag1', size: 100, sequencer: '0A', eventTime: '' }, dataset: 'pos', fields: FIELDS });
+const lineageOf = (versionId: string) =>
+  lineageMetadata({ source: { bucket: 'raw', key: KEY, versionId, eTag: 'etag1', size: 100, sequencer: '0A', eventTime: '' }, dataset: 'pos', fields: FIELDS });
 
 describe('repairing a stuck file version', () => {
   it('leaves a version that is gone or already settled', async () => {
@@ -153,25 +171,50 @@ describe('repairing a stuck file version', () => {
     });
   });
 
-  it('re-drives validate for a RECEIVED version without a report, with the landed version\'s event', async () => {
+  it("re-drives validate for a RECEIVED version without a report, with the landed version's event", async () => {
     const received = item('RECEIVED', { redrives: 1 });
     const { stuck, calls, invoked } = deps({ items: [received] });
-    expect(await repairStuckFile(stuck, work(received), NOW)).toEqual({ kind: 'redrive', stage: 'validate', key: KEY, versionId: 'v1', attempt: 2, object: `s3://raw/${KEY}?versionId=v1` });
+    expect(await repairStuckFile(stuck, work(received), NOW)).toEqual({
+      kind: 'redrive',
+      stage: 'validate',
+      key: KEY,
+      versionId: 'v1',
+      attempt: 2,
+      object: `s3://raw/${KEY}?versionId=v1`,
+    });
     // counted before the invocation: a re-drive that crashes the reconciler still counts
-    expect(calls).toEqual([['noteRedrive', KEY, 'v1', 'RECEIVED', NOW], ['invoke', 'landfall-test-validate']]);
+    expect(calls).toEqual([
+      ['noteRedrive', KEY, 'v1', 'RECEIVED', NOW],
+      ['invoke', 'landfall-test-validate'],
+    ]);
     expect(invoked[0]!.invocationType).toBe('Event');
-    expect(objectRefFromRecord(invoked[0]!.event.Records[0]!)).toEqual({ bucket: 'raw', key: KEY, versionId: 'v1', eTag: 'etag1', size: 100, sequencer: '0A', eventTime: '2026-11-23T10:00:00.000Z' });
+    expect(objectRefFromRecord(invoked[0]!.event.Records[0]!)).toEqual({
+      bucket: 'raw',
+      key: KEY,
+      versionId: 'v1',
+      eTag: 'etag1',
+      size: 100,
+      sequencer: '0A',
+      eventTime: '2026-11-23T10:00:00.000Z',
+    });
   });
 
   it('re-drives track for a RECEIVED version whose report was written', async () => {
     const received = item('RECEIVED');
     const { stuck, invoked } = deps({ items: [received], objects: { [`raw/${REPORT}`]: {} } });
-    expect(await repairStuckFile(stuck, work(received), NOW)).toEqual({ kind: 'redrive', stage: 'track', key: KEY, versionId: 'v1', attempt: 1, object: `s3://raw/${REPORT}` });
+    expect(await repairStuckFile(stuck, work(received), NOW)).toEqual({
+      kind: 'redrive',
+      stage: 'track',
+      key: KEY,
+      versionId: 'v1',
+      attempt: 1,
+      object: `s3://raw/${REPORT}`,
+    });
     expect(invoked[0]!.functionName).toBe('landfall-test-track');
     expect(objectRefFromRecord(invoked[0]!.event.Records[0]!)).toMatchObject({ bucket: 'raw', key: REPORT });
   });
 
-  it('does not take a report of another version for this one\'s', async () => {
+  it("does not take a report of another version for this one's", async () => {
     const received = item('RECEIVED');
     const { stuck } = deps({ items: [received], objects: { 'raw/reports/pos/ON/ON01_20261123_140000.tdf@v0.json': {} } });
     expect(await repairStuckFile(stuck, work(received), NOW)).toMatchObject({ stage: 'validate' });
@@ -180,17 +223,35 @@ describe('repairing a stuck file version', () => {
   it('re-drives track for a VALIDATED version whose Parquet is there and came from it', async () => {
     const validated = item('VALIDATED');
     const { stuck, invoked } = deps({ items: [validated], objects: { [`lake/${PARQUET}`]: { metadata: lineageOf('v1'), versionId: 'pv7' } } });
-    expect(await repairStuckFile(stuck, work(validated), NOW)).toEqual({ kind: 'redrive', stage: 'track', key: KEY, versionId: 'v1', attempt: 1, object: `s3://lake/${PARQUET}?versionId=pv7` });
+    expect(await repairStuckFile(stuck, work(validated), NOW)).toEqual({
+      kind: 'redrive',
+      stage: 'track',
+      key: KEY,
+      versionId: 'v1',
+      attempt: 1,
+      object: `s3://lake/${PARQUET}?versionId=pv7`,
+    });
     expect(invoked[0]!.functionName).toBe('landfall-test-track');
     expect(objectRefFromRecord(invoked[0]!.event.Records[0]!)).toMatchObject({ bucket: 'lake', key: PARQUET, versionId: 'pv7' });
   });
 
-  it('re-drives convert for a VALIDATED version whose Parquet is missing, or is another version\'s, or is not landfall\'s', async () => {
+  it("re-drives convert for a VALIDATED version whose Parquet is missing, or is another version's, or is not landfall's", async () => {
     const validated = item('VALIDATED', { validatedVersionId: 'vv3' });
-    const worlds: Array<World['objects']> = [{}, { [`lake/${PARQUET}`]: { metadata: lineageOf('v0') } }, { [`lake/${PARQUET}`]: { metadata: { note: 'copied by hand' } } }];
+    const worlds: Array<World['objects']> = [
+      {},
+      { [`lake/${PARQUET}`]: { metadata: lineageOf('v0') } },
+      { [`lake/${PARQUET}`]: { metadata: { note: 'copied by hand' } } },
+    ];
     for (const objects of worlds) {
       const { stuck, invoked } = deps({ items: [validated], objects });
-      expect(await repairStuckFile(stuck, work(validated), NOW)).toEqual({ kind: 'redrive', stage: 'convert', key: KEY, versionId: 'v1', attempt: 1, object: 's3://raw/validated/pos/ON/ON01_20261123_140000.tdf?versionId=vv3' });
+      expect(await repairStuckFile(stuck, work(validated), NOW)).toEqual({
+        kind: 'redrive',
+        stage: 'convert',
+        key: KEY,
+        versionId: 'v1',
+        attempt: 1,
+        object: 's3://raw/validated/pos/ON/ON01_20261123_140000.tdf?versionId=vv3',
+      });
       expect(invoked[0]!.functionName).toBe('landfall-test-convert');
     }
   });
@@ -213,7 +274,14 @@ describe('re-driving a landed version nobody recorded', () => {
   it('invokes validate with its event, as the first attempt', async () => {
     const { stuck, invoked } = deps();
     const ref = { bucket: 'raw', key: 'landing/notes from head office.txt', eTag: 'e', size: 5, sequencer: '01', eventTime: '2026-11-23T09:00:00.000Z' };
-    expect(await redriveUnrecorded(stuck, ref, NOW)).toEqual({ kind: 'redrive', stage: 'validate', key: ref.key, versionId: 'null', attempt: 1, object: `s3://raw/${ref.key}` });
+    expect(await redriveUnrecorded(stuck, ref, NOW)).toEqual({
+      kind: 'redrive',
+      stage: 'validate',
+      key: ref.key,
+      versionId: 'null',
+      attempt: 1,
+      object: `s3://raw/${ref.key}`,
+    });
     expect(invoked[0]!.functionName).toBe('landfall-test-validate');
     expect(objectRefFromRecord(invoked[0]!.event.Records[0]!)).toEqual(ref);
   });

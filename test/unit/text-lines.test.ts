@@ -51,8 +51,16 @@ async function failure(parts: Part[]): Promise<unknown> {
 
 describe('splitting text into lines', () => {
   it('ends lines at LF and CRLF, and a final line end starts no empty line', async () => {
-    expect(await lines(['a\r\nb\n\nc\n'])).toEqual([[1, 'a'], [2, 'b'], [3, ''], [4, 'c']]);
-    expect(await lines(['a\nb'])).toEqual([[1, 'a'], [2, 'b']]);
+    expect(await lines(['a\r\nb\n\nc\n'])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, ''],
+      [4, 'c'],
+    ]);
+    expect(await lines(['a\nb'])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
     expect(await lines(['a\r\n'])).toEqual([[1, 'a']]);
   });
 
@@ -60,29 +68,54 @@ describe('splitting text into lines', () => {
     expect(await lines([])).toEqual([]);
     expect(await lines(['', ''])).toEqual([]);
     expect(await lines(['\n'])).toEqual([[1, '']]);
-    expect(await lines(['\n\n'])).toEqual([[1, ''], [2, '']]);
+    expect(await lines(['\n\n'])).toEqual([
+      [1, ''],
+      [2, ''],
+    ]);
   });
 
   it('keeps a CR inside a line (only CRLF ends one)', async () => {
-    expect(await lines(['a\rb\nc\r\r\n'])).toEqual([[1, 'a\rb'], [2, 'c\r']]);
+    expect(await lines(['a\rb\nc\r\r\n'])).toEqual([
+      [1, 'a\rb'],
+      [2, 'c\r'],
+    ]);
   });
 
   it('drops a byte order mark, even split across chunks, and only at the start', async () => {
-    expect(await lines([[0xef, 0xbb, 0xbf], 'id\n1\n'])).toEqual([[1, 'id'], [2, '1']]);
+    expect(await lines([[0xef, 0xbb, 0xbf], 'id\n1\n'])).toEqual([
+      [1, 'id'],
+      [2, '1'],
+    ]);
     expect(await lines([[0xef], [0xbb], [0xbf, 0x69, 0x64, 0x0a]])).toEqual([[1, 'id']]);
-    expect(await lines(['id\n', [0xef, 0xbb, 0xbf, 0x78, 0x0a]])).toEqual([[1, 'id'], [2, '\ufeffx']]);
+    expect(await lines(['id\n', [0xef, 0xbb, 0xbf, 0x78, 0x0a]])).toEqual([
+      [1, 'id'],
+      [2, '\ufeffx'],
+    ]);
   });
 
   it('reads the same lines wherever the chunks are cut: inside a character, a CRLF or a BOM', async () => {
     const text = '\ufeffstore\tprix\r\nON01\t9,99 €\r\n\nQC01\t😀 déjà\rvu\nlast';
     const expected = await lines([text]);
-    expect(expected).toEqual([[1, 'store\tprix'], [2, 'ON01\t9,99 €'], [3, ''], [4, 'QC01\t😀 déjà\rvu'], [5, 'last']]);
+    expect(expected).toEqual([
+      [1, 'store\tprix'],
+      [2, 'ON01\t9,99 €'],
+      [3, ''],
+      [4, 'QC01\t😀 déjà\rvu'],
+      [5, 'last'],
+    ]);
     const size = Buffer.byteLength(text);
     for (let i = 1; i < size; i += 1) {
       expect(await lines(cut(text, [i]))).toEqual(expected);
       for (let j = i + 1; j < size; j += 7) expect(await lines(cut(text, [i, j]))).toEqual(expected);
     }
-    expect(await lines(cut(text, Array.from({ length: size - 1 }, (_, i) => i + 1)))).toEqual(expected);
+    expect(
+      await lines(
+        cut(
+          text,
+          Array.from({ length: size - 1 }, (_, i) => i + 1),
+        ),
+      ),
+    ).toEqual(expected);
   });
 });
 
@@ -123,19 +156,35 @@ describe('lines over the limit', () => {
   const options = { maxLineBytes: 10, headChars: 4 };
 
   it('gives a long line alone, as its head and its size, and numbers the others on', async () => {
-    expect(await lines([`short\n${'x'.repeat(25)}\nend\n`], options)).toEqual([[1, 'short'], [2, 'xxxx', 25], [3, 'end']]);
+    expect(await lines([`short\n${'x'.repeat(25)}\nend\n`], options)).toEqual([
+      [1, 'short'],
+      [2, 'xxxx', 25],
+      [3, 'end'],
+    ]);
   });
 
   it('measures the limit in UTF-8 bytes, without the line end', async () => {
-    expect(await lines([`${'x'.repeat(10)}\n${'x'.repeat(11)}\n`], options)).toEqual([[1, 'x'.repeat(10)], [2, 'xxxx', 11]]);
-    expect(await lines([`${'x'.repeat(10)}\r\n${'x'.repeat(11)}\r\n`], options)).toEqual([[1, 'x'.repeat(10)], [2, 'xxxx', 11]]);
+    expect(await lines([`${'x'.repeat(10)}\n${'x'.repeat(11)}\n`], options)).toEqual([
+      [1, 'x'.repeat(10)],
+      [2, 'xxxx', 11],
+    ]);
+    expect(await lines([`${'x'.repeat(10)}\r\n${'x'.repeat(11)}\r\n`], options)).toEqual([
+      [1, 'x'.repeat(10)],
+      [2, 'xxxx', 11],
+    ]);
     // five characters, ten bytes: at the limit; six characters, twelve bytes: over it
-    expect(await lines(['ééééé\néééééé\n'], options)).toEqual([[1, 'ééééé'], [2, 'éééé', 12]]);
+    expect(await lines(['ééééé\néééééé\n'], options)).toEqual([
+      [1, 'ééééé'],
+      [2, 'éééé', 12],
+    ]);
     expect(await lines(['😀😀😀\n'], options)).toEqual([[1, '😀😀', 12]]);
   });
 
   it('keeps a whole long line as its head when the head is longer than it, without the CR of its CRLF', async () => {
-    expect(await lines([`${'y'.repeat(12)}\r\nz\n`], { maxLineBytes: 10, headChars: 100 })).toEqual([[1, 'y'.repeat(12), 12], [2, 'z']]);
+    expect(await lines([`${'y'.repeat(12)}\r\nz\n`], { maxLineBytes: 10, headChars: 100 })).toEqual([
+      [1, 'y'.repeat(12), 12],
+      [2, 'z'],
+    ]);
   });
 
   it('reads the same long lines wherever the chunks are cut', async () => {
@@ -143,19 +192,37 @@ describe('lines over the limit', () => {
     for (const opts of [options, { maxLineBytes: 10, headChars: 100 }]) {
       const expected = await lines([text], opts);
       const head = (s: string) => s.slice(0, opts.headChars);
-      expect(expected).toEqual([[1, 'ab'], [2, head('y'.repeat(30)), 30], [3, 'éééé'], [4, ''], [5, head('€'.repeat(4)), 12], [6, head('z'.repeat(11)), 11]]);
+      expect(expected).toEqual([
+        [1, 'ab'],
+        [2, head('y'.repeat(30)), 30],
+        [3, 'éééé'],
+        [4, ''],
+        [5, head('€'.repeat(4)), 12],
+        [6, head('z'.repeat(11)), 11],
+      ]);
       const size = Buffer.byteLength(text);
       for (let i = 1; i < size; i += 1) {
         expect(await lines(cut(text, [i]), opts)).toEqual(expected);
         for (let j = i + 1; j < size; j += 5) expect(await lines(cut(text, [i, j]), opts)).toEqual(expected);
       }
-      expect(await lines(cut(text, Array.from({ length: size - 1 }, (_, i) => i + 1)), opts)).toEqual(expected);
+      expect(
+        await lines(
+          cut(
+            text,
+            Array.from({ length: size - 1 }, (_, i) => i + 1),
+          ),
+          opts,
+        ),
+      ).toEqual(expected);
     }
   });
 
   it('counts a long line to its end across many chunks', async () => {
     const parts = [...Array.from({ length: 100 }, () => 'x'.repeat(1000)), '\r', '\nnext'];
-    expect(await lines(parts, options)).toEqual([[1, 'xxxx', 100_000], [2, 'next']]);
+    expect(await lines(parts, options)).toEqual([
+      [1, 'xxxx', 100_000],
+      [2, 'next'],
+    ]);
   });
 
   it('uses a 1000-character head by default', async () => {

@@ -71,20 +71,50 @@ const cases: Case[] = [
   [
     'bad POS rows of every kind',
     t([
-      HEADER, row(), row('I0001', '12.345'), row('I0001', '1.00', '99'), 'ON01\tI0001\t2026-11-23\t4', row('I0001', '1.00', '4', '2026-11-23', 'ON02'),
-      row('I0001', '1.00', '4', '2026-02-30'), row(''), row('I0001', '+1.00'), row('I0001', ' 1.00 '), row('I0001', '1e2'), row('I0001', '1_000'),
-      row('I0001', '1.00', '4', '2026/11/23'), row('I0001', '1.00', '4.0'), row('I0001', '1.00', '04'), row('I0001', '-0'), row('I0001', '.5'), row('I0001', '5.'),
-      row('I0001', '12345678901234567'), row('I0001', '1234567890123456.12'), row('I0001', '1.00', '0'), row('I0001', '1.00', '-4'),
-      `${row()}\textra`, `${row()}\t`, ...Array.from({ length: 30 }, (_, i) => row(`G${i}`)),
+      HEADER,
+      row(),
+      row('I0001', '12.345'),
+      row('I0001', '1.00', '99'),
+      'ON01\tI0001\t2026-11-23\t4',
+      row('I0001', '1.00', '4', '2026-11-23', 'ON02'),
+      row('I0001', '1.00', '4', '2026-02-30'),
+      row(''),
+      row('I0001', '+1.00'),
+      row('I0001', ' 1.00 '),
+      row('I0001', '1e2'),
+      row('I0001', '1_000'),
+      row('I0001', '1.00', '4', '2026/11/23'),
+      row('I0001', '1.00', '4.0'),
+      row('I0001', '1.00', '04'),
+      row('I0001', '-0'),
+      row('I0001', '.5'),
+      row('I0001', '5.'),
+      row('I0001', '12345678901234567'),
+      row('I0001', '1234567890123456.12'),
+      row('I0001', '1.00', '0'),
+      row('I0001', '1.00', '-4'),
+      `${row()}\textra`,
+      `${row()}\t`,
+      ...Array.from({ length: 30 }, (_, i) => row(`G${i}`)),
     ]),
     pos,
     posKeys,
   ],
-  ['emoji and CJK in values and in excerpts', t([HEADER, row('café-店-🍔'), row(`${'🍔'.repeat(40)}x`, 'n/a'), row('😀'.repeat(700), 'bad'), row(`${'x'.repeat(999)}😀`, 'bad')]), pos, posKeys],
+  [
+    'emoji and CJK in values and in excerpts',
+    t([HEADER, row('café-店-🍔'), row(`${'🍔'.repeat(40)}x`, 'n/a'), row('😀'.repeat(700), 'bad'), row(`${'x'.repeat(999)}😀`, 'bad')]),
+    pos,
+    posKeys,
+  ],
   ['a quote in TSV is text', t([HEADER, row('"quoted"'), row('a"b')]), pos, posKeys],
   ['mostly bad', t([HEADER, row(), ...Array.from({ length: 3 }, () => row('I', 'n/a'))]), pos, posKeys],
   ['mostly bad, all distinct', t([HEADER, ...Array.from({ length: 50 }, (_, i) => row(`I${i}`, `x${i}`))]), pos, posKeys],
-  ['lines at the byte limit', t([HEADER, row('x'.repeat(MAX_LINE_BYTES - row('').length)), row('x'.repeat(MAX_LINE_BYTES - row('').length + 1)), row('€'.repeat(400_000)), row()]), pos, posKeys],
+  [
+    'lines at the byte limit',
+    t([HEADER, row('x'.repeat(MAX_LINE_BYTES - row('').length)), row('x'.repeat(MAX_LINE_BYTES - row('').length + 1)), row('€'.repeat(400_000)), row()]),
+    pos,
+    posKeys,
+  ],
   ['a long first line', t(['x'.repeat(MAX_LINE_BYTES + 10), HEADER]), pos, posKeys],
   ['a long junk line', t([HEADER, `----${'x'.repeat(MAX_LINE_BYTES + 10)}`, row()]), pos, posKeys],
   ['a line over DuckDB’s reader', t([HEADER, row('x'.repeat(9 * MAX_LINE_BYTES)), row()]), pos, posKeys, 'fallback'],
@@ -93,9 +123,24 @@ const cases: Case[] = [
   [
     'quoted CSV',
     t([
-      'item_id,item_name,category,unit_price', 'I0001,"Classic Burgers, large",Burgers,9.99', 'I0002,"unterminated,Sides,1.00', 'I0003,Fries,Sides,2.50',
-      'I0004,"say ""hi""",Drinks,1.00', '"I0005","",Sides,0', 'I0006,a"b,Sides,1.00', 'I0007,"x"y,Sides,1.00', '"",x,Sides,1.00', 'I0009,"a,b",,1.00', 'I0010,,Sides,',
-      'I0011,"""",Sides,1.00', 'I0012,"a""",Sides,1.00', 'I0013,"",,', 'I0014,"x",Sides,1.00,', 'I0015,x,"Sides",1.00', 'I0016,x,Sides,"1.00"', '"I0017",x,Sides,1.00 ',
+      'item_id,item_name,category,unit_price',
+      'I0001,"Classic Burgers, large",Burgers,9.99',
+      'I0002,"unterminated,Sides,1.00',
+      'I0003,Fries,Sides,2.50',
+      'I0004,"say ""hi""",Drinks,1.00',
+      '"I0005","",Sides,0',
+      'I0006,a"b,Sides,1.00',
+      'I0007,"x"y,Sides,1.00',
+      '"",x,Sides,1.00',
+      'I0009,"a,b",,1.00',
+      'I0010,,Sides,',
+      'I0011,"""",Sides,1.00',
+      'I0012,"a""",Sides,1.00',
+      'I0013,"",,',
+      'I0014,"x",Sides,1.00,',
+      'I0015,x,"Sides",1.00',
+      'I0016,x,Sides,"1.00"',
+      '"I0017",x,Sides,1.00 ',
     ]),
     master,
     { date: '2026-11-23' },
@@ -103,11 +148,35 @@ const cases: Case[] = [
   [
     'every column kind',
     t([
-      kindsHeader, 'a,1,1.5,2024-02-29,2026-11-23T00:00:00Z,1,a', 'b,-0,-0.000,0000-02-29,2026-11-23T23:59:59.999999Z,01,o\'k', 'c,,,,,,', ',1,1,2026-01-01,,1,a',
-      'd,9999999999999999999,1,2026-01-01,,1,a', 'e,1,1.2345,2026-01-01,,1,a', 'f,1,1,2023-02-29,,1,a', 'g,1,1,1900-02-29,,1,a', 'h,1,1,2000-02-29,,1,a',
-      'i,1,1,2026-13-01,,1,a', 'j,1,1,2026-00-10,,1,a', 'k,1,1,2026-04-31,,1,a', 'l,1,1,,2026-11-23T24:00:00Z,,', 'm,,,,2026-11-23T12:00:00.1234567Z,,', 'n,,,,2026-11-24T00:00:00Z,,',
-      'o,,,,2026-11-23 12:00:00Z,,', 'p,,,,2026-11-23T12:00:00,,', 'q,,,,,30,', 'r,,,,,3,', 's,,,,,+1,', 't,,,,,1.0,', 'u,,,,,,A', 'v,,,,,,1', 'w,,,,,,"o\'k"', 'x,,,,,0030,',
-      'y,123456789012345678,1234567890123456.123,,,,', 'z,1234567890123456789,12345678901234567,,,,', 'ä,١٢٣,１,,,,',
+      kindsHeader,
+      'a,1,1.5,2024-02-29,2026-11-23T00:00:00Z,1,a',
+      "b,-0,-0.000,0000-02-29,2026-11-23T23:59:59.999999Z,01,o'k",
+      'c,,,,,,',
+      ',1,1,2026-01-01,,1,a',
+      'd,9999999999999999999,1,2026-01-01,,1,a',
+      'e,1,1.2345,2026-01-01,,1,a',
+      'f,1,1,2023-02-29,,1,a',
+      'g,1,1,1900-02-29,,1,a',
+      'h,1,1,2000-02-29,,1,a',
+      'i,1,1,2026-13-01,,1,a',
+      'j,1,1,2026-00-10,,1,a',
+      'k,1,1,2026-04-31,,1,a',
+      'l,1,1,,2026-11-23T24:00:00Z,,',
+      'm,,,,2026-11-23T12:00:00.1234567Z,,',
+      'n,,,,2026-11-24T00:00:00Z,,',
+      'o,,,,2026-11-23 12:00:00Z,,',
+      'p,,,,2026-11-23T12:00:00,,',
+      'q,,,,,30,',
+      'r,,,,,3,',
+      's,,,,,+1,',
+      't,,,,,1.0,',
+      'u,,,,,,A',
+      'v,,,,,,1',
+      'w,,,,,,"o\'k"',
+      'x,,,,,0030,',
+      'y,123456789012345678,1234567890123456.123,,,,',
+      'z,1234567890123456789,12345678901234567,,,,',
+      'ä,١٢٣,１,,,,',
     ]),
     kinds,
     kindsKeys,
@@ -116,12 +185,55 @@ const cases: Case[] = [
   [
     'JSON lines of every kind',
     t([
-      '{"s":"a","i":1,"d":1.5,"dt":"2024-02-29","ts":"2026-11-23T00:00:00Z","code":1,"word":"a"}', '{"s":"b","i":-0,"d":-0.0,"code":30.0}', '{"s":"c","i":1e2,"d":1.50}',
-      '{"s":"d","i":"7"}', '{"s":"e","i":1.5}', '{"s":"f","i":true}', '{"s":"g","i":[1]}', '{"s":"h","i":{"a":1}}', '{"s":"i","i":null,"d":null}', '{"s":null}', '{}', '[1]', '"x"', '1',
-      '{"s":"j",}', '{"s":"k","x":NaN}', '{"s":"l","x":Infinity}', '{"s":"l2","x":inf}', '{"s":"l3","x":-INF}', '{"s":"l4","x":nan}', '{"s":"l5","x":[1,]}', '{"s":"l6","x":{"a":1 , }}', '{"s":"nan inf, }"}', '{"s":"q\\"nan"}', '{"s":"m","i":1e400}', '{"s":"o\\u00e9\\n"}', '{"s":"p\\"q"}', '{"s":"r, s"}', 
-      '{"s":"t","i":9007199254740992}', '{"s":"u","i":-9007199254740992}', '{"s":"v","d":0.000001}', '{"s":"w","d":1.5e-7}', '{"s":"x","d":123.456}', '{"s":"y","d":0.1005}', '  {"s":"z"}  ', '{"s":"aa","extra":{"a":[1,2,{"b":null}]}}',
-      '{"s":"ab","word":"o\'k"}', '{"s":"ac","ts":"2026-11-22T23:59:59Z"}', '{"s":"ad"} x', '{"s":"ae" "i":1}', "{'s':'af'}", '{"s":"ag","i":-12}', '{"s":"ah","i":1E3}',
-      '{"s":"ai","d":-1.25e1}', '{"s":"aj","code":"1"}', '{"s":"ak","code":2e0}', '{"s":"al","word":1}', '{"s":"am","word":"1"}', '{"s":"\\ud83c\\udf54"}',
+      '{"s":"a","i":1,"d":1.5,"dt":"2024-02-29","ts":"2026-11-23T00:00:00Z","code":1,"word":"a"}',
+      '{"s":"b","i":-0,"d":-0.0,"code":30.0}',
+      '{"s":"c","i":1e2,"d":1.50}',
+      '{"s":"d","i":"7"}',
+      '{"s":"e","i":1.5}',
+      '{"s":"f","i":true}',
+      '{"s":"g","i":[1]}',
+      '{"s":"h","i":{"a":1}}',
+      '{"s":"i","i":null,"d":null}',
+      '{"s":null}',
+      '{}',
+      '[1]',
+      '"x"',
+      '1',
+      '{"s":"j",}',
+      '{"s":"k","x":NaN}',
+      '{"s":"l","x":Infinity}',
+      '{"s":"l2","x":inf}',
+      '{"s":"l3","x":-INF}',
+      '{"s":"l4","x":nan}',
+      '{"s":"l5","x":[1,]}',
+      '{"s":"l6","x":{"a":1 , }}',
+      '{"s":"nan inf, }"}',
+      '{"s":"q\\"nan"}',
+      '{"s":"m","i":1e400}',
+      '{"s":"o\\u00e9\\n"}',
+      '{"s":"p\\"q"}',
+      '{"s":"r, s"}',
+      '{"s":"t","i":9007199254740992}',
+      '{"s":"u","i":-9007199254740992}',
+      '{"s":"v","d":0.000001}',
+      '{"s":"w","d":1.5e-7}',
+      '{"s":"x","d":123.456}',
+      '{"s":"y","d":0.1005}',
+      '  {"s":"z"}  ',
+      '{"s":"aa","extra":{"a":[1,2,{"b":null}]}}',
+      '{"s":"ab","word":"o\'k"}',
+      '{"s":"ac","ts":"2026-11-22T23:59:59Z"}',
+      '{"s":"ad"} x',
+      '{"s":"ae" "i":1}',
+      "{'s':'af'}",
+      '{"s":"ag","i":-12}',
+      '{"s":"ah","i":1E3}',
+      '{"s":"ai","d":-1.25e1}',
+      '{"s":"aj","code":"1"}',
+      '{"s":"ak","code":2e0}',
+      '{"s":"al","word":1}',
+      '{"s":"am","word":"1"}',
+      '{"s":"\\ud83c\\udf54"}',
     ]),
     jsonl,
     kindsKeys,
@@ -129,8 +241,22 @@ const cases: Case[] = [
   ['a lone surrogate in JSON', t(['{"s":"\\ud800"}', '{"s":"ok"}']), jsonl, kindsKeys, 'fallback'],
   ['a duplicate key in JSON (JSON.parse keeps the last)', t(['{"s":"n","s":"dup"}', '{"s":"ok"}']), jsonl, kindsKeys, 'fallback'],
   ['a JSON integer beyond 2^53 (JavaScript rounds it)', t(['{"s":"t","i":9007199254740993}', '{"s":"ok"}']), jsonl, kindsKeys, 'fallback'],
-  ['NaN, inf and a trailing comma inside JSON strings are text', t(['{"s":"NaN"}', '{"s":"inf,}"}', '{"s":"\\"Infinity\\""}', '{"s":"ok","x":nan}']), jsonl, kindsKeys],
-  ['the clickstream sample shape', t(['{"event_id":"e1","customer_id":"C1","event_type":"view","product_id":"P1","event_ts":"2026-05-01T10:00:00Z","channel":"web","region":"WEST","order_id":null}', '{"event_id":"e2","customer_id":"C1","event_type":"click","event_ts":"2026-05-01T10:00:00Z","channel":"web","region":"WEST"}', '{"event_id":"e3"']), clicks, { date: '2026-05-01' }],
+  [
+    'NaN, inf and a trailing comma inside JSON strings are text',
+    t(['{"s":"NaN"}', '{"s":"inf,}"}', '{"s":"\\"Infinity\\""}', '{"s":"ok","x":nan}']),
+    jsonl,
+    kindsKeys,
+  ],
+  [
+    'the clickstream sample shape',
+    t([
+      '{"event_id":"e1","customer_id":"C1","event_type":"view","product_id":"P1","event_ts":"2026-05-01T10:00:00Z","channel":"web","region":"WEST","order_id":null}',
+      '{"event_id":"e2","customer_id":"C1","event_type":"click","event_ts":"2026-05-01T10:00:00Z","channel":"web","region":"WEST"}',
+      '{"event_id":"e3"',
+    ]),
+    clicks,
+    { date: '2026-05-01' },
+  ],
 ];
 
 describe('validation in DuckDB, against the JavaScript rules', () => {
@@ -172,16 +298,72 @@ describe('validation in DuckDB, against the JavaScript rules, on generated files
 
   // values that are good for some column kinds and bad for others, near every rule's edge
   const values = [
-    '', '0', '-0', '04', '4', '9', '10', '30', '0030', '-1', '1.5', '1.50', '1.505', '12.345', '+1', ' 1', '1 ', '1e2', '1_000', '.5', '5.', '-', '123456789012345678', '1234567890123456789',
-    '2026-11-23', '2026-11-24', '2024-02-29', '2023-02-29', '0000-02-29', '1900-02-29', '2026-13-01', '2026/11/23', '2026-11-23T00:00:00Z', '2026-11-23T23:59:59.999999Z',
-    '2026-11-23T24:00:00Z', '2026-11-23T12:00:00.1234567Z', '2026-11-23 12:00:00Z', 'a', "o'k", 'A', 'ON01', 'ON02', 'I0001', 'café', '店', '🍔', 'x y', ' ', '\u00a0', '"', 'a"b', '""', 'a,b', '----', 'NaN',
+    '',
+    '0',
+    '-0',
+    '04',
+    '4',
+    '9',
+    '10',
+    '30',
+    '0030',
+    '-1',
+    '1.5',
+    '1.50',
+    '1.505',
+    '12.345',
+    '+1',
+    ' 1',
+    '1 ',
+    '1e2',
+    '1_000',
+    '.5',
+    '5.',
+    '-',
+    '123456789012345678',
+    '1234567890123456789',
+    '2026-11-23',
+    '2026-11-24',
+    '2024-02-29',
+    '2023-02-29',
+    '0000-02-29',
+    '1900-02-29',
+    '2026-13-01',
+    '2026/11/23',
+    '2026-11-23T00:00:00Z',
+    '2026-11-23T23:59:59.999999Z',
+    '2026-11-23T24:00:00Z',
+    '2026-11-23T12:00:00.1234567Z',
+    '2026-11-23 12:00:00Z',
+    'a',
+    "o'k",
+    'A',
+    'ON01',
+    'ON02',
+    'I0001',
+    'café',
+    '店',
+    '🍔',
+    'x y',
+    ' ',
+    '\u00a0',
+    '"',
+    'a"b',
+    '""',
+    'a,b',
+    '----',
+    'NaN',
   ];
-  const pick = <T,>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
+  const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
   // mostly values each column accepts, so that most rows are good
   const goodFor: Record<string, string[]> = {
-    s: ['a', 'café', '店', '🍔', 'x y', 'a,b', "o'k", '"q"'], i: ['0', '-0', '04', '4', '10', '123456789012345678', ''], d: ['1.5', '0', '-0', '12.345', '1.50', ''],
-    dt: ['2026-11-23', '2024-02-29', '0000-02-29', ''], ts: ['2026-11-23T00:00:00Z', '2026-11-23T23:59:59.999999Z', '2026-11-23T12:00:00.5Z', ''],
-    code: ['1', '2', '30', '0030', '01', ''], word: ['a', "o'k", '1', ''],
+    s: ['a', 'café', '店', '🍔', 'x y', 'a,b', "o'k", '"q"'],
+    i: ['0', '-0', '04', '4', '10', '123456789012345678', ''],
+    d: ['1.5', '0', '-0', '12.345', '1.50', ''],
+    dt: ['2026-11-23', '2024-02-29', '0000-02-29', ''],
+    ts: ['2026-11-23T00:00:00Z', '2026-11-23T23:59:59.999999Z', '2026-11-23T12:00:00.5Z', ''],
+    code: ['1', '2', '30', '0030', '01', ''],
+    word: ['a', "o'k", '1', ''],
   };
   const valueFor = (r: () => number, column: string) => (r() < 0.93 ? pick(r, goodFor[column]!) : pick(r, values));
 
@@ -190,26 +372,40 @@ describe('validation in DuckDB, against the JavaScript rules, on generated files
     const names = kinds.columns.map((c) => c.name);
     const line = (columns: number, sep: string, quote: boolean) =>
       Array.from({ length: columns + (r() < 0.03 ? (r() < 0.5 ? 1 : -1) : 0) }, (_, i) => {
-        const v = sep === ',' ? valueFor(r, names[i] ?? "s") : pick(r, values);
+        const v = sep === ',' ? valueFor(r, names[i] ?? 's') : pick(r, values);
         return quote && (r() < 0.2 || /[,"]/.test(v)) ? `"${v.replaceAll('"', r() < 0.95 ? '""' : '"')}"` : v;
       }).join(sep);
     const noise = () => pick(r, ['', '   ', '\t', '----', '---- junk', '\u3000']);
     const files: Array<[string, DatasetConfig, Record<string, string>]> = [];
     const tsv = [HEADER];
-    for (let i = 0; i < 2000; i += 1) tsv.push(r() < 0.05 ? noise() : r() < 0.6 ? row(pick(r, values), pick(r, ['1.00', '0', '12.5', pick(r, values)]), pick(r, ['4', '04', pick(r, values)])) : line(5, '\t', false));
+    for (let i = 0; i < 2000; i += 1)
+      tsv.push(
+        r() < 0.05
+          ? noise()
+          : r() < 0.6
+            ? row(pick(r, values), pick(r, ['1.00', '0', '12.5', pick(r, values)]), pick(r, ['4', '04', pick(r, values)]))
+            : line(5, '\t', false),
+      );
     files.push([t(tsv, r() < 0.5 ? '\n' : '\r\n'), pos, posKeys]);
     const csv = [kindsHeader];
     for (let i = 0; i < 2000; i += 1) csv.push(r() < 0.05 ? noise() : line(7, ',', true));
     files.push([t(csv), kinds, kindsKeys]);
     const json: string[] = [];
     for (let i = 0; i < 2000; i += 1) {
-      const entries = names.filter(() => r() < 0.8).map((name) => {
-        const v = valueFor(r, name);
-        const n = Number(v);
-        // (an integer beyond 2^53, which JSON.parse rounds, sends the file to JavaScript: a case above)
-        const value = r() < 0.3 && v !== '' && Number.isFinite(n) && Math.abs(n) < 2 ** 53 ? v.replace(/^\+/, '') : r() < 0.05 ? pick(r, ['null', 'true', '[1]', '{"a":1}']) : JSON.stringify(v);
-        return `"${name}":${value}`;
-      });
+      const entries = names
+        .filter(() => r() < 0.8)
+        .map((name) => {
+          const v = valueFor(r, name);
+          const n = Number(v);
+          // (an integer beyond 2^53, which JSON.parse rounds, sends the file to JavaScript: a case above)
+          const value =
+            r() < 0.3 && v !== '' && Number.isFinite(n) && Math.abs(n) < 2 ** 53
+              ? v.replace(/^\+/, '')
+              : r() < 0.05
+                ? pick(r, ['null', 'true', '[1]', '{"a":1}'])
+                : JSON.stringify(v);
+          return `"${name}":${value}`;
+        });
       json.push(r() < 0.03 ? noise() : `{${entries.join(',')}}`);
     }
     files.push([t(json), jsonl, kindsKeys]);

@@ -163,7 +163,12 @@ describe('line limits, in UTF-8 bytes', () => {
       const outcome = await validateFile(chunks, pos, keyFields, { good, rejects });
       expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 6, out: 4, rejected: 2, junk: 0 } });
       expect(good.lines.slice(1)).toEqual([...accepted, row('I0001')].map((l) => l.replaceAll('\t', ',')));
-      expect(rejects.lines.slice(1).map(fields).map(([n, reason]) => [n, reason])).toEqual([
+      expect(
+        rejects.lines
+          .slice(1)
+          .map(fields)
+          .map(([n, reason]) => [n, reason]),
+      ).toEqual([
         ['5', tooLong(refused[0]!)],
         ['6', tooLong(refused[1]!)],
       ]);
@@ -217,7 +222,11 @@ describe("rows against the file's key fields (equalsKeyField)", () => {
     expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 7, out: 4, rejected: 3, junk: 0 } });
     expect(good.slice(1).map((l) => l.split(',')[1])).toEqual(['I0001', 'I0005', 'I0006', 'I0007']);
     expect(rejects.map(fields).map(([n, reason]) => [n, reason])).toEqual(
-      [['3', '0000-02-29'], ['4', '9999-12-31'], ['5', '2026-11-24']].map(([n, date]) => [n, `transaction_date: "${date}" does not match the file's date "2026-11-23"`]),
+      [
+        ['3', '0000-02-29'],
+        ['4', '9999-12-31'],
+        ['5', '2026-11-24'],
+      ].map(([n, date]) => [n, `transaction_date: "${date}" does not match the file's date "2026-11-23"`]),
     );
   });
 
@@ -234,7 +243,14 @@ describe("rows against the file's key fields (equalsKeyField)", () => {
       dateField: 'date',
       maxBadRowRatio: 0.5,
     };
-    const stamps = ['2026-11-23T00:00:00Z', '2026-11-23T23:59:59.999999Z', '2026-11-24T00:00:00Z', '2026-11-22T23:59:59Z', '2026-11-23T12:00:00.5Z', '2026-11-23'];
+    const stamps = [
+      '2026-11-23T00:00:00Z',
+      '2026-11-23T23:59:59.999999Z',
+      '2026-11-24T00:00:00Z',
+      '2026-11-22T23:59:59Z',
+      '2026-11-23T12:00:00.5Z',
+      '2026-11-23',
+    ];
     const lines = stamps.map((ts, i) => JSON.stringify({ event_id: `e${i + 1}`, event_ts: ts }));
     const { outcome, good, rejects } = await validate(`${lines.join('\n')}\n`, events);
     expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 6, out: 3, rejected: 3, junk: 0 } });
@@ -249,7 +265,8 @@ describe("rows against the file's key fields (equalsKeyField)", () => {
 
 describe('validating the item master (CSV)', () => {
   it('honours quoted fields and rejects broken quoting', async () => {
-    const content = 'item_id,item_name,category,unit_price\nI0001,"Classic Burgers, large",Burgers,9.99\nI0002,"unterminated,Sides,1.00\nI0003,Fries,Sides,2.50\n';
+    const content =
+      'item_id,item_name,category,unit_price\nI0001,"Classic Burgers, large",Burgers,9.99\nI0002,"unterminated,Sides,1.00\nI0003,Fries,Sides,2.50\n';
     const { outcome, good, rejects } = await validate(content, master);
     expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 3, out: 2, rejected: 1, junk: 0 } });
     expect(good[1]).toBe('I0001,"Classic Burgers, large",Burgers,9.99');
@@ -267,7 +284,10 @@ describe('splitting CSV fields', () => {
     expect(splitFields(line, ',')).toEqual(fields);
   });
 
-  it.each([['"a"b,c', 'text after a closing quote'], ['a"b,c', 'quote inside an unquoted field']])('refuses %s', (line, error) => {
+  it.each([
+    ['"a"b,c', 'text after a closing quote'],
+    ['a"b,c', 'quote inside an unquoted field'],
+  ])('refuses %s', (line, error) => {
     expect(splitFields(line, ',')).toEqual({ error });
   });
 });
@@ -332,7 +352,13 @@ describe('validating JSON lines', () => {
 
 describe('decimals and their DECIMAL(18, scale)', () => {
   it('rejects a row whose decimal has more digits before the point than DECIMAL(18, scale) holds', async () => {
-    const prices: DatasetConfig = { ...master, columns: [{ name: 'item_id', kind: 'string' }, { name: 'price', kind: 'decimal', scale: 4 }] };
+    const prices: DatasetConfig = {
+      ...master,
+      columns: [
+        { name: 'item_id', kind: 'string' },
+        { name: 'price', kind: 'decimal', scale: 4 },
+      ],
+    };
     const { outcome, good, rejects } = await validate('item_id,price\nA,99999999999999.9999\nB,999999999999999.9999\nC,-1.5\n', prices);
     expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 3, out: 2, rejected: 1, junk: 0 } });
     expect(good.slice(1)).toEqual(['A,99999999999999.9999', 'C,-1.5']);

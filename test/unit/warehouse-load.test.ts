@@ -45,21 +45,31 @@ async function runLoad(db: PGlite, load: LoadBatch, staged: Array<[string, strin
   await db.exec('DISCARD TEMP');
 }
 
-const rows = async (db: PGlite) => (await db.query<{ date: string; store_id: string; sales: string }>('SELECT date::text AS date, store_id, sales::text AS sales FROM daily ORDER BY date, store_id')).rows;
+const rows = async (db: PGlite) =>
+  (
+    await db.query<{ date: string; store_id: string; sales: string }>(
+      'SELECT date::text AS date, store_id, sales::text AS sales FROM daily ORDER BY date, store_id',
+    )
+  ).rows;
 
 describe('the statements of a warehouse load', () => {
-  it('copies exactly the batch\'s objects, adds the partition the path alone holds, and audits the load', () => {
+  it("copies exactly the batch's objects, adds the partition the path alone holds, and audits the load", () => {
     const sqls = loadStatements(batch('replace', '2026-11-23', 'job-2026-11-23-abc'));
     expect(sqls[0]).toMatch(/^CREATE TABLE IF NOT EXISTS "landfall_load_audit"/);
     expect(sqls).toContain('CREATE TABLE IF NOT EXISTS "daily" ("store_id" VARCHAR(65535), "sales" DECIMAL(18,2), "date" DATE)');
-    expect(sqls).toContain(`COPY "landfall_staging_daily" FROM 's3://lake/curated/job/daily/date=2026-11-23/' IAM_ROLE 'arn:aws:iam::123456789012:role/copy' FORMAT AS PARQUET`);
+    expect(sqls).toContain(
+      `COPY "landfall_staging_daily" FROM 's3://lake/curated/job/daily/date=2026-11-23/' IAM_ROLE 'arn:aws:iam::123456789012:role/copy' FORMAT AS PARQUET`,
+    );
     expect(sqls).toContain(`DELETE FROM "daily" WHERE "date" = CAST('2026-11-23' AS DATE)`);
     expect(warehouseColumns(daily).map((c) => c.name)).toEqual(['store_id', 'sales', 'date']);
   });
 
-  it('replace: the batch\'s partition is exactly the staged rows; merge: rows matched on the key are updated, others added, none removed', async () => {
+  it("replace: the batch's partition is exactly the staged rows; merge: rows matched on the key are updated, others added, none removed", async () => {
     const db = new PGlite();
-    await runLoad(db, batch('replace', '2026-11-23', 'e1'), [['S1', '1.00'], ['S2', '2.00']]);
+    await runLoad(db, batch('replace', '2026-11-23', 'e1'), [
+      ['S1', '1.00'],
+      ['S2', '2.00'],
+    ]);
     await runLoad(db, batch('replace', '2026-11-24', 'e2'), [['S1', '5.00']]);
     // the same day again, with S2 gone and S1 changed: only that day changes
     await runLoad(db, batch('replace', '2026-11-23', 'e3'), [['S1', '1.50']]);
@@ -67,15 +77,31 @@ describe('the statements of a warehouse load', () => {
       { date: '2026-11-23', store_id: 'S1', sales: '1.50' },
       { date: '2026-11-24', store_id: 'S1', sales: '5.00' },
     ]);
-    await runLoad(db, batch('merge', '2026-11-24', 'e4'), [['S1', '6.00'], ['S3', '3.00']]);
-    await runLoad(db, batch('merge', '2026-11-24', 'e5'), [['S1', '6.00'], ['S3', '3.00']]);
+    await runLoad(db, batch('merge', '2026-11-24', 'e4'), [
+      ['S1', '6.00'],
+      ['S3', '3.00'],
+    ]);
+    await runLoad(db, batch('merge', '2026-11-24', 'e5'), [
+      ['S1', '6.00'],
+      ['S3', '3.00'],
+    ]);
     expect(await rows(db)).toEqual([
       { date: '2026-11-23', store_id: 'S1', sales: '1.50' },
       { date: '2026-11-24', store_id: 'S1', sales: '6.00' },
       { date: '2026-11-24', store_id: 'S3', sales: '3.00' },
     ]);
-    const audit = (await db.query<{ execution_name: string; mode: string; row_count: number }>('SELECT execution_name, mode, row_count::int AS row_count FROM landfall_load_audit ORDER BY execution_name')).rows;
-    expect(audit.map((a) => [a.execution_name, a.mode, a.row_count])).toEqual([['e1', 'replace', 2], ['e2', 'replace', 1], ['e3', 'replace', 1], ['e4', 'merge', 2], ['e5', 'merge', 2]]);
+    const audit = (
+      await db.query<{ execution_name: string; mode: string; row_count: number }>(
+        'SELECT execution_name, mode, row_count::int AS row_count FROM landfall_load_audit ORDER BY execution_name',
+      )
+    ).rows;
+    expect(audit.map((a) => [a.execution_name, a.mode, a.row_count])).toEqual([
+      ['e1', 'replace', 2],
+      ['e2', 'replace', 1],
+      ['e3', 'replace', 1],
+      ['e4', 'merge', 2],
+      ['e5', 'merge', 2],
+    ]);
     await db.close();
   });
 
@@ -89,13 +115,44 @@ describe('the statements of a warehouse load', () => {
 
 describe('submitting and polling a load', () => {
   const pipeline = compilePipeline(retailConfig());
-  const tables: CatalogTable[] = [{ zone: 'curated', name: 'pos_daily_sales', prefix: 'curated/pos_daily_sales/', source: 'pos_daily_sales', fileColumns: ['store_id', 'item_id', 'transaction_date'].map((name) => ({ name, type: 'string' })), partitionKeys: [{ name: 'province', type: 'string' }, { name: 'date', type: 'date', isDate: true }] }];
-  const run = { job: 'pos_daily_sales', batchId: 'b', values: { province: 'ON', date: '2026-11-23' }, executionName: 'pos_daily_sales-ON-2026-11-23-abc', fingerprint: 'f', inputs: {}, engine: 'duckdb', stages: [{ name: 'aggregate' }] } as RunInput;
-  const deps = (redshift: RedshiftDataClient): LoadDeps => ({ redshift, pipeline, tables, lakeBucket: 'lake', target: { database: 'dev', workgroupName: 'wg', copyRoleArn: 'arn:aws:iam::1:role/c' }, maxAttempts: 3, random: () => 0.5 });
+  const tables: CatalogTable[] = [
+    {
+      zone: 'curated',
+      name: 'pos_daily_sales',
+      prefix: 'curated/pos_daily_sales/',
+      source: 'pos_daily_sales',
+      fileColumns: ['store_id', 'item_id', 'transaction_date'].map((name) => ({ name, type: 'string' })),
+      partitionKeys: [
+        { name: 'province', type: 'string' },
+        { name: 'date', type: 'date', isDate: true },
+      ],
+    },
+  ];
+  const run = {
+    job: 'pos_daily_sales',
+    batchId: 'b',
+    values: { province: 'ON', date: '2026-11-23' },
+    executionName: 'pos_daily_sales-ON-2026-11-23-abc',
+    fingerprint: 'f',
+    inputs: {},
+    engine: 'duckdb',
+    stages: [{ name: 'aggregate' }],
+  } as RunInput;
+  const deps = (redshift: RedshiftDataClient): LoadDeps => ({
+    redshift,
+    pipeline,
+    tables,
+    lakeBucket: 'lake',
+    target: { database: 'dev', workgroupName: 'wg', copyRoleArn: 'arn:aws:iam::1:role/c' },
+    maxAttempts: 3,
+    random: () => 0.5,
+  });
   const fresh: LoadState = { status: 'NEW', attempt: -1, statementId: '', backoffSeconds: 0 };
 
-  it('copies the batch\'s one object, with a ClientToken of the execution and the attempt', async () => {
-    expect(tableLoads(run, { pipeline, tables, lakeBucket: 'lake' }).map((t) => t.from)).toEqual(['s3://lake/curated/pos_daily_sales/province=ON/date=2026-11-23/data.parquet']);
+  it("copies the batch's one object, with a ClientToken of the execution and the attempt", async () => {
+    expect(tableLoads(run, { pipeline, tables, lakeBucket: 'lake' }).map((t) => t.from)).toEqual([
+      's3://lake/curated/pos_daily_sales/province=ON/date=2026-11-23/data.parquet',
+    ]);
     const mock = mockClient(RedshiftDataClient);
     mock.on(BatchExecuteStatementCommand).resolves({ Id: 'st-1' });
     const client = new RedshiftDataClient({ region: 'us-east-1' });

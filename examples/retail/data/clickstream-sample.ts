@@ -124,9 +124,20 @@ export async function writeClickstreamSample(dir: string, options: ClickstreamOp
     const date = addDays(options.startDate, day);
     const d = compactDate(date);
     const reference = {
-      customers: [formatCsvRow(['customer_id', 'customer_name', 'segment', 'home_region', 'signup_date']), ...Array.from({ length: options.customers }, (_, i) => formatCsvRow([customerId(i), `Customer ${i + 1}`, pick(random, SEGMENTS), homeRegion[i]!, addDays('2025-01-01', i % 300)]))],
-      products: [formatCsvRow(['product_id', 'product_name', 'category', 'list_price']), ...Array.from({ length: options.products }, (_, i) => formatCsvRow([productId(i), `Product ${i + 1}`, pick(random, CATEGORIES), prices[i]!]))],
-      stores: [formatCsvRow(['store_id', 'store_name', 'region', 'city']), ...Array.from({ length: options.stores }, (_, i) => formatCsvRow([storeCode(i), `Store ${i + 1}`, storeRegion[i]!, `City ${i + 1}`]))],
+      customers: [
+        formatCsvRow(['customer_id', 'customer_name', 'segment', 'home_region', 'signup_date']),
+        ...Array.from({ length: options.customers }, (_, i) =>
+          formatCsvRow([customerId(i), `Customer ${i + 1}`, pick(random, SEGMENTS), homeRegion[i]!, addDays('2025-01-01', i % 300)]),
+        ),
+      ],
+      products: [
+        formatCsvRow(['product_id', 'product_name', 'category', 'list_price']),
+        ...Array.from({ length: options.products }, (_, i) => formatCsvRow([productId(i), `Product ${i + 1}`, pick(random, CATEGORIES), prices[i]!])),
+      ],
+      stores: [
+        formatCsvRow(['store_id', 'store_name', 'region', 'city']),
+        ...Array.from({ length: options.stores }, (_, i) => formatCsvRow([storeCode(i), `Store ${i + 1}`, storeRegion[i]!, `City ${i + 1}`])),
+      ],
     };
     for (const [name, lines] of Object.entries(reference)) {
       const key = `reference/${name}/${d}/${name}.csv`;
@@ -134,7 +145,13 @@ export async function writeClickstreamSample(dir: string, options: ClickstreamOp
       result.files.push(key);
     }
     const events = partWriter(dir, `clickstream/events/${d}`, 'jsonl', options.parts);
-    const orders = partWriter(dir, `clickstream/orders/${d}`, 'csv', 1, 'order_id,order_line,customer_id,order_ts,channel,store_id,product_id,quantity,unit_price');
+    const orders = partWriter(
+      dir,
+      `clickstream/orders/${d}`,
+      'csv',
+      1,
+      'order_id,order_line,customer_id,order_ts,channel,store_id,product_id,quantity,unit_price',
+    );
     const dayStart = Date.parse(`${date}T00:00:00Z`);
     // Each customer's sessions are laid out in time order with gaps over 30 minutes between them.
     const nextFree = new Map<number, number>();
@@ -168,7 +185,19 @@ export async function writeClickstreamSample(dir: string, options: ClickstreamOp
           for (let l = 0; l < lines; l += 1) {
             const p = l === 0 ? product : Math.floor(random() * options.products);
             const quantity = 1 + Math.floor(random() * 3);
-            await orders.write(formatCsvRow([orderId, l + 1, customerId(customer), new Date(t).toISOString(), channel, store >= 0 ? storeCode(store) : '', productId(p), quantity, prices[p]!]));
+            await orders.write(
+              formatCsvRow([
+                orderId,
+                l + 1,
+                customerId(customer),
+                new Date(t).toISOString(),
+                channel,
+                store >= 0 ? storeCode(store) : '',
+                productId(p),
+                quantity,
+                prices[p]!,
+              ]),
+            );
           }
           result.orders += 1;
         }
@@ -186,7 +215,9 @@ export async function writeClickstreamSample(dir: string, options: ClickstreamOp
       nextFree.set(customer, skewed ? t + 1_000 : t + 31 * 60_000 + Math.floor(random() * 3600_000));
     }
     for (let m = 0; m < options.malformedPerDay; m += 1) {
-      await events.write(m % 2 === 0 ? '{"event_id": "broken", "customer_id": ' : JSON.stringify({ event_id: `BAD${m}`, event_type: 'view', event_ts: 'yesterday' }));
+      await events.write(
+        m % 2 === 0 ? '{"event_id": "broken", "customer_id": ' : JSON.stringify({ event_id: `BAD${m}`, event_type: 'view', event_ts: 'yesterday' }),
+      );
       result.malformed += 1;
     }
     await events.close();

@@ -60,7 +60,6 @@ const NAMES = ['Classic', 'Double', 'Spicy', 'Veggie', 'Maple', 'Smoky', 'Crispy
 export const storeId = (province: string, index: number) => `${province}${String(index + 1).padStart(2, '0')}`;
 export const itemId = (index: number) => `I${String(index + 1).padStart(4, '0')}`;
 
-
 function cents(random: () => number, max = 5000): string {
   return (Math.floor(random() * max) / 100 + 0.01).toFixed(2);
 }
@@ -137,7 +136,11 @@ async function writeBadFiles(dir: string, date: string, options: PosSampleOption
   const empty = `pos/${first}/${storeId(first, 0)}_${d}_060000.tdf`;
   await put(dir, empty, '');
   const binary = `pos/${second}/${storeId(second!, 0)}_${d}_060500.tdf`;
-  await put(dir, binary, Uint8Array.from({ length: 512 }, (_, i) => (i < 4 ? [0x1f, 0x8b, 0x08, 0x00][i]! : Math.floor(random() * 256))));
+  await put(
+    dir,
+    binary,
+    Uint8Array.from({ length: 512 }, (_, i) => (i < 4 ? [0x1f, 0x8b, 0x08, 0x00][i]! : Math.floor(random() * 256))),
+  );
   const mostlyBad = `pos/${first}/${storeId(first, 1)}_${d}_061000.tdf`;
   const store = storeId(first, 1);
   const badLines = Array.from({ length: 8 }, (_, i) => [store, itemId(i), d, '4', 'n/a'].join('\t'));

@@ -108,7 +108,11 @@ export function loadPipeline(env: NodeJS.ProcessEnv = process.env): Pipeline {
   const file = named ?? BUNDLED;
   if (cached?.file === file) return cached.pipeline;
   if (!existsSync(file)) {
-    throw new ConfigError('(file)', named ? 'does not exist' : 'no pipeline configuration: set LANDFALL_CONFIG_FILE, or deploy with --param="pipeline=path/to/pipeline.yaml"', file);
+    throw new ConfigError(
+      '(file)',
+      named ? 'does not exist' : 'no pipeline configuration: set LANDFALL_CONFIG_FILE, or deploy with --param="pipeline=path/to/pipeline.yaml"',
+      file,
+    );
   }
   const pipeline = loadPipelineFile(file);
   cached = { file, pipeline };
@@ -133,7 +137,11 @@ export function resolveLandingKey(pipeline: Pipeline, relativeKey: string): KeyR
       const known = members.values[group] ?? [];
       const value = match.fields[members.field]!;
       if (!known.includes(value)) {
-        return { kind: 'rejected', dataset: config, reason: `unknown ${members.field} "${value}" for ${members.per} ${group} (known: ${known.join(', ') || 'none'})` };
+        return {
+          kind: 'rejected',
+          dataset: config,
+          reason: `unknown ${members.field} "${value}" for ${members.per} ${group} (known: ${known.join(', ') || 'none'})`,
+        };
       }
     }
     return { kind: 'matched', dataset: config, fields: match.fields };

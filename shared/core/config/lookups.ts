@@ -70,7 +70,11 @@ function countOf(value: number | string | string[] | undefined): number | undefi
  * The count a `minDistinct` needs for one batch, or a reason it has none (the batch's value has no
  * entry in the lookup: it can never be complete, and says why).
  */
-export function requiredCount(config: Pick<PipelineConfig, 'lookups'>, spec: CountSpec, values: Record<string, string>): { count: number } | { problem: string } {
+export function requiredCount(
+  config: Pick<PipelineConfig, 'lookups'>,
+  spec: CountSpec,
+  values: Record<string, string>,
+): { count: number } | { problem: string } {
   if (typeof spec === 'number') return { count: spec };
   const lookup = config.lookups[spec.lookup];
   if (!lookup) return { problem: `no lookup named ${spec.lookup}` };

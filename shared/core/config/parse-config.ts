@@ -66,7 +66,11 @@ export function listedValuesOf(datasets: Map<string, DatasetConfig>, jobs: Map<s
  */
 export function parsePipelineConfig(raw: unknown, options: ParseOptions = {}): PipelineConfig {
   const obj = object(raw, 'config');
-  if (obj.provinces !== undefined) throw new ConfigError('provinces', 'replaced by lookups: declare lookups: { stores: { ON: [ON01, …] } } and refer to them (members.lookup, minDistinct count: { lookup, by })');
+  if (obj.provinces !== undefined)
+    throw new ConfigError(
+      'provinces',
+      'replaced by lookups: declare lookups: { stores: { ON: [ON01, …] } } and refer to them (members.lookup, minDistinct count: { lookup, by })',
+    );
   noUnknownKeys(obj, PIPELINE_FIELDS, 'config');
   const lookups = parseLookups(obj.lookups);
   const datasets = array(obj.datasets, 'datasets').map((d, i) => parseDataset(d, `datasets[${i}]`, lookups));
@@ -95,7 +99,10 @@ export function parsePipelineConfig(raw: unknown, options: ParseOptions = {}): P
   for (const name of dependencyOrder(upstreamOf, fieldOf)) {
     const job = parseJob(rawJobs[indexOf.get(name)!], fieldOf(name), { lookups, datasets: byName, datasetShapes, shapeOfJob: (n) => shapes.get(n), file });
     parsed.set(name, job);
-    shapes.set(name, jobShape(job, (j, key) => listedValuesOf(byName, parsed, j, key)));
+    shapes.set(
+      name,
+      jobShape(job, (j, key) => listedValuesOf(byName, parsed, j, key)),
+    );
   }
   const tables = new Map<string, string>();
   const jobs = [...indexOf.keys()].map((name) => parsed.get(name)!);
@@ -108,6 +115,8 @@ export function parsePipelineConfig(raw: unknown, options: ParseOptions = {}): P
   });
   const schemaRef = obj.$schema !== undefined ? string(obj.$schema, '$schema') : undefined;
   // a file reference like the others (a URL stays as it is)
-  const schema = schemaRef ? { $schema: /^[a-z]+:/i.test(schemaRef) || isAbsolute(schemaRef) || !options.baseDir ? schemaRef : resolve(options.baseDir, schemaRef) } : {};
+  const schema = schemaRef
+    ? { $schema: /^[a-z]+:/i.test(schemaRef) || isAbsolute(schemaRef) || !options.baseDir ? schemaRef : resolve(options.baseDir, schemaRef) }
+    : {};
   return { ...schema, lookups, datasets, jobs };
 }

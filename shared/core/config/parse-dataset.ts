@@ -10,7 +10,18 @@ const COLUMN_KINDS = every<ColumnKind>()(['string', 'integer', 'decimal', 'date'
 const COLUMN_FIELDS = fieldsOf<In.Column>()(['name', 'kind', 'scale', 'allowed', 'equalsKeyField', 'nullable']);
 const JSONL_FIELDS = fieldsOf<In.JsonlFormat>()(['kind']);
 const DELIMITED_FIELDS = fieldsOf<In.DelimitedFormat>()(['kind', 'delimiter', 'junkLinePrefix']);
-const DATASET_FIELDS = fieldsOf<In.Dataset>()(['name', 'keyPattern', 'format', 'columns', 'keyFieldValues', 'members', 'manifest', 'partitionBy', 'dateField', 'maxBadRowRatio']);
+const DATASET_FIELDS = fieldsOf<In.Dataset>()([
+  'name',
+  'keyPattern',
+  'format',
+  'columns',
+  'keyFieldValues',
+  'members',
+  'manifest',
+  'partitionBy',
+  'dateField',
+  'maxBadRowRatio',
+]);
 const MANIFEST_FIELDS = fieldsOf<In.Manifest>()(['column', 'kind']);
 const MANIFEST_KINDS = every<NonNullable<In.Manifest['kind']>>()(['lists', 'counts']);
 const MEMBERS_FIELDS = fieldsOf<In.Members>()(['field', 'per', 'values', 'lookup']);
@@ -78,7 +89,10 @@ export function parseDataset(raw: unknown, field: string, lookups: Record<string
     }
     // a timestamp is compared by its UTC date, so the key field must hold a date
     if (c.kind === 'timestamp' && c.equalsKeyField && !keyFields.dates.includes(c.equalsKeyField)) {
-      throw new ConfigError(`${field}.columns[${i}].equalsKeyField`, `a timestamp column must name a date key field ({field:YYYYMMDD}); "${c.equalsKeyField}" is not one`);
+      throw new ConfigError(
+        `${field}.columns[${i}].equalsKeyField`,
+        `a timestamp column must name a date key field ({field:YYYYMMDD}); "${c.equalsKeyField}" is not one`,
+      );
     }
   });
   const keyField = (v: unknown, f: string): string => {
@@ -103,7 +117,10 @@ export function parseDataset(raw: unknown, field: string, lookups: Record<string
   const folders = keyPattern.slice(0, keyPattern.lastIndexOf('/') + 1);
   for (const name of keyFields.names) {
     if (name !== dateField && folders.includes(`{${name}`) && !dataset.partitionBy.includes(name)) {
-      throw new ConfigError(`${field}.partitionBy`, `must include "${name}": it is in a folder of keyPattern, and files of different ${name}s with the same name would share one Parquet key`);
+      throw new ConfigError(
+        `${field}.partitionBy`,
+        `must include "${name}": it is in a folder of keyPattern, and files of different ${name}s with the same name would share one Parquet key`,
+      );
     }
   }
   if (obj.keyFieldValues !== undefined) {
@@ -122,13 +139,19 @@ export function parseDataset(raw: unknown, field: string, lookups: Record<string
     const column = identifier(manifest.column, `${f}.column`);
     if (!columns.some((c) => c.name === column)) throw new ConfigError(`${f}.column`, `"${column}" is not a column of dataset ${dataset.name}`);
     const kind = oneOf(manifest.kind ?? 'lists', `${f}.kind`, MANIFEST_KINDS);
-    if (kind === 'counts' && columns.find((c) => c.name === column)!.kind !== 'integer') throw new ConfigError(`${f}.column`, `a counting manifest's column must be an integer column`);
+    if (kind === 'counts' && columns.find((c) => c.name === column)!.kind !== 'integer')
+      throw new ConfigError(`${f}.column`, `a counting manifest's column must be an integer column`);
     dataset.manifest = { column, kind };
   }
   return dataset;
 }
 
-function parseMembers(raw: unknown, f: string, keyField: (v: unknown, f: string) => string, lookups: Record<string, Lookup>): NonNullable<DatasetConfig['members']> {
+function parseMembers(
+  raw: unknown,
+  f: string,
+  keyField: (v: unknown, f: string) => string,
+  lookups: Record<string, Lookup>,
+): NonNullable<DatasetConfig['members']> {
   const members = object(raw, f);
   noUnknownKeys(members, MEMBERS_FIELDS, f);
   const memberField = keyField(members.field, `${f}.field`);

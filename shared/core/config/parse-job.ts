@@ -4,10 +4,37 @@ import { keyFieldsOf } from './parse-dataset';
 import { parseSparkResources } from './parse-spark';
 import type * as In from './pipeline-input.generated';
 import { array, every, fieldsOf, identifier, localTime, noUnknownKeys, number, object, oneOf, string, type Obj } from './parse-values';
-import type { CountSpec, Cutoff, DatasetConfig, Freshness, JobConfig, JobInput, JobStage, Lookup, OutputColumn, OutputTable, Precondition, WarehouseLoad } from './types';
+import type {
+  CountSpec,
+  Cutoff,
+  DatasetConfig,
+  Freshness,
+  JobConfig,
+  JobInput,
+  JobStage,
+  Lookup,
+  OutputColumn,
+  OutputTable,
+  Precondition,
+  WarehouseLoad,
+} from './types';
 
 // each object's fields and each choice's values, as the schema has them (a compile error otherwise)
-const JOB_FIELDS = fieldsOf<In.Job>()(['name', 'freshness', 'cutoff', 'batchKey', 'dateField', 'inputs', 'preconditions', 'engine', 'autoThresholdBytes', 'spark', 'stages', 'output', 'load']);
+const JOB_FIELDS = fieldsOf<In.Job>()([
+  'name',
+  'freshness',
+  'cutoff',
+  'batchKey',
+  'dateField',
+  'inputs',
+  'preconditions',
+  'engine',
+  'autoThresholdBytes',
+  'spark',
+  'stages',
+  'output',
+  'load',
+]);
 const ENGINES = every<JobConfig['engine']>()(['duckdb', 'emr', 'auto']);
 const INPUT_FIELDS = fieldsOf<In.Input>()(['relation', 'dataset', 'job', 'source', 'match', 'mode', 'newestPer', 'newestBy']);
 const INPUT_MODES = every<JobInput['mode']>()(['append', 'cumulative']);
@@ -59,7 +86,12 @@ export function upstreamJobsOf(raw: unknown, field: string): string[] {
 }
 
 export function datasetShape(dataset: DatasetConfig): SourceShape {
-  return { keyFields: keyFieldsOf(dataset.keyPattern).names, dateField: dataset.dateField, listed: dataset.keyFieldValues ?? {}, ...(dataset.manifest ? { manifest: dataset.manifest } : {}) };
+  return {
+    keyFields: keyFieldsOf(dataset.keyPattern).names,
+    dateField: dataset.dateField,
+    listed: dataset.keyFieldValues ?? {},
+    ...(dataset.manifest ? { manifest: dataset.manifest } : {}),
+  };
 }
 
 function parseInput(raw: unknown, f: string, batchKey: string[], ctx: JobContext): { input: JobInput; shape: SourceShape } {
@@ -82,7 +114,8 @@ function parseInput(raw: unknown, f: string, batchKey: string[], ctx: JobContext
     shape = upstream;
     source = name;
   }
-  if (obj.source !== undefined && obj.source !== source) throw new ConfigError(`${f}.source`, `must be "${source}" (the ${obj.dataset !== undefined ? 'dataset' : 'job'} it names), or left out`);
+  if (obj.source !== undefined && obj.source !== source)
+    throw new ConfigError(`${f}.source`, `must be "${source}" (the ${obj.dataset !== undefined ? 'dataset' : 'job'} it names), or left out`);
   const what = obj.dataset !== undefined ? `dataset ${source}` : `job ${source}'s batch key`;
   const keyField = (v: unknown, ff: string) => {
     const name = identifier(v, ff);
@@ -98,9 +131,16 @@ function parseInput(raw: unknown, f: string, batchKey: string[], ctx: JobContext
   if (!match.includes(shape.dateField)) throw new ConfigError(`${f}.match`, `must include the date field "${shape.dateField}" of ${what}`);
   const cumulative = obj.newestPer !== undefined || obj.newestBy !== undefined;
   const mode = oneOf(obj.mode ?? (cumulative ? 'cumulative' : 'append'), `${f}.mode`, INPUT_MODES);
-  const input: JobInput = { relation: identifier(obj.relation, `${f}.relation`), ...(obj.dataset !== undefined ? { dataset: source } : { job: source }), source, match, mode };
+  const input: JobInput = {
+    relation: identifier(obj.relation, `${f}.relation`),
+    ...(obj.dataset !== undefined ? { dataset: source } : { job: source }),
+    source,
+    match,
+    mode,
+  };
   if (mode === 'cumulative') {
-    if (obj.newestPer === undefined || obj.newestBy === undefined) throw new ConfigError(`${f}.mode`, 'cumulative files need newestPer (the member) and newestBy (the key field that orders its files)');
+    if (obj.newestPer === undefined || obj.newestBy === undefined)
+      throw new ConfigError(`${f}.mode`, 'cumulative files need newestPer (the member) and newestBy (the key field that orders its files)');
     input.newestPer = keyField(obj.newestPer, `${f}.newestPer`);
     input.newestBy = keyField(obj.newestBy, `${f}.newestBy`);
   } else if (cumulative) {
@@ -125,7 +165,14 @@ function parseCount(raw: unknown, f: string, batchKey: string[], ctx: JobContext
   return { lookup: name, by };
 }
 
-function parsePrecondition(raw: unknown, f: string, inputs: Array<{ input: JobInput; shape: SourceShape }>, batchKey: string[], ctx: JobContext, listedBy: (key: string) => string[] | undefined): Precondition {
+function parsePrecondition(
+  raw: unknown,
+  f: string,
+  inputs: Array<{ input: JobInput; shape: SourceShape }>,
+  batchKey: string[],
+  ctx: JobContext,
+  listedBy: (key: string) => string[] | undefined,
+): Precondition {
   const p = object(raw, f);
   const kind = oneOf(p.kind, `${f}.kind`, PRECONDITION_KINDS);
   if (kind === 'newerThanLastRun') {
@@ -154,7 +201,11 @@ function parsePrecondition(raw: unknown, f: string, inputs: Array<{ input: JobIn
     case 'manifest': {
       noUnknownKeys(p, MANIFEST_PRECONDITION_FIELDS, f);
       const manifest = inputNamed(p.manifest, `${f}.manifest`);
-      if (!manifest.shape.manifest) throw new ConfigError(`${f}.manifest`, `input "${manifest.input.relation}" reads ${manifest.input.source}, which is not a manifest dataset (declare manifest: { column, kind })`);
+      if (!manifest.shape.manifest)
+        throw new ConfigError(
+          `${f}.manifest`,
+          `input "${manifest.input.relation}" reads ${manifest.input.source}, which is not a manifest dataset (declare manifest: { column, kind })`,
+        );
       return { kind, input: input.relation, manifest: manifest.input.relation, field: keyField(p.field, `${f}.field`) };
     }
     case 'minDistinct':
@@ -171,7 +222,8 @@ function parseStage(raw: unknown, f: string, engine: JobConfig['engine'], ctx: J
   const needsSpark = engine !== 'duckdb';
   if (needsSql) {
     const sql = string(stage.sql, `${f}.sql`);
-    if (!/^[a-z0-9_]+\.v\d+\.sql$/.test(sql.split('/').pop()!)) throw new ConfigError(`${f}.sql`, `"${sql}" is not a versioned SQL file (<name>.v<N>.sql: a new version re-runs the batches it changes)`);
+    if (!/^[a-z0-9_]+\.v\d+\.sql$/.test(sql.split('/').pop()!))
+      throw new ConfigError(`${f}.sql`, `"${sql}" is not a versioned SQL file (<name>.v<N>.sql: a new version re-runs the batches it changes)`);
     parsed.sql = ctx.file(sql, `${f}.sql`);
   } else if (stage.sql !== undefined) {
     throw new ConfigError(`${f}.sql`, 'an emr job runs Spark stages only (engine auto runs either)');
@@ -210,24 +262,29 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
   const inputs = array(obj.inputs, `${field}.inputs`).map((rawInput, i) => parseInput(rawInput, `${field}.inputs[${i}]`, batchKey, ctx));
   if (inputs.length === 0) throw new ConfigError(`${field}.inputs`, 'a job needs at least one input');
   inputs.forEach(({ input }, i) => {
-    if (inputs.findIndex((o) => o.input.relation === input.relation) !== i) throw new ConfigError(`${field}.inputs[${i}].relation`, `duplicate relation "${input.relation}"`);
+    if (inputs.findIndex((o) => o.input.relation === input.relation) !== i)
+      throw new ConfigError(`${field}.inputs[${i}].relation`, `duplicate relation "${input.relation}"`);
   });
   const dateFields = [...new Set(inputs.map((i) => i.shape.dateField))];
   if (dateFields.length > 1) throw new ConfigError(`${field}.inputs`, `the inputs' date fields differ (${dateFields.join(', ')}): a batch has one date`);
   const dateField = dateFields[0]!;
-  if (obj.dateField !== undefined && obj.dateField !== dateField) throw new ConfigError(`${field}.dateField`, `must be "${dateField}" (the inputs' date field), or left out`);
+  if (obj.dateField !== undefined && obj.dateField !== dateField)
+    throw new ConfigError(`${field}.dateField`, `must be "${dateField}" (the inputs' date field), or left out`);
   // A batch key field an input does not match must be listed, so that one file of that input (the
   // day's Item.csv) can name every batch it completes.
   const listedBy = (key: string) => inputs.find((i) => i.input.match.includes(key) && i.shape.listed[key])?.shape.listed[key];
   inputs.forEach(({ input }, i) => {
     for (const key of batchKey.filter((k) => !input.match.includes(k))) {
-      if (!listedBy(key)) throw new ConfigError(`${field}.inputs[${i}].match`, `batch key "${key}" is neither matched nor listed (keyFieldValues) by any input`);
+      if (!listedBy(key))
+        throw new ConfigError(`${field}.inputs[${i}].match`, `batch key "${key}" is neither matched nor listed (keyFieldValues) by any input`);
     }
   });
   for (const key of batchKey) {
     if (!inputs.some((i) => i.input.match.includes(key))) throw new ConfigError(`${field}.batchKey`, `"${key}" is matched by no input`);
   }
-  const preconditions = array(obj.preconditions ?? [], `${field}.preconditions`).map((p, i) => parsePrecondition(p, `${field}.preconditions[${i}]`, inputs, batchKey, ctx, listedBy));
+  const preconditions = array(obj.preconditions ?? [], `${field}.preconditions`).map((p, i) =>
+    parsePrecondition(p, `${field}.preconditions[${i}]`, inputs, batchKey, ctx, listedBy),
+  );
   const engine = oneOf(obj.engine ?? 'duckdb', `${field}.engine`, ENGINES);
   const spark = obj.spark !== undefined ? parseSparkResources(obj.spark, field, name, engine) : undefined;
   const stages = array(obj.stages, `${field}.stages`).map((s, i) => parseStage(s, `${field}.stages[${i}]`, engine, ctx));
@@ -258,8 +315,10 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
       tables[table] = parseOutputTable(spec, f);
     }
   }
-  if (output.columns !== undefined && engine !== 'emr') throw new ConfigError(`${field}.output.columns`, "a SQL job's columns are its SQL's: only an emr job declares them");
-  if (output.columns !== undefined && tables) throw new ConfigError(`${field}.output.columns`, 'a job writing several tables declares each table\'s columns in output.tables');
+  if (output.columns !== undefined && engine !== 'emr')
+    throw new ConfigError(`${field}.output.columns`, "a SQL job's columns are its SQL's: only an emr job declares them");
+  if (output.columns !== undefined && tables)
+    throw new ConfigError(`${field}.output.columns`, "a job writing several tables declares each table's columns in output.tables");
   const columns = output.columns !== undefined ? parseOutputColumns(output.columns, `${field}.output.columns`) : undefined;
   const table = identifier(output.table, `${field}.output.table`);
   const keysOf = new Map(tables ? Object.entries(tables).map(([t, spec]) => [t, spec.key]) : [[table, key]]);
@@ -273,7 +332,9 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
     inputs: inputs.map((i) => i.input),
     preconditions,
     engine,
-    ...(obj.autoThresholdBytes !== undefined ? { autoThresholdBytes: number(obj.autoThresholdBytes, `${field}.autoThresholdBytes`, 0, Number.MAX_SAFE_INTEGER, true) } : {}),
+    ...(obj.autoThresholdBytes !== undefined
+      ? { autoThresholdBytes: number(obj.autoThresholdBytes, `${field}.autoThresholdBytes`, 0, Number.MAX_SAFE_INTEGER, true) }
+      : {}),
     ...(spark ? { spark } : {}),
     stages,
     output: { table, partitionBy, key, ...(tables ? { tables } : {}), ...(columns ? { columns } : {}) },
@@ -297,7 +358,10 @@ function parseOutputColumns(raw: unknown, f: string): OutputColumn[] {
   return entries.map(([name, type, at], i) => {
     const m = HIVE_TYPE.exec(type);
     if (!m || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 38 || Number(m[3]) > Number(m[2])))) {
-      throw new ConfigError(at, `"${type}" is not a column type Athena and Redshift read exactly (string, bigint, int, smallint, tinyint, double, float, boolean, date, timestamp, binary, decimal(p,s) with p ≤ 38)`);
+      throw new ConfigError(
+        at,
+        `"${type}" is not a column type Athena and Redshift read exactly (string, bigint, int, smallint, tinyint, double, float, boolean, date, timestamp, binary, decimal(p,s) with p ≤ 38)`,
+      );
     }
     if (entries.findIndex((e) => e[0] === name) !== i) throw new ConfigError(at, `duplicate column "${name}"`);
     return { name, type };
@@ -321,7 +385,12 @@ function parseLoad(raw: unknown, f: string, keysOf: Map<string, string[]>): Ware
   if (!tableKey) throw new ConfigError(`${f}.table`, `the job writes no table "${table}" (it writes ${[...keysOf.keys()].join(', ')})`);
   const key = load.key !== undefined ? array(load.key, `${f}.key`).map((c, i) => identifier(c, `${f}.key[${i}]`)) : tableKey;
   if (key.length === 0) throw new ConfigError(`${f}.key`, 'a load needs key columns');
-  return { table, into: load.into !== undefined ? identifier(load.into, `${f}.into`) : table, key, mode: oneOf(load.mode ?? 'replace', `${f}.mode`, LOAD_MODES) };
+  return {
+    table,
+    into: load.into !== undefined ? identifier(load.into, `${f}.into`) : table,
+    key,
+    mode: oneOf(load.mode ?? 'replace', `${f}.mode`, LOAD_MODES),
+  };
 }
 
 /** The shape a downstream job sees of this job's output: its batch key, date field and listed values. */
@@ -331,6 +400,8 @@ export function jobShape(job: JobConfig, listedOf: (job: JobConfig, key: string)
     const values = listedOf(job, key);
     if (values) listed[key] = values;
   }
-  const notReadable = job.output.tables ? `job ${job.name} writes several tables (${Object.keys(job.output.tables).join(', ')}); a job reads a single-table job's partitions` : undefined;
+  const notReadable = job.output.tables
+    ? `job ${job.name} writes several tables (${Object.keys(job.output.tables).join(', ')}); a job reads a single-table job's partitions`
+    : undefined;
   return { keyFields: job.batchKey, dateField: job.dateField, listed, ...(notReadable ? { notReadable } : {}) };
 }

@@ -36,7 +36,8 @@ const FIELD_PROPERTIES: Record<string, keyof JobSparkResources> = {
   'spark.executor.instances': 'executorInstances',
 };
 
-const FORCED = 'the engine forces it in every session (spark/landfall_jobs/session.py, FORCED_CONF): the jobs\' correctness depends on it, and a value here would be overridden';
+const FORCED =
+  "the engine forces it in every session (spark/landfall_jobs/session.py, FORCED_CONF): the jobs' correctness depends on it, and a value here would be overridden";
 
 /** Properties the engine owns: it sets them itself, or a value would break the run. */
 const ENGINE_PROPERTIES: Record<string, string> = {
@@ -63,7 +64,10 @@ const ENGINE_PROPERTIES: Record<string, string> = {
  */
 const ENGINE_PREFIXES: Array<[string, string]> = [
   ['spark.submit.', 'the engine submits the step (deploy mode, the --py-files carrying the engine and the pipeline)'],
-  ['spark.yarn.', 'the engine decides how YARN runs and supervises the step (waiting for the application, attempts, the cluster\'s Spark and Python files); none has an effect locally'],
+  [
+    'spark.yarn.',
+    "the engine decides how YARN runs and supervises the step (waiting for the application, attempts, the cluster's Spark and Python files); none has an effect locally",
+  ],
 ];
 
 /** Why a property cannot be set in a job's `conf`, or undefined if it can. */
@@ -79,7 +83,8 @@ export function refusedSparkProperty(key: string): string | undefined {
 function memory(value: unknown, f: string): string {
   if (typeof value === 'number') throw new ConfigError(f, `expected a size with its unit, e.g. "${value}m" or "4g", got ${value}`);
   const text = string(value, f);
-  if (/^[0-9]+$/.test(text)) throw new ConfigError(f, `"${text}" has no unit: write ${text}m or ${text}g (spark-submit would hand the JVM -Xmx${text}, that many bytes)`);
+  if (/^[0-9]+$/.test(text))
+    throw new ConfigError(f, `"${text}" has no unit: write ${text}m or ${text}g (spark-submit would hand the JVM -Xmx${text}, that many bytes)`);
   const m = MEMORY.exec(text);
   if (!m) throw new ConfigError(f, `"${text}" is not a memory size: a whole number and one unit k, m, g or t, e.g. 512m or 4g (the form the JVM's -Xmx takes)`);
   const mib = Number(m[1]) * MIB_PER_UNIT[m[2]!.toLowerCase()]!;

@@ -24,7 +24,8 @@ export function sparkPackageRoot(config: Pick<PipelineConfig, 'jobs'>): string |
 export function sparkModuleName(root: string, file: string, field = 'spark'): string {
   const parts = relative(root, file).replace(/\.py$/, '').split(sep);
   const bad = parts.find((p) => !PYTHON_NAME.test(p));
-  if (bad !== undefined) throw new ConfigError(field, `"${file}" cannot be imported as a Python module: "${bad}" is not a Python name (letters, digits and _, not first a digit)`);
+  if (bad !== undefined)
+    throw new ConfigError(field, `"${file}" cannot be imported as a Python module: "${bad}" is not a Python name (letters, digits and _, not first a digit)`);
   return [SPARK_PACKAGE, ...parts].join('.');
 }
 
@@ -34,4 +35,3 @@ export function checkSparkModules(config: Pick<PipelineConfig, 'jobs'>): void {
   if (!root) return;
   config.jobs.forEach((job, j) => job.stages.forEach((stage, s) => stage.spark && sparkModuleName(root, stage.spark, `jobs[${j}].stages[${s}].spark`)));
 }
-

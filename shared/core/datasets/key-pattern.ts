@@ -43,10 +43,7 @@ export function compileKeyPattern(pattern: string): CompiledKeyPattern {
   return { source: pattern, regex: new RegExp(regex, 'u'), fields };
 }
 
-export type KeyMatch =
-  | { ok: true; fields: Record<string, string> }
-  | { ok: false; reason: string }
-  | null;
+export type KeyMatch = { ok: true; fields: Record<string, string> } | { ok: false; reason: string } | null;
 
 /**
  * Matches a key (relative to `landing/`). `null` when the shape does not match; `ok: false` when the

@@ -1,4 +1,12 @@
-import { DescribeClusterCommand, ListClustersCommand, RunJobFlowCommand, TerminateJobFlowsCommand, type Cluster, type ClusterState, type EMRClient } from '@aws-sdk/client-emr';
+import {
+  DescribeClusterCommand,
+  ListClustersCommand,
+  RunJobFlowCommand,
+  TerminateJobFlowsCommand,
+  type Cluster,
+  type ClusterState,
+  type EMRClient,
+} from '@aws-sdk/client-emr';
 import type { CellClaims } from './cell-claims';
 import { clusterName, runJobFlowInput, TAG, type ClusterSpec, type EmrCell } from './cluster-spec';
 import { ClusterEndedError, ClusterUnhealthyError, checkCluster, describeCluster, isUnreachable, messageOf } from './emr-steps';
@@ -37,7 +45,8 @@ async function liveClustersOf(emr: EMRClient, spec: ClusterSpec, cell: EmrCell):
       if (!summary.Id || !summary.Name?.startsWith(prefix)) continue;
       const cluster = (await emr.send(new DescribeClusterCommand({ ClusterId: summary.Id }))).Cluster;
       const tags = cluster ? tagsOf(cluster) : {};
-      if (cluster && tags[TAG.stack] === spec.stack && tags[TAG.cell] === cell.name && LIVE_STATES.includes(cluster.Status?.State as ClusterState)) found.push(cluster);
+      if (cluster && tags[TAG.stack] === spec.stack && tags[TAG.cell] === cell.name && LIVE_STATES.includes(cluster.Status?.State as ClusterState))
+        found.push(cluster);
     }
     marker = page.Marker;
   } while (marker);
@@ -80,7 +89,11 @@ export async function acquireCellCluster(deps: CellClusterDeps, cell: EmrCell, o
     // Refused outright (a subnet or role EMR does not accept, capacity or quota checks) or the
     // API is down in this Region's cell: creating here is not possible, so fail over.
     if (isUnreachable(err) || name === 'ValidationException' || name === 'InvalidRequestException') {
-      throw new ClusterUnhealthyError('CREATE_FAILED', { clusterId: `(new in ${cell.name})`, detail: `RunJobFlow in ${cell.subnetId ?? cell.name}: ${messageOf(err)}` }, { cause: err });
+      throw new ClusterUnhealthyError(
+        'CREATE_FAILED',
+        { clusterId: `(new in ${cell.name})`, detail: `RunJobFlow in ${cell.subnetId ?? cell.name}: ${messageOf(err)}` },
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -95,7 +108,12 @@ export async function standingCellCluster(emr: EMRClient, cell: EmrCell): Promis
     await checkCluster(emr, cell.clusterId);
   } catch (err) {
     // a standing cluster that ended is not coming back by itself: the other cell's is the remedy
-    if (err instanceof ClusterEndedError) throw new ClusterUnhealthyError(err.reason, { clusterId: cell.clusterId, ...(err.clusterState ? { clusterState: err.clusterState } : {}), ...(err.detail ? { detail: err.detail } : {}) }, { cause: err });
+    if (err instanceof ClusterEndedError)
+      throw new ClusterUnhealthyError(
+        err.reason,
+        { clusterId: cell.clusterId, ...(err.clusterState ? { clusterState: err.clusterState } : {}), ...(err.detail ? { detail: err.detail } : {}) },
+        { cause: err },
+      );
     throw err;
   }
   return { clusterId: cell.clusterId, created: false };
@@ -114,5 +132,9 @@ export async function checkProvisioning(emr: EMRClient, clusterId: string, timeo
   const minutes = (now.getTime() - created.getTime()) / 60_000;
   if (minutes < timeoutMinutes) return;
   await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [clusterId] }));
-  throw new ClusterUnhealthyError('PROVISIONING_TIMEOUT', { clusterId, clusterState: state, detail: `still ${state} after ${minutes.toFixed(1)} minutes (limit ${timeoutMinutes}); terminated` });
+  throw new ClusterUnhealthyError('PROVISIONING_TIMEOUT', {
+    clusterId,
+    clusterState: state,
+    detail: `still ${state} after ${minutes.toFixed(1)} minutes (limit ${timeoutMinutes}); terminated`,
+  });
 }

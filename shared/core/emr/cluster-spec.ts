@@ -78,9 +78,11 @@ function jsonSetting<T>(name: 'EMR_CELLS' | 'EMR_CLUSTER_SPEC', env: Env): T {
 
 function checkFleet(where: string, fleet: FleetSpec | undefined, optional = false): void {
   if (fleet === undefined && optional) return;
-  if (!fleet || !Array.isArray(fleet.instanceTypes) || fleet.instanceTypes.length === 0) throw new EmrSettingsError(`EMR_CLUSTER_SPEC.${where}.instanceTypes must list at least one instance type`);
+  if (!fleet || !Array.isArray(fleet.instanceTypes) || fleet.instanceTypes.length === 0)
+    throw new EmrSettingsError(`EMR_CLUSTER_SPEC.${where}.instanceTypes must list at least one instance type`);
   if (fleet.instanceTypes.length > 30) throw new EmrSettingsError(`EMR_CLUSTER_SPEC.${where}.instanceTypes: an instance fleet takes at most 30 types`);
-  if (!Number.isInteger(fleet.capacity) || fleet.capacity < (optional ? 0 : 1)) throw new EmrSettingsError(`EMR_CLUSTER_SPEC.${where}.capacity must be a whole number ≥ ${optional ? 0 : 1}, not ${String(fleet.capacity)}`);
+  if (!Number.isInteger(fleet.capacity) || fleet.capacity < (optional ? 0 : 1))
+    throw new EmrSettingsError(`EMR_CLUSTER_SPEC.${where}.capacity must be a whole number ≥ ${optional ? 0 : 1}, not ${String(fleet.capacity)}`);
 }
 
 /** Reads EMR_MODE, EMR_CELLS and (transient) EMR_CLUSTER_SPEC, with errors naming the setting. */
@@ -88,7 +90,8 @@ export function emrSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EmrSet
   const mode = setting('EMR_MODE', env) as EmrMode;
   if (mode !== 'transient' && mode !== 'standing') throw new EmrSettingsError(`EMR_MODE must be transient or standing, not '${mode}'`);
   const cells = jsonSetting<EmrCell[]>('EMR_CELLS', env);
-  if (!Array.isArray(cells) || cells.length !== 2) throw new EmrSettingsError(`EMR_CELLS must name exactly two cells (ARC keeps one of them On), not ${Array.isArray(cells) ? cells.length : typeof cells}`);
+  if (!Array.isArray(cells) || cells.length !== 2)
+    throw new EmrSettingsError(`EMR_CELLS must name exactly two cells (ARC keeps one of them On), not ${Array.isArray(cells) ? cells.length : typeof cells}`);
   for (const [i, cell] of cells.entries()) {
     if (!cell.name || !cell.routingControlArn) throw new EmrSettingsError(`EMR_CELLS[${i}] needs a name and a routingControlArn`);
     if (mode === 'standing' && !cell.clusterId) throw new EmrSettingsError(`EMR_CELLS[${i}] (${cell.name}): standing mode needs the cell's clusterId`);
@@ -103,10 +106,15 @@ export function emrSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EmrSet
   if (serviceRole) cluster.serviceRole = serviceRole;
   if (instanceProfile) cluster.jobFlowRole = instanceProfile;
   for (const field of ['stack', 'releaseLabel', 'logUri', 'serviceRole', 'jobFlowRole'] as const) {
-    if (typeof cluster[field] !== 'string' || cluster[field] === '') throw new EmrSettingsError(`EMR_CLUSTER_SPEC.${field} must be set${field === 'serviceRole' ? ' (or EMR_SERVICE_ROLE)' : field === 'jobFlowRole' ? ' (or EMR_INSTANCE_PROFILE)' : ''}`);
+    if (typeof cluster[field] !== 'string' || cluster[field] === '')
+      throw new EmrSettingsError(
+        `EMR_CLUSTER_SPEC.${field} must be set${field === 'serviceRole' ? ' (or EMR_SERVICE_ROLE)' : field === 'jobFlowRole' ? ' (or EMR_INSTANCE_PROFILE)' : ''}`,
+      );
   }
   if (!Number.isInteger(cluster.idleTimeoutSeconds) || cluster.idleTimeoutSeconds < 60 || cluster.idleTimeoutSeconds > 604_800) {
-    throw new EmrSettingsError(`EMR_CLUSTER_SPEC.idleTimeoutSeconds must be a whole number of seconds from 60 to 604800 (EMR's range), not ${String(cluster.idleTimeoutSeconds)}`);
+    throw new EmrSettingsError(
+      `EMR_CLUSTER_SPEC.idleTimeoutSeconds must be a whole number of seconds from 60 to 604800 (EMR's range), not ${String(cluster.idleTimeoutSeconds)}`,
+    );
   }
   checkFleet('primary', cluster.primary);
   if (cluster.primary.capacity !== 1) throw new EmrSettingsError('EMR_CLUSTER_SPEC.primary.capacity must be 1 (one primary node)');

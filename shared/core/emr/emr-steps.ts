@@ -37,8 +37,28 @@ const UNHEALTHY_CODES = new Set(['INSTANCE_FAILURE', 'INTERNAL_ERROR', 'INSTANCE
  */
 const ENDED_CODES = new Set(['ALL_STEPS_COMPLETED', 'USER_REQUEST']);
 const ENDED_STATES = new Set(['TERMINATING', 'TERMINATED']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
-const SERVER_ERRORS = new Set(['InternalServerError', 'InternalServerException', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const SERVER_ERRORS = new Set([
+  'InternalServerError',
+  'InternalServerException',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded']);
 
 interface SdkErrorLike {
@@ -114,9 +134,13 @@ const errorFor = (problem: { ended: boolean }): ClusterError => (problem.ended ?
 export async function checkCluster(emr: EMRClient, clusterId: string): Promise<void> {
   const cluster = await describeCluster(emr, clusterId);
   const problem = clusterProblem(cluster);
-  if (problem) throw new (errorFor(problem))(problem.reason, { clusterId, clusterState: cluster.Status?.State ?? 'UNKNOWN', ...(problem.detail ? { detail: problem.detail } : {}) });
+  if (problem)
+    throw new (errorFor(problem))(problem.reason, {
+      clusterId,
+      clusterState: cluster.Status?.State ?? 'UNKNOWN',
+      ...(problem.detail ? { detail: problem.detail } : {}),
+    });
 }
-
 
 /** Every live step with this name, newest first (ListSteps order), across all pages. */
 async function liveStepsNamed(emr: EMRClient, clusterId: string, name: string): Promise<StepSummary[]> {
@@ -183,7 +207,11 @@ async function stepError(emr: EMRClient, clusterId: string, step: Step): Promise
     cluster = await describeCluster(emr, clusterId);
   } catch (err) {
     if (err instanceof ClusterUnhealthyError) {
-      return new ClusterUnhealthyError(err.reason, { clusterId, stepId, stepState, detail: [err.detail, stepDetail].filter(Boolean).join('; '), ...(logFile ? { logFile } : {}) }, { cause: err });
+      return new ClusterUnhealthyError(
+        err.reason,
+        { clusterId, stepId, stepState, detail: [err.detail, stepDetail].filter(Boolean).join('; '), ...(logFile ? { logFile } : {}) },
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -191,12 +219,26 @@ async function stepError(emr: EMRClient, clusterId: string, step: Step): Promise
   const problem = clusterProblem(cluster);
   if (problem) {
     const detail = [problem.detail, stepDetail].filter(Boolean).join('; ');
-    return new (errorFor(problem))(problem.reason, { clusterId, stepId, stepState, clusterState, ...(detail ? { detail } : {}), ...(logFile ? { logFile } : {}) });
+    return new (errorFor(problem))(problem.reason, {
+      clusterId,
+      stepId,
+      stepState,
+      clusterState,
+      ...(detail ? { detail } : {}),
+      ...(logFile ? { logFile } : {}),
+    });
   }
   // The cluster is fine: the step failed by itself, or someone cancelled it (CancelSteps, or a
   // CANCEL_AND_WAIT step before it). Either way a new attempt on this cluster is the remedy.
   const reason = failure?.Reason ?? (stepState === 'FAILED' ? 'Unknown Error.' : stepState);
-  return new StepFailedError(reason, { clusterId, stepId, stepState, clusterState, ...(stepDetail ? { detail: stepDetail } : {}), ...(logFile ? { logFile } : {}) });
+  return new StepFailedError(reason, {
+    clusterId,
+    stepId,
+    stepState,
+    clusterState,
+    ...(stepDetail ? { detail: stepDetail } : {}),
+    ...(logFile ? { logFile } : {}),
+  });
 }
 
 /**

@@ -98,6 +98,11 @@ export class ClusterEndedError extends EmrStepError {
   readonly code = 'EMR_CLUSTER_ENDED';
   constructor(reason: string, details: EmrErrorDetails, options?: { cause?: unknown }) {
     const step = details.stepId ? `; step ${details.stepId}${details.stepState ? ` ${details.stepState}` : ''}` : '';
-    super(reason, details, `EMR cluster ${details.clusterId} has ended (${reason}${details.clusterState ? `, state ${details.clusterState}` : ''})${step}`, options);
+    super(
+      reason,
+      details,
+      `EMR cluster ${details.clusterId} has ended (${reason}${details.clusterState ? `, state ${details.clusterState}` : ''})${step}`,
+      options,
+    );
   }
 }

@@ -135,13 +135,18 @@ export class ArcRouter {
    */
   async failover(from: string, reason: string): Promise<FailoverResult> {
     if (this.config.cells.length !== 2) {
-      throw new ArcConfigError(`ARC failover needs exactly two cells, the configuration has ${this.config.cells.length} (${this.config.cells.map((c) => c.name).join(', ')})`);
+      throw new ArcConfigError(
+        `ARC failover needs exactly two cells, the configuration has ${this.config.cells.length} (${this.config.cells.map((c) => c.name).join(', ')})`,
+      );
     }
     const source = this.config.cells.find((c) => c.name === from);
     if (!source) throw new ArcConfigError(`ARC failover: '${from}' is not a configured cell (${this.config.cells.map((c) => c.name).join(', ')})`);
     if (reason.trim() === '') throw new ArcConfigError('ARC failover: a reason is required (every flip is recorded with its reason)');
     const target = this.config.cells.find((c) => c !== source)!;
-    const key = this.config.cells.map((c) => c.routingControlArn).sort().join('|');
+    const key = this.config.cells
+      .map((c) => c.routingControlArn)
+      .sort()
+      .join('|');
 
     return serialized(key, async () => {
       let unanswered = false; // an update was sent and its outcome is unknown

@@ -38,7 +38,8 @@ export function enumerableValues(pipeline: Pipeline, job: JobConfig, key: string
   return pipeline.listed.get(job.name)?.[key] ?? [];
 }
 
-const sameValues = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+const sameValues = (a: Record<string, string>, b: Record<string, string>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 /**
  * A Step Functions execution name that is the same for the same batch and input generation, so a

@@ -1,5 +1,14 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  paginateQuery,
+  paginateScan,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, updateIf } from '../state/file-state-store';
 import type { SelectedFile } from './run-input';
 
@@ -108,7 +117,14 @@ export class JobRunStore {
           UpdateExpression: `SET waitingFor = :w, job = :job, batchId = :id, #values = :values, updatedAt = :now${withStatus ? ', #status = :waiting' : ''}`,
           ...(withStatus ? { ConditionExpression: 'attribute_not_exists(activeRun)' } : {}),
           ExpressionAttributeNames: { '#values': 'values', ...(withStatus ? { '#status': 'status' } : {}) },
-          ExpressionAttributeValues: { ':w': waitingFor, ':job': job, ':id': batchId, ':values': values, ':now': now.toISOString(), ...(withStatus ? { ':waiting': 'WAITING' } : {}) },
+          ExpressionAttributeValues: {
+            ':w': waitingFor,
+            ':job': job,
+            ':id': batchId,
+            ':values': values,
+            ':now': now.toISOString(),
+            ...(withStatus ? { ':waiting': 'WAITING' } : {}),
+          },
         }),
       );
     try {
@@ -124,8 +140,19 @@ export class JobRunStore {
    * active run and did not already succeed with these inputs, and the run item is new. Concurrent
    * resolvers, stream retries and the reconciler race here; exactly one wins.
    */
-  async claimRun(job: string, batchId: string, values: Record<string, string>, run: Pick<RunItem, 'executionName' | 'fingerprint' | 'inputs' | 'sizing' | 'engine' | 'ranWithout'>, now = new Date()): Promise<ClaimResult> {
-    const active: ActiveRun = { executionName: run.executionName, fingerprint: run.fingerprint, claimedAt: now.toISOString(), ...(run.engine ? { engine: run.engine } : {}) };
+  async claimRun(
+    job: string,
+    batchId: string,
+    values: Record<string, string>,
+    run: Pick<RunItem, 'executionName' | 'fingerprint' | 'inputs' | 'sizing' | 'engine' | 'ranWithout'>,
+    now = new Date(),
+  ): Promise<ClaimResult> {
+    const active: ActiveRun = {
+      executionName: run.executionName,
+      fingerprint: run.fingerprint,
+      claimedAt: now.toISOString(),
+      ...(run.engine ? { engine: run.engine } : {}),
+    };
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -136,16 +163,42 @@ export class JobRunStore {
                 Key: batchKey(batchId),
                 // duePk/dueAt: index gsi1 lists active claims, so the reconciler finds a run that
                 // never started or ended unrecorded without scanning the table.
-                UpdateExpression: 'SET activeRun = :run, #status = :running, waitingFor = :none, job = :job, batchId = :id, #values = :values, updatedAt = :now, duePk = :active, dueAt = :due ADD runs :one',
+                UpdateExpression:
+                  'SET activeRun = :run, #status = :running, waitingFor = :none, job = :job, batchId = :id, #values = :values, updatedAt = :now, duePk = :active, dueAt = :due ADD runs :one',
                 ConditionExpression: 'attribute_not_exists(activeRun) AND (attribute_not_exists(lastSucceededFingerprint) OR lastSucceededFingerprint <> :fp)',
                 ExpressionAttributeNames: { '#status': 'status', '#values': 'values' },
-                ExpressionAttributeValues: { ':run': active, ':running': 'RUNNING', ':none': [], ':job': job, ':id': batchId, ':values': values, ':now': active.claimedAt, ':fp': run.fingerprint, ':one': 1, ':active': ACTIVE, ':due': new Date(now.getTime() + CLAIM_GRACE_MS).toISOString() },
+                ExpressionAttributeValues: {
+                  ':run': active,
+                  ':running': 'RUNNING',
+                  ':none': [],
+                  ':job': job,
+                  ':id': batchId,
+                  ':values': values,
+                  ':now': active.claimedAt,
+                  ':fp': run.fingerprint,
+                  ':one': 1,
+                  ':active': ACTIVE,
+                  ':due': new Date(now.getTime() + CLAIM_GRACE_MS).toISOString(),
+                },
               },
             },
             {
               Put: {
                 TableName: this.table,
-                Item: { ...runKey(batchId, run.executionName), job, batchId, values, executionName: run.executionName, fingerprint: run.fingerprint, inputs: run.inputs, ...(run.sizing ? { sizing: run.sizing } : {}), ...(run.engine ? { engine: run.engine } : {}), ...(run.ranWithout ? { ranWithout: run.ranWithout } : {}), status: 'CLAIMED', claimedAt: active.claimedAt } satisfies RunItem,
+                Item: {
+                  ...runKey(batchId, run.executionName),
+                  job,
+                  batchId,
+                  values,
+                  executionName: run.executionName,
+                  fingerprint: run.fingerprint,
+                  inputs: run.inputs,
+                  ...(run.sizing ? { sizing: run.sizing } : {}),
+                  ...(run.engine ? { engine: run.engine } : {}),
+                  ...(run.ranWithout ? { ranWithout: run.ranWithout } : {}),
+                  status: 'CLAIMED',
+                  claimedAt: active.claimedAt,
+                } satisfies RunItem,
                 // a released claim of the same generation may be claimed again
                 ConditionExpression: 'attribute_not_exists(pk) OR #status = :released',
                 ExpressionAttributeNames: { '#status': 'status' },
@@ -193,7 +246,13 @@ export class JobRunStore {
       // A re-run of this state after the run ended stays harmless; anything else lost its claim.
       if (run?.status !== 'SUCCEEDED' && run?.status !== 'FAILED') return false;
     }
-    await this.updateRun(batchId, executionName, 'SET #status = :running, executionArn = :arn, startedAt = if_not_exists(startedAt, :now)', { ':running': 'RUNNING', ':arn': executionArn, ':now': now.toISOString() }, { '#status': 'status' });
+    await this.updateRun(
+      batchId,
+      executionName,
+      'SET #status = :running, executionArn = :arn, startedAt = if_not_exists(startedAt, :now)',
+      { ':running': 'RUNNING', ':arn': executionArn, ':now': now.toISOString() },
+      { '#status': 'status' },
+    );
     return true;
   }
 
@@ -212,7 +271,13 @@ export class JobRunStore {
       ExpressionAttributeValues: { ':name': executionName, ':status': status, ':now': now.toISOString() },
     });
     if (!released) return false;
-    await this.updateRun(batchId, executionName, 'SET #status = :released, finishedAt = :now, expiresAt = :exp', { ':released': 'RELEASED', ':now': now.toISOString(), ':exp': expiresAt(now) }, { '#status': 'status' });
+    await this.updateRun(
+      batchId,
+      executionName,
+      'SET #status = :released, finishedAt = :now, expiresAt = :exp',
+      { ':released': 'RELEASED', ':now': now.toISOString(), ':exp': expiresAt(now) },
+      { '#status': 'status' },
+    );
     return true;
   }
 
@@ -229,7 +294,15 @@ export class JobRunStore {
   /** The batches index gsi1 lists under `list` (ACTIVE, RESTART) with a due time up to `before`. */
   private async dueOn(list: string, before: Date): Promise<BatchItem[]> {
     const batches: BatchItem[] = [];
-    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'duePk = :list AND dueAt <= :before', ExpressionAttributeValues: { ':list': list, ':before': before.toISOString() } });
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'duePk = :list AND dueAt <= :before',
+        ExpressionAttributeValues: { ':list': list, ':before': before.toISOString() },
+      },
+    );
     for await (const page of pages) {
       for (const key of page.Items ?? []) {
         // the index is eventually consistent and keys-only: read each batch as it is now
@@ -242,12 +315,24 @@ export class JobRunStore {
 
   /** Takes a batch off the restart list (it was restarted, or may not be again). */
   async clearRestart(batchId: string): Promise<void> {
-    await updateIf(this.db, { TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'duePk = :restart', ExpressionAttributeValues: { ':restart': RESTART } });
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'REMOVE duePk, dueAt',
+      ConditionExpression: 'duePk = :restart',
+      ExpressionAttributeValues: { ':restart': RESTART },
+    });
   }
 
   /** Looks at an active claim again no sooner than `at`. */
   async deferDue(batchId: string, executionName: string, at: Date): Promise<void> {
-    await updateIf(this.db, { TableName: this.table, Key: batchKey(batchId), UpdateExpression: 'SET dueAt = :at', ConditionExpression: 'activeRun.executionName = :name', ExpressionAttributeValues: { ':at': at.toISOString(), ':name': executionName } });
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET dueAt = :at',
+      ConditionExpression: 'activeRun.executionName = :name',
+      ExpressionAttributeValues: { ':at': at.toISOString(), ':name': executionName },
+    });
   }
 
   /** Records that a batch's freshness deadline was alerted; false if it already was. */
@@ -255,10 +340,19 @@ export class JobRunStore {
     return updateIf(this.db, {
       TableName: this.table,
       Key: batchKey(batchId),
-      UpdateExpression: 'SET deadlineAlerted = :d, job = :job, batchId = :id, #values = :values, updatedAt = if_not_exists(updatedAt, :now), #status = if_not_exists(#status, :waiting), waitingFor = if_not_exists(waitingFor, :none)',
+      UpdateExpression:
+        'SET deadlineAlerted = :d, job = :job, batchId = :id, #values = :values, updatedAt = if_not_exists(updatedAt, :now), #status = if_not_exists(#status, :waiting), waitingFor = if_not_exists(waitingFor, :none)',
       ConditionExpression: 'attribute_not_exists(deadlineAlerted) OR deadlineAlerted <> :d',
       ExpressionAttributeNames: { '#values': 'values', '#status': 'status' },
-      ExpressionAttributeValues: { ':d': deadline, ':job': job, ':id': batchId, ':values': values, ':now': now.toISOString(), ':waiting': 'WAITING', ':none': [] },
+      ExpressionAttributeValues: {
+        ':d': deadline,
+        ':job': job,
+        ':id': batchId,
+        ':values': values,
+        ':now': now.toISOString(),
+        ':waiting': 'WAITING',
+        ':none': [],
+      },
     });
   }
 
@@ -283,10 +377,23 @@ export class JobRunStore {
    * Ends the batch's active run: SUCCEEDED remembers the inputs it read (so the same inputs do not
    * run again), FAILED keeps them open for a retry.
    */
-  async finishRun(batchId: string, executionName: string, status: 'SUCCEEDED' | 'FAILED', error?: { error: string; cause: string }, now = new Date(), options: { restartable?: boolean } = {}): Promise<void> {
+  async finishRun(
+    batchId: string,
+    executionName: string,
+    status: 'SUCCEEDED' | 'FAILED',
+    error?: { error: string; cause: string },
+    now = new Date(),
+    options: { restartable?: boolean } = {},
+  ): Promise<void> {
     const run = await this.getRun(batchId, executionName);
     if (!run) throw new Error(`no run ${executionName} of batch ${batchId}`);
-    const lastRun = { executionName, fingerprint: run.fingerprint, status, finishedAt: now.toISOString(), ...(error ? { error: `${error.error}: ${error.cause}` } : {}) };
+    const lastRun = {
+      executionName,
+      fingerprint: run.fingerprint,
+      status,
+      finishedAt: now.toISOString(),
+      ...(error ? { error: `${error.error}: ${error.cause}` } : {}),
+    };
     const succeeded = status === 'SUCCEEDED' ? ', lastSucceededFingerprint = :fp' : '';
     // a run that failed on infrastructure (not on its own error) is listed for the reconciler to restart
     const restart = options.restartable ? ', duePk = :restart, dueAt = :now' : '';
@@ -297,12 +404,31 @@ export class JobRunStore {
       UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded}${restart} REMOVE activeRun${restart ? '' : ', duePk, dueAt'}`,
       ConditionExpression: 'activeRun.executionName = :name',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':last': lastRun, ':status': status, ':now': lastRun.finishedAt, ':name': executionName, ...(succeeded ? { ':fp': run.fingerprint } : {}), ...(restart ? { ':restart': RESTART } : {}) },
+      ExpressionAttributeValues: {
+        ':last': lastRun,
+        ':status': status,
+        ':now': lastRun.finishedAt,
+        ':name': executionName,
+        ...(succeeded ? { ':fp': run.fingerprint } : {}),
+        ...(restart ? { ':restart': RESTART } : {}),
+      },
     });
-    await this.updateRun(batchId, executionName, `SET #status = :status, finishedAt = :now, expiresAt = :exp${error ? ', #error = :error' : ''}`, { ':status': status, ':now': lastRun.finishedAt, ':exp': expiresAt(now), ...(error ? { ':error': error } : {}) }, { '#status': 'status', ...(error ? { '#error': 'error' } : {}) });
+    await this.updateRun(
+      batchId,
+      executionName,
+      `SET #status = :status, finishedAt = :now, expiresAt = :exp${error ? ', #error = :error' : ''}`,
+      { ':status': status, ':now': lastRun.finishedAt, ':exp': expiresAt(now), ...(error ? { ':error': error } : {}) },
+      { '#status': 'status', ...(error ? { '#error': 'error' } : {}) },
+    );
   }
 
-  private async updateRun(batchId: string, executionName: string, expression: string, values: Record<string, unknown>, names?: Record<string, string>): Promise<void> {
+  private async updateRun(
+    batchId: string,
+    executionName: string,
+    expression: string,
+    values: Record<string, unknown>,
+    names?: Record<string, string>,
+  ): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
@@ -316,12 +442,28 @@ export class JobRunStore {
   }
 
   /** Every ARC flip, with its reason: the audit trail of failovers (pk FAILOVER, newest last). */
-  async recordFailover(flip: { from: string; to: string; at: string; reason: string; endpoint: string; confirmed: boolean; execution: string; batchId: string }): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: 'FAILOVER', sk: `${flip.at}#${flip.from}->${flip.to}`, ...flip, expiresAt: expiresAt(new Date(flip.at)) } }));
+  async recordFailover(flip: {
+    from: string;
+    to: string;
+    at: string;
+    reason: string;
+    endpoint: string;
+    confirmed: boolean;
+    execution: string;
+    batchId: string;
+  }): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: 'FAILOVER', sk: `${flip.at}#${flip.from}->${flip.to}`, ...flip, expiresAt: expiresAt(new Date(flip.at)) },
+      }),
+    );
   }
 
   async listFailovers(): Promise<Array<{ from: string; to: string; at: string; reason: string; execution: string; confirmed: boolean }>> {
-    const out = await this.db.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'FAILOVER' }, ConsistentRead: true }));
+    const out = await this.db.send(
+      new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'FAILOVER' }, ConsistentRead: true }),
+    );
     return (out.Items ?? []) as never;
   }
 

@@ -52,7 +52,6 @@ export function landingKeyOfValidated(key: string): string {
   return `${PREFIX.landing}${key.slice(PREFIX.validated.length)}`;
 }
 
-
 export function rejectsKey(relativeKey: string, versionId: string | undefined): string {
   return `${PREFIX.rejected}${relativeKey}@${versionTag(versionId)}.rejects.csv`;
 }
@@ -84,5 +83,10 @@ export function processedKey(dataset: string, date: string, partitions: Array<[s
 /** The Parquet key convert writes for a landed file of `dataset` (deterministic per landed key). */
 export function processedKeyOf(dataset: Pick<DatasetConfig, 'name' | 'dateField' | 'partitionBy'>, fields: Record<string, string>, landingKey: string): string {
   const relative = landingRelativeKey(landingKey) ?? landingKey;
-  return processedKey(dataset.name, fields[dataset.dateField]!, dataset.partitionBy.map((p): [string, string] => [p, fields[p]!]), relative);
+  return processedKey(
+    dataset.name,
+    fields[dataset.dateField]!,
+    dataset.partitionBy.map((p): [string, string] => [p, fields[p]!]),
+    relative,
+  );
 }

@@ -153,13 +153,22 @@ async function writeBodyAt(body: AsyncIterable<Uint8Array>, file: FileHandle, st
  * version (or, with no version id, the first range's ETag), so the file is one version's bytes;
  * a range that comes back short fails the download.
  */
-export async function downloadToFile(s3: S3Client, bucket: string, key: string, versionId: string | undefined, path: string, size?: number, signal?: AbortSignal): Promise<Record<string, string>> {
+export async function downloadToFile(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  path: string,
+  size?: number,
+  signal?: AbortSignal,
+): Promise<Record<string, string>> {
   const file = await open(path, 'w');
   try {
     if (size === undefined || size <= RANGED_DOWNLOAD_THRESHOLD) {
       const out = await getObject(s3, { Bucket: bucket, Key: key, VersionId: versionId }, signal);
       const written = await writeBodyAt(out.Body as AsyncIterable<Uint8Array>, file, 0);
-      if (out.ContentLength !== undefined && written !== out.ContentLength) throw new Error(`s3://${bucket}/${key}: ${written} of ${out.ContentLength} bytes received`);
+      if (out.ContentLength !== undefined && written !== out.ContentLength)
+        throw new Error(`s3://${bucket}/${key}: ${written} of ${out.ContentLength} bytes received`);
       return out.Metadata ?? {};
     }
     await file.truncate(size);
@@ -185,10 +194,14 @@ export async function downloadToFile(s3: S3Client, bucket: string, key: string, 
     });
     // the first failure is the error (the others' are the abort it caused); all have ended before the file closes
     let failure: { error: unknown } | undefined;
-    await Promise.all(workers.map((w) => w.catch((error: unknown) => {
-      failure ??= { error };
-      stop.abort();
-    })));
+    await Promise.all(
+      workers.map((w) =>
+        w.catch((error: unknown) => {
+          failure ??= { error };
+          stop.abort();
+        }),
+      ),
+    );
     if (failure) throw failure.error;
     return metadata ?? {};
   } finally {
@@ -250,7 +263,9 @@ export async function uploadFile(
       body.on('error', () => undefined); // a read error reaches the SDK's own listener as well
       try {
         await once(body, 'ready'); // opened now, not after a refusal: a missing file fails here
-        const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: size, Metadata: metadata, ContentType: contentType, ...conditional }));
+        const out = await s3.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: size, Metadata: metadata, ContentType: contentType, ...conditional }),
+        );
         return { size, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
       } finally {
         body.destroy();
@@ -272,7 +287,15 @@ export async function uploadFile(
 }
 
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown, metadata?: Record<string, string>): Promise<{ versionId?: string }> {
-  const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${JSON.stringify(value, null, 2)}\n`, ContentType: 'application/json', ...(metadata ? { Metadata: metadata } : {}) }));
+  const out = await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: `${JSON.stringify(value, null, 2)}\n`,
+      ContentType: 'application/json',
+      ...(metadata ? { Metadata: metadata } : {}),
+    }),
+  );
   return out.VersionId ? { versionId: out.VersionId } : {};
 }
 

@@ -45,7 +45,10 @@ export interface FileStateItem {
 }
 
 /** A file version as index gsi1 projects it. */
-export type IndexedFile = Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows' | 'manifest'>;
+export type IndexedFile = Pick<
+  FileStateItem,
+  'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows' | 'manifest'
+>;
 
 export type LatestClaim =
   | { kind: 'new' }
@@ -63,7 +66,15 @@ const LATEST = 'LATEST';
 
 /** The landed object version an item is about (what a transition names). */
 export function sourceOfItem(item: Pick<FileStateItem, 'bucket' | 'key' | 'versionId' | 'eTag' | 'size' | 'sequencer' | 'landedAt'>): SourceVersion {
-  return { bucket: item.bucket, key: item.key, ...(item.versionId !== 'null' ? { versionId: item.versionId } : {}), eTag: item.eTag, size: item.size, sequencer: item.sequencer, eventTime: item.landedAt };
+  return {
+    bucket: item.bucket,
+    key: item.key,
+    ...(item.versionId !== 'null' ? { versionId: item.versionId } : {}),
+    eTag: item.eTag,
+    size: item.size,
+    sequencer: item.sequencer,
+    eventTime: item.landedAt,
+  };
 }
 
 export function isConditionFailure(err: unknown): boolean {
@@ -98,7 +109,14 @@ export const settledPartition = (at: string) => `SETTLED#${at.slice(0, 13)}`;
  * needed, appends to its history, and applies only if the state outranks the current one and was
  * not recorded before. `historyOnly` records the history entry alone (a later state is there).
  */
-export function transitionUpdate(table: string, source: SourceVersion, state: FileState, details: TransitionDetails = {}, now = new Date(), historyOnly = false) {
+export function transitionUpdate(
+  table: string,
+  source: SourceVersion,
+  state: FileState,
+  details: TransitionDetails = {},
+  now = new Date(),
+  historyOnly = false,
+) {
   const entry: HistoryEntry = { state, at: now.toISOString(), ...(details.reason ? { reason: details.reason } : {}) };
   // Every attribute goes through a name placeholder: several (bucket, key, size, state) are reserved words.
   const names: Record<string, string> = { '#history': 'history', '#seen': 'statesSeen' };
@@ -176,7 +194,10 @@ export class FileStateStore {
    * the newest accepted version. `isReplay` is asked only then: a forced replay is claimed anyway.
    * Optimistic: retried when a concurrent landing of the same key wins the pointer.
    */
-  async receive(source: SourceVersion, options: { isReplay?: () => Promise<boolean>; now?: Date; details?: Pick<TransitionDetails, 'dataset' | 'fields'> } = {}): Promise<LatestClaim> {
+  async receive(
+    source: SourceVersion,
+    options: { isReplay?: () => Promise<boolean>; now?: Date; details?: Pick<TransitionDetails, 'dataset' | 'fields'> } = {},
+  ): Promise<LatestClaim> {
     const details = options.details ?? {};
     const version = versionTag(source.versionId);
     let replay = false;
@@ -207,7 +228,9 @@ export class FileStateStore {
         ...(latest ? { ExpressionAttributeValues: { ':seen': latest.sequencer } } : {}),
       };
       try {
-        await this.db.send(new TransactWriteCommand({ TransactItems: [{ Put: pointer }, { Update: transitionUpdate(this.table, source, 'RECEIVED', details, options.now) }] }));
+        await this.db.send(
+          new TransactWriteCommand({ TransactItems: [{ Put: pointer }, { Update: transitionUpdate(this.table, source, 'RECEIVED', details, options.now) }] }),
+        );
         return { kind: 'new' };
       } catch (err) {
         const [pointerReason, receivedReason] = cancellationReasons(err);
@@ -228,7 +251,13 @@ export class FileStateStore {
   /** Accepted = not rejected: re-landing the bytes of a rejected file re-validates (the config may have changed). */
   private async wasAccepted(key: string, versionId: string): Promise<boolean> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { pk: fileKey(key), sk: `V#${versionId}` }, ProjectionExpression: '#s', ExpressionAttributeNames: { '#s': 'state' }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: fileKey(key), sk: `V#${versionId}` },
+        ProjectionExpression: '#s',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ConsistentRead: true,
+      }),
     );
     return ['RECEIVED', 'VALIDATED', 'CONVERTED'].includes(Item?.state as string);
   }
@@ -238,7 +267,12 @@ export class FileStateStore {
    * appends to its history and advances the state only if it outranks the current one (events
    * arrive out of order). A transition already recorded is not recorded twice.
    */
-  async recordTransition(source: SourceVersion, state: FileState, details: TransitionDetails = {}, now = new Date()): Promise<'applied' | 'history-only' | 'already-recorded'> {
+  async recordTransition(
+    source: SourceVersion,
+    state: FileState,
+    details: TransitionDetails = {},
+    now = new Date(),
+  ): Promise<'applied' | 'history-only' | 'already-recorded'> {
     const update = transitionUpdate(this.table, source, state, details, now);
     try {
       await this.db.send(new UpdateCommand(update));
@@ -261,10 +295,20 @@ export class FileStateStore {
    * attributes are on the item already, so the transition names only the version.
    */
   async recordVerdict(file: { key: string; versionId: string; sequencer: string; size: number }, state: FileState, reason: string, now = new Date()) {
-    const source: SourceVersion = { bucket: '', key: file.key, ...(file.versionId !== 'null' ? { versionId: file.versionId } : {}), eTag: '', size: file.size, sequencer: file.sequencer, eventTime: '' };
+    const source: SourceVersion = {
+      bucket: '',
+      key: file.key,
+      ...(file.versionId !== 'null' ? { versionId: file.versionId } : {}),
+      eTag: '',
+      size: file.size,
+      sequencer: file.sequencer,
+      eventTime: '',
+    };
     const update = transitionUpdate(this.table, source, state, { reason }, now);
     // only on an existing item: the if_not_exists landing attributes above are never used
-    return (await updateIf(this.db, { ...update, ConditionExpression: `attribute_exists(pk) AND ${update.ConditionExpression}` })) ? ('applied' as const) : ('not-applied' as const);
+    return (await updateIf(this.db, { ...update, ConditionExpression: `attribute_exists(pk) AND ${update.ConditionExpression}` }))
+      ? ('applied' as const)
+      : ('not-applied' as const);
   }
 
   async get(key: string, versionId: string | undefined): Promise<FileStateItem | undefined> {
@@ -281,7 +325,10 @@ export class FileStateStore {
    */
   async filesOf(dataset: string, date: string): Promise<IndexedFile[]> {
     const items: IndexedFile[] = [];
-    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': `DS#${dataset}#${date}` } });
+    const pages = paginateQuery(
+      { client: this.db },
+      { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': `DS#${dataset}#${date}` } },
+    );
     for await (const page of pages) items.push(...((page.Items ?? []) as IndexedFile[]));
     return items;
   }
@@ -314,7 +361,15 @@ export class FileStateStore {
   /** One partition of the work index, its sort key narrowed by `skCondition`. */
   private async queryWork(partition: string, skCondition: string, values: Record<string, string>): Promise<WorkItem[]> {
     const items: WorkItem[] = [];
-    const pages = paginateQuery({ client: this.db }, { TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: `workPk = :pk AND ${skCondition}`, ExpressionAttributeValues: { ':pk': partition, ...values } });
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.table,
+        IndexName: 'gsi2',
+        KeyConditionExpression: `workPk = :pk AND ${skCondition}`,
+        ExpressionAttributeValues: { ':pk': partition, ...values },
+      },
+    );
     for await (const page of pages) items.push(...((page.Items ?? []) as WorkItem[]));
     return items;
   }
@@ -349,7 +404,10 @@ export class FileStateStore {
   /** Every file-version item (for `landfall status` and `run`; an operator's console on AWS). */
   async listAll(): Promise<FileStateItem[]> {
     const items: FileStateItem[] = [];
-    const pages = paginateScan({ client: this.db }, { TableName: this.table, ConsistentRead: true, FilterExpression: 'begins_with(sk, :v)', ExpressionAttributeValues: { ':v': 'V#' } });
+    const pages = paginateScan(
+      { client: this.db },
+      { TableName: this.table, ConsistentRead: true, FilterExpression: 'begins_with(sk, :v)', ExpressionAttributeValues: { ':v': 'V#' } },
+    );
     for await (const page of pages) items.push(...((page.Items ?? []) as FileStateItem[]));
     return items.sort((a, b) => a.key.localeCompare(b.key) || a.landedAt.localeCompare(b.landedAt));
   }

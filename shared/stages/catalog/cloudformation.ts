@@ -30,7 +30,8 @@ const sub = (bucket: unknown, path: string) => ({ 'Fn::Join': ['', ['s3://', buc
 
 function projection(key: PartitionKey, firstDate: string): Record<string, string> {
   const p = `projection.${key.name}`;
-  if (key.isDate) return { [`${p}.type`]: 'date', [`${p}.format`]: 'yyyy-MM-dd', [`${p}.range`]: `${firstDate},NOW`, [`${p}.interval`]: '1', [`${p}.interval.unit`]: 'DAYS' };
+  if (key.isDate)
+    return { [`${p}.type`]: 'date', [`${p}.format`]: 'yyyy-MM-dd', [`${p}.range`]: `${firstDate},NOW`, [`${p}.interval`]: '1', [`${p}.interval.unit`]: 'DAYS' };
   // values the configuration lists are enumerated; others must be named by each query
   return key.values ? { [`${p}.type`]: 'enum', [`${p}.values`]: key.values.join(',') } : { [`${p}.type`]: 'injected' };
 }
@@ -76,9 +77,13 @@ export function catalogResources(tables: CatalogTable[], options: CatalogOptions
     const databaseId = logicalId('GlueDatabase', zone);
     resources[databaseId] = {
       Type: 'AWS::Glue::Database',
-      Properties: { CatalogId: { Ref: 'AWS::AccountId' }, DatabaseInput: { Name: database, Description: `landfall ${options.stage}: the ${zone} zone of the lake (partition projection; no crawler)` } },
+      Properties: {
+        CatalogId: { Ref: 'AWS::AccountId' },
+        DatabaseInput: { Name: database, Description: `landfall ${options.stage}: the ${zone} zone of the lake (partition projection; no crawler)` },
+      },
     };
-    for (const table of tables.filter((t) => t.zone === zone)) resources[logicalId(zone === 'processed' ? 'GlueProcessed' : 'GlueCurated', table.name)] = tableResource(table, database, { ...options, databaseId });
+    for (const table of tables.filter((t) => t.zone === zone))
+      resources[logicalId(zone === 'processed' ? 'GlueProcessed' : 'GlueCurated', table.name)] = tableResource(table, database, { ...options, databaseId });
   }
   resources.AthenaWorkGroup = {
     Type: 'AWS::Athena::WorkGroup',

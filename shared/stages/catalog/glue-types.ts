@@ -37,12 +37,17 @@ export function glueType(duckdbType: string, what: string): string {
   if (decimal) return `decimal(${decimal[1]},${decimal[2]})`;
   if (type.endsWith('[]')) return `array<${glueType(type.slice(0, -2), what)}>`;
   const struct = /^STRUCT\((.*)\)$/.exec(type);
-  if (struct) return `struct<${splitTopLevel(struct[1]!).map((f) => {
-    const [, name, inner] = /^"?([A-Za-z_][A-Za-z0-9_]*)"?\s+(.+)$/.exec(f.trim()) ?? [];
-    if (!name || !inner) throw new UnsupportedCatalogTypeError(`${what}: cannot read the struct field "${f}"`);
-    return `${name}:${glueType(inner, what)}`;
-  }).join(',')}>`;
-  throw new UnsupportedCatalogTypeError(`${what}: Parquet type ${type} has no Athena type that reads it exactly (write it as a supported type: string, bigint, int, double, boolean, date, timestamp, decimal(p,s))`);
+  if (struct)
+    return `struct<${splitTopLevel(struct[1]!)
+      .map((f) => {
+        const [, name, inner] = /^"?([A-Za-z_][A-Za-z0-9_]*)"?\s+(.+)$/.exec(f.trim()) ?? [];
+        if (!name || !inner) throw new UnsupportedCatalogTypeError(`${what}: cannot read the struct field "${f}"`);
+        return `${name}:${glueType(inner, what)}`;
+      })
+      .join(',')}>`;
+  throw new UnsupportedCatalogTypeError(
+    `${what}: Parquet type ${type} has no Athena type that reads it exactly (write it as a supported type: string, bigint, int, double, boolean, date, timestamp, decimal(p,s))`,
+  );
 }
 
 /** Splits "a INTEGER, b STRUCT(c INTEGER, d VARCHAR)" at the commas outside parentheses. */

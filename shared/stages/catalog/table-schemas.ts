@@ -46,7 +46,9 @@ export function dataColumns(table: CatalogTable): CatalogColumn[] {
 const DUMMY_DATE = '2000-01-01';
 
 function partitionKeys(fields: string[], dateField: string, listed: Record<string, string[] | undefined>): PartitionKey[] {
-  return fields.map((name) => (name === dateField ? { name, type: 'date', isDate: true } : { name, type: 'string', ...(listed[name] ? { values: listed[name] } : {}) }));
+  return fields.map((name) =>
+    name === dateField ? { name, type: 'date', isDate: true } : { name, type: 'string', ...(listed[name] ? { values: listed[name] } : {}) },
+  );
 }
 
 /**
@@ -59,7 +61,10 @@ export async function catalogTables(pipeline: Pipeline): Promise<{ tables: Catal
   const dir = await mkdtemp(join(tmpdir(), 'landfall-catalog-'));
   const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 1024, threads: 1 });
   const describe = async (path: string): Promise<CatalogColumn[]> => {
-    const rows = (await duckdb.conn.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1, hive_partitioning = false)', [path])).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
+    const rows = (await duckdb.conn.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1, hive_partitioning = false)', [path])).getRowObjectsJson() as Array<{
+      column_name: string;
+      column_type: string;
+    }>;
     return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
   };
   const tables: CatalogTable[] = [];
@@ -94,7 +99,14 @@ export async function catalogTables(pipeline: Pipeline): Promise<{ tables: Catal
         const out = join(dir, `curated-${job.name}.parquet`);
         await runSqlTransform(duckdb.conn, { sql: await loadSql(lastSql), inputs, params: sqlParams(values), outputPath: out });
         emptyFiles.set(job.name, out);
-        tables.push({ zone: 'curated', name: job.output.table, prefix: `${PREFIX.curated}${job.output.table}/`, fileColumns: typed(await describe(out), `curated table ${job.output.table}`), partitionKeys: keys, source: job.name });
+        tables.push({
+          zone: 'curated',
+          name: job.output.table,
+          prefix: `${PREFIX.curated}${job.output.table}/`,
+          fileColumns: typed(await describe(out), `curated table ${job.output.table}`),
+          partitionKeys: keys,
+          source: job.name,
+        });
         return;
       }
       for (const [name, spec] of Object.entries(job.output.tables ?? { [job.output.table]: { key: job.output.key } })) {

@@ -14,7 +14,17 @@ import { csvToParquet, lineageColumns, selectToParquet } from './csv-to-parquet'
 import { openDuckDb, type DuckDb } from '../../core/duckdb/duckdb';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetConfig } from '../../core/config/types';
-import { allGoodColumnsSql, allGoodRowsSql, goodRowsSql, typedColumnsSql, FileLineSink, parseVerdict, type Verdict, discardLines, validateFileAt } from '../validate';
+import {
+  allGoodColumnsSql,
+  allGoodRowsSql,
+  goodRowsSql,
+  typedColumnsSql,
+  FileLineSink,
+  parseVerdict,
+  type Verdict,
+  discardLines,
+  validateFileAt,
+} from '../validate';
 import { LandfallError } from '../../core/errors';
 
 /** The Parquet has another number of rows than validate counted (retryable: the read was cut short). */
@@ -182,7 +192,9 @@ async function convertFor(
     for (let attempt = 1; ; attempt += 1) {
       const condition: WriteCondition = current ? { ifMatch: current.eTag } : { ifNoneMatch: '*' };
       try {
-        await uploadFile(deps.s3, deps.lakeBucket, key, parquetPath, metadata, 'application/vnd.apache.parquet', condition, { singlePutBytes: SINGLE_PUT_BYTES });
+        await uploadFile(deps.s3, deps.lakeBucket, key, parquetPath, metadata, 'application/vnd.apache.parquet', condition, {
+          singlePutBytes: SINGLE_PUT_BYTES,
+        });
         return { kind: 'converted', key, rows };
       } catch (err) {
         // Nothing was written; after too many lost races the error goes to Lambda, whose retry starts over.
@@ -196,7 +208,11 @@ async function convertFor(
     }
   } finally {
     // opened but not used (the Parquet was there already, or the conversion failed before it)
-    if (opening) await opening.then((duckdb) => duckdb.close(), () => undefined);
+    if (opening)
+      await opening.then(
+        (duckdb) => duckdb.close(),
+        () => undefined,
+      );
     await rm(dir, { recursive: true, force: true });
   }
 }

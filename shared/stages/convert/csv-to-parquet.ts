@@ -47,7 +47,10 @@ export async function selectToParquet(conn: DuckDBConnection, req: SelectToParqu
   const constants = Object.fromEntries(req.constants.map(([, v], i) => [`c${i}`, v]));
   try {
     // COPY answers the rows it wrote: the Parquet need not be read back to count them
-    const copied = await conn.runAndReadAll(`COPY (SELECT ${selectColumns} FROM (${req.from})) TO $parquet (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, { path: req.path, parquet: req.parquetPath, ...constants });
+    const copied = await conn.runAndReadAll(
+      `COPY (SELECT ${selectColumns} FROM (${req.from})) TO $parquet (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+      { path: req.path, parquet: req.parquetPath, ...constants },
+    );
     return Number(copied.getRows()[0]![0]);
   } finally {
     for (const type of enumTypes) await conn.run(`DROP TYPE IF EXISTS ${type}`);

@@ -62,12 +62,16 @@ export function tableLoads(run: Pick<RunInput, 'job' | 'values'>, deps: Pick<Loa
   const job = jobNamed(deps.pipeline, run.job);
   return (job.load ?? []).map((load) => {
     const table = deps.tables.find((t) => t.zone === 'curated' && t.source === job.name && t.name === load.table);
-    if (!table) throw new WarehouseLoadError(`job ${job.name} loads table ${load.table}, which the catalog does not have (a Spark table declares its columns in output.tables)`);
+    if (!table)
+      throw new WarehouseLoadError(
+        `job ${job.name} loads table ${load.table}, which the catalog does not have (a Spark table declares its columns in output.tables)`,
+      );
     return { load, table, from: sourceOf(job, load.table, run.values, deps.lakeBucket) };
   });
 }
 
-const clientToken = (executionName: string, attempt: number) => createHash('sha256').update(`${executionName}\u0000load\u0000${attempt}`).digest('hex').slice(0, 64);
+const clientToken = (executionName: string, attempt: number) =>
+  createHash('sha256').update(`${executionName}\u0000load\u0000${attempt}`).digest('hex').slice(0, 64);
 
 function backoff(attempt: number, deps: LoadDeps): number {
   const base = (deps.backoffBaseSeconds ?? 5) * 2 ** attempt;
@@ -86,7 +90,14 @@ function retryOrFail(state: LoadState, deps: LoadDeps, why: string): LoadState {
  */
 export async function submitLoad(run: RunInput, state: LoadState, deps: LoadDeps): Promise<LoadState> {
   const attempt = state.status === 'NEW' ? 0 : state.attempt + 1;
-  const sqls = loadStatements({ executionName: run.executionName, batchId: run.batchId, values: run.values, copyRoleArn: deps.target.copyRoleArn, at: (deps.now ?? (() => new Date()))(), tables: tableLoads(run, deps) });
+  const sqls = loadStatements({
+    executionName: run.executionName,
+    batchId: run.batchId,
+    values: run.values,
+    copyRoleArn: deps.target.copyRoleArn,
+    at: (deps.now ?? (() => new Date()))(),
+    tables: tableLoads(run, deps),
+  });
   const { target } = deps;
   try {
     const out = await deps.redshift.send(

@@ -100,7 +100,9 @@ function tableStatements(batch: LoadBatch, { load, table, from }: TableLoad): st
   if (load.mode === 'replace') {
     const where = table.partitionKeys.map((k) => `${quoteName(k.name)} = ${partitionValue(batch, k)}`).join(' AND ');
     statements.push(`DELETE FROM ${target} WHERE ${where}`);
-    statements.push(`INSERT INTO ${target} (${all.map((c) => quoteName(c.name)).join(', ')}) SELECT ${all.map((c) => sourceValue(c)).join(', ')} FROM ${staging}`);
+    statements.push(
+      `INSERT INTO ${target} (${all.map((c) => quoteName(c.name)).join(', ')}) SELECT ${all.map((c) => sourceValue(c)).join(', ')} FROM ${staging}`,
+    );
   } else {
     // a key column the path alone holds (the date of a Spark table) is the batch's value
     const on = load.key.map((k) => `${target}.${quoteName(k)} = ${sourceValue(all.find((c) => c.name === k)!, 's')}`).join(' AND ');
@@ -123,6 +125,9 @@ export function loadStatements(batch: LoadBatch): string[] {
     `CREATE TABLE IF NOT EXISTS ${quoteName(AUDIT_TABLE)} (execution_name VARCHAR(256), batch_id VARCHAR(1024), table_name VARCHAR(128), mode VARCHAR(16), source VARCHAR(2048), row_count BIGINT, loaded_at TIMESTAMP)`,
     ...batch.tables.flatMap((t) => tableStatements(batch, t)),
   ];
-  if (statements.length > MAX_STATEMENTS) throw new Error(`the load of ${batch.batchId} needs ${statements.length} statements; one BatchExecuteStatement takes at most ${MAX_STATEMENTS} (split the job's tables)`);
+  if (statements.length > MAX_STATEMENTS)
+    throw new Error(
+      `the load of ${batch.batchId} needs ${statements.length} statements; one BatchExecuteStatement takes at most ${MAX_STATEMENTS} (split the job's tables)`,
+    );
   return statements;
 }

@@ -127,7 +127,9 @@ export async function prepareEmrRun(run: RunInput, outputTable: string, deps: Em
   for (const [relation, files] of Object.entries(run.inputs)) {
     for (const [i, file] of files.entries()) {
       const source = `${deps.lakeBucket}/${encodeURIComponent(file.processedKey).replace(/%2F/g, '/')}${file.processedVersionId ? `?versionId=${file.processedVersionId}` : ''}`;
-      await deps.s3.send(new CopyObjectCommand({ Bucket: deps.lakeBucket, Key: `${paths.inputPrefix}${relation}/${String(i).padStart(5, '0')}.parquet`, CopySource: source }));
+      await deps.s3.send(
+        new CopyObjectCommand({ Bucket: deps.lakeBucket, Key: `${paths.inputPrefix}${relation}/${String(i).padStart(5, '0')}.parquet`, CopySource: source }),
+      );
     }
   }
   return { run, cell: await deps.arc.activeCell(), attempt: 0, failures: 0, failovers: 0 };
@@ -160,7 +162,17 @@ export async function acquireEmrCluster(state: EmrRunState, deps: EmrFlowDeps): 
   const acquired =
     deps.settings.mode === 'standing'
       ? await standingCellCluster(deps.emr, cell)
-      : await acquireCellCluster({ emr: deps.emr, claims: deps.claims, spec: deps.settings.cluster!, ...(deps.now ? { now: deps.now } : {}), ...(deps.clusterWaitSeconds ? { waitSeconds: deps.clusterWaitSeconds } : {}) }, cell, state.run.executionName);
+      : await acquireCellCluster(
+          {
+            emr: deps.emr,
+            claims: deps.claims,
+            spec: deps.settings.cluster!,
+            ...(deps.now ? { now: deps.now } : {}),
+            ...(deps.clusterWaitSeconds ? { waitSeconds: deps.clusterWaitSeconds } : {}),
+          },
+          cell,
+          state.run.executionName,
+        );
   if ('waitSeconds' in acquired) {
     const { clusterId: _c, ...rest } = base;
     return { ...rest, waiting: true, waitSeconds: acquired.waitSeconds };
@@ -176,7 +188,10 @@ export async function acquireEmrCluster(state: EmrRunState, deps: EmrFlowDeps): 
 export function afterClusterEnded(state: EmrRunState, deps: EmrFlowDeps): EmrRunState {
   const clusterEnds = (state.clusterEnds ?? 0) + 1;
   if (deps.settings.mode === 'standing' || clusterEnds >= (deps.maxClusterEnds ?? 3)) {
-    throw new ClusterUnhealthyError('CLUSTER_ENDED', { clusterId: state.clusterId ?? '(none)', detail: `${clusterEnds} cluster(s) of cell ${state.cell} ended under this run: ${state.error?.Cause?.slice(0, 300) ?? ''}` });
+    throw new ClusterUnhealthyError('CLUSTER_ENDED', {
+      clusterId: state.clusterId ?? '(none)',
+      detail: `${clusterEnds} cluster(s) of cell ${state.cell} ended under this run: ${state.error?.Cause?.slice(0, 300) ?? ''}`,
+    });
   }
   const { clusterId: _c, stepId: _s, stepState: _t, ...rest } = state;
   return { ...rest, clusterEnds, attempt: state.attempt + 1 };
@@ -195,13 +210,19 @@ export async function submitEmrStage(state: EmrRunState, job: EmrJob, deps: EmrF
     ...(deps.sparkSubmitArgs ?? []),
     ...sparkResourceArgs(job.config.spark),
     deps.sparkEntryPoint,
-    '--stage', state.stage,
-    '--module', module,
-    '--input-root', paths.input,
-    '--checkpoint-root', paths.checkpoint,
-    '--output-root', paths.output,
+    '--stage',
+    state.stage,
+    '--module',
+    module,
+    '--input-root',
+    paths.input,
+    '--checkpoint-root',
+    paths.checkpoint,
+    '--output-root',
+    paths.output,
     ...batchKey.flatMap((k) => ['--batch', `${k}=${state.run.values[k] ?? ''}`]),
-    '--date-field', dateField,
+    '--date-field',
+    dateField,
     ...(output.partitionBy.length > 0 ? ['--partition-by', output.partitionBy.join(',')] : []),
   ];
   const name = `${state.run.executionName}-${state.stage}-${state.cell}-a${state.attempt}`;

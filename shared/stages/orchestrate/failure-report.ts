@@ -76,7 +76,16 @@ export async function failureReport(run: RunInput, error: TaskError, deps: { run
   // every stage checkpointed: what failed came after them, the warehouse load if the job has one
   const stage = run.stages.find((s) => !record?.stages?.[s.name])?.name ?? (run.warehouse ? WAREHOUSE_LOAD_STAGE : run.stages.at(-1)?.name) ?? 'none';
   const { message, trace } = parseCause(error.Cause ?? '');
-  const report: FailureReport = { job: run.job, batch: run.values, execution: run.executionName, stage, attempt: attemptOf(run.executionName), error: error.Error, message, inputs: run.inputs };
+  const report: FailureReport = {
+    job: run.job,
+    batch: run.values,
+    execution: run.executionName,
+    stage,
+    attempt: attemptOf(run.executionName),
+    error: error.Error,
+    message,
+    inputs: run.inputs,
+  };
   if (trace) report.trace = trace.slice(0, 15);
   const location = logLocationOf(message);
   if (location && deps.s3) {

@@ -35,7 +35,15 @@ export interface JobStepDeps {
  * timed out, the Lambda service failed. A run that failed on one of them after its retries is
  * started again by the reconciler (a bounded number of times); any other error waits for a retry.
  */
-export const INFRASTRUCTURE_ERRORS = ['Runtime.ExitError', 'Lambda.Unknown', 'States.Timeout', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+export const INFRASTRUCTURE_ERRORS = [
+  'Runtime.ExitError',
+  'Lambda.Unknown',
+  'States.Timeout',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
 
 /** A request the state machine should never send: a bug in the ASL, not a transient error. */
 export class BadStepRequestError extends LandfallError {
@@ -68,7 +76,9 @@ export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Pr
       return { status: 'SUCCEEDED', next };
     }
     case 'fail':
-      await deps.runs.finishRun(run.batchId, run.executionName, 'FAILED', { error: request.error.Error, cause: request.error.Cause }, new Date(), { restartable: INFRASTRUCTURE_ERRORS.includes(request.error.Error) });
+      await deps.runs.finishRun(run.batchId, run.executionName, 'FAILED', { error: request.error.Error, cause: request.error.Cause }, new Date(), {
+        restartable: INFRASTRUCTURE_ERRORS.includes(request.error.Error),
+      });
       return { run, error: request.error };
     case 'notify': {
       const report = await failureReport(run, request.error, deps);

@@ -23,15 +23,28 @@ export async function recordPartition(run: RunInput, job: JobConfig, deps: Parti
   const rows = head.metadata['landfall-rows'];
   // orders versions of the partition like an S3 sequencer (a later run records a larger one)
   const sequencer = now.getTime().toString(16).padStart(16, '0');
-  const source = { bucket: deps.lakeBucket, key, ...(head.versionId ? { versionId: head.versionId } : {}), eTag: head.eTag, size: head.size, sequencer, eventTime: now.toISOString() };
-  await deps.files.recordTransition(source, 'CONVERTED', {
-    dataset: job.name,
-    fields: run.values,
-    date: run.values[job.dateField]!,
-    ...(head.versionId ? { processedVersionId: head.versionId } : {}),
-    ...(rows !== undefined && /^\d+$/.test(rows) ? { parquetRows: Number(rows) } : {}),
-    reason: `written by ${run.executionName}`,
-    outputs: { processed: key },
-  }, now);
+  const source = {
+    bucket: deps.lakeBucket,
+    key,
+    ...(head.versionId ? { versionId: head.versionId } : {}),
+    eTag: head.eTag,
+    size: head.size,
+    sequencer,
+    eventTime: now.toISOString(),
+  };
+  await deps.files.recordTransition(
+    source,
+    'CONVERTED',
+    {
+      dataset: job.name,
+      fields: run.values,
+      date: run.values[job.dateField]!,
+      ...(head.versionId ? { processedVersionId: head.versionId } : {}),
+      ...(rows !== undefined && /^\d+$/.test(rows) ? { parquetRows: Number(rows) } : {}),
+      reason: `written by ${run.executionName}`,
+      outputs: { processed: key },
+    },
+    now,
+  );
   return { key, ...(head.versionId ? { versionId: head.versionId } : {}) };
 }

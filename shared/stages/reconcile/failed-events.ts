@@ -33,7 +33,16 @@ export interface ParkedEvents {
 async function sourceOf(s3: S3Client, ref: ObjectRef, rawBucket: string): Promise<ObjectRef | undefined> {
   if (ref.bucket === rawBucket && ref.key.startsWith(PREFIX.landing)) return ref;
   const reported = ref.bucket === rawBucket ? landedVersionOfReport(ref.key) : null;
-  if (reported) return { bucket: rawBucket, key: reported.key, ...(reported.versionId !== 'null' ? { versionId: reported.versionId } : {}), eTag: '', size: 0, sequencer: '', eventTime: '' };
+  if (reported)
+    return {
+      bucket: rawBucket,
+      key: reported.key,
+      ...(reported.versionId !== 'null' ? { versionId: reported.versionId } : {}),
+      eTag: '',
+      size: 0,
+      sequencer: '',
+      eventTime: '',
+    };
   try {
     return parseLineage((await headObject(s3, ref.bucket, ref.key, ref.versionId)).metadata).source;
   } catch {
@@ -44,7 +53,8 @@ async function sourceOf(s3: S3Client, ref: ObjectRef, rawBucket: string): Promis
 const functionNameOf = (arn = '') => arn.split(':function:')[1]?.split(':')[0] ?? arn;
 
 /** `value[key]` when the value is a JSON object (not null, not a list). */
-const field = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined);
+const field = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /**
@@ -76,10 +86,20 @@ function readFailedEvent(body: string | undefined): FailedEvent {
  * message is deleted once read: the file states, not the queue, drive the repairs, so nothing is
  * re-driven twice and a poison event does not circle for ever.
  */
-export async function drainFailedEvents(deps: { sqs: SQSClient; queueUrl: string; s3: S3Client; rawBucket: string; files: FileStateStore }, limit = 500): Promise<ParkedEvents> {
+export async function drainFailedEvents(
+  deps: { sqs: SQSClient; queueUrl: string; s3: S3Client; rawBucket: string; files: FileStateStore },
+  limit = 500,
+): Promise<ParkedEvents> {
   const parked: ParkedEvents = { failedFiles: [], messages: 0 };
   while (parked.messages < limit) {
-    const out = await deps.sqs.send(new ReceiveMessageCommand({ QueueUrl: deps.queueUrl, MaxNumberOfMessages: Math.min(10, limit - parked.messages), VisibilityTimeout: 300, WaitTimeSeconds: 0 }));
+    const out = await deps.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: deps.queueUrl,
+        MaxNumberOfMessages: Math.min(10, limit - parked.messages),
+        VisibilityTimeout: 300,
+        WaitTimeSeconds: 0,
+      }),
+    );
     const messages = out.Messages ?? [];
     if (messages.length === 0) break;
     for (const message of messages) {

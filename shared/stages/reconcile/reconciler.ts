@@ -79,7 +79,10 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
   const stuckDeps: StuckFileDeps = { ...deps, files: deps.files, pipeline: deps.pipeline };
 
   // 1. parked failures
-  const parked = deps.sqs && deps.failedEventsQueueUrl ? await drainFailedEvents({ sqs: deps.sqs, queueUrl: deps.failedEventsQueueUrl, s3: deps.s3, rawBucket: deps.rawBucket, files: deps.files }) : { failedFiles: [], messages: 0 };
+  const parked =
+    deps.sqs && deps.failedEventsQueueUrl
+      ? await drainFailedEvents({ sqs: deps.sqs, queueUrl: deps.failedEventsQueueUrl, s3: deps.s3, rawBucket: deps.rawBucket, files: deps.files })
+      : { failedFiles: [], messages: 0 };
   for (const { source } of parked.failedFiles) {
     if (source.sequencer && !(await deps.files.get(source.key, source.versionId))) repairs.push(await redriveUnrecorded(stuckDeps, source, now));
   }
@@ -105,16 +108,28 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     if (!job) continue;
     const check = await checkActiveRun(deps, job, batch, now, claimGraceMs);
     if (check.kind === 'live') await deps.runs.deferDue(batch.batchId, check.executionName, new Date(now.getTime() + 10 * 60_000));
-    else if (check.kind === 'young') await deps.runs.deferDue(batch.batchId, check.executionName, new Date(Date.parse(batch.activeRun!.claimedAt) + CLAIM_GRACE_MS));
+    else if (check.kind === 'young')
+      await deps.runs.deferDue(batch.batchId, check.executionName, new Date(Date.parse(batch.activeRun!.claimedAt) + CLAIM_GRACE_MS));
     else if (check.kind === 'released') {
       repairs.push({ kind: 'claim-released', batchId: batch.batchId, executionName: check.executionName });
       resolveAgain.set(batch.batchId, { job: batch.job, values: batch.values });
     } else {
-      repairs.push({ kind: 'run-recorded', batchId: batch.batchId, executionName: check.executionName, status: check.status, executionStatus: check.executionStatus, ...(check.error ? { error: `${check.error.error}: ${check.error.cause}` } : {}) });
+      repairs.push({
+        kind: 'run-recorded',
+        batchId: batch.batchId,
+        executionName: check.executionName,
+        status: check.status,
+        executionStatus: check.executionStatus,
+        ...(check.error ? { error: `${check.error.error}: ${check.error.cause}` } : {}),
+      });
       const interrupted = check.status === 'FAILED' && INTERRUPTED.includes(check.executionStatus) && attemptOf(check.executionName) < MAX_AUTOMATIC_ATTEMPTS;
       if (check.status === 'FAILED') {
         const subject = `landfall: ${batch.job} ${Object.values(batch.values).join(' ')} ${check.executionStatus}${interrupted ? ', started again' : ''}`;
-        alerts.push({ kind: 'job-failed', subject, detail: { job: batch.job, batch: batch.values, execution: check.executionArn, status: check.executionStatus, error: check.error } });
+        alerts.push({
+          kind: 'job-failed',
+          subject,
+          detail: { job: batch.job, batch: batch.values, execution: check.executionArn, status: check.executionStatus, error: check.error },
+        });
       }
       if (interrupted) await restart(batch, check.executionName);
       else resolveAgain.set(batch.batchId, { job: batch.job, values: batch.values });
@@ -131,7 +146,9 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
 
   // 4. batches of files settled since the last pass
   const watermark = await deps.runs.reconcilerWatermark();
-  let from = watermark ? new Date(Date.parse(watermark) - INDEX_LAG_MS).toISOString() : new Date(now.getTime() - (options.firstLookbackMs ?? 60 * 60_000)).toISOString();
+  let from = watermark
+    ? new Date(Date.parse(watermark) - INDEX_LAG_MS).toISOString()
+    : new Date(now.getTime() - (options.firstLookbackMs ?? 60 * 60_000)).toISOString();
   if (parked.lostStreamSince && parked.lostStreamSince < from) from = parked.lostStreamSince;
   const to = now.toISOString();
   const settled = await deps.files.settledBetween(from, to);
@@ -160,7 +177,17 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
         pastDeadline.push({ batchId: id, deadline: deadline.toISOString(), waitingFor });
         if (await deps.runs.markDeadlineAlerted(job.name, id, batch.values, deadline.toISOString(), now)) {
           const local = `${job.freshness!.deadline} ${job.freshness!.timeZone}`;
-          alerts.push({ kind: 'past-deadline', subject: `landfall: ${job.name} ${Object.values(batch.values).join(' ')} not done at ${local}`, detail: { job: job.name, batch: batch.values, deadline: deadline.toISOString(), waitingFor, summary: `${Object.values(batch.values).join(' ')}: ${waitingFor.join('; ') || 'not run'} at ${local}` } });
+          alerts.push({
+            kind: 'past-deadline',
+            subject: `landfall: ${job.name} ${Object.values(batch.values).join(' ')} not done at ${local}`,
+            detail: {
+              job: job.name,
+              batch: batch.values,
+              deadline: deadline.toISOString(),
+              waitingFor,
+              summary: `${Object.values(batch.values).join(' ')}: ${waitingFor.join('; ') || 'not run'} at ${local}`,
+            },
+          });
         }
       }
     }
@@ -214,5 +241,3 @@ export function describeRepair(r: Repair): string {
       return `started ${r.batchId} again as ${r.executionName} after ${r.after} was interrupted`;
   }
 }
-
-

@@ -62,7 +62,14 @@ async function dueStage(deps: StuckFileDeps, item: FileStateItem): Promise<{ sta
       return { stage: 'track', ref: { bucket: deps.lakeBucket, key: parquetKey, ...(parquet.versionId ? { versionId: parquet.versionId } : {}) } };
     }
   }
-  return { stage: 'convert', ref: { bucket: deps.rawBucket, key: item.validatedKey ?? validatedKey(relative), ...(item.validatedVersionId ? { versionId: item.validatedVersionId } : {}) } };
+  return {
+    stage: 'convert',
+    ref: {
+      bucket: deps.rawBucket,
+      key: item.validatedKey ?? validatedKey(relative),
+      ...(item.validatedVersionId ? { versionId: item.validatedVersionId } : {}),
+    },
+  };
 }
 
 /**
@@ -98,7 +105,16 @@ export function redriveUnrecorded(deps: StuckFileDeps, ref: ObjectRef, now = new
 }
 
 /** Invokes a stage's own function, asynchronously, with the S3 event of the object it is due to read. */
-async function redrive(deps: StuckFileDeps, stage: Stage, ref: StageInput, landed: { key: string; versionId: string }, attempt: number, now: Date): Promise<FileRepair> {
-  await deps.lambda.send(new InvokeCommand({ FunctionName: deps.functionNames[stage], InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(s3EventFor(ref, now))) }));
+async function redrive(
+  deps: StuckFileDeps,
+  stage: Stage,
+  ref: StageInput,
+  landed: { key: string; versionId: string },
+  attempt: number,
+  now: Date,
+): Promise<FileRepair> {
+  await deps.lambda.send(
+    new InvokeCommand({ FunctionName: deps.functionNames[stage], InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(s3EventFor(ref, now))) }),
+  );
   return { kind: 'redrive', stage, ...landed, attempt, object: `s3://${ref.bucket}/${ref.key}${ref.versionId ? `?versionId=${ref.versionId}` : ''}` };
 }

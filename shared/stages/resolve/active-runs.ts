@@ -12,7 +12,14 @@ export type ActiveRunCheck =
   /** the claim was never started and is now released: the batch may claim its current inputs */
   | { kind: 'released'; executionName: string }
   /** the execution ended without recording it (stopped, timed out, or its last task lost): recorded now */
-  | { kind: 'recorded'; executionName: string; executionArn: string; status: 'SUCCEEDED' | 'FAILED'; executionStatus: string; error?: { error: string; cause: string } };
+  | {
+      kind: 'recorded';
+      executionName: string;
+      executionArn: string;
+      status: 'SUCCEEDED' | 'FAILED';
+      executionStatus: string;
+      error?: { error: string; cause: string };
+    };
 
 /** The ARN Step Functions gives an execution of this name (names are deterministic per generation). */
 export function executionArnFor(stateMachineArn: string, name: string): string {
@@ -34,7 +41,13 @@ async function describe(deps: Pick<ResolverDeps, 'sfn'>, executionArn: string) {
  * surely stopped); an execution that ended without reaching its last recording state (stopped,
  * timed out, a lost task) is recorded as it ended. A live execution is left alone.
  */
-export async function checkActiveRun(deps: Pick<ResolverDeps, 'sfn' | 'runs' | 'stateMachineArns'>, job: JobConfig, batch: BatchItem, now = new Date(), graceMs = CLAIM_GRACE_MS): Promise<ActiveRunCheck> {
+export async function checkActiveRun(
+  deps: Pick<ResolverDeps, 'sfn' | 'runs' | 'stateMachineArns'>,
+  job: JobConfig,
+  batch: BatchItem,
+  now = new Date(),
+  graceMs = CLAIM_GRACE_MS,
+): Promise<ActiveRunCheck> {
   const claim = batch.activeRun!;
   const name = claim.executionName;
   let executionArn = claim.executionArn;
@@ -59,7 +72,13 @@ export async function checkActiveRun(deps: Pick<ResolverDeps, 'sfn' | 'runs' | '
     return { kind: 'recorded', executionName: name, executionArn: arn, status: 'SUCCEEDED', executionStatus: status };
   }
   // named for how it ended (ExecutionAborted, ExecutionTimedOut, ExecutionFailed); its own words in the cause
-  const error = { error: `Execution${status.charAt(0)}${status.slice(1).toLowerCase().replace(/_(\w)/g, (_, c: string) => c.toUpperCase())}`, cause: [execution.error, execution.cause].filter(Boolean).join(': ') || `the execution ended ${status} without recording the run` };
+  const error = {
+    error: `Execution${status.charAt(0)}${status
+      .slice(1)
+      .toLowerCase()
+      .replace(/_(\w)/g, (_, c: string) => c.toUpperCase())}`,
+    cause: [execution.error, execution.cause].filter(Boolean).join(': ') || `the execution ended ${status} without recording the run`,
+  };
   await deps.runs.finishRun(batch.batchId, name, 'FAILED', error, now);
   return { kind: 'recorded', executionName: name, executionArn: arn, status: 'FAILED', executionStatus: status, error };
 }

@@ -16,7 +16,6 @@ export interface ResolverDeps {
   stateMachineArns: Record<RunEngine, string>;
 }
 
-
 /** The resolver's dependencies from the Lambda environment (resolve and jobstep share them). */
 export function resolverDepsFromEnv(): ResolverDeps {
   return {

@@ -65,7 +65,10 @@ export function deriveEngineThreshold(inputs: ThresholdInputs): Threshold {
   const storageBytes = (0.8 * (inputs.ephemeralStorageBytes ?? 10 * GiB)) / (inputs.parquetBytesPerInputByte ?? 1);
   const extrapolationCap = inputs.largestMeasuredBytes !== undefined ? 2 * inputs.largestMeasuredBytes : Infinity;
   const limits: Array<[number, string]> = [
-    [lambdaBudgetBytes, `DuckDB's projected time in a ${memory} MB Lambda (×${cpuScale.toFixed(2)} for its vCPU share) reaches ${budget.toFixed(0)} s at ${(lambdaBudgetBytes / GiB).toFixed(1)} GiB`],
+    [
+      lambdaBudgetBytes,
+      `DuckDB's projected time in a ${memory} MB Lambda (×${cpuScale.toFixed(2)} for its vCPU share) reaches ${budget.toFixed(0)} s at ${(lambdaBudgetBytes / GiB).toFixed(1)} GiB`,
+    ],
     [storageBytes, `the batch's Parquet fills 80 % of /tmp at ${(storageBytes / GiB).toFixed(1)} GiB`],
     [extrapolationCap, `twice the largest size measured is ${(extrapolationCap / GiB).toFixed(1)} GiB (the fitted line is not trusted further)`],
   ];

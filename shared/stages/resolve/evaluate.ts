@@ -149,7 +149,8 @@ function unmetManifest(p: Extract<Precondition, { kind: 'manifest' }>, ctx: Cont
   const manifest = manifests.reduce((a, b) => (a.key.localeCompare(b.key) >= 0 ? a : b));
   const have = new Set(ctx.selected[p.input]!.map((f) => f.fields[p.field]!));
   const summary = manifest.manifest!;
-  if ('count' in summary) return have.size >= summary.count ? null : `${have.size} of ${summary.count} ${p.field}s of ${p.input} (the count in ${manifest.key})`;
+  if ('count' in summary)
+    return have.size >= summary.count ? null : `${have.size} of ${summary.count} ${p.field}s of ${p.input} (the count in ${manifest.key})`;
   const missing = summary.parts.filter((part) => !have.has(part));
   if (missing.length === 0) return null;
   const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, … ${missing.length - 5} more` : '');
@@ -178,7 +179,8 @@ export function evaluateBatch(
     const { converted, inProgress, quarantine: held } = inputFiles(input, batch, files);
     selected[input.relation] = converted;
     quarantine.push(...held);
-    if (inProgress.length > 0) inFlight.push(`${input.relation}: ${inProgress.length} file(s) still being processed (${inProgress.map((f) => f.key).join(', ')})`);
+    if (inProgress.length > 0)
+      inFlight.push(`${input.relation}: ${inProgress.length} file(s) still being processed (${inProgress.map((f) => f.key).join(', ')})`);
   }
   const ctx: Context = { config, job, batch, selected, upstreamKeys };
   let unmetPreconditions = job.preconditions.map((p) => unmet(p, ctx)).filter((problem): problem is string => problem !== null);
@@ -191,16 +193,41 @@ export function evaluateBatch(
   }
   const waitingFor = [...inFlight, ...unmetPreconditions];
   const inputs = Object.fromEntries(
-    Object.entries(selected).map(([relation, fs]) => [relation, fs.map((f): SelectedFile => ({ key: f.key, versionId: f.versionId, processedKey: f.processedKey!, ...(f.processedVersionId ? { processedVersionId: f.processedVersionId } : {}) }))]),
+    Object.entries(selected).map(([relation, fs]) => [
+      relation,
+      fs.map(
+        (f): SelectedFile => ({
+          key: f.key,
+          versionId: f.versionId,
+          processedKey: f.processedKey!,
+          ...(f.processedVersionId ? { processedVersionId: f.processedVersionId } : {}),
+        }),
+      ),
+    ]),
   );
   // stages by name and file name: a new SQL version is a new generation, the folder it sits in is not
   const stages = job.stages.map((s) => ({ name: s.name, ...(s.sql ? { sql: baseName(s.sql) } : {}), ...(s.spark ? { spark: baseName(s.spark) } : {}) }));
-  const fingerprint = fingerprintOf({ job: job.name, batch: batch.values, stages, inputs: Object.entries(inputs).map(([r, fs]) => [r, fs.map((f) => [f.key, f.versionId])]) });
+  const fingerprint = fingerprintOf({
+    job: job.name,
+    batch: batch.values,
+    stages,
+    inputs: Object.entries(inputs).map(([r, fs]) => [r, fs.map((f) => [f.key, f.versionId])]),
+  });
   if (waitingFor.length === 0 && job.preconditions.some((p) => p.kind === 'newerThanLastRun') && fingerprint === options.lastSucceededFingerprint) {
     waitingFor.push('an input newer than the last successful run');
   }
-  const inputBytes = Object.values(selected).flat().reduce((sum, f) => sum + f.size, 0);
-  return { ready: waitingFor.length === 0, waitingFor, inputs, fingerprint, inputBytes, quarantine, ...(ranWithout && waitingFor.length === 0 ? { ranWithout } : {}) };
+  const inputBytes = Object.values(selected)
+    .flat()
+    .reduce((sum, f) => sum + f.size, 0);
+  return {
+    ready: waitingFor.length === 0,
+    waitingFor,
+    inputs,
+    fingerprint,
+    inputBytes,
+    quarantine,
+    ...(ranWithout && waitingFor.length === 0 ? { ranWithout } : {}),
+  };
 }
 
 const baseName = (path: string) => path.split('/').pop()!;

@@ -1,9 +1,9 @@
-import { ExecutionAlreadyExists, StartExecutionCommand, } from '@aws-sdk/client-sfn';
-import { jobNamed, } from '../../core/config/load-config';
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { jobNamed } from '../../core/config/load-config';
 import type { JobConfig } from '../../core/config/types';
-import type { FileStateItem, } from '../../core/state/file-state-store';
+import type { FileStateItem } from '../../core/state/file-state-store';
 import { attemptOf, batchId, batchesForFile, executionName, type BatchRef } from '../../core/runs/batches';
-import { evaluateBatch, type CandidateFile, type Evaluation, type ManifestSummary, } from './evaluate';
+import { evaluateBatch, type CandidateFile, type Evaluation, type ManifestSummary } from './evaluate';
 import { overDuckdbThreshold, routeEngine } from './engine-router';
 import { cutoffAsDeadline, deadlineOf } from '../../core/runs/deadlines';
 import { checkActiveRun, executionArnFor } from './active-runs';
@@ -20,7 +20,12 @@ export type ResolveOutcome =
   | { kind: 'busy'; batchId: string; activeRun: string }
   | { kind: 'up-to-date'; batchId: string };
 
-export function candidateOf(item: Pick<FileStateItem, 'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows' | 'manifest'>): CandidateFile | null {
+export function candidateOf(
+  item: Pick<
+    FileStateItem,
+    'key' | 'versionId' | 'sequencer' | 'dataset' | 'fields' | 'state' | 'size' | 'processedKey' | 'processedVersionId' | 'rows' | 'parquetRows' | 'manifest'
+  >,
+): CandidateFile | null {
   if (!item.dataset || !item.fields) return null;
   const rows = item.rows?.in ?? item.parquetRows;
   return {
@@ -59,7 +64,14 @@ function pastCutoff(job: JobConfig, batch: BatchRef, now: Date): string | undefi
   return now.getTime() >= at.getTime() ? `${job.cutoff.at} ${job.cutoff.timeZone}` : undefined;
 }
 
-async function evaluate(deps: Pick<ResolverDeps, 'pipeline' | 'files'>, job: JobConfig, batch: BatchRef, known: CandidateFile[], lastSucceededFingerprint: string | undefined, now: Date): Promise<Evaluation> {
+async function evaluate(
+  deps: Pick<ResolverDeps, 'pipeline' | 'files'>,
+  job: JobConfig,
+  batch: BatchRef,
+  known: CandidateFile[],
+  lastSucceededFingerprint: string | undefined,
+  now: Date,
+): Promise<Evaluation> {
   const upstreamKeys = Object.fromEntries(job.inputs.filter((i) => i.job).map((i) => [i.job!, jobNamed(deps.pipeline, i.job!).batchKey]));
   const cutoff = pastCutoff(job, batch, now);
   const options = { ...(lastSucceededFingerprint ? { lastSucceededFingerprint } : {}), ...(cutoff ? { pastCutoff: cutoff } : {}) };
@@ -113,7 +125,15 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   const sizing = { inputBytes: evaluation.inputBytes, overThreshold: overDuckdbThreshold(job, evaluation.inputBytes) };
   const engine = routeEngine(job, evaluation.inputBytes);
   const ranWithout = evaluation.ranWithout ? { ranWithout: evaluation.ranWithout } : {};
-  const claimIt = () => deps.runs.claimRun(job.name, id, batch.values, { executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, sizing, engine, ...ranWithout });
+  const claimIt = () =>
+    deps.runs.claimRun(job.name, id, batch.values, {
+      executionName: name,
+      fingerprint: evaluation.fingerprint,
+      inputs: evaluation.inputs,
+      sizing,
+      engine,
+      ...ranWithout,
+    });
   let claim = await claimIt();
   if (claim.kind === 'active' && claim.run.executionName !== name && !claim.run.executionArn) {
     // Another generation's claim that has no execution: if it was abandoned (its resolver died
@@ -127,7 +147,17 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
     return claim.run.executionName === name ? { kind: 'up-to-date', batchId: id } : { kind: 'busy', batchId: id, activeRun: claim.run.executionName };
   }
   // Claimed now, or claimed earlier by a resolver that stopped before StartExecution: start it.
-  const input: RunInput = { job: job.name, batchId: id, values: batch.values, executionName: name, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs, engine, stages: job.stages.map((s) => ({ name: s.name })), ...(job.load?.length ? { warehouse: true as const } : {}) };
+  const input: RunInput = {
+    job: job.name,
+    batchId: id,
+    values: batch.values,
+    executionName: name,
+    fingerprint: evaluation.fingerprint,
+    inputs: evaluation.inputs,
+    engine,
+    stages: job.stages.map((s) => ({ name: s.name })),
+    ...(job.load?.length ? { warehouse: true as const } : {}),
+  };
   const executionArn = await startExecution(deps, deps.stateMachineArns[engine], name, input);
   // (a crash here leaves the claim without its ARN: the reconciler finds the execution by name)
   await deps.runs.markStarted(id, name, executionArn);
@@ -176,7 +206,10 @@ export async function retryBatch(deps: ResolverDeps, batch: BatchRef, now = new 
   if (state?.activeRun) {
     const check = await checkActiveRun(deps, job, state, now);
     if (check.kind === 'live') throw new BatchBusyError(`batch ${id} is running: execution ${check.executionArn}`);
-    if (check.kind === 'young') throw new BatchBusyError(`batch ${id} was claimed at ${state.activeRun.claimedAt} by run ${check.executionName}, which may still be starting; retry after ${Math.round(CLAIM_GRACE_MS / 60_000)} minutes`);
+    if (check.kind === 'young')
+      throw new BatchBusyError(
+        `batch ${id} was claimed at ${state.activeRun.claimedAt} by run ${check.executionName}, which may still be starting; retry after ${Math.round(CLAIM_GRACE_MS / 60_000)} minutes`,
+      );
     if (check.kind === 'released') return resolveBatch(deps, batch);
     state = await deps.runs.getBatch(id);
   }

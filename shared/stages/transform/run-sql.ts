@@ -68,7 +68,8 @@ export async function runSqlTransform(conn: DuckDBConnection, req: SqlTransformR
     const quoted = quoteIdentifier(name, 'input relation name');
     if (paths.length === 0) throw new MissingInputError(name);
     const globbed = paths.find((p) => GLOB_CHARACTERS.test(p));
-    if (globbed !== undefined) throw new InvalidTransformRequestError(`input path of "${name}" contains a glob character (*, ? or [): ${JSON.stringify(globbed)}`);
+    if (globbed !== undefined)
+      throw new InvalidTransformRequestError(`input path of "${name}" contains a glob character (*, ? or [): ${JSON.stringify(globbed)}`);
     return { quoted, paths };
   });
   for (const name of Object.keys(req.params)) {
@@ -82,7 +83,9 @@ export async function runSqlTransform(conn: DuckDBConnection, req: SqlTransformR
       // A view, not a table: the SQL's filters and columns reach the Parquet scan, and nothing is
       // copied into DuckDB's memory first (a 5 GB batch would spill). A view cannot take bound
       // parameters, so the paths are spliced as quoted literals (see sqlStringLiteral).
-      await conn.run(`CREATE OR REPLACE TEMP VIEW ${quoted} AS SELECT * FROM read_parquet([${paths.map(sqlStringLiteral).join(', ')}], hive_partitioning = false)`);
+      await conn.run(
+        `CREATE OR REPLACE TEMP VIEW ${quoted} AS SELECT * FROM read_parquet([${paths.map(sqlStringLiteral).join(', ')}], hive_partitioning = false)`,
+      );
       created.push(quoted);
     }
 

@@ -58,7 +58,8 @@ export async function runStage(run: RunInput, named: Pick<JobStage, 'name'>, dep
   const job = jobNamed(deps.pipeline, run.job);
   // the stage as this function's configuration has it (the run input names stages only)
   const stage = job.stages.find((s) => s.name === named.name);
-  if (!stage?.sql) throw new UnsupportedEngineError(`job ${job.name} (engine ${job.engine}) has no SQL for stage ${named.name}: the DuckDB transform cannot run it`);
+  if (!stage?.sql)
+    throw new UnsupportedEngineError(`job ${job.name} (engine ${job.engine}) has no SQL for stage ${named.name}: the DuckDB transform cannot run it`);
   const sqlFile = stage.sql;
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'transform-'));
   try {

@@ -233,7 +233,7 @@ export function allGoodRowsSql(dataset: DatasetConfig, skip: number): string | n
   if (format.kind !== 'delimited') return null;
   const csv = format.delimiter === ',';
   const columns = dataset.columns.map((c) => `${sqlString(c.name)}: '${duckdbType(c)}'`).join(', ');
-  return `SELECT * FROM read_csv($path, columns = {${columns}}, header = false, skip = ${Math.trunc(skip)}, delim = ${csv ? "','" : 'E\'\\t\''}, quote = ${csv ? `'"'` : "''"}, escape = ${csv ? `'"'` : "''"}, allow_quoted_nulls = true, auto_detect = false, strict_mode = true)`;
+  return `SELECT * FROM read_csv($path, columns = {${columns}}, header = false, skip = ${Math.trunc(skip)}, delim = ${csv ? "','" : "E'\\t'"}, quote = ${csv ? `'"'` : "''"}, escape = ${csv ? `'"'` : "''"}, allow_quoted_nulls = true, auto_detect = false, strict_mode = true)`;
 }
 
 /** The dataset's columns as convert writes them, from allGoodRowsSql. */

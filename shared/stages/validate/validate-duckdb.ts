@@ -2,7 +2,19 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetConfig } from '../../core/config/types';
 import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
 import { classifiedLinesSql, goodRowsSql, linesSql } from './line-rules-sql';
-import { REJECTED_TEXT_CHARS, expectedHeader, formatReject, isBlankLine, lineParser, mostlyBad, noHeader, wrongHeader, type LineSink, type RowCounts, type ValidationOutcome } from './validate-file';
+import {
+  REJECTED_TEXT_CHARS,
+  expectedHeader,
+  formatReject,
+  isBlankLine,
+  lineParser,
+  mostlyBad,
+  noHeader,
+  wrongHeader,
+  type LineSink,
+  type RowCounts,
+  type ValidationOutcome,
+} from './validate-file';
 import { compileRowCheck } from './row-checks';
 
 /**
@@ -52,11 +64,13 @@ export function localCopy(path: string, size: number): LandedCopy {
 
 /** The one parallel pass: counts every line by class. It may read a pipe: it needs no order. */
 export async function countLines(conn: DuckDBConnection, path: string, dataset: DatasetConfig, keyFields: Record<string, string>): Promise<LineCounts> {
-  const row = (await conn.runAndReadAll(
-    `SELECT count(*) FILTER (class = 'good') AS good, count(*) FILTER (class = 'bad') AS bad, count(*) FILTER (class = 'junk') AS junk,
+  const row = (
+    await conn.runAndReadAll(
+      `SELECT count(*) FILTER (class = 'good') AS good, count(*) FILTER (class = 'bad') AS bad, count(*) FILTER (class = 'junk') AS junk,
       count(*) FILTER (class = 'blank') AS blank, count(*) FILTER (contains(line, chr(0))) AS nul FROM (${classifiedLinesSql(dataset, keyFields, 0)})`,
-    { path },
-  )).getRowObjects()[0]!;
+      { path },
+    )
+  ).getRowObjects()[0]!;
   return { good: Number(row.good), bad: Number(row.bad), junk: Number(row.junk), blank: Number(row.blank), nul: Number(row.nul) };
 }
 
@@ -99,7 +113,9 @@ export async function validateWithDuckDb(
     const skipLines = header.line;
     if (skipLines > 0) {
       // the header line was counted as a line like any other: as whatever class the rules give its text
-      const [[headerClass]] = (await conn.runAndReadAll(`SELECT class FROM (${classifiedLinesSql(dataset, keyFields, skipLines - 1)}) LIMIT 1`, { path: header.path })).getRows() as [[keyof LineCounts]];
+      const [[headerClass]] = (
+        await conn.runAndReadAll(`SELECT class FROM (${classifiedLinesSql(dataset, keyFields, skipLines - 1)}) LIMIT 1`, { path: header.path })
+      ).getRows() as [[keyof LineCounts]];
       counts[headerClass] -= 1;
     }
     rows.out = counts.good;
@@ -107,7 +123,15 @@ export async function validateWithDuckDb(
     rows.in = rows.out + rows.rejected;
     rows.junk = counts.junk;
     if (rows.rejected > 0) {
-      const reported = await reportBadLines(conn, await file.whole(), classifiedLinesSql(dataset, keyFields, skipLines), skipLines, dataset, keyFields, rejects);
+      const reported = await reportBadLines(
+        conn,
+        await file.whole(),
+        classifiedLinesSql(dataset, keyFields, skipLines),
+        skipLines,
+        dataset,
+        keyFields,
+        rejects,
+      );
       if (typeof reported === 'object') return reported;
       if (reported !== rows.rejected) throw new Error(`DuckDB counted ${rows.rejected} bad lines but numbered ${reported}`);
     }
@@ -190,7 +214,11 @@ async function reportBadLines(
         const fields = parse(text);
         problem = Array.isArray(fields) ? checkRow(fields) : fields.error;
       }
-      if (problem === null) return { kind: 'fallback', why: `line ${number} is good by the JavaScript rules, which DuckDB's cannot express: ${JSON.stringify(text.slice(0, 200))}` };
+      if (problem === null)
+        return {
+          kind: 'fallback',
+          why: `line ${number} is good by the JavaScript rules, which DuckDB's cannot express: ${JSON.stringify(text.slice(0, 200))}`,
+        };
       reported += 1;
       const pending = rejects.write(formatReject(number, problem, text.slice(0, REJECTED_TEXT_CHARS)));
       if (pending) await pending;
@@ -200,7 +228,14 @@ async function reportBadLines(
 }
 
 /** One column's values in the good rows, in file order (a manifest's parts or count). */
-async function goodValues(conn: DuckDBConnection, path: string, dataset: DatasetConfig, keyFields: Record<string, string>, skip: number, column: string): Promise<string[]> {
+async function goodValues(
+  conn: DuckDBConnection,
+  path: string,
+  dataset: DatasetConfig,
+  keyFields: Record<string, string>,
+  skip: number,
+  column: string,
+): Promise<string[]> {
   const index = dataset.columns.findIndex((c) => c.name === column) + 1;
   const rows = (await conn.runAndReadAll(`SELECT v[${index}] FROM (${goodRowsSql(dataset, keyFields, skip, true)}) ORDER BY n`, { path })).getRows();
   return rows.map(([v]) => (v ?? '') as string);

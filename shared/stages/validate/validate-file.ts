@@ -8,10 +8,7 @@ import type { RowCounts } from '../../core/state/file-state';
 
 export type { RowCounts };
 
-
-export type ValidationOutcome =
-  | { state: 'VALIDATED'; rows: RowCounts }
-  | { state: 'REJECTED'; reason: string; rows: RowCounts };
+export type ValidationOutcome = { state: 'VALIDATED'; rows: RowCounts } | { state: 'REJECTED'; reason: string; rows: RowCounts };
 
 /** Receives output lines; implementations buffer to files so memory stays bounded. */
 export interface LineSink {
@@ -168,6 +165,11 @@ export async function validateFile(
 }
 
 /** validateFile over a local file (a landed object already in /tmp). */
-export function validateFileAt(path: string, dataset: DatasetConfig, keyFields: Record<string, string>, sinks: { good: LineSink; rejects: LineSink }): Promise<ValidationOutcome> {
+export function validateFileAt(
+  path: string,
+  dataset: DatasetConfig,
+  keyFields: Record<string, string>,
+  sinks: { good: LineSink; rejects: LineSink },
+): Promise<ValidationOutcome> {
   return validateFile(createReadStream(path, { highWaterMark: 1 << 20 }), dataset, keyFields, sinks);
 }

@@ -57,18 +57,28 @@ export async function validateLandedFile(
       const rules: Verdict['rules'] = { engine: 'duckdb', skipLines: verdict.skipLines, ...(verdict.allGood ? { allGood: true as const } : {}) };
       const result: LocalValidation = { outcome: verdict.outcome, rules };
       if (verdict.outcome.rows.rejected > 0) result.rejectsPath = rejects.path;
-      if (dataset.manifest && verdict.outcome.state === 'VALIDATED') result.manifest = summarizeManifest(await verdict.goodValues!(dataset.manifest.column), dataset);
+      if (dataset.manifest && verdict.outcome.state === 'VALIDATED')
+        result.manifest = summarizeManifest(await verdict.goodValues!(dataset.manifest.column), dataset);
       return result;
     }
     why = verdict.why;
   } finally {
-    await opening.then((duckdb) => duckdb.close(), () => undefined);
+    await opening.then(
+      (duckdb) => duckdb.close(),
+      () => undefined,
+    );
     await rejects.close();
   }
   return validateInJavaScript(await landed.whole(), dataset, fields, settings.workDir, why);
 }
 
-async function validateInJavaScript(path: string, dataset: DatasetConfig, fields: Record<string, string>, workDir: string, why: string): Promise<LocalValidation> {
+async function validateInJavaScript(
+  path: string,
+  dataset: DatasetConfig,
+  fields: Record<string, string>,
+  workDir: string,
+  why: string,
+): Promise<LocalValidation> {
   const rejects = new FileLineSink(join(workDir, 'rejects-js.csv'));
   const good = dataset.manifest ? new FileLineSink(join(workDir, 'good.csv')) : undefined;
   let outcome: ValidationOutcome;

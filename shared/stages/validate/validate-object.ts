@@ -54,7 +54,10 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
   try {
     // The report is written last: if it exists, this version was validated (a redelivered event).
     if (await objectExists(deps.s3, deps.rawBucket, key)) return { kind: 'already-reported', reportKey: key };
-    const details = resolution.kind === 'matched' ? { dataset: resolution.dataset.name, fields: resolution.fields, date: resolution.fields[resolution.dataset.dateField]! } : { dataset: resolution.kind === 'rejected' ? resolution.dataset.name : null };
+    const details =
+      resolution.kind === 'matched'
+        ? { dataset: resolution.dataset.name, fields: resolution.fields, date: resolution.fields[resolution.dataset.dateField]! }
+        : { dataset: resolution.kind === 'rejected' ? resolution.dataset.name : null };
     // Identical bytes are a no-op unless the put asked for a replay (x-amz-meta-landfall-replay).
     const claim = await deps.store.receive(source, { isReplay: () => isForcedReplay(deps.s3, ref), details });
     if (claim.kind === 'duplicate') return { kind: 'duplicate', of: claim.of };
@@ -62,7 +65,13 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
     const base = { source, at: new Date().toISOString(), outputs: {} };
     let report: FileReport;
     if (claim.kind === 'superseded') {
-      report = { ...base, dataset: resolution.kind === 'unrecognised' ? null : resolution.dataset.name, fields: {}, state: 'SUPERSEDED', reason: `version ${claim.by} of this key is newer and landed first` };
+      report = {
+        ...base,
+        dataset: resolution.kind === 'unrecognised' ? null : resolution.dataset.name,
+        fields: {},
+        state: 'SUPERSEDED',
+        reason: `version ${claim.by} of this key is newer and landed first`,
+      };
     } else if (resolution.kind === 'unrecognised') {
       report = { ...base, dataset: null, fields: {}, state: 'UNRECOGNISED', reason: resolution.reason };
     } else if (resolution.kind === 'rejected') {
@@ -119,7 +128,13 @@ interface CheckedContent {
 }
 
 /** The checks (validate-local-file.ts) over the landed version: local files only, nothing written to S3. */
-async function checkContent(source: ObjectRef, dataset: DatasetConfig, fields: Record<string, string>, deps: ValidateDeps, signal: AbortSignal): Promise<CheckedContent> {
+async function checkContent(
+  source: ObjectRef,
+  dataset: DatasetConfig,
+  fields: Record<string, string>,
+  deps: ValidateDeps,
+  signal: AbortSignal,
+): Promise<CheckedContent> {
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'validate-'));
   const date = fields[dataset.dateField]!;
   const base = { source, dataset: dataset.name, fields, date, at: new Date().toISOString() };
@@ -128,7 +143,8 @@ async function checkContent(source: ObjectRef, dataset: DatasetConfig, fields: R
     const memoryMb = deps.functionMemoryMb ?? DEFAULT_MEMORY_MB;
     const wholePath = join(dir, 'landed');
     let downloaded: Promise<string> | undefined;
-    const whole = () => (downloaded ??= downloadToFile(deps.s3, source.bucket, source.key, source.versionId, wholePath, source.size, signal).then(() => wholePath));
+    const whole = () =>
+      (downloaded ??= downloadToFile(deps.s3, source.bucket, source.key, source.versionId, wholePath, source.size, signal).then(() => wholePath));
     const streamed = canStreamInput(source.size);
     const headPath = join(dir, 'head');
     const landed: LandedFile = {

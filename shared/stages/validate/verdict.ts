@@ -30,7 +30,8 @@ export function parseVerdict(text: string): Verdict {
   const v = value as Partial<Verdict>;
   if (v?.landfall !== 'verdict/1' || !v.rules || !v.rows) throw new NotAVerdictError('not a landfall verdict (verdict/1)');
   if (v.rules.engine === 'duckdb' && !Number.isInteger(v.rules.skipLines)) throw new NotAVerdictError('a duckdb verdict without skipLines');
-  if (v.rules.engine !== 'duckdb' && v.rules.engine !== 'javascript') throw new NotAVerdictError(`unknown rules engine ${JSON.stringify((v.rules as { engine?: unknown }).engine)}`);
+  if (v.rules.engine !== 'duckdb' && v.rules.engine !== 'javascript')
+    throw new NotAVerdictError(`unknown rules engine ${JSON.stringify((v.rules as { engine?: unknown }).engine)}`);
   return v as Verdict;
 }
 
