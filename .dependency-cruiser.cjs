@@ -73,7 +73,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|\\.serverless|dist|\\.venv)/' },
+    exclude: { path: ['(^|/)(node_modules|\\.serverless|dist|\\.venv)/', '^test/fixtures/import-rules/'] },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: {
