@@ -8,6 +8,7 @@ import { configurationReference, REFERENCE_FILE, SCHEMA_FILE, type JsonSchema } 
 import { loadPipelineFile } from '../../shared/core/config/load-config';
 import { parsePipelineConfig } from '../../shared/core/config/parse-config';
 import { ConfigError } from '../../shared/core/errors';
+import { thrown } from '../support/thrown';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const RETAIL_DIR = join(ROOT, 'examples', 'retail');
@@ -135,13 +136,7 @@ const parse = (config: unknown) => parsePipelineConfig(config, { baseDir: RETAIL
 const effective = (config: unknown) => JSON.parse(JSON.stringify(parse(config))) as Config;
 
 function parserError(config: unknown): ConfigError {
-  try {
-    parse(config);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('the parser accepted the configuration');
+  return thrown(ConfigError, () => parse(config));
 }
 
 const schemaErrors = (config: unknown): ErrorObject[] => (validate(config) ? [] : validate.errors!);

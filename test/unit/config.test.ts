@@ -4,19 +4,14 @@ import { retailConfig } from '../../examples/retail/config';
 const pipelineConfig = retailConfig();
 import { compilePipeline, resolveLandingKey } from '../../shared/core/config/load-config';
 import { ConfigError } from '../../shared/core/errors';
+import { thrown } from '../support/thrown';
 
 const clone = () => structuredClone(pipelineConfig) as unknown as Record<string, any>;
 
 function fieldOf(mutate: (c: Record<string, any>) => void): string {
   const config = clone();
   mutate(config);
-  try {
-    parsePipelineConfig(config);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).field;
-  }
-  throw new Error('the configuration was accepted');
+  return thrown(ConfigError, () => parsePipelineConfig(config)).field;
 }
 
 describe('pipeline configuration', () => {

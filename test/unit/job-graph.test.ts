@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { dependencyOrder } from '../../shared/core/config/job-graph';
 import { ConfigError } from '../../shared/core/errors';
+import { thrown } from '../support/thrown';
 
 const graph = (edges: Record<string, string[]>) => new Map(Object.entries(edges));
 const fieldOf = (job: string) => `jobs[${job}]`;
 
 function cycleError(edges: Record<string, string[]>): ConfigError {
-  try {
-    dependencyOrder(graph(edges), fieldOf);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('no cycle was found');
+  return thrown(ConfigError, () => dependencyOrder(graph(edges), fieldOf));
 }
 
 describe('the order jobs are parsed in', () => {

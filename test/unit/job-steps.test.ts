@@ -5,6 +5,7 @@ import type { JobRunStore } from '../../shared/core/runs/job-run-store';
 import type { RunInput } from '../../shared/core/runs/run-input';
 import type { ResolverDeps } from '../../shared/stages/resolve/resolver';
 import { BadStepRequestError, INFRASTRUCTURE_ERRORS, runJobStep, type JobStepDeps, type JobStepRequest } from '../../shared/stages/orchestrate/job-steps';
+import { rejected } from '../support/thrown';
 
 /* The bookkeeping steps of a job run (start, checkpoint, fail), with a plain fake of the job-runs store. */
 
@@ -45,13 +46,7 @@ function deps(options: { holds?: boolean; readers?: string[] } = {}) {
 }
 
 async function badRequest(request: unknown, stepDeps = deps().stepDeps): Promise<BadStepRequestError> {
-  try {
-    await runJobStep(request as JobStepRequest, stepDeps);
-  } catch (err) {
-    expect(err).toBeInstanceOf(BadStepRequestError);
-    return err as BadStepRequestError;
-  }
-  throw new Error('the request was accepted');
+  return rejected(BadStepRequestError, runJobStep(request as JobStepRequest, stepDeps));
 }
 
 describe("a job run's bookkeeping step", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidSettingError, MissingSettingError } from '../../shared/core/errors';
 import { warehouseTargetFromEnv } from '../../shared/stages/load/target';
+import { thrown } from '../support/thrown';
 
 /* shared/stages/load/target.ts: the warehouse a load function writes to, from its settings. */
 
@@ -13,13 +14,7 @@ const provisioned = {
 };
 
 function missing(env: NodeJS.ProcessEnv): MissingSettingError {
-  try {
-    warehouseTargetFromEnv(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(MissingSettingError);
-    return err as MissingSettingError;
-  }
-  throw new Error('the settings were accepted');
+  return thrown(MissingSettingError, () => warehouseTargetFromEnv(env));
 }
 
 describe('the warehouse target', () => {

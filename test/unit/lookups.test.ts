@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expectedValues, listsLookup, lookupNamed, parseLookups, requiredCount, valuesOrLookup } from '../../shared/core/config/lookups';
 import type { Lookup } from '../../shared/core/config/types';
 import { ConfigError } from '../../shared/core/errors';
+import { thrown } from '../support/thrown';
 
 const lookups: Record<string, Lookup> = {
   stores: { ON: ['ON01', 'ON02', 'ON03'], QC: ['QC01'] },
@@ -11,13 +12,7 @@ const lookups: Record<string, Lookup> = {
 const config = { lookups };
 
 function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('accepted');
+  return thrown(ConfigError, run);
 }
 
 describe('reading lookups', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { datasetShape, jobShape, parseJob, upstreamJobsOf, type JobContext, type SourceShape } from '../../shared/core/config/parse-job';
 import type { DatasetConfig, JobConfig } from '../../shared/core/config/types';
 import { ConfigError } from '../../shared/core/errors';
+import { thrown } from '../support/thrown';
 
 /* parseJob on its own: a hand-made context (datasets, lookups, upstream jobs), no pipeline file. */
 
@@ -67,13 +68,7 @@ const parse = (raw: Raw, ctx = context()) => parseJob(raw, 'jobs[0]', ctx);
 function errorOf(mutate: (job: Raw) => void, ctx = context()): ConfigError {
   const raw = daily();
   mutate(raw);
-  try {
-    parse(raw, ctx);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('the job was accepted');
+  return thrown(ConfigError, () => parse(raw, ctx));
 }
 
 describe('a job as written', () => {
