@@ -5,9 +5,10 @@
  * `npm run docs:config -- --check` only says whether it is up to date. The configuration's TypeScript types come from
  * the same schema (ops/config-types.ts).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Document, visit } from 'yaml';
+import { writeOrCheck } from './generated-file';
 
 /** The parts of a JSON Schema (draft 2020-12) the reference reads. */
 export interface JsonSchema {
@@ -241,20 +242,5 @@ export function configurationReference(schema: JsonSchema): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as JsonSchema;
   const text = configurationReference(schema);
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(REFERENCE_FILE, 'utf8');
-    } catch {
-      // missing: out of date
-    }
-    if (current !== text) {
-      console.error(`${REFERENCE_FILE} is out of date: run npm run docs:config`);
-      process.exit(1);
-    }
-    console.log(`${REFERENCE_FILE} is up to date`);
-  } else {
-    writeFileSync(REFERENCE_FILE, text);
-    console.log(`wrote ${REFERENCE_FILE}`);
-  }
+  writeOrCheck(REFERENCE_FILE, text, 'npm run docs:config');
 }

@@ -6,10 +6,11 @@
  * model on them, so the schema stays the one description of the configuration. `npm run config:types` rewrites the
  * file; `npm run config:types -- --check` only says whether it is up to date.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import { type JsonSchema, SCHEMA_FILE } from './config-reference';
+import { writeOrCheck } from './generated-file';
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const TYPES_FILE = resolve(ROOT, 'shared/core/config/pipeline-input.generated.ts');
@@ -94,20 +95,5 @@ export async function inputTypes(schema: JsonSchema): Promise<string> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as JsonSchema;
   const text = await inputTypes(schema);
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(TYPES_FILE, 'utf8');
-    } catch {
-      // missing: out of date
-    }
-    if (current !== text) {
-      console.error(`${TYPES_FILE} is out of date: run npm run config:types (npx tsx ops/config-types.ts)`);
-      process.exit(1);
-    }
-    console.log(`${TYPES_FILE} is up to date`);
-  } else {
-    writeFileSync(TYPES_FILE, text);
-    console.log(`wrote ${TYPES_FILE}`);
-  }
+  writeOrCheck(TYPES_FILE, text, 'npm run config:types');
 }

@@ -4,7 +4,7 @@ import { InvalidSettingError, MissingSettingError } from './errors';
  * The deployment's settings: every environment variable a function reads, in one table, read only
  * through `setting()`. serverless.yml sets them (test/unit/settings.test.ts checks that it sets
  * exactly these, on exactly these functions) and docs/environment.md is generated from the table
- * (`npx tsx shared/core/settings-doc.ts`).
+ * (`npx tsx ops/environment-doc.ts`).
  */
 
 /** The Lambda functions (serverless.yml's functions, functions/<name>/handler.ts). */

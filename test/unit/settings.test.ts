@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { ConfigError, InvalidSettingError, MissingSettingError } from '../../shared/core/errors';
 import { loadPipeline } from '../../shared/core/config/load-config';
 import { FUNCTIONS, SETTINGS, requiredSetting, setting, type SettingSpec } from '../../shared/core/settings';
-import { ENVIRONMENT_DOC_FILE, environmentDoc } from '../../shared/core/settings-doc';
+import { ENVIRONMENT_DOC_FILE, environmentDoc } from '../../ops/environment-doc';
 import { warehouseTargetFromEnv } from '../../shared/stages/load';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -1,14 +1,14 @@
 /**
- * docs/environment.md, generated from the settings table (settings.ts): every environment variable,
- * then each function's. `npm run docs:env` (`npx tsx shared/core/settings-doc.ts`) rewrites the
+ * docs/environment.md, generated from the settings table (shared/core/settings.ts): every environment variable,
+ * then each function's. `npm run docs:env` (`npx tsx ops/environment-doc.ts`) rewrites the
  * file; `-- --check` only says whether it is up to date. No handler imports this module.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FUNCTIONS, SETTINGS, type SetBy, type SettingSpec } from './settings';
+import { FUNCTIONS, SETTINGS, type SetBy, type SettingSpec } from '../shared/core/settings';
+import { writeOrCheck } from './generated-file';
 
-export const ENVIRONMENT_DOC_FILE = resolve(import.meta.dirname, '../../docs/environment.md');
+export const ENVIRONMENT_DOC_FILE = resolve(import.meta.dirname, '../docs/environment.md');
 
 /** The "Set by" column, and what each entry means. */
 const SET_BY: Record<SetBy, [string, string]> = {
@@ -80,20 +80,5 @@ export function environmentDoc(): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const text = environmentDoc();
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(ENVIRONMENT_DOC_FILE, 'utf8');
-    } catch {
-      // missing: out of date
-    }
-    if (current !== text) {
-      console.error(`${ENVIRONMENT_DOC_FILE} is out of date: run npm run docs:env`);
-      process.exit(1);
-    }
-    console.log(`${ENVIRONMENT_DOC_FILE} is up to date`);
-  } else {
-    writeFileSync(ENVIRONMENT_DOC_FILE, text);
-    console.log(`wrote ${ENVIRONMENT_DOC_FILE}`);
-  }
+  writeOrCheck(ENVIRONMENT_DOC_FILE, text, 'npm run docs:env');
 }
