@@ -3,14 +3,14 @@ import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PGlite } from '@electric-sql/pglite';
-import { awsJsonServer, epochSeconds, ServiceError, str } from './aws-json';
-import { listenOnLoopback } from './http';
-import { CopyError, runCopy } from './redshift-data/copy';
-import { FaultBook, type RedshiftDataFaults, type StatementFault } from './redshift-data/faults';
-import { columnMetadata, execute, PgError, toField, type DataField } from './redshift-data/pg';
-import { bindParameters, CopySyntaxError, isCopy, leadingCode, parameterNames, parseCopy } from './redshift-data/sql';
+import { awsJsonServer, epochSeconds, ServiceError, str } from '../aws-json';
+import { listenOnLoopback } from '../http';
+import { CopyError, runCopy } from './copy';
+import { FaultBook, type RedshiftDataFaults, type StatementFault } from './faults';
+import { columnMetadata, execute, PgError, toField, type DataField } from './pg';
+import { bindParameters, CopySyntaxError, isCopy, leadingCode, parameterNames, parseCopy } from './sql';
 
-export type { PendingFault, RedshiftDataFaults, SerializationConflictOptions, StatementFaultOptions } from './redshift-data/faults';
+export type { PendingFault, RedshiftDataFaults, SerializationConflictOptions, StatementFaultOptions } from './faults';
 
 export type StatementStatus = 'SUBMITTED' | 'PICKED' | 'STARTED' | 'FINISHED' | 'FAILED' | 'ABORTED';
 
