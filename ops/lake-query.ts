@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataColumns, type CatalogTable } from '../shared/stages/catalog';
+import { dataColumns, type CatalogTable } from '../shared/core/catalog/tables';
 import { openDuckDb, type DuckDb } from '../shared/core/duckdb/duckdb';
 import { sqlStringLiteral } from '../shared/stages/transform';
 

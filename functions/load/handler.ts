@@ -1,5 +1,5 @@
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { loadCatalog } from '../../shared/stages/catalog';
+import { loadCatalog } from '../../shared/core/catalog/catalog-file';
 import { loadPipeline } from '../../shared/core/config/load-config';
 import type { RunInput } from '../../shared/core/runs/run-input';
 import { setting } from '../../shared/core/settings';

@@ -7,7 +7,7 @@ import { VARCHAR } from '@duckdb/node-api';
 import { openDuckDb } from '../../shared/core/duckdb/duckdb';
 import { downloadToFile } from '../../shared/core/s3/object-io';
 import { CURATED_PREFIX } from '../../shared/stages/transform';
-import type { CatalogTable } from '../../shared/stages/catalog';
+import type { CatalogTable } from '../../shared/core/catalog/tables';
 import { quoteName, warehouseColumns } from '../../shared/stages/load';
 import type { LocalRedshiftData } from '../../local/redshift-data';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PGlite } from '@electric-sql/pglite';
 import { BatchExecuteStatementCommand, DescribeStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { CatalogTable } from '../../shared/stages/catalog/table-schemas';
+import type { CatalogTable } from '../../shared/core/catalog/tables';
 import { compilePipeline } from '../../shared/core/config/load-config';
 import { retailConfig } from '../../examples/retail/config';
 import { loadStatements, warehouseColumns, type LoadBatch } from '../../shared/stages/load/load-sql';

@@ -1,4 +1,4 @@
-import { dataColumns, type CatalogTable, type PartitionKey } from './table-schemas';
+import { dataColumns, type CatalogTable, type PartitionKey } from '../../core/catalog/tables';
 
 /**
  * The Glue Data Catalog of a pipeline as CloudFormation: one database per lake zone

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BatchExecuteStatementCommand, DescribeStatementCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import type { CatalogTable } from '../catalog';
+import type { CatalogTable } from '../../core/catalog/tables';
 import { jobNamed, type Pipeline } from '../../core/config/load-config';
 import type { JobConfig } from '../../core/config/types';
 import { curatedKey, curatedPartition } from '../../core/s3/layout';

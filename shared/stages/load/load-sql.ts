@@ -1,4 +1,4 @@
-import type { CatalogColumn, CatalogTable } from '../catalog';
+import type { CatalogColumn, CatalogTable } from '../../core/catalog/tables';
 import type { WarehouseLoad } from '../../core/config/types';
 
 /**

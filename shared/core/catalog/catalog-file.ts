@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { setting } from '../../core/settings';
-import type { CatalogTable } from './table-schemas';
+import { setting } from '../settings';
+import type { CatalogTable } from './tables';
 
 /**
  * The pipeline's tables as the catalog has them, written at build time beside the bundled
