@@ -5,8 +5,6 @@ import { newestPerKey } from '../../core/s3/event-records';
 import { fingerprintOf, type BatchRef } from '../../core/runs/batches';
 import type { SelectedFile } from '../../core/runs/run-input';
 
-export type { SelectedFile };
-
 /** A landed file version as the resolver sees it (from the file-state table). */
 export interface CandidateFile {
   key: string;

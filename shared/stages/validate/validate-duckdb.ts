@@ -12,10 +12,10 @@ import {
   noHeader,
   wrongHeader,
   type LineSink,
-  type RowCounts,
   type ValidationOutcome,
 } from './validate-file';
 import { compileRowCheck } from './row-checks';
+import type { RowCounts } from '../../core/state/file-state';
 
 /**
  * The outcome, and how convert finds the good rows again: every line after the first `skipLines`

@@ -6,8 +6,6 @@ import { compileRowCheck } from './row-checks';
 import { NotTextError, textLines } from './text-lines';
 import type { RowCounts } from '../../core/state/file-state';
 
-export type { RowCounts };
-
 export type ValidationOutcome = { state: 'VALIDATED'; rows: RowCounts } | { state: 'REJECTED'; reason: string; rows: RowCounts };
 
 /** Receives output lines; implementations buffer to files so memory stays bounded. */

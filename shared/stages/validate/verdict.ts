@@ -1,4 +1,4 @@
-import type { RowCounts } from './validate-file';
+import type { RowCounts } from '../../core/state/file-state';
 import { LandfallError } from '../../core/errors';
 
 /**
