@@ -14,6 +14,7 @@ import { expectedPosDailySales } from './support/expected-pos';
 import { curatedRows, executionsOf } from './support/jobs';
 import { useLocalStack } from './support/local-stack';
 import type { ChaosSettings } from '../local/chaos';
+import type { RunInput } from '../shared/core/runs/run-input';
 import { itemMaster, masterKey, storeFile, storeKey, writeFiles } from './support/pos-files';
 
 /*
@@ -261,6 +262,76 @@ describe('unattended operation (issue 10)', () => {
     expect(report.repairs).toContainEqual(expect.objectContaining({ kind: 'batch-started', batchId: batchOf(date) }));
     expect(executionsOf(stack(), 'ON', date).map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(await curatedRows(stack(), 'ON', date)).toEqual(await expectedRows({ ...day, ...corrected }));
+  });
+
+  it('the edges, item 1: a run whose next generation cannot be started ends SUCCEEDED, and one reconciler pass starts that generation', async () => {
+    const date = '2026-09-09';
+    const day = provinceDay(date);
+    const id = batchOf(date);
+    // A resolver claims the complete day and is slow to start it (here: it crashes before every StartExecution)…
+    const crashBeforeStart = (fn: string): Partial<ChaosSettings> => ({
+      crashProbability: 1,
+      crashPoints: ['before'],
+      crashFunctions: [fn],
+      crashOperations: ['StartExecution'],
+    });
+    await landWithChaos(crashBeforeStart('resolve'), day);
+    const first = (await stack().jobRuns.getBatch(id))!.activeRun!;
+    expect(executionsOf(stack(), 'ON', date)).toEqual([]);
+    // …while ON03's newer file lands: the batch is busy, so its next generation waits for the run's end
+    const newer = { [storeKey('ON03', date, '200000')]: storeFile('ON03', date, 25) };
+    await landWithChaos(crashBeforeStart('resolve'), newer);
+    expect((await stack().jobRuns.getBatch(id))!.activeRun).toEqual(first);
+
+    // The first generation starts at last; at its end, jobstep cannot start the next one (it crashes
+    // before every StartExecution, past the step's retries): the run still ends SUCCEEDED.
+    const deps = resolverDepsFromEnv();
+    const claimed = (await stack().jobRuns.getRun(id, first.executionName))!;
+    const job = deps.pipeline.jobsByName.get('pos_daily_sales')!;
+    const input: RunInput = {
+      job: job.name,
+      batchId: id,
+      values: claimed.values,
+      executionName: claimed.executionName,
+      fingerprint: claimed.fingerprint,
+      inputs: claimed.inputs,
+      engine: claimed.engine!,
+      stages: job.stages.map((s) => ({ name: s.name })),
+      ...(job.load?.length ? { warehouse: true as const } : {}),
+    };
+    stack().chaos.configure(crashBeforeStart('jobstep'));
+    stack().chaos.resetCounts();
+    stack().chaos.enable();
+    try {
+      await deps.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: deps.stateMachineArns.duckdb, name: input.executionName, input: JSON.stringify(input) }),
+      );
+      await stack().settled(500);
+    } finally {
+      stack().chaos.disable();
+    }
+    expect(stack().chaos.counts().crashes).toMatchObject({ before: { StartExecution: 7 }, byFunction: { jobstep: 7 } }); // tried, then retried 6 times
+    const [ended] = executionsOf(stack(), 'ON', date);
+    expect(ended).toMatchObject({ name: first.executionName, status: 'SUCCEEDED' });
+    expect(JSON.parse(ended!.output!).nextGeneration).toMatchObject({ outcome: 'left for the reconciler', error: { Error: 'Runtime.ExitError' } });
+    expect(await stack().jobRuns.getRun(id, first.executionName)).toMatchObject({ status: 'SUCCEEDED' });
+    // the next generation is claimed, not started: left for the reconciler
+    const left = (await stack().jobRuns.getBatch(id))!.activeRun!;
+    expect(left.executionName).not.toBe(first.executionName);
+    expect(left.executionArn).toBeUndefined();
+
+    // One pass (no grace period) starts it, and nothing is left claimed.
+    const report = await reconcileNow({ claimGraceMs: 0 });
+    expect(report.repairs).toContainEqual({ kind: 'claim-released', batchId: id, executionName: left.executionName });
+    expect(report.repairs).toContainEqual({ kind: 'batch-started', batchId: id, executionName: left.executionName });
+    expect(executionsOf(stack(), 'ON', date).map((e) => [e.name, e.status])).toEqual([
+      [first.executionName, 'SUCCEEDED'],
+      [left.executionName, 'SUCCEEDED'],
+    ]);
+    const batch = (await stack().jobRuns.getBatch(id))!;
+    expect(batch).toMatchObject({ status: 'SUCCEEDED', lastRun: { executionName: left.executionName, status: 'SUCCEEDED' } });
+    expect(batch.activeRun).toBeUndefined();
+    expect(await curatedRows(stack(), 'ON', date)).toEqual(await expectedRows({ ...day, ...newer }));
   });
 
   it('findings 5 and 6: poison rows, a shrunken cumulative file and an unknown store end with reasons; the other rows are exact', async () => {

@@ -5,7 +5,7 @@ import { resolverDepsFromEnv } from '../../shared/stages/resolve';
 
 let deps: JobStepDeps | undefined;
 
-/** The job run's bookkeeping states: start, checkpoint, succeed, fail, notify. */
+/** The job run's bookkeeping states: start, checkpoint, succeed, next-generation, fail, notify. */
 export const handler = async (request: JobStepRequest) => {
   if (!deps) {
     const resolver = resolverDepsFromEnv();

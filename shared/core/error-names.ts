@@ -20,7 +20,8 @@ export type StateMachineErrorName = keyof typeof STATE_MACHINE_ERRORS;
 
 /**
  * AWS's own error names the state machines retry (the SDK's and the services': throttling, S3,
- * DynamoDB). Those of Step Functions, Lambda and the Lambda runtime are known by their prefix.
+ * DynamoDB, Step Functions' StartExecution). Those of Step Functions' states, Lambda and the
+ * Lambda runtime are known by their prefix.
  */
 export const AWS_ERROR_NAMES = [
   'ThrottlingException',
@@ -29,5 +30,7 @@ export const AWS_ERROR_NAMES = [
   'InternalError',
   'ServiceUnavailable',
   'SlowDown',
+  /** StartExecution with too many open executions: StartNextGeneration retries it, then leaves the claim to the reconciler */
+  'ExecutionLimitExceeded',
 ] as const;
 export const AWS_ERROR_PREFIXES = ['States.', 'Lambda.', 'Runtime.'] as const;

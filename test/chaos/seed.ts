@@ -3,17 +3,22 @@
  * to one local stack): land a POS sample through the real handlers while crashes are injected just
  * before and just after S3 writes, DynamoDB writes and StartExecution (probability p each), every
  * S3 event is delivered twice and bursts reversed, stream records are lost and executions aborted
- * mid-run; then switch the faults off and let the reconciler run until nothing is left to repair.
+ * mid-run, and a late wave of newer exports lands while the batches' runs are busy (so their ends
+ * start the next generation); then switch the faults off and let the reconciler run until nothing
+ * is left to repair.
  * Prints one JSON line: the figures and every invariant that does not hold (`problems`).
  *
- *   tsx test/chaos/seed.ts --seed 3 [--p 0.25]
+ *   tsx test/chaos/seed.ts --seed 3 [--p 0.25] [--functions jobstep,resolve] [--operations StartExecution]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { writePosSample } from '../../examples/retail/data/pos-sample';
+import { itemId, storeId, writePosSample } from '../../examples/retail/data/pos-sample';
+import { compactDate } from '../../shared/core/time/dates';
+import { PREFIX } from '../../shared/core/s3/layout';
 import { reconcileDepsFromEnv } from '../../shared/stages/reconcile/deps';
 import { describeRepair, reconcile } from '../../shared/stages/reconcile/reconciler';
 import { IN_FLIGHT_STATES } from '../../shared/core/state/file-state';
@@ -41,12 +46,53 @@ export interface ChaosFigures {
   executions: number;
   /** handler invocations that exhausted their retries (parked in the failed-events queue) */
   parked: number;
+  /** succeeded executions that could not start their batch's next generation (left for the reconciler) */
+  nextLeft: number;
   seconds: number;
   problems: string[];
 }
 
 const PROVINCES = { ON: 5, QC: 4 };
 const DATES = ['2026-11-23', '2026-11-24'];
+
+/** Claims that have no execution of their name: "<batch> claimed by <name>, never started". */
+async function unstartedClaims(stack: LocalStack): Promise<string[]> {
+  const started = new Set(stack.stepFunctions.executions().map((e) => e.name));
+  const { batches } = await stack.jobRuns.listAll();
+  return batches
+    .filter((b) => b.activeRun && !started.has(b.activeRun.executionName))
+    .map((b) => `${b.batchId} claimed by ${b.activeRun!.executionName}, never started,`);
+}
+
+/** Succeeded executions whose StartNextGeneration gave up (its claim, if made, left for the reconciler). */
+function nextGenerationsLeft(stack: LocalStack): number {
+  const left = (output: string | undefined) => (JSON.parse(output ?? 'null') as { nextGeneration?: { outcome?: unknown } } | null)?.nextGeneration?.outcome;
+  return stack.stepFunctions.executions().filter((e) => e.status === 'SUCCEEDED' && left(e.output) === 'left for the reconciler').length;
+}
+
+/**
+ * A newer export of one store for each batch of the sample (its newest file and one more row), landed
+ * once the batch's run is busy, or after `waitMs` if none starts: the resolver finds the batch busy,
+ * and the run's end (StartNextGeneration) starts the generation with it. Returns the keys.
+ */
+async function landLateWave(stack: LocalStack, dir: string, waitMs = 15_000): Promise<string[]> {
+  const running = (province: string, date: string) =>
+    stack.stepFunctions.executions().some((e) => e.status === 'RUNNING' && e.name.startsWith(`pos_daily_sales-${province}-${date}-`));
+  const batches = Object.keys(PROVINCES).flatMap((province) => DATES.map((date) => ({ province, date })));
+  return Promise.all(
+    batches.map(async ({ province, date }) => {
+      const until = Date.now() + waitMs;
+      while (!running(province, date) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      const store = storeId(province, 1);
+      const newest = await readFile(join(dir, `pos/${province}/${store}_${compactDate(date)}_200000.tdf`), 'utf8');
+      const key = `pos/${province}/${store}_${compactDate(date)}_230000.tdf`;
+      const body = `${newest.trimEnd()}\n${[store, itemId(0), date, '4', '1.00'].join('\t')}\n`;
+      await writeFile(join(dir, key), body);
+      await stack.s3.send(new PutObjectCommand({ Bucket: stack.deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: body }));
+      return key;
+    }),
+  );
+}
 
 async function curated(stack: LocalStack, province: string, date: string): Promise<unknown[]> {
   const dir = await mkdtemp(join(tmpdir(), 'landfall-chaos-'));
@@ -72,7 +118,13 @@ async function curated(stack: LocalStack, province: string, date: string): Promi
   }
 }
 
-export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigures> {
+/** Where crashes are injected: only inside these functions, only around these operations (default: every write of every handler). */
+export interface CrashScope {
+  functions?: string[];
+  operations?: string[];
+}
+
+export async function runChaosSeed(seed: number, p: number, scope: CrashScope = {}): Promise<ChaosFigures> {
   const started = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'landfall-chaos-in-'));
   await writePosSample(dir, {
@@ -87,10 +139,22 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
   });
   const stack = await startLocalStack({
     retryDelaysMs: [50, 100],
-    chaos: { seed, crashProbability: p, duplicateS3Events: true, reverseBursts: true, dropStreamRecordProbability: 0.2, abortExecutionProbability: 0.4 },
+    // the load's Wait takes 3 s: a run stays busy while the late wave is validated and converted
+    fastWaits: 3000,
+    chaos: {
+      seed,
+      crashProbability: p,
+      ...(scope.functions ? { crashFunctions: scope.functions } : {}),
+      ...(scope.operations ? { crashOperations: scope.operations } : {}),
+      duplicateS3Events: true,
+      reverseBursts: true,
+      dropStreamRecordProbability: 0.2,
+      abortExecutionProbability: 0.4,
+    },
   });
   try {
     const keys = await landDirectory(stack.s3, stack.deployment.names.rawBucket, dir, { concurrency: 8 });
+    keys.push(...(await landLateWave(stack, dir)));
     await stack.settled(1000, 600_000);
     stack.chaos.disable();
     const injected = stack.chaos.counts();
@@ -100,6 +164,8 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
     const deps = reconcileDepsFromEnv();
     const repairs: Record<string, number> = {};
     const repairLines: string[] = [];
+    const problems: string[] = [];
+    const nextLeft = nextGenerationsLeft(stack);
     let passes = 0;
     for (; passes < 12; ) {
       const report = await reconcile(deps, { fileGraceMs: 0, claimGraceMs: 0 });
@@ -109,10 +175,11 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
         repairs[r.kind] = (repairs[r.kind] ?? 0) + 1;
         repairLines.push(describeRepair(r));
       }
+      // no succeeded execution leaves a claim unstarted past one reconciler pass (nor does anything else)
+      if (passes === 1) problems.push(...(await unstartedClaims(stack)).map((c) => `${c} after one reconciler pass`));
       if (report.repairs.length === 0) break;
     }
 
-    const problems: string[] = [];
     // every landed version is terminal (and every landed object has a state)
     const items = await stack.fileStates.listAll();
     for (const item of items.filter((i) => IN_FLIGHT_STATES.includes(i.state))) problems.push(`${item.key}@${item.versionId} still ${item.state}`);
@@ -143,6 +210,13 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
       if (!executions.some((e) => e.name === run.executionName && e.status === 'SUCCEEDED'))
         problems.push(`run ${run.executionName} recorded SUCCEEDED without a successful execution`);
     }
+    // no execution FAILED whose run SUCCEEDED (recorded on its run item or as its batch's last run)
+    const succeededRuns = new Set([
+      ...runs.filter((r) => r.status === 'SUCCEEDED').map((r) => r.executionName),
+      ...batches.filter((b) => b.lastRun?.status === 'SUCCEEDED').map((b) => b.lastRun!.executionName),
+    ]);
+    for (const e of executions.filter((x) => x.status === 'FAILED' && succeededRuns.has(x.name)))
+      problems.push(`execution ${e.name} FAILED (${e.error ?? 'no error'}) although its run SUCCEEDED`);
     // the curated tables equal the fault-free result (computed independently from the landed files)
     const expected = await expectedPosDailySales(dir);
     for (const province of Object.keys(PROVINCES)) {
@@ -171,6 +245,7 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
       repairLines,
       executions: executions.length,
       parked,
+      nextLeft,
       seconds: Math.round((performance.now() - started) / 1000),
       problems,
     };
@@ -181,8 +256,11 @@ export async function runChaosSeed(seed: number, p: number): Promise<ChaosFigure
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { seed: { type: 'string' }, p: { type: 'string' } } });
-  const figures = await runChaosSeed(Number(values.seed ?? 1), Number(values.p ?? 0.25));
+  const { values } = parseArgs({ options: { seed: { type: 'string' }, p: { type: 'string' }, functions: { type: 'string' }, operations: { type: 'string' } } });
+  const figures = await runChaosSeed(Number(values.seed ?? 1), Number(values.p ?? 0.25), {
+    ...(values.functions ? { functions: values.functions.split(',') } : {}),
+    ...(values.operations ? { operations: values.operations.split(',') } : {}),
+  });
   process.stdout.write(`${JSON.stringify(figures)}\n`);
   process.exit(0);
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { ChaosFigures } from './seed';
+import type { ChaosFigures, CrashScope } from './seed';
 
 /** "1-10" or "1,4,7" → the seeds. */
 export function seedList(spec: string): number[] {
@@ -12,11 +12,19 @@ export function seedList(spec: string): number[] {
 }
 
 /** Runs each seed in its own process (test/chaos/seed.ts), one after the other. */
-export async function runSeeds(seeds: number[], p: number, progress: (line: string) => void = () => undefined): Promise<ChaosFigures[]> {
+export async function runSeeds(
+  seeds: number[],
+  p: number,
+  progress: (line: string) => void = () => undefined,
+  scope: CrashScope = {},
+): Promise<ChaosFigures[]> {
   const results: ChaosFigures[] = [];
   for (const seed of seeds) {
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'seed.ts'), '--seed', String(seed), '--p', String(p)], {
+      const args = ['--seed', String(seed), '--p', String(p)];
+      if (scope.functions) args.push('--functions', scope.functions.join(','));
+      if (scope.operations) args.push('--operations', scope.operations.join(','));
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'seed.ts'), ...args], {
         stdio: ['ignore', 'pipe', 'inherit'],
         env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
       });

@@ -7,7 +7,7 @@ import type { ResolverDeps } from '../../shared/stages/resolve/resolver';
 import { BadStepRequestError, INFRASTRUCTURE_ERRORS, runJobStep, type JobStepDeps, type JobStepRequest } from '../../shared/stages/orchestrate/job-steps';
 import { rejected } from '../support/thrown';
 
-/* The bookkeeping steps of a job run (start, checkpoint, fail), with a plain fake of the job-runs store. */
+/* The bookkeeping steps of a job run (start, checkpoint, succeed, next-generation, fail), with a plain fake of the job-runs store. */
 
 const run: RunInput = {
   job: 'pos_daily_sales',
@@ -20,9 +20,15 @@ const run: RunInput = {
   stages: [{ name: 'aggregate' }],
 };
 
-function deps(options: { holds?: boolean; readers?: string[] } = {}) {
+function deps(options: { holds?: boolean; readers?: string[]; recorded?: 'SUCCEEDED' } = {}) {
   const calls: unknown[][] = [];
   const runs = {
+    getRun: async () => ({ ...run, status: options.recorded ?? 'RUNNING' }),
+    // the resolver's first call: a next generation reaches it here
+    getBatch: async (...args: unknown[]) => {
+      calls.push(['getBatch', ...args]);
+      throw new Error('resolving the batch');
+    },
     markRunning: async (...args: unknown[]) => {
       calls.push(['markRunning', ...args]);
       return options.holds ?? true;
@@ -34,11 +40,11 @@ function deps(options: { holds?: boolean; readers?: string[] } = {}) {
       calls.push(['finishRun', ...args]);
     },
   } as unknown as JobRunStore;
-  const job = { name: 'pos_daily_sales' } as JobConfig;
+  const job = { name: 'pos_daily_sales', batchKey: ['province', 'date'] } as JobConfig;
   const pipeline = { jobsByName: new Map([[job.name, job]]), readersOf: new Map((options.readers ?? []).map((r) => [r, []])) } as unknown as Pipeline;
   const stepDeps: JobStepDeps = {
     runs,
-    resolver: { pipeline } as unknown as ResolverDeps,
+    resolver: { pipeline, runs } as unknown as ResolverDeps,
     sns: {} as JobStepDeps['sns'],
     failureTopicArn: 'arn:aws:sns:us-east-1:000000000000:failures',
   };
@@ -106,6 +112,27 @@ describe("a job run's bookkeeping step", () => {
         { restartable },
       ]);
     }
+  });
+
+  it("records a run's end and only that: the next generation is a step of its own", async () => {
+    const { stepDeps, calls } = deps();
+    expect(await runJobStep({ action: 'succeed', run }, stepDeps)).toEqual({ status: 'SUCCEEDED', recorded: 'now' });
+    expect(calls).toEqual([['finishRun', run.batchId, run.executionName, 'SUCCEEDED']]);
+  });
+
+  it('writes nothing when the run was recorded SUCCEEDED already (a retried step cannot fail on a write)', async () => {
+    const { stepDeps, calls } = deps({ recorded: 'SUCCEEDED', readers: ['pos_daily_sales'] });
+    expect(await runJobStep({ action: 'succeed', run }, { ...stepDeps, s3: {} as JobStepDeps['s3'], lakeBucket: 'lake' })).toEqual({
+      status: 'SUCCEEDED',
+      recorded: 'before',
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it("starts the batch's next generation through the resolver, and lets its errors through to the step's retries", async () => {
+    const { stepDeps, calls } = deps();
+    await expect(runJobStep({ action: 'next-generation', run }, stepDeps)).rejects.toThrow('resolving the batch');
+    expect(calls).toEqual([['getBatch', run.batchId]]);
   });
 
   it('refuses to succeed a run read by other jobs without the lake bucket to record its partition, before recording anything', async () => {

@@ -10,6 +10,52 @@ const definition = JSON.parse(raw, (_key, value: unknown) => {
 }) as { States: Record<string, any> };
 
 type State = Record<string, any>;
+
+/** The states a state can lead to: Next, Default, its Choices' and its Catches' Next. */
+function successors(state: State): string[] {
+  return [state.Next, state.Default, ...(state.Choices ?? []).map((c: State) => c.Next), ...(state.Catch ?? []).map((c: State) => c.Next)].filter(Boolean);
+}
+
+/** Every state reachable from `from` (itself included). */
+function reachable(states: Record<string, State>, from: string): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    successors(states[name]!).forEach(visit);
+  };
+  visit(from);
+  return [...seen];
+}
+
+/**
+ * A run's end, in either machine: MarkSucceeded records it, StartNextGeneration starts the batch's
+ * next input generation; past their retries each goes on (the reconciler finishes what they could
+ * not), so nothing after the work is done can fail the execution.
+ */
+function expectRunEndNeverFails(states: Record<string, State>, runPath: string) {
+  expect(states.MarkSucceeded).toMatchObject({
+    Parameters: { Payload: { action: 'succeed', 'run.$': runPath } },
+    Next: 'StartNextGeneration',
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.finish', Next: 'SucceededUnrecorded' }],
+  });
+  expect(states.SucceededUnrecorded).toMatchObject({ Type: 'Pass', Parameters: { recorded: 'left for the reconciler' }, Next: 'StartNextGeneration' });
+  expect(states.StartNextGeneration).toMatchObject({
+    Type: 'Task',
+    Parameters: { Payload: { action: 'next-generation', 'run.$': runPath } },
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.nextGeneration', Next: 'NextGenerationLeft' }],
+    Next: 'Succeeded',
+  });
+  expect(states.StartNextGeneration!.Retry[0].ErrorEquals).toEqual(
+    expect.arrayContaining(['Runtime.ExitError', 'Lambda.TooManyRequestsException', 'ThrottlingException', 'ExecutionLimitExceeded']),
+  );
+  expect(states.NextGenerationLeft).toMatchObject({ Type: 'Pass', Parameters: { outcome: 'left for the reconciler' }, Next: 'Succeeded' });
+  expect(states.Succeeded!.Type).toBe('Succeed');
+  const after = reachable(states, 'MarkSucceeded');
+  expect(after.sort()).toEqual(['MarkSucceeded', 'NextGenerationLeft', 'StartNextGeneration', 'Succeeded', 'SucceededUnrecorded']);
+  expect(after.filter((name) => states[name]!.Type === 'Fail')).toEqual([]);
+}
+
 function allStates(states: Record<string, State>): Array<[string, State]> {
   return Object.entries(states).flatMap(([name, s]) => [[name, s] as [string, State], ...(s.ItemProcessor ? allStates(s.ItemProcessor.States) : [])]);
 }
@@ -41,6 +87,10 @@ describe('the job-run state machine', () => {
     // the stages run in order, each checkpointed right after it ran
     expect(definition.States.RunStages).toMatchObject({ Type: 'Map', MaxConcurrency: 1, ItemsPath: '$.stages' });
     expect(definition.States.RunStages.ItemProcessor.States.Transform.Next).toBe('Checkpoint');
+  });
+
+  it('ends SUCCEEDED once the stages are done: recording the run and starting the next generation never fail it', () => {
+    expectRunEndNeverFails(definition.States, '$');
   });
 });
 
@@ -89,5 +139,9 @@ describe('the EMR job-run state machine', () => {
     expect(catchOf('Poll', 'ClusterEndedError')).toBe('ClusterEnded');
     expect(emr.States.ClusterEnded.Next).toBe('Acquire');
     expect(catchOf('ClusterEnded', 'ClusterUnhealthyError')).toBe('Failover');
+  });
+
+  it('ends SUCCEEDED once the stages are done: recording the run and starting the next generation never fail it', () => {
+    expectRunEndNeverFails(emr.States, '$.run');
   });
 });

@@ -2,20 +2,22 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../../core/alerts';
 import type { JobRunStore } from '../../core/runs/job-run-store';
-import { resolveBatch, type ResolveOutcome, type ResolverDeps } from '../resolve';
+import { resolveBatch, type ResolverDeps } from '../resolve';
 import type { RunInput } from '../../core/runs/run-input';
 import { jobNamed } from '../../core/config/load-config';
+import type { JobConfig } from '../../core/config/types';
 import { failureReport, type TaskError } from './failure-report';
-import { recordPartition } from './partitions';
+import { recordPartition, type PartitionDeps } from './partitions';
 import { LandfallError } from '../../core/errors';
 
 export type { TaskError } from './failure-report';
 
-/** The bookkeeping states of a job run (statemachines/job-run.asl.json), one Lambda for all. */
+/** The bookkeeping states of a job run (statemachines/job-run.asl.json and emr-job-run.asl.json), one Lambda for all. */
 export type JobStepRequest =
   | { action: 'start'; run: RunInput; executionArn: string }
   | { action: 'checkpoint'; run: RunInput; stage: string; output: Record<string, unknown> }
   | { action: 'succeed'; run: RunInput }
+  | { action: 'next-generation'; run: RunInput }
   | { action: 'fail'; run: RunInput; error: TaskError }
   | { action: 'notify'; run: RunInput; error: TaskError };
 
@@ -51,6 +53,26 @@ export class BadStepRequestError extends LandfallError {
   readonly code = 'STEP_REQUEST_INVALID';
 }
 
+/** What recording a job's partition needs, for a job other jobs read (undefined for the others). */
+function partitionDepsOf(job: JobConfig, deps: JobStepDeps): PartitionDeps | undefined {
+  if (!deps.resolver.pipeline.readersOf.has(job.name)) return undefined;
+  if (!deps.s3 || !deps.lakeBucket) throw new BadStepRequestError(`job ${job.name} is read by other jobs: recording its partition needs the lake bucket`);
+  return { s3: deps.s3, files: deps.resolver.files, lakeBucket: deps.lakeBucket };
+}
+
+/** Records a run's end: its partition (for a job others read), then the run SUCCEEDED. Idempotent. */
+async function recordSucceeded(run: RunInput, deps: JobStepDeps): Promise<{ status: 'SUCCEEDED'; recorded: 'now' | 'before' }> {
+  const job = jobNamed(deps.resolver.pipeline, run.job);
+  const partition = partitionDepsOf(job, deps);
+  // A retry after the recording finished writes nothing, so it cannot fail on a write.
+  if ((await deps.runs.getRun(run.batchId, run.executionName))?.status === 'SUCCEEDED') return { status: 'SUCCEEDED', recorded: 'before' };
+  // The partition first: a downstream batch may start as soon as it is recorded, and a
+  // retried step records it once.
+  if (partition) await recordPartition(run, job, partition);
+  await deps.runs.finishRun(run.batchId, run.executionName, 'SUCCEEDED');
+  return { status: 'SUCCEEDED', recorded: 'now' };
+}
+
 export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Promise<unknown> {
   const { run } = request;
   if (!run?.batchId || !run.executionName) throw new BadStepRequestError('the request has no run');
@@ -62,19 +84,12 @@ export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Pr
     case 'checkpoint':
       await deps.runs.recordStage(run.batchId, run.executionName, request.stage, request.output);
       return request.output;
-    case 'succeed': {
-      // The partition first: a downstream batch may start as soon as it is recorded, and a
-      // retried step records it once.
-      const job = jobNamed(deps.resolver.pipeline, run.job);
-      if (deps.resolver.pipeline.readersOf.has(job.name)) {
-        if (!deps.s3 || !deps.lakeBucket) throw new BadStepRequestError(`job ${job.name} is read by other jobs: recording its partition needs the lake bucket`);
-        await recordPartition(run, job, { s3: deps.s3, files: deps.resolver.files, lakeBucket: deps.lakeBucket });
-      }
-      await deps.runs.finishRun(run.batchId, run.executionName, 'SUCCEEDED');
-      // Inputs that landed while this run was busy open the next run now.
-      const next: ResolveOutcome = await resolveBatch(deps.resolver, { job: run.job, values: run.values });
-      return { status: 'SUCCEEDED', next };
-    }
+    case 'succeed':
+      return recordSucceeded(run, deps);
+    case 'next-generation':
+      // Inputs that landed while this run was busy open the next run now: a state of its own
+      // after the recording, whose failure never fails the run (its claim is left for the reconciler).
+      return resolveBatch(deps.resolver, { job: run.job, values: run.values });
     case 'fail':
       await deps.runs.finishRun(run.batchId, run.executionName, 'FAILED', { error: request.error.Error, cause: request.error.Cause }, new Date(), {
         restartable: INFRASTRUCTURE_ERRORS.includes(request.error.Error),

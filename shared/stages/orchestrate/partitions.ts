@@ -17,7 +17,12 @@ export interface PartitionDeps {
  * downstream batches it may complete (no polling), and the object version joins their
  * fingerprint, so a re-run upstream re-runs them once. Idempotent: a version is recorded once.
  */
-export async function recordPartition(run: RunInput, job: JobConfig, deps: PartitionDeps, now = new Date()): Promise<{ key: string; versionId?: string }> {
+export async function recordPartition(
+  run: Pick<RunInput, 'values' | 'executionName'>,
+  job: JobConfig,
+  deps: PartitionDeps,
+  now = new Date(),
+): Promise<{ key: string; versionId?: string }> {
   const key = curatedKey(job, run.values);
   const head = await headObject(deps.s3, deps.lakeBucket, key);
   const rows = head.metadata['landfall-rows'];

@@ -1,8 +1,11 @@
+import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { jobNamed } from '../../core/config/load-config';
 import { attemptOf, batchId, batchesForFile, type BatchRef } from '../../core/runs/batches';
 import { checkActiveRun, explainBatch, resolveBatch, retryBatch, type ResolverDeps } from '../resolve';
+import { recordPartition } from '../orchestrate';
+import type { JobConfig } from '../../core/config/types';
 import { CLAIM_GRACE_MS, type BatchItem } from '../../core/runs/job-run-store';
 import { publishAlert, type Alert } from '../../core/alerts';
 import { cutoffAsDeadline, datesPastDeadline, expectedBatches } from '../../core/runs/deadlines';
@@ -56,6 +59,23 @@ export interface ReconcileReport {
   window: { from: string; to: string };
 }
 
+/**
+ * An execution that did its work ends SUCCEEDED even when its last step could not record the run
+ * (MarkSucceeded past its retries); checkActiveRun then records the run from the execution. A job
+ * other jobs read records its partition before its run, as that step does: a pass that stops
+ * between the two records the partition again on the next pass (idempotent), never skips it.
+ */
+async function recordPartitionOfUnrecordedRun(deps: ReconcileDeps, job: JobConfig, batch: BatchItem): Promise<void> {
+  const claim = batch.activeRun;
+  if (!claim?.executionArn || !deps.pipeline.readersOf.has(job.name)) return;
+  const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: claim.executionArn })).catch((err: unknown) => {
+    if (err instanceof ExecutionDoesNotExist || (err as Error).name === 'ExecutionDoesNotExist') return undefined;
+    throw err;
+  });
+  if (execution?.status !== 'SUCCEEDED') return;
+  await recordPartition({ values: batch.values, executionName: claim.executionName }, job, { s3: deps.s3, files: deps.files, lakeBucket: deps.lakeBucket });
+}
+
 /** The settled window starts this much before the watermark: the index is eventually consistent. */
 const INDEX_LAG_MS = 2 * 60_000;
 
@@ -65,8 +85,9 @@ const INDEX_LAG_MS = 2 * 60_000;
  *     version validate never recorded is validated again);
  *  2. file versions in flight past the grace period: re-driven through the stage that is due, or
  *     SUPERSEDED / FAILED (see repairStuckFile);
- *  3. active claims: a claim never started is released, an execution that ended unrecorded is
- *     recorded (see checkActiveRun), and the batch resolved again (its next generation opens);
+ *  3. active claims: a claim never started is released (a resolver or a run's StartNextGeneration
+ *     that could not start it), an execution that ended unrecorded is recorded (see checkActiveRun;
+ *     a succeeded one's partition first), and the batch resolved again (its next generation opens);
  *  4. every batch a file settled into since the last pass, whatever its data date, is resolved
  *     (a lost stream record cannot leave a batch unevaluated);
  *  5. batches past their freshness deadline are alerted, once each.
@@ -106,6 +127,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
   for (const batch of active) {
     const job = deps.pipeline.jobsByName.get(batch.job);
     if (!job) continue;
+    await recordPartitionOfUnrecordedRun(deps, job, batch);
     const check = await checkActiveRun(deps, job, batch, now, claimGraceMs);
     if (check.kind === 'live') await deps.runs.deferDue(batch.batchId, check.executionName, new Date(now.getTime() + 10 * 60_000));
     else if (check.kind === 'young')
