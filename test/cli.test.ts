@@ -7,10 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { retailConfig } from '../examples/retail/config';
 const pipelineConfig = retailConfig();
 import { writePosSample } from '../examples/retail/data/pos-sample';
+import { POS_CSV_HEADER, posCsvLines } from './support/engine-auto';
 import { expectedPosDailySales } from './support/expected-pos';
 import { itemMaster, masterKey, storeFile, storeKey, writeFiles } from './support/pos-files';
-
-const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 const landfall = (...args: string[]) =>
   spawnSync(process.execPath, ['bin/landfall.mjs', ...args], {
@@ -65,23 +64,8 @@ describe('the landfall CLI', () => {
     // DuckDB jobs only: no EMR cluster was used (emr.test.ts checks the lines of a Spark run)
     expect(await readFile(join(out, 'emr-clusters.jsonl'), 'utf8')).toBe('');
     const csv = (await readFile(join(out, 'curated', 'pos_daily_sales.csv'), 'utf8')).trim().split('\n');
-    expect(csv[0]).toBe('province,transaction_date,store_id,item_id,item_name,category,sale_amount,tax_amount,discount_amount,dt');
-    const expected = (await expectedPosDailySales(input, { provinces: Object.keys(provinces) })).map((r) =>
-      [
-        r.province,
-        r.transaction_date,
-        r.store_id,
-        r.item_id,
-        r.item_name ?? '',
-        r.category ?? '',
-        r.sale_amount,
-        r.tax_amount,
-        r.discount_amount,
-        r.transaction_date,
-      ]
-        .map(csvCell)
-        .join(','),
-    );
+    expect(csv[0]).toBe(POS_CSV_HEADER);
+    const expected = posCsvLines(await expectedPosDailySales(input, { provinces: Object.keys(provinces) }));
     expect(csv.slice(1)).toEqual(expected);
   });
 
@@ -124,22 +108,7 @@ describe('the landfall CLI', () => {
     const expectedDir = await mkdtemp(join(tmpdir(), 'landfall-poison-expected-'));
     await writeFiles(expectedDir, counted);
     const csv = (await readFile(join(out, 'curated', 'pos_daily_sales.csv'), 'utf8')).trim().split('\n');
-    const expected = (await expectedPosDailySales(expectedDir, { provinces: ['ON'] })).map((r) =>
-      [
-        r.province,
-        r.transaction_date,
-        r.store_id,
-        r.item_id,
-        r.item_name ?? '',
-        r.category ?? '',
-        r.sale_amount,
-        r.tax_amount,
-        r.discount_amount,
-        r.transaction_date,
-      ]
-        .map(csvCell)
-        .join(','),
-    );
+    const expected = posCsvLines(await expectedPosDailySales(expectedDir, { provinces: ['ON'] }));
     expect(csv.slice(1)).toEqual(expected);
   });
 

@@ -9,8 +9,9 @@ import { itemMaster, masterKey, storeFile, storeKey } from './pos-files';
 /** The POS batch both engine tests run: ON on one day. */
 export const DATE = '2026-11-23';
 const STORES = ['ON01', 'ON02', 'ON03', 'ON04', 'ON05'];
-export const POS_CSV_HEADER = 'province,transaction_date,store_id,item_id,item_name,category,sale_amount,tax_amount,discount_amount,dt';
+/** Quoted as RFC 4180 says, written here again so the expectation does not reuse the writer's code. */
 const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+export const POS_CSV_HEADER = 'province,transaction_date,store_id,item_id,item_name,category,sale_amount,tax_amount,discount_amount,dt';
 
 /** Expected rows as `landfall run` writes OUT/curated/pos_daily_sales.csv. */
 export const posCsvLines = (rows: ExpectedPosRow[]) =>
