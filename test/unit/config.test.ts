@@ -46,7 +46,7 @@ describe('pipeline configuration', () => {
     ['an emr stage without a Spark module', (c: any) => delete c.jobs[1].stages[0].spark, 'jobs[1].stages[0].spark'],
     ['an unknown field', (c: any) => (c.datasets[0].schema = {}), 'datasets[0].schema'],
     ['a duplicate dataset', (c: any) => (c.datasets[1].name = 'pos'), 'datasets[1].name'],
-    ['an unknown delimiter', (c: any) => (c.datasets[0].format.delimiter = ';'), 'datasets[0].format.delimiter'],
+    ['a delimiter of two characters', (c: any) => (c.datasets[0].format.delimiter = ';;'), 'datasets[0].format.delimiter'],
     ['equalsKeyField naming no key field', (c: any) => (c.datasets[0].columns[0].equalsKeyField = 'shop'), 'datasets[0].columns[0].equalsKeyField'],
     [
       'a timestamp equalsKeyField naming a key field that is not a date',

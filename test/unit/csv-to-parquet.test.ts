@@ -10,6 +10,8 @@ import { openDuckDb, threadsForMemory } from '../../shared/core/duckdb/duckdb';
 import { MAX_LINE_BYTES } from '../../shared/core/datasets/line-limits';
 import { FileLineSink } from '../../shared/stages/validate/file-sink';
 import { validateFile } from '../../shared/stages/validate/validate-file';
+import { allGoodRowsSql, goodRowsSql, typedColumnsSql } from '../../shared/stages/validate/line-rules-sql';
+import { glueType } from '../../shared/stages/catalog/glue-types';
 
 const master = pipelineConfig.datasets.find((d) => d.name === 'item_master')!;
 
@@ -127,6 +129,139 @@ describe('CSV to Parquet with DuckDB', () => {
     ).getRows();
     const micros = (ts: string) => ts.replace(/(\.\d+)?Z$/, (_, f: string | undefined) => `.${(f ?? '.').slice(1).padEnd(6, '0')}Z`);
     expect(back).toEqual(good.map(([d, ts]) => [d, micros(ts!)]));
+    duckdb.close();
+  });
+
+  /** A JSON-lines dataset of every kind, nested ones included. */
+  const everyKind: DatasetConfig = {
+    name: 'kinds',
+    keyPattern: 'kinds/{date:YYYYMMDD}.jsonl',
+    format: { kind: 'jsonl' },
+    columns: [
+      { name: 'b', kind: 'boolean', nullable: true },
+      { name: 'x', kind: 'double' },
+      { name: 'wide', kind: 'decimal', precision: 38, scale: 4 },
+      { name: 't', kind: 'time' },
+      {
+        name: 'user',
+        kind: 'struct',
+        nullable: true,
+        fields: [
+          { name: 'id', kind: 'integer' },
+          { name: 'geo', kind: 'struct', nullable: true, fields: [{ name: 'country', kind: 'string', nullable: true }] },
+        ],
+      },
+      {
+        name: 'items',
+        kind: 'list',
+        items: {
+          kind: 'struct',
+          fields: [
+            { name: 'sku', kind: 'string' },
+            { name: 'price', kind: 'decimal', scale: 2 },
+            { name: 'on', kind: 'date', nullable: true },
+          ],
+        },
+      },
+    ],
+    partitionBy: [],
+    dateField: 'date',
+    maxBadRowRatio: 0.5,
+  };
+  const everyKindTypes = [
+    ['b', 'BOOLEAN', 'boolean'],
+    ['x', 'DOUBLE', 'double'],
+    ['wide', 'DECIMAL(38,4)', 'decimal(38,4)'],
+    ['t', 'VARCHAR', 'string'],
+    ['user', 'STRUCT(id BIGINT, geo STRUCT(country VARCHAR))', 'struct<id:bigint,geo:struct<country:string>>'],
+    ['items', 'STRUCT(sku VARCHAR, price DECIMAL(18,2), "on" DATE)[]', 'array<struct<sku:string,price:decimal(18,2),on:date>>'],
+  ];
+
+  it('writes every kind as its Parquet type, nested JSON as real structs and lists, values unchanged', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
+    const lines = [
+      // extra keys are ignored, a missing nullable field is null, a decimal as a string keeps all its digits
+      '{"b":true,"x":1.5e-7,"wide":"1234567890123456789012345678.1234","t":"23:59:59.123456","user":{"id":7,"geo":{"country":"CA"},"extra":[1]},"items":[{"sku":"a","price":"9.99"},{"sku":"b","price":0.5,"on":"2024-02-29"}]}',
+      '{"b":false,"x":-12,"wide":"-0.5","t":"00:00:00","user":{"id":8},"items":[]}',
+      '{"x":".5","wide":"0","t":"12:00:00","items":[{"sku":"c","price":1}],"user":null}',
+    ];
+    const { csvPath, outcome } = await validated(dir, everyKind, `${lines.join('\n')}\n`);
+    expect(outcome).toMatchObject({ state: 'VALIDATED', rows: { out: 3, rejected: 0 } });
+    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    const parquet = join(dir, 'kinds.parquet');
+    expect(await csvToParquet(duckdb.conn, { csvPath, parquetPath: parquet, columns: everyKind.columns, constants: [] })).toBe(3);
+    const rows = (
+      await duckdb.conn.runAndReadAll(
+        `SELECT b, x, wide::VARCHAR AS wide, t, to_json(user)::VARCHAR AS user, to_json(items)::VARCHAR AS items FROM read_parquet($path) ORDER BY wide`,
+        { path: parquet },
+      )
+    ).getRowObjectsJson();
+    expect(rows).toEqual([
+      { b: false, x: -12, wide: '-0.5000', t: '00:00:00', user: '{"id":8,"geo":null}', items: '[]' },
+      { b: null, x: 0.5, wide: '0.0000', t: '12:00:00', user: null, items: '[{"sku":"c","price":1.00,"on":null}]' },
+      {
+        b: true,
+        x: 1.5e-7,
+        wide: '1234567890123456789012345678.1234',
+        t: '23:59:59.123456',
+        user: '{"id":7,"geo":{"country":"CA"}}',
+        items: '[{"sku":"a","price":9.99,"on":null},{"sku":"b","price":0.50,"on":"2024-02-29"}]',
+      },
+    ]);
+    const types = (await duckdb.conn.runAndReadAll('SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet($1))', [parquet])).getRows();
+    expect(types).toEqual(everyKindTypes.map(([name, type]) => [name, type]));
+    // the Glue types of what was written: those the catalog derives (see column-kinds.test.ts)
+    expect(types.map(([name, type]) => [name, glueType(type as string, 'test')])).toEqual(everyKindTypes.map(([name, , glue]) => [name, glue]));
+    duckdb.close();
+  });
+
+  it("types a good row's values the same way when DuckDB validated the file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
+    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    const v = `['true', '1e3', '-12.5', '08:30:00', '{"id":1,"extra":2}', '[{"sku":"a","price":"1.25"},null]']`;
+    const typed = typedColumnsSql(everyKind).join(', ');
+    const rows = (
+      await duckdb.conn.runAndReadAll(`SELECT b, x, wide::VARCHAR AS wide, t, to_json(user)::VARCHAR AS user, to_json(items)::VARCHAR AS items FROM (SELECT ${typed} FROM (SELECT ${v} AS v))`)
+    ).getRowObjectsJson();
+    expect(rows).toEqual([{ b: true, x: 1000, wide: '-12.5000', t: '08:30:00', user: '{"id":1,"geo":null}', items: '[{"sku":"a","price":1.25,"on":null},null]' }]);
+    const types = (await duckdb.conn.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT ${typed} FROM (SELECT ${v} AS v))`)).getRows();
+    expect(types).toEqual(everyKindTypes.map(([name, type]) => [name, type]));
+    duckdb.close();
+  });
+
+  it("reads the newer kinds' canonical values alike by either of DuckDB's readers, as the JavaScript reads them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
+    const newer: DatasetConfig = {
+      ...dataset('newer', [
+        { name: 'x', kind: 'double', nullable: true },
+        { name: 'b', kind: 'boolean', nullable: true },
+        { name: 't', kind: 'time', nullable: true },
+        { name: 'wide', kind: 'decimal', precision: 38, scale: 10, nullable: true },
+      ]),
+      format: { kind: 'delimited', delimiter: ',', header: false },
+    };
+    const rows = [
+      ['0.1', 'true', '00:00:00', '1234567890123456789012345678.0123456789'],
+      ['.5', 'false', '23:59:59.999999', '-0.0000000001'],
+      ['5.', '', '12:00:00.5', ''],
+      ['-2.5e-3', 'true', '', '1'],
+      ['00012', 'false', '01:02:03', '-1234567890123456789012345678'],
+      ['1e-400', 'true', '01:02:03', '0'],
+      ['9.99e307', 'true', '01:02:03', '0'],
+      ['', '', '', ''],
+    ];
+    const path = join(dir, 'newer.csv');
+    await writeFile(path, `${rows.map((r) => r.join(',')).join('\n')}\n`);
+    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    const read = async (sql: string) =>
+      (await duckdb.conn.runAndReadAll(`SELECT x, b, t, wide::VARCHAR AS wide FROM (${sql})`, { path })).getRows().map((r) => [...r]);
+    const expected = rows.map(([x, b, t, wide]) => [x === '' ? null : Number(x), b === '' ? null : b === 'true', t === '' ? null : t, wide === '' ? null : wide]);
+    const typed = allGoodRowsSql(newer, 0)!;
+    const general = `SELECT ${typedColumnsSql(newer).join(', ')} FROM (${goodRowsSql(newer, { date: '2026-11-23' }, 0)})`;
+    const normal = (all: unknown[][]) => all.map(([x, b, t, wide]) => [x, b, t, wide === null ? null : String(wide).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')]);
+    const want = normal(expected);
+    expect(normal(await read(typed))).toEqual(want);
+    expect(normal(await read(general))).toEqual(want);
     duckdb.close();
   });
 

@@ -20,6 +20,8 @@ import * as verdict from '../../shared/stages/validate/verdict';
 import * as textLines from '../../shared/stages/validate/text-lines';
 import * as emrFlow from '../../shared/stages/orchestrate/emr-flow';
 import * as jobSteps from '../../shared/stages/orchestrate/job-steps';
+import * as feedErrors from '../../shared/core/feeds/canonical';
+import * as archive from '../../shared/stages/unpack/archive';
 
 const root = join(import.meta.dirname, '..', '..');
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -43,6 +45,8 @@ const MODULES = [
   textLines,
   emrFlow,
   jobSteps,
+  feedErrors,
+  archive,
 ];
 
 const errorClasses: ErrorClass[] = [

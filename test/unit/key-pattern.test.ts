@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileKeyPattern, isCalendarDate, matchKey } from '../../shared/core/datasets/key-pattern';
+import { keyFieldsOf } from '../../shared/core/config/parse-dataset';
+import { compileKeyPattern, isCalendarDate, isDateFormat, matchKey } from '../../shared/core/datasets/key-pattern';
 
 const POS = compileKeyPattern('pos/{province}/{store}_{date:YYYYMMDD}_{time:HHMMSS}.tdf');
 const MASTER = compileKeyPattern('master/{date:YYYYMMDD}/Item.csv');
@@ -20,7 +21,8 @@ describe('compiling a key pattern', () => {
     ['an unclosed placeholder', 'master/{date:YYYYMMDD/Item.csv', 'malformed placeholder near "master/{date:YYYYMMDD/Item.csv"'],
     ['a stray closing brace', 'master/date}/Item.csv', 'malformed placeholder near "master/date}/Item.csv"'],
     ['an upper-case field name', 'pos/{Province}/x.tdf', 'malformed placeholder near "pos/{Province}/x.tdf"'],
-    ['an unknown format', 'pos/{date:YYYY-MM-DD}.tdf', 'malformed placeholder near "pos/{date:YYYY-MM-DD}.tdf"'],
+    ['an unknown format', 'pos/{date:DD.MM.YYYY}.tdf', 'malformed placeholder near "pos/{date:DD.MM.YYYY}.tdf"'],
+    ['a lower-case format', 'pos/{hour:hh}.tdf', 'malformed placeholder near "pos/{hour:hh}.tdf"'],
     ['a brace between placeholders', 'pos/{a}{/{b}.tdf', 'malformed placeholder near "{/"'],
     ['a field named twice', 'pos/{store}/{store}.tdf', 'placeholder {store} appears twice'],
   ])('refuses %s', (_what, pattern, message) => {
@@ -73,6 +75,76 @@ describe('matching a key', () => {
     expect(matchKey(POS, 'pos/ON/ON01_20261123_236000.tdf')).toEqual({ ok: false, reason: 'key field time: 236000 is not a time of day' });
     expect(matchKey(POS, 'pos/ON/ON01_20261123_235960.tdf')).toEqual({ ok: false, reason: 'key field time: 235960 is not a time of day' });
     expect(matchKey(POS, 'pos/ON/ON01_20261123_235959.tdf')).toMatchObject({ ok: true, fields: { time: '23:59:59' } });
+  });
+});
+
+describe('date and hour layouts (Firehose folders, dashed dates, hours, object names)', () => {
+  const FIREHOSE = compileKeyPattern('clicks/{date:YYYY/MM/DD}/{hour:HH}/{name:TEXT}');
+
+  it('compiles the new formats', () => {
+    expect(FIREHOSE.fields).toEqual([
+      { name: 'date', format: 'YYYY/MM/DD' },
+      { name: 'hour', format: 'HH' },
+      { name: 'name', format: 'TEXT' },
+    ]);
+    expect(compileKeyPattern('d/{day:YYYY-MM-DD}.csv').fields).toEqual([{ name: 'day', format: 'YYYY-MM-DD' }]);
+  });
+
+  it('matches a full Firehose key: the date across three folders, the hour, the object name', () => {
+    const key = 'clicks/2026/12/07/10/clicks-stream-1-2026-12-07-10-15-00-0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0.gz';
+    expect(matchKey(FIREHOSE, key)).toEqual({
+      ok: true,
+      fields: { date: '2026-12-07', hour: '10', name: 'clicks-stream-1-2026-12-07-10-15-00-0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0.gz' },
+    });
+  });
+
+  it.each([
+    ['a date in two folders', 'clicks/2026/12/10/x.gz'],
+    ['a one-digit month', 'clicks/2026/1/07/10/x.gz'],
+    ['a three-digit hour', 'clicks/2026/12/07/100/x.gz'],
+    ['an object name in a sub-folder', 'clicks/2026/12/07/10/sub/x.gz'],
+    ['no object name', 'clicks/2026/12/07/10/'],
+  ])('does not match %s', (_what, key) => {
+    expect(matchKey(FIREHOSE, key)).toBeNull();
+  });
+
+  it('rejects, with a reason, an impossible date or hour in folders', () => {
+    expect(matchKey(FIREHOSE, 'clicks/2026/02/30/10/x.gz')).toEqual({ ok: false, reason: 'key field date: 2026/02/30 is not a calendar date' });
+    expect(matchKey(FIREHOSE, 'clicks/2026/13/01/10/x.gz')).toEqual({ ok: false, reason: 'key field date: 2026/13/01 is not a calendar date' });
+    expect(matchKey(FIREHOSE, 'clicks/2026/12/07/24/x.gz')).toEqual({ ok: false, reason: 'key field hour: 24 is not an hour of the day' });
+    expect(matchKey(FIREHOSE, 'clicks/2024/02/29/00/x.gz')).toMatchObject({ ok: true, fields: { date: '2024-02-29', hour: '00' } });
+    expect(matchKey(FIREHOSE, 'clicks/2026/12/31/23/x.gz')).toMatchObject({ ok: true, fields: { date: '2026-12-31', hour: '23' } });
+  });
+
+  it('records a dashed date as it is, and checks it', () => {
+    const dashed = compileKeyPattern('exports/{region}/{day:YYYY-MM-DD}/{part}.json');
+    expect(matchKey(dashed, 'exports/eu/2026-12-07/p1.json')).toEqual({ ok: true, fields: { region: 'eu', day: '2026-12-07', part: 'p1' } });
+    expect(matchKey(dashed, 'exports/eu/2026-02-29/p1.json')).toEqual({ ok: false, reason: 'key field day: 2026-02-29 is not a calendar date' });
+    expect(matchKey(dashed, 'exports/eu/20261207/p1.json')).toBeNull();
+    expect(matchKey(dashed, 'exports/eu/2026/12/07/p1.json')).toBeNull();
+  });
+
+  it('lets a TEXT field hold "_" and "-" but not "/", and stops before a literal suffix', () => {
+    const named = compileKeyPattern('drops/{file:TEXT}.csv.gz');
+    expect(matchKey(named, 'drops/acme_orders-2026.csv.gz')).toEqual({ ok: true, fields: { file: 'acme_orders-2026' } });
+    expect(matchKey(named, 'drops/a/b.csv.gz')).toBeNull();
+    expect(matchKey(named, 'drops/.csv.gz')).toBeNull();
+  });
+
+  it('matches an archive member key', () => {
+    const member = compileKeyPattern('partner/{partner}_{date:YYYYMMDD}.zip!/{table}_{part}.csv');
+    expect(matchKey(member, 'partner/acme_20261207.zip!/orders_1.csv')).toEqual({
+      ok: true,
+      fields: { partner: 'acme', date: '2026-12-07', table: 'orders', part: '1' },
+    });
+    expect(matchKey(member, 'partner/acme_20261207.zip/orders_1.csv')).toBeNull();
+  });
+
+  it('counts every date format as a date key field, and nothing else', () => {
+    expect(['YYYYMMDD', 'YYYY-MM-DD', 'YYYY/MM/DD'].every((f) => isDateFormat(f as never))).toBe(true);
+    expect(['HHMMSS', 'HH', 'TEXT', 'segment'].some((f) => isDateFormat(f as never))).toBe(false);
+    expect(keyFieldsOf('clicks/{date:YYYY/MM/DD}/{hour:HH}/{name:TEXT}')).toEqual({ names: ['date', 'hour', 'name'], dates: ['date'] });
+    expect(keyFieldsOf('x/{a:YYYYMMDD}/{b:YYYY-MM-DD}/{c}_{t:HHMMSS}.csv')).toEqual({ names: ['a', 'b', 'c', 't'], dates: ['a', 'b'] });
   });
 });
 

@@ -222,3 +222,105 @@ describe('checking a row', () => {
     expect(compileRowCheck([], {})([''])).toBe('expected 0 columns, found 1');
   });
 });
+
+describe('the canonical values of the newer kinds', () => {
+  it('limits a decimal by its precision', () => {
+    const narrow = check({ name: 'rate', kind: 'decimal', scale: 2, precision: 5 });
+    expect(narrow('999.99')).toBeNull();
+    expect(narrow('1000.00')).toBe('rate: "1000.00" is not a decimal with at most 3 digits before the point and 2 after it');
+    const wide = check({ name: 'big', kind: 'decimal', scale: 6, precision: 38 });
+    expect(wide(`${'9'.repeat(32)}.123456`)).toBeNull();
+    expect(wide(`${'9'.repeat(33)}`)).toMatch(/is not a decimal/);
+    expect(decimalIntegerDigits(6, 38)).toBe(32);
+    expect(decimalIntegerDigits(0, 10)).toBe(10);
+    expect(decimalIntegerDigits(0, 18)).toBe(16);
+  });
+
+  describe('doubles', () => {
+    const x = check({ name: 'x', kind: 'double' });
+    it.each(['0', '-1.5', '.5', '5.', '1e3', '1E-300', '-2.5e+10', '00012', '1e-400'])('accepts %s', (value) => {
+      expect(x(value)).toBeNull();
+    });
+    it.each(['+1', 'NaN', 'Infinity', '1e309', '-1e400', '0x10', '1,5', '1e', '.', '-', ' 1', '1_000'])('refuses %j', (value) => {
+      expect(x(value)).toBe(`x: ${JSON.stringify(value)} is not a finite number`);
+    });
+  });
+
+  it('reads a boolean as true or false only (the decoder spells the others so)', () => {
+    const flag = check({ name: 'flag', kind: 'boolean' });
+    expect(flag('true')).toBeNull();
+    expect(flag('false')).toBeNull();
+    for (const value of ['TRUE', 'True', '1', 't', 'yes', 'false ']) expect(flag(value)).toBe(`flag: ${JSON.stringify(value)} is not true or false`);
+  });
+
+  describe('times of day', () => {
+    const at = check({ name: 'at', kind: 'time' });
+    it.each(['00:00:00', '23:59:59', '12:30:00.5', '12:30:00.123456'])('accepts %s', (value) => {
+      expect(at(value)).toBeNull();
+    });
+    it.each(['24:00:00', '12:60:00', '12:30', '12:30:00.1234567', '12:30:00Z', '1:30:00', 'T12:30:00'])('refuses %s', (value) => {
+      expect(at(value)).toBe(`at: ${JSON.stringify(value)} is not a time of day (HH:MM:SS[.ffffff])`);
+    });
+  });
+});
+
+describe('nested values (JSON text)', () => {
+  const items = check({
+    name: 'items',
+    kind: 'list',
+    items: {
+      kind: 'struct',
+      fields: [
+        { name: 'sku', kind: 'string' },
+        { name: 'qty', kind: 'integer' },
+        { name: 'price', kind: 'decimal', scale: 2, nullable: true },
+        { name: 'gift', kind: 'boolean', nullable: true },
+      ],
+    },
+  });
+
+  it('accepts values of the declared shape, extra keys ignored', () => {
+    expect(items('[]')).toBeNull();
+    expect(items('[{"sku":"a","qty":2,"extra":{"x":[1]}},{"sku":"b","qty":"3","price":"9.99","gift":true}]')).toBeNull();
+  });
+
+  it('names the path of the first problem', () => {
+    expect(items('[{"sku":"a","qty":1},{"sku":"b","qty":1},{"sku":"c"}]')).toBe('items[2].qty: missing or null');
+    expect(items('[{"sku":"a","qty":null}]')).toBe('items[0].qty: missing or null');
+    expect(items('[{"sku":"a","qty":1.5}]')).toBe('items[0].qty: "1.5" is not an integer');
+    expect(items('[{"sku":"a","qty":1,"price":1.234}]')).toBe('items[0].price: "1.234" is not a decimal with at most 2 places');
+    expect(items('[{"sku":"a","qty":1,"gift":"yes"}]')).toBe('items[0].gift: "yes" is not true or false');
+    expect(items('[{"sku":true,"qty":1}]')).toBe('items[0].sku: a boolean is not a column value');
+    expect(items('[null]')).toBe('items[0]: missing or null');
+    expect(items('[[1]]')).toBe('items[0]: a list is not an object');
+    expect(items('{"sku":"a"}')).toBe('items: an object is not a list');
+    expect(items('[{"sku":"a\\nb","qty":1}]')).toBe('items[0].sku: a value with a line break');
+  });
+
+  it('refuses a JSON number JavaScript may have rounded where the value must be exact', () => {
+    expect(items('[{"sku":"a","qty":9007199254740993}]')).toMatch(/^items\[0\]\.qty: .* is too large for a JSON number \(give it as a string\)$/);
+    expect(items('[{"sku":"a","qty":"9007199254740993"}]')).toBeNull();
+    expect(items('[{"sku":"a","qty":1,"price":1234567890123456.5}]')).toMatch(/^items\[0\]\.price: .* too many digits/);
+    expect(items('[{"sku":"a","qty":1,"price":"1234567890123456.50"}]')).toBeNull();
+  });
+
+  it('refuses text that is not JSON, and takes an empty value as null', () => {
+    expect(items('[{')).toBe('items: "[{" is not JSON');
+    expect(items('')).toBe('items: empty value');
+    expect(check({ name: 'items', kind: 'list', items: { kind: 'integer' }, nullable: true })('')).toBeNull();
+    expect(check({ name: 'tags', kind: 'list', items: { kind: 'string', nullable: true } })('["a",null]')).toBeNull();
+    expect(check({ name: 'tags', kind: 'list', items: { kind: 'string' } })('["a",null]')).toBe('tags[1]: missing or null');
+  });
+
+  it('checks structs within structs', () => {
+    const user = check({
+      name: 'user',
+      kind: 'struct',
+      fields: [{ name: 'geo', kind: 'struct', fields: [{ name: 'country', kind: 'string', nullable: true }, { name: 'at', kind: 'timestamp' }] }],
+    });
+    expect(user('{"geo":{"at":"2026-11-23T10:00:00Z"}}')).toBeNull();
+    expect(user('{"geo":{"country":"CA","at":"2026-11-23 10:00:00"}}')).toMatch(/^user\.geo\.at: "2026-11-23 10:00:00" is not a UTC timestamp/);
+    expect(user('{"geo":{}}')).toBe('user.geo.at: missing or null');
+    expect(user('{}')).toBe('user.geo: missing or null');
+  });
+});

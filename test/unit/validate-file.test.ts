@@ -365,3 +365,82 @@ describe('decimals and their DECIMAL(18, scale)', () => {
     expect(rejects.map((r) => r.split(',')[0])).toEqual(['3']);
   });
 });
+
+describe('canonical text from a decoder', () => {
+  const J = '\u0001';
+  const bad = (reason: string, text: string) => `\u0002${reason}\u0002${text}`;
+  const headerless = { ...master, format: { kind: 'delimited' as const, delimiter: ',', header: false }, maxBadRowRatio: 1 };
+
+  it('counts junk-marked lines as junk, before the header too', async () => {
+    const { outcome, good } = await validate(`${J}# exported 2026-11-23\n${HEADER}\n${J}comment\nON01\tI0001\t2026-11-23\t4\t1.00\n`);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 1, out: 1, rejected: 0, junk: 2 } });
+    expect(good.slice(1)).toEqual(['ON01,I0001,2026-11-23,4,1.00']);
+  });
+
+  it("reports a bad-marked line with the decoder's reason and text, on its own line number", async () => {
+    const { outcome, rejects } = await validate(
+      `${HEADER}\nON01\tI0001\t2026-11-23\t4\t1.00\n${bad('amount: "1,5x" is not a number in 1.234,56', 'ON01;I0001;23.11.2026;4;1,5x')}\n${J}\nON01\tI0001\t2026-11-23\t4\t2.00\n`,
+    );
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 3, out: 2, rejected: 1, junk: 1 } });
+    expect(rejects.map((r) => splitFields(r, ','))).toEqual([['3', 'amount: "1,5x" is not a number in 1.234,56', 'ON01;I0001;23.11.2026;4;1,5x']]);
+  });
+
+  it('takes a bad-marked line where the header should be as a wrong header', async () => {
+    const { outcome } = await validate(`${J}skipped\n${bad('invalid bytes', 'x')}\n${HEADER}\n`);
+    expect(outcome).toMatchObject({ state: 'REJECTED', reason: expect.stringContaining('missing or wrong header on line 2'), rows: { junk: 1 } });
+  });
+
+  it('reads a headerless file from line 1, its columns in the declared order', async () => {
+    const { outcome, good, rejects } = await validate('I0001,Burger,Burgers,9.99\n\nI0002,Fries,Sides,x\nitem_id,item_name,category,unit_price\n', headerless);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 3, out: 1, rejected: 2, junk: 0 } });
+    expect(good).toEqual(['item_id,item_name,category,unit_price', 'I0001,Burger,Burgers,9.99']);
+    // a header line is a row like any other, here a bad one
+    expect(rejects.map((r) => r.split(',')[0])).toEqual(['3', '4']);
+  });
+
+  it('refuses to read a delimiter the decoder should have made canonical', async () => {
+    await expect(validate('a;b\n', { ...master, format: { kind: 'delimited', delimiter: ';' } })).rejects.toThrow(/decoded to canonical CSV first/);
+  });
+});
+
+describe('JSON lines of the newer kinds', () => {
+  const events: DatasetConfig = {
+    name: 'events',
+    keyPattern: 'events/{date:YYYYMMDD}.jsonl',
+    format: { kind: 'jsonl' },
+    columns: [
+      { name: 'ok', kind: 'boolean' },
+      { name: 'x', kind: 'double', nullable: true },
+      { name: 'tags', kind: 'list', items: { kind: 'string' }, nullable: true },
+      { name: 'user', kind: 'struct', fields: [{ name: 'id', kind: 'integer' }] },
+    ],
+    partitionBy: [],
+    dateField: 'date',
+    maxBadRowRatio: 1,
+  };
+
+  it('reads JSON booleans for a boolean column, and nested values as JSON', async () => {
+    const lines = [
+      '{"ok":true,"x":1e-3,"tags":["a","b"],"user":{"id":1,"extra":true}}',
+      '{"ok":"false","user":{"id":"2"}}',
+      '{"ok":1,"user":{"id":3}}',
+      '{"ok":true,"x":true,"user":{"id":3}}',
+      '{"ok":true,"tags":"a","user":{"id":3}}',
+      '{"ok":true,"user":{"id":3.5}}',
+      '{"ok":true}',
+    ];
+    const { outcome, good, rejects } = await validate(`${lines.join('\n')}\n`, events);
+    expect(outcome).toEqual({ state: 'VALIDATED', rows: { in: 7, out: 2, rejected: 5, junk: 0 } });
+    expect(good.slice(1).map((l) => splitFields(l, ','))).toEqual([
+      ['true', '0.001', '["a","b"]', '{"id":1,"extra":true}'],
+      ['false', '', '', '{"id":"2"}'],
+    ]);
+    expect(rejects.map((r) => (splitFields(r, ',') as string[]).slice(0, 2))).toEqual([
+      ['3', 'ok: "1" is not true or false'],
+      ['4', 'x: a boolean is not a column value'],
+      ['5', 'tags: a string is not a list'],
+      ['6', 'user.id: "3.5" is not an integer'],
+      ['7', 'user: empty value'],
+    ]);
+  });
+});

@@ -7,13 +7,15 @@ import { ConfigError } from '../errors';
 import { setting } from '../settings';
 import { listedValuesOf, parsePipelineConfig } from './parse-config';
 import { checkSparkModules } from './spark-package';
-import type { DatasetConfig, JobConfig, JobInput, PipelineConfig } from './types';
+import type { ArchiveConfig, DatasetConfig, JobConfig, JobInput, PipelineConfig } from './types';
 
 export interface Pipeline {
   config: PipelineConfig;
   /** the configuration file's folder (relative references were resolved against it), if from a file */
   dir?: string;
   datasets: Array<{ config: DatasetConfig; pattern: CompiledKeyPattern }>;
+  /** the kinds of zip archive whose members land as files of their own */
+  archives: Array<{ config: ArchiveConfig; pattern: CompiledKeyPattern }>;
   datasetsByName: Map<string, DatasetConfig>;
   jobsByName: Map<string, JobConfig>;
   /** the jobs reading each source (a dataset, or a job's output): a landed file concerns only these */
@@ -25,6 +27,8 @@ export interface Pipeline {
 export type KeyResolution =
   | { kind: 'matched'; dataset: DatasetConfig; fields: Record<string, string> }
   | { kind: 'rejected'; dataset: DatasetConfig; reason: string }
+  /** a zip archive: its members are unpacked as landed files of their own (`<key>!/<member>`) */
+  | { kind: 'archive'; archive: ArchiveConfig; fields: Record<string, string> }
   | { kind: 'unrecognised'; reason: string };
 
 /** Validates a configuration and builds the indexes the engine looks things up by. */
@@ -48,6 +52,7 @@ export function compilePipeline(raw: unknown, options: { baseDir?: string } = {}
     config,
     ...(options.baseDir ? { dir: options.baseDir } : {}),
     datasets: config.datasets.map((d) => ({ config: d, pattern: compileKeyPattern(d.keyPattern) })),
+    archives: (config.archives ?? []).map((a) => ({ config: a, pattern: compileKeyPattern(a.keyPattern) })),
     datasetsByName,
     jobsByName,
     readersOf,
@@ -121,6 +126,10 @@ export function loadPipeline(env: NodeJS.ProcessEnv = process.env): Pipeline {
 
 /** Which dataset a key under `landing/` belongs to, with the values its pattern captures. */
 export function resolveLandingKey(pipeline: Pipeline, relativeKey: string): KeyResolution {
+  for (const { config, pattern } of pipeline.archives) {
+    const match = matchKey(pattern, relativeKey);
+    if (match?.ok) return { kind: 'archive', archive: config, fields: match.fields };
+  }
   for (const { config, pattern } of pipeline.datasets) {
     const match = matchKey(pattern, relativeKey);
     if (match === null) continue;

@@ -6,10 +6,32 @@ import { parseLookups } from './lookups';
 import { parseDataset } from './parse-dataset';
 import { datasetShape, jobShape, parseJob, upstreamJobsOf, type SourceShape } from './parse-job';
 import type * as In from './pipeline-input.generated';
-import { array, fieldsOf, identifier, noUnknownKeys, object, string } from './parse-values';
-import type { DatasetConfig, JobConfig, PipelineConfig } from './types';
+import { array, fieldsOf, identifier, noUnknownKeys, number, object, string } from './parse-values';
+import { compileKeyPattern } from '../datasets/key-pattern';
+import type { ArchiveConfig, DatasetConfig, JobConfig, PipelineConfig } from './types';
 
-const PIPELINE_FIELDS = fieldsOf<In.Pipeline>()(['$schema', 'lookups', 'datasets', 'jobs']);
+const PIPELINE_FIELDS = fieldsOf<In.Pipeline>()(['$schema', 'lookups', 'archives', 'datasets', 'jobs']);
+const ARCHIVE_FIELDS = fieldsOf<In.Archive>()(['keyPattern', 'maxMembers', 'maxUnpackedBytes', 'maxRatio']);
+
+/** The schema's defaults of an archive's limits. */
+export const ARCHIVE_LIMITS = { maxMembers: 1000, maxUnpackedBytes: 4 * 1024 ** 3, maxRatio: 200 } as const;
+
+function parseArchive(raw: unknown, field: string): ArchiveConfig {
+  const obj = object(raw, field);
+  noUnknownKeys(obj, ARCHIVE_FIELDS, field);
+  const keyPattern = string(obj.keyPattern, `${field}.keyPattern`);
+  try {
+    compileKeyPattern(keyPattern);
+  } catch (err) {
+    throw new ConfigError(`${field}.keyPattern`, (err as Error).message);
+  }
+  return {
+    keyPattern,
+    maxMembers: number(obj.maxMembers ?? ARCHIVE_LIMITS.maxMembers, `${field}.maxMembers`, 1, 1_000_000, true),
+    maxUnpackedBytes: number(obj.maxUnpackedBytes ?? ARCHIVE_LIMITS.maxUnpackedBytes, `${field}.maxUnpackedBytes`, 1, Number.MAX_SAFE_INTEGER, true),
+    maxRatio: number(obj.maxRatio ?? ARCHIVE_LIMITS.maxRatio, `${field}.maxRatio`, 1, 1_000_000),
+  };
+}
 
 export interface ParseOptions {
   /** the folder relative file references (SQL, Spark modules) are resolved against */
@@ -73,6 +95,7 @@ export function parsePipelineConfig(raw: unknown, options: ParseOptions = {}): P
     );
   noUnknownKeys(obj, PIPELINE_FIELDS, 'config');
   const lookups = parseLookups(obj.lookups);
+  const archives = array(obj.archives ?? [], 'archives').map((a, i) => parseArchive(a, `archives[${i}]`));
   const datasets = array(obj.datasets, 'datasets').map((d, i) => parseDataset(d, `datasets[${i}]`, lookups));
   const byName = new Map<string, DatasetConfig>();
   datasets.forEach((d, i) => {
@@ -118,5 +141,5 @@ export function parsePipelineConfig(raw: unknown, options: ParseOptions = {}): P
   const schema = schemaRef
     ? { $schema: /^[a-z]+:/i.test(schemaRef) || isAbsolute(schemaRef) || !options.baseDir ? schemaRef : resolve(options.baseDir, schemaRef) }
     : {};
-  return { ...schema, lookups, datasets, jobs };
+  return { ...schema, lookups, ...(archives.length > 0 ? { archives } : {}), datasets, jobs };
 }

@@ -18,6 +18,10 @@ export interface Pipeline {
     [k: string]: Lookup;
   };
   /**
+   * Zip archives that land under `landing/`: each member becomes a landed file of its own, keyed `<archive key>!/<member path>`, which a dataset's `keyPattern` matches.
+   */
+  archives?: Archive[];
+  /**
    * The kinds of file that land under `landing/`: how their keys are named, their format and their columns.
    */
   datasets: Dataset[];
@@ -45,7 +49,7 @@ export interface Dataset {
    */
   name: Identifier;
   /**
-   * Key pattern relative to `landing/`, with `{field}` placeholders: `{f}` matches one path segment without `_` or `/`, `{f:YYYYMMDD}` a calendar date (recorded as YYYY-MM-DD), `{f:HHMMSS}` a time. The placeholders are the dataset's key fields.
+   * Key pattern relative to `landing/`, with `{field}` placeholders: `{f}` matches one path segment without `_` or `/`; `{f:YYYYMMDD}`, `{f:YYYY-MM-DD}` and `{f:YYYY/MM/DD}` (three folders, as Kinesis Data Firehose writes them) a calendar date (recorded as YYYY-MM-DD); `{f:HHMMSS}` a time of day; `{f:HH}` an hour (00–23); `{f:TEXT}` one path segment of any characters (a Firehose object name). The placeholders are the dataset's key fields. An archive's member is matched as `<archive key>!/<member path>`.
    */
   keyPattern: string;
   /**
@@ -58,6 +62,10 @@ export interface Dataset {
    * @minItems 1
    */
   columns: Column[];
+  /**
+   * How a file's columns are matched to the declared ones. `strict`: a header lists exactly the declared columns in order (a headerless or fixed-width file has them in the declared order); a Parquet file may not hold columns the dataset does not declare. `additive`: a header's columns are matched by name in any order, and columns the dataset does not declare (in a header or a Parquet file) are ignored and listed on the file's report. Under both, a missing nullable column is null (JSON and Parquet; a header only under `additive`), and a missing required column, or a Parquet type that does not convert without loss, rejects the file with the column diff.
+   */
+  schemaPolicy?: 'strict' | 'additive';
   /**
    * Allowed values for key fields: a file whose key holds another value is rejected. Each is a list or `{ lookup: NAME }` (the lookup's keys, or its items if it is a list); the effective configuration holds the resolved lists.
    */
@@ -77,7 +85,7 @@ export interface Dataset {
    */
   partitionBy?: Identifier[];
   /**
-   * Key field holding the file's business date (a `{field:YYYYMMDD}` placeholder), written as `dt=`.
+   * Key field holding the file's business date (a `{field:YYYYMMDD}`, `{field:YYYY-MM-DD}` or `{field:YYYY/MM/DD}` placeholder), written as `dt=`.
    */
   dateField: Identifier;
   /**
@@ -91,17 +99,39 @@ export interface Dataset {
  */
 export interface Column {
   /**
-   * Output column name, also the header text expected in the file.
+   * Output column name, also the header text expected in the file (and, in JSON, the field read unless `path` says another).
    */
   name: Identifier;
   /**
-   * The column's type; each maps to one DuckDB type.
+   * The column's type. `string`; `integer` a 64-bit integer (BIGINT); `decimal` an exact DECIMAL(precision, scale) (needs `scale`); `double` a 64-bit float (DOUBLE; no NaN or infinity); `boolean` (BOOLEAN; read from true/false, t/f, yes/no, y/n, 1/0 in any case); `date` (DATE), `timestamp` (UTC; written in Parquet as TIMESTAMP, in Glue as timestamp) and `time` read ISO 8601 unless `format` says otherwise; a `time` of day is written as a string `HH:MM:SS[.ffffff]` (Athena has no time type; Glue string, Redshift VARCHAR); `struct` (with `fields`) and `list` (with `items`) hold nested JSON or Parquet values, written as Parquet structs and lists (Glue struct<…> and array<…>, Redshift SUPER); only JSON and Parquet datasets have them.
    */
-  kind: 'string' | 'integer' | 'decimal' | 'date' | 'timestamp';
+  kind: 'string' | 'integer' | 'decimal' | 'double' | 'boolean' | 'date' | 'timestamp' | 'time' | 'struct' | 'list';
   /**
-   * For `decimal` (and required by it): the most digits allowed after the point (0–9). Not allowed for other kinds.
+   * For `decimal` (and required by it): the most digits allowed after the point (0–18). Not allowed for other kinds.
    */
   scale?: number;
+  /**
+   * For `decimal`: the most digits in all (scale included, 1–38; default 18). A value has at most `precision - scale` digits before the point (and 16 at most, unless the precision is above 18).
+   */
+  precision?: number;
+  /**
+   * For `date`, `timestamp` and `time`: how values are written, with the tokens `YYYY`, `MM`, `DD`, `HH`, `mm`, `ss` and `SSS` (fraction) between literal characters (`DD.MM.YYYY`, `DD/MM/YYYY HH:mm`); for `timestamp` also `iso` (ISO 8601 with `Z` or an offset such as `+02:00`, converted to UTC), `epochSeconds` or `epochMillis`. A timestamp written without an offset is UTC. Default: ISO 8601 (`YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, `HH:MM:SS[.ffffff]`).
+   */
+  format?: NonEmptyString;
+  /**
+   * For `struct` (and required by it): the struct's fields.
+   *
+   * @minItems 1
+   */
+  fields?: StructField[];
+  /**
+   * For `list` (and required by it): the type of the list's items.
+   */
+  items?: ListItem;
+  /**
+   * JSON datasets: the dotted path of the value in each record (`user.geo.country`); a missing path is null. Default: the column's name.
+   */
+  path?: string;
   /**
    * Values outside this list make the row bad (e.g. known transaction codes).
    */
@@ -111,18 +141,18 @@ export interface Column {
    */
   equalsKeyField?: Identifier;
   /**
-   * An empty (or, in JSON lines, missing or null) value is allowed and becomes NULL.
+   * An empty value, a null marker, a missing JSON path or a JSON null is allowed and becomes NULL.
    */
   nullable?: boolean;
 }
 
 /**
- * How a dataset's files are laid out: delimited text with a header line, or JSON lines.
+ * How a dataset's files are laid out: delimited text, fixed-width text, JSON lines or records, or Parquet; text may be compressed (gzip, zstd) and in another encoding.
  */
-export type Format = DelimitedFormat | JsonlFormat;
+export type Format = DelimitedFormat | FixedWidthFormat | JsonlFormat | JsonFormat | ParquetFormat;
 
 /**
- * Delimited text whose first line is the header (the column names).
+ * Delimited text: a header line (the column names) then one row per line, unless `header` is false.
  */
 export interface DelimitedFormat {
   /**
@@ -130,13 +160,49 @@ export interface DelimitedFormat {
    */
   kind: 'delimited';
   /**
-   * `\t` for tab-delimited files (e.g. POS `.tdf`), `,` for CSV (RFC 4180 quotes on one line are honoured).
+   * The one character between values: `,`, `\t`, `;`, `|` or any other (not a quote or a line end).
    */
-  delimiter: '\t' | ',';
+  delimiter: string;
   /**
    * Lines starting with this prefix are dropped and counted, not errors (some store systems add them).
    */
   junkLinePrefix?: NonEmptyString;
+  /**
+   * The character around a value that holds the delimiter (on one line). Default `"`, none for tab-delimited files; `""` for none.
+   */
+  quote?: string;
+  /**
+   * The character before a quote inside a quoted value. Default: the quote itself (a doubled quote, RFC 4180); `\\` for backslash escapes.
+   */
+  escape?: string;
+  /**
+   * The first line (after `skipLines`) is the header. `false`: every line is a row, its columns in the declared order.
+   */
+  header?: boolean;
+  /**
+   * Lines skipped at the start of the file, before the header (counted as junk).
+   */
+  skipLines?: number;
+  /**
+   * Lines starting with this are comments: skipped and counted as junk.
+   */
+  commentPrefix?: NonEmptyString;
+  /**
+   * Values read as null, besides an empty value (`\\N`, `NULL`).
+   */
+  nullMarkers?: NonEmptyString[];
+  /**
+   * Decimals and doubles are written with a decimal comma (`1234,56`).
+   */
+  decimalComma?: boolean;
+  /**
+   * The text's character encoding (default `utf-8`).
+   */
+  encoding?: Encoding;
+  /**
+   * How the file is compressed (default `auto`: told from its first bytes).
+   */
+  compression?: Compression;
 }
 
 /**
@@ -147,6 +213,14 @@ export interface JsonlFormat {
    * JSON lines.
    */
   kind: 'jsonl';
+  /**
+   * The text's character encoding (default `utf-8`).
+   */
+  encoding?: Encoding;
+  /**
+   * How the file is compressed (default `auto`: told from its first bytes).
+   */
+  compression?: Compression;
 }
 
 /**
@@ -628,3 +702,187 @@ export type SparkMemory = string;
  * A Spark property name: `spark.` and dot-separated words. Refused: the properties with a field of their own (`spark.driver.memory`, `spark.driver.cores`, `spark.executor.memory`, `spark.executor.cores`, `spark.executor.instances`), and the engine's: `spark.master`, `spark.app.name`, `spark.submit.*` (how the step is submitted), `spark.yarn.*` (how YARN runs and supervises it) and the settings every session forces (`spark.sql.session.timeZone`, `spark.sql.sources.partitionOverwriteMode`, `spark.sql.parquet.datetimeRebaseModeInRead`, `spark.sql.parquet.int96RebaseModeInRead`).
  */
 export type SparkProperty = string;
+
+/**
+ * One field of a `struct` column.
+ */
+export interface StructField {
+  /**
+   * The field's name (in JSON, its key).
+   */
+  name: Identifier;
+  /**
+   * The column's type. `string`; `integer` a 64-bit integer (BIGINT); `decimal` an exact DECIMAL(precision, scale) (needs `scale`); `double` a 64-bit float (DOUBLE; no NaN or infinity); `boolean` (BOOLEAN; read from true/false, t/f, yes/no, y/n, 1/0 in any case); `date` (DATE), `timestamp` (UTC; written in Parquet as TIMESTAMP, in Glue as timestamp) and `time` read ISO 8601 unless `format` says otherwise; a `time` of day is written as a string `HH:MM:SS[.ffffff]` (Athena has no time type; Glue string, Redshift VARCHAR); `struct` (with `fields`) and `list` (with `items`) hold nested JSON or Parquet values, written as Parquet structs and lists (Glue struct<…> and array<…>, Redshift SUPER); only JSON and Parquet datasets have them.
+   */
+  kind: 'string' | 'integer' | 'decimal' | 'double' | 'boolean' | 'date' | 'timestamp' | 'time' | 'struct' | 'list';
+  /**
+   * For `decimal` (and required by it): the most digits allowed after the point (0–18). Not allowed for other kinds.
+   */
+  scale?: number;
+  /**
+   * For `decimal`: the most digits in all (scale included, 1–38; default 18). A value has at most `precision - scale` digits before the point (and 16 at most, unless the precision is above 18).
+   */
+  precision?: number;
+  /**
+   * For `date`, `timestamp` and `time`: how values are written, with the tokens `YYYY`, `MM`, `DD`, `HH`, `mm`, `ss` and `SSS` (fraction) between literal characters (`DD.MM.YYYY`, `DD/MM/YYYY HH:mm`); for `timestamp` also `iso` (ISO 8601 with `Z` or an offset such as `+02:00`, converted to UTC), `epochSeconds` or `epochMillis`. A timestamp written without an offset is UTC. Default: ISO 8601 (`YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, `HH:MM:SS[.ffffff]`).
+   */
+  format?: NonEmptyString;
+  /**
+   * For `struct` (and required by it): the struct's fields.
+   *
+   * @minItems 1
+   */
+  fields?: StructField[];
+  /**
+   * For `list` (and required by it): the type of the list's items.
+   */
+  items?: ListItem;
+  /**
+   * A missing or null value is allowed.
+   */
+  nullable?: boolean;
+}
+
+/**
+ * The type of a `list` column's items.
+ */
+export interface ListItem {
+  /**
+   * The column's type. `string`; `integer` a 64-bit integer (BIGINT); `decimal` an exact DECIMAL(precision, scale) (needs `scale`); `double` a 64-bit float (DOUBLE; no NaN or infinity); `boolean` (BOOLEAN; read from true/false, t/f, yes/no, y/n, 1/0 in any case); `date` (DATE), `timestamp` (UTC; written in Parquet as TIMESTAMP, in Glue as timestamp) and `time` read ISO 8601 unless `format` says otherwise; a `time` of day is written as a string `HH:MM:SS[.ffffff]` (Athena has no time type; Glue string, Redshift VARCHAR); `struct` (with `fields`) and `list` (with `items`) hold nested JSON or Parquet values, written as Parquet structs and lists (Glue struct<…> and array<…>, Redshift SUPER); only JSON and Parquet datasets have them.
+   */
+  kind: 'string' | 'integer' | 'decimal' | 'double' | 'boolean' | 'date' | 'timestamp' | 'time' | 'struct' | 'list';
+  /**
+   * For `decimal` (and required by it): the most digits allowed after the point (0–18). Not allowed for other kinds.
+   */
+  scale?: number;
+  /**
+   * For `decimal`: the most digits in all (scale included, 1–38; default 18). A value has at most `precision - scale` digits before the point (and 16 at most, unless the precision is above 18).
+   */
+  precision?: number;
+  /**
+   * For `date`, `timestamp` and `time`: how values are written, with the tokens `YYYY`, `MM`, `DD`, `HH`, `mm`, `ss` and `SSS` (fraction) between literal characters (`DD.MM.YYYY`, `DD/MM/YYYY HH:mm`); for `timestamp` also `iso` (ISO 8601 with `Z` or an offset such as `+02:00`, converted to UTC), `epochSeconds` or `epochMillis`. A timestamp written without an offset is UTC. Default: ISO 8601 (`YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, `HH:MM:SS[.ffffff]`).
+   */
+  format?: NonEmptyString;
+  /**
+   * For `struct` (and required by it): the struct's fields.
+   *
+   * @minItems 1
+   */
+  fields?: StructField[];
+  /**
+   * For `list` (and required by it): the type of the list's items.
+   */
+  items?: ListItem;
+  /**
+   * A missing or null value is allowed.
+   */
+  nullable?: boolean;
+}
+
+/**
+ * The text's character encoding; other encodings are converted to UTF-8 as the file is read, and a line holding bytes the encoding does not define is a bad row.
+ */
+export type Encoding = 'utf-8' | 'iso-8859-1' | 'windows-1252';
+
+/**
+ * `auto` (the default) tells gzip and zstd from the file's first bytes, whatever its name; `none`, `gzip` or `zstd` insist. A corrupt or truncated compressed file is rejected whole.
+ */
+export type Compression = 'auto' | 'none' | 'gzip' | 'zstd';
+
+/**
+ * JSON records, each a row (objects; other fields are ignored, nested values kept for `struct` and `list` columns). A malformed record is a bad row.
+ */
+export interface JsonFormat {
+  /**
+   * JSON records.
+   */
+  kind: 'json';
+  /**
+   * How records are laid out: `lines` (one per line), `concatenated` (one after another, with or without whitespace between them, as Kinesis Data Firehose writes them) or `array` (the elements of one top-level array).
+   */
+  records?: 'lines' | 'concatenated' | 'array';
+  /**
+   * The text's character encoding (default `utf-8`).
+   */
+  encoding?: Encoding;
+  /**
+   * How the file is compressed (default `auto`: told from its first bytes).
+   */
+  compression?: Compression;
+}
+
+/**
+ * Fixed-width text: each column takes a set number of characters of every line.
+ */
+export interface FixedWidthFormat {
+  /**
+   * Fixed-width columns.
+   */
+  kind: 'fixedWidth';
+  /**
+   * Each column's width in characters, in the declared column order (values are trimmed).
+   *
+   * @minItems 1
+   */
+  widths: number[];
+  /**
+   * The first line (after `skipLines`) is a header (skipped, counted as junk).
+   */
+  header?: boolean;
+  /**
+   * Lines skipped at the start of the file, before the header (counted as junk).
+   */
+  skipLines?: number;
+  /**
+   * Lines starting with this are comments: skipped and counted as junk.
+   */
+  commentPrefix?: NonEmptyString;
+  /**
+   * Values read as null, besides an empty value (`\\N`, `NULL`).
+   */
+  nullMarkers?: NonEmptyString[];
+  /**
+   * Decimals and doubles are written with a decimal comma (`1234,56`).
+   */
+  decimalComma?: boolean;
+  /**
+   * The text's character encoding (default `utf-8`).
+   */
+  encoding?: Encoding;
+  /**
+   * How the file is compressed (default `auto`: told from its first bytes).
+   */
+  compression?: Compression;
+}
+
+/**
+ * Parquet files (an AWS DMS load, a Glue or Aurora export): each column is read by name and must convert to the declared type without loss; a file whose columns do not is rejected with the column diff.
+ */
+export interface ParquetFormat {
+  /**
+   * Parquet.
+   */
+  kind: 'parquet';
+}
+
+/**
+ * A kind of zip archive: verified whole (names, sizes, checksums, limits) before any member is unpacked, so a corrupt archive, a member path with `..` or an absolute path, or a zip bomb is rejected whole and none of its rows count.
+ */
+export interface Archive {
+  /**
+   * Key pattern of the archives, relative to `landing/` (placeholders as a dataset's).
+   */
+  keyPattern: string;
+  /**
+   * Most members (files) an archive may hold.
+   */
+  maxMembers?: number;
+  /**
+   * Most bytes its members may hold in all, unpacked.
+   */
+  maxUnpackedBytes?: number;
+  /**
+   * Most a member may grow when unpacked (unpacked bytes / packed bytes): a zip bomb grows by thousands.
+   */
+  maxRatio?: number;
+}

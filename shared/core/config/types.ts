@@ -32,6 +32,13 @@ export type DelimitedFormat = In.DelimitedFormat;
 
 export type JsonLinesFormat = In.JsonlFormat;
 
+/** How a dataset's files are laid out, as configured (shared/core/feeds decodes them into the canonical text the engine reads). */
+export type DatasetFormat = In.Format;
+
+export type FixedWidthFormat = In.FixedWidthFormat;
+
+export type JsonFormat = In.JsonFormat;
+
 export type DatasetConfig = Loaded<
   Filled<In.Dataset, 'partitionBy' | 'maxBadRowRatio'>,
   {
@@ -50,7 +57,10 @@ export type DatasetConfig = Loaded<
  */
 export type Lookup = In.Lookup;
 
-export type PipelineConfig = Loaded<Filled<In.Pipeline, 'lookups' | 'jobs'>, { datasets: DatasetConfig[]; jobs: JobConfig[] }>;
+export type PipelineConfig = Loaded<Filled<In.Pipeline, 'lookups' | 'jobs'>, { archives?: ArchiveConfig[]; datasets: DatasetConfig[]; jobs: JobConfig[] }>;
+
+/** A kind of zip archive whose members are landed files of their own, its limits filled in. */
+export type ArchiveConfig = Required<In.Archive>;
 
 /** How many distinct values a `minDistinct` needs: a number, or a lookup (by a batch key field). */
 export type CountSpec = In.Count;

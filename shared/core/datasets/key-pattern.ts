@@ -1,8 +1,17 @@
 /**
  * Dataset key patterns: `pos/{province}/{store}_{date:YYYYMMDD}_{time:HHMMSS}.tdf` compiled to a
- * regular expression with named groups. Dates and times are checked for real calendar values.
+ * regular expression with named groups. Dates, times and hours are checked for real calendar values.
+ * Firehose-style layouts are covered too: `clicks/{date:YYYY/MM/DD}/{hour:HH}/{name:TEXT}`.
  */
-export type FieldFormat = 'segment' | 'YYYYMMDD' | 'HHMMSS';
+export type FieldFormat = 'segment' | 'YYYYMMDD' | 'YYYY-MM-DD' | 'YYYY/MM/DD' | 'HHMMSS' | 'HH' | 'TEXT';
+
+/** The formats of a date key field, each recorded as `YYYY-MM-DD`. */
+export const DATE_FORMATS: readonly FieldFormat[] = ['YYYYMMDD', 'YYYY-MM-DD', 'YYYY/MM/DD'];
+
+/** Whether a key field of this format holds a date (recorded as `YYYY-MM-DD`). */
+export function isDateFormat(format: FieldFormat): boolean {
+  return DATE_FORMATS.includes(format);
+}
 
 export interface CompiledKeyPattern {
   source: string;
@@ -10,11 +19,16 @@ export interface CompiledKeyPattern {
   fields: Array<{ name: string; format: FieldFormat }>;
 }
 
-const PLACEHOLDER = /\{([a-z_][a-z0-9_]*)(?::(YYYYMMDD|HHMMSS))?\}/g;
+const PLACEHOLDER = /\{([a-z_][a-z0-9_]*)(?::(YYYYMMDD|YYYY-MM-DD|YYYY\/MM\/DD|HHMMSS|HH|TEXT))?\}/g;
 const FIELD_REGEX: Record<FieldFormat, string> = {
   segment: '[^/_]+',
   YYYYMMDD: '\\d{8}',
+  'YYYY-MM-DD': '\\d{4}-\\d{2}-\\d{2}',
+  'YYYY/MM/DD': '\\d{4}/\\d{2}/\\d{2}',
   HHMMSS: '\\d{6}',
+  HH: '\\d{2}',
+  // one whole path segment, `_` and `-` included (a Firehose object name)
+  TEXT: '[^/]+',
 };
 
 function escapeRegex(text: string): string {
@@ -55,19 +69,42 @@ export function matchKey(pattern: CompiledKeyPattern, relativeKey: string): KeyM
   const fields: Record<string, string> = {};
   for (const { name, format } of pattern.fields) {
     const raw = m.groups[name]!;
-    if (format === 'YYYYMMDD') {
-      const iso = `${raw.slice(0, 4)}-${raw.slice(4, 6)}-${raw.slice(6, 8)}`;
-      if (!isCalendarDate(iso)) return { ok: false, reason: `key field ${name}: ${raw} is not a calendar date` };
-      fields[name] = iso;
-    } else if (format === 'HHMMSS') {
-      const [h, mi, s] = [raw.slice(0, 2), raw.slice(2, 4), raw.slice(4, 6)].map(Number) as [number, number, number];
-      if (h > 23 || mi > 59 || s > 59) return { ok: false, reason: `key field ${name}: ${raw} is not a time of day` };
-      fields[name] = `${raw.slice(0, 2)}:${raw.slice(2, 4)}:${raw.slice(4, 6)}`;
-    } else {
-      fields[name] = raw;
-    }
+    const value = fieldValue(format, raw);
+    if (value === null) return { ok: false, reason: `key field ${name}: ${raw} is not ${IMPOSSIBLE[format]}` };
+    fields[name] = value;
   }
   return { ok: true, fields };
+}
+
+const IMPOSSIBLE: Record<FieldFormat, string> = {
+  segment: '',
+  TEXT: '',
+  YYYYMMDD: 'a calendar date',
+  'YYYY-MM-DD': 'a calendar date',
+  'YYYY/MM/DD': 'a calendar date',
+  HHMMSS: 'a time of day',
+  HH: 'an hour of the day',
+};
+
+/** The value recorded for a key field (dates as `YYYY-MM-DD`, times as `HH:MM:SS`), or null when it is impossible. */
+function fieldValue(format: FieldFormat, raw: string): string | null {
+  switch (format) {
+    case 'YYYYMMDD':
+    case 'YYYY-MM-DD':
+    case 'YYYY/MM/DD': {
+      const digits = raw.replace(/[-/]/g, '');
+      const iso = `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}`;
+      return isCalendarDate(iso) ? iso : null;
+    }
+    case 'HHMMSS': {
+      const [h, mi, s] = [raw.slice(0, 2), raw.slice(2, 4), raw.slice(4, 6)].map(Number) as [number, number, number];
+      return h > 23 || mi > 59 || s > 59 ? null : `${raw.slice(0, 2)}:${raw.slice(2, 4)}:${raw.slice(4, 6)}`;
+    }
+    case 'HH':
+      return Number(raw) > 23 ? null : raw;
+    default:
+      return raw;
+  }
 }
 
 /** `YYYY-MM-DD` that names a real day (no 2026-02-30). */

@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { FeedRejection } from '../feeds/canonical';
 import { readObject } from '../s3/object-io';
 import { RawGet, presignedObjectUrl } from '../s3/raw-get';
 
@@ -49,9 +50,14 @@ async function openPipeWriter(path: string): Promise<Socket> {
   return new Socket({ fd: openSync(path, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
 }
 
-/** The reader's value once the download fed all of it: a download that failed part-way reads as a shorter file. */
+/**
+ * The reader's value once the download fed all of it: a download that failed part-way reads as a
+ * shorter file. A feed that could not be decoded (a truncated gzip) is the error to report even when
+ * the reader failed too: the reader only saw its input end early.
+ */
 async function bothSucceed<T>(feeding: Promise<unknown>, reading: Promise<T>): Promise<T> {
   const [fed, read] = await Promise.allSettled([feeding, reading]);
+  if (fed.status === 'rejected' && fed.reason instanceof FeedRejection) throw fed.reason;
   if (read.status === 'rejected') throw read.reason;
   if (fed.status === 'rejected') throw fed.reason;
   return read.value;

@@ -311,3 +311,18 @@ export function decodeMetadata(metadata: Record<string, string>): Record<string,
   for (const [k, v] of Object.entries(metadata)) out[k.toLowerCase()] = decodeURIComponent(v);
   return out;
 }
+
+/** The first `count` bytes of an object version (fewer if it is shorter; none for an empty object). */
+export async function firstBytes(s3: S3Client, bucket: string, key: string, versionId: string | undefined, count: number, signal?: AbortSignal): Promise<Buffer> {
+  let out: Awaited<ReturnType<typeof getObject>>;
+  try {
+    out = await getObject(s3, { Bucket: bucket, Key: key, VersionId: versionId, Range: `bytes=0-${count - 1}` }, signal);
+  } catch (err) {
+    // an empty object has no byte 0 to give
+    if ((err as { name?: string }).name === 'InvalidRange') return Buffer.alloc(0);
+    throw err;
+  }
+  const parts: Buffer[] = [];
+  for await (const chunk of out.Body as AsyncIterable<Uint8Array>) parts.push(Buffer.from(chunk));
+  return Buffer.concat(parts).subarray(0, count);
+}

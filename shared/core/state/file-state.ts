@@ -18,8 +18,9 @@ export interface RowCounts {
  * UNRECOGNISED (key matches no dataset), SUPERSEDED (a newer version of the key landed first),
  * QUARANTINED (valid, but held out of use: e.g. a cumulative file with fewer rows than an earlier
  * one of the same member) or FAILED (a stage kept failing on it; the reconciler gave up re-driving).
+ * A zip archive ends UNPACKED: its members were put as landed files of their own (`<key>!/<member>`).
  */
-export const FILE_STATES = ['RECEIVED', 'VALIDATED', 'CONVERTED', 'REJECTED', 'UNRECOGNISED', 'SUPERSEDED', 'QUARANTINED', 'FAILED'] as const;
+export const FILE_STATES = ['RECEIVED', 'VALIDATED', 'CONVERTED', 'REJECTED', 'UNRECOGNISED', 'UNPACKED', 'SUPERSEDED', 'QUARANTINED', 'FAILED'] as const;
 export type FileState = (typeof FILE_STATES)[number];
 
 /**
@@ -32,6 +33,7 @@ export const STATE_RANK: Record<FileState, number> = {
   VALIDATED: 1,
   REJECTED: 1,
   UNRECOGNISED: 1,
+  UNPACKED: 1,
   CONVERTED: 2,
   SUPERSEDED: 3,
   QUARANTINED: 3,
@@ -43,7 +45,7 @@ export const IN_FLIGHT_STATES: readonly FileState[] = ['RECEIVED', 'VALIDATED'];
 
 export const isTerminal = (state: FileState) => !IN_FLIGHT_STATES.includes(state);
 
-export type ReportedState = Extract<FileState, 'VALIDATED' | 'REJECTED' | 'UNRECOGNISED' | 'SUPERSEDED'>;
+export type ReportedState = Extract<FileState, 'VALIDATED' | 'REJECTED' | 'UNRECOGNISED' | 'UNPACKED' | 'SUPERSEDED'>;
 
 /** The landed object version a state is about: the object named by the landing event. */
 export type SourceVersion = ObjectRef;
@@ -61,6 +63,8 @@ export interface FileReport {
   rows?: RowCounts;
   /** a manifest dataset's file: the parts it lists, or their count */
   manifest?: { parts: string[] } | { count: number };
+  /** header columns the dataset does not declare (schemaPolicy additive: ignored) */
+  extraColumns?: string[];
   outputs: { validated?: string; rejects?: string };
   /** the S3 version of the verdict (the raw bucket is versioned): what a re-driven convert reads */
   validatedVersionId?: string;

@@ -7,7 +7,7 @@ import { compareSequencers, versionTag, type ObjectRef } from '../../core/s3/eve
 import { PREFIX, processedKeyOf } from '../../core/s3/layout';
 import type { Readable } from 'node:stream';
 import { WriteConflictError, bodyText, downloadToFile, headIfExists, readObject, uploadFile, type WriteCondition } from '../../core/s3/object-io';
-import { canStreamInput, withStreamedObject } from '../../core/duckdb/streamed-input';
+import { landedInput } from '../../core/feeds/landed-input';
 import { NotLandfallOutputError, type SourceVersion } from '../../core/state/file-state';
 import { lineageMetadata, parseLineage } from '../../core/state/lineage';
 import { csvToParquet, lineageColumns, selectToParquet } from './csv-to-parquet';
@@ -152,18 +152,24 @@ async function convertFor(
         duckdb.close();
       }
     };
-    // The input (the landed object, or an older layout's validated CSV) as a local path for `consume`.
+    // The input: the landed object's text as the engine reads it (decoded when its dataset's files
+    // are compressed, in another encoding or layout), or an older layout's validated CSV.
     const { source } = lineage;
-    const input = verdict
-      ? { bucket: source.bucket, key: source.key, versionId: source.versionId, size: source.size ?? 0 }
-      : { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, size };
+    const landed = verdict
+      ? await landedInput(deps.s3, { bucket: source.bucket, key: source.key, versionId: source.versionId, size: source.size ?? 0 }, dataset, {
+          dir,
+          functionMemoryMb: deps.functionMemoryMb,
+        })
+      : undefined;
+    // the dataset as the engine reads that text
+    const read = landed?.dataset ?? dataset;
     const fromInput = async (consume: (path: string) => Promise<number>): Promise<number> => {
-      const path = join(dir, 'input');
-      if (canStreamInput(input.size) && verdict?.rules.engine !== 'javascript') {
-        // DuckDB parses the object as it downloads: the download costs (almost) no time of its own.
-        return withStreamedObject(deps.s3, input, path, consume);
+      if (landed) {
+        // DuckDB parses a large object as it downloads: the download costs (almost) no time of its own.
+        return verdict?.rules.engine === 'javascript' ? consume(await landed.whole()) : landed.stream(consume);
       }
-      await downloadToFile(deps.s3, input.bucket, input.key, input.versionId, path, input.size);
+      const path = join(dir, 'input');
+      await downloadToFile(deps.s3, ref.bucket, ref.key, ref.versionId, path, size);
       return consume(path);
     };
     let rows: number;
@@ -172,15 +178,15 @@ async function convertFor(
     } else if (verdict.rules.engine === 'duckdb') {
       const { skipLines, allGood } = verdict.rules;
       // a file of good rows only is read by DuckDB's typed reader; others have their lines classified again
-      const typed = allGood ? allGoodRowsSql(dataset, skipLines) : null;
-      const from = typed ?? goodRowsSql(dataset, lineage.fields, skipLines);
-      const select = typed ? allGoodColumnsSql(dataset) : typedColumnsSql(dataset);
+      const typed = allGood ? allGoodRowsSql(read, skipLines) : null;
+      const from = typed ?? goodRowsSql(read, lineage.fields, skipLines);
+      const select = typed ? allGoodColumnsSql(read) : typedColumnsSql(read);
       rows = await fromInput((path) => withDuckDb((conn) => selectToParquet(conn, { from, select, path, parquetPath, constants })));
     } else {
       // The file validate handed to the JavaScript rules: they find the same good rows again here.
       rows = await fromInput(async (path) => {
         const csvPath = join(dir, 'good.csv');
-        await goodRowsInJavaScript(path, dataset, lineage.fields, csvPath);
+        await goodRowsInJavaScript(path, read, lineage.fields, csvPath);
         return withDuckDb((conn) => csvToParquet(conn, { csvPath, parquetPath, columns: dataset.columns, constants }));
       });
     }

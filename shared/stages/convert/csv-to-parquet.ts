@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnSpec } from '../../core/config/types';
-import { duckdbType, quoteIdentifier } from '../../core/duckdb/columns';
+import { duckdbType, fromJsonSql, isNested, quoteIdentifier } from '../../core/duckdb/columns';
 import { maxValidatedLineBytes } from '../../core/datasets/line-limits';
 
 /**
@@ -59,11 +59,12 @@ export async function selectToParquet(conn: DuckDBConnection, req: SelectToParqu
 
 /**
  * Validated CSV (the JavaScript validation's good rows) → zstd Parquet with an explicit schema (no
- * type sniffing). Returns the Parquet row count.
+ * type sniffing). A struct or list column's values are JSON text, read as its nested type (real
+ * Parquet structs and lists). Returns the Parquet row count.
  */
 export async function csvToParquet(conn: DuckDBConnection, req: ConvertRequest): Promise<number> {
-  const columnTypes = req.columns.map((c) => `'${c.name}': '${duckdbType(c)}'`).join(', ');
-  const select = req.columns.map((c) => quoteIdentifier(c.name));
+  const columnTypes = req.columns.map((c) => `'${c.name}': '${isNested(c) ? 'VARCHAR' : duckdbType(c)}'`).join(', ');
+  const select = req.columns.map((c) => (isNested(c) ? `${fromJsonSql(quoteIdentifier(c.name), c)} AS ${quoteIdentifier(c.name)}` : quoteIdentifier(c.name)));
   // Every line validate accepts must fit DuckDB's line buffer (its default, 2,000,000 bytes, is less
   // than a validated 1 MiB line of quotes): sized from validate's own limit, a trusted integer.
   const maxLineSize = maxValidatedLineBytes(req.columns.length);

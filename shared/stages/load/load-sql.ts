@@ -46,8 +46,13 @@ export function literal(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** Hive type → the Redshift column type that holds it exactly. */
+/**
+ * Hive type → the Redshift column type that holds it exactly. A struct or an array is SUPER (COPY
+ * reads it as JSON: see copyOptions). A time of day is a string by then (Parquet and Glue have no
+ * time type), so a VARCHAR like any string.
+ */
 export function redshiftType(type: string): string {
+  if (isNestedHiveType(type)) return 'SUPER';
   const decimal = /^decimal\((\d+),(\d+)\)$/.exec(type);
   if (decimal) return `DECIMAL(${decimal[1]},${decimal[2]})`;
   const types: Record<string, string> = {
@@ -65,6 +70,15 @@ export function redshiftType(type: string): string {
   const mapped = types[type];
   if (!mapped) throw new Error(`column type ${type} cannot be loaded into the warehouse`);
   return mapped;
+}
+
+function isNestedHiveType(type: string): boolean {
+  return type.startsWith('struct<') || type.startsWith('array<') || type.startsWith('map<');
+}
+
+/** COPY's format: Parquet, its nested columns (SUPER) read as JSON (Redshift's SERIALIZETOJSON). */
+export function copyFormat(columns: CatalogColumn[]): string {
+  return columns.some((c) => isNestedHiveType(c.type)) ? 'FORMAT AS PARQUET SERIALIZETOJSON' : 'FORMAT AS PARQUET';
 }
 
 /** The warehouse table's columns: the file's, then each partition key the path alone holds. */
@@ -95,7 +109,7 @@ function tableStatements(batch: LoadBatch, { load, table, from }: TableLoad): st
   const statements = [
     `CREATE TABLE IF NOT EXISTS ${target} (${columnList(all)})`,
     `CREATE TEMP TABLE ${staging} (${columnList(table.fileColumns)})`,
-    `COPY ${staging} FROM ${literal(from)} IAM_ROLE ${literal(batch.copyRoleArn)} FORMAT AS PARQUET`,
+    `COPY ${staging} FROM ${literal(from)} IAM_ROLE ${literal(batch.copyRoleArn)} ${copyFormat(table.fileColumns)}`,
   ];
   if (load.mode === 'replace') {
     const where = table.partitionKeys.map((k) => `${quoteName(k.name)} = ${partitionValue(batch, k)}`).join(' AND ');

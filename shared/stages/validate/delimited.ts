@@ -1,6 +1,10 @@
-/** Splits one line into fields. CSV honours RFC 4180 quotes within the line; TSV has no quoting. */
-export function splitFields(line: string, delimiter: '\t' | ','): string[] | { error: string } {
+/**
+ * Splits one line into fields. CSV honours RFC 4180 quotes within the line; TSV has no quoting. The
+ * engine reads only canonical CSV and legacy TSV: a feed of another dialect is decoded first.
+ */
+export function splitFields(line: string, delimiter: string): string[] | { error: string } {
   if (delimiter === '\t') return line.split('\t');
+  if (delimiter !== ',') throw new Error(`splitFields reads "," or tab-delimited lines, not ${JSON.stringify(delimiter)}-delimited ones (decode the feed first)`);
   if (!line.includes('"')) return line.split(',');
   const fields: string[] = [];
   let i = 0;

@@ -1,7 +1,8 @@
 import type { ColumnSpec, DatasetConfig } from '../../core/config/types';
-import { duckdbType, quoteIdentifier } from '../../core/duckdb/columns';
+import { duckdbType, fromJsonSql, isNested, quoteIdentifier } from '../../core/duckdb/columns';
 import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
 import { decimalIntegerDigits, valueCheck } from './row-checks';
+import { textLayout } from './validate-file';
 
 /**
  * The validation rules of validate-file.ts as DuckDB SQL, so that a landed file is checked (and later
@@ -37,6 +38,8 @@ const JS_WHITESPACE = '[\\t\\n\\x{0B}\\x{0C}\\r \\x{A0}\\x{1680}\\x{2000}-\\x{20
 
 /** Whether a non-empty value passes the column's checks (row-checks.ts, rule for rule). */
 function valueIsGood(column: ColumnSpec, v: string, keyFields: Record<string, string>): string {
+  // a nested value is checked by the JavaScript (its JSON, recursively)
+  if (isNested(column)) return 'false';
   const checks = [`NOT contains(${v}, chr(10))`, `NOT contains(${v}, chr(13))`];
   const pattern = kindPattern(column);
   if (pattern !== null) checks.push(`regexp_full_match(${v}, ${sqlString(pattern)})`);
@@ -61,9 +64,9 @@ function valueIsGood(column: ColumnSpec, v: string, keyFields: Record<string, st
 
 /** The column values of a line as a LIST of VARCHAR (NULL: not splittable, so bad), from `line`. */
 function fieldsSql(dataset: DatasetConfig): string {
-  const format = dataset.format;
-  if (format.kind === 'delimited') {
-    if (format.delimiter === '\t') return `string_split(line, chr(9))`;
+  const layout = textLayout(dataset);
+  if (layout.kind === 'delimited') {
+    if (layout.delimiter === '\t') return `string_split(line, chr(9))`;
     // RFC 4180 within a line, as splitFields: a quoted field runs to its closing quote ("" inside is
     // one quote) and must end the line or meet a comma; an unquoted field holds no quote.
     const field = `"(?:[^"]|"")*"|[^",]*`;
@@ -73,19 +76,26 @@ function fieldsSql(dataset: DatasetConfig): string {
   // JSON lines: one parse for all columns. Where DuckDB's JSON reader is more lenient than JSON.parse
   // (trailing commas, NaN, Infinity; duplicate keys, where JSON.parse keeps the last) or prints a
   // number otherwise than String(number) would, the line is called bad and the JavaScript decides.
+  // A boolean is a value of a boolean column only; a nested value (not null) is left to the JavaScript.
   const paths = dataset.columns.map((c) => sqlString(`$.${c.name}`)).join(', ');
-  const value = `CASE json_type(e)
-      WHEN 'VARCHAR' THEN e ->> '$'
+  const value = (c: ColumnSpec, e: string) =>
+    isNested(c)
+      ? `CASE json_type(${e}) WHEN 'NULL' THEN '' ELSE NULL END`
+      : `CASE json_type(${e})
+      WHEN 'VARCHAR' THEN ${e} ->> '$'
       WHEN 'NULL' THEN ''
-      WHEN 'BIGINT' THEN CASE WHEN abs(TRY_CAST(e AS HUGEINT)) <= 9007199254740992 THEN TRY_CAST(e AS HUGEINT)::VARCHAR END
-      WHEN 'UBIGINT' THEN CASE WHEN TRY_CAST(e AS HUGEINT) <= 9007199254740992 THEN TRY_CAST(e AS HUGEINT)::VARCHAR END
+      WHEN 'BOOLEAN' THEN ${c.kind === 'boolean' ? `${e}::VARCHAR` : 'NULL'}
+      WHEN 'BIGINT' THEN CASE WHEN abs(TRY_CAST(${e} AS HUGEINT)) <= 9007199254740992 THEN TRY_CAST(${e} AS HUGEINT)::VARCHAR END
+      WHEN 'UBIGINT' THEN CASE WHEN TRY_CAST(${e} AS HUGEINT) <= 9007199254740992 THEN TRY_CAST(${e} AS HUGEINT)::VARCHAR END
       WHEN 'DOUBLE' THEN CASE
-        WHEN isinf(TRY_CAST(e AS DOUBLE)) OR isnan(TRY_CAST(e AS DOUBLE)) THEN NULL
-        WHEN TRY_CAST(e AS DOUBLE) = floor(TRY_CAST(e AS DOUBLE)) AND abs(TRY_CAST(e AS DOUBLE)) < 9007199254740992 THEN TRY_CAST(TRY_CAST(e AS DOUBLE) AS BIGINT)::VARCHAR
-        WHEN abs(TRY_CAST(e AS DOUBLE)) >= 9007199254740992 OR contains(TRY_CAST(e AS DOUBLE)::VARCHAR, 'e') THEN NULL
-        ELSE TRY_CAST(e AS DOUBLE)::VARCHAR END
+        WHEN isinf(TRY_CAST(${e} AS DOUBLE)) OR isnan(TRY_CAST(${e} AS DOUBLE)) THEN NULL
+        WHEN TRY_CAST(${e} AS DOUBLE) = floor(TRY_CAST(${e} AS DOUBLE)) AND abs(TRY_CAST(${e} AS DOUBLE)) < 9007199254740992 THEN TRY_CAST(TRY_CAST(${e} AS DOUBLE) AS BIGINT)::VARCHAR
+        WHEN abs(TRY_CAST(${e} AS DOUBLE)) >= 9007199254740992 OR contains(TRY_CAST(${e} AS DOUBLE)::VARCHAR, 'e') THEN NULL
+        ELSE TRY_CAST(${e} AS DOUBLE)::VARCHAR END
       ELSE NULL END`;
-  const values = `list_transform(json_extract(line, [${paths}]), e -> CASE WHEN e IS NULL THEN '' ELSE ${value} END)`;
+  // one extraction per line, then each column's value from it
+  const each = dataset.columns.map((c, i) => `CASE WHEN j[${i + 1}] IS NULL THEN '' ELSE ${value(c, `j[${i + 1}]`)} END`).join(', ');
+  const values = `list_transform([json_extract(line, [${paths}])], j -> [${each}])[1]`;
   // outside strings: a comma before a closing bracket, or nan/inf/infinity in any case (yyjson takes them)
   const outsideStrings = `regexp_replace(line, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g')`;
   const lenient = `regexp_matches(${outsideStrings}, '(?i),\\s*[}\\]]|nan|inf')`;
@@ -101,7 +111,17 @@ function regexLiteral(text: string): string {
 const CALENDAR_DATE =
   '(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))' +
   '|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)';
-const TIME_OF_DAY_Z = 'T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,6})?Z';
+const TIME_OF_DAY = '(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,6})?';
+const TIME_OF_DAY_Z = `T${TIME_OF_DAY}Z`;
+/**
+ * Doubles the JavaScript accepts (its syntax, finite), as far as a pattern can tell finiteness: up
+ * to 100 digits before the point with no exponent, a negative one (it underflows to 0 at worst) or
+ * one of two digits (< 1e199); one digit before the point with an exponent up to 307 (< 1e308).
+ * Others are finite or not by their digits: the JavaScript decides.
+ */
+const DOUBLE =
+  '-?(?:(?:[0-9]{1,100}(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE](?:-[0-9]+|\\+?[0-9]{1,2}))?' +
+  '|(?:[0-9](?:\\.[0-9]*)?|\\.[0-9]+)[eE]\\+?(?:[0-2][0-9]{2}|30[0-7]))';
 /** matches nothing: a column no value can pass */
 const NOTHING = '[^\\x{0}-\\x{10FFFF}]';
 
@@ -150,13 +170,23 @@ function kindPattern(column: ColumnSpec): string | null {
       return '-?[0-9]{1,18}';
     case 'decimal': {
       const scale = column.scale ?? 0;
-      const digits = decimalIntegerDigits(scale);
+      const digits = decimalIntegerDigits(scale, column.precision);
       return scale > 0 ? `-?[0-9]{1,${digits}}(?:\\.[0-9]{1,${scale}})?` : `-?[0-9]{1,${digits}}`;
     }
+    case 'double':
+      return DOUBLE;
+    case 'boolean':
+      return '(?:true|false)';
     case 'date':
       return CALENDAR_DATE;
     case 'timestamp':
       return `${CALENDAR_DATE}${TIME_OF_DAY_Z}`;
+    case 'time':
+      return TIME_OF_DAY;
+    case 'struct':
+    case 'list':
+      // JSON: the JavaScript checks it
+      return NOTHING;
   }
 }
 
@@ -166,8 +196,9 @@ function kindPattern(column: ColumnSpec): string | null {
  * rule cannot be a pattern.
  */
 export function plainLinePattern(dataset: DatasetConfig, keyFields: Record<string, string>): string | null {
-  if (dataset.format.kind !== 'delimited') return null;
-  const delimiter = dataset.format.delimiter;
+  const layout = textLayout(dataset);
+  if (layout.kind !== 'delimited') return null;
+  const delimiter = layout.delimiter;
   const plain = delimiter === '\t' ? '[^\\t\\r\\n]' : '[^,"\\r\\n]';
   const fields: string[] = [];
   for (const column of dataset.columns) {
@@ -185,9 +216,10 @@ export function plainLinePattern(dataset: DatasetConfig, keyFields: Record<strin
  * comes from; quoted CSV lines and JSON lines are split and checked column by column.
  */
 export function classifiedLinesSql(dataset: DatasetConfig, keyFields: Record<string, string>, skip: number): string {
-  const junk = dataset.format.kind === 'delimited' ? dataset.format.junkLinePrefix : undefined;
+  const layout = textLayout(dataset);
+  const junk = layout.kind === 'delimited' ? layout.junkLinePrefix : undefined;
   const plain = plainLinePattern(dataset, keyFields);
-  const csv = dataset.format.kind === 'delimited' && dataset.format.delimiter === ',';
+  const csv = layout.kind === 'delimited' && layout.delimiter === ',';
   // which lines the general rule decides: all but the plain ones the pattern decided
   const general = plain === null ? 'true' : csv ? `contains(line, '"')` : 'false';
   const n = dataset.columns.length;
@@ -201,20 +233,22 @@ export function classifiedLinesSql(dataset: DatasetConfig, keyFields: Record<str
   ].join('\n      AND ');
   return `SELECT line, f, CASE
       WHEN line IS NULL THEN 'blank'
+      WHEN starts_with(line, chr(1)) THEN 'junk'
+      WHEN starts_with(line, chr(2)) THEN 'bad'
       ${junk ? `WHEN starts_with(line, ${sqlString(junk)}) THEN 'junk'` : ''}
       WHEN (CASE WHEN ascii(line) <= 32 THEN regexp_full_match(line, '${JS_WHITESPACE}') ELSE false END) THEN 'blank'
       WHEN strlen(line) > ${MAX_LINE_BYTES} THEN 'bad'
       ${plain === null ? '' : `WHEN NOT (${general}) THEN CASE WHEN regexp_full_match(line, ${sqlString(plain)}) THEN 'good' ELSE 'bad' END`}
       WHEN ${good} THEN 'good'
       ELSE 'bad' END AS class
-    FROM (SELECT line, CASE WHEN line IS NOT NULL AND strlen(line) <= ${MAX_LINE_BYTES} AND ${general} THEN ${fieldsSql(dataset)} END AS f FROM (${linesSql(skip)}))`;
+    FROM (SELECT line, CASE WHEN line IS NOT NULL AND ascii(line) > 2 AND strlen(line) <= ${MAX_LINE_BYTES} AND ${general} THEN ${fieldsSql(dataset)} END AS f FROM (${linesSql(skip)}))`;
 }
 
 /** The column values `v` (a LIST of VARCHAR, '' when empty) of the good lines, with their line number `n` after `skip` when `numbered`. */
 export function goodRowsSql(dataset: DatasetConfig, keyFields: Record<string, string>, skip: number, numbered = false): string {
-  const format = dataset.format;
+  const layout = textLayout(dataset);
   // a line the pattern decided is split here; the general rule split the others already
-  const values = format.kind === 'delimited' ? `coalesce(f, string_split(line, ${format.delimiter === '\t' ? 'chr(9)' : "','"}))` : 'f';
+  const values = layout.kind === 'delimited' ? `coalesce(f, string_split(line, ${layout.delimiter === '\t' ? 'chr(9)' : "','"}))` : 'f';
   const classified = classifiedLinesSql(dataset, keyFields, skip);
   const from = numbered ? `(SELECT row_number() OVER () AS n, line, f, class FROM (${classified}))` : `(${classified})`;
   return `SELECT ${numbered ? 'n, ' : ''}${values} AS v FROM ${from} WHERE class = 'good'`;
@@ -229,9 +263,10 @@ export function goodRowsSql(dataset: DatasetConfig, keyFields: Record<string, st
  * smaller than the classifying reader's, they stream a pipe faster.
  */
 export function allGoodRowsSql(dataset: DatasetConfig, skip: number): string | null {
-  const format = dataset.format;
-  if (format.kind !== 'delimited') return null;
-  const csv = format.delimiter === ',';
+  const layout = textLayout(dataset);
+  // (nested values are JSON: they never come as delimited text)
+  if (layout.kind !== 'delimited' || dataset.columns.some(isNested)) return null;
+  const csv = layout.delimiter === ',';
   const columns = dataset.columns.map((c) => `${sqlString(c.name)}: '${duckdbType(c)}'`).join(', ');
   return `SELECT * FROM read_csv($path, columns = {${columns}}, header = false, skip = ${Math.trunc(skip)}, delim = ${csv ? "','" : "E'\\t'"}, quote = ${csv ? `'"'` : "''"}, escape = ${csv ? `'"'` : "''"}, allow_quoted_nulls = true, auto_detect = false, strict_mode = true)`;
 }
@@ -243,5 +278,8 @@ export function allGoodColumnsSql(dataset: DatasetConfig): string[] {
 
 /** The dataset's typed columns from a good row's values `v` (an empty value is NULL, as in the CSV it replaces). */
 export function typedColumnsSql(dataset: DatasetConfig): string[] {
-  return dataset.columns.map((c, i) => `CAST(NULLIF(v[${i + 1}], '') AS ${duckdbType(c)}) AS ${quoteIdentifier(c.name)}`);
+  return dataset.columns.map((c, i) => {
+    const value = `NULLIF(v[${i + 1}], '')`;
+    return `${isNested(c) ? fromJsonSql(value, c) : `CAST(${value} AS ${duckdbType(c)})`} AS ${quoteIdentifier(c.name)}`;
+  });
 }

@@ -1,9 +1,17 @@
 import { isCalendarDate } from '../../core/datasets/key-pattern';
 import type { ColumnSpec } from '../../core/config/types';
+import { DEFAULT_DECIMAL_PRECISION, isNested, type ValueType } from '../../core/duckdb/columns';
+import type { ListItem } from '../../core/config/pipeline-input.generated';
 
 export type RowCheck = (values: string[]) => string | null;
 
+/** A column's type, a struct field's or a list item's, with whether it may be null. */
+type Typed = ValueType & Pick<ListItem, 'nullable'>;
+
 const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?Z$/;
+const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?$/;
+/** JavaScript's number syntax without its signs, words and radix prefixes: what Number() and DuckDB's DOUBLE both read alike. */
+const DOUBLE = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** ISO 8601 in UTC with a real calendar date, as the clickstream sends it. */
 export function isUtcTimestamp(text: string): boolean {
@@ -11,37 +19,148 @@ export function isUtcTimestamp(text: string): boolean {
   return m !== null && isCalendarDate(m[1]!);
 }
 
-/**
- * Digits a decimal may have before its point: at most 16, and no more than its DECIMAL(18, scale)
- * holds (a value with more would pass validation and then fail every conversion of the file).
- */
-export function decimalIntegerDigits(scale: number): number {
-  return Math.min(16, 18 - scale);
+/** A time of day, `HH:MM:SS[.ffffff]` (no leap second, no zone). */
+export function isTimeOfDay(text: string): boolean {
+  return TIME_OF_DAY.test(text);
 }
 
-/** The check of one column's value: its problem, or null when good. */
+/** A finite double in the canonical syntax (`-1.5`, `.5`, `1e-3`; not `+1`, `Infinity`, `0x10`). */
+export function isCanonicalDouble(text: string): boolean {
+  return DOUBLE.test(text) && Number.isFinite(Number(text));
+}
+
+/**
+ * Digits a decimal may have before its point: no more than its DECIMAL(precision, scale) holds (a
+ * value with more would pass validation and then fail every conversion of the file), and 16 at
+ * most (as ever) unless the column asks for more than 18 digits.
+ */
+export function decimalIntegerDigits(scale: number, precision = DEFAULT_DECIMAL_PRECISION): number {
+  return Math.min(precision - scale, precision > 18 ? precision : 16);
+}
+
+const show = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+
+/** The check of a scalar value's type (canonical text), its problem naming `label`; null for nested kinds. */
+function scalarTypeCheck(type: Typed, label: string): ((v: string) => string | null) | null {
+  switch (type.kind) {
+    case 'string':
+      return () => null;
+    case 'integer':
+      return (v) => (/^-?\d{1,18}$/.test(v) ? null : `${label}: ${show(v)} is not an integer`);
+    case 'decimal': {
+      const scale = type.scale ?? 0;
+      const digits = decimalIntegerDigits(scale, type.precision);
+      const re = new RegExp(scale > 0 ? `^-?\\d{1,${digits}}(\\.\\d{1,${scale}})?$` : `^-?\\d{1,${digits}}$`);
+      const what = type.precision === undefined ? `at most ${scale} places` : `at most ${digits} digits before the point and ${scale} after it`;
+      return (v) => (re.test(v) ? null : `${label}: ${show(v)} is not a decimal with ${what}`);
+    }
+    case 'double':
+      return (v) => (isCanonicalDouble(v) ? null : `${label}: ${show(v)} is not a finite number`);
+    case 'boolean':
+      return (v) => (v === 'true' || v === 'false' ? null : `${label}: ${show(v)} is not true or false`);
+    case 'date':
+      return (v) => (isCalendarDate(v) ? null : `${label}: ${show(v)} is not a date (YYYY-MM-DD)`);
+    case 'timestamp':
+      return (v) => (isUtcTimestamp(v) ? null : `${label}: ${show(v)} is not a UTC timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z)`);
+    case 'time':
+      return (v) => (isTimeOfDay(v) ? null : `${label}: ${show(v)} is not a time of day (HH:MM:SS[.ffffff])`);
+    case 'struct':
+    case 'list':
+      return null;
+  }
+}
+
+/**
+ * The check of a nested value (parsed JSON) against its declared type, recursively: its problem
+ * naming the path (`items[2].qty: …`), or null. A struct's extra keys are ignored; a missing or null
+ * value is a problem unless its type is nullable. Leaves are JSON strings, numbers or booleans
+ * read as canonical text (a boolean only where a boolean is declared).
+ */
+export function nestedCheck(type: Typed, path: string): (value: unknown) => string | null {
+  const scalar = scalarTypeCheck(type, path);
+  if (scalar) {
+    return (value) => {
+      if (value === null || value === undefined) return type.nullable ? null : `${path}: missing or null`;
+      const text = leafText(value, type);
+      if (typeof text !== 'string') return `${path}: ${text.error}`;
+      if (/[\r\n]/.test(text)) return `${path}: a value with a line break`;
+      return scalar(text);
+    };
+  }
+  if (type.kind === 'struct') {
+    const fields = (type.fields ?? []).map((f) => ({ name: f.name, check: nestedCheck(f, `${path}.${f.name}`) }));
+    return (value) => {
+      if (value === null || value === undefined) return type.nullable ? null : `${path}: missing or null`;
+      if (typeof value !== 'object' || Array.isArray(value)) return `${path}: ${describeJson(value)} is not an object`;
+      for (const f of fields) {
+        const problem = f.check(Object.hasOwn(value, f.name) ? (value as Record<string, unknown>)[f.name] : undefined);
+        if (problem) return problem;
+      }
+      return null;
+    };
+  }
+  const items = type.items!;
+  const checks: Array<(value: unknown) => string | null> = [];
+  const itemCheck = (i: number) => {
+    // one check per index seen (their paths differ); lists are short in practice
+    while (checks.length <= i) checks.push(nestedCheck(items, `${path}[${checks.length}]`));
+    return checks[i]!;
+  };
+  return (value) => {
+    if (value === null || value === undefined) return type.nullable ? null : `${path}: missing or null`;
+    if (!Array.isArray(value)) return `${path}: ${describeJson(value)} is not a list`;
+    for (let i = 0; i < value.length; i += 1) {
+      const problem = i < 1000 ? itemCheck(i)(value[i]) : nestedCheck(items, `${path}[${i}]`)(value[i]);
+      if (problem) return problem;
+    }
+    return null;
+  };
+}
+
+/**
+ * A JSON leaf as canonical text: a string as is, a finite number as JavaScript prints it, a boolean
+ * where one is declared. A number JavaScript may have rounded is refused where the column is exact:
+ * an integer beyond 2^53, a decimal of more than 15 significant digits (a JSON string holds any).
+ */
+function leafText(value: unknown, type: Typed): string | { error: string } {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    if (type.kind === 'integer' && Number.isInteger(value) && !Number.isSafeInteger(value)) return { error: `${value} is too large for a JSON number (give it as a string)` };
+    if (type.kind === 'decimal' && significantDigits(value) > 15) return { error: `${value} has too many digits for a JSON number (give it as a string)` };
+    return String(value);
+  }
+  if (typeof value === 'boolean' && type.kind === 'boolean') return String(value);
+  return { error: `${describeJson(value)} is not a column value` };
+}
+
+function significantDigits(value: number): number {
+  const [mantissa] = String(Math.abs(value)).split('e');
+  return mantissa!.replace('.', '').replace(/^0+/, '').length;
+}
+
+function describeJson(value: unknown): string {
+  return Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** The check of one column's value: its problem, or null when good. A nested column's value is JSON text. */
 export function valueCheck(column: ColumnSpec, keyFields: Record<string, string>): (value: string) => string | null {
   const name = column.name;
-  const show = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
-  const typeCheck = ((): ((v: string) => string | null) => {
-    switch (column.kind) {
-      case 'string':
-        return () => null;
-      case 'integer':
-        return (v) => (/^-?\d{1,18}$/.test(v) ? null : `${name}: ${show(v)} is not an integer`);
-      case 'decimal': {
-        const scale = column.scale ?? 0;
-        const digits = decimalIntegerDigits(scale);
-        const re = new RegExp(scale > 0 ? `^-?\\d{1,${digits}}(\\.\\d{1,${scale}})?$` : `^-?\\d{1,${digits}}$`);
-        return (v) => (re.test(v) ? null : `${name}: ${show(v)} is not a decimal with at most ${scale} places`);
-      }
-      case 'date':
-        return (v) => (isCalendarDate(v) ? null : `${name}: ${show(v)} is not a date (YYYY-MM-DD)`);
-      case 'timestamp':
-        return (v) => (isUtcTimestamp(v) ? null : `${name}: ${show(v)} is not a UTC timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z)`);
-    }
-  })();
-  const allowed = column.allowed ? new Set(column.allowed.map(String)) : null;
+  const typeCheck =
+    scalarTypeCheck(column, name) ??
+    ((): ((v: string) => string | null) => {
+      const nested = nestedCheck({ ...column, nullable: false }, name);
+      return (v) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(v);
+        } catch {
+          return `${name}: ${show(v)} is not JSON`;
+        }
+        // (null is an empty value, decided before)
+        return parsed === null ? `${name}: empty value` : nested(parsed);
+      };
+    })();
+  const allowed = column.allowed && !isNested(column) ? new Set(column.allowed.map(String)) : null;
   const expected = column.equalsKeyField ? keyFields[column.equalsKeyField] : undefined;
   // A timestamp matches a date key field by its UTC date (the validated form ends in Z).
   const onKeyDate = column.kind === 'timestamp';
@@ -59,9 +178,9 @@ export function valueCheck(column: ColumnSpec, keyFields: Record<string, string>
     }
     return null;
   };
-  // Dates, codes and key fields take few distinct values in a file: their verdicts are memoized
-  // (bounded), which spares a Date per row. Free-form columns (timestamps too) are checked every time.
-  if (column.kind !== 'date' && !allowed && (expected === undefined || onKeyDate)) return check;
+  // Dates, booleans, codes and key fields take few distinct values in a file: their verdicts are
+  // memoized (bounded), which spares a Date per row. Free-form columns (timestamps too) are checked every time.
+  if (column.kind !== 'date' && column.kind !== 'boolean' && !allowed && (expected === undefined || onKeyDate)) return check;
   const memo = new Map<string, string | null>();
   return (value) => {
     const known = memo.get(value);

@@ -1,12 +1,14 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetConfig } from '../../core/config/types';
 import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
+import { parseBadLine } from '../../core/feeds/canonical';
 import { classifiedLinesSql, goodRowsSql, linesSql } from './line-rules-sql';
 import {
   REJECTED_TEXT_CHARS,
   expectedHeader,
   formatReject,
   isBlankLine,
+  junkTest,
   lineParser,
   mostlyBad,
   noHeader,
@@ -153,17 +155,17 @@ type HeaderSearch = { kind: 'found'; line: number; junk: number; blank: number; 
 /** The first line that is neither blank nor junk must be the header (the JavaScript's rule, applied in order). */
 async function findHeader(conn: DuckDBConnection, file: LandedCopy, dataset: DatasetConfig): Promise<HeaderSearch> {
   const header = expectedHeader(dataset);
-  // JSON lines have no header: the rows start on line 1
+  // JSON lines and headerless files have no header: the rows start on line 1
   if (header === null) return { kind: 'found', line: 0, junk: 0, blank: 0, path: '' };
   let { path, complete } = await file.head();
-  const junkPrefix = dataset.format.kind === 'delimited' ? dataset.format.junkLinePrefix : undefined;
+  const isJunk = junkTest(dataset);
   for (let limit = HEAD_LINES; ; limit *= 16) {
     const lines = (await conn.runAndReadAll(`SELECT line FROM (${linesSql(0)}) LIMIT ${limit}`, { path })).getRows().map(([l]) => (l ?? '') as string);
     let junk = 0;
     let blank = 0;
     for (const [i, text] of lines.entries()) {
       if (text.includes('\u0000')) return { kind: 'fallback', why: 'NUL bytes (the JavaScript names where)' };
-      if (junkPrefix && text.startsWith(junkPrefix)) {
+      if (isJunk(text)) {
         junk += 1;
         continue;
       }
@@ -208,6 +210,14 @@ async function reportBadLines(
       const text = (line ?? '') as string;
       const bytes = Buffer.byteLength(text);
       let problem: string | null;
+      // a bad row the decoder marked: its reason, its text (of a long line, from its head, as the JavaScript reads it)
+      const marked = parseBadLine(bytes > MAX_LINE_BYTES ? text.slice(0, REJECTED_TEXT_CHARS) : text);
+      if (marked) {
+        reported += 1;
+        const pending = rejects.write(formatReject(number, marked.reason, marked.text.slice(0, REJECTED_TEXT_CHARS)));
+        if (pending) await pending;
+        continue;
+      }
       if (bytes > MAX_LINE_BYTES) {
         problem = `line longer than ${MAX_LINE_BYTES} bytes (${bytes} bytes)`;
       } else {

@@ -1,6 +1,8 @@
 import { createReadStream } from 'node:fs';
-import type { DatasetConfig } from '../../core/config/types';
+import type { ColumnSpec, DatasetConfig } from '../../core/config/types';
 import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
+import { isNested } from '../../core/duckdb/columns';
+import { JUNK_MARK, parseBadLine } from '../../core/feeds/canonical';
 import { formatCsvRow, splitFields } from './delimited';
 import { compileRowCheck } from './row-checks';
 import { NotTextError, textLines } from './text-lines';
@@ -16,9 +18,47 @@ export interface LineSink {
 /** Keeps no line (a caller that wants only the counts, or only one of the outputs). */
 export const discardLines: LineSink = { write() {} };
 
-/** The header line a delimited dataset's files start with (JSON lines have none). */
+/**
+ * How the engine reads a dataset's text: delimited lines (`,` CSV or TSV, with or without a header
+ * line) or JSON lines. The engine reads canonical text (shared/core/feeds/canonical.ts) or the
+ * legacy text that is already canonical: a fixed-width feed is decoded to headerless CSV, JSON
+ * records and Parquet to JSON lines; a delimited feed of another dialect must be decoded (and its
+ * dataset given as canonical CSV) before the engine reads it.
+ */
+export type TextLayout = { kind: 'delimited'; delimiter: ',' | '\t'; header: boolean; junkLinePrefix?: string } | { kind: 'jsonl' };
+
+export function textLayout(dataset: DatasetConfig): TextLayout {
+  const format = dataset.format;
+  switch (format.kind) {
+    case 'delimited': {
+      const delimiter = format.delimiter;
+      if (delimiter !== ',' && delimiter !== '\t') {
+        throw new Error(
+          `the validation engine reads ","- or tab-delimited text; dataset ${dataset.name}'s ${JSON.stringify(delimiter)}-delimited files are decoded to canonical CSV first`,
+        );
+      }
+      return { kind: 'delimited', delimiter, header: format.header !== false, ...(format.junkLinePrefix ? { junkLinePrefix: format.junkLinePrefix } : {}) };
+    }
+    case 'fixedWidth':
+      return { kind: 'delimited', delimiter: ',', header: false };
+    case 'jsonl':
+    case 'json':
+    case 'parquet':
+      return { kind: 'jsonl' };
+  }
+}
+
+/** The header line a delimited dataset's files start with (headerless files and JSON lines have none). */
 export function expectedHeader(dataset: DatasetConfig): string | null {
-  return dataset.format.kind === 'delimited' ? dataset.columns.map((c) => c.name).join(dataset.format.delimiter) : null;
+  const layout = textLayout(dataset);
+  return layout.kind === 'delimited' && layout.header ? dataset.columns.map((c) => c.name).join(layout.delimiter) : null;
+}
+
+/** Lines the rules skip and count as junk: the decoder's junk mark, or the dataset's junk prefix. */
+export function junkTest(dataset: DatasetConfig): (text: string) => boolean {
+  const layout = textLayout(dataset);
+  const prefix = layout.kind === 'delimited' ? layout.junkLinePrefix : undefined;
+  return prefix ? (text) => text.startsWith(JUNK_MARK) || text.startsWith(prefix) : (text) => text.startsWith(JUNK_MARK);
 }
 
 export const REJECTS_HEADER = formatCsvRow(['line', 'reason', 'text']);
@@ -51,20 +91,28 @@ export function mostlyBad(rows: RowCounts, dataset: DatasetConfig): string | nul
   return null;
 }
 
-/** A JSON scalar as the text the row checks read; objects, arrays and booleans are not column values. */
-function jsonValue(value: unknown): string | { error: string } {
+/**
+ * A JSON value as the text the row checks read: a string as is, a finite number as JavaScript
+ * prints it, a boolean for a boolean column, nested JSON (as JSON text) for a struct or list column.
+ */
+function jsonValue(value: unknown, column: ColumnSpec): string | { error: string } {
   if (value === undefined || value === null) return '';
+  if (isNested(column) && (typeof value !== 'object' || Array.isArray(value) !== (column.kind === 'list'))) {
+    return { error: `${Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`} is not ${column.kind === 'list' ? 'a list' : 'an object'}` };
+  }
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'boolean' && column.kind === 'boolean') return String(value);
+  if (typeof value === 'object' && isNested(column)) return JSON.stringify(value);
   const what = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
   return { error: `${what} is not a column value` };
 }
 
 /** Splits a line into the dataset's column values, in column order. */
 export function lineParser(dataset: DatasetConfig): (line: string) => string[] | { error: string } {
-  const format = dataset.format;
-  if (format.kind === 'delimited') return (line) => splitFields(line, format.delimiter);
-  const names = dataset.columns.map((c) => c.name);
+  const layout = textLayout(dataset);
+  if (layout.kind === 'delimited') return (line) => splitFields(line, layout.delimiter);
+  const columns = dataset.columns;
   return (line) => {
     let parsed: unknown;
     try {
@@ -74,9 +122,9 @@ export function lineParser(dataset: DatasetConfig): (line: string) => string[] |
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { error: 'not a JSON object' };
     const values: string[] = [];
-    for (const name of names) {
-      const value = jsonValue((parsed as Record<string, unknown>)[name]);
-      if (typeof value !== 'string') return { error: `${name}: ${value.error}` };
+    for (const column of columns) {
+      const value = jsonValue((parsed as Record<string, unknown>)[column.name], column);
+      if (typeof value !== 'string') return { error: `${column.name}: ${value.error}` };
       values.push(value);
     }
     return values;
@@ -97,7 +145,7 @@ export async function validateFile(
 ): Promise<ValidationOutcome> {
   const rows: RowCounts = { in: 0, out: 0, rejected: 0, junk: 0 };
   const reject = (reason: string): ValidationOutcome => ({ state: 'REJECTED', reason, rows });
-  const junkLinePrefix = dataset.format.kind === 'delimited' ? dataset.format.junkLinePrefix : undefined;
+  const isJunk = junkTest(dataset);
   const header = expectedHeader(dataset);
   const parse = lineParser(dataset);
   const checkRow = compileRowCheck(dataset.columns, keyFields);
@@ -119,12 +167,20 @@ export async function validateFile(
       for (let index = 0; index < lines.length; index += 1) {
         const text = lines[index]!;
         const number = first + index;
-        if (junkLinePrefix && text.startsWith(junkLinePrefix)) {
+        if (isJunk(text)) {
           rows.junk += 1;
           continue;
         }
         // (a long line is only its head here: it is never blank)
         if (longLineBytes === undefined && isBlankLine(text)) continue;
+        // (a bad-marked line where the header should be is a wrong header)
+        const marked = headerSeen ? parseBadLine(text) : null;
+        if (marked) {
+          rows.in += 1;
+          rows.rejected += 1;
+          await sinks.rejects.write(formatReject(number, marked.reason, marked.text.slice(0, REJECTED_TEXT_CHARS)));
+          continue;
+        }
         if (!headerSeen) {
           if (longLineBytes !== undefined || text.trimEnd() !== header) {
             return reject(wrongHeader(header, number, text));

@@ -6,12 +6,15 @@ import { resolveLandingKey, type Pipeline } from '../../core/config/load-config'
 import type { DatasetConfig } from '../../core/config/types';
 import type { ObjectRef } from '../../core/s3/event-records';
 import { REPLAY_METADATA, landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../../core/s3/layout';
-import { ObjectGoneError, downloadToFile, headObject, objectExists, putJson, uploadFile } from '../../core/s3/object-io';
+import { ObjectGoneError, headObject, objectExists, putJson, uploadFile } from '../../core/s3/object-io';
 import type { FileReport } from '../../core/state/file-state';
 import type { FileStateStore } from '../../core/state/file-state-store';
 import { lineageMetadata } from '../../core/state/lineage';
+import { unpackLandedArchive } from './archive-members';
 import { validateLandedFile, type LandedFile, type LocalValidation } from './validate-local-file';
-import { canStreamInput, withStreamedObject } from '../../core/duckdb/streamed-input';
+import { FeedRejection } from '../../core/feeds/canonical';
+import type { FeedNotes } from '../../core/feeds/feed';
+import { landedInput } from '../../core/feeds/landed-input';
 import type { Verdict } from './verdict';
 
 export interface ValidateDeps {
@@ -57,7 +60,7 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
     const details =
       resolution.kind === 'matched'
         ? { dataset: resolution.dataset.name, fields: resolution.fields, date: resolution.fields[resolution.dataset.dateField]! }
-        : { dataset: resolution.kind === 'rejected' ? resolution.dataset.name : null };
+        : { dataset: resolution.kind === 'rejected' ? resolution.dataset.name : null, ...(resolution.kind === 'archive' ? { fields: resolution.fields } : {}) };
     // Identical bytes are a no-op unless the put asked for a replay (x-amz-meta-landfall-replay).
     const claim = await deps.store.receive(source, { isReplay: () => isForcedReplay(deps.s3, ref), details });
     if (claim.kind === 'duplicate') return { kind: 'duplicate', of: claim.of };
@@ -67,7 +70,7 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
     if (claim.kind === 'superseded') {
       report = {
         ...base,
-        dataset: resolution.kind === 'unrecognised' ? null : resolution.dataset.name,
+        dataset: resolution.kind === 'matched' || resolution.kind === 'rejected' ? resolution.dataset.name : null,
         fields: {},
         state: 'SUPERSEDED',
         reason: `version ${claim.by} of this key is newer and landed first`,
@@ -76,6 +79,9 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
       report = { ...base, dataset: null, fields: {}, state: 'UNRECOGNISED', reason: resolution.reason };
     } else if (resolution.kind === 'rejected') {
       report = { ...base, dataset: resolution.dataset.name, fields: {}, state: 'REJECTED', reason: resolution.reason };
+    } else if (resolution.kind === 'archive') {
+      const unpacked = await unpackLandedArchive(source, relative, resolution.archive, deps, await isForcedReplay(deps.s3, ref));
+      report = { ...base, dataset: null, fields: resolution.fields, state: unpacked.state, reason: unpacked.reason };
     } else {
       used = true;
       report = await publishContent(await checking!, relative, deps);
@@ -123,6 +129,8 @@ interface CheckedContent {
   unreadable?: string;
   validation?: LocalValidation;
   dataset: DatasetConfig;
+  /** what decoding the file noticed (columns a header added) */
+  notes?: FeedNotes;
   /** removes the local files */
   discard(): Promise<void>;
 }
@@ -141,28 +149,25 @@ async function checkContent(
   const discard = () => rm(dir, { recursive: true, force: true });
   try {
     const memoryMb = deps.functionMemoryMb ?? DEFAULT_MEMORY_MB;
-    const wholePath = join(dir, 'landed');
-    let downloaded: Promise<string> | undefined;
-    const whole = () =>
-      (downloaded ??= downloadToFile(deps.s3, source.bucket, source.key, source.versionId, wholePath, source.size, signal).then(() => wholePath));
-    const streamed = canStreamInput(source.size);
-    const headPath = join(dir, 'head');
-    const landed: LandedFile = {
-      size: source.size,
-      // A large object is counted as it streams past (the download costs almost no time of its own);
-      // only its first lines are kept, and the whole file is fetched when bad lines must be numbered.
-      stream: async (during) => {
-        if (!streamed) return during(await whole());
-        return withStreamedObject(deps.s3, source, join(dir, 'landed.pipe'), during, { head: { path: headPath, bytes: HEAD_BYTES }, signal });
-      },
-      head: async () => (streamed ? { path: headPath, complete: false } : { path: await whole(), complete: true }),
-      whole,
-    };
     try {
-      const validation = await validateLandedFile(landed, dataset, fields, { workDir: dir, functionMemoryMb: memoryMb });
-      return { base, validation, dataset, discard };
+      // the object's text as the engine reads it (decoded when the dataset's files are compressed, in
+      // another encoding or layout: see shared/core/feeds)
+      const input = await landedInput(deps.s3, { ...source, size: source.size }, dataset, { dir, functionMemoryMb: memoryMb, signal });
+      const headPath = join(dir, 'head');
+      const landed: LandedFile = {
+        size: source.size,
+        // A large object is counted as it streams past (the download costs almost no time of its own);
+        // only its first lines are kept, and the whole file is fetched when bad lines must be numbered.
+        stream: (during) => input.stream(during, input.streamed ? { head: { path: headPath, bytes: HEAD_BYTES } } : {}),
+        head: async () => (input.streamed ? { path: headPath, complete: false } : { path: await input.whole(), complete: true }),
+        whole: () => input.whole(),
+      };
+      const validation = await validateLandedFile(landed, input.dataset, fields, { workDir: dir, functionMemoryMb: memoryMb });
+      return { base, validation, dataset, notes: input.notes, discard };
     } catch (err) {
       if (err instanceof ObjectGoneError && !signal.aborted) return { base, unreadable: `unreadable: ${err.message}`, dataset, discard };
+      // the file cannot be read as its dataset says (a truncated gzip, a Parquet of other columns): rejected whole
+      if (err instanceof FeedRejection && !signal.aborted) return { base, unreadable: err.message, dataset, discard };
       throw err;
     }
   } catch (err) {
@@ -174,7 +179,7 @@ async function checkContent(
 /** Writes what the checks found (the rejects report, the verdict) and returns the report; the local files go. */
 async function publishContent(checked: Settled<CheckedContent>, relative: string, deps: ValidateDeps): Promise<FileReport> {
   if (!checked.ok) throw checked.error;
-  const { base, unreadable, validation, dataset, discard } = checked.value;
+  const { base, unreadable, validation, dataset, notes, discard } = checked.value;
   const { source, fields, date } = base;
   try {
     if (unreadable !== undefined || !validation) return { ...base, state: 'REJECTED', reason: unreadable ?? 'unreadable', outputs: {} };
@@ -196,6 +201,7 @@ async function publishContent(checked: Settled<CheckedContent>, relative: string
       state: 'VALIDATED',
       rows: outcome.rows,
       ...(manifest ? { manifest: manifest.summary } : {}),
+      ...(notes?.extraColumns ? { extraColumns: notes.extraColumns } : {}),
       outputs,
       ...(versionId ? { validatedVersionId: versionId } : {}),
     };

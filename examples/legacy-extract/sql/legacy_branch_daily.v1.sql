@@ -1,0 +1,12 @@
+-- Per branch and extract day: transactions, credits, debits and the net; transactions of no branch
+-- (\N in the extract) count under 'NONE'.
+SELECT CAST($day AS VARCHAR) AS day,
+       coalesce(t.branch_code, 'NONE') AS branch_code,
+       coalesce(b.branch_name, '(no branch)') AS branch_name,
+       count(*) AS txns,
+       CAST(coalesce(sum(t.amount) FILTER (WHERE t.amount > 0), 0) AS DECIMAL(38, 2)) AS credits,
+       CAST(coalesce(sum(t.amount) FILTER (WHERE t.amount < 0), 0) AS DECIMAL(38, 2)) AS debits,
+       CAST(sum(t.amount) AS DECIMAL(38, 2)) AS net
+FROM txn AS t
+LEFT JOIN branches AS b ON b.branch_code = t.branch_code
+GROUP BY coalesce(t.branch_code, 'NONE'), coalesce(b.branch_name, '(no branch)')
