@@ -87,6 +87,7 @@ describe('partner-zip', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(new Set(drops.map((d) => d.layout))).toEqual(new Set(['v1', 'v2']));
     expect(drops.flatMap((d) => d.orders).filter((o) => o.badByte)).toHaveLength(1);
+    expect(drops.every((d) => d.customers.some((c) => c.city.includes(';')))).toBe(true);
     await expectFiles(run, expected);
     expectRuns(
       run,

@@ -26,7 +26,7 @@ export const START_DATE = '2026-12-07';
 export const HOURS = [10, 11, 14];
 const FILES_PER_HOUR = 2;
 const COUNTRIES = ['DE', 'FR', 'US', 'BR'];
-const USERS = 30;
+const USERS = 97;
 const SKUS = ['sku-100', 'sku-200', 'sku-300', 'sku-400', 'sku-500'];
 
 export interface ClickItem {

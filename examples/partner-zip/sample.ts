@@ -83,7 +83,8 @@ export function partnerDrops(options: Knobs = {}): PartnerDrop[] {
     const customers: Customer[] = Array.from({ length: 8 }, (_, i) => ({
       customer_id: `${partner.slice(0, 1).toUpperCase()}C${pad(i + 1, 3)}`,
       name: `${FIRST[next() % FIRST.length]} ${LAST[next() % LAST.length]}`,
-      city: CITIES[next() % CITIES.length]!,
+      // the third customer's city holds the delimiter (a quoted field)
+      city: i === 2 ? 'Bad Tölz; Oberbayern' : CITIES[next() % CITIES.length]!,
     }));
     for (let d = 0; d < days; d += 1) {
       const date = addDays(START_DATE, d);

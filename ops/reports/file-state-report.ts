@@ -18,7 +18,7 @@ export function fileStateTable(items: FileStateItem[]): string {
     i.rows ? String(i.rows.rejected) : '',
     i.rows ? String(i.rows.junk) : '',
     i.parquetRows !== undefined ? String(i.parquetRows) : '',
-    (i.reason ?? '').slice(0, 70),
+    (i.reason ?? (i.archive ? `from ${i.archive.key.replace(PREFIX.landing, '')} version ${i.archive.versionId}` : '')).slice(0, 70),
   ]);
   return formatTable([['file', 'state', 'rows in', 'out', 'rejected', 'junk', 'parquet', 'reason'], ...rows]);
 }

@@ -117,14 +117,19 @@ const byKey = <T>(rows: T[], key: (r: T) => string[]) =>
 
 /** clicks_by_country: per day and country (null: '(unknown)'), over every good record of every readable file. */
 export function expectedClicksByCountry(files: ClickFile[]): string[] {
-  const groups = new Map<string, { date: string; country: string; events: number; users: Set<string>; quantity: number; revenue: bigint }>();
+  const groups = new Map<
+    string,
+    { date: string; country: string; events: number; users: Set<string>; first: number; last: number; quantity: number; revenue: bigint }
+  >();
   for (const file of files.filter((f) => !f.truncated)) {
     for (const e of file.events) {
       const country = e.country ?? '(unknown)';
       const id = `${file.date}|${country}`;
-      const g = groups.get(id) ?? { date: file.date, country, events: 0, users: new Set<string>(), quantity: 0, revenue: 0n };
+      const g = groups.get(id) ?? { date: file.date, country, events: 0, users: new Set<string>(), first: Infinity, last: -Infinity, quantity: 0, revenue: 0n };
       g.events += 1;
       g.users.add(e.user_id);
+      g.first = Math.min(g.first, e.epochMillis);
+      g.last = Math.max(g.last, e.epochMillis);
       for (const item of e.items ?? []) {
         g.quantity += item.qty;
         if (e.event_type === 'purchase') g.revenue += BigInt(item.qty * item.cents);
@@ -133,8 +138,10 @@ export function expectedClicksByCountry(files: ClickFile[]): string[] {
     }
   }
   return [
-    'day,country,events,users,quantity,revenue',
-    ...byKey([...groups.values()], (g) => [g.date, g.country]).map((g) => row([g.date, g.country, g.events, g.users.size, g.quantity, money(g.revenue)])),
+    'day,country,events,users,first_event,last_event,quantity,revenue',
+    ...byKey([...groups.values()], (g) => [g.date, g.country]).map((g) =>
+      row([g.date, g.country, g.events, g.users.size, new Date(g.first).toISOString(), new Date(g.last).toISOString(), g.quantity, money(g.revenue)]),
+    ),
   ];
 }
 
@@ -142,11 +149,13 @@ export function expectedClicksByCountry(files: ClickFile[]): string[] {
 export function expectedPartnerDaily(drops: PartnerDrop[]): string[] {
   const out: Array<{ partner: string; date: string; id: string; cells: Array<string | number> }> = [];
   for (const drop of drops) {
-    const totals = new Map<string, { orders: number; cents: bigint }>();
+    const totals = new Map<string, { orders: number; cents: bigint; first: string; notes: Set<string> }>();
     for (const o of drop.orders.filter((x) => !x.badByte)) {
-      const t = totals.get(o.customer_id) ?? { orders: 0, cents: 0n };
+      const t = totals.get(o.customer_id) ?? { orders: 0, cents: 0n, first: o.order_date, notes: new Set<string>() };
       t.orders += 1;
       t.cents += BigInt(o.cents);
+      if (o.order_date < t.first) t.first = o.order_date;
+      if (o.note !== null) t.notes.add(o.note);
       totals.set(o.customer_id, t);
     }
     for (const c of drop.customers) {
@@ -156,18 +165,21 @@ export function expectedPartnerDaily(drops: PartnerDrop[]): string[] {
           partner: drop.partner,
           date: drop.date,
           id: c.customer_id,
-          cells: [drop.partner, c.customer_id, c.name, c.city, t.orders, money(t.cents), drop.date],
+          cells: [drop.partner, c.customer_id, c.name, c.city, t.orders, money(t.cents), t.first, [...t.notes].sort().join(' / '), drop.date],
         });
     }
   }
-  return ['partner,customer_id,name,city,orders,total,day', ...byKey(out, (r) => [r.partner, r.date, r.id]).map((r) => row(r.cells))];
+  return ['partner,customer_id,name,city,orders,total,first_order,notes,day', ...byKey(out, (r) => [r.partner, r.date, r.id]).map((r) => row(r.cells))];
 }
+
+/** `YYYY-MM-DD HH:MM:SS.ffffff` as an ISO instant in UTC. */
+const iso = (timestamp: string) => `${timestamp.replace(' ', 'T')}Z`;
 
 /** dms_daily_orders: per day, over every load file whose columns convert. */
 export function expectedDmsDaily(files: DmsFile[]): string[] {
   const days = [...new Set(files.map((f) => f.date))].sort();
   return [
-    'day,orders,paid_orders,total,paid_total,customers,without_status,last_order_id',
+    'day,orders,paid_orders,total,paid_total,customers,without_status,last_order_id,first_created,last_created',
     ...days.map((date) => {
       const orders = files.filter((f) => f.date === date && !f.wrongType).flatMap((f) => f.orders);
       const paid = orders.filter((o) => o.is_paid);
@@ -183,6 +195,13 @@ export function expectedDmsDaily(files: DmsFile[]): string[] {
         new Set(orders.map((o) => o.customer_id)).size,
         orders.filter((o) => o.status === null).length,
         last,
+        iso(orders.map((o) => o.created_at).sort()[0]!),
+        iso(
+          orders
+            .map((o) => o.created_at)
+            .sort()
+            .at(-1)!,
+        ),
       ]);
     }),
   ];
@@ -193,11 +212,13 @@ export function expectedLegacyBranchDaily(days: LegacyDay[], branches: Array<[st
   const names = new Map(branches.map(([code, name]) => [code, name]));
   const out: Array<{ date: string; code: string; cells: Array<string | number> }> = [];
   for (const day of days) {
-    const groups = new Map<string, { txns: number; credits: bigint; debits: bigint }>();
+    const groups = new Map<string, { txns: number; first: string; memos: number; credits: bigint; debits: bigint }>();
     for (const t of day.parts.flat()) {
       const code = t.branch_code ?? 'NONE';
-      const g = groups.get(code) ?? { txns: 0, credits: 0n, debits: 0n };
+      const g = groups.get(code) ?? { txns: 0, first: t.txn_date, memos: 0, credits: 0n, debits: 0n };
       g.txns += 1;
+      if (t.txn_date < g.first) g.first = t.txn_date;
+      if (t.memo !== null) g.memos += 1;
       if (t.cents > 0) g.credits += BigInt(t.cents);
       else g.debits += BigInt(t.cents);
       groups.set(code, g);
@@ -206,8 +227,8 @@ export function expectedLegacyBranchDaily(days: LegacyDay[], branches: Array<[st
       out.push({
         date: day.date,
         code,
-        cells: [day.date, code, names.get(code) ?? '(no branch)', g.txns, money(g.credits), money(g.debits), money(g.credits + g.debits)],
+        cells: [day.date, code, names.get(code) ?? '(no branch)', g.txns, g.first, g.memos, money(g.credits), money(g.debits), money(g.credits + g.debits)],
       });
   }
-  return ['day,branch_code,branch_name,txns,credits,debits,net', ...byKey(out, (r) => [r.date, r.code]).map((r) => row(r.cells))];
+  return ['day,branch_code,branch_name,txns,first_txn_date,with_memo,credits,debits,net', ...byKey(out, (r) => [r.date, r.code]).map((r) => row(r.cells))];
 }

@@ -1,4 +1,12 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openDuckDb } from '../../shared/core/duckdb/duckdb';
+import { csvToParquet } from '../../shared/stages/convert/csv-to-parquet';
+import { glueType } from '../../shared/stages/catalog/glue-types';
+import { FileLineSink } from '../../shared/stages/validate/file-sink';
+import { validateFile } from '../../shared/stages/validate/validate-file';
 import { compilePipeline } from '../../shared/core/config/load-config';
 import { parseDataset } from '../../shared/core/config/parse-dataset';
 import type { ColumnSpec } from '../../shared/core/config/types';
@@ -19,7 +27,17 @@ const dataset = (columns: unknown[], format: unknown = { kind: 'jsonl' }) => ({
 const parse = (columns: unknown[], format?: unknown) => parseDataset(dataset(columns, format), 'datasets[0]', {});
 const errorOf = (columns: unknown[], format?: unknown) => thrown(ConfigError, () => parse(columns, format));
 
-const items = { name: 'items', kind: 'list', items: { kind: 'struct', fields: [{ name: 'sku', kind: 'string' }, { name: 'qty', kind: 'integer' }] } };
+const items = {
+  name: 'items',
+  kind: 'list',
+  items: {
+    kind: 'struct',
+    fields: [
+      { name: 'sku', kind: 'string' },
+      { name: 'qty', kind: 'integer' },
+    ],
+  },
+};
 
 /** One column of every kind, nested ones included. */
 const EVERY_KIND: ColumnSpec[] = [
@@ -94,7 +112,16 @@ describe('the column kinds a dataset declares', () => {
     ['a struct field of an unknown kind', [{ name: 'a', kind: 'struct', fields: [{ name: 'b', kind: 'map' }] }], 'datasets[0].columns[0].fields[0].kind'],
     [
       'a duplicate struct field',
-      [{ name: 'a', kind: 'struct', fields: [{ name: 'b', kind: 'string' }, { name: 'b', kind: 'integer' }] }],
+      [
+        {
+          name: 'a',
+          kind: 'struct',
+          fields: [
+            { name: 'b', kind: 'string' },
+            { name: 'b', kind: 'integer' },
+          ],
+        },
+      ],
       'datasets[0].columns[0].fields[1].name',
     ],
     [
@@ -103,7 +130,11 @@ describe('the column kinds a dataset declares', () => {
       'datasets[0].columns[0].items.fields[0].format',
     ],
     ['a name on a list item', [{ name: 'a', kind: 'list', items: { name: 'b', kind: 'string' } }], 'datasets[0].columns[0].items.name'],
-    ['a path on a struct field', [{ name: 'a', kind: 'struct', fields: [{ name: 'b', kind: 'string', path: 'x.y' }] }], 'datasets[0].columns[0].fields[0].path'],
+    [
+      'a path on a struct field',
+      [{ name: 'a', kind: 'struct', fields: [{ name: 'b', kind: 'string', path: 'x.y' }] }],
+      'datasets[0].columns[0].fields[0].path',
+    ],
     ['allowed values on a struct', [{ name: 'a', kind: 'struct', fields: [{ name: 'b', kind: 'string' }], allowed: ['x'] }], 'datasets[0].columns[0].allowed'],
     ['a malformed path', [{ name: 'a', kind: 'string', path: 'user..id' }], 'datasets[0].columns[0].path'],
   ])('rejects %s, naming the field', (_what, columns, field) => {
@@ -144,7 +175,9 @@ describe('the types each kind is written as', () => {
   });
 
   it('reads nested JSON with the structure of its type', () => {
-    expect(fromJsonSql('v', items as ColumnSpec)).toBe(`CAST(json_transform(v, '[{"sku":"VARCHAR","qty":"BIGINT"}]') AS STRUCT("sku" VARCHAR, "qty" BIGINT)[])`);
+    expect(fromJsonSql('v', items as ColumnSpec)).toBe(
+      `CAST(json_transform(v, '[{"sku":"VARCHAR","qty":"BIGINT"}]') AS STRUCT("sku" VARCHAR, "qty" BIGINT)[])`,
+    );
   });
 
   it('catalogs each kind with the Glue type of the Parquet convert writes, and loads it into the matching Redshift type', async () => {
@@ -165,6 +198,39 @@ describe('the types each kind is written as', () => {
       { name: 'items', type: 'array<struct<sku:string,qty:bigint>>' },
       { name: 'scores', type: 'array<double>' },
     ]);
+    // the Parquet of a file with rows of every kind has exactly these types
+    const dir = await mkdtemp(join(tmpdir(), 'landfall-kinds-'));
+    const good = new FileLineSink(join(dir, 'good.csv'));
+    const line = JSON.stringify({
+      s: 'a',
+      i: 1,
+      d: '1.50',
+      wide: 2.5,
+      x: 1e-3,
+      b: true,
+      day: '2024-02-29',
+      ts: '2026-11-23T10:00:00Z',
+      t: '10:00:00',
+      user: { id: 1, geo: { country: 'CA' } },
+      items: [{ sku: 'a', qty: 2 }],
+      scores: [1.5, null],
+    });
+    const outcome = await validateFile(
+      (async function* () {
+        yield new TextEncoder().encode(`${line}\n`);
+      })(),
+      pipeline.config.datasets[0]!,
+      { date: '2026-11-23', part: 'p' },
+      { good, rejects: { write() {} } },
+    );
+    await good.close();
+    expect(outcome).toMatchObject({ state: 'VALIDATED', rows: { out: 1 } });
+    const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    const parquet = join(dir, 'kinds.parquet');
+    await csvToParquet(duckdb.conn, { csvPath: good.path, parquetPath: parquet, columns: EVERY_KIND, constants: [] });
+    const written = (await duckdb.conn.runAndReadAll('SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet($1))', [parquet])).getRows();
+    duckdb.close();
+    expect(written.map(([name, type]) => ({ name, type: glueType(type as string, 'test') }))).toEqual(columns);
     expect(columns.map((c) => redshiftType(c.type))).toEqual([
       'VARCHAR(65535)',
       'BIGINT',

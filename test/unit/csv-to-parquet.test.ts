@@ -182,7 +182,8 @@ describe('CSV to Parquet with DuckDB', () => {
     const lines = [
       // extra keys are ignored, a missing nullable field is null, a decimal as a string keeps all its digits
       '{"b":true,"x":1.5e-7,"wide":"1234567890123456789012345678.1234","t":"23:59:59.123456","user":{"id":7,"geo":{"country":"CA"},"extra":[1]},"items":[{"sku":"a","price":"9.99"},{"sku":"b","price":0.5,"on":"2024-02-29"}]}',
-      '{"b":false,"x":-12,"wide":"-0.5","t":"00:00:00","user":{"id":8},"items":[]}',
+      // JSON numbers keep every digit (no double on the way)
+      '{"b":false,"x":-12,"wide":"-0.5","t":"00:00:00","user":{"id":9007199254740993},"items":[{"sku":"d","price":1234567890123456.78}]}',
       '{"x":".5","wide":"0","t":"12:00:00","items":[{"sku":"c","price":1}],"user":null}',
     ];
     const { csvPath, outcome } = await validated(dir, everyKind, `${lines.join('\n')}\n`);
@@ -197,7 +198,14 @@ describe('CSV to Parquet with DuckDB', () => {
       )
     ).getRowObjectsJson();
     expect(rows).toEqual([
-      { b: false, x: -12, wide: '-0.5000', t: '00:00:00', user: '{"id":8,"geo":null}', items: '[]' },
+      {
+        b: false,
+        x: -12,
+        wide: '-0.5000',
+        t: '00:00:00',
+        user: '{"id":9007199254740993,"geo":null}',
+        items: '[{"sku":"d","price":1234567890123456.78,"on":null}]',
+      },
       { b: null, x: 0.5, wide: '0.0000', t: '12:00:00', user: null, items: '[{"sku":"c","price":1.00,"on":null}]' },
       {
         b: true,
@@ -221,9 +229,13 @@ describe('CSV to Parquet with DuckDB', () => {
     const v = `['true', '1e3', '-12.5', '08:30:00', '{"id":1,"extra":2}', '[{"sku":"a","price":"1.25"},null]']`;
     const typed = typedColumnsSql(everyKind).join(', ');
     const rows = (
-      await duckdb.conn.runAndReadAll(`SELECT b, x, wide::VARCHAR AS wide, t, to_json(user)::VARCHAR AS user, to_json(items)::VARCHAR AS items FROM (SELECT ${typed} FROM (SELECT ${v} AS v))`)
+      await duckdb.conn.runAndReadAll(
+        `SELECT b, x, wide::VARCHAR AS wide, t, to_json(user)::VARCHAR AS user, to_json(items)::VARCHAR AS items FROM (SELECT ${typed} FROM (SELECT ${v} AS v))`,
+      )
     ).getRowObjectsJson();
-    expect(rows).toEqual([{ b: true, x: 1000, wide: '-12.5000', t: '08:30:00', user: '{"id":1,"geo":null}', items: '[{"sku":"a","price":1.25,"on":null},null]' }]);
+    expect(rows).toEqual([
+      { b: true, x: 1000, wide: '-12.5000', t: '08:30:00', user: '{"id":1,"geo":null}', items: '[{"sku":"a","price":1.25,"on":null},null]' },
+    ]);
     const types = (await duckdb.conn.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT ${typed} FROM (SELECT ${v} AS v))`)).getRows();
     expect(types).toEqual(everyKindTypes.map(([name, type]) => [name, type]));
     duckdb.close();
@@ -255,10 +267,25 @@ describe('CSV to Parquet with DuckDB', () => {
     const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
     const read = async (sql: string) =>
       (await duckdb.conn.runAndReadAll(`SELECT x, b, t, wide::VARCHAR AS wide FROM (${sql})`, { path })).getRows().map((r) => [...r]);
-    const expected = rows.map(([x, b, t, wide]) => [x === '' ? null : Number(x), b === '' ? null : b === 'true', t === '' ? null : t, wide === '' ? null : wide]);
+    const expected = rows.map(([x, b, t, wide]) => [
+      x === '' ? null : Number(x),
+      b === '' ? null : b === 'true',
+      t === '' ? null : t,
+      wide === '' ? null : wide,
+    ]);
     const typed = allGoodRowsSql(newer, 0)!;
     const general = `SELECT ${typedColumnsSql(newer).join(', ')} FROM (${goodRowsSql(newer, { date: '2026-11-23' }, 0)})`;
-    const normal = (all: unknown[][]) => all.map(([x, b, t, wide]) => [x, b, t, wide === null ? null : String(wide).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')]);
+    const normal = (all: unknown[][]) =>
+      all.map(([x, b, t, wide]) => [
+        x,
+        b,
+        t,
+        wide === null
+          ? null
+          : String(wide)
+              .replace(/(\.\d*?)0+$/, '$1')
+              .replace(/\.$/, ''),
+      ]);
     const want = normal(expected);
     expect(normal(await read(typed))).toEqual(want);
     expect(normal(await read(general))).toEqual(want);

@@ -259,7 +259,6 @@ const cases: Case[] = [
   ],
 ];
 
-
 // the newer kinds, in canonical text (a decoder converted decimal commas, boolean spellings, formats)
 const newer: DatasetConfig = {
   name: 'newer',
@@ -342,7 +341,12 @@ cases.push(
   // a double the SQL pattern cannot tell finite (a 302-digit mantissa), one DuckDB prints otherwise than JavaScript
   ['a double of 302 digits', t(['s,x,b,t,wide,narrow,flag', `o,1${'0'.repeat(301)},,,,,`]), newer, kindsKeys, 'fallback'],
   ['a double of 101 digits times 1e99', t(['s,x,b,t,wide,narrow,flag', `o,1${'0'.repeat(100)}e99,,,,,`]), newer, kindsKeys, 'fallback'],
-  ['doubles too large to be finite', t(['s,x,b,t,wide,narrow,flag', 'p,2e308,,,,,', 'q,1e999,,,,,', `r,2${'0'.repeat(308)},,,,,`, 's,1,,,,,']), newer, kindsKeys],
+  [
+    'doubles too large to be finite',
+    t(['s,x,b,t,wide,narrow,flag', 'p,2e308,,,,,', 'q,1e999,,,,,', `r,2${'0'.repeat(308)},,,,,`, 's,1,,,,,']),
+    newer,
+    kindsKeys,
+  ],
   ['a JSON double with an exponent', t(['{"s":"b","x":-1e-7}']), newerJson, kindsKeys, 'fallback'],
   ['a large JSON double', t(['{"s":"b","x":1e300}']), newerJson, kindsKeys, 'fallback'],
   ['a headerless CSV', t(['a,1,true,,,,', '', 'b,x,,,,,', 's,x,b,t,wide,narrow,flag', 'c,2,false,10:00:00,1.5,1.5,true']), headerless, kindsKeys],
@@ -365,7 +369,12 @@ cases.push(
     kindsKeys,
   ],
   ['a bad-marked line where the header should be', t([`${J}skipped`, bad('invalid bytes', 'x'), 's,x,b,t,wide,narrow,flag']), newer, kindsKeys],
-  ['junk- and bad-marked JSON lines', t([`${J}`, '{"s":"a"}', bad('malformed JSON record: Unexpected end', '{"s":'), `${J}{"s":"b"}`, '{"s":"c"}']), newerJson, kindsKeys],
+  [
+    'junk- and bad-marked JSON lines',
+    t([`${J}`, '{"s":"a"}', bad('malformed JSON record: Unexpected end', '{"s":'), `${J}{"s":"b"}`, '{"s":"c"}']),
+    newerJson,
+    kindsKeys,
+  ],
   ['marks in a headerless CSV', t([`${J}header`, 'a,1,,,,,', bad('too short', 'b')]), headerless, kindsKeys],
   [
     'a long bad-marked line',
@@ -373,8 +382,19 @@ cases.push(
     newer,
     kindsKeys,
   ],
-  ['nested columns, null or bad', t(['{"s":"a"}', '{"s":"b","tags":null,"user":null}', '{"s":"c","tags":"x"}', '{"s":"d","user":[1]}', '{"s":"e","tags":[1]}']), nested, kindsKeys, 'fallback'],
-  ['nested columns, null or not an object', t(['{"s":"a"}', '{"s":"b","tags":null,"user":null}', '{"s":"c","tags":"x"}', '{"s":"d","user":[1]}', '{"s":"e","tags":true}']), nested, kindsKeys],
+  [
+    'nested columns, null or bad',
+    t(['{"s":"a"}', '{"s":"b","tags":null,"user":null}', '{"s":"c","tags":"x"}', '{"s":"d","user":[1]}', '{"s":"e","tags":[1]}']),
+    nested,
+    kindsKeys,
+    'fallback',
+  ],
+  [
+    'nested columns, null or not an object',
+    t(['{"s":"a"}', '{"s":"b","tags":null,"user":null}', '{"s":"c","tags":"x"}', '{"s":"d","user":[1]}', '{"s":"e","tags":true}']),
+    nested,
+    kindsKeys,
+  ],
   ['nested values (the JavaScript checks them)', t(['{"s":"a","tags":["x"],"user":{"id":1}}', '{"s":"b"}']), nested, kindsKeys, 'fallback'],
 );
 
@@ -577,7 +597,12 @@ describe('validation in DuckDB of the newer kinds, against the JavaScript rules,
         const v = values[c]!;
         if (v === '' && r() < 0.5) return [];
         // JSON numbers and booleans where they are plain (exponents DuckDB prints otherwise send the file to JavaScript)
-        const raw = (name === 'b' || name === 'flag') && (v === 'true' || v === 'false') && r() < 0.5 ? v : /^-?[0-9]+(\.[0-9]+)?$/.test(v) && !/^-?0[0-9]/.test(v) && Math.abs(Number(v)) < 2 ** 53 && r() < 0.5 && name !== 'wide' ? v : JSON.stringify(v);
+        const raw =
+          (name === 'b' || name === 'flag') && (v === 'true' || v === 'false') && r() < 0.5
+            ? v
+            : /^-?[0-9]+(\.[0-9]+)?$/.test(v) && !/^-?0[0-9]/.test(v) && Math.abs(Number(v)) < 2 ** 53 && r() < 0.5 && name !== 'wide'
+              ? v
+              : JSON.stringify(v);
         return [`"${name}":${v === '' && r() < 0.5 ? 'null' : raw}`];
       });
       json.push(`{${entries.join(',')}}`);

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { CatalogTable } from '../../shared/core/catalog/tables';
 import { compilePipeline } from '../../shared/core/config/load-config';
 import { retailConfig } from '../../examples/retail/config';
-import { loadStatements, warehouseColumns, type LoadBatch } from '../../shared/stages/load/load-sql';
+import { loadStatements, redshiftType, warehouseColumns, type LoadBatch } from '../../shared/stages/load/load-sql';
 import { pollLoad, submitLoad, tableLoads, WarehouseLoadError, type LoadDeps, type LoadState } from '../../shared/stages/load/load-run';
 import type { RunInput } from '../../shared/core/runs/run-input';
 
@@ -62,6 +62,32 @@ describe('the statements of a warehouse load', () => {
     );
     expect(sqls).toContain(`DELETE FROM "daily" WHERE "date" = CAST('2026-11-23' AS DATE)`);
     expect(warehouseColumns(daily).map((c) => c.name)).toEqual(['store_id', 'sales', 'date']);
+  });
+
+  it('gives each column type its Redshift type, nested ones SUPER, read by COPY as JSON', () => {
+    expect(
+      [
+        'double',
+        'boolean',
+        'decimal(38,6)',
+        'decimal(5,2)',
+        'string',
+        'struct<id:bigint,geo:struct<country:string>>',
+        'array<double>',
+        'array<struct<sku:string>>',
+      ].map(redshiftType),
+    ).toEqual(['DOUBLE PRECISION', 'BOOLEAN', 'DECIMAL(38,6)', 'DECIMAL(5,2)', 'VARCHAR(65535)', 'SUPER', 'SUPER', 'SUPER']);
+    const events: CatalogTable = {
+      ...daily,
+      name: 'events',
+      fileColumns: [...daily.fileColumns, { name: 'items', type: 'array<struct<sku:string,qty:bigint>>' }],
+    };
+    const load = batch('replace', '2026-11-23', 'e');
+    const sqls = loadStatements({ ...load, tables: [{ ...load.tables[0]!, table: events }] });
+    expect(sqls).toContain('CREATE TABLE IF NOT EXISTS "daily" ("store_id" VARCHAR(65535), "sales" DECIMAL(18,2), "items" SUPER, "date" DATE)');
+    expect(sqls.find((s) => s.startsWith('COPY '))).toMatch(/ FORMAT AS PARQUET SERIALIZETOJSON$/);
+    // without nested columns, COPY stays as it was
+    expect(loadStatements(load).find((s) => s.startsWith('COPY '))).toMatch(/ FORMAT AS PARQUET$/);
   });
 
   it("replace: the batch's partition is exactly the staged rows; merge: rows matched on the key are updated, others added, none removed", async () => {

@@ -1,7 +1,8 @@
--- Per country and day: events, distinct users, item quantities (from the list of items) and the
--- revenue of purchases. A user without geo counts under '(unknown)'.
+-- Per country and day: events, distinct users, the first and last event (UTC, to the millisecond),
+-- item quantities (from the list of items) and the revenue of purchases. A user without geo counts
+-- under '(unknown)'.
 WITH events AS (
-  SELECT coalesce(country, '(unknown)') AS country, user_id, event_type, items
+  SELECT coalesce(country, '(unknown)') AS country, user_id, event_type, event_time, items
   FROM clicks
 ),
 items AS (
@@ -19,6 +20,8 @@ SELECT CAST($day AS VARCHAR) AS day,
        e.country,
        count(*) AS events,
        count(DISTINCT e.user_id) AS users,
+       strftime(min(e.event_time), '%Y-%m-%dT%H:%M:%S.%gZ') AS first_event,
+       strftime(max(e.event_time), '%Y-%m-%dT%H:%M:%S.%gZ') AS last_event,
        coalesce(max(t.quantity), 0) AS quantity,
        coalesce(max(t.revenue), CAST(0 AS DECIMAL(38, 2))) AS revenue
 FROM events AS e

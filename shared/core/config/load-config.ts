@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { compileKeyPattern, matchKey, type CompiledKeyPattern } from '../datasets/key-pattern';
 import { ConfigError } from '../errors';
+import { ARCHIVE_MEMBER_SEPARATOR } from '../s3/layout';
 import { setting } from '../settings';
 import { listedValuesOf, parsePipelineConfig } from './parse-config';
 import { checkSparkModules } from './spark-package';
@@ -126,7 +127,10 @@ export function loadPipeline(env: NodeJS.ProcessEnv = process.env): Pipeline {
 
 /** Which dataset a key under `landing/` belongs to, with the values its pattern captures. */
 export function resolveLandingKey(pipeline: Pipeline, relativeKey: string): KeyResolution {
-  for (const { config, pattern } of pipeline.archives) {
+  // an archive's member is never unpacked again (a zip inside a zip is a member like any other):
+  // validate puts members under landing/, and this keeps their landing from unpacking without end
+  const member = relativeKey.includes(ARCHIVE_MEMBER_SEPARATOR);
+  for (const { config, pattern } of member ? [] : pipeline.archives) {
     const match = matchKey(pattern, relativeKey);
     if (match?.ok) return { kind: 'archive', archive: config, fields: match.fields };
   }

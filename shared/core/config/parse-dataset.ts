@@ -293,7 +293,7 @@ export function parseDataset(raw: unknown, field: string, lookups: Record<string
     if (c.kind === 'timestamp' && c.equalsKeyField && !keyFields.dates.includes(c.equalsKeyField)) {
       throw new ConfigError(
         `${field}.columns[${i}].equalsKeyField`,
-        `a timestamp column must name a date key field ({field:YYYYMMDD}); "${c.equalsKeyField}" is not one`,
+        `a timestamp column must name a date key field ({field:YYYYMMDD}, {field:YYYY-MM-DD} or {field:YYYY/MM/DD}); "${c.equalsKeyField}" is not one`,
       );
     }
   });
@@ -303,7 +303,11 @@ export function parseDataset(raw: unknown, field: string, lookups: Record<string
     return name;
   };
   const dateField = keyField(obj.dateField, `${field}.dateField`);
-  if (!keyFields.dates.includes(dateField)) throw new ConfigError(`${field}.dateField`, `"${dateField}" is not a date key field ({${dateField}:YYYYMMDD})`);
+  if (!keyFields.dates.includes(dateField))
+    throw new ConfigError(
+      `${field}.dateField`,
+      `"${dateField}" is not a date key field ({${dateField}:YYYYMMDD}, {${dateField}:YYYY-MM-DD} or {${dateField}:YYYY/MM/DD})`,
+    );
   const dataset: DatasetConfig = {
     name: identifier(obj.name, `${field}.name`),
     keyPattern,

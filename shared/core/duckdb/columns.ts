@@ -1,4 +1,3 @@
-import type { ColumnSpec } from '../config/types';
 import type { ListItem } from '../config/pipeline-input.generated';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

@@ -21,7 +21,7 @@ export const BAD_MARK = '\u0002';
 
 /** The canonical line of a bad row, its reason and text sanitized (neither may hold a mark or a line end). */
 export function badLine(reason: string, text: string): string {
-  const clean = (s: string) => s.replace(/[\u0001\u0002\r\n]/g, ' ');
+  const clean = (s: string) => s.replaceAll(JUNK_MARK, ' ').replaceAll(BAD_MARK, ' ').replaceAll('\r', ' ').replaceAll('\n', ' ');
   return `${BAD_MARK}${clean(reason)}${BAD_MARK}${clean(text)}`;
 }
 

@@ -69,7 +69,8 @@ function planFeed(dataset: DatasetConfig): Feed {
             if (line === '' || line.startsWith(JUNK_MARK) || line.startsWith(BAD_MARK) || flatten === null) return line;
             return flatten(line);
           };
-    const canonical: DatasetConfig = { ...dataset, format: { kind: 'jsonl' } };
+    // (JSON lines are the engine's own: a jsonl dataset is read as it is configured)
+    const canonical: DatasetConfig = format.kind === 'jsonl' ? dataset : { ...dataset, format: { kind: 'jsonl' } };
     return {
       canonical,
       parquet: false,

@@ -77,7 +77,11 @@ export async function landedInput(
   }
 
   const compression: Compression =
-    feed.compression !== 'auto' ? feed.compression : object.size === 0 ? 'none' : compressionOf(await firstBytes(s3, object.bucket, object.key, object.versionId, MAGIC_BYTES, signal), 'auto');
+    feed.compression !== 'auto'
+      ? feed.compression
+      : object.size === 0
+        ? 'none'
+        : compressionOf(await firstBytes(s3, object.bucket, object.key, object.versionId, MAGIC_BYTES, signal), 'auto');
   const decodes = feed.decoder(compression, {}) !== null;
   const streamed = canStreamInput(object.size);
   if (!decodes) {
@@ -91,7 +95,9 @@ export async function landedInput(
       size: object.size,
       streamed,
       stream: async (during, streamOptions = {}) =>
-        streamed ? withStreamedObject(s3, object, join(dir, 'landed.pipe'), during, { ...streamOptions, ...(signal ? { signal } : {}) }) : during(await whole()),
+        streamed
+          ? withStreamedObject(s3, object, join(dir, 'landed.pipe'), during, { ...streamOptions, ...(signal ? { signal } : {}) })
+          : during(await whole()),
       whole,
       notes,
     };

@@ -36,6 +36,9 @@ export function curatedPartition(tablePath: string, partitionBy: string[], value
 
 export const REPORT_SUFFIX = '.json';
 
+/** Between an archive's key and a member's path in the key a member lands under: `partner/acme.zip!/orders.csv`. */
+export const ARCHIVE_MEMBER_SEPARATOR = '!/';
+
 /** User metadata on a landed object that forces identical bytes to be processed again (a replay). */
 export const REPLAY_METADATA = 'landfall-replay';
 

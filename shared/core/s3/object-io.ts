@@ -313,7 +313,14 @@ export function decodeMetadata(metadata: Record<string, string>): Record<string,
 }
 
 /** The first `count` bytes of an object version (fewer if it is shorter; none for an empty object). */
-export async function firstBytes(s3: S3Client, bucket: string, key: string, versionId: string | undefined, count: number, signal?: AbortSignal): Promise<Buffer> {
+export async function firstBytes(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  count: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   let out: Awaited<ReturnType<typeof getObject>>;
   try {
     out = await getObject(s3, { Bucket: bucket, Key: key, VersionId: versionId, Range: `bytes=0-${count - 1}` }, signal);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { compareSequencers, versionTag } from '../s3/event-records';
-import { STATE_RANK, isTerminal, type FileState, type HistoryEntry, type SourceVersion, type TransitionDetails } from './file-state';
+import { STATE_RANK, isTerminal, type ArchiveOrigin, type FileState, type HistoryEntry, type SourceVersion, type TransitionDetails } from './file-state';
 
 /**
  * The file-state table, single-table layout:
@@ -29,6 +29,8 @@ export interface FileStateItem {
   /** a manifest file's parts or count, as JSON (`{"parts":[…]}` / `{"count":N}`): never an empty map or list */
   manifest?: string;
   parquetRows?: number;
+  /** an archive member's origin: the archive's key and version, the member's name */
+  archive?: ArchiveOrigin;
   processedKey?: string;
   processedVersionId?: string;
   outputs?: Record<string, string>;
@@ -149,6 +151,7 @@ export function transitionUpdate(
   assign('fields', details.fields && Object.keys(details.fields).length > 0 ? details.fields : undefined);
   assign('rows', details.rows);
   assign('manifest', details.manifest);
+  assign('archive', details.archive);
   assign('parquetRows', details.parquetRows);
   assign('processedVersionId', details.processedVersionId);
   assign('validatedVersionId', details.validatedVersionId);

@@ -1,6 +1,13 @@
 import type { ObjectRef } from '../s3/event-records';
 import { LandfallError } from '../errors';
 
+/** Where an archive member came from: the archive's key and version, and the member's name in it. */
+export interface ArchiveOrigin {
+  key: string;
+  versionId: string;
+  member: string;
+}
+
 /** What validation counted in a file (kept on its state item). */
 export interface RowCounts {
   /** data lines read (header, junk and blank lines excluded) */
@@ -65,6 +72,8 @@ export interface FileReport {
   manifest?: { parts: string[] } | { count: number };
   /** header columns the dataset does not declare (schemaPolicy additive: ignored) */
   extraColumns?: string[];
+  /** a zip archive's member: the archive version it was unpacked from, and its name there */
+  archive?: ArchiveOrigin;
   outputs: { validated?: string; rejects?: string };
   /** the S3 version of the verdict (the raw bucket is versioned): what a re-driven convert reads */
   validatedVersionId?: string;
@@ -92,6 +101,8 @@ export interface TransitionDetails {
   /** the S3 version of the Parquet file (a job run records exactly what it read) */
   processedVersionId?: string;
   validatedVersionId?: string;
+  /** an archive member's origin */
+  archive?: ArchiveOrigin;
 }
 
 /** An object under reports/ or processed/ that landfall did not write (or that lost its metadata). */

@@ -41,6 +41,7 @@ async function recordOutput(ref: ObjectRef, deps: TrackDeps): Promise<TrackResul
       ...(report.reason ? { reason: report.reason } : {}),
       ...(report.rows ? { rows: report.rows } : {}),
       ...(report.manifest ? { manifest: JSON.stringify(report.manifest) } : {}),
+      ...(report.archive ? { archive: report.archive } : {}),
       ...(report.validatedVersionId ? { validatedVersionId: report.validatedVersionId } : {}),
       outputs: { ...report.outputs, report: ref.key },
     });

@@ -5,12 +5,13 @@
  * meaning: anything else (an absolute or Windows path, a `..`, a control character, a look-alike
  * space) is a mistake or an attack, and the whole archive is rejected for it.
  */
+import { ARCHIVE_MEMBER_SEPARATOR } from '../../core/s3/layout';
 
 /** The longest member name, in UTF-8 bytes: S3 keys stop at 1024, and the archive's key comes first. */
 export const MAX_MEMBER_NAME_BYTES = 512;
 
 /** Separates an archive's key from a member's path in the member's own key. */
-export const MEMBER_SEPARATOR = '!/';
+export const MEMBER_SEPARATOR = ARCHIVE_MEMBER_SEPARATOR;
 
 /**
  * What a segment may hold: letters and their combining marks and numbers of any script, the space,

@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ArchiveConfig } from '../../core/config/types';
 import { FeedRejection } from '../../core/feeds/canonical';
 import { versionTag, type ObjectRef } from '../../core/s3/event-records';
+import type { ArchiveOrigin } from '../../core/state/file-state';
 import { PREFIX, REPLAY_METADATA } from '../../core/s3/layout';
 import { downloadToFile, uploadFile } from '../../core/s3/object-io';
 import { MEMBER_SEPARATOR, memberKeyPath, unpackArchive } from '../unpack';
@@ -15,6 +16,22 @@ export const ARCHIVE_METADATA = { archive: 'landfall-archive', version: 'landfal
 /** The landing key of a member of the archive at `relative` (relative to landing/). */
 export function memberKey(relative: string, memberPath: string): string {
   return `${PREFIX.landing}${relative}${MEMBER_SEPARATOR}${memberPath}`;
+}
+
+/** An archive member's origin, from the metadata it was put with (undefined for a key that is not a member). */
+export function archiveOrigin(key: string, metadata: Record<string, string>): ArchiveOrigin | undefined {
+  const archive = metadata[ARCHIVE_METADATA.archive];
+  const versionId = metadata[ARCHIVE_METADATA.version];
+  const member = metadata[ARCHIVE_METADATA.member];
+  if (!key.includes(MEMBER_SEPARATOR) || !archive || !versionId || !member) return undefined;
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  return { key: decode(archive), versionId, member: decode(member) };
 }
 
 export type ArchiveOutcome = { state: 'UNPACKED'; reason: string; members: string[] } | { state: 'REJECTED'; reason: string };

@@ -4,7 +4,8 @@
  */
 export function splitFields(line: string, delimiter: string): string[] | { error: string } {
   if (delimiter === '\t') return line.split('\t');
-  if (delimiter !== ',') throw new Error(`splitFields reads "," or tab-delimited lines, not ${JSON.stringify(delimiter)}-delimited ones (decode the feed first)`);
+  if (delimiter !== ',')
+    throw new Error(`splitFields reads "," or tab-delimited lines, not ${JSON.stringify(delimiter)}-delimited ones (decode the feed first)`);
   if (!line.includes('"')) return line.split(',');
   const fields: string[] = [];
   let i = 0;

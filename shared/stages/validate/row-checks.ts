@@ -70,11 +70,31 @@ function scalarTypeCheck(type: Typed, label: string): ((v: string) => string | n
   }
 }
 
+/** JSON.rawJSON and the reviver's source text (ES2025, Node 21+), not yet in TypeScript's lib. */
+const Json = JSON as unknown as {
+  rawJSON(text: string): object;
+  isRawJSON(value: unknown): value is { rawJSON: string };
+  parse(text: string, reviver: (key: string, value: unknown, context: { source?: string }) => unknown): unknown;
+};
+
+/** A number parseJsonExact kept as written. */
+export function isRawJson(value: unknown): value is { rawJSON: string } {
+  return Json.isRawJSON(value);
+}
+
 /**
- * The check of a nested value (parsed JSON) against its declared type, recursively: its problem
- * naming the path (`items[2].qty: …`), or null. A struct's extra keys are ignored; a missing or null
- * value is a problem unless its type is nullable. Leaves are JSON strings, numbers or booleans
- * read as canonical text (a boolean only where a boolean is declared).
+ * JSON.parse that keeps each number as it is written (a raw JSON value holding its text): nested
+ * values are checked and converted from their digits, never from a double JavaScript may have rounded.
+ */
+export function parseJsonExact(text: string): unknown {
+  return Json.parse(text, (_key, value, context) => (typeof value === 'number' && context.source !== undefined ? Json.rawJSON(context.source) : value));
+}
+
+/**
+ * The check of a nested value (parsed by parseJsonExact) against its declared type, recursively:
+ * its problem naming the path (`items[2].qty: …`), or null. A struct's extra keys are ignored; a
+ * missing or null value is a problem unless its type is nullable. Leaves are JSON strings, numbers
+ * or booleans read as canonical text (see leafText).
  */
 export function nestedCheck(type: Typed, path: string): (value: unknown) => string | null {
   const scalar = scalarTypeCheck(type, path);
@@ -91,7 +111,7 @@ export function nestedCheck(type: Typed, path: string): (value: unknown) => stri
     const fields = (type.fields ?? []).map((f) => ({ name: f.name, check: nestedCheck(f, `${path}.${f.name}`) }));
     return (value) => {
       if (value === null || value === undefined) return type.nullable ? null : `${path}: missing or null`;
-      if (typeof value !== 'object' || Array.isArray(value)) return `${path}: ${describeJson(value)} is not an object`;
+      if (typeof value !== 'object' || Array.isArray(value) || Json.isRawJSON(value)) return `${path}: ${describeJson(value)} is not an object`;
       for (const f of fields) {
         const problem = f.check(Object.hasOwn(value, f.name) ? (value as Record<string, unknown>)[f.name] : undefined);
         if (problem) return problem;
@@ -118,27 +138,42 @@ export function nestedCheck(type: Typed, path: string): (value: unknown) => stri
 }
 
 /**
- * A JSON leaf as canonical text: a string as is, a finite number as JavaScript prints it, a boolean
- * where one is declared. A number JavaScript may have rounded is refused where the column is exact:
- * an integer beyond 2^53, a decimal of more than 15 significant digits (a JSON string holds any).
+ * A JSON leaf as canonical text: a string as is; a number as written when it is plain digits (with
+ * a fraction: every digit kept, 20-digit integers and 38-digit decimals included), otherwise (an
+ * exponent) as JavaScript prints it, when finite; a boolean where one is declared.
  */
 function leafText(value: unknown, type: Typed): string | { error: string } {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) {
-    if (type.kind === 'integer' && Number.isInteger(value) && !Number.isSafeInteger(value)) return { error: `${value} is too large for a JSON number (give it as a string)` };
-    if (type.kind === 'decimal' && significantDigits(value) > 15) return { error: `${value} has too many digits for a JSON number (give it as a string)` };
-    return String(value);
+  const written = Json.isRawJSON(value) ? value.rawJSON : typeof value === 'number' ? String(value) : undefined;
+  if (written !== undefined) {
+    if (/^-?\d+(\.\d+)?$/.test(written)) return written;
+    const n = Number(written);
+    if (Number.isFinite(n)) return String(n);
   }
   if (typeof value === 'boolean' && type.kind === 'boolean') return String(value);
   return { error: `${describeJson(value)} is not a column value` };
 }
 
-function significantDigits(value: number): number {
-  const [mantissa] = String(Math.abs(value)).split('e');
-  return mantissa!.replace('.', '').replace(/^0+/, '').length;
+/**
+ * A nested value as the good row holds it, from a value nestedCheck accepts: each leaf its canonical
+ * text (a JSON string, which DuckDB casts exactly: no double on the way), a struct only its declared
+ * fields (null when missing). A value of the wrong shape is kept as it is (the check reports it).
+ */
+export function canonicalNested(type: Typed, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (type.kind === 'struct') {
+    if (typeof value !== 'object' || Array.isArray(value) || Json.isRawJSON(value)) return value;
+    const record = value as Record<string, unknown>;
+    return Object.fromEntries((type.fields ?? []).map((f) => [f.name, canonicalNested(f, Object.hasOwn(record, f.name) ? record[f.name] : undefined)]));
+  }
+  if (type.kind === 'list') return Array.isArray(value) ? value.map((item) => canonicalNested(type.items!, item)) : value;
+  const text = leafText(value, type);
+  return typeof text === 'string' ? text : value;
 }
 
-function describeJson(value: unknown): string {
+/** How a JSON value (parsed by parseJsonExact) is named in a problem: "a list", "a number", … */
+export function describeJson(value: unknown): string {
+  if (Json.isRawJSON(value)) return 'a number';
   return Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
@@ -152,7 +187,7 @@ export function valueCheck(column: ColumnSpec, keyFields: Record<string, string>
       return (v) => {
         let parsed: unknown;
         try {
-          parsed = JSON.parse(v);
+          parsed = parseJsonExact(v);
         } catch {
           return `${name}: ${show(v)} is not JSON`;
         }

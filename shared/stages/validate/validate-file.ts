@@ -4,7 +4,7 @@ import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
 import { isNested } from '../../core/duckdb/columns';
 import { JUNK_MARK, parseBadLine } from '../../core/feeds/canonical';
 import { formatCsvRow, splitFields } from './delimited';
-import { compileRowCheck } from './row-checks';
+import { canonicalNested, compileRowCheck, describeJson, isRawJson, parseJsonExact } from './row-checks';
 import { NotTextError, textLines } from './text-lines';
 import type { RowCounts } from '../../core/state/file-state';
 
@@ -93,19 +93,22 @@ export function mostlyBad(rows: RowCounts, dataset: DatasetConfig): string | nul
 
 /**
  * A JSON value as the text the row checks read: a string as is, a finite number as JavaScript
- * prints it, a boolean for a boolean column, nested JSON (as JSON text) for a struct or list column.
+ * prints it, a boolean for a boolean column; for a struct or list column, its canonical JSON
+ * (canonicalNested: leaves as their canonical text, numbers as written).
  */
-function jsonValue(value: unknown, column: ColumnSpec): string | { error: string } {
-  if (value === undefined || value === null) return '';
-  if (isNested(column) && (typeof value !== 'object' || Array.isArray(value) !== (column.kind === 'list'))) {
-    return { error: `${Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`} is not ${column.kind === 'list' ? 'a list' : 'an object'}` };
+function jsonValue(raw: unknown, column: ColumnSpec): string | { error: string } {
+  if (raw === undefined || raw === null) return '';
+  if (isNested(column)) {
+    const shaped = typeof raw === 'object' && !isRawJson(raw) && Array.isArray(raw) === (column.kind === 'list');
+    if (!shaped) return { error: `${describeJson(raw)} is not ${column.kind === 'list' ? 'a list' : 'an object'}` };
+    return JSON.stringify(canonicalNested(column, raw));
   }
+  // (a top-level number reads as JavaScript reads it, whichever parser kept it)
+  const value = isRawJson(raw) ? Number(raw.rawJSON) : raw;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'boolean' && column.kind === 'boolean') return String(value);
-  if (typeof value === 'object' && isNested(column)) return JSON.stringify(value);
-  const what = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-  return { error: `${what} is not a column value` };
+  return { error: `${describeJson(value)} is not a column value` };
 }
 
 /** Splits a line into the dataset's column values, in column order. */
@@ -113,14 +116,16 @@ export function lineParser(dataset: DatasetConfig): (line: string) => string[] |
   const layout = textLayout(dataset);
   if (layout.kind === 'delimited') return (line) => splitFields(line, layout.delimiter);
   const columns = dataset.columns;
+  // nested values keep their numbers as written (checked and converted from their digits)
+  const parse = columns.some(isNested) ? parseJsonExact : (text: string) => JSON.parse(text) as unknown;
   return (line) => {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(line);
+      parsed = parse(line);
     } catch (err) {
       return { error: `not JSON: ${(err as Error).message}` };
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { error: 'not a JSON object' };
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || isRawJson(parsed)) return { error: 'not a JSON object' };
     const values: string[] = [];
     for (const column of columns) {
       const value = jsonValue((parsed as Record<string, unknown>)[column.name], column);

@@ -7,10 +7,11 @@ import type { DatasetConfig } from '../../core/config/types';
 import type { ObjectRef } from '../../core/s3/event-records';
 import { REPLAY_METADATA, landingRelativeKey, rejectsKey, reportKey, validatedKey } from '../../core/s3/layout';
 import { ObjectGoneError, headObject, objectExists, putJson, uploadFile } from '../../core/s3/object-io';
-import type { FileReport } from '../../core/state/file-state';
+import type { ArchiveOrigin, FileReport } from '../../core/state/file-state';
 import type { FileStateStore } from '../../core/state/file-state-store';
 import { lineageMetadata } from '../../core/state/lineage';
-import { unpackLandedArchive } from './archive-members';
+import { archiveOrigin, unpackLandedArchive } from './archive-members';
+import { MEMBER_SEPARATOR } from '../unpack';
 import { validateLandedFile, type LandedFile, type LocalValidation } from './validate-local-file';
 import { FeedRejection } from '../../core/feeds/canonical';
 import type { FeedNotes } from '../../core/feeds/feed';
@@ -52,6 +53,8 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
   // report is looked for and RECEIVED is recorded; what they found is written (rejects, verdict,
   // report) only once the claim says this version is validated here, and they are stopped otherwise.
   const stop = new AbortController();
+  // an archive's member names the archive version it came from (its metadata), recorded on its state
+  const origin = relative.includes(MEMBER_SEPARATOR) ? settled(memberOrigin(deps.s3, ref)) : undefined;
   const checking = resolution.kind === 'matched' ? settled(checkContent(source, resolution.dataset, resolution.fields, deps, stop.signal)) : undefined;
   let used = false;
   try {
@@ -65,7 +68,9 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
     const claim = await deps.store.receive(source, { isReplay: () => isForcedReplay(deps.s3, ref), details });
     if (claim.kind === 'duplicate') return { kind: 'duplicate', of: claim.of };
 
-    const base = { source, at: new Date().toISOString(), outputs: {} };
+    const archive = origin ? await origin : undefined;
+    if (archive && !archive.ok) throw archive.error;
+    const base = { source, at: new Date().toISOString(), outputs: {}, ...(archive?.value ? { archive: archive.value } : {}) };
     let report: FileReport;
     if (claim.kind === 'superseded') {
       report = {
@@ -105,6 +110,15 @@ function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+}
+
+async function memberOrigin(s3: S3Client, ref: ObjectRef): Promise<ArchiveOrigin | undefined> {
+  try {
+    return archiveOrigin(ref.key, (await headObject(s3, ref.bucket, ref.key, ref.versionId)).metadata);
+  } catch (err) {
+    if (err instanceof ObjectGoneError) return undefined;
+    throw err;
+  }
 }
 
 async function isForcedReplay(s3: S3Client, ref: ObjectRef): Promise<boolean> {
