@@ -189,6 +189,8 @@ async function run(values: Values): Promise<number> {
     const outDir = resolve(out);
     const statesPath = await writeFileStates(items, outDir);
     const tables = await downloadPrefix(stack.s3, stack.deployment.names.lakeBucket, PREFIX.processed, outDir);
+    // each file's bad rows, with their line numbers and reasons
+    const rejects = await downloadPrefix(stack.s3, stack.deployment.names.rawBucket, PREFIX.rejected, outDir);
     const { runs } = await stack.jobRuns.listAll();
     const runsPath = join(outDir, 'job-runs.jsonl');
     await writeFile(runsPath, runs.length > 0 ? `${runLines(runs).join('\n')}\n` : '');
@@ -201,7 +203,7 @@ async function run(values: Values): Promise<number> {
     const clusters = await writeEmrClusters(stack.emr, outDir);
     ending.done(`${clusters.lines.length} used, none left running`);
     process.stdout.write(
-      `${stateCounts(latestPerKey(items))}; ${runs.length} job runs\nwrote ${statesPath}, ${runsPath}, ${clusters.path}, ${tables} Parquet files under ${join(outDir, 'processed')}, ${curated.length} curated tables under ${join(outDir, 'curated')} and ${warehouse.length} warehouse tables under ${join(outDir, 'warehouse')}\n`,
+      `${stateCounts(latestPerKey(items))}; ${runs.length} job runs\nwrote ${statesPath}, ${runsPath}, ${clusters.path}, ${tables} Parquet files under ${join(outDir, 'processed')}, ${rejects} rejects reports under ${join(outDir, 'rejected')}, ${curated.length} curated tables under ${join(outDir, 'curated')} and ${warehouse.length} warehouse tables under ${join(outDir, 'warehouse')}\n`,
     );
     return reportFailures(stack) ? 0 : 1;
   });

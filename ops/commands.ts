@@ -121,7 +121,7 @@ export const COMMANDS = {
     description:
       'Starts the local stack, lands every file under --input DIR (its path under DIR is its key under landing/), waits until the pipeline ' +
       'settles, then writes OUT/file-states.jsonl, OUT/job-runs.jsonl, OUT/emr-clusters.jsonl (every EMR cluster a run used: id, cell, ' +
-      'created, ended, why; it returns once the clusters it created have ended by themselves), the processed Parquet under OUT/processed/, ' +
+      'created, ended, why; it returns once the clusters it created have ended by themselves), the processed Parquet under OUT/processed/, the rejects reports under OUT/rejected/, ' +
       "each job's output as OUT/curated/<table>.csv (its Parquet under OUT/curated/<table>/), and each table the jobs load into the " +
       'warehouse as OUT/warehouse/<table>.csv. Exit 1 on an internal error, 2 on a bad command line or configuration.',
     options: {

@@ -14,7 +14,8 @@ import { openDuckDb } from '../../shared/core/duckdb/duckdb';
 import { ORDER_COLUMNS } from './feed-data';
 
 const [kind, input, output, memory] = process.argv.slice(2);
-if ((kind !== 'csv' && kind !== 'jsonl') || !input || !output || !memory) throw new Error('usage: feed-floor.ts <csv|jsonl> <file.gz> <out.parquet> <functionMemoryMb>');
+if ((kind !== 'csv' && kind !== 'jsonl') || !input || !output || !memory)
+  throw new Error('usage: feed-floor.ts <csv|jsonl> <file.gz> <out.parquet> <functionMemoryMb>');
 const columns = ORDER_COLUMNS.map((c) => `'${c.name}': '${duckdbType(c)}'`).join(', ');
 const reader =
   kind === 'csv'

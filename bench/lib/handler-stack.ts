@@ -15,12 +15,18 @@ import { log } from './suite';
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 
-/** The local stack running the functions from their esbuild bundles (built with `pipelineFile`), as deployed. */
-export async function startBundledStack(pipelineFile: string): Promise<{ stack: LocalStack; memoryMb: Record<string, number> }> {
+/**
+ * The local stack running the functions from their esbuild bundles (built with `pipelineFile`), as
+ * deployed; `retries`: a failed async invocation is retried twice, as Lambda does (else it fails at once).
+ */
+export async function startBundledStack(
+  pipelineFile: string,
+  options: { retries?: boolean } = {},
+): Promise<{ stack: LocalStack; memoryMb: Record<string, number> }> {
   usePipelineFile(pipelineFile);
   log(`building the functions (esbuild) with ${pipelineFile}`);
   await run(process.execPath, [join(ROOT, 'esbuild.config.mjs'), '--pipeline', pipelineFile], { cwd: ROOT, maxBuffer: 64 * MB });
-  const stack = await startLocalStack({ isolate: true, bundles: join(ROOT, 'dist'), retryDelaysMs: [] });
+  const stack = await startLocalStack({ isolate: true, bundles: join(ROOT, 'dist'), retryDelaysMs: options.retries ? [200, 1000] : [] });
   return { stack, memoryMb: Object.fromEntries(stack.deployment.functions.map((f) => [f.name, f.memoryMb])) };
 }
 
@@ -60,10 +66,14 @@ export async function landAndSettle(stack: LocalStack, relative: string, path: s
 }
 
 /** The steps of one landed file from landing to CONVERTED: validate, convert, and track of its Parquet (processed/). */
-export function pathToConverted(invocations: TimedInvocation[], what: string): { validate: TimedInvocation; convert: TimedInvocation; trackConverted: TimedInvocation } {
-  const validate = invocations.find((r) => r.functionName === 'validate');
-  const convert = invocations.find((r) => r.functionName === 'convert');
-  const trackConverted = invocations.find((r) => r.functionName === 'track' && r.key.startsWith(PREFIX.processed));
+export function pathToConverted(
+  invocations: TimedInvocation[],
+  what: string,
+): { validate: TimedInvocation; convert: TimedInvocation; trackConverted: TimedInvocation } {
+  // (a retried invocation's failed attempts are not its time)
+  const validate = invocations.find((r) => r.ok && r.functionName === 'validate');
+  const convert = invocations.find((r) => r.ok && r.functionName === 'convert');
+  const trackConverted = invocations.find((r) => r.ok && r.functionName === 'track' && r.key.startsWith(PREFIX.processed));
   if (!validate || !convert || !trackConverted) throw new Error(`${what}: validate, convert or track of the Parquet did not run`);
   return { validate, convert, trackConverted };
 }

@@ -102,7 +102,8 @@ async function writeParquet(path: string, file: DmsFile): Promise<void> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    await conn.run(`CREATE TABLE orders (order_id BIGINT, customer_id INTEGER, amount ${amountType}, created_at TIMESTAMP, is_paid BOOLEAN, status VARCHAR)`);
+    // upper-case column names, as DMS writes an Oracle source's (the pipeline reads them by `path`)
+    await conn.run(`CREATE TABLE orders (ORDER_ID BIGINT, CUSTOMER_ID INTEGER, AMOUNT ${amountType}, CREATED_AT TIMESTAMP, IS_PAID BOOLEAN, STATUS VARCHAR)`);
     await conn.run(`INSERT INTO orders VALUES ${values}`);
     await conn.run(`COPY orders TO '${path.replaceAll("'", "''")}' (FORMAT parquet)`);
   } finally {
@@ -115,7 +116,7 @@ async function writeParquet(path: string, file: DmsFile): Promise<void> {
 export function expectedStates(files: DmsFile[]) {
   return files.map((f) =>
     f.wrongType
-      ? { key: f.key, state: 'REJECTED' as const, reason: 'amount' }
+      ? { key: f.key, state: 'REJECTED' as const, reason: 'AMOUNT is VARCHAR, declared decimal(12,2)' }
       : { key: f.key, state: 'CONVERTED' as const, rows: { in: f.orders.length, out: f.orders.length, rejected: 0, junk: 0 } },
   );
 }

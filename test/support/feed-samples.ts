@@ -94,6 +94,27 @@ export async function processedRowsByKey(out: string): Promise<Map<string, numbe
 /** A curated table as `landfall run` exports it (header and rows). */
 export const curatedLines = (out: string, table: string) => lines(join(out, 'curated', `${table}.csv`));
 
+/** Each landed file's rejects report (OUT/rejected/<key>@<version>.rejects.csv): its bad rows' line, reason and text, keyed relative to landing/. */
+export async function rejectsByKey(out: string): Promise<Map<string, Array<{ line: number; reason: string; text: string }>>> {
+  const reports = new Map<string, Array<{ line: number; reason: string; text: string }>>();
+  if (!existsSync(join(out, 'rejected'))) return reports;
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(
+      `SELECT filename, line, reason, text FROM read_csv('${join(out, 'rejected').replaceAll("'", "''")}/**/*.rejects.csv', header = true, all_varchar = true, filename = true)`,
+    );
+    for (const r of reader.getRowObjectsJS()) {
+      const key = String(r.filename).slice(join(out, 'rejected').length + 1).replace(/@[^@]*\.rejects\.csv$/, '');
+      reports.set(key, [...(reports.get(key) ?? []), { line: Number(r.line), reason: String(r.reason), text: String(r.text ?? '') }]);
+    }
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+  return reports;
+}
+
 /** A cell as DuckDB's CSV writer quotes it. */
 const cell = (v: string | number | bigint) => {
   const s = String(v);

@@ -141,11 +141,11 @@ describe('the column kinds a dataset declares', () => {
     expect(errorOf(columns).field).toBe(field);
   });
 
-  it('takes a path only in a JSON dataset', () => {
+  it('takes a path only in a JSON or Parquet dataset', () => {
     const error = errorOf([{ name: 'country', kind: 'string', path: 'user.country' }], { kind: 'delimited', delimiter: ',' });
     expect(error.field).toBe('datasets[0].columns[0].path');
-    expect(error.message).toMatch(/"json" or "jsonl"/);
-    expect(errorOf([{ name: 'country', kind: 'string', path: 'user.country' }], { kind: 'parquet' }).field).toBe('datasets[0].columns[0].path');
+    expect(error.message).toMatch(/"json", "jsonl" or "parquet"/);
+    expect(errorOf([{ name: 'country', kind: 'string', path: 'COUNTRY' }], { kind: 'fixedWidth', widths: [4] }).field).toBe('datasets[0].columns[0].path');
   });
 
   it('takes a nested column only in a JSON or Parquet dataset', () => {

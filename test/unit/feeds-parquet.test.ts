@@ -383,6 +383,17 @@ describe('Parquet columns that do not convert', () => {
     // under strict, the columns already named are not listed again as extra
     expect(await diffOf(select, columns, 'strict')).toMatch(/; extra column Op \(schemaPolicy strict\)$/);
   });
+  it("reads a column by the file's own name when `path` gives it (an AWS DMS file of upper-case names)", async () => {
+    const file = await parquet(`SELECT 'o1' AS ORDER_ID, 12.5::DECIMAL(9,2) AS "Amount ""net""", 'I' AS Op`);
+    const columns: ColumnSpec[] = [
+      { name: 'order_id', kind: 'string', path: 'ORDER_ID' },
+      { name: 'amount', kind: 'decimal', scale: 2, path: 'Amount "net"' },
+    ];
+    expect((await canonical(file, dataset(columns, 'additive'))).records).toEqual([{ order_id: 'o1', amount: '12.50' }]);
+    // strict: the file's columns no declared column reads are extra; those read by path are not
+    expect(await rejection(file, dataset(columns, 'strict'))).toBe('columns differ from dataset orders: extra column Op (schemaPolicy strict)');
+  });
+
 });
 
 describe('files that are not readable Parquet', () => {

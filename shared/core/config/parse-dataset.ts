@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors';
+import { valueFormatProblem } from '../feeds/values';
 import { compileKeyPattern, isDateFormat } from '../datasets/key-pattern';
 import { listsLookup, valuesOrLookup } from './lookups';
 import type * as In from './pipeline-input.generated';
@@ -74,44 +75,17 @@ const MEMBERS_FIELDS = fieldsOf<In.Members>()(['field', 'per', 'values', 'lookup
 
 /** Nested values may nest this deep (a column's type, its struct fields and list items). */
 const MAX_NESTING = 16;
-/** The tokens of a date, timestamp or time `format`, longest first (`SSS` before `ss`). */
-const FORMAT_TOKENS = ['YYYY', 'SSS', 'MM', 'DD', 'HH', 'mm', 'ss'] as const;
-const DATE_TOKENS = ['YYYY', 'MM', 'DD'];
-const TIME_TOKENS = ['HH', 'mm', 'ss', 'SSS'];
-/** Named timestamp formats (the decoder converts them to UTC). */
-const TIMESTAMP_FORMATS = ['iso', 'epochSeconds', 'epochMillis'];
-
 /**
- * A custom `format` for a date, timestamp or time: the tokens, each at most once, between literal
- * characters (any but a letter; `T` too, ISO's separator). What the kind needs must be there: a date
- * its day, a time its hour and minute, a timestamp both; a fraction (`SSS`) needs seconds.
+ * A `format` for a date, timestamp or time: the tokens, each at most once, between literal
+ * characters (any but a letter; `T` too, ISO's separator), or a timestamp's iso, epochSeconds,
+ * epochMillis; what the kind needs must be there (valueFormatProblem).
  */
 function parseValueFormat(value: unknown, kind: ColumnKind, field: string): string {
   const format = string(value, field);
   if (kind !== 'date' && kind !== 'timestamp' && kind !== 'time') throw new ConfigError(field, 'only a date, timestamp or time has a format');
-  if (kind === 'timestamp' && TIMESTAMP_FORMATS.includes(format)) return format;
-  const tokens: string[] = [];
-  for (let i = 0; i < format.length; ) {
-    const token = FORMAT_TOKENS.find((t) => format.startsWith(t, i));
-    if (token) {
-      if (tokens.includes(token)) throw new ConfigError(field, `${JSON.stringify(format)} has ${token} twice`);
-      tokens.push(token);
-      i += token.length;
-    } else if (/[A-Za-z]/.test(format[i]!) && format[i] !== 'T') {
-      throw new ConfigError(
-        field,
-        `${JSON.stringify(format)}: "${format[i]}" at ${i + 1} is not a token (YYYY, MM, DD, HH, mm, ss, SSS) nor a literal (any character but a letter, or T)${kind === 'timestamp' ? '; or give iso, epochSeconds or epochMillis' : ''}`,
-      );
-    } else {
-      i += 1;
-    }
-  }
-  const needs = kind === 'date' ? DATE_TOKENS : kind === 'time' ? ['HH', 'mm'] : [...DATE_TOKENS, 'HH', 'mm'];
-  const missing = needs.filter((t) => !tokens.includes(t));
-  if (missing.length > 0) throw new ConfigError(field, `${JSON.stringify(format)} lacks ${missing.join(', ')} (a ${kind} needs ${needs.join(', ')})`);
-  const foreign = tokens.filter((t) => (kind === 'date' ? TIME_TOKENS : kind === 'time' ? DATE_TOKENS : []).includes(t));
-  if (foreign.length > 0) throw new ConfigError(field, `${JSON.stringify(format)}: a ${kind} has no ${foreign.join(', ')}`);
-  if (tokens.includes('SSS') && !tokens.includes('ss')) throw new ConfigError(field, `${JSON.stringify(format)}: a fraction (SSS) needs seconds (ss)`);
+  // the decoder's own rule (shared/core/feeds/values.ts): what loads is what converts
+  const problem = valueFormatProblem(kind, format);
+  if (problem) throw new ConfigError(field, problem);
   return format;
 }
 
@@ -277,8 +251,11 @@ export function parseDataset(raw: unknown, field: string, lookups: Record<string
   columns.forEach((c, i) => {
     if (seen.has(c.name)) throw new ConfigError(`${field}.columns[${i}].name`, `duplicate column "${c.name}"`);
     seen.add(c.name);
-    if (c.path !== undefined && formatKind !== 'json' && formatKind !== 'jsonl') {
-      throw new ConfigError(`${field}.columns[${i}].path`, `a path reads JSON records: the dataset's format is ${describe(formatKind)}, not "json" or "jsonl"`);
+    if (c.path !== undefined && formatKind !== 'json' && formatKind !== 'jsonl' && formatKind !== 'parquet') {
+      throw new ConfigError(
+        `${field}.columns[${i}].path`,
+        `a path reads JSON records (or names a Parquet file's column): the dataset's format is ${describe(formatKind)}, not "json", "jsonl" or "parquet"`,
+      );
     }
     if ((c.kind === 'struct' || c.kind === 'list') && formatKind !== 'json' && formatKind !== 'jsonl' && formatKind !== 'parquet') {
       throw new ConfigError(

@@ -129,7 +129,7 @@ export interface Column {
    */
   items?: ListItem;
   /**
-   * JSON datasets: the dotted path of the value in each record (`user.geo.country`); a missing path is null. Default: the column's name.
+   * JSON datasets: the dotted path of the value in each record (`user.geo.country`); a missing path is null. Parquet datasets: the file's column name when it is not the column's (`CUSTOMER_ID`, as AWS DMS writes it). Default: the column's name.
    */
   path?: string;
   /**

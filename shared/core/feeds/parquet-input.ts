@@ -142,6 +142,11 @@ function missing(path: string, required: boolean, caseMatch: string | undefined)
   return `missing ${required ? 'required ' : ''}${path}${hint}`;
 }
 
+/** A column of the file, by its own name (any name a Parquet writer gave it, quotes included). */
+function fileColumn(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
 /** A file column or struct entry of the same name but for case. */
 function caseInsensitiveMatch(names: readonly string[], name: string): string | undefined {
   const lower = name.toLowerCase();
@@ -248,20 +253,22 @@ export async function parquetColumnDiff(conn: DuckDBConnection, parquetPath: str
   const named = new Set<string>();
   for (const column of dataset.columns) {
     const alias = quoteIdentifier(column.name);
-    const found = byName.get(column.name);
+    // the file's column: the declared name, or the one `path` gives (DMS writes CUSTOMER_ID)
+    const source = column.path ?? column.name;
+    const found = byName.get(source);
     if (found === undefined) {
-      const caseMatch = caseInsensitiveMatch(names, column.name);
+      const caseMatch = caseInsensitiveMatch(names, source);
       if (caseMatch !== undefined) named.add(caseMatch);
       // a column that is there under another case is never silently null
-      if (!column.nullable || caseMatch !== undefined) differences.push(missing(column.name, !column.nullable, caseMatch));
+      if (!column.nullable || caseMatch !== undefined) differences.push(missing(source, !column.nullable, caseMatch));
       select.push(`NULL AS ${alias}`);
       continue;
     }
-    const sql = valueSql(found.type, column, column.name, false, 0, differences);
-    if (sql !== null) select.push(`${sql(alias)} AS ${alias}`);
+    const sql = valueSql(found.type, column, source, false, 0, differences);
+    if (sql !== null) select.push(`${sql(fileColumn(source))} AS ${alias}`);
   }
   if ((dataset.schemaPolicy ?? 'strict') === 'strict') {
-    const declaredNames = new Set(dataset.columns.map((c) => c.name));
+    const declaredNames = new Set(dataset.columns.map((c) => c.path ?? c.name));
     const extra = names.filter((n) => !declaredNames.has(n) && !named.has(n));
     if (extra.length > 0) differences.push(`extra column${extra.length > 1 ? 's' : ''} ${extra.map(shown).join(', ')} (schemaPolicy strict)`);
   }

@@ -62,7 +62,13 @@ export function valueFormatProblem(kind: ColumnSpec['kind'], format: string | un
   if (format === undefined) return null;
   if (kind !== 'date' && kind !== 'time' && kind !== 'timestamp') return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} column takes no format`;
   if (kind === 'timestamp' && (format === 'iso' || format === 'epochSeconds' || format === 'epochMillis')) return null;
-  const tokens = tokenize(format).filter((t): t is Token => t.kind === 'token');
+  if (format === 'iso' || format === 'epochSeconds' || format === 'epochMillis') return `${format}: only a timestamp takes it (a ${kind} takes tokens)`;
+  const pieces = tokenize(format);
+  // a letter that is no token is a typo (yyyy, hh), never a literal; T is ISO's date-time separator
+  const stray = pieces.find((p) => p.kind === 'literal' && /[A-Za-z]/.test(p.text) && p.text !== 'T');
+  if (stray?.kind === 'literal')
+    return `${format}: "${stray.text}" is not a token (YYYY MM DD HH mm ss SSS) nor a literal (any character but a letter, or T)${kind === 'timestamp' ? '; or give iso, epochSeconds or epochMillis' : ''}`;
+  const tokens = pieces.filter((t): t is Token => t.kind === 'token');
   const names = tokens.map((t) => t.token);
   const repeated = names.find((n, i) => names.indexOf(n) !== i);
   if (repeated) return `${format}: ${repeated} appears twice`;
