@@ -1,4 +1,4 @@
-import { s3Client, documentClient } from '../../shared/core/aws/clients';
+import { s3Client, documentClient, snsClient } from '../../shared/core/aws/clients';
 import { loadPipeline } from '../../shared/core/config/load-config';
 import { s3RecordHandler } from '../../shared/core/runtime/s3-handler';
 import { setting } from '../../shared/core/settings';
@@ -12,6 +12,7 @@ export const handler = s3RecordHandler('validate', (context) => {
     store: new FileStateStore(documentClient(), setting('FILE_STATE_TABLE')),
     pipeline: loadPipeline(),
     rawBucket: setting('RAW_BUCKET'),
+    alerts: { sns: snsClient(), topicArn: setting('FAILURE_TOPIC_ARN') },
     functionMemoryMb: Number(context.memoryLimitInMB),
   };
   return (ref) => validateLandedObject(ref, deps);

@@ -1,6 +1,6 @@
 /*
  * The SQL text handling of the local Redshift Data API: named parameters (`:name` → `$n`) and the
- * one statement it translates, COPY … FROM 's3://…' FORMAT AS PARQUET. Everything else goes to
+ * one statement it translates, COPY … FROM 's3://…' FORMAT AS PARQUET [SERIALIZETOJSON]. Everything else goes to
  * PostgreSQL as written.
  */
 
@@ -145,6 +145,8 @@ export interface CopyStatement {
   /** the key or key prefix after s3://bucket/ (may be empty) */
   prefix: string;
   uri: string;
+  /** SERIALIZETOJSON: nested Parquet columns (struct, list, map) load as their JSON text (into SUPER or VARCHAR) */
+  serializeToJson: boolean;
 }
 
 /** A COPY that is not the one supported form; the message says what is. */
@@ -152,12 +154,12 @@ export class CopySyntaxError extends Error {}
 
 const IDENTIFIER = '(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)';
 const COPY_HEAD = new RegExp(String.raw`^copy\s+(${IDENTIFIER}(?:\s*\.\s*${IDENTIFIER}){0,2})\s*(?:\(([^)]*)\))?\s*from\s+'((?:[^']|'')*)'`, 'i');
-const SUPPORTED = "COPY [schema.]table [(column, …)] FROM 's3://bucket/key-or-prefix' IAM_ROLE {'arn' | default} FORMAT [AS] PARQUET";
+const SUPPORTED = "COPY [schema.]table [(column, …)] FROM 's3://bucket/key-or-prefix' IAM_ROLE {'arn' | default} FORMAT [AS] PARQUET [SERIALIZETOJSON]";
 
 /**
  * Parses `COPY [schema.]table [(col, …)] FROM 's3://bucket/key-or-prefix' IAM_ROLE '…' FORMAT AS
- * PARQUET` (IAM_ROLE default too; the two options in either order; keywords in any case; an optional
- * trailing `;`). Anything else that starts with COPY is a CopySyntaxError: the stand-in does not
+ * PARQUET [SERIALIZETOJSON]` (IAM_ROLE default too; the options in any order, each once; keywords in
+ * any case; an optional trailing `;`). Anything else that starts with COPY is a CopySyntaxError: the stand-in does not
  * pass COPY to PostgreSQL, whose COPY reads the server's files.
  */
 export function parseCopy(sql: string): CopyStatement {
@@ -171,6 +173,7 @@ export function parseCopy(sql: string): CopyStatement {
   let rest = code.slice(head[0].length);
   let role = false;
   let parquet = false;
+  let serializeToJson = false;
   for (;;) {
     rest = rest.replace(/^\s+/, '');
     if (!rest) break;
@@ -182,6 +185,9 @@ export function parseCopy(sql: string): CopyStatement {
     } else if (format && !parquet) {
       parquet = true;
       rest = rest.slice(format[0].length);
+    } else if (/^serializetojson(?=\s|$)/i.test(rest) && !serializeToJson) {
+      serializeToJson = true;
+      rest = rest.slice('serializetojson'.length);
     } else {
       const word = /^\S+/.exec(rest)![0];
       throw new CopySyntaxError(`COPY option ${word} is not supported by the local Redshift (it supports only ${SUPPORTED})`);
@@ -196,5 +202,5 @@ export function parseCopy(sql: string): CopyStatement {
   if (columnList !== undefined && (columns!.length === 0 || columns!.some((c) => !new RegExp(`^${IDENTIFIER}$`).test(c)))) {
     throw new CopySyntaxError(`syntax error in COPY's column list (${columnList.trim()})`);
   }
-  return { table: table!.replace(/\s*\.\s*/g, '.'), ...(columns ? { columns } : {}), bucket: s3[1]!, prefix: s3[2]!, uri };
+  return { table: table!.replace(/\s*\.\s*/g, '.'), ...(columns ? { columns } : {}), bucket: s3[1]!, prefix: s3[2]!, uri, serializeToJson };
 }

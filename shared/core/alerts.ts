@@ -2,7 +2,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 
 /** One message on the alerts topic (job failures, deadline misses, repairs): a subject an on-call reads first. */
 export interface Alert {
-  kind: 'job-failed' | 'past-deadline' | 'repaired';
+  kind: 'job-failed' | 'past-deadline' | 'repaired' | 'schema-changed';
   subject: string;
   detail: Record<string, unknown>;
 }

@@ -96,9 +96,9 @@ export const SETTINGS = {
   FAILURE_TOPIC_ARN: {
     type: 'string',
     required: true,
-    functions: ['jobstep', 'reconcile'],
+    functions: ['jobstep', 'reconcile', 'validate'],
     setBy: 'function',
-    meaning: 'the alerts topic: failed job runs (jobstep), repairs and late batches (reconcile)',
+    meaning: 'the alerts topic: failed job runs (jobstep), repairs and late batches (reconcile), a dataset whose files change columns (validate)',
   },
   // ---- the reconciler ----
   FAILED_EVENTS_QUEUE_URL: {

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors';
 import { valueFormatProblem } from '../feeds/values';
 import { compileKeyPattern, isDateFormat } from '../datasets/key-pattern';
+import { WAREHOUSE_VARCHAR_BYTES } from '../feeds/value-limits';
 import { listsLookup, valuesOrLookup } from './lookups';
 import type * as In from './pipeline-input.generated';
 import { array, boolean, describe, every, fieldsOf, identifier, noUnknownKeys, number, object, oneOf, string } from './parse-values';
@@ -20,7 +21,10 @@ const COLUMN_FIELDS = fieldsOf<In.Column>()([
   'allowed',
   'equalsKeyField',
   'nullable',
+  'maxBytes',
+  'onTooLong',
 ]);
+const ON_TOO_LONG = every<NonNullable<In.Column['onTooLong']>>()(['reject', 'truncate']);
 const STRUCT_FIELD_FIELDS = fieldsOf<In.StructField>()(['name', 'kind', 'scale', 'precision', 'format', 'fields', 'items', 'nullable']);
 const LIST_ITEM_FIELDS = fieldsOf<In.ListItem>()(['kind', 'scale', 'precision', 'format', 'fields', 'items', 'nullable']);
 const JSONL_FIELDS = fieldsOf<In.JsonlFormat>()(['kind', 'encoding', 'compression']);
@@ -161,6 +165,15 @@ function parseColumn(raw: unknown, field: string): ColumnSpec {
   if (obj.equalsKeyField !== undefined) {
     if (nested) throw new ConfigError(`${field}.equalsKeyField`, `a ${column.kind} column cannot equal a key field`);
     column.equalsKeyField = identifier(obj.equalsKeyField, `${field}.equalsKeyField`);
+  }
+  // a string's byte limit (a warehouse VARCHAR's by default: shared/core/datasets/value-limits.ts)
+  if (obj.maxBytes !== undefined) {
+    if (column.kind !== 'string') throw new ConfigError(`${field}.maxBytes`, 'only a string column has a byte limit');
+    column.maxBytes = number(obj.maxBytes, `${field}.maxBytes`, 1, WAREHOUSE_VARCHAR_BYTES, true);
+  }
+  if (obj.onTooLong !== undefined) {
+    if (column.kind !== 'string') throw new ConfigError(`${field}.onTooLong`, 'only a string column has a byte limit to fit');
+    column.onTooLong = oneOf(obj.onTooLong, `${field}.onTooLong`, ON_TOO_LONG);
   }
   return column;
 }

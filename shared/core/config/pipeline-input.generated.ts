@@ -144,6 +144,14 @@ export interface Column {
    * An empty value, a null marker, a missing JSON path or a JSON null is allowed and becomes NULL.
    */
   nullable?: boolean;
+  /**
+   * For `string`: the most UTF-8 bytes a value may have (1–65535; default 65535, what a warehouse VARCHAR holds: every string column may reach a warehouse table through a job's SQL). A longer value makes the row bad, unless `onTooLong` is `truncate`. Bytes, not characters: `é` is 2 bytes, `€` 3.
+   */
+  maxBytes?: number;
+  /**
+   * For `string`: what a value longer than `maxBytes` (default 65535) does. `reject` (default): the row is bad, with a reason naming the column and the limit. `truncate`: the value is cut to `maxBytes` at a UTF-8 character boundary and the row is kept; the file's row counts record how many rows were (`truncated`).
+   */
+  onTooLong?: 'reject' | 'truncate';
 }
 
 /**

@@ -43,3 +43,12 @@ export class FeedRejection extends LandfallError {
   override readonly name: string = 'FeedRejection';
   readonly code: string = 'FEED_REJECTED';
 }
+
+/**
+ * The file's columns are not the dataset's in a way no row can mend (a required column gone, a
+ * Parquet type that does not convert): rejected whole, and the dataset's schema change is alerted.
+ */
+export class SchemaMismatch extends FeedRejection {
+  override readonly name = 'SchemaMismatch';
+  override readonly code = 'SCHEMA_MISMATCH';
+}

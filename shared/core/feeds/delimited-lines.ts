@@ -1,5 +1,5 @@
 import type { ColumnSpec, DelimitedFormat } from '../config/types';
-import { badLine, FeedRejection, JUNK_MARK } from './canonical';
+import { badLine, FeedRejection, JUNK_MARK, SchemaMismatch } from './canonical';
 import { canonicalCsvLine, type Dialect, splitDialectLine } from './csv-line';
 import { type ValueConverter, valueConverter } from './values';
 
@@ -98,7 +98,7 @@ export class DelimitedCanonicalizer {
     this.missing = declared.filter((name) => !index.has(name));
     const required = this.columns.filter((c) => !c.nullable && !index.has(c.name)).map((c) => c.name);
     if (required.length > 0) {
-      throw new FeedRejection(
+      throw new SchemaMismatch(
         `the header lacks the required column${required.length > 1 ? 's' : ''} ${required.join(', ')} (expected: ${declared.join(', ')}; found: ${found.join(', ')})`,
       );
     }

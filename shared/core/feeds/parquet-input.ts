@@ -1,7 +1,7 @@
 import { type DuckDBConnection, type DuckDBType, DuckDBTypeId } from '@duckdb/node-api';
 import type { ColumnKind, DatasetConfig } from '../config/types';
 import { quoteIdentifier } from '../duckdb/columns';
-import { FeedRejection } from './canonical';
+import { FeedRejection, SchemaMismatch } from './canonical';
 
 /**
  * Parquet inputs (an AWS DMS full load, a Glue or Aurora export): the file's columns are matched
@@ -284,7 +284,7 @@ export async function parquetColumnDiff(conn: DuckDBConnection, parquetPath: str
  */
 export async function parquetToCanonical(conn: DuckDBConnection, parquetPath: string, outPath: string, dataset: DatasetConfig): Promise<{ rows: number }> {
   const match = await parquetColumnDiff(conn, parquetPath, dataset);
-  if ('diff' in match) throw new FeedRejection(match.diff);
+  if ('diff' in match) throw new SchemaMismatch(match.diff);
   const copied = await readingParquet(parquetPath, () =>
     conn.runAndReadAll(`COPY (SELECT ${match.select.join(', ')} FROM read_parquet($path)) TO $out (FORMAT json)`, { path: parquetPath, out: outPath }),
   );

@@ -94,6 +94,17 @@ export async function updateIf(db: DynamoDBDocumentClient, input: ConstructorPar
   }
 }
 
+/** A conditional put: false when its condition failed (the item was there). */
+async function putIf(db: DynamoDBDocumentClient, input: ConstructorParameters<typeof PutCommand>[0]): Promise<boolean> {
+  try {
+    await db.send(new PutCommand(input));
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
 const NOT_YET_RECORDED = 'NOT contains(#seen, :stateName)';
 
 /**
@@ -402,6 +413,30 @@ export class FileStateStore {
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeValues: { ':error': error.slice(0, 2000) },
     });
+  }
+
+  /**
+   * Records a change of a dataset's columns as its files show it (`signature` says which change),
+   * once: true for the first file to show it (its alert is due), false when it was seen before and
+   * alerted. A change whose alert was not yet sent (the invocation failed after recording it) is due
+   * again, so a retried invocation still sends it.
+   */
+  async schemaChangeDue(dataset: string, signature: string, detail: { key: string; change: string }, now = new Date()): Promise<boolean> {
+    const first = await putIf(this.db, {
+      TableName: this.table,
+      Item: { pk: `SCHEMA#${dataset}`, sk: `C#${signature}`, dataset, firstKey: detail.key, change: detail.change.slice(0, 2000), firstAt: now.toISOString(), alerted: false },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    if (first) return true;
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `SCHEMA#${dataset}`, sk: `C#${signature}` }, ConsistentRead: true }));
+    return Item?.alerted === false;
+  }
+
+  /** The change's alert was sent. */
+  async schemaChangeAlerted(dataset: string, signature: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({ TableName: this.table, Key: { pk: `SCHEMA#${dataset}`, sk: `C#${signature}` }, UpdateExpression: 'SET alerted = :yes', ExpressionAttributeValues: { ':yes': true } }),
+    );
   }
 
   /** Every file-version item (for `landfall status` and `run`; an operator's console on AWS). */

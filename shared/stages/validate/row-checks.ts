@@ -2,6 +2,7 @@ import { isCalendarDate } from '../../core/datasets/key-pattern';
 import type { ColumnSpec } from '../../core/config/types';
 import { DEFAULT_DECIMAL_PRECISION, isNested, type ValueType } from '../../core/duckdb/columns';
 import type { ListItem } from '../../core/config/pipeline-input.generated';
+import { byteLimit, bytesOver, tooLongReason, truncateUtf8 } from '../../core/feeds/value-limits';
 
 export type RowCheck = (values: string[]) => string | null;
 
@@ -43,8 +44,16 @@ const show = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…
 /** The check of a scalar value's type (canonical text), its problem naming `label`; null for nested kinds. */
 function scalarTypeCheck(type: Typed, label: string): ((v: string) => string | null) | null {
   switch (type.kind) {
-    case 'string':
-      return () => null;
+    case 'string': {
+      // (a struct field or list item has no maxBytes: a string in a SUPER value has the VARCHAR's limit)
+      const limit = byteLimit(type as Pick<ColumnSpec, 'kind' | 'maxBytes' | 'onTooLong'>)!;
+      // a value that will be truncated is good (compileRowFit cuts it)
+      if (limit.onTooLong === 'truncate') return () => null;
+      return (v) => {
+        const bytes = bytesOver(v, limit.maxBytes);
+        return bytes === null ? null : tooLongReason(label, bytes, limit);
+      };
+    }
     case 'integer':
       return (v) => (/^-?\d{1,18}$/.test(v) ? null : `${label}: ${show(v)} is not an integer`);
     case 'decimal': {
@@ -227,6 +236,29 @@ export function valueCheck(column: ColumnSpec, keyFields: Record<string, string>
 }
 
 const MEMO_LIMIT = 10_000;
+
+/**
+ * Fits a good row's values to their columns' byte limits: each value of an `onTooLong: truncate`
+ * column over its `maxBytes` is cut (truncateUtf8), in place. Returns whether any was; null when no
+ * column truncates (nothing to do).
+ */
+export function compileRowFit(columns: ColumnSpec[]): ((values: string[]) => boolean) | null {
+  const fits = columns.flatMap((c, i) => {
+    const limit = byteLimit(c);
+    return limit?.onTooLong === 'truncate' ? [{ i, maxBytes: limit.maxBytes }] : [];
+  });
+  if (fits.length === 0) return null;
+  return (values) => {
+    let truncated = false;
+    for (const { i, maxBytes } of fits) {
+      const value = values[i]!;
+      if (bytesOver(value, maxBytes) === null) continue;
+      values[i] = truncateUtf8(value, maxBytes);
+      truncated = true;
+    }
+    return truncated;
+  };
+}
 
 /** A check for whole rows: column count first, then each value; returns the first problem found. */
 export function compileRowCheck(columns: ColumnSpec[], keyFields: Record<string, string>): RowCheck {

@@ -4,11 +4,17 @@ import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
 import { isNested } from '../../core/duckdb/columns';
 import { JUNK_MARK, parseBadLine } from '../../core/feeds/canonical';
 import { formatCsvRow, splitFields } from './delimited';
-import { canonicalNested, compileRowCheck, describeJson, isRawJson, parseJsonExact } from './row-checks';
+import { canonicalNested, compileRowCheck, compileRowFit, describeJson, isRawJson, parseJsonExact } from './row-checks';
 import { NotTextError, textLines } from './text-lines';
 import type { RowCounts } from '../../core/state/file-state';
 
-export type ValidationOutcome = { state: 'VALIDATED'; rows: RowCounts } | { state: 'REJECTED'; reason: string; rows: RowCounts };
+/**
+ * A file's row counts, with `truncated`: the good rows with a value cut to its column's `maxBytes`
+ * (`onTooLong: truncate`; value-limits.ts), set only when there are any (counted in `out` too).
+ */
+export type FileRowCounts = RowCounts & { truncated?: number };
+
+export type ValidationOutcome = { state: 'VALIDATED'; rows: FileRowCounts } | { state: 'REJECTED'; reason: string; rows: FileRowCounts };
 
 /** Receives output lines; implementations buffer to files so memory stays bounded. */
 export interface LineSink {
@@ -148,12 +154,13 @@ export async function validateFile(
   keyFields: Record<string, string>,
   sinks: { good: LineSink; rejects: LineSink },
 ): Promise<ValidationOutcome> {
-  const rows: RowCounts = { in: 0, out: 0, rejected: 0, junk: 0 };
+  const rows: FileRowCounts = { in: 0, out: 0, rejected: 0, junk: 0 };
   const reject = (reason: string): ValidationOutcome => ({ state: 'REJECTED', reason, rows });
   const isJunk = junkTest(dataset);
   const header = expectedHeader(dataset);
   const parse = lineParser(dataset);
   const checkRow = compileRowCheck(dataset.columns, keyFields);
+  const fitRow = compileRowFit(dataset.columns);
   let headerSeen = header === null;
   // (named for what it finds: a line that is NOT plain)
   const plainLine = /[",\r]/;
@@ -203,6 +210,7 @@ export async function validateFile(
         const problem = Array.isArray(fields) ? checkRow(fields) : fields.error;
         if (problem === null && Array.isArray(fields)) {
           rows.out += 1;
+          if (fitRow?.(fields)) rows.truncated = (rows.truncated ?? 0) + 1;
           // A line without quotes, commas or CRs has no value that needs CSV quoting.
           const pending = sinks.good.write(plainLine.test(text) ? formatCsvRow(fields) : fields.join(','));
           if (pending) await pending;

@@ -13,7 +13,8 @@ import { lineageMetadata } from '../../core/state/lineage';
 import { archiveOrigin, unpackLandedArchive } from './archive-members';
 import { MEMBER_SEPARATOR } from '../unpack';
 import { validateLandedFile, type LandedFile, type LocalValidation } from './validate-local-file';
-import { FeedRejection } from '../../core/feeds/canonical';
+import { FeedRejection, SchemaMismatch } from '../../core/feeds/canonical';
+import { alertSchemaChange, schemaChangeOf, type SchemaAlerts } from './schema-changes';
 import type { FeedNotes } from '../../core/feeds/feed';
 import { landedInput } from '../../core/feeds/landed-input';
 import type { Verdict } from './verdict';
@@ -24,6 +25,8 @@ export interface ValidateDeps {
   pipeline: Pipeline;
   /** the versioned raw bucket: landing/ in, validated/ rejected/ reports/ out */
   rawBucket: string;
+  /** where a dataset's schema change is alerted, once per change (unset: not alerted) */
+  alerts?: SchemaAlerts;
   /** the function's memory (the Lambda context's memoryLimitInMB): DuckDB's threads and limit */
   functionMemoryMb?: number;
   tmpDir?: string;
@@ -89,7 +92,11 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
       report = { ...base, dataset: null, fields: resolution.fields, state: unpacked.state, reason: unpacked.reason };
     } else {
       used = true;
-      report = await publishContent(await checking!, relative, deps);
+      const checked = await checking!;
+      report = await publishContent(checked, relative, deps);
+      // before the report: an invocation that fails here is retried, and the alert still goes out once
+      const change = deps.alerts && checked.ok ? schemaChangeOf(report, checked.value.mismatch) : null;
+      if (change) await alertSchemaChange(report, change, deps.store, deps.alerts!);
     }
     await putJson(deps.s3, deps.rawBucket, key, report);
     return { kind: 'reported', report, reportKey: key };
@@ -145,6 +152,8 @@ interface CheckedContent {
   dataset: DatasetConfig;
   /** what decoding the file noticed (columns a header added) */
   notes?: FeedNotes;
+  /** the file's columns are not the dataset's (it is rejected for it): the schema change */
+  mismatch?: string;
   /** removes the local files */
   discard(): Promise<void>;
 }
@@ -181,7 +190,8 @@ async function checkContent(
     } catch (err) {
       if (err instanceof ObjectGoneError && !signal.aborted) return { base, unreadable: `unreadable: ${err.message}`, dataset, discard };
       // the file cannot be read as its dataset says (a truncated gzip, a Parquet of other columns): rejected whole
-      if (err instanceof FeedRejection && !signal.aborted) return { base, unreadable: err.message, dataset, discard };
+      if (err instanceof FeedRejection && !signal.aborted)
+        return { base, unreadable: err.message, dataset, discard, ...(err instanceof SchemaMismatch ? { mismatch: err.message } : {}) };
       throw err;
     }
   } catch (err) {
