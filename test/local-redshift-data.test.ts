@@ -18,7 +18,9 @@ import {
   type Field,
 } from '@aws-sdk/client-redshift-data';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { CatalogTable } from '../shared/core/catalog/tables';
 import { openDuckDb, type DuckDb } from '../shared/core/duckdb/duckdb';
+import { loadStatements } from '../shared/stages/load/load-sql';
 import { startLocalRedshiftData, type LocalRedshiftData } from '../local/redshift-data';
 import { startMinio, type RunningServer } from '../local/servers';
 
@@ -453,6 +455,136 @@ describe('COPY FROM Parquet in S3', () => {
     // the COPY was visible inside the transaction, and is gone after it
     expect(await records(`${d.Id}:2`)).toEqual([[{ longValue: 2 }]]);
     expect(await rs.query('SELECT count(*)::int AS n FROM copied')).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('SUPER: nested Parquet columns (COPY … SERIALIZETOJSON)', () => {
+  // a struct (a list inside), a list of structs, a map, a scalar; row 2: NULLs and empty containers
+  const NESTED_SELECT = `
+    SELECT 1 AS id, {'name': 'Zoë', 'tags': ['a', 'b"c'], 'score': 1.5::DOUBLE} AS profile, [{'sku': 'X1', 'qty': 2}] AS items,
+           MAP {'k': 10} AS counts, 'plain' AS note
+    UNION ALL
+    SELECT 2, NULL, [], MAP {'k': NULL}, NULL`;
+
+  it('loads struct, list and map columns into SUPER as compact JSON (fields in order) and answers them as JSON text, typed super', async () => {
+    await putParquet('nested/part-0.parquet', NESTED_SELECT);
+    await ok('CREATE TABLE nested (id INT, profile SUPER, items SUPER, counts SUPER, note SUPER)');
+    const d = await ok(`COPY nested FROM 's3://${BUCKET}/nested/part-0.parquet' ${ROLE} FORMAT AS PARQUET SERIALIZETOJSON`);
+    expect(d.ResultRows).toBe(2);
+    const select = await ok('SELECT id, profile, items, counts, note, JSON_SERIALIZE(profile) AS serialized FROM nested ORDER BY id');
+    const result = await client.send(new GetStatementResultCommand({ Id: select.Id }));
+    expect(result.Records).toEqual([
+      [
+        { longValue: 1 },
+        { stringValue: '{"name":"Zoë","tags":["a","b\\"c"],"score":1.5}' },
+        { stringValue: '[{"sku":"X1","qty":2}]' },
+        { stringValue: '{"k":10}' },
+        { stringValue: '"plain"' },
+        { stringValue: '{"name":"Zoë","tags":["a","b\\"c"],"score":1.5}' },
+      ],
+      [{ longValue: 2 }, { isNull: true }, { stringValue: '[]' }, { stringValue: '{"k":null}' }, { isNull: true }, { stringValue: 'null' }],
+    ]);
+    expect(result.ColumnMetadata!.map((c) => c.typeName)).toEqual(['int4', 'super', 'super', 'super', 'super', 'varchar']);
+    // the CLI's warehouse export reads each column as ::text: a SUPER value is its JSON, parseable back
+    const text = await rs.query<{ profile: string | null }>('SELECT profile::text AS profile FROM nested ORDER BY id');
+    expect(text.map((r) => (r.profile === null ? null : JSON.parse(r.profile)))).toEqual([{ name: 'Zoë', tags: ['a', 'b"c'], score: 1.5 }, null]);
+  });
+
+  it("refuses a nested column into SUPER without SERIALIZETOJSON (Redshift's incompatible-schema error) and loads nothing", async () => {
+    await putParquet('nested-strict/part-0.parquet', NESTED_SELECT);
+    await ok('CREATE TABLE nested_strict (id INT, profile SUPER, items SUPER, counts SUPER, note SUPER)');
+    const d = await run(`COPY nested_strict FROM 's3://${BUCKET}/nested-strict/part-0.parquet' ${ROLE} FORMAT AS PARQUET`);
+    expect(d.Status).toBe('FAILED');
+    expect(d.Error).toBe(
+      `ERROR: Spectrum Scan Error DETAIL: error: Spectrum Scan Error code: 15007 context: File 's3://${BUCKET}/nested-strict/part-0.parquet' has an incompatible Parquet schema for column 's3://${BUCKET}/nested-strict/part-0.parquet.profile'. Column type: SUPER, Parquet schema: STRUCT("name" VARCHAR, tags VARCHAR[], score DOUBLE) (a nested Parquet column loads into a SUPER column only with SERIALIZETOJSON)`,
+    );
+    // into a scalar column, SERIALIZETOJSON does not help
+    await ok('CREATE TABLE nested_scalar (id INT, profile INT, items SUPER, counts SUPER, note SUPER)');
+    const scalar = await run(`COPY nested_scalar FROM 's3://${BUCKET}/nested-strict/part-0.parquet' ${ROLE} FORMAT AS PARQUET SERIALIZETOJSON`);
+    expect(scalar.Error).toMatch(/has an incompatible Parquet schema for column '.*\.profile'\. Column type: INTEGER, Parquet schema: STRUCT/);
+    expect(await rs.query('SELECT (SELECT count(*) FROM nested_strict)::int + (SELECT count(*) FROM nested_scalar)::int AS n')).toEqual([{ n: 0 }]);
+  });
+
+  it("runs the pipeline's own load batch for a table with nested columns (SUPER, SERIALIZETOJSON, MERGE), twice: one row per key", async () => {
+    const table: CatalogTable = {
+      zone: 'curated',
+      name: 'sessions',
+      prefix: 'curated/clicks/sessions/',
+      source: 'clicks',
+      fileColumns: [
+        { name: 'session_id', type: 'string' },
+        { name: 'pages', type: 'array<string>' },
+        { name: 'device', type: 'struct<os:string,version:int>' },
+      ],
+      partitionKeys: [{ name: 'date', type: 'date', isDate: true }],
+    };
+    await putParquet(
+      'curated/clicks/sessions/date=2024-03-01/part-0.parquet',
+      "SELECT 's1' AS session_id, ['/', '/cart'] AS pages, {'os': 'iOS', 'version': 17} AS device UNION ALL SELECT 's2', [], NULL",
+    );
+    const statements = loadStatements({
+      executionName: 'exec-1',
+      batchId: 'clicks#date=2024-03-01',
+      values: { date: '2024-03-01' },
+      copyRoleArn: 'arn:aws:iam::123456789012:role/landfall-redshift-copy',
+      at: new Date('2024-03-02T00:00:00Z'),
+      tables: [
+        {
+          load: { table: 'sessions', into: 'sessions_wh', key: ['date', 'session_id'], mode: 'merge' },
+          table,
+          from: `s3://${BUCKET}/curated/clicks/sessions/date=2024-03-01/`,
+        },
+      ],
+    });
+    expect(statements.some((sql) => /SERIALIZETOJSON/.test(sql))).toBe(true);
+    for (let i = 0; i < 2; i++) {
+      const d = await batch(statements);
+      expect(d.Error).toBeUndefined();
+      expect(d.Status).toBe('FINISHED');
+    }
+    expect(await rs.query('SELECT session_id, pages::text AS pages, device::text AS device, date::text AS date FROM sessions_wh ORDER BY session_id')).toEqual([
+      { session_id: 's1', pages: '["/","/cart"]', device: '{"os":"iOS","version":17}', date: '2024-03-01' },
+      { session_id: 's2', pages: '[]', device: null, date: '2024-03-01' },
+    ]);
+  });
+
+  it('keeps fault injection: a COPY … SERIALIZETOJSON fails as told, then loads', async () => {
+    await putParquet('nested-fault/part-0.parquet', NESTED_SELECT);
+    await ok('CREATE TABLE nested_fault (id INT, profile SUPER, items SUPER, counts SUPER, note SUPER)');
+    rs.fault.failStatement(/SERIALIZETOJSON/, 'ERROR: Spectrum Scan Error DETAIL: injected');
+    const sql = `COPY nested_fault FROM 's3://${BUCKET}/nested-fault/' ${ROLE} FORMAT AS PARQUET SERIALIZETOJSON`;
+    expect((await run(sql)).Error).toBe('ERROR: Spectrum Scan Error DETAIL: injected');
+    expect(await rs.query('SELECT count(*)::int AS n FROM nested_fault')).toEqual([{ n: 0 }]);
+    expect((await ok(sql)).ResultRows).toBe(2);
+  });
+});
+
+describe("VARCHAR limits in bytes (Redshift's), not characters (PostgreSQL's)", () => {
+  it('fails a COPY whose value has more bytes than the column declares, though fewer characters, and loads nothing', async () => {
+    // 'ééé': 3 characters, 6 bytes; PostgreSQL's varchar(5) would take it
+    await putParquet('bytes/a-ok.parquet', "SELECT 1 AS id, 'abcde' AS name UNION ALL SELECT 2, 'éé' UNION ALL SELECT 3, NULL");
+    await putParquet('bytes/b-long.parquet', "SELECT 4 AS id, 'ééé' AS name");
+    await ok('CREATE TABLE short_names (id INT, name VARCHAR(5))');
+    const d = await run(`COPY short_names FROM 's3://${BUCKET}/bytes/' ${ROLE} FORMAT AS PARQUET`);
+    expect(d.Status).toBe('FAILED');
+    expect(d.Error).toBe(
+      `ERROR: value too long for type character varying(5) DETAIL: error: The length of the data column name is longer than the length defined in the table. Table: 5, Data: 6 (bytes), File name: s3://${BUCKET}/bytes/b-long.parquet`,
+    );
+    expect(await rs.query('SELECT count(*)::int AS n FROM short_names')).toEqual([{ n: 0 }]);
+    // exactly at the limit in bytes ('éé' is 4, 'abcde' 5) loads, also through a column list (quoted names as stored)
+    expect((await ok(`COPY short_names ("id", NAME) FROM 's3://${BUCKET}/bytes/a-ok.parquet' ${ROLE} FORMAT AS PARQUET`)).ResultRows).toBe(3);
+    const unknown = await run(`COPY short_names (id, nickname) FROM 's3://${BUCKET}/bytes/a-ok.parquet' ${ROLE} FORMAT AS PARQUET`);
+    expect(unknown.Error).toBe('ERROR: column "nickname" of relation "short_names" does not exist');
+  });
+
+  it('counts a bare VARCHAR as 256 bytes and a nested value serialized into VARCHAR by its JSON text', async () => {
+    await putParquet('bytes-default/part.parquet', `SELECT repeat('€', 86) AS v, ['x'] AS l`); // 258 bytes, 86 characters
+    await ok('CREATE TABLE bare (v VARCHAR, l VARCHAR(5))');
+    const bare = await run(`COPY bare FROM 's3://${BUCKET}/bytes-default/' ${ROLE} FORMAT AS PARQUET SERIALIZETOJSON`);
+    expect(bare.Error).toMatch(/^ERROR: value too long for type character varying\(256\) .*Table: 256, Data: 258 \(bytes\)/);
+    await putParquet('bytes-json/part.parquet', `SELECT 'ok' AS v, ['abc'] AS l`); // ["abc"]: 7 bytes
+    const json = await run(`COPY bare FROM 's3://${BUCKET}/bytes-json/' ${ROLE} FORMAT AS PARQUET SERIALIZETOJSON`);
+    expect(json.Error).toMatch(/^ERROR: value too long for type character varying\(5\) .*column l .*Data: 7 \(bytes\)/);
   });
 });
 

@@ -41,7 +41,9 @@ const alerts = () =>
 const state = async (relative: string) => (await stack().fileStates.listAll()).find((i) => i.key === `landing/${relative}`)!;
 
 describe('a dataset whose files change columns', () => {
-  it('takes columns in any order, ignores and records new ones, rejects a file without a required one, and alerts each change once', { timeout: 120_000 }, async () => {
+  it('takes columns in any order, ignores and records new ones, rejects a file without a required one, and alerts each change once', {
+    timeout: 120_000,
+  }, async () => {
     await landAndSettle(stack(), 'orders/a_20261207.csv', 'id;amount;note\n1;2.50;x\n');
     expect((await state('orders/a_20261207.csv')).state).toBe('CONVERTED');
     expect(alerts()).toEqual([]);

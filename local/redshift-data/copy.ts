@@ -9,9 +9,11 @@ import { execute } from './pg';
 import type { CopyStatement } from './sql';
 
 /*
- * COPY … FROM 's3://…' FORMAT AS PARQUET on PGlite: every object under the key prefix is read
- * from the local S3, opened with DuckDB and inserted into the table by column position, inside the
- * caller's transaction.
+ * COPY … FROM 's3://…' FORMAT AS PARQUET [SERIALIZETOJSON] on PGlite: every object under the key
+ * prefix is read from the local S3, opened with DuckDB and inserted into the table by column
+ * position, inside the caller's transaction. What Redshift checks that PostgreSQL would not is
+ * checked here: a VARCHAR's limit counts bytes, and a nested column (struct, list, map) loads only
+ * into SUPER (or VARCHAR) and only with SERIALIZETOJSON, as its JSON text.
  */
 
 /** A COPY that failed the way Redshift's fails; `message` is the Data API's Error text. */
@@ -29,22 +31,70 @@ const VALUES_PER_INSERT = 30_000;
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** The table's columns a COPY without a column list fills, in order (generated and identity columns are left to the table). */
-async function targetColumns(db: PGlite, copy: CopyStatement): Promise<string[]> {
+/** A column COPY fills: how the INSERT names it, and what Redshift would check its values against. */
+export interface TargetColumn {
+  /** the quoted identifier, for the INSERT */
+  ident: string;
+  /** the column's name */
+  name: string;
+  /** its type as Redshift names it in errors (VARCHAR(10), SUPER, INTEGER, …) */
+  redshiftType: string;
+  /** SUPER: values are JSON text */
+  isSuper: boolean;
+  /** VARCHAR/CHAR: the limit in BYTES (Redshift's; PostgreSQL's counts characters), and the type as its error names it */
+  bytes?: { limit: number; typeName: string };
+}
+
+/** Redshift's VARCHAR and CHAR without a length (and TEXT, which Redshift turns into VARCHAR) hold 256 bytes. */
+const DEFAULT_CHARACTER_BYTES = 256;
+
+/** A column as the catalog describes it → what COPY checks (exported for the unit tests). */
+export function targetColumn(name: string, typeName: string, typeModifier: number, formatted: string): TargetColumn {
+  const ident = quoteIdent(name);
+  if (typeName === 'super') return { ident, name, redshiftType: 'SUPER', isSuper: true };
+  const character = typeName === 'varchar' || typeName === 'bpchar' || typeName === 'text';
+  if (!character) return { ident, name, redshiftType: formatted.toUpperCase(), isSuper: false };
+  const limit = typeName !== 'text' && typeModifier >= 4 ? typeModifier - 4 : DEFAULT_CHARACTER_BYTES;
+  const fixed = typeName === 'bpchar';
+  return {
+    ident,
+    name,
+    redshiftType: `${fixed ? 'CHAR' : 'VARCHAR'}(${limit})`,
+    isSuper: false,
+    bytes: { limit, typeName: `${fixed ? 'character' : 'character varying'}(${limit})` },
+  };
+}
+
+/** A name of COPY's column list as PostgreSQL stores it (quoted: as written; unquoted: lower case). */
+const storedName = (written: string) => (written.startsWith('"') ? written.slice(1, -1).replace(/""/g, '"') : written.toLowerCase());
+
+/** The columns COPY fills, in order: its column list, or the table's columns (without generated and identity ones). */
+async function targetColumns(db: PGlite, copy: CopyStatement): Promise<TargetColumn[]> {
   let relation: string | null;
   try {
     relation = (await execute(db, 'SELECT to_regclass($1)::oid::int8', [copy.table])).rows[0]?.[0] ?? null;
   } catch {
     relation = null;
   }
-  if (relation === null) throw new CopyError(`ERROR: relation "${copy.table.replace(/"/g, '')}" does not exist`);
-  if (copy.columns) return copy.columns;
-  const columns = await execute(
+  const tableName = copy.table.replace(/"/g, '');
+  if (relation === null) throw new CopyError(`ERROR: relation "${tableName}" does not exist`);
+  const attributes = await execute(
     db,
-    `SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped AND attgenerated = '' AND attidentity = '' ORDER BY attnum`,
+    `SELECT a.attname, t.typname, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attgenerated = '' AND a.attidentity = ''
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+      WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     [relation],
   );
-  return columns.rows.map((r) => quoteIdent(r[0]!));
+  const all = attributes.rows.map(([name, typeName, modifier, formatted, fillable]) => ({
+    column: targetColumn(name!, typeName!, Number(modifier), formatted!),
+    fillable: fillable === 't',
+  }));
+  if (!copy.columns) return all.filter((a) => a.fillable).map((a) => a.column);
+  return copy.columns.map((written) => {
+    const found = all.find((a) => a.column.name === storedName(written));
+    if (!found) throw new CopyError(`ERROR: column "${storedName(written)}" of relation "${tableName.split('.').pop()}" does not exist`);
+    return found.column;
+  });
 }
 
 /** The objects COPY reads: every key that starts with the prefix (Redshift's prefix semantics), without zero-byte objects and "folders". */
@@ -74,16 +124,52 @@ async function objectsUnder(s3: S3Client, copy: CopyStatement): Promise<Array<{ 
   return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** A DuckDB expression giving a Parquet column as text PostgreSQL reads back exactly (decimals keep their scale; blobs as bytea hex). */
-function asText(name: string, type: string): string {
-  const column = quoteIdent(name);
-  return type === 'BLOB' ? `CASE WHEN ${column} IS NULL THEN NULL ELSE '\\x' || hex(${column}) END` : `CAST(${column} AS VARCHAR)`;
+/** DuckDB's type of a nested Parquet column: a struct, a list (`…[]`), a map or a union. */
+const NESTED_TYPE = /^(?:STRUCT|MAP|UNION)\(|\]$/;
+
+export const isNestedType = (duckType: string) => NESTED_TYPE.test(duckType);
+
+/**
+ * The DuckDB expression giving a Parquet column as the text PostgreSQL reads back exactly for its
+ * target column: JSON (compact, fields in order) for a SUPER column or a nested column Redshift
+ * serializes (SERIALIZETOJSON), decimals with their scale, blobs as bytea hex. A nested column
+ * Redshift would not load is a CopyError, in Redshift's words.
+ */
+export function sourceExpression(
+  source: { name: string; type: string },
+  target: TargetColumn,
+  copy: Pick<CopyStatement, 'serializeToJson'>,
+  uri: string,
+): string {
+  const column = quoteIdent(source.name);
+  if (isNestedType(source.type)) {
+    if (!copy.serializeToJson || !(target.isSuper || target.bytes)) {
+      const hint = target.isSuper && !copy.serializeToJson ? ' (a nested Parquet column loads into a SUPER column only with SERIALIZETOJSON)' : '';
+      throw new CopyError(
+        `ERROR: Spectrum Scan Error DETAIL: error: Spectrum Scan Error code: 15007 context: File '${uri}' has an incompatible Parquet schema for column '${uri}.${source.name}'. Column type: ${target.redshiftType}, Parquet schema: ${source.type}${hint}`,
+      );
+    }
+    return `CAST(to_json(${column}) AS VARCHAR)`;
+  }
+  if (target.isSuper) return `CAST(to_json(${column}) AS VARCHAR)`;
+  return source.type === 'BLOB' ? `CASE WHEN ${column} IS NULL THEN NULL ELSE '\\x' || hex(${column}) END` : `CAST(${column} AS VARCHAR)`;
+}
+
+/** Redshift's check of a VARCHAR/CHAR value: its length in bytes (UTF-8), not in characters. */
+function checkBytes(value: string, target: TargetColumn, uri: string) {
+  if (!target.bytes) return;
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes <= target.bytes.limit) return;
+  throw new CopyError(
+    `ERROR: value too long for type ${target.bytes.typeName} DETAIL: error: The length of the data column ${target.name} is longer than the length defined in the table. Table: ${target.bytes.limit}, Data: ${bytes} (bytes), File name: ${uri}`,
+  );
 }
 
 /**
- * Runs the COPY: checks every file's column count against the target columns first (nothing is
- * inserted if one does not match), then inserts the rows of each file, in key order. The caller's
- * transaction makes it all or nothing.
+ * Runs the COPY: checks every file's columns against the target columns first (their count; a
+ * nested column only into SUPER or VARCHAR, with SERIALIZETOJSON) so nothing is inserted if one
+ * does not match, then inserts the rows of each file, in key order, each VARCHAR value checked
+ * against its column's byte limit. The caller's transaction makes it all or nothing.
  */
 export async function runCopy(db: PGlite, s3: S3Client, copy: CopyStatement): Promise<CopyOutcome> {
   const columns = await targetColumns(db, copy);
@@ -109,11 +195,11 @@ export async function runCopy(db: PGlite, s3: S3Client, copy: CopyStatement): Pr
           `ERROR: Spectrum Scan Error DETAIL: error: Unmatched number of columns between table and file. Table columns: ${columns.length}, Data columns: ${described.length}, File name: ${uri}`,
         );
       }
-      files.push({ uri, path, select: `SELECT ${described.map((c) => asText(c.name, c.type)).join(', ')} FROM read_parquet(?)` });
+      files.push({ uri, path, select: `SELECT ${described.map((c, n) => sourceExpression(c, columns[n]!, copy, uri)).join(', ')} FROM read_parquet(?)` });
     }
     const perInsert = Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor(VALUES_PER_INSERT / columns.length)));
     const insert = (count: number) =>
-      `INSERT INTO ${copy.table} (${columns.join(', ')}) VALUES ${Array.from({ length: count }, (_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`).join(', ')}`;
+      `INSERT INTO ${copy.table} (${columns.map((c) => c.ident).join(', ')}) VALUES ${Array.from({ length: count }, (_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`).join(', ')}`;
     let rows = 0;
     for (const file of files) {
       const result = await duck.conn.stream(file.select, [file.path]);
@@ -127,7 +213,15 @@ export async function runCopy(db: PGlite, s3: S3Client, copy: CopyStatement): Pr
       };
       for await (const chunk of result.yieldRows()) {
         for (const row of chunk) {
-          for (const value of row) pending.push(value === null ? null : String(value));
+          for (const [c, value] of row.entries()) {
+            if (value === null) {
+              pending.push(null);
+              continue;
+            }
+            const text = String(value);
+            checkBytes(text, columns[c]!, file.uri);
+            pending.push(text);
+          }
           if (++pendingRows === perInsert) await flush();
         }
       }

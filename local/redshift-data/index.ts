@@ -8,7 +8,8 @@ import { listenOnLoopback } from '../http';
 import { CopyError, runCopy } from './copy';
 import { FaultBook, type RedshiftDataFaults, type StatementFault } from './faults';
 import { columnMetadata, execute, PgError, toField, type DataField } from './pg';
-import { bindParameters, CopySyntaxError, isCopy, leadingCode, parameterNames, parseCopy } from './sql';
+import { bindParameters, CopySyntaxError, isCopy, leadingCode, parameterNames, parseCopy, renameRedshiftFunctions } from './sql';
+import { installRedshiftSuper } from './super';
 
 export type { PendingFault, RedshiftDataFaults, SerializationConflictOptions, StatementFaultOptions } from './faults';
 
@@ -239,8 +240,9 @@ const since = (start: bigint) => Number(process.hrtime.bigint() - start);
  * behind the service's JSON protocol (awsJson1_1, `X-Amz-Target: RedshiftData.<Op>`), so the
  * unmodified RedshiftDataClient works against it. Statements run asynchronously, one at a time in
  * submission order (PGlite has one connection); a batch is one transaction; COPY FROM
- * 's3://…' FORMAT AS PARQUET reads the local S3 with DuckDB. Faults are injected per statement
- * (by SQL) or per operation.
+ * 's3://…' FORMAT AS PARQUET [SERIALIZETOJSON] reads the local S3 with DuckDB (VARCHAR limits
+ * counted in bytes, nested columns into SUPER: see copy.ts and super.ts). Faults are injected per
+ * statement (by SQL) or per operation.
  *
  * How it differs from Redshift, in short: the SQL is PostgreSQL's (keep to what both accept; only
  * that COPY is translated); every database, workgroup and cluster name is the same one database,
@@ -248,7 +250,9 @@ const since = (start: bigint) => Number(process.hrtime.bigint() - start);
  * conflicts: inject them); a ClientToken reused for another request is a ValidationException (the
  * SDK models no IdempotentParameterMismatchException); no sessions, no CSV results, no
  * DescribeTable/List{Databases,Schemas,Tables,Sessions}, no EventBridge event for WithEvent;
- * results are kept for the life of the stand-in and paged by row count.
+ * results are kept for the life of the stand-in and paged by row count; only COPY counts a
+ * VARCHAR's limit in bytes (an INSERT or UPDATE: PostgreSQL's characters); SUPER holds JSON but
+ * has no PartiQL navigation or comparison.
  */
 export async function startLocalRedshiftData(options: LocalRedshiftDataOptions): Promise<LocalRedshiftData> {
   const pageSize = options.pageSize ?? 1000;
@@ -256,6 +260,7 @@ export async function startLocalRedshiftData(options: LocalRedshiftDataOptions):
   const timing = { delayMs: options.delayMs ?? 0, runMs: options.runMs ?? 0 };
   const db = new PGlite();
   await db.waitReady;
+  await installRedshiftSuper(db);
 
   const statements = new Map<string, Statement>();
   const order: Statement[] = [];
@@ -327,7 +332,7 @@ export async function startLocalRedshiftData(options: LocalRedshiftDataOptions):
       sub.resultRows = outcome.rows;
       sub.copied = outcome.objects;
     } else {
-      const bound = bindParameters(sub.sql, parameterMap(st));
+      const bound = bindParameters(renameRedshiftFunctions(sub.sql), parameterMap(st));
       const result = await execute(db, bound.text, bound.values);
       sub.resultRows = result.rowCount;
       if (result.fields) {

@@ -99,19 +99,27 @@ export async function columnMetadata(db: PGlite, fields: PgField[]): Promise<Arr
   const typeIds = [...new Set(fields.map((f) => f.dataTypeID))];
   for (const row of (await execute(db, 'SELECT oid::int8, typname FROM pg_type WHERE oid = ANY($1::oid[])', [`{${typeIds.join(',')}}`])).rows)
     typeNames.set(Number(row[0]), row[1]!);
-  const columns = new Map<string, { schema: string; table: string; notNull: boolean; default?: string }>();
+  const columns = new Map<string, { schema: string; table: string; notNull: boolean; default?: string; domain?: string }>();
   const tables = [...new Set(fields.filter((f) => f.tableID !== 0).map((f) => f.tableID))];
   if (tables.length > 0) {
+    // a domain column (SUPER) reaches the client as its base type (json): its name comes from the table
     const found = await execute(
       db,
-      `SELECT a.attrelid::int8, a.attnum, n.nspname, c.relname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
+      `SELECT a.attrelid::int8, a.attnum, n.nspname, c.relname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid), CASE WHEN t.typtype = 'd' THEN t.typname END
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_type t ON t.oid = a.atttypid
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0`,
       [`{${tables.join(',')}}`],
     );
-    for (const [rel, num, schema, table, notNull, def] of found.rows) {
-      columns.set(`${rel}/${num}`, { schema: schema!, table: table!, notNull: notNull === 't', ...(def ? { default: def } : {}) });
+    for (const [rel, num, schema, table, notNull, def, domain] of found.rows) {
+      columns.set(`${rel}/${num}`, {
+        schema: schema!,
+        table: table!,
+        notNull: notNull === 't',
+        ...(def ? { default: def } : {}),
+        ...(domain ? { domain } : {}),
+      });
     }
   }
   return fields.map((f) => {
@@ -120,7 +128,7 @@ export async function columnMetadata(db: PGlite, fields: PgField[]): Promise<Arr
     return {
       name: f.name,
       label: f.name,
-      typeName: typeNames.get(f.dataTypeID) ?? String(f.dataTypeID),
+      typeName: column?.domain ?? typeNames.get(f.dataTypeID) ?? String(f.dataTypeID),
       precision,
       scale,
       length: 0,

@@ -114,6 +114,16 @@ export function bindParameters(sql: string, parameters: ReadonlyMap<string, stri
   return { text, values, used };
 }
 
+/**
+ * Redshift functions PostgreSQL parses as its own keywords, renamed (outside literals and comments)
+ * to the stand-in's functions of the same meaning: JSON_SERIALIZE(super) → landfall_json_serialize.
+ */
+export function renameRedshiftFunctions(sql: string): string {
+  return pieces(sql)
+    .map((p) => (p.code ? p.text.replace(/\bjson_serialize(?=\s*\()/gi, 'landfall_json_serialize') : p.text))
+    .join('');
+}
+
 /** The SQL without its leading whitespace and comments (to see which command it is). */
 export function leadingCode(sql: string): string {
   let rest = sql;

@@ -5,12 +5,13 @@ import type { PGlite } from '@electric-sql/pglite';
  * `json` (not jsonb) keeps a value's text as stored, which is what Redshift shows for SUPER: compact
  * JSON with the attributes in their original order (`{"b":1,"a":[1,2]}`); jsonb would reorder keys
  * and add spaces. COPY … SERIALIZETOJSON stores DuckDB's compact to_json text; JSON_PARSE compacts
- * its argument the same way. JSON_SERIALIZE gives the text back ('null' for NULL, as Redshift's).
- * Not modelled: PartiQL navigation (c.a[0]), comparisons and GROUP BY on SUPER, `'…'::super` as a
+ * its argument the same way. JSON_SERIALIZE is a keyword of PostgreSQL's (whose own refuses a
+ * domain): statements call landfall_json_serialize instead (sql.ts renames it), which gives the
+ * text back, 'null' for NULL as Redshift's. Not modelled: PartiQL navigation (c.a[0]), comparisons and GROUP BY on SUPER, `'…'::super` as a
  * string scalar (PostgreSQL parses it as JSON).
  */
 
-/** The SQL that gives the database Redshift's SUPER type and its JSON_PARSE and JSON_SERIALIZE functions. */
+/** The SQL that gives the database Redshift's SUPER type, JSON_PARSE and JSON_SERIALIZE (as landfall_json_serialize). */
 export const REDSHIFT_SUPER_SQL = `
 CREATE DOMAIN super AS json;
 
@@ -35,10 +36,10 @@ $compact$;
 
 CREATE FUNCTION json_parse(text) RETURNS super LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT landfall_json_compact($1::json)::super $$;
 
-CREATE FUNCTION json_serialize(super) RETURNS varchar LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce($1::text, 'null') $$;
+CREATE FUNCTION landfall_json_serialize(super) RETURNS varchar LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce($1::text, 'null') $$;
 `;
 
-/** Installs SUPER, JSON_PARSE and JSON_SERIALIZE (once, on a new database). */
+/** Installs SUPER and JSON_PARSE (once, on a new database). */
 export async function installRedshiftSuper(db: PGlite): Promise<void> {
   await db.exec(REDSHIFT_SUPER_SQL);
 }

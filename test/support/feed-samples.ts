@@ -105,7 +105,9 @@ export async function rejectsByKey(out: string): Promise<Map<string, Array<{ lin
       `SELECT filename, line, reason, text FROM read_csv('${join(out, 'rejected').replaceAll("'", "''")}/**/*.rejects.csv', header = true, all_varchar = true, filename = true)`,
     );
     for (const r of reader.getRowObjectsJS()) {
-      const key = String(r.filename).slice(join(out, 'rejected').length + 1).replace(/@[^@]*\.rejects\.csv$/, '');
+      const key = String(r.filename)
+        .slice(join(out, 'rejected').length + 1)
+        .replace(/@[^@]*\.rejects\.csv$/, '');
       reports.set(key, [...(reports.get(key) ?? []), { line: Number(r.line), reason: String(r.reason), text: String(r.text ?? '') }]);
     }
   } finally {

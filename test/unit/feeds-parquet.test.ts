@@ -393,7 +393,6 @@ describe('Parquet columns that do not convert', () => {
     // strict: the file's columns no declared column reads are extra; those read by path are not
     expect(await rejection(file, dataset(columns, 'strict'))).toBe('columns differ from dataset orders: extra column Op (schemaPolicy strict)');
   });
-
 });
 
 describe('files that are not readable Parquet', () => {

@@ -269,7 +269,11 @@ describe('formats a kind cannot use', () => {
     ['date', 'YYYY-MM-DD HH:mm', 'YYYY-MM-DD HH:mm: a date format takes no time of day'],
     ['date', 'iso', 'iso: only a timestamp takes it (a date takes tokens)'],
     ['date', 'yyyy-MM-DD', 'yyyy-MM-DD: "y" is not a token (YYYY MM DD HH mm ss SSS) nor a literal (any character but a letter, or T)'],
-    ['timestamp', 'YYYY-MM-DD hh:mm', 'YYYY-MM-DD hh:mm: "h" is not a token (YYYY MM DD HH mm ss SSS) nor a literal (any character but a letter, or T); or give iso, epochSeconds or epochMillis'],
+    [
+      'timestamp',
+      'YYYY-MM-DD hh:mm',
+      'YYYY-MM-DD hh:mm: "h" is not a token (YYYY MM DD HH mm ss SSS) nor a literal (any character but a letter, or T); or give iso, epochSeconds or epochMillis',
+    ],
     ['time', 'HH', 'HH: a time format needs mm (tokens YYYY MM DD HH mm ss SSS)'],
     ['time', 'YYYY HH:mm', 'YYYY HH:mm: a time format takes no date'],
     ['timestamp', 'YYYY-MM-DD HH:mm:ss.SSS.SSS', 'YYYY-MM-DD HH:mm:ss.SSS.SSS: SSS appears twice'],

@@ -424,18 +424,33 @@ export class FileStateStore {
   async schemaChangeDue(dataset: string, signature: string, detail: { key: string; change: string }, now = new Date()): Promise<boolean> {
     const first = await putIf(this.db, {
       TableName: this.table,
-      Item: { pk: `SCHEMA#${dataset}`, sk: `C#${signature}`, dataset, firstKey: detail.key, change: detail.change.slice(0, 2000), firstAt: now.toISOString(), alerted: false },
+      Item: {
+        pk: `SCHEMA#${dataset}`,
+        sk: `C#${signature}`,
+        dataset,
+        firstKey: detail.key,
+        change: detail.change.slice(0, 2000),
+        firstAt: now.toISOString(),
+        alerted: false,
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
     if (first) return true;
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `SCHEMA#${dataset}`, sk: `C#${signature}` }, ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `SCHEMA#${dataset}`, sk: `C#${signature}` }, ConsistentRead: true }),
+    );
     return Item?.alerted === false;
   }
 
   /** The change's alert was sent. */
   async schemaChangeAlerted(dataset: string, signature: string): Promise<void> {
     await this.db.send(
-      new UpdateCommand({ TableName: this.table, Key: { pk: `SCHEMA#${dataset}`, sk: `C#${signature}` }, UpdateExpression: 'SET alerted = :yes', ExpressionAttributeValues: { ':yes': true } }),
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `SCHEMA#${dataset}`, sk: `C#${signature}` },
+        UpdateExpression: 'SET alerted = :yes',
+        ExpressionAttributeValues: { ':yes': true },
+      }),
     );
   }
 
