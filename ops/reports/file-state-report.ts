@@ -17,10 +17,11 @@ export function fileStateTable(items: FileStateItem[]): string {
     i.rows ? String(i.rows.out) : '',
     i.rows ? String(i.rows.rejected) : '',
     i.rows ? String(i.rows.junk) : '',
+    i.rows?.truncated ? String(i.rows.truncated) : '',
     i.parquetRows !== undefined ? String(i.parquetRows) : '',
     (i.reason ?? (i.archive ? `from ${i.archive.key.replace(PREFIX.landing, '')} version ${i.archive.versionId}` : '')).slice(0, 70),
   ]);
-  return formatTable([['file', 'state', 'rows in', 'out', 'rejected', 'junk', 'parquet', 'reason'], ...rows]);
+  return formatTable([['file', 'state', 'rows in', 'out', 'rejected', 'junk', 'cut', 'parquet', 'reason'], ...rows]);
 }
 
 export function stateCounts(items: FileStateItem[]): string {

@@ -80,21 +80,26 @@ describe('CSV to Parquet with DuckDB', () => {
 
   it('converts the longest line validate accepts, though CSV quoting doubles it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'landfall-duck-'));
-    const notes = dataset('notes', [
-      { name: 'a', kind: 'string' },
-      { name: 'b', kind: 'string' },
-    ]);
-    // two values of nothing but quotes: every `"` becomes `""` in the validated CSV, plus the quotes around
-    const [a, b] = ['"'.repeat(MAX_LINE_BYTES / 2), '"'.repeat(MAX_LINE_BYTES / 2 - 1)];
-    expect(Buffer.byteLength(`${a}\t${b}`)).toBe(MAX_LINE_BYTES);
-    const { csvPath, outcome } = await validated(dir, notes, `a\tb\n${a}\t${b}\n`);
+    // 17 values of nothing but quotes (each within a warehouse VARCHAR's 65,535 bytes): every `"`
+    // becomes `""` in the validated CSV, plus the quotes around
+    const names = Array.from({ length: 17 }, (_, i) => `c${i}`);
+    const notes = dataset(
+      'notes',
+      names.map((name) => ({ name, kind: 'string' as const })),
+    );
+    const value = '"'.repeat(61_680);
+    const line = names.map(() => value).join('\t');
+    expect(Buffer.byteLength(line)).toBe(MAX_LINE_BYTES);
+    const { csvPath, outcome } = await validated(dir, notes, `${names.join('\t')}\n${line}\n`);
     expect(outcome).toMatchObject({ state: 'VALIDATED', rows: { out: 1, rejected: 0 } });
     const longest = Math.max(...(await readFile(csvPath, 'utf8')).split('\n').map((l) => Buffer.byteLength(l)));
     expect(longest).toBeGreaterThan(2 * MAX_LINE_BYTES); // over DuckDB's default max_line_size (2 MiB)
     const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
     const parquet = join(dir, 'notes.parquet');
     expect(await csvToParquet(duckdb.conn, { csvPath, parquetPath: parquet, columns: notes.columns, constants: [] })).toBe(1);
-    const rows = (await duckdb.conn.runAndReadAll('SELECT a = $a AND b = $b AS same FROM read_parquet($path)', { a, b, path: parquet })).getRowObjects();
+    const rows = (
+      await duckdb.conn.runAndReadAll(`SELECT ${names.map((n) => `${n} = $v`).join(' AND ')} AS same FROM read_parquet($path)`, { v: value, path: parquet })
+    ).getRowObjects();
     expect(rows).toEqual([{ same: true }]);
     duckdb.close();
   });

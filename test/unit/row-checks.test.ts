@@ -354,3 +354,21 @@ describe('nested values (JSON text)', () => {
     expect(user('{}')).toBe('user.geo: missing or null');
   });
 });
+
+describe('byte limits in a row', () => {
+  const columns: ColumnSpec[] = [
+    { name: 'id', kind: 'string' },
+    { name: 'note', kind: 'string', maxBytes: 10, onTooLong: 'truncate' },
+    { name: 'code', kind: 'string', maxBytes: 2, nullable: true },
+  ];
+  const checkRow = compileRowCheck(columns, {});
+
+  it('names the first column over its limit, in bytes', () => {
+    expect(checkRow(['a'.repeat(65_536), 'n', ''])).toBe('id: 65536 bytes, more than the 65535 a warehouse VARCHAR holds');
+    expect(checkRow(['a', 'n', 'éa'])).toBe("code: 3 bytes, more than the column's maxBytes of 2");
+  });
+
+  it('keeps a row whose long value is to be truncated', () => {
+    expect(checkRow(['a', 'x'.repeat(100_000), 'ab'])).toBeNull();
+  });
+});

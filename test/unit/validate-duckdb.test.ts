@@ -624,3 +624,60 @@ describe('validation in DuckDB of the newer kinds, against the JavaScript rules,
     }
   });
 });
+
+describe('byte limits in DuckDB, against the JavaScript rules', () => {
+  let duck: DuckDbValidator;
+  beforeAll(async () => {
+    duck = await DuckDbValidator.open();
+  });
+  afterAll(async () => duck.close());
+
+  const limited = (format: DatasetConfig['format'], delimiter = ','): [DatasetConfig, (id: string, note: string, code?: string) => string] => [
+    {
+      ...kinds,
+      name: 'limited',
+      format,
+      columns: [
+        { name: 'id', kind: 'string' },
+        { name: 'note', kind: 'string', maxBytes: 6, onTooLong: 'truncate', nullable: true },
+        { name: 'code', kind: 'string', maxBytes: 3, nullable: true },
+      ],
+    },
+    format.kind === 'jsonl' ? (id, note, code = '') => JSON.stringify({ id, note, code }) : (id, note, code = '') => [id, note, code].join(delimiter),
+  ];
+  const [csv, csvRow] = limited({ kind: 'delimited', delimiter: ',' });
+  const [tsv, tsvRow] = limited({ kind: 'delimited', delimiter: '\t' }, '\t');
+  const [json, jsonRow] = limited({ kind: 'jsonl' });
+  const long = 'x'.repeat(65_536);
+  const wide = 'é'.repeat(32_768); // 65,536 bytes in 32,768 characters
+  const lines = (row: (id: string, note: string, code?: string) => string, header: string | null) =>
+    t([
+      ...(header === null ? [] : [header]),
+      row('a', 'short', 'ab'),
+      row(long, 'n'),
+      row(wide, 'n'),
+      row('x'.repeat(65_535), 'n'),
+      row('b', 'éééé'),
+      row('c', 'a€b€', 'é'),
+      row('d', 'abcdefg', 'abcd'),
+      row('e', '😀😀', 'éé'),
+      row('f', ''),
+    ]);
+
+  it.each([
+    ['CSV', lines(csvRow, 'id,note,code'), csv],
+    ['TSV', lines(tsvRow, 'id\tnote\tcode'), tsv],
+    ['JSON lines', lines(jsonRow, null), json],
+    ['quoted CSV', lines((id, note, code = '') => [id, note, code].map((v) => `"${v}"`).join(','), 'id,note,code'), csv],
+  ])('%s: the same rejects, counts and (truncated) good rows', { timeout: 60_000 }, async (_name, content, dataset) => {
+    const bytes = new TextEncoder().encode(content);
+    const reference = await validateInJavaScript(bytes, dataset, kindsKeys);
+    const result = await duck.validate(bytes, dataset, kindsKeys);
+    expect(result).toEqual(reference);
+    // the rules themselves: the two long ids and the long codes rejected, the long notes of good rows truncated and counted
+    expect(reference.outcome.rows).toEqual({ in: 9, out: 5, rejected: 4, junk: 0, truncated: 2 });
+    expect(reference.rejects.map((r) => r.split(',')[0])).toEqual([3, 4, 8, 9].map((n) => String(n - (dataset === json ? 1 : 0))));
+    expect(reference.good.slice(2, 4)).toEqual([expect.stringMatching(/^"?b"?,"?ééé"?,/), expect.stringMatching(/^"?c"?,"?a€b"?,/)]);
+    expect(reference.rejects[0]).toContain('id: 65536 bytes, more than the 65535 a warehouse VARCHAR holds');
+  });
+});

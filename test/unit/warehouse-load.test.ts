@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDb, type DuckDb } from '../../shared/core/duckdb/duckdb';
+import { findTooLongValue } from '../../shared/stages/transform/output-limits';
 import { PGlite } from '@electric-sql/pglite';
 import { BatchExecuteStatementCommand, DescribeStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -211,5 +216,64 @@ describe('submitting and polling a load', () => {
     mock.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
     expect((await pollLoad(run, running, deps(client))).status).toBe('FINISHED');
     mock.restore();
+  });
+
+  it('fails the load at once, saying a retry cannot help, when Redshift refuses a long value', async () => {
+    const mock = mockClient(RedshiftDataClient);
+    const client = new RedshiftDataClient({ region: 'us-east-1' });
+    const running: LoadState = { status: 'RUNNING', attempt: 0, statementId: 'st-1', backoffSeconds: 0 };
+    mock.on(DescribeStatementCommand).resolves({ Status: 'FAILED', Error: 'ERROR: value too long for type character varying(65535)' });
+    const failure = pollLoad(run, running, deps(client));
+    await expect(failure).rejects.toBeInstanceOf(WarehouseLoadError);
+    await expect(failure).rejects.toThrow(/over the 65535 bytes a VARCHAR holds: a retry fails the same way/);
+    mock.restore();
+  });
+});
+
+describe('a string too long for the warehouse', () => {
+  it('loads a value of exactly 65,535 bytes into VARCHAR(65535)', async () => {
+    const db = new PGlite();
+    const wide: CatalogTable = { ...daily, fileColumns: [{ name: 'store_id', type: 'string' }, daily.fileColumns[1]!] };
+    await runLoad(db, { ...batch('replace', '2026-11-23', 'e1'), tables: [{ ...batch('replace', '2026-11-23', 'e1').tables[0]!, table: wide }] }, [
+      ['x'.repeat(65_535), '1.00'],
+    ]);
+    expect((await db.query<{ n: number }>('SELECT length(store_id) AS n FROM daily')).rows).toEqual([{ n: 65_535 }]);
+    await db.close();
+  });
+
+  describe("the DuckDB transform's output check (before anything is published)", () => {
+    let duckdb: DuckDb;
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'output-limits-'));
+      duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
+    });
+    afterAll(async () => {
+      duckdb.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const write = async (name: string, select: string) => {
+      const path = join(dir, `${name}.parquet`);
+      await duckdb.conn.run(`COPY (${select}) TO '${path}' (FORMAT parquet)`);
+      return path;
+    };
+
+    it('finds a string_agg over 65,535 bytes, with its column and the row key', async () => {
+      // 13,108 items of 5 bytes ('I0001,'), a string_agg of 78,647 bytes for store S2
+      const path = await write(
+        'agg',
+        "SELECT store, string_agg(item, ',') AS items, count(*)::BIGINT AS n FROM (SELECT 'S1' AS store, 'I1' AS item UNION ALL SELECT 'S2', printf('I%04d', i % 10000) FROM range(13108) t(i)) GROUP BY store ORDER BY store",
+      );
+      expect(await findTooLongValue(duckdb.conn, path, ['store', 'date'])).toEqual({ column: 'items', bytes: 13_108 * 6 - 1, key: { store: 'S2' } });
+    });
+
+    it('counts bytes: 32,768 two-byte characters are over, 65,535 one-byte ones are not', async () => {
+      expect(await findTooLongValue(duckdb.conn, await write('wide', "SELECT 1 AS k, repeat('é', 32768) AS s"), ['k'])).toMatchObject({
+        column: 's',
+        bytes: 65_536,
+      });
+      expect(await findTooLongValue(duckdb.conn, await write('fits', "SELECT 1 AS k, repeat('x', 65535) AS s, 2 AS other"), ['k'])).toBeNull();
+      expect(await findTooLongValue(duckdb.conn, await write('none', 'SELECT 1 AS k'), ['k'])).toBeNull();
+    });
   });
 });

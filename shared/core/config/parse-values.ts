@@ -27,9 +27,14 @@ export function string(value: unknown, field: string): string {
   return value;
 }
 
+/** The longest name (a Redshift table's or column's: 127 bytes; an identifier is ASCII). */
+export const MAX_IDENTIFIER_CHARS = 127;
+
 export function identifier(value: unknown, field: string): string {
   const text = string(value, field);
   if (!IDENTIFIER.test(text)) throw new ConfigError(field, `"${text}" is not a lower-case identifier ([a-z_][a-z0-9_]*)`);
+  if (text.length > MAX_IDENTIFIER_CHARS)
+    throw new ConfigError(field, `${text.length} characters: a name has at most ${MAX_IDENTIFIER_CHARS} (a Redshift table's or column's limit)`);
   return text;
 }
 

@@ -677,7 +677,7 @@ export interface Cutoff {
 }
 
 /**
- * A lower-case name: letters, digits and `_`, not starting with a digit.
+ * A lower-case name: letters, digits and `_`, not starting with a digit; at most 127 characters (a Redshift table's or column's name).
  */
 export type Identifier = string;
 

@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { compareSequencers, versionTag } from '../s3/event-records';
-import { STATE_RANK, isTerminal, type ArchiveOrigin, type FileState, type HistoryEntry, type SourceVersion, type TransitionDetails } from './file-state';
+import {
+  STATE_RANK,
+  isTerminal,
+  type ArchiveOrigin,
+  type RowCounts,
+  type FileState,
+  type HistoryEntry,
+  type SourceVersion,
+  type TransitionDetails,
+} from './file-state';
 
 /**
  * The file-state table, single-table layout:
@@ -25,7 +34,7 @@ export interface FileStateItem {
   reason?: string;
   dataset?: string | null;
   fields?: Record<string, string>;
-  rows?: { in: number; out: number; rejected: number; junk: number };
+  rows?: RowCounts;
   /** a manifest file's parts or count, as JSON (`{"parts":[…]}` / `{"count":N}`): never an empty map or list */
   manifest?: string;
   parquetRows?: number;

@@ -18,6 +18,8 @@ export interface RowCounts {
   rejected: number;
   /** lines dropped because they start with the dataset's junk prefix */
   junk: number;
+  /** good rows with a value cut to its column's byte limit (`onTooLong: truncate`); absent when none */
+  truncated?: number;
 }
 
 /**

@@ -7,6 +7,7 @@ import { curatedKey, curatedPartition } from '../../core/s3/layout';
 import type { RunInput } from '../../core/runs/run-input';
 import { loadStatements, type TableLoad } from './load-sql';
 import { LandfallError } from '../../core/errors';
+import { WAREHOUSE_VARCHAR_BYTES } from '../../core/feeds/value-limits';
 
 /** Where loads go: a Redshift Serverless workgroup, or a provisioned cluster with a secret. */
 export interface WarehouseTarget {
@@ -49,6 +50,8 @@ export class WarehouseLoadError extends LandfallError {
 
 /** Errors worth another submission: another transaction won a serialization conflict, or the API throttled. */
 const RETRYABLE = [/Serializable isolation violation/i, /\b1023\b/, /could not serialize access/i, /deadlock detected/i];
+/** Redshift's (and PostgreSQL's) refusal of a string longer than its VARCHAR column. */
+const TOO_LONG = /value too long for type character varying/i;
 const THROTTLED = new Set(['ThrottlingException', 'ActiveStatementsExceededException', 'ActiveSessionsExceededException', 'TooManyRequestsException']);
 
 /** The batch's curated object (a single-table job) or partition folder (a table of a multi-table job). */
@@ -133,7 +136,11 @@ export async function pollLoad(run: Pick<RunInput, 'executionName'>, state: Load
     case 'ABORTED': {
       const error = described.Error ?? described.SubStatements?.find((s) => s.Error)?.Error ?? `statement ${described.Status}`;
       if (RETRYABLE.some((r) => r.test(error))) return retryOrFail(state, deps, error);
-      throw new WarehouseLoadError(`load of ${run.executionName} ${described.Status} (rolled back): ${error}`);
+      // (validation and the DuckDB transform hold strings to this limit: see shared/core/feeds/value-limits.ts)
+      const hint = TOO_LONG.test(error)
+        ? ` (a string of the output is over the ${WAREHOUSE_VARCHAR_BYTES} bytes a VARCHAR holds: a retry fails the same way until the job's SQL cuts it)`
+        : '';
+      throw new WarehouseLoadError(`load of ${run.executionName} ${described.Status} (rolled back): ${error}${hint}`);
     }
     default:
       return { ...state, status: 'RUNNING' };

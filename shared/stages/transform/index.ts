@@ -1,4 +1,5 @@
 export { runSqlTransform, sqlStringLiteral } from './run-sql';
-export { CURATED_PREFIX, runStage, sqlParams } from './run-stage';
+export { CURATED_PREFIX, OutputValueTooLongError, runStage, sqlParams } from './run-stage';
 export type { StageDeps } from './run-stage';
 export { loadSql } from './sql-files';
+export { findTooLongValue } from './output-limits';

@@ -9,9 +9,11 @@ import { downloadToFile, uploadFile } from '../../core/s3/object-io';
 import { PREFIX, curatedKey } from '../../core/s3/layout';
 import type { JobRunStore } from '../../core/runs/job-run-store';
 import type { RunInput } from '../../core/runs/run-input';
+import { findTooLongValue, type TooLongValue } from './output-limits';
 import { runSqlTransform } from './run-sql';
 import { loadSql } from './sql-files';
 import { LandfallError } from '../../core/errors';
+import { WAREHOUSE_VARCHAR_BYTES } from '../../core/feeds/value-limits';
 
 export const CURATED_PREFIX = PREFIX.curated;
 export { curatedKey };
@@ -20,6 +22,31 @@ export { curatedKey };
 export class UnsupportedEngineError extends LandfallError {
   override readonly name = 'UnsupportedEngineError';
   readonly code = 'ENGINE_UNSUPPORTED';
+}
+
+/**
+ * A job's SQL computed a string longer than a warehouse VARCHAR holds (a `string_agg`, a
+ * concatenation) in a table the job loads. Redshift's COPY from Parquet cannot truncate
+ * (TRUNCATECOLUMNS is not among its Parquet options), so the load would fail on it at every retry:
+ * the run fails here instead, before anything is published, naming the table, the column and the row.
+ */
+export class OutputValueTooLongError extends LandfallError {
+  override readonly name = 'OutputValueTooLongError';
+  readonly code = 'OUTPUT_VALUE_TOO_LONG';
+}
+
+/** The error for a too-long value of `table`'s output. */
+function tooLongError(job: string, table: string, found: TooLongValue, maxBytes = WAREHOUSE_VARCHAR_BYTES): OutputValueTooLongError {
+  const show = (v: string | null) => (v === null ? 'NULL' : JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v));
+  const row =
+    Object.keys(found.key).length > 0
+      ? `the row ${Object.entries(found.key)
+          .map(([k, v]) => `${k} = ${show(v)}`)
+          .join(', ')}`
+      : 'a row';
+  return new OutputValueTooLongError(
+    `job ${job}, table ${table}: column ${found.column} of ${row} is ${found.bytes} bytes, more than the ${maxBytes} a warehouse VARCHAR holds; nothing was published (cut it in the job's SQL, e.g. left(value, 16383): a character is at most 4 bytes)`,
+  );
 }
 
 export interface StageDeps {
@@ -77,6 +104,12 @@ export async function runStage(run: RunInput, named: Pick<JobStage, 'name'>, dep
     let rows: number;
     try {
       ({ rows } = await runSqlTransform(duckdb.conn, { sql: await loadSql(sqlFile), inputs, params: sqlParams(run.values), outputPath }));
+      // a table the job loads into the warehouse: a string COPY cannot hold fails the run now, not every load
+      const loads = (job.load ?? []).filter((l) => l.table === job.output.table);
+      if (loads.length > 0) {
+        const found = await findTooLongValue(duckdb.conn, outputPath, [...new Set(loads.flatMap((l) => l.key))]);
+        if (found) throw tooLongError(job.name, job.output.table, found);
+      }
     } finally {
       duckdb.close();
     }

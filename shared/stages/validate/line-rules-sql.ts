@@ -1,6 +1,7 @@
 import type { ColumnSpec, DatasetConfig } from '../../core/config/types';
 import { duckdbType, fromJsonSql, isNested, quoteIdentifier } from '../../core/duckdb/columns';
 import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
+import { byteLimit } from '../../core/feeds/value-limits';
 import { decimalIntegerDigits, valueCheck } from './row-checks';
 import { textLayout } from './validate-file';
 
@@ -41,6 +42,9 @@ function valueIsGood(column: ColumnSpec, v: string, keyFields: Record<string, st
   // a nested value is checked by the JavaScript (its JSON, recursively)
   if (isNested(column)) return 'false';
   const checks = [`NOT contains(${v}, chr(10))`, `NOT contains(${v}, chr(13))`];
+  // strlen is UTF-8 bytes, as value-limits.ts counts them; a value to truncate is good
+  const limit = byteLimit(column);
+  if (limit?.onTooLong === 'reject') checks.push(`strlen(${v}) <= ${limit.maxBytes}`);
   const pattern = kindPattern(column);
   if (pattern !== null) checks.push(`regexp_full_match(${v}, ${sqlString(pattern)})`);
   if (column.allowed) {
@@ -219,8 +223,11 @@ export function classifiedLinesSql(dataset: DatasetConfig, keyFields: Record<str
   const junk = layout.kind === 'delimited' ? layout.junkLinePrefix : undefined;
   const plain = plainLinePattern(dataset, keyFields);
   const csv = layout.kind === 'delimited' && layout.delimiter === ',';
-  // which lines the general rule decides: all but the plain ones the pattern decided
-  const general = plain === null ? 'true' : csv ? `contains(line, '"')` : 'false';
+  // which lines the general rule decides: all but the plain ones the pattern decided; a pattern
+  // cannot count bytes, so a line longer than the smallest byte limit has its values measured
+  const shortest = Math.min(...dataset.columns.map((c) => byteLimit(c)?.maxBytes ?? Number.POSITIVE_INFINITY));
+  const measured = Number.isFinite(shortest) ? ` OR strlen(line) > ${shortest}` : '';
+  const general = plain === null ? 'true' : `(${csv ? `contains(line, '"')` : 'false'}${measured})`;
   const n = dataset.columns.length;
   const good = [
     `f IS NOT NULL`,
@@ -230,7 +237,10 @@ export function classifiedLinesSql(dataset: DatasetConfig, keyFields: Record<str
       return `CASE WHEN ${v} IS NULL THEN false WHEN ${v} = '' THEN ${c.nullable ? 'true' : 'false'} ELSE (${valueIsGood(c, v, keyFields)}) END`;
     }),
   ].join('\n      AND ');
-  return `SELECT line, f, CASE
+  // a good line with a value to truncate (only the general rule's lines can have one: f is theirs)
+  const over = truncatedColumns(dataset).map(({ i, maxBytes }) => `strlen(f[${i + 1}]) > ${maxBytes}`);
+  const truncated = over.length > 0 ? `class = 'good' AND coalesce(${over.join(' OR ')}, false)` : 'false';
+  return `SELECT line, f, class, ${truncated} AS t FROM (SELECT line, f, CASE
       WHEN line IS NULL THEN 'blank'
       WHEN starts_with(line, chr(1)) THEN 'junk'
       WHEN starts_with(line, chr(2)) THEN 'bad'
@@ -240,7 +250,25 @@ export function classifiedLinesSql(dataset: DatasetConfig, keyFields: Record<str
       ${plain === null ? '' : `WHEN NOT (${general}) THEN CASE WHEN regexp_full_match(line, ${sqlString(plain)}) THEN 'good' ELSE 'bad' END`}
       WHEN ${good} THEN 'good'
       ELSE 'bad' END AS class
-    FROM (SELECT line, CASE WHEN line IS NOT NULL AND ascii(line) > 2 AND strlen(line) <= ${MAX_LINE_BYTES} AND ${general} THEN ${fieldsSql(dataset)} END AS f FROM (${linesSql(skip)}))`;
+    FROM (SELECT line, CASE WHEN line IS NOT NULL AND ascii(line) > 2 AND strlen(line) <= ${MAX_LINE_BYTES} AND ${general} THEN ${fieldsSql(dataset)} END AS f FROM (${linesSql(skip)})))`;
+}
+
+/** The columns whose values over their `maxBytes` are truncated (`onTooLong: truncate`), with their index. */
+function truncatedColumns(dataset: DatasetConfig): Array<{ i: number; maxBytes: number }> {
+  return dataset.columns.flatMap((c, i) => {
+    const limit = byteLimit(c);
+    return limit?.onTooLong === 'truncate' ? [{ i, maxBytes: limit.maxBytes }] : [];
+  });
+}
+
+/**
+ * A VARCHAR `value` cut to at most `maxBytes` UTF-8 bytes at a character boundary, as truncateUtf8
+ * (value-limits.ts) does: the bytes up to the limit, or one, two or three fewer (a UTF-8 character
+ * has at most four), whichever first decodes (a cut inside a character does not).
+ */
+export function truncateUtf8Sql(value: string, maxBytes: number): string {
+  const cuts = [0, 1, 2, 3].map((k) => `try(decode(encode(${value})[1:${Math.max(maxBytes - k, 0)}]))`);
+  return `CASE WHEN strlen(${value}) <= ${maxBytes} THEN ${value} ELSE coalesce(${cuts.join(', ')}) END`;
 }
 
 /** The column values `v` (a LIST of VARCHAR, '' when empty) of the good lines, with their line number `n` after `skip` when `numbered`. */
@@ -250,7 +278,15 @@ export function goodRowsSql(dataset: DatasetConfig, keyFields: Record<string, st
   const values = layout.kind === 'delimited' ? `coalesce(f, string_split(line, ${layout.delimiter === '\t' ? 'chr(9)' : "','"}))` : 'f';
   const classified = classifiedLinesSql(dataset, keyFields, skip);
   const from = numbered ? `(SELECT row_number() OVER () AS n, line, f, class FROM (${classified}))` : `(${classified})`;
-  return `SELECT ${numbered ? 'n, ' : ''}${values} AS v FROM ${from} WHERE class = 'good'`;
+  const rows = `SELECT ${numbered ? 'n, ' : ''}${values} AS v FROM ${from} WHERE class = 'good'`;
+  // values over an `onTooLong: truncate` column's limit are cut here, where every reader of good rows gets them
+  const cut = truncatedColumns(dataset);
+  if (cut.length === 0) return rows;
+  const fitted = dataset.columns.map((_, i) => {
+    const c = cut.find((t) => t.i === i);
+    return c ? truncateUtf8Sql(`v[${i + 1}]`, c.maxBytes) : `v[${i + 1}]`;
+  });
+  return `SELECT ${numbered ? 'n, ' : ''}[${fitted.join(', ')}] AS v FROM (${rows})`;
 }
 
 /**
@@ -272,7 +308,11 @@ export function allGoodRowsSql(dataset: DatasetConfig, skip: number): string | n
 
 /** The dataset's columns as convert writes them, from allGoodRowsSql. */
 export function allGoodColumnsSql(dataset: DatasetConfig): string[] {
-  return dataset.columns.map((c) => quoteIdentifier(c.name));
+  return dataset.columns.map((c) => {
+    const limit = byteLimit(c);
+    const name = quoteIdentifier(c.name);
+    return limit?.onTooLong === 'truncate' ? `${truncateUtf8Sql(name, limit.maxBytes)} AS ${name}` : name;
+  });
 }
 
 /** The dataset's typed columns from a good row's values `v` (an empty value is NULL, as in the CSV it replaces). */

@@ -13,11 +13,11 @@ import {
   mostlyBad,
   noHeader,
   wrongHeader,
+  type FileRowCounts,
   type LineSink,
   type ValidationOutcome,
 } from './validate-file';
 import { compileRowCheck } from './row-checks';
-import type { RowCounts } from '../../core/state/file-state';
 
 /**
  * The outcome, and how convert finds the good rows again: every line after the first `skipLines`
@@ -45,6 +45,8 @@ export interface LineCounts {
   blank: number;
   /** lines holding a NUL byte (the file is not text: the JavaScript rejects it, naming where) */
   nul: number;
+  /** good lines with a value to truncate (`onTooLong: truncate`) */
+  truncated: number;
 }
 
 /**
@@ -69,11 +71,18 @@ export async function countLines(conn: DuckDBConnection, path: string, dataset: 
   const row = (
     await conn.runAndReadAll(
       `SELECT count(*) FILTER (class = 'good') AS good, count(*) FILTER (class = 'bad') AS bad, count(*) FILTER (class = 'junk') AS junk,
-      count(*) FILTER (class = 'blank') AS blank, count(*) FILTER (contains(line, chr(0))) AS nul FROM (${classifiedLinesSql(dataset, keyFields, 0)})`,
+      count(*) FILTER (class = 'blank') AS blank, count(*) FILTER (contains(line, chr(0))) AS nul, count(*) FILTER (t) AS truncated FROM (${classifiedLinesSql(dataset, keyFields, 0)})`,
       { path },
     )
   ).getRowObjects()[0]!;
-  return { good: Number(row.good), bad: Number(row.bad), junk: Number(row.junk), blank: Number(row.blank), nul: Number(row.nul) };
+  return {
+    good: Number(row.good),
+    bad: Number(row.bad),
+    junk: Number(row.junk),
+    blank: Number(row.blank),
+    nul: Number(row.nul),
+    truncated: Number(row.truncated),
+  };
 }
 
 /** Why the JavaScript reads a file DuckDB refused. */
@@ -103,7 +112,7 @@ export async function validateWithDuckDb(
   rejects: LineSink,
   counted?: LineCounts,
 ): Promise<DuckDbVerdict | Fallback> {
-  const rows: RowCounts = { in: 0, out: 0, rejected: 0, junk: 0 };
+  const rows: FileRowCounts = { in: 0, out: 0, rejected: 0, junk: 0 };
   const decided = (outcome: ValidationOutcome, skipLines = 0): DuckDbVerdict => ({ kind: 'decided', outcome, skipLines });
   if (file.size === 0) return decided({ state: 'REJECTED', reason: 'empty file (0 bytes)', rows });
   try {
@@ -115,15 +124,17 @@ export async function validateWithDuckDb(
     const skipLines = header.line;
     if (skipLines > 0) {
       // the header line was counted as a line like any other: as whatever class the rules give its text
-      const [[headerClass]] = (
-        await conn.runAndReadAll(`SELECT class FROM (${classifiedLinesSql(dataset, keyFields, skipLines - 1)}) LIMIT 1`, { path: header.path })
-      ).getRows() as [[keyof LineCounts]];
+      const [[headerClass, headerTruncated]] = (
+        await conn.runAndReadAll(`SELECT class, t FROM (${classifiedLinesSql(dataset, keyFields, skipLines - 1)}) LIMIT 1`, { path: header.path })
+      ).getRows() as [[keyof LineCounts, boolean]];
       counts[headerClass] -= 1;
+      if (headerTruncated) counts.truncated -= 1;
     }
     rows.out = counts.good;
     rows.rejected = counts.bad;
     rows.in = rows.out + rows.rejected;
     rows.junk = counts.junk;
+    if (counts.truncated > 0) rows.truncated = counts.truncated;
     if (rows.rejected > 0) {
       const reported = await reportBadLines(
         conn,

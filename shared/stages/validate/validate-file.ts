@@ -12,7 +12,8 @@ import type { RowCounts } from '../../core/state/file-state';
  * A file's row counts, with `truncated`: the good rows with a value cut to its column's `maxBytes`
  * (`onTooLong: truncate`; value-limits.ts), set only when there are any (counted in `out` too).
  */
-export type FileRowCounts = RowCounts & { truncated?: number };
+/** (RowCounts, `truncated` included) */
+export type FileRowCounts = RowCounts;
 
 export type ValidationOutcome = { state: 'VALIDATED'; rows: FileRowCounts } | { state: 'REJECTED'; reason: string; rows: FileRowCounts };
 
