@@ -20,6 +20,7 @@ import { JobRunStore } from '../shared/core/runs/job-run-store';
 import { FileStateStore } from '../shared/core/state/file-state-store';
 import { startStreamPoller, streamBatchFailureRecord } from './dynamodb-stream';
 import { startLocalArc, type LocalArc } from './arc';
+import type { AwsCallRecorder } from './aws-calls';
 import { Chaos, type ChaosOptions } from './chaos';
 import { startLocalEmr, type LocalEmr } from './emr';
 import { sparkSubmit } from './installed';
@@ -115,6 +116,8 @@ export interface StackOptions {
    * standing: the two cells' always-on clusters (LOCAL_CELLS' clusterId).
    */
   emrMode?: 'transient' | 'standing';
+  /** records every AWS call the handlers (and the state machines, as the stand-ins see them) make, as IAM authorizes it */
+  awsCalls?: AwsCallRecorder;
 }
 
 /** The Redshift Serverless workgroup the local loads name (the stand-in has one database behind every name). */
@@ -264,17 +267,22 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const sns = await startLocalSns({ region: REGION });
     stoppers.push(() => sns.stop());
     let sfnForChaos: SFNClient | undefined;
+    const tasks = chaos.abortingTasks(
+      (functionName, payload) => lambdas.invoke(functionName, payload),
+      async (executionArn) => {
+        await sfnForChaos!.send(new StopExecutionCommand({ executionArn, error: 'ChaosAbort', cause: 'aborted after its first task by fault injection' }));
+      },
+    );
     const stepFunctions = await startLocalStepFunctions({
       region: REGION,
       stateMachines: Object.fromEntries(deployment.stateMachines.map((sm) => [sm.name, { definition: sm.definition }])),
       // Task states call the real handlers synchronously, as lambda:invoke does (and chaos may stop
       // an execution after its first task, through the API like an operator would).
-      invokeLambda: chaos.abortingTasks(
-        (functionName, payload) => lambdas.invoke(functionName, payload),
-        async (executionArn) => {
-          await sfnForChaos!.send(new StopExecutionCommand({ executionArn, error: 'ChaosAbort', cause: 'aborted after its first task by fault injection' }));
-        },
-      ),
+      invokeLambda: (functionName, payload, caller) => {
+        // Step Functions invokes a Task's function with the state machine's role
+        if (caller) options.awsCalls?.stateMachineInvoked(caller.stateMachine, lambdas.functionArn(functionName));
+        return tasks(functionName, payload);
+      },
       fastWaits: options.fastWaits ?? 200,
     });
     stoppers.push(() => stepFunctions.stop());
@@ -287,6 +295,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const failedEventsQueueUrl = (await sqsClient.send(new CreateQueueCommand({ QueueName: deployment.names.failedEventsQueue }))).QueueUrl!;
     // Lambda's on-failure destination: the invocation record goes to the queue as a message.
     const toFailedEvents = async (record: object) => {
+      options.awsCalls?.destinationDelivered(record, failedEventsQueueUrl, (arn) => lambdas.resolveFunctionName(arn));
       await sqsClient.send(new SendMessageCommand({ QueueUrl: failedEventsQueueUrl, MessageBody: JSON.stringify(record) }));
     };
     lambdas.setFailureDestination(toFailedEvents);
@@ -371,6 +380,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     // stack's own clients below do not.
     const uninstallCrashPoints = chaos.installCrashPoints([s3Client(), dynamoDbClient(), sfnClient()]);
     stoppers.push(async () => uninstallCrashPoints());
+    const uninstallRecorder = options.awsCalls?.install();
+    if (uninstallRecorder) stoppers.push(async () => uninstallRecorder());
     const clients = stackClients(endpoints);
     await createResources(deployment, clients.s3, clients.dynamodb);
     await uploadSparkArtifacts(clients.s3, lake, root, sparkPackageRoot(pipeline.config));
@@ -379,6 +390,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const streams = new DynamoDBStreamsClient({ endpoint: ddb.endpoint, region: REGION, credentials: CREDENTIALS });
     for (const fn of deployment.functions) {
       for (const stream of fn.streams) {
+        // an event source mapping reads the stream with its function's role
+        options.awsCalls?.attribute(streams, fn.name);
         const poller = startStreamPoller({
           dynamodb: clients.dynamodb,
           streams,

@@ -3,7 +3,8 @@ import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions
 type Overrides = NonNullable<RunOptions['overrides']>;
 type TaskHandler = NonNullable<Overrides['taskResourceLocalHandlers']>[string];
 type JsonValue = Awaited<ReturnType<TaskHandler>>;
-export type InvokeLambda = (functionName: string, payload: unknown) => Promise<unknown>;
+/** `caller`: the state machine whose Task invokes (the local Step Functions names it) */
+export type InvokeLambda = (functionName: string, payload: unknown, caller?: { stateMachine: string }) => Promise<unknown>;
 
 /** How one definition runs locally: a patched copy of it and the per-state overrides. */
 export interface LocalPlan {

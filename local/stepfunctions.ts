@@ -131,7 +131,9 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const runnerFor = (machine: Machine) => {
     if (!machine.runner) {
       try {
-        const plan = planDefinition(machine.definition, options.invokeLambda, options.fastWaits ?? false);
+        // the machine is named to each invocation: Step Functions invokes with the machine's role
+        const invoke: InvokeLambda = (functionName, payload) => options.invokeLambda(functionName, payload, { stateMachine: machine.name });
+        const plan = planDefinition(machine.definition, invoke, options.fastWaits ?? false);
         machine.runner = { plan, machine: new StateMachine(plan.definition, { validationOptions: { checkPaths: true, checkArn: true } }) };
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
