@@ -227,4 +227,21 @@ describe('IAM coverage: every call the code makes is allowed by the packaged tem
     console.log(`IAM coverage: statements no recorded call used:\n${unused.map((u) => `  ${u.text}`).join('\n')}`);
     expect(unused.filter((u) => !(u.key in JUSTIFIED_UNUSED)).map((u) => u.text)).toEqual([]);
   });
+  it("lets validate put an archive's members under landing/, and no other key there (the calls the feed examples make)", async () => {
+    const validate = principals(resolver).get('function:validate')!;
+    const put = (key: string) => ({
+      principal: 'function:validate',
+      action: 's3:PutObject',
+      resource: `arn:aws:s3:::${deployment.names.rawBucket}/${key}`,
+      context: {},
+      operation: 'S3.PutObject',
+    });
+    expect((await simulateCall(resolver, validate, put('landing/partner/acme_20261207.zip!/orders.csv'))).result).toBe('Allowed');
+    expect((await simulateCall(resolver, validate, put('landing/partner/acme_20261207.zip'))).result).not.toBe('Allowed');
+    expect((await simulateCall(resolver, validate, put('landing/pos/ON/ON01_20261207_120000.tdf'))).result).not.toBe('Allowed');
+    // a dataset's schema change is alerted on the alerts topic
+    const topic = resolver.ref('FailureTopic');
+    const publish = { principal: 'function:validate', action: 'sns:Publish', resource: String(topic), context: {}, operation: 'SNS.Publish' };
+    expect((await simulateCall(resolver, validate, publish)).result).toBe('Allowed');
+  });
 });
