@@ -24,3 +24,6 @@ bash "$here/../spark/install.sh" >/dev/null
 
 # cfn-lint 1.58.0 in a venv, for the template test (test/template.test.ts).
 bash "$here/install-cfn-lint.sh" >/dev/null
+
+# checkov 3.3.30 in a venv, for the template test's security scan (test/template.test.ts).
+bash "$here/install-checkov.sh" >/dev/null

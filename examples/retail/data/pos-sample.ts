@@ -154,7 +154,7 @@ async function writeBadFiles(dir: string, date: string, options: PosSampleOption
   await put(dir, stray, 'Please send files before 23:00.\n');
   return [
     { key: empty, state: 'REJECTED', reason: 'empty file' },
-    { key: binary, state: 'REJECTED', reason: 'not UTF-8' },
+    { key: binary, state: 'REJECTED', reason: 'corrupt or truncated gzip data' },
     { key: mostlyBad, state: 'REJECTED', reason: 'mostly bad', rows: { in: 10, out: 2, rejected: 8, junk: 0 } },
     { key: noHeader, state: 'REJECTED', reason: 'header' },
     { key: unknownProvince, state: 'REJECTED', reason: 'province' },
