@@ -3,10 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDuckDb } from '../../shared/core/duckdb/duckdb';
-import { csvToParquet } from '../../shared/stages/convert/csv-to-parquet';
 import { glueType } from '../../shared/stages/catalog/glue-types';
-import { FileLineSink } from '../../shared/stages/validate/file-sink';
-import { validateFile } from '../../shared/stages/validate/validate-file';
 import { compilePipeline } from '../../shared/core/config/load-config';
 import { parseDataset } from '../../shared/core/config/parse-dataset';
 import type { ColumnSpec } from '../../shared/core/config/types';
@@ -15,6 +12,7 @@ import { ConfigError } from '../../shared/core/errors';
 import { catalogTables } from '../../shared/stages/catalog';
 import { redshiftType } from '../../shared/stages/load/load-sql';
 import { thrown } from '../support/thrown';
+import { EVERY_KIND, ITEMS, everyKindParquet } from '../support/every-kind';
 
 /** A JSON-lines dataset with these columns (the format may be replaced). */
 const dataset = (columns: unknown[], format: unknown = { kind: 'jsonl' }) => ({
@@ -27,40 +25,7 @@ const dataset = (columns: unknown[], format: unknown = { kind: 'jsonl' }) => ({
 const parse = (columns: unknown[], format?: unknown) => parseDataset(dataset(columns, format), 'datasets[0]', {});
 const errorOf = (columns: unknown[], format?: unknown) => thrown(ConfigError, () => parse(columns, format));
 
-const items = {
-  name: 'items',
-  kind: 'list',
-  items: {
-    kind: 'struct',
-    fields: [
-      { name: 'sku', kind: 'string' },
-      { name: 'qty', kind: 'integer' },
-    ],
-  },
-};
-
-/** One column of every kind, nested ones included. */
-const EVERY_KIND: ColumnSpec[] = [
-  { name: 's', kind: 'string' },
-  { name: 'i', kind: 'integer' },
-  { name: 'd', kind: 'decimal', scale: 2 },
-  { name: 'wide', kind: 'decimal', precision: 38, scale: 6 },
-  { name: 'x', kind: 'double' },
-  { name: 'b', kind: 'boolean' },
-  { name: 'day', kind: 'date' },
-  { name: 'ts', kind: 'timestamp' },
-  { name: 't', kind: 'time' },
-  {
-    name: 'user',
-    kind: 'struct',
-    fields: [
-      { name: 'id', kind: 'integer' },
-      { name: 'geo', kind: 'struct', nullable: true, fields: [{ name: 'country', kind: 'string' }] },
-    ],
-  },
-  items as ColumnSpec,
-  { name: 'scores', kind: 'list', items: { kind: 'double', nullable: true }, nullable: true },
-];
+const items = ITEMS;
 
 describe('the column kinds a dataset declares', () => {
   it('reads every kind with its details', () => {
@@ -200,34 +165,8 @@ describe('the types each kind is written as', () => {
     ]);
     // the Parquet of a file with rows of every kind has exactly these types
     const dir = await mkdtemp(join(tmpdir(), 'landfall-kinds-'));
-    const good = new FileLineSink(join(dir, 'good.csv'));
-    const line = JSON.stringify({
-      s: 'a',
-      i: 1,
-      d: '1.50',
-      wide: 2.5,
-      x: 1e-3,
-      b: true,
-      day: '2024-02-29',
-      ts: '2026-11-23T10:00:00Z',
-      t: '10:00:00',
-      user: { id: 1, geo: { country: 'CA' } },
-      items: [{ sku: 'a', qty: 2 }],
-      scores: [1.5, null],
-    });
-    const outcome = await validateFile(
-      (async function* () {
-        yield new TextEncoder().encode(`${line}\n`);
-      })(),
-      pipeline.config.datasets[0]!,
-      { date: '2026-11-23', part: 'p' },
-      { good, rejects: { write() {} } },
-    );
-    await good.close();
-    expect(outcome).toMatchObject({ state: 'VALIDATED', rows: { out: 1 } });
+    const parquet = await everyKindParquet(dir, pipeline.config.datasets[0]!);
     const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: 512 });
-    const parquet = join(dir, 'kinds.parquet');
-    await csvToParquet(duckdb.conn, { csvPath: good.path, parquetPath: parquet, columns: EVERY_KIND, constants: [] });
     const written = (await duckdb.conn.runAndReadAll('SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet($1))', [parquet])).getRows();
     duckdb.close();
     expect(written.map(([name, type]) => ({ name, type: glueType(type as string, 'test') }))).toEqual(columns);
