@@ -72,9 +72,10 @@ function errorOf(mutate: (job: Raw) => void, ctx = context()): ConfigError {
 }
 
 describe('a job as written', () => {
-  it("is read with the loader's defaults: sources, append mode, DuckDB, the inputs' date field, resolved stage files", () => {
+  it("is read with the loader's defaults: sources, append mode, DuckDB, the inputs' date field, a settle window, resolved stage files", () => {
     expect(parse(daily())).toEqual({
       name: 'pos_daily',
+      settleSeconds: 10,
       batchKey: ['province', 'date'],
       dateField: 'date',
       inputs: [
@@ -394,7 +395,7 @@ describe('a job that cannot be used', () => {
       'an unknown job field',
       (j) => (j.schedule = 'daily'),
       'jobs[0].schedule',
-      'unknown field (allowed: name, freshness, cutoff, batchKey, dateField, inputs, preconditions, engine, autoThresholdBytes, spark, stages, output, load)',
+      'unknown field (allowed: name, freshness, cutoff, settleSeconds, batchKey, dateField, inputs, preconditions, engine, autoThresholdBytes, spark, stages, output, load)',
     ],
   ])('rejects %s, naming the field', (_what, mutate, field, problem) => {
     const err = errorOf(mutate);

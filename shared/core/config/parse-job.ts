@@ -24,6 +24,7 @@ const JOB_FIELDS = fieldsOf<In.Job>()([
   'name',
   'freshness',
   'cutoff',
+  'settleSeconds',
   'batchKey',
   'dateField',
   'inputs',
@@ -35,6 +36,8 @@ const JOB_FIELDS = fieldsOf<In.Job>()([
   'output',
   'load',
 ]);
+/** How long a run waits for a burst of landings to end before it takes the batch's inputs (see RunInput.settle). */
+export const DEFAULT_SETTLE_SECONDS = 10;
 const ENGINES = every<JobConfig['engine']>()(['duckdb', 'emr', 'auto']);
 const INPUT_FIELDS = fieldsOf<In.Input>()(['relation', 'dataset', 'job', 'source', 'match', 'mode', 'newestPer', 'newestBy']);
 const INPUT_MODES = every<JobInput['mode']>()(['append', 'cumulative']);
@@ -327,6 +330,7 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
     name,
     ...(obj.freshness !== undefined ? { freshness: parseFreshness(obj.freshness, `${field}.freshness`) } : {}),
     ...(obj.cutoff !== undefined ? { cutoff: parseCutoff(obj.cutoff, `${field}.cutoff`) } : {}),
+    settleSeconds: number(obj.settleSeconds ?? DEFAULT_SETTLE_SECONDS, `${field}.settleSeconds`, 0, 900, true),
     batchKey,
     dateField,
     inputs: inputs.map((i) => i.input),

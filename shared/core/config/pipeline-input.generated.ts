@@ -301,6 +301,10 @@ export interface Job {
    */
   cutoff?: Cutoff;
   /**
+   * A burst of landings starts one run: a run first waits this long, then takes the batch's newest inputs, and waits again while they keep changing (at most 5 times); not past the batch's cut-off or freshness deadline. 0 runs at once on the inputs that made the batch ready.
+   */
+  settleSeconds?: number;
+  /**
    * Key fields that identify a batch; each is matched by an input, and a field an input does not match must be listed by another (`keyFieldValues`).
    *
    * @minItems 1

@@ -257,6 +257,24 @@ export class JobRunStore {
   }
 
   /**
+   * A settling run takes the batch's newest inputs (the rest of a burst of landings): its claim and
+   * its run item name them from now on, so it ends with them as its generation (and the next
+   * generation starts only for inputs newer still). False when the claim is no longer this run's.
+   */
+  async adoptInputs(batchId: string, executionName: string, fingerprint: string, inputs: RunItem['inputs']): Promise<boolean> {
+    const held = await updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET activeRun.fingerprint = :fp',
+      ConditionExpression: 'activeRun.executionName = :name',
+      ExpressionAttributeValues: { ':fp': fingerprint, ':name': executionName },
+    });
+    if (!held) return false;
+    await this.updateRun(batchId, executionName, 'SET fingerprint = :fp, inputs = :inputs', { ':fp': fingerprint, ':inputs': inputs });
+    return true;
+  }
+
+  /**
    * Frees a claim whose execution never started (its resolver died before StartExecution), so the
    * batch can run its current inputs; its status goes back to `status`. Conditional: only that
    * claim, and only while no execution is recorded for it.

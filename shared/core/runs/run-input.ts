@@ -22,4 +22,9 @@ export interface RunInput {
   stages: Array<{ name: string }>;
   /** the job loads the warehouse after its curated write (its `load`) */
   warehouse?: true;
+  /**
+   * The run first waits `seconds`, then takes the batch's newest inputs (a burst of landings ends
+   * in one run); `round` counts the waits. Absent once settled, and for a job with settleSeconds 0.
+   */
+  settle?: { seconds: number; round: number };
 }

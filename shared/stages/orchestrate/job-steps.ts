@@ -8,6 +8,7 @@ import { jobNamed } from '../../core/config/load-config';
 import type { JobConfig } from '../../core/config/types';
 import { failureReport, type TaskError } from './failure-report';
 import { recordPartition, type PartitionDeps } from './partitions';
+import { settleRun } from './settle';
 import { LandfallError } from '../../core/errors';
 
 export type { TaskError } from './failure-report';
@@ -15,6 +16,7 @@ export type { TaskError } from './failure-report';
 /** The bookkeeping states of a job run (statemachines/job-run.asl.json and emr-job-run.asl.json), one Lambda for all. */
 export type JobStepRequest =
   | { action: 'start'; run: RunInput; executionArn: string }
+  | { action: 'settle'; run: RunInput }
   | { action: 'checkpoint'; run: RunInput; stage: string; output: Record<string, unknown> }
   | { action: 'succeed'; run: RunInput }
   | { action: 'next-generation'; run: RunInput }
@@ -81,6 +83,8 @@ export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Pr
       // A run whose claim was released (its resolver was presumed dead) must not write anything:
       // the state machine ends at once when `released` is set.
       return (await deps.runs.markRunning(run.batchId, run.executionName, request.executionArn)) ? run : { ...run, released: true };
+    case 'settle':
+      return settleRun(run, deps);
     case 'checkpoint':
       await deps.runs.recordStage(run.batchId, run.executionName, request.stage, request.output);
       return request.output;

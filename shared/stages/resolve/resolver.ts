@@ -64,6 +64,37 @@ function pastCutoff(job: JobConfig, batch: BatchRef, now: Date): string | undefi
   return now.getTime() >= at.getTime() ? `${job.cutoff.at} ${job.cutoff.timeZone}` : undefined;
 }
 
+/**
+ * How long a run of this batch waits for a burst of landings to end (RunInput.settle): the job's
+ * settleSeconds, ending no later than the batch's cut-off or freshness deadline when one is ahead
+ * (a batch due in 3 s settles 3 s). A deadline already past shortens nothing: the batch is late
+ * either way, and a replay of an old day is a burst like any other.
+ */
+export function settleSecondsOf(job: JobConfig, batch: BatchRef, now: Date): number {
+  const date = batch.values[job.dateField]!;
+  const limits = [job.cutoff ? deadlineOf(cutoffAsDeadline(job.cutoff), date) : undefined, job.freshness ? deadlineOf(job.freshness, date) : undefined];
+  let seconds = job.settleSeconds;
+  for (const limit of limits) {
+    const ahead = limit ? Math.floor((limit.getTime() - now.getTime()) / 1000) : -1;
+    if (ahead >= 0) seconds = Math.min(seconds, ahead);
+  }
+  return seconds;
+}
+
+/** The batch's newest input generation, if it may run now: what a settling run takes (writes nothing). */
+export async function currentGeneration(
+  deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs'>,
+  batch: BatchRef,
+  now = new Date(),
+): Promise<{ ready: true; fingerprint: string; inputs: RunInput['inputs'] } | { ready: false; waitingFor: string[] }> {
+  const job = jobNamed(deps.pipeline, batch.job);
+  // judged as a first run: a generation equal to the last succeeded one is still a generation here
+  const evaluation = await evaluate(deps, job, batch, [], undefined, now);
+  return evaluation.ready
+    ? { ready: true, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs }
+    : { ready: false, waitingFor: evaluation.waitingFor };
+}
+
 async function evaluate(
   deps: Pick<ResolverDeps, 'pipeline' | 'files'>,
   job: JobConfig,
@@ -158,6 +189,8 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
     stages: job.stages.map((s) => ({ name: s.name })),
     ...(job.load?.length ? { warehouse: true as const } : {}),
   };
+  const settle = settleSecondsOf(job, batch, options.now ?? new Date());
+  if (settle > 0) input.settle = { seconds: settle, round: 0 };
   const executionArn = await startExecution(deps, deps.stateMachineArns[engine], name, input);
   // (a crash here leaves the claim without its ARN: the reconciler finds the execution by name)
   await deps.runs.markStarted(id, name, executionArn);
