@@ -30,6 +30,22 @@ await writeFile(
         ],
         dateField: 'date',
       },
+      {
+        name: 'clicks',
+        keyPattern: 'clicks/{part}_{date:YYYYMMDD}.jsonl.gz',
+        format: { kind: 'jsonl' },
+        columns: [
+          { name: 'id', kind: 'string' },
+          { name: 'user', kind: 'string' },
+          { name: 'amount', kind: 'decimal', scale: 2 },
+          { name: 'qty', kind: 'integer' },
+          { name: 'ok', kind: 'boolean' },
+          { name: 'note', kind: 'string', nullable: true },
+          { name: 'day', kind: 'date', equalsKeyField: 'date' },
+          { name: 'at', kind: 'timestamp' },
+        ],
+        dateField: 'date',
+      },
     ],
   }),
 );
@@ -71,6 +87,33 @@ describe('compressed feeds, streamed and downloaded', () => {
       state: 'CONVERTED',
       rows: { in: 1001, out: 1000, rejected: 1, junk: 0 },
       parquet: 1000,
+    });
+  });
+
+  it('converts JSON lines of tens of MB (a Firehose object) in bounded memory', { timeout: 300_000 }, async () => {
+    const rows = 200_000;
+    const lines: string[] = [];
+    for (let i = 0; i < rows; i += 1)
+      lines.push(
+        JSON.stringify({
+          id: `e${i}`,
+          user: randomBytes(12).toString('hex'),
+          amount: `${i % 500}.${String(i % 100).padStart(2, '0')}`,
+          qty: i % 9,
+          ok: i % 2 === 0,
+          note: i % 5 ? 'note' : null,
+          day: '2026-12-07',
+          at: `2026-12-07T10:${String(i % 60).padStart(2, '0')}:00Z`,
+        }),
+      );
+    const text = `${lines.join('\n')}\n`;
+    expect(text.length).toBeGreaterThan(20_000_000);
+    await landAndSettle(stack(), 'clicks/a_20261207.jsonl.gz', gzipSync(text, { level: 1 }));
+    const a = await item('clicks/a_20261207.jsonl.gz');
+    expect({ state: a.state, rows: a.rows, parquet: a.parquetRows }).toEqual({
+      state: 'CONVERTED',
+      rows: { in: rows, out: rows, rejected: 0, junk: 0 },
+      parquet: rows,
     });
   });
 

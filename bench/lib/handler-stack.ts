@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,7 +10,8 @@ import { type LocalStack, startLocalStack } from '../../local/stack';
 import { LandfallError } from '../../shared/core/errors';
 import { PREFIX } from '../../shared/core/s3/layout';
 import { uploadFile } from '../../shared/core/s3/object-io';
-import { MB } from './data';
+import { loadPipelineFile } from '../../shared/core/config/load-config';
+import { BENCH_DATA_DIR, MB } from './data';
 import { log } from './suite';
 
 const run = promisify(execFile);
@@ -21,13 +23,43 @@ const ROOT = join(import.meta.dirname, '..', '..');
  */
 export async function startBundledStack(
   pipelineFile: string,
-  options: { retries?: boolean } = {},
+  options: { retries?: boolean; functions?: string[] } = {},
 ): Promise<{ stack: LocalStack; memoryMb: Record<string, number> }> {
   usePipelineFile(pipelineFile);
-  log(`building the functions (esbuild) with ${pipelineFile}`);
-  await run(process.execPath, [join(ROOT, 'esbuild.config.mjs'), '--pipeline', pipelineFile], { cwd: ROOT, maxBuffer: 64 * MB });
-  const stack = await startLocalStack({ isolate: true, bundles: join(ROOT, 'dist'), retryDelaysMs: options.retries ? [200, 1000] : [] });
+  const bundles = await privateBundles(pipelineFile, options.functions ?? ['validate', 'convert', 'track', 'resolve']);
+  const stack = await startLocalStack({ isolate: true, bundles, retryDelaysMs: options.retries ? [200, 1000] : [] });
   return { stack, memoryMb: Object.fromEntries(stack.deployment.functions.map((f) => [f.name, f.memoryMb])) };
+}
+
+/**
+ * Builds the functions (into dist/, the only place the build writes) and copies them aside at once:
+ * another build of the same tree (another pipeline) may replace dist/ during a long run. A copy
+ * whose bundled pipeline is not this one (a build raced ours) is built again.
+ */
+async function privateBundles(pipelineFile: string, functions: string[]): Promise<string> {
+  const aside = join(BENCH_DATA_DIR, 'bundles');
+  const expected = JSON.stringify(loadPipelineFile(pipelineFile).config.datasets.map((d) => d.name));
+  for (let attempt = 1; ; attempt += 1) {
+    log(`building the functions (esbuild) with ${pipelineFile}`);
+    await run(process.execPath, [join(ROOT, 'esbuild.config.mjs'), '--pipeline', pipelineFile], { cwd: ROOT, maxBuffer: 64 * MB });
+    await rm(aside, { recursive: true, force: true });
+    const copied = await Promise.all(
+      functions.map((fn) =>
+        cp(join(ROOT, 'dist', fn), join(aside, fn), { recursive: true }).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    const pipelines = functions.map((fn) => join(aside, fn, 'pipeline', 'pipeline.json')).filter((path) => existsSync(path));
+    const bundled = await Promise.all(
+      pipelines.map(async (path) =>
+        JSON.stringify((JSON.parse(await readFile(path, 'utf8')) as { datasets: Array<{ name: string }> }).datasets.map((d) => d.name)),
+      ),
+    );
+    if (copied.every(Boolean) && bundled.every((names) => names === expected)) return aside;
+    if (attempt === 5) throw new Error(`dist/ was rebuilt with another pipeline during each of ${attempt} builds`);
+  }
 }
 
 /** An invocation of this landing, with when it ended (ms after the PUT returned; seen within 50 ms). */
@@ -46,11 +78,21 @@ export class LandingFailed extends LandfallError {
   }
 }
 
+/** How long a landing may show no new invocation before it is taken as ended (S3 events can lag on a loaded machine). */
+const STALL_MS = 120_000;
+
 /**
- * Lands the local file at `landing/<relative>` and waits until the pipeline settles; returns every
- * invocation it caused. A failed invocation throws LandingFailed with the invocations' errors.
+ * Lands the local file at `landing/<relative>` and waits until `done` holds for the invocations it
+ * caused (the pipeline settling is not enough: under load an S3 event can arrive after a quiet
+ * spell), or until nothing new ran for STALL_MS. A failed invocation throws LandingFailed.
  */
-export async function landAndSettle(stack: LocalStack, relative: string, path: string, contentType: string): Promise<TimedInvocation[]> {
+export async function landAndSettle(
+  stack: LocalStack,
+  relative: string,
+  path: string,
+  contentType: string,
+  done: (invocations: TimedInvocation[]) => boolean,
+): Promise<TimedInvocation[]> {
   const seen = stack.lambdas.timings.length;
   const failed = stack.lambdas.failures.length;
   await uploadFile(stack.s3, stack.deployment.names.rawBucket, `${PREFIX.landing}${relative}`, path, {}, contentType);
@@ -59,11 +101,21 @@ export async function landAndSettle(stack: LocalStack, relative: string, path: s
   const notice = () => {
     for (let i = seen + ended.length; i < stack.lambdas.timings.length; i += 1) ended.push(performance.now() - landed);
   };
-  await stack.settled(300, 60 * 60_000, notice);
-  notice();
-  if (stack.lambdas.failures.length > failed) throw new LandingFailed(stack.lambdas.failures.slice(failed));
-  return stack.lambdas.timings.slice(seen).map((t, i) => ({ ...t, endedMs: ended[i]!, key: decodeURIComponent((t.s3Key ?? '').replaceAll('+', ' ')) }));
+  const invocations = () =>
+    stack.lambdas.timings.slice(seen).map((t, i) => ({ ...t, endedMs: ended[i]!, key: decodeURIComponent((t.s3Key ?? '').replaceAll('+', ' ')) }));
+  for (;;) {
+    await stack.settled(300, 60 * 60_000, notice);
+    notice();
+    if (stack.lambdas.failures.length > failed) throw new LandingFailed(stack.lambdas.failures.slice(failed));
+    const so = invocations();
+    if (done(so) || performance.now() - landed - (ended.at(-1) ?? 0) > STALL_MS) return so;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
+
+/** Whether `count` landed files reached CONVERTED: as many successful tracks of a Parquet (processed/). */
+export const convertedFiles = (count: number) => (invocations: TimedInvocation[]) =>
+  invocations.filter((r) => r.ok && r.functionName === 'track' && r.key.startsWith(PREFIX.processed)).length >= count;
 
 /** The steps of one landed file from landing to CONVERTED: validate, convert, and track of its Parquet (processed/). */
 export function pathToConverted(
@@ -74,7 +126,8 @@ export function pathToConverted(
   const validate = invocations.find((r) => r.ok && r.functionName === 'validate');
   const convert = invocations.find((r) => r.ok && r.functionName === 'convert');
   const trackConverted = invocations.find((r) => r.ok && r.functionName === 'track' && r.key.startsWith(PREFIX.processed));
-  if (!validate || !convert || !trackConverted) throw new Error(`${what}: validate, convert or track of the Parquet did not run`);
+  if (!validate || !convert || !trackConverted)
+    throw new Error(`${what}: validate, convert or track of the Parquet did not run (ran: ${invocations.map((r) => `${r.functionName} ${r.key}`).join(', ')})`);
   return { validate, convert, trackConverted };
 }
 

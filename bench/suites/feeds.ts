@@ -12,7 +12,16 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MB } from '../lib/data';
 import { csvGzOfSize, FEED_KEYS, jsonlGzOfSize, writeFeedsPipeline, zipOfMembers } from '../lib/feed-data';
-import { LandingFailed, landAndSettle, pathToConverted, runFloor, startBundledStack, type FloorRun, type TimedInvocation } from '../lib/handler-stack';
+import {
+  convertedFiles,
+  LandingFailed,
+  landAndSettle,
+  pathToConverted,
+  runFloor,
+  startBundledStack,
+  type FloorRun,
+  type TimedInvocation,
+} from '../lib/handler-stack';
 import type { Target } from '../lib/results';
 import { formatSummary, pairedRatios, summarize } from '../lib/stats';
 import { log, suiteMain } from '../lib/suite';
@@ -78,7 +87,13 @@ await suiteMain(async ({ quick }) => {
         if (!s.failed) {
           try {
             // a new key per run: the same bytes under the same key would be a (correct) no-op
-            const invocations = await landAndSettle(stack, FEED_KEYS[shape](`r${String(i).padStart(3, '0')}`), inputs[shape], SHAPES[shape].contentType);
+            const invocations = await landAndSettle(
+              stack,
+              FEED_KEYS[shape](`r${String(i).padStart(3, '0')}`),
+              inputs[shape],
+              SHAPES[shape].contentType,
+              convertedFiles(1),
+            );
             const { validate, convert, trackConverted } = pathToConverted(invocations, `${shape} run ${i}`);
             s.validate.push(validate.durationMs);
             s.convert.push(convert.durationMs);
@@ -154,7 +169,7 @@ await suiteMain(async ({ quick }) => {
     };
     for (let i = 0; i < zipRuns; i += 1) {
       const relative = FEED_KEYS.zip(`z${String(i).padStart(3, '0')}`);
-      const invocations = await landAndSettle(stack, relative, zipPath, 'application/zip');
+      const invocations = await landAndSettle(stack, relative, zipPath, 'application/zip', convertedFiles(zip.members));
       const archiveKey = `${PREFIX.landing}${relative}`;
       const unpacking = invocations.find((r) => r.ok && r.functionName === 'validate' && r.key === archiveKey);
       if (!unpacking) throw new Error(`zip run ${i}: the archive was not validated`);

@@ -7,6 +7,7 @@ import { compareSequencers, versionTag, type ObjectRef } from '../../core/s3/eve
 import { PREFIX, processedKeyOf } from '../../core/s3/layout';
 import type { Readable } from 'node:stream';
 import { WriteConflictError, bodyText, downloadToFile, headIfExists, readObject, uploadFile, type WriteCondition } from '../../core/s3/object-io';
+import { feedOf } from '../../core/feeds/feed';
 import { landedInput } from '../../core/feeds/landed-input';
 import { NotLandfallOutputError, type SourceVersion } from '../../core/state/file-state';
 import { lineageMetadata, parseLineage } from '../../core/state/lineage';
@@ -20,6 +21,7 @@ import {
   goodRowsSql,
   typedColumnsSql,
   FileLineSink,
+  textLayout,
   parseVerdict,
   type Verdict,
   discardLines,
@@ -133,7 +135,11 @@ async function convertFor(
   // DuckDB starts while the Parquet already at the key is looked at (a file DuckDB cannot read goes
   // through the JavaScript rules first, and DuckDB opens after them).
   const open = () => openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
-  let opening: Promise<DuckDb> | undefined = verdict?.rules.engine === 'javascript' ? undefined : open();
+  // JSON lines go the JavaScript way too (its rules find the same good rows): DuckDB's JSON
+  // classification streamed into a COPY held the parsed lines of the whole file (a 17 MB file
+  // exhausted convert's 781 MiB), while the JavaScript streams them to a CSV in bounded memory.
+  const inJavaScript = verdict?.rules.engine === 'javascript' || (verdict !== undefined && textLayout(feedOf(dataset).canonical).kind === 'jsonl');
+  let opening: Promise<DuckDb> | undefined = inJavaScript ? undefined : open();
   opening?.catch(() => undefined);
   try {
     let current = await currentParquet(deps, key);
@@ -166,7 +172,7 @@ async function convertFor(
     const fromInput = async (consume: (path: string) => Promise<number>): Promise<number> => {
       if (landed) {
         // DuckDB parses a large object as it downloads: the download costs (almost) no time of its own.
-        return verdict?.rules.engine === 'javascript' ? consume(await landed.whole()) : landed.stream(consume);
+        return inJavaScript ? consume(await landed.whole()) : landed.stream(consume);
       }
       const path = join(dir, 'input');
       await downloadToFile(deps.s3, ref.bucket, ref.key, ref.versionId, path, size);
@@ -175,7 +181,7 @@ async function convertFor(
     let rows: number;
     if (!verdict) {
       rows = await fromInput((path) => withDuckDb((conn) => csvToParquet(conn, { csvPath: path, parquetPath, columns: dataset.columns, constants })));
-    } else if (verdict.rules.engine === 'duckdb') {
+    } else if (verdict.rules.engine === 'duckdb' && !inJavaScript) {
       const { skipLines, allGood } = verdict.rules;
       // a file of good rows only is read by DuckDB's typed reader; others have their lines classified again
       const typed = allGood ? allGoodRowsSql(read, skipLines) : null;

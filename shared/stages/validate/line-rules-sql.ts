@@ -81,7 +81,6 @@ function fieldsSql(dataset: DatasetConfig): string {
   // (trailing commas, NaN, Infinity; duplicate keys, where JSON.parse keeps the last) or prints a
   // number otherwise than String(number) would, the line is called bad and the JavaScript decides.
   // A boolean is a value of a boolean column only; a nested value (not null) is left to the JavaScript.
-  const paths = dataset.columns.map((c) => sqlString(`$.${c.name}`)).join(', ');
   const value = (c: ColumnSpec, e: string) =>
     isNested(c)
       ? `CASE json_type(${e}) WHEN 'NULL' THEN '' ELSE NULL END`
@@ -97,13 +96,27 @@ function fieldsSql(dataset: DatasetConfig): string {
         WHEN abs(TRY_CAST(${e} AS DOUBLE)) >= 9007199254740992 OR contains(TRY_CAST(${e} AS DOUBLE)::VARCHAR, 'e') THEN NULL
         ELSE TRY_CAST(${e} AS DOUBLE)::VARCHAR END
       ELSE NULL END`;
-  // one extraction per line, then each column's value from it
+  // each column's value from `j`, the line's one extraction of every column (linesWithJsonSql): no
+  // lambda (DuckDB's JSON functions inside a list lambda kept their memory to the query's end: a 17 MB
+  // file exhausted convert's 781 MiB)
   const each = dataset.columns.map((c, i) => `CASE WHEN j[${i + 1}] IS NULL THEN '' ELSE ${value(c, `j[${i + 1}]`)} END`).join(', ');
-  const values = `list_transform([json_extract(line, [${paths}])], j -> [${each}])[1]`;
+  return `CASE WHEN j IS NOT NULL THEN [${each}] END`;
+}
+
+/**
+ * The lines with `j`, a JSON line's columns extracted in one parse (a LIST of JSON, in column
+ * order), when the line is a JSON object JSON.parse reads the same: where DuckDB's JSON reader is
+ * more lenient (trailing commas, NaN, Infinity; duplicate keys, where JSON.parse keeps the last),
+ * `j` is NULL, the line is bad, and the JavaScript decides. For a delimited dataset, the lines.
+ */
+function linesWithJsonSql(dataset: DatasetConfig, skip: number): string {
+  if (textLayout(dataset).kind === 'delimited') return linesSql(skip);
+  const paths = dataset.columns.map((c) => sqlString(`$.${c.name}`)).join(', ');
   // outside strings: a comma before a closing bracket, or nan/inf/infinity in any case (yyjson takes them)
   const outsideStrings = `regexp_replace(line, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g')`;
   const lenient = `regexp_matches(${outsideStrings}, '(?i),\\s*[}\\]]|nan|inf')`;
-  return `CASE WHEN json_valid(line) AND NOT (${lenient}) AND json_type(line) = 'OBJECT' AND len(json_keys(line)) = len(list_distinct(json_keys(line))) THEN ${values} END`;
+  const usable = `line IS NOT NULL AND ascii(line) > 2 AND strlen(line) <= ${MAX_LINE_BYTES} AND json_valid(line) AND NOT (${lenient}) AND json_type(line) = 'OBJECT' AND len(json_keys(line)) = len(list_distinct(json_keys(line)))`;
+  return `SELECT line, CASE WHEN ${usable} THEN json_extract(line, [${paths}]) END AS j FROM (${linesSql(skip)})`;
 }
 
 /** A regular-expression literal (RE2) for `text`. */
@@ -250,7 +263,7 @@ export function classifiedLinesSql(dataset: DatasetConfig, keyFields: Record<str
       ${plain === null ? '' : `WHEN NOT (${general}) THEN CASE WHEN regexp_full_match(line, ${sqlString(plain)}) THEN 'good' ELSE 'bad' END`}
       WHEN ${good} THEN 'good'
       ELSE 'bad' END AS class
-    FROM (SELECT line, CASE WHEN line IS NOT NULL AND ascii(line) > 2 AND strlen(line) <= ${MAX_LINE_BYTES} AND ${general} THEN ${fieldsSql(dataset)} END AS f FROM (${linesSql(skip)})))`;
+    FROM (SELECT line, CASE WHEN line IS NOT NULL AND ascii(line) > 2 AND strlen(line) <= ${MAX_LINE_BYTES} AND ${general} THEN ${fieldsSql(dataset)} END AS f FROM (${linesWithJsonSql(dataset, skip)})))`;
 }
 
 /** The columns whose values over their `maxBytes` are truncated (`onTooLong: truncate`), with their index. */
