@@ -1,3 +1,4 @@
+import { rm, writeFile } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetConfig } from '../../core/config/types';
 import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
@@ -124,9 +125,14 @@ export async function validateWithDuckDb(
     const skipLines = header.line;
     if (skipLines > 0) {
       // the header line was counted as a line like any other: as whatever class the rules give its text
+      // (classified alone, from a file of its own: a LIMIT over a scan that skips many lines need not
+      // return the first line after them)
+      const headerPath = `${header.path}.header-line`;
+      await writeFile(headerPath, `${header.text ?? ''}\n`);
       const [[headerClass, headerTruncated]] = (
-        await conn.runAndReadAll(`SELECT class, t FROM (${classifiedLinesSql(dataset, keyFields, skipLines - 1)}) LIMIT 1`, { path: header.path })
+        await conn.runAndReadAll(`SELECT class, t FROM (${classifiedLinesSql(dataset, keyFields, 0)}) LIMIT 1`, { path: headerPath })
       ).getRows() as [[keyof LineCounts, boolean]];
+      await rm(headerPath, { force: true });
       counts[headerClass] -= 1;
       if (headerTruncated) counts.truncated -= 1;
     }
@@ -161,7 +167,10 @@ export async function validateWithDuckDb(
 }
 
 /** The header's line (0: none, JSON lines), and the junk and blank lines before it. */
-type HeaderSearch = { kind: 'found'; line: number; junk: number; blank: number; path: string } | { kind: 'rejected'; reason: string; junk: number } | Fallback;
+type HeaderSearch =
+  | { kind: 'found'; line: number; junk: number; blank: number; path: string; text?: string }
+  | { kind: 'rejected'; reason: string; junk: number }
+  | Fallback;
 
 /** The first line that is neither blank nor junk must be the header (the JavaScript's rule, applied in order). */
 async function findHeader(conn: DuckDBConnection, file: LandedCopy, dataset: DatasetConfig): Promise<HeaderSearch> {
@@ -185,7 +194,7 @@ async function findHeader(conn: DuckDBConnection, file: LandedCopy, dataset: Dat
         continue;
       }
       if (Buffer.byteLength(text) > MAX_LINE_BYTES || text.trimEnd() !== header) return { kind: 'rejected', reason: wrongHeader(header, i + 1, text), junk };
-      return { kind: 'found', line: i + 1, junk, blank, path };
+      return { kind: 'found', line: i + 1, junk, blank, path, text };
     }
     if (lines.length < limit) {
       if (complete) return { kind: 'rejected', reason: noHeader(header), junk };
