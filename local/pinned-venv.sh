@@ -1,4 +1,5 @@
-# Sourced by the install scripts of the Python tools (spark/install.sh, local/install-cfn-lint.sh):
+# Sourced by the install scripts of the Python tools (spark/install.sh, local/install-cfn-lint.sh,
+# local/install-checkov.sh):
 # installs a venv holding exactly what a requirements file pins, once, and prints `result` (the path
 # the caller wants) on stdout, the only thing printed there. The caller defines:
 #   venv, req, python, result   paths, and the interpreter that creates the venv

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import type { Column, Pipeline } from '../../shared/core/config/pipeline-input.generated';
 import { BENCH_DATA_DIR, MB } from './data';
+import { seededRandom } from '../../examples/retail/data/random';
 
 /*
  * The feeds benchmark's inputs: orders as a partner exports them (strings, a quoted name holding the
@@ -63,18 +64,6 @@ export async function writeFeedsPipeline(): Promise<string> {
   const path = join(BENCH_DATA_DIR, 'feeds-pipeline.json');
   await writeFile(path, `${JSON.stringify(feedsPipeline(), null, 2)}\n`);
   return path;
-}
-
-/** mulberry32: a small seeded generator, so the cached inputs are the same on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FIRST = ['Jane', 'John', 'Amélie', 'Jürgen', 'Mei', 'Omar', 'Sofia', 'Lars'];
@@ -133,7 +122,8 @@ export const CSV_HEADER = `${ORDER_COLUMNS.map((c) => c.name).join(',')}\n`;
 
 /** About `bytes` of text (a header, then lines of orders from `firstOrder`), in chunks of about 1 MB. */
 export async function* orderText(bytes: number, line: (o: Order) => string, header: string, firstOrder = 0): AsyncGenerator<string> {
-  const next = random(firstOrder + 1);
+  // seeded: the cached inputs are the same on every machine
+  const next = seededRandom(firstOrder + 1);
   let chunk = header;
   let written = 0;
   for (let n = firstOrder; written + chunk.length < bytes; n += 1) {

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { DatasetConfig } from '../../shared/core/config/types';
 import { BAD_MARK, FeedRejection, JUNK_MARK, parseBadLine } from '../../shared/core/feeds/canonical';
-import { feedOf } from '../../shared/core/feeds/feed';
+import { decodes, feedOf } from '../../shared/core/feeds/feed';
 import { rejected } from '../support/thrown';
 
 const dataset = (over: Partial<DatasetConfig>): DatasetConfig => ({
@@ -107,5 +107,22 @@ describe('feedOf: how a dataset’s landed bytes become the engine’s text', ()
     const feed = feedOf(dataset({ format: { kind: 'parquet' } }));
     expect(feed.parquet).toBe(true);
     expect(feed.canonical.format).toEqual({ kind: 'jsonl' });
+  });
+});
+
+describe('decodes: whether a landed object needs decoding, without building the transforms', () => {
+  it('agrees with the decoder for every kind of feed and compression', () => {
+    const datasets = [
+      dataset({}),
+      dataset({ format: { kind: 'jsonl' } }),
+      dataset({ format: { kind: 'json', records: 'array' } }),
+      dataset({ format: { kind: 'jsonl', encoding: 'windows-1252' } }),
+      dataset({ format: { kind: 'delimited', delimiter: ';' } }),
+      dataset({ format: { kind: 'fixedWidth', widths: [3, 8] } }),
+    ];
+    for (const d of datasets) {
+      const feed = feedOf(d);
+      for (const kind of ['none', 'gzip', 'zstd'] as const) expect(decodes(feed, kind), `${d.format.kind} ${kind}`).toBe(feed.decoder(kind, {}) !== null);
+    }
   });
 });

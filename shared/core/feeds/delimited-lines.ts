@@ -1,7 +1,7 @@
 import type { ColumnSpec, DelimitedFormat } from '../config/types';
-import { badLine, FeedRejection, JUNK_MARK, SchemaMismatch } from './canonical';
+import { badLine, FeedRejection, SchemaMismatch } from './canonical';
 import { canonicalCsvLine, type Dialect, splitDialectLine } from './csv-line';
-import { type ValueConverter, valueConverter } from './values';
+import { LinePrelude, type RowReading, rowReading, rowValues } from './line-prelude';
 
 export interface DelimitedFeed {
   format: DelimitedFormat;
@@ -20,14 +20,9 @@ export class DelimitedCanonicalizer {
   private readonly dialect: Dialect;
   private readonly columns: ColumnSpec[];
   private readonly additive: boolean;
-  private readonly converters: (ValueConverter | null)[];
-  private readonly nullMarkers: Set<string>;
-  private readonly prefixes: string[];
-  private readonly undefinedBytes: string | null;
-  /** lines before the header (or the first row) still to skip */
-  private toSkip: number;
-  private awaitingHeader: boolean;
-  private first = true;
+  /** how each column's value is read: null markers, converters */
+  private readonly reading: RowReading;
+  private readonly prelude: LinePrelude;
   /** for each declared column, the index of its field in a row (-1: missing, null) */
   private fieldOf: number[];
   private fieldCount: number;
@@ -39,13 +34,13 @@ export class DelimitedCanonicalizer {
     this.dialect = { delimiter: format.delimiter, quote, escape: format.escape ?? quote };
     this.columns = columns;
     this.additive = schemaPolicy === 'additive';
-    this.converters = columns.map((c) => valueConverter(c, { decimalComma: format.decimalComma }));
-    this.nullMarkers = new Set(format.nullMarkers ?? []);
-    this.prefixes = [format.commentPrefix, format.junkLinePrefix].filter((p): p is string => p !== undefined && p !== '');
-    const encoding = format.encoding ?? 'utf-8';
-    this.undefinedBytes = encoding === 'utf-8' ? null : `bytes not defined in ${encoding}`;
-    this.toSkip = format.skipLines ?? 0;
-    this.awaitingHeader = format.header !== false;
+    this.reading = rowReading(columns, format);
+    this.prelude = new LinePrelude({
+      skipLines: format.skipLines,
+      prefixes: [format.commentPrefix, format.junkLinePrefix].filter((p): p is string => p !== undefined),
+      header: format.header !== false,
+      encoding: format.encoding,
+    });
     this.fieldOf = columns.map((_, i) => i);
     this.fieldCount = columns.length;
   }
@@ -62,22 +57,9 @@ export class DelimitedCanonicalizer {
 
   /** The canonical line of the next physical line (its text without the line end). */
   line(text: string): string {
-    if (this.first) {
-      // A byte order mark (Excel writes one) is not part of the first line's text.
-      this.first = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    if (this.toSkip > 0) {
-      this.toSkip -= 1;
-      return JUNK_MARK + text;
-    }
-    if (isBlank(text)) return '';
-    for (const prefix of this.prefixes) if (text.startsWith(prefix)) return JUNK_MARK + text;
-    if (this.awaitingHeader) {
-      this.awaitingHeader = false;
-      return this.header(text);
-    }
-    return this.row(text);
+    const taken = this.prelude.take(text);
+    if ('line' in taken) return taken.line;
+    return 'header' in taken ? this.header(taken.header) : this.row(taken.row);
   }
 
   private header(text: string): string {
@@ -109,30 +91,17 @@ export class DelimitedCanonicalizer {
   }
 
   private row(text: string): string {
-    if (this.undefinedBytes !== null && text.includes('\uFFFD')) return badLine(this.undefinedBytes, text);
     const fields = splitDialectLine(text, this.dialect);
     if (!Array.isArray(fields)) return badLine(fields.problem, text);
     if (fields.length !== this.fieldCount) return badLine(`expected ${this.fieldCount} fields, found ${fields.length}`, text);
-    const values = new Array<string>(this.columns.length);
-    for (let i = 0; i < values.length; i += 1) {
-      const at = this.fieldOf[i]!;
-      let value = at < 0 ? '' : fields[at]!;
-      if (this.nullMarkers.has(value)) value = '';
-      const convert = this.converters[i];
-      if (convert && value !== '') {
-        const converted = convert(value);
-        if ('problem' in converted) return badLine(converted.problem, text);
-        value = converted.value;
-      }
-      values[i] = value;
-    }
-    return canonicalCsvLine(values);
+    const values = rowValues(
+      this.columns.length,
+      (i) => {
+        const at = this.fieldOf[i]!;
+        return at < 0 ? '' : fields[at]!;
+      },
+      this.reading,
+    );
+    return Array.isArray(values) ? canonicalCsvLine(values) : badLine(values.problem, text);
   }
 }
-
-/** Blank as the engine sees it: nothing but whitespace (JavaScript's trim()). */
-export function isBlank(text: string): boolean {
-  return text.length === 0 || (LEADING_SPACE.test(text) && text.trim() === '');
-}
-
-const LEADING_SPACE = /^\s/;

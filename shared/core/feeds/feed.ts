@@ -30,7 +30,14 @@ export interface Feed {
   parquet: boolean;
   /** the configured compression (`auto`: told from the first bytes) */
   compression: 'auto' | Compression;
+  /** the text is reshaped, compressed or not (another dialect, encoding, layout): `decoder` is never null */
+  reshapes: boolean;
   decoder(compression: Compression, notes: FeedNotes): Transform[] | null;
+}
+
+/** Whether a landed object of this compression needs decoding (without building the transforms). */
+export function decodes(feed: Feed, compression: Compression): boolean {
+  return compression !== 'none' || feed.reshapes;
 }
 
 const feeds = new WeakMap<DatasetConfig, Feed>();
@@ -49,7 +56,8 @@ const hasConverters = (columns: ColumnSpec[], decimalComma: boolean) => columns.
 
 function planFeed(dataset: DatasetConfig): Feed {
   const format = dataset.format;
-  if (format.kind === 'parquet') return { canonical: { ...dataset, format: { kind: 'jsonl' } }, parquet: true, compression: 'none', decoder: () => null };
+  if (format.kind === 'parquet')
+    return { canonical: { ...dataset, format: { kind: 'jsonl' } }, parquet: true, compression: 'none', reshapes: false, decoder: () => null };
   const compression = format.compression ?? 'auto';
   const encoding = format.encoding ?? 'utf-8';
   const bytes = (kind: Compression): Transform[] => [
@@ -75,6 +83,7 @@ function planFeed(dataset: DatasetConfig): Feed {
       canonical,
       parquet: false,
       compression,
+      reshapes: records !== 'lines' || perLine !== null,
       decoder: (kind) => {
         const steps = [...bytes(kind), ...(records === 'lines' ? [] : [jsonRecords(records)]), ...(perLine ? [lineMapper(perLine)] : [])];
         return steps.length > 0 ? steps : null;
@@ -87,6 +96,7 @@ function planFeed(dataset: DatasetConfig): Feed {
       canonical,
       parquet: false,
       compression,
+      reshapes: true,
       decoder: (kind) => {
         const fixed = new FixedWidthCanonicalizer({ format, columns: dataset.columns });
         return [...bytes(kind), lineMapper((line) => fixed.line(line))];
@@ -106,7 +116,7 @@ function planFeed(dataset: DatasetConfig): Feed {
     encoding === 'utf-8' &&
     (dataset.schemaPolicy ?? 'strict') === 'strict' &&
     !hasConverters(dataset.columns, false);
-  if (asEngineReads) return { canonical: dataset, parquet: false, compression, decoder: (kind) => (kind === 'none' ? null : bytes(kind)) };
+  if (asEngineReads) return { canonical: dataset, parquet: false, compression, reshapes: false, decoder: (kind) => (kind === 'none' ? null : bytes(kind)) };
   const canonical: DatasetConfig = {
     ...dataset,
     format: { kind: 'delimited', delimiter: ',', header: format.header ?? true, junkLinePrefix: JUNK_MARK },
@@ -115,6 +125,7 @@ function planFeed(dataset: DatasetConfig): Feed {
     canonical,
     parquet: false,
     compression,
+    reshapes: true,
     decoder: (kind, notes) => {
       const lines = new DelimitedCanonicalizer({ format, columns: dataset.columns, schemaPolicy: dataset.schemaPolicy ?? 'strict' });
       const mapper = lineMapper((line) => lines.line(line));

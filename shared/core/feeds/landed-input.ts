@@ -8,7 +8,7 @@ import { openDuckDb } from '../duckdb/duckdb';
 import { canStreamInput, withStreamedInput, withStreamedObject, type HeadCopy } from '../duckdb/streamed-input';
 import { downloadToFile, firstBytes, readObject } from '../s3/object-io';
 import { compressionOf } from './compression';
-import { feedOf, type Compression, type FeedNotes } from './feed';
+import { decodes, feedOf, type Compression, type FeedNotes } from './feed';
 import { parquetToCanonical } from './parquet-input';
 
 export interface LandedObject {
@@ -82,9 +82,9 @@ export async function landedInput(
       : object.size === 0
         ? 'none'
         : compressionOf(await firstBytes(s3, object.bucket, object.key, object.versionId, MAGIC_BYTES, signal), 'auto');
-  const decodes = feed.decoder(compression, {}) !== null;
+  const needsDecoding = decodes(feed, compression);
   const streamed = canStreamInput(object.size);
-  if (!decodes) {
+  if (!needsDecoding) {
     // the bytes are the engine's text: read straight from S3 (streamed by RawGet above the threshold)
     const whole = once(async () => {
       await download(rawPath);
