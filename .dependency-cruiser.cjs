@@ -1,5 +1,5 @@
 /**
- * The rooms of the tree and the directions they may import in (checked by `npm run lint:deps`, part
+ * The rooms of the tree and the directions they may import in (checked by `npm run lint`, part
  * of `npm test`). docs/architecture.md draws the same picture.
  *
  *   functions/        one thin handler per Lambda

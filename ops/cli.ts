@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../shared/core/errors';
 import { PREFIX } from '../shared/core/s3/layout';
 import { S3Client } from '@aws-sdk/client-s3';
-import { loadPipeline } from '../shared/core/config/load-config';
+import { loadPipeline, type Pipeline } from '../shared/core/config/load-config';
 import { BatchBusyError, NoFailedRunError, explainBatch, retryBatch } from '../shared/stages/resolve';
 import { describeRepair, reconcile as reconcilePass, reconcileDepsFromEnv } from '../shared/stages/reconcile';
 import { batchId as batchIdOf } from '../shared/core/runs/batches';
@@ -14,9 +14,10 @@ import { readDeployment } from '../deploy/serverless-config';
 import { replayPrefix } from '../shared/core/s3/replay';
 import { csvCell, exportCuratedTables, exportWarehouseTables } from './reports/curated-export';
 import { openLake, queryLake } from './lake-query';
-import { catalogTables } from '../shared/stages/catalog';
+import { SqlBindingError, assertPipelineSql, catalogTables } from '../shared/stages/catalog';
 import { formatTable, progress } from './terminal';
 import { batchTable, runLines } from './reports/job-run-report';
+import { runOutcome } from './reports/run-outcome';
 import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './reports/file-state-report';
 import { landDirectory, listFiles } from './land';
 import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
@@ -69,6 +70,19 @@ function sampleKnobs(values: Values): SampleOptions {
   return knobs;
 }
 
+/**
+ * The named pipeline (usePipelineFile), its SQL bound to its relations and parameters: a stage that
+ * does not bind fails the command now, naming the job, stage, file and line, before anything starts.
+ */
+async function useCheckedPipeline(file: string | undefined): Promise<{ pipeline: Pipeline; notChecked: string[]; stagesBound: number }> {
+  const pipeline = usePipelineFile(file);
+  try {
+    return { pipeline, ...(await assertPipelineSql(pipeline)) };
+  } catch (err) {
+    throw err instanceof SqlBindingError ? err.inFile(process.env.LANDFALL_CONFIG_FILE!) : err;
+  }
+}
+
 async function withStack<T>(fn: (stack: LocalStack) => Promise<T>): Promise<T> {
   const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`) });
   try {
@@ -88,7 +102,7 @@ function reportFailures(stack: LocalStack): boolean {
  * local stack runs it, and each file is checked against the state the sample expects.
  */
 async function demo(values: Values): Promise<number> {
-  const pipeline = usePipelineFile(values.config as string | undefined);
+  const { pipeline } = await useCheckedPipeline(values.config as string | undefined);
   const sample = await loadSampleModule(pipeline.dir!);
   if (!sample) return demoFolder(pipeline.dir!);
   const options = { ...sample.module.defaults, ...sampleKnobs(values) };
@@ -182,7 +196,7 @@ async function run(values: Values): Promise<number> {
   const out = values.out as string | undefined;
   if (!input || !out) throw new UsageError('run needs --input DIR and --out DIR');
   if (!existsSync(input)) throw new UsageError(`--input ${input} does not exist`);
-  usePipelineFile(values.config as string | undefined);
+  await useCheckedPipeline(values.config as string | undefined);
   return withStack(async (stack) => {
     await landAndSettle(stack, input);
     const items = await stack.fileStates.listAll();
@@ -205,7 +219,11 @@ async function run(values: Values): Promise<number> {
     process.stdout.write(
       `${stateCounts(latestPerKey(items))}; ${runs.length} job runs\nwrote ${statesPath}, ${runsPath}, ${clusters.path}, ${tables} Parquet files under ${join(outDir, 'processed')}, ${rejects} rejects reports under ${join(outDir, 'rejected')}, ${curated.length} curated tables under ${join(outDir, 'curated')} and ${warehouse.length} warehouse tables under ${join(outDir, 'warehouse')}\n`,
     );
-    return reportFailures(stack) ? 0 : 1;
+    if (!reportFailures(stack)) return 1;
+    // a scripted run must tell "every batch published" from "a batch waits or failed" (docs/operations.md)
+    const outcome = runOutcome((await stack.jobRuns.listAll()).batches);
+    for (const line of outcome.lines) process.stderr.write(`landfall: ${line}\n`);
+    return outcome.exitCode;
   });
 }
 
@@ -234,16 +252,19 @@ async function generate(values: Values): Promise<number> {
   return 0;
 }
 
-/** The effective configuration: validated, every file reference absolute (round-trips through --config). */
+/** The effective configuration: validated, its SQL bound, every file reference absolute (round-trips through --config). */
 async function config(values: Values): Promise<number> {
-  const pipeline = usePipelineFile(values.config as string | undefined);
+  const { pipeline, notChecked, stagesBound } = await useCheckedPipeline(values.config as string | undefined);
   process.stdout.write(`${JSON.stringify(pipeline.config, null, 2)}\n`);
-  process.stderr.write(`${process.env.LANDFALL_CONFIG_FILE}: valid (${pipeline.config.datasets.length} datasets, ${pipeline.config.jobs.length} jobs)\n`);
+  for (const line of notChecked) process.stderr.write(`landfall: warning: ${line}\n`);
+  process.stderr.write(
+    `${process.env.LANDFALL_CONFIG_FILE}: valid (${pipeline.config.datasets.length} datasets, ${pipeline.config.jobs.length} jobs, ${stagesBound} SQL stages bound)\n`,
+  );
   return 0;
 }
 
 async function up(values: Values): Promise<number> {
-  usePipelineFile(values.config as string | undefined);
+  await useCheckedPipeline(values.config as string | undefined);
   const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`), handlerLogLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' });
   await mkdir(join(PROJECT_ROOT, '.landfall'), { recursive: true });
   const info = {
@@ -439,6 +460,7 @@ export async function runCli(argv: string[]): Promise<number> {
       err instanceof UsageError ||
       err instanceof SampleModuleError ||
       err instanceof ConfigError ||
+      err instanceof SqlBindingError ||
       err instanceof NoFailedRunError ||
       err instanceof BatchBusyError ||
       err instanceof TargetError ||

@@ -123,7 +123,8 @@ export const COMMANDS = {
       'settles, then writes OUT/file-states.jsonl, OUT/job-runs.jsonl, OUT/emr-clusters.jsonl (every EMR cluster a run used: id, cell, ' +
       'created, ended, why; it returns once the clusters it created have ended by themselves), the processed Parquet under OUT/processed/, the rejects reports under OUT/rejected/, ' +
       "each job's output as OUT/curated/<table>.csv (its Parquet under OUT/curated/<table>/), and each table the jobs load into the " +
-      'warehouse as OUT/warehouse/<table>.csv. Exit 1 on an internal error, 2 on a bad command line or configuration.',
+      'warehouse as OUT/warehouse/<table>.csv. Exit 0 when every batch published; 3 when a batch FAILED, 4 when one still waits for its inputs ' +
+      '(each such batch is named on stderr with its error or what it waits for; OUT is written either way); 1 on an internal error, 2 on a bad command line or configuration.',
     options: {
       input: { type: 'string', value: 'DIR', required: true, help: 'the files to land: the path of each under DIR is its key under landing/' },
       out: { type: 'string', value: 'DIR', required: true, help: 'where the results go (created if missing)' },
@@ -148,7 +149,9 @@ export const COMMANDS = {
     group: 'pipeline',
     summary: 'validate the configuration and print it as the engine reads it: JSON, file references absolute',
     description:
-      'Validates the configuration and prints it as the engine reads it: JSON, every file reference an absolute path, so that ' +
+      'Validates the configuration, binds each SQL stage to its relations and parameters (in-process DuckDB over empty inputs: an ' +
+      'unknown column, a type error, a parameter missing or unused is an error naming the job, stage, SQL file and line; exit 2) and ' +
+      'prints it as the engine reads it: JSON, every file reference an absolute path, so that ' +
       '`landfall run --config` accepts it back from any directory. The verdict goes to stderr. Starts nothing.',
     options: { config: CONFIG },
   },

@@ -202,6 +202,7 @@ class Reference {
       '',
       'The schema checks the shape of each object; `landfall` also checks what refers to what (key fields of the key pattern, inputs named by preconditions, lookups, files that exist) and names the offending field.',
       '',
+      ...SQL_CONTRACT,
       '## Contents',
       '',
       ...contents,
@@ -216,6 +217,36 @@ class Reference {
     return `${lines.join('\n').trimEnd()}\n`;
   }
 }
+
+/**
+ * The SQL contract and its check (shared/stages/catalog/pipeline-binding.ts): not in the schema,
+ * which sees a SQL stage as a file name. Kept in step with docs/define-a-pipeline.md ("The SQL").
+ */
+const SQL_CONTRACT = [
+  '## SQL is checked when the configuration loads',
+  '',
+  '`landfall config` (and `landfall up`, `run`, `demo`, `npm run build`, `npm run package`) binds every SQL stage of every `duckdb` or `auto` job to its relations and its parameters, in one in-process DuckDB over empty files of each relation\'s columns (no data is read). ' +
+    'An unknown column, a type error, a parameter the SQL uses that the batch key does not give, or one the batch key gives that the SQL never uses is a configuration error (exit 2) naming the job, the stage, the SQL file and its line, with DuckDB\'s message:',
+  '',
+  '```',
+  'landfall: invalid pipeline configuration /…/pipeline.yaml: jobs[0].stages[1].sql: job shop_daily, stage totals, sql/shop_totals.v1.sql:5: Binder Error: Referenced column "amount_due" not found in FROM clause!',
+  '    Candidate bindings: "amount", "item_id", "source_key"',
+  '',
+  '    LINE 5:        CAST(sum(amount_due) AS DECIMAL(38, 2)) AS total,',
+  '                            ^',
+  '```',
+  '',
+  'What a SQL stage reads:',
+  '',
+  '- **Parameters**: every batch key field, as `$field` (`date` is `$batch_date`), bound as a string (dates `YYYY-MM-DD`, times `HH:MM:SS`; cast where a type is needed: `CAST($day AS DATE)`). The SQL uses each one and no other: the transform binds exactly the batch key.',
+  '- **A dataset relation**: the dataset\'s columns in order, typed (string VARCHAR, integer BIGINT, decimal DECIMAL(p,s), …), then `key_<field>` for each key pattern field (VARCHAR, a date as `YYYY-MM-DD`), `source_key` and `source_version_id`. The partition folders are no columns.',
+  '- **A job relation**: the upstream job\'s output columns, as its last SQL stage writes them (a Spark job\'s: its `output.columns`).',
+  '- **Stages** do not chain: each reads the job\'s inputs and writes the batch\'s partition; the last stage\'s result is the job\'s output.',
+  '- **The output**: the partition path comes from the batch key (`output.partitionBy`), no column is needed for it; `output.key` and a load\'s `key` name columns of the result or partition fields.',
+  '',
+  'Errors that need data (a string that does not cast) are found at run time. Spark stages are not checked.',
+  '',
+];
 
 /** YAML for an example: short collections inline, as a person writes them. */
 function yamlOf(value: unknown): string {

@@ -22,6 +22,7 @@ import * as emrFlow from '../../shared/stages/orchestrate/emr-flow';
 import * as jobSteps from '../../shared/stages/orchestrate/job-steps';
 import * as feedErrors from '../../shared/core/feeds/canonical';
 import * as archive from '../../shared/stages/unpack/archive';
+import * as sqlBinding from '../../shared/stages/catalog/sql-binding';
 
 const root = join(import.meta.dirname, '..', '..');
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -47,6 +48,7 @@ const MODULES = [
   jobSteps,
   feedErrors,
   archive,
+  sqlBinding,
 ];
 
 const errorClasses: ErrorClass[] = [
@@ -67,6 +69,7 @@ const ARGUMENTS: Record<string, unknown[]> = {
   StepFailedError: ['FAILED', { clusterId: 'j-1', stepId: 's-1' }],
   ClusterUnhealthyError: ['unreachable', { clusterId: 'j-1' }],
   ClusterEndedError: ['USER_REQUEST', { clusterId: 'j-1' }],
+  SqlBindingError: [[{ job: 'j', stage: 's', field: 'jobs[0].stages[0].sql', file: '/p/sql/j.v1.sql', line: 1, problem: 'Binder Error' }]],
 };
 const instanceOf = (cls: ErrorClass) => new (cls as unknown as new (...args: unknown[]) => LandfallError)(...(ARGUMENTS[cls.name] ?? ['a message']));
 

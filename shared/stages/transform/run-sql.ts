@@ -31,6 +31,22 @@ export class MissingInputError extends LandfallError {
 export class InvalidTransformRequestError extends LandfallError {
   override readonly name = 'InvalidTransformRequestError';
   readonly code = 'TRANSFORM_REQUEST_INVALID';
+  /** on a parameter mismatch: the names the SQL uses that the request lacks, and those it gives that the SQL never uses */
+  readonly parameters?: { missing: string[]; unused: string[] };
+  constructor(message: string, options?: ErrorOptions & { parameters?: { missing: string[]; unused: string[] } }) {
+    super(message, options);
+    if (options?.parameters) this.parameters = options.parameters;
+  }
+}
+
+/**
+ * The line of the SQL text that a line of the statement run (DuckDB's "LINE n:") is on: the
+ * statement is `COPY (` on a line of its own, then the text trimmed (see asSubquery). Below 1 or past
+ * the text's end when DuckDB points at the wrapper (an unfinished statement).
+ */
+export function sqlTextLine(sql: string, statementLine: number): number {
+  const leading = /^\s*/.exec(sql)![0].split('\n').length - 1;
+  return statementLine - 1 + leading;
 }
 
 function quoteIdentifier(name: string, what: string): string {
@@ -53,6 +69,19 @@ function asSubquery(sql: string): string {
   const body = sql.trim().replace(/(;\s*)+$/, '');
   if (body === '') throw new InvalidTransformRequestError('the SQL text is empty');
   return `(\n${body}\n)`;
+}
+
+/**
+ * Rethrows DuckDB's error with `sqlLine`, the line of the SQL text its "LINE n:" points at (n counts
+ * the statement's lines, not the text's): the configuration check names the file's line with it.
+ * The error itself (its class, its message) is DuckDB's, unchanged.
+ */
+function withSqlLine(sql: string): (err: unknown) => never {
+  return (err) => {
+    const at = err instanceof Error ? /\bLINE (\d+):/.exec(err.message) : null;
+    if (at) Object.assign(err as Error, { sqlLine: sqlTextLine(sql, Number(at[1])) });
+    throw err;
+  };
 }
 
 /**
@@ -89,7 +118,7 @@ export async function runSqlTransform(conn: DuckDBConnection, req: SqlTransformR
       created.push(quoted);
     }
 
-    const statement = await conn.prepare(`COPY ${asSubquery(req.sql)} TO $${OUTPUT_PARAM} (FORMAT parquet, COMPRESSION zstd)`);
+    const statement = await conn.prepare(`COPY ${asSubquery(req.sql)} TO $${OUTPUT_PARAM} (FORMAT parquet, COMPRESSION zstd)`).catch(withSqlLine(req.sql));
     try {
       const expected = new Set<string>();
       for (let i = 1; i <= statement.parameterCount; i += 1) expected.add(statement.parameterName(i));
@@ -100,12 +129,13 @@ export async function runSqlTransform(conn: DuckDBConnection, req: SqlTransformR
       if (missing.length > 0 || unused.length > 0) {
         throw new InvalidTransformRequestError(
           `parameters do not match the SQL: ${[missing.length > 0 ? `missing ${missing.map((p) => `$${p}`).join(', ')}` : '', unused.length > 0 ? `not used ${unused.map((p) => `$${p}`).join(', ')}` : ''].filter(Boolean).join('; ')}`,
+          { parameters: { missing, unused } },
         );
       }
       const values: Record<string, DuckDBValue> = { ...req.params, [OUTPUT_PARAM]: req.outputPath };
       const types: Record<string, DuckDBType> = { [OUTPUT_PARAM]: VARCHAR };
       statement.bind(values, types);
-      const result = await statement.runAndReadAll();
+      const result = await statement.runAndReadAll().catch(withSqlLine(req.sql));
       // COPY answers with one row, one column: the number of rows written.
       return { rows: Number(result.getRows()[0]?.[0] ?? 0) };
     } finally {
