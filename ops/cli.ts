@@ -16,7 +16,7 @@ import { csvCell, exportCuratedTables, exportWarehouseTables } from './reports/c
 import { openLake, queryLake } from './lake-query';
 import { SqlBindingError, assertPipelineSql, catalogTables } from '../shared/stages/catalog';
 import { formatTable, progress } from './terminal';
-import { batchTable, runLines } from './reports/job-run-report';
+import { batchTable, runCheckLines, runLines } from './reports/job-run-report';
 import { runOutcome } from './reports/run-outcome';
 import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './reports/file-state-report';
 import { landDirectory, listFiles } from './land';
@@ -366,6 +366,7 @@ async function explain(values: Values): Promise<number> {
       .map(([relation, files]) => `${relation}: ${files.map((f) => `${f.key}@${f.versionId}`).join(', ')}`)
       .join('; ');
     lines.push(`run ${run.executionName}: ${run.status}, claimed ${run.claimedAt}; read ${read}`);
+    lines.push(...runCheckLines(run));
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -225,8 +225,8 @@ class Reference {
 const SQL_CONTRACT = [
   '## SQL is checked when the configuration loads',
   '',
-  '`landfall config` (and `landfall up`, `run`, `demo`, `npm run build`, `npm run package`) binds every SQL stage of every `duckdb` or `auto` job to its relations and its parameters, in one in-process DuckDB over empty files of each relation\'s columns (no data is read). ' +
-    'An unknown column, a type error, a parameter the SQL uses that the batch key does not give, or one the batch key gives that the SQL never uses is a configuration error (exit 2) naming the job, the stage, the SQL file and its line, with DuckDB\'s message:',
+  "`landfall config` (and `landfall up`, `run`, `demo`, `npm run build`, `npm run package`) binds every SQL stage of every `duckdb` or `auto` job to its relations and its parameters, in one in-process DuckDB over empty files of each relation's columns (no data is read). " +
+    "An unknown column, a type error, a parameter the SQL uses that the batch key does not give, or one the batch key gives that the SQL never uses is a configuration error (exit 2) naming the job, the stage, the SQL file and its line, with DuckDB's message:",
   '',
   '```',
   'landfall: invalid pipeline configuration /…/pipeline.yaml: jobs[0].stages[1].sql: job shop_daily, stage totals, sql/shop_totals.v1.sql:5: Binder Error: Referenced column "amount_due" not found in FROM clause!',
@@ -239,10 +239,10 @@ const SQL_CONTRACT = [
   'What a SQL stage reads:',
   '',
   '- **Parameters**: every batch key field, as `$field` (`date` is `$batch_date`), bound as a string (dates `YYYY-MM-DD`, times `HH:MM:SS`; cast where a type is needed: `CAST($day AS DATE)`). The SQL uses each one and no other: the transform binds exactly the batch key.',
-  '- **A dataset relation**: the dataset\'s columns in order, typed (string VARCHAR, integer BIGINT, decimal DECIMAL(p,s), …), then `key_<field>` for each key pattern field (VARCHAR, a date as `YYYY-MM-DD`), `source_key` and `source_version_id`. The partition folders are no columns.',
-  '- **A job relation**: the upstream job\'s output columns, as its last SQL stage writes them (a Spark job\'s: its `output.columns`).',
-  '- **Stages** do not chain: each reads the job\'s inputs and writes the batch\'s partition; the last stage\'s result is the job\'s output.',
-  '- **The output**: the partition path comes from the batch key (`output.partitionBy`), no column is needed for it; `output.key` and a load\'s `key` name columns of the result or partition fields.',
+  "- **A dataset relation**: the dataset's columns in order, typed (string VARCHAR, integer BIGINT, decimal DECIMAL(p,s), …), then `key_<field>` for each key pattern field (VARCHAR, a date as `YYYY-MM-DD`), `source_key` and `source_version_id`. The partition folders are no columns.",
+  "- **A job relation**: the upstream job's output columns, as its last SQL stage writes them (a Spark job's: its `output.columns`).",
+  "- **Stages** do not chain: each reads the job's inputs and writes the batch's partition; the last stage's result is the job's output.",
+  "- **The output**: the partition path comes from the batch key (`output.partitionBy`), no column is needed for it; `output.key` and a load's `key` name columns of the result or partition fields.",
   '',
   'Errors that need data (a string that does not cast) are found at run time. Spark stages are not checked.',
   '',

@@ -17,6 +17,7 @@ export const handler = async (request: { run: RunInput; stage: JobStage }, conte
     pipeline: loadPipeline(),
     lakeBucket: setting('LAKE_BUCKET'),
     functionMemoryMb: Number(context.memoryLimitInMB),
+    deploymentStage: setting('LANDFALL_STAGE'),
   };
   return runStage(request.run, request.stage, deps);
 };

@@ -1,5 +1,14 @@
-import type { BatchItem, RunItem } from '../../shared/core/runs/job-run-store';
+import type { BatchItem, OutputCheckResult, RunItem } from '../../shared/core/runs/job-run-store';
 import { formatTable } from '../terminal';
+
+/** A run's checks in a few words: `3/4 passed; failed: unique store_id, item_id (error)`; empty when it has none. */
+export function checksSummary(run: RunItem | undefined): string {
+  const results = run?.checks?.results ?? [];
+  if (results.length === 0) return '';
+  const failed = results.filter((r) => !r.passed);
+  const passed = `${results.length - failed.length}/${results.length} passed`;
+  return failed.length === 0 ? passed : `${passed}; failed: ${failed.map((r) => `${r.name} (${r.severity})`).join(', ')}`;
+}
 
 export function batchTable(batches: BatchItem[], runs: RunItem[]): string {
   const rows = batches.map((b) => {
@@ -15,10 +24,32 @@ export function batchTable(batches: BatchItem[], runs: RunItem[]): string {
       String(mine.length),
       last?.status ?? '',
       rowsOut,
+      checksSummary(last).slice(0, 60),
       (b.waitingFor ?? []).join('; ').slice(0, 90) || (b.lastRun?.error ?? '').slice(0, 90),
     ];
   });
-  return formatTable([['batch', 'status', 'runs', 'last run', 'rows', 'waiting for / error'], ...rows]);
+  return formatTable([['batch', 'status', 'runs', 'last run', 'rows', 'checks', 'waiting for / error'], ...rows]);
+}
+
+const SHOWN_ROWS = 3;
+
+/** One check's line, and for a failed one its first failing rows. */
+function checkLines(result: OutputCheckResult): string[] {
+  const head = `  ${result.passed ? 'passed' : result.severity === 'error' ? 'FAILED' : 'warned'} ${result.name} (${result.rule}, ${result.severity}): ${
+    result.detail ?? `${result.failing} failing`
+  }`;
+  if (result.passed) return [head];
+  const rows = result.sample.slice(0, SHOWN_ROWS).map((row) => `    ${JSON.stringify(row)}`);
+  const more =
+    result.failing > rows.length && result.sample.length > 0 ? [`    … ${result.failing - rows.length} more (the run item keeps ${result.sample.length})`] : [];
+  return [head, ...rows, ...more];
+}
+
+/** `explain`'s lines about a run's output checks: each check, passed or not, and failing rows. */
+export function runCheckLines(run: RunItem): string[] {
+  const record = run.checks;
+  if (!record || record.results.length === 0) return [];
+  return [`  checks on ${record.stage} at ${record.at}: ${checksSummary(run)}`, ...record.results.flatMap(checkLines)];
 }
 
 /** Run items without table keys, for OUT/job-runs.jsonl. */

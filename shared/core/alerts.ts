@@ -2,7 +2,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 
 /** One message on the alerts topic (job failures, deadline misses, repairs): a subject an on-call reads first. */
 export interface Alert {
-  kind: 'job-failed' | 'past-deadline' | 'repaired' | 'schema-changed';
+  kind: 'job-failed' | 'past-deadline' | 'repaired' | 'schema-changed' | 'checks-warned';
   subject: string;
   detail: Record<string, unknown>;
 }
@@ -32,5 +32,35 @@ export function metricsLine(stage: string, metrics: Record<string, number>, at =
     },
     Stage: stage,
     ...metrics,
+  });
+}
+
+/**
+ * An EMF line of a job's output checks (docs/checks.md): namespace `landfall`, dimensions Stage and
+ * Job; `OutputChecksPassRate` (Percent: checks passed of checks run), `OutputChecksFailed` and
+ * `OutputChecksRun` (Count). Logged by the transform each time a run's checks run.
+ */
+export function checkMetricsLine(stage: string, job: string, results: { passed: boolean }[], at = new Date()): string {
+  const passed = results.filter((r) => r.passed).length;
+  return JSON.stringify({
+    _aws: {
+      Timestamp: at.getTime(),
+      CloudWatchMetrics: [
+        {
+          Namespace: 'landfall',
+          Dimensions: [['Stage', 'Job']],
+          Metrics: [
+            { Name: 'OutputChecksPassRate', Unit: 'Percent' },
+            { Name: 'OutputChecksFailed', Unit: 'Count' },
+            { Name: 'OutputChecksRun', Unit: 'Count' },
+          ],
+        },
+      ],
+    },
+    Stage: stage,
+    Job: job,
+    OutputChecksPassRate: results.length === 0 ? 100 : (100 * passed) / results.length,
+    OutputChecksFailed: results.length - passed,
+    OutputChecksRun: results.length,
   });
 }

@@ -118,9 +118,10 @@ export const SETTINGS = {
   LANDFALL_STAGE: {
     type: 'string',
     default: 'unknown',
-    functions: ['reconcile'],
+    functions: ['reconcile', 'transform'],
     setBy: 'function',
-    meaning: "the Stage dimension of the reconciler's metrics (Repairs, BatchesPastDeadline)",
+    meaning:
+      "the Stage dimension of the reconciler's metrics (Repairs, BatchesPastDeadline) and of the output checks' (OutputChecksPassRate, OutputChecksFailed, OutputChecksRun)",
   },
   // ---- the heavy path: EMR cells, ARC and Spark (emrstep) ----
   EMR_MODE: {

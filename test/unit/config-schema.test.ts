@@ -160,6 +160,16 @@ const everything = (): Config => ({
       engine: 'duckdb',
       stages: [{ name: 'aggregate', sql: 'sql/pos_daily_sales.v3.sql' }],
       output: { table: 'sales_daily', partitionBy: ['province', 'date'], key: ['store_id'] },
+      checks: [
+        { unique: true },
+        { name: 'stores named', severity: 'warn', notNull: ['store_id'] },
+        { acceptedValues: { column: 'province', values: { lookup: 'stores' } } },
+        { referential: { column: 'store_id', relation: 'sales', relationColumn: 'store' } },
+        { rowCount: { min: 1, max: 100, minRatioOfPrevious: 0.5, maxRatioOfPrevious: 2, input: 'sales', minRatioOfInput: 0, maxRatioOfInput: 1 } },
+        { reconcile: { output: 'sum(amount)', input: { relation: 'sales', expression: 'sum(amount)' }, tolerance: 0.01 } },
+        { name: 'no negative amounts', sql: 'SELECT * FROM output WHERE amount < 0' },
+        { name: 'from a file', sql: { file: 'sql/pos_daily_sales.v1.sql' } },
+      ],
     },
     {
       name: 'events_daily',
@@ -453,6 +463,12 @@ describe('pipeline.schema.json', () => {
     ['output', 'output', (c) => c.jobs[0].output],
     ['output with tables', 'output', (c) => c.jobs[2].output],
     ['load', 'load', (c) => c.jobs[2].load[0]],
+    ['output check', 'check', (c) => c.jobs[0].checks[0]],
+    ['acceptedValues check', 'acceptedValuesCheck', (c) => c.jobs[0].checks[2].acceptedValues],
+    ['referential check', 'referentialCheck', (c) => c.jobs[0].checks[3].referential],
+    ['rowCount check', 'rowCountCheck', (c) => c.jobs[0].checks[4].rowCount],
+    ['reconcile check', 'reconcileCheck', (c) => c.jobs[0].checks[5].reconcile],
+    ['sql file of a check', 'sqlFile', (c) => c.jobs[0].checks[7].sql],
   ];
 
   it('has a row in this table for every object the schema defines', () => {

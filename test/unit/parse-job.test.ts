@@ -395,7 +395,7 @@ describe('a job that cannot be used', () => {
       'an unknown job field',
       (j) => (j.schedule = 'daily'),
       'jobs[0].schedule',
-      'unknown field (allowed: name, freshness, cutoff, settleSeconds, batchKey, dateField, inputs, preconditions, engine, autoThresholdBytes, spark, stages, output, load)',
+      'unknown field (allowed: name, freshness, cutoff, settleSeconds, batchKey, dateField, inputs, preconditions, engine, autoThresholdBytes, spark, stages, output, load, checks)',
     ],
   ])('rejects %s, naming the field', (_what, mutate, field, problem) => {
     const err = errorOf(mutate);

@@ -44,4 +44,13 @@ describe('runOutcome', () => {
     expect(outcome.lines[0]).toContain('landfall explain --job daily_sales --batch province=ON,date=2026-12-01');
     expect(outcome.lines).toHaveLength(2);
   });
+
+  it('counts a batch whose output failed its checks as failed', () => {
+    const outcome = runOutcome([
+      batch('SUCCEEDED'),
+      batch('CHECK_FAILED', { lastRun: { executionName: 'e', fingerprint: 'f', status: 'CHECK_FAILED', finishedAt: 'x', error: 'unique' } }),
+    ]);
+    expect(outcome.exitCode).toBe(EXIT_BATCH_FAILED);
+    expect(outcome.lines[0]).toContain('CHECK_FAILED: unique');
+  });
 });

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors';
 import { lookupNamed } from './lookups';
 import { keyFieldsOf } from './parse-dataset';
+import { parseChecks } from './parse-checks';
 import { parseSparkResources } from './parse-spark';
 import type * as In from './pipeline-input.generated';
 import { array, every, fieldsOf, identifier, localTime, noUnknownKeys, number, object, oneOf, string, type Obj } from './parse-values';
@@ -35,6 +36,7 @@ const JOB_FIELDS = fieldsOf<In.Job>()([
   'stages',
   'output',
   'load',
+  'checks',
 ]);
 /** How long a run waits for a burst of landings to end before it takes the batch's inputs (see RunInput.settle). */
 export const DEFAULT_SETTLE_SECONDS = 10;
@@ -326,6 +328,14 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
   const table = identifier(output.table, `${field}.output.table`);
   const keysOf = new Map(tables ? Object.entries(tables).map(([t, spec]) => [t, spec.key]) : [[table, key]]);
   const load = obj.load !== undefined ? array(obj.load, `${field}.load`).map((l, i) => parseLoad(l, `${field}.load[${i}]`, keysOf)) : undefined;
+  const checks =
+    obj.checks !== undefined
+      ? parseChecks(obj.checks, `${field}.checks`, {
+          job: { name, engine, key, relations: inputs.map((i) => i.input.relation) },
+          lookups: ctx.lookups,
+          file: ctx.file,
+        })
+      : undefined;
   return {
     name,
     ...(obj.freshness !== undefined ? { freshness: parseFreshness(obj.freshness, `${field}.freshness`) } : {}),
@@ -343,6 +353,7 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
     stages,
     output: { table, partitionBy, key, ...(tables ? { tables } : {}), ...(columns ? { columns } : {}) },
     ...(load ? { load } : {}),
+    ...(checks ? { checks } : {}),
   };
 }
 

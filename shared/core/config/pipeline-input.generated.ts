@@ -350,6 +350,10 @@ export interface Job {
    * Warehouse loads after the curated write (Redshift through the Data API), one per table.
    */
   load?: Load[];
+  /**
+   * Checks on the batch's output, run before it replaces the curated partition and before any warehouse load (see docs/checks.md). A failed `error` check ends the run CHECK_FAILED with nothing published; a failed `warn` check is published, recorded on the run and alerted once. DuckDB runs only: not allowed on an `emr` job (an `auto` job's runs on EMR do not run them yet).
+   */
+  checks?: Check[];
 }
 
 /**
@@ -897,4 +901,151 @@ export interface Archive {
    * Most a member may grow when unpacked (unpacked bytes / packed bytes): a zip bomb grows by thousands.
    */
   maxRatio?: number;
+}
+
+/**
+ * One rule on a job's output (the rows the last stage wrote, the relation `output`), with exactly one of `unique`, `notNull`, `acceptedValues`, `referential`, `rowCount`, `reconcile` or `sql`. Its result (passed, the failing count, up to 10 failing rows) is recorded on the run.
+ */
+export interface Check {
+  /**
+   * How results and alerts name the check (unique within the job; default: the rule and its columns, e.g. `unique store_id, item_id`).
+   */
+  name?: string;
+  /**
+   * `error` (default): a failure ends the run CHECK_FAILED and publishes nothing. `warn`: a failure is published, recorded and alerted once per run.
+   */
+  severity?: 'error' | 'warn';
+  /**
+   * No two output rows share these columns' values (`true`: the job's `output.key`). Failing: each repeated value, with its number of rows.
+   */
+  unique?: true | Identifier[];
+  /**
+   * These columns are never null. Failing: each row with a null in one of them.
+   *
+   * @minItems 1
+   */
+  notNull?: Identifier[];
+  /**
+   * A column's values are among a list or a lookup's.
+   */
+  acceptedValues?: AcceptedValuesCheck;
+  /**
+   * A column's values are present in an input.
+   */
+  referential?: ReferentialCheck;
+  /**
+   * The row count within bounds.
+   */
+  rowCount?: RowCountCheck;
+  /**
+   * A total that must match the input's.
+   */
+  reconcile?: ReconcileCheck;
+  /**
+   * A custom assertion: a SELECT over `output` and the job's input relations whose rows are the failures (none returned: passed). Inline SQL, or `{ file: PATH }` (relative to the configuration's folder; read into the configuration when it is loaded).
+   */
+  sql?: string | SqlFile;
+}
+
+/**
+ * A column's values are among a list (or a lookup's); nulls pass (`notNull` catches them). Values compare as text. Failing: each row with another value.
+ */
+export interface AcceptedValuesCheck {
+  /**
+   * The output column.
+   */
+  column: Identifier;
+  /**
+   * The accepted values: a list, or `{ lookup: NAME }`.
+   */
+  values: ValuesOrLookup;
+}
+
+/**
+ * Every non-null value of an output column is present in a column of one of the job's input relations (a dataset or an upstream job's output, as the run read it). For values of a lookup, use `acceptedValues`. Failing: each output row whose value is missing.
+ */
+export interface ReferentialCheck {
+  /**
+   * The output column.
+   */
+  column: Identifier;
+  /**
+   * The input (its `relation`) holding the known values.
+   */
+  relation: Identifier;
+  /**
+   * The column of that input (default: `column`).
+   */
+  relationColumn?: Identifier;
+}
+
+/**
+ * The output's row count within bounds: absolute (`min`, `max`), against the previous partition of the same batch (`minRatioOfPrevious`, `maxRatioOfPrevious`: skipped on a batch's first run), or against an input's rows (`input` with `minRatioOfInput`, `maxRatioOfInput`). At least one bound. Failing: 1, with the counts.
+ */
+export interface RowCountCheck {
+  /**
+   * The fewest rows.
+   */
+  min?: number;
+  /**
+   * The most rows.
+   */
+  max?: number;
+  /**
+   * The least ratio of this output's rows to the batch's previous partition's (0.5: no more than 50 % fewer).
+   */
+  minRatioOfPrevious?: number;
+  /**
+   * The greatest ratio of this output's rows to the previous partition's (2: at most twice as many).
+   */
+  maxRatioOfPrevious?: number;
+  /**
+   * The input (its `relation`) the input ratios compare with: all its rows the run read.
+   */
+  input?: Identifier;
+  /**
+   * The least ratio of output rows to the input's rows.
+   */
+  minRatioOfInput?: number;
+  /**
+   * The greatest ratio of output rows to the input's rows.
+   */
+  maxRatioOfInput?: number;
+}
+
+/**
+ * A total of the output equals a total of an input, within `tolerance`: both are SQL aggregate expressions (over `output`, and over the input relation). Failing: 1, with both totals and their difference.
+ */
+export interface ReconcileCheck {
+  /**
+   * An aggregate expression over the output, e.g. `sum(sale_amount)`.
+   */
+  output: string;
+  /**
+   * The input's total.
+   */
+  input: {
+    /**
+     * The input (its `relation`).
+     */
+    relation: Identifier;
+    /**
+     * An aggregate expression over that input, e.g. `sum(amount) FILTER (WHERE transaction_code = 4)`.
+     */
+    expression: string;
+  };
+  /**
+   * The largest absolute difference that passes (default 0).
+   */
+  tolerance?: number;
+}
+
+/**
+ * A custom check's SQL in a file.
+ */
+export interface SqlFile {
+  /**
+   * The `.sql` file, relative to the configuration's folder.
+   */
+  file: string;
 }

@@ -91,6 +91,8 @@ export type JobConfig = Loaded<
     output: Loaded<In.Output, { tables?: Record<string, OutputTable>; columns?: OutputColumn[] }>;
     /** Warehouse loads, their defaults filled in. */
     load?: WarehouseLoad[];
+    /** Checks on the output (DuckDB runs), loaded. */
+    checks?: OutputCheck[];
   }
 >;
 
@@ -111,3 +113,23 @@ export type OutputTable = Loaded<Extract<NonNullable<In.Output['tables']>[string
  * `into` defaults to the table, `key` to the output table's key, `mode` to `replace`.
  */
 export type WarehouseLoad = Flat<Filled<In.Load, 'into' | 'key' | 'mode'>>;
+
+/**
+ * A check on a job's output (docs/checks.md), as loaded: exactly one rule; `name` and `severity` filled in,
+ * `unique: true` expanded to the output key, `acceptedValues` of a lookup resolved to its values, a
+ * referential check's `relationColumn` filled in, a `reconcile` tolerance filled in, and a `sql` file read
+ * into the inline SQL (the loaded configuration is self-contained).
+ */
+export type OutputCheck = Loaded<
+  Filled<In.Check, 'name' | 'severity'>,
+  {
+    unique?: string[];
+    acceptedValues?: Loaded<In.AcceptedValuesCheck, { values: string[] }>;
+    referential?: Filled<In.ReferentialCheck, 'relationColumn'>;
+    reconcile?: Filled<In.ReconcileCheck, 'tolerance'>;
+    sql?: string;
+  }
+>;
+
+/** The rule of a check: the one rule field it has. */
+export type OutputCheckRule = keyof Pick<OutputCheck, 'unique' | 'notNull' | 'acceptedValues' | 'referential' | 'rowCount' | 'reconcile' | 'sql'>;

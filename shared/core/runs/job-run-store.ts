@@ -16,7 +16,69 @@ import type { SelectedFile } from './run-input';
  * The job-runs table: per batch one BATCH item (status, what it waits for, the active and last run)
  * and one RUN#<execution name> item per run (what it read, its stages, its outcome).
  */
-export type RunStatus = 'CLAIMED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'RELEASED';
+export type RunStatus = 'CLAIMED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CHECK_FAILED' | 'RELEASED';
+
+/**
+ * The ends of a run `landfall retry` starts again with the same inputs: FAILED, and CHECK_FAILED (an
+ * `error` check failed on the output: nothing was published; retry once the SQL or the data is fixed).
+ * Neither is repaired by the reconciler unless the failure was the infrastructure's (`restartable`).
+ */
+export const RETRYABLE_STATUSES: readonly RunStatus[] = ['FAILED', 'CHECK_FAILED'];
+
+/** One check's result on a run's output (shared/stages/transform/output-checks.ts; docs/checks.md). */
+export interface OutputCheckResult {
+  /** the rule: unique, notNull, acceptedValues, referential, rowCount, reconcile, sql */
+  rule: string;
+  name: string;
+  severity: 'error' | 'warn';
+  passed: boolean;
+  /** failing rows (for unique: repeated key values; for rowCount and reconcile: 1 when failed) */
+  failing: number;
+  /** up to 10 failing rows, values as JSON */
+  sample: Record<string, unknown>[];
+  /** what was compared, in words (row counts, totals), when the rule is not row by row */
+  detail?: string;
+}
+
+/** Where the results start in an OutputCheckFailedError's message (the `fail` step records them from it). */
+const RESULTS_MARKER = '\nresults: ';
+/** Step Functions keeps 32,768 characters of an error's cause: the results stay well under it. */
+const MAX_RESULTS_CHARS = 20_000;
+
+/**
+ * The message of a run whose `error` checks failed: what an operator reads first, then the results
+ * as JSON (samples shortened to fit), so that the step recording the failure records them too.
+ */
+export function checkFailureMessage(summary: string, results: OutputCheckResult[]): string {
+  let kept = results;
+  for (let rows = 10; JSON.stringify(kept).length > MAX_RESULTS_CHARS && rows > 0; rows = Math.floor(rows / 2)) {
+    kept = results.map((r) => ({ ...r, sample: r.sample.slice(0, rows) }));
+  }
+  if (JSON.stringify(kept).length > MAX_RESULTS_CHARS) kept = results.map((r) => ({ ...r, sample: [] }));
+  return `${summary}${RESULTS_MARKER}${JSON.stringify(kept)}`;
+}
+
+/** The results a checkFailureMessage carries (and the summary before them); none in any other message. */
+export function checkResultsOf(message: string): { summary: string; results: OutputCheckResult[] } | undefined {
+  const at = message.indexOf(RESULTS_MARKER);
+  if (at < 0) return undefined;
+  try {
+    const results = JSON.parse(message.slice(at + RESULTS_MARKER.length)) as unknown;
+    return Array.isArray(results) ? { summary: message.slice(0, at), results: results as OutputCheckResult[] } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The checks of a run's output, recorded on the run item before anything is published. */
+export interface ChecksRecord {
+  /** the stage whose output they checked (the job's last) */
+  stage: string;
+  at: string;
+  results: OutputCheckResult[];
+  /** when the failed `warn` checks were alerted (once per run) */
+  warnAlertedAt?: string;
+}
 
 /** How long a claim may go without a recorded execution before it counts as abandoned (resolve's timeout is 120 s). */
 export const CLAIM_GRACE_MS = 5 * 60_000;
@@ -39,7 +101,7 @@ export interface BatchItem {
   job: string;
   batchId: string;
   values: Record<string, string>;
-  status: 'WAITING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: 'WAITING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CHECK_FAILED';
   waitingFor: string[];
   activeRun?: ActiveRun;
   lastRun?: { executionName: string; fingerprint: string; status: RunStatus; finishedAt: string; error?: string };
@@ -75,6 +137,8 @@ export interface RunItem {
   ranWithout?: string[];
   status: RunStatus;
   stages?: Record<string, StageRecord>;
+  /** the output checks' results (a job with `checks`) */
+  checks?: ChecksRecord;
   error?: { error: string; cause: string };
   claimedAt: string;
   startedAt?: string;
@@ -244,7 +308,7 @@ export class JobRunStore {
     if (!held) {
       const run = await this.getRun(batchId, executionName);
       // A re-run of this state after the run ended stays harmless; anything else lost its claim.
-      if (run?.status !== 'SUCCEEDED' && run?.status !== 'FAILED') return false;
+      if (run?.status !== 'SUCCEEDED' && run?.status !== 'FAILED' && run?.status !== 'CHECK_FAILED') return false;
     }
     await this.updateRun(
       batchId,
@@ -392,13 +456,33 @@ export class JobRunStore {
   }
 
   /**
+   * Records the output checks' results on the run (a re-run of the stage writes the same results
+   * again). Written before anything is published, so a CHECK_FAILED run shows why.
+   */
+  async recordChecks(batchId: string, executionName: string, stage: string, results: OutputCheckResult[], now = new Date()): Promise<void> {
+    const record: ChecksRecord = { stage, at: now.toISOString(), results };
+    await this.updateRun(batchId, executionName, 'SET checks = :checks', { ':checks': record });
+  }
+
+  /** Marks the run's failed `warn` checks alerted; false if they already were (the alert goes once per run). */
+  async markChecksWarned(batchId: string, executionName: string, now = new Date()): Promise<boolean> {
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: runKey(batchId, executionName),
+      UpdateExpression: 'SET checks.warnAlertedAt = :now',
+      ConditionExpression: 'attribute_exists(checks) AND attribute_not_exists(checks.warnAlertedAt)',
+      ExpressionAttributeValues: { ':now': now.toISOString() },
+    });
+  }
+
+  /**
    * Ends the batch's active run: SUCCEEDED remembers the inputs it read (so the same inputs do not
-   * run again), FAILED keeps them open for a retry.
+   * run again), FAILED and CHECK_FAILED keep them open for a retry.
    */
   async finishRun(
     batchId: string,
     executionName: string,
-    status: 'SUCCEEDED' | 'FAILED',
+    status: 'SUCCEEDED' | 'FAILED' | 'CHECK_FAILED',
     error?: { error: string; cause: string },
     now = new Date(),
     options: { restartable?: boolean } = {},

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { JobRunStore } from '../../core/runs/job-run-store';
+import type { Alert } from '../../core/alerts';
+import { checkResultsOf, type JobRunStore, type OutputCheckResult } from '../../core/runs/job-run-store';
 import type { RunInput } from '../../core/runs/run-input';
 import { attemptOf } from '../../core/runs/batches';
 import { readObject } from '../../core/s3/object-io';
@@ -26,6 +27,8 @@ export interface FailureReport {
   log?: { location: string; lastLines: string[] };
   /** the Lambda's stack trace, when the failing stage was a Lambda */
   trace?: string[];
+  /** the output checks, when they failed the run (CHECK_FAILED): each rule, passed or not, its failing count and up to 10 failing rows */
+  checks?: OutputCheckResult[];
   inputs: RunInput['inputs'];
 }
 
@@ -76,6 +79,8 @@ export async function failureReport(run: RunInput, error: TaskError, deps: { run
   // every stage checkpointed: what failed came after them, the warehouse load if the job has one
   const stage = run.stages.find((s) => !record?.stages?.[s.name])?.name ?? (run.warehouse ? WAREHOUSE_LOAD_STAGE : run.stages.at(-1)?.name) ?? 'none';
   const { message, trace } = parseCause(error.Cause ?? '');
+  // a failed check: the results are on the run (recorded by `fail`), the message's summary says which
+  const checked = checkResultsOf(message);
   const report: FailureReport = {
     job: run.job,
     batch: run.values,
@@ -83,10 +88,12 @@ export async function failureReport(run: RunInput, error: TaskError, deps: { run
     stage,
     attempt: attemptOf(run.executionName),
     error: error.Error,
-    message,
+    message: checked?.summary ?? message,
     inputs: run.inputs,
   };
-  if (trace) report.trace = trace.slice(0, 15);
+  const checks = record?.checks?.results ?? checked?.results;
+  if (checked && checks) report.checks = checks;
+  else if (trace) report.trace = trace.slice(0, 15);
   const location = logLocationOf(message);
   if (location && deps.s3) {
     try {
@@ -96,4 +103,13 @@ export async function failureReport(run: RunInput, error: TaskError, deps: { run
     }
   }
   return report;
+}
+
+/** The alert of a run that published with failed `warn` checks: job, batch, each check and its failing rows. */
+export function checksWarnedAlert(run: RunInput, warned: OutputCheckResult[]): Alert {
+  return {
+    kind: 'checks-warned',
+    subject: `landfall: ${run.job} ${Object.values(run.values).join(' ')} published with ${warned.length} warning${warned.length === 1 ? '' : 's'}: ${warned.map((w) => w.name).join(', ')}`,
+    detail: { job: run.job, batch: run.values, execution: run.executionName, checks: warned },
+  };
 }

@@ -1,12 +1,13 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../../core/alerts';
-import type { JobRunStore } from '../../core/runs/job-run-store';
+import { checkResultsOf, type JobRunStore } from '../../core/runs/job-run-store';
+import type { STATE_MACHINE_ERRORS } from '../../core/error-names';
 import { resolveBatch, type ResolverDeps } from '../resolve';
 import type { RunInput } from '../../core/runs/run-input';
 import { jobNamed } from '../../core/config/load-config';
 import type { JobConfig } from '../../core/config/types';
-import { failureReport, type TaskError } from './failure-report';
+import { checksWarnedAlert, failureReport, parseCause, type TaskError } from './failure-report';
 import { recordPartition, type PartitionDeps } from './partitions';
 import { settleRun } from './settle';
 import { LandfallError } from '../../core/errors';
@@ -62,6 +63,19 @@ function partitionDepsOf(job: JobConfig, deps: JobStepDeps): PartitionDeps | und
   return { s3: deps.s3, files: deps.resolver.files, lakeBucket: deps.lakeBucket };
 }
 
+/** The error a failed `error` check ends a stage with (the state machines match it by this name). */
+const CHECK_FAILED_ERROR: keyof typeof STATE_MACHINE_ERRORS = 'OutputCheckFailedError';
+
+/** Alerts the run's failed `warn` checks, once per run (a retried step finds them alerted). */
+async function alertWarnings(run: RunInput, deps: JobStepDeps): Promise<void> {
+  const record = (await deps.runs.getRun(run.batchId, run.executionName))?.checks;
+  const warned = record?.results.filter((r) => !r.passed && r.severity === 'warn') ?? [];
+  if (warned.length === 0 || record?.warnAlertedAt) return;
+  // published first, then marked: a crash between the two alerts twice rather than never
+  await publishAlert(deps.sns, deps.failureTopicArn, checksWarnedAlert(run, warned));
+  await deps.runs.markChecksWarned(run.batchId, run.executionName);
+}
+
 /** Records a run's end: its partition (for a job others read), then the run SUCCEEDED. Idempotent. */
 async function recordSucceeded(run: RunInput, deps: JobStepDeps): Promise<{ status: 'SUCCEEDED'; recorded: 'now' | 'before' }> {
   const job = jobNamed(deps.resolver.pipeline, run.job);
@@ -71,6 +85,7 @@ async function recordSucceeded(run: RunInput, deps: JobStepDeps): Promise<{ stat
   // The partition first: a downstream batch may start as soon as it is recorded, and a
   // retried step records it once.
   if (partition) await recordPartition(run, job, partition);
+  await alertWarnings(run, deps);
   await deps.runs.finishRun(run.batchId, run.executionName, 'SUCCEEDED');
   return { status: 'SUCCEEDED', recorded: 'now' };
 }
@@ -85,25 +100,42 @@ export async function runJobStep(request: JobStepRequest, deps: JobStepDeps): Pr
       return (await deps.runs.markRunning(run.batchId, run.executionName, request.executionArn)) ? run : { ...run, released: true };
     case 'settle':
       return settleRun(run, deps);
-    case 'checkpoint':
-      await deps.runs.recordStage(run.batchId, run.executionName, request.stage, request.output);
+    case 'checkpoint': {
+      // the output checks' results go on the run (status and explain show them), not in the stage record
+      const { checks, ...output } = request.output;
+      if (Array.isArray(checks)) await deps.runs.recordChecks(run.batchId, run.executionName, request.stage, checks);
+      await deps.runs.recordStage(run.batchId, run.executionName, request.stage, output);
       return request.output;
+    }
     case 'succeed':
       return recordSucceeded(run, deps);
     case 'next-generation':
       // Inputs that landed while this run was busy open the next run now: a state of its own
       // after the recording, whose failure never fails the run (its claim is left for the reconciler).
       return resolveBatch(deps.resolver, { job: run.job, values: run.values });
-    case 'fail':
+    case 'fail': {
+      if (request.error.Error === CHECK_FAILED_ERROR) {
+        // the results ride in the error's message: recorded before the run ends, so a CHECK_FAILED run shows why
+        const { message } = parseCause(request.error.Cause ?? '');
+        const checked = checkResultsOf(message);
+        if (checked) await deps.runs.recordChecks(run.batchId, run.executionName, run.stages.at(-1)?.name ?? 'none', checked.results);
+        await deps.runs.finishRun(run.batchId, run.executionName, 'CHECK_FAILED', { error: request.error.Error, cause: checked?.summary ?? message });
+        return { run, error: request.error };
+      }
       await deps.runs.finishRun(run.batchId, run.executionName, 'FAILED', { error: request.error.Error, cause: request.error.Cause }, new Date(), {
         restartable: INFRASTRUCTURE_ERRORS.includes(request.error.Error),
       });
       return { run, error: request.error };
+    }
     case 'notify': {
       const report = await failureReport(run, request.error, deps);
+      const failedChecks = report.checks?.filter((c) => !c.passed && c.severity === 'error') ?? [];
       await publishAlert(deps.sns, deps.failureTopicArn, {
         kind: 'job-failed',
-        subject: `landfall: ${run.job} ${Object.values(run.values).join(' ')} FAILED in ${report.stage} (attempt ${report.attempt})`,
+        subject:
+          failedChecks.length > 0
+            ? `landfall: ${run.job} ${Object.values(run.values).join(' ')} CHECK_FAILED: ${failedChecks.map((c) => c.name).join(', ')}`
+            : `landfall: ${run.job} ${Object.values(run.values).join(' ')} FAILED in ${report.stage} (attempt ${report.attempt})`,
         detail: { ...report },
       });
       return { notified: true, stage: report.stage, attempt: report.attempt };

@@ -5,7 +5,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { jobNamed, type Pipeline } from '../../core/config/load-config';
 import type { JobStage } from '../../core/config/types';
 import { openDuckDb } from '../../core/duckdb/duckdb';
-import { downloadToFile, uploadFile } from '../../core/s3/object-io';
+import { downloadToFile, headObject, ObjectGoneError, uploadFile } from '../../core/s3/object-io';
+import { checkMetricsLine } from '../../core/alerts';
+import type { OutputCheck } from '../../core/config/types';
+import { checkFailureMessage, type OutputCheckResult } from '../../core/runs/job-run-store';
+import { failedChecks, runOutputChecks } from './output-checks';
 import { PREFIX, curatedKey } from '../../core/s3/layout';
 import type { JobRunStore } from '../../core/runs/job-run-store';
 import type { RunInput } from '../../core/runs/run-input';
@@ -13,9 +17,27 @@ import { findTooLongValue, type TooLongValue } from './output-limits';
 import { runSqlTransform } from './run-sql';
 import { loadSql } from './sql-files';
 import { LandfallError } from '../../core/errors';
+import type { StateMachineErrorName } from '../../core/error-names';
 import { WAREHOUSE_VARCHAR_BYTES } from '../../core/feeds/value-limits';
 
 export const CURATED_PREFIX = PREFIX.curated;
+
+/** Runs a job's checks on the staged output, and logs their metric line. */
+async function checkOutput(
+  job: string,
+  checks: OutputCheck[],
+  outputPath: string,
+  inputs: Record<string, string[]>,
+  outputKey: string,
+  conn: Parameters<typeof runOutputChecks>[0],
+  deps: StageDeps,
+): Promise<OutputCheckResult[]> {
+  const wantsPrevious = checks.some((c) => c.rowCount?.minRatioOfPrevious !== undefined || c.rowCount?.maxRatioOfPrevious !== undefined);
+  const previousRows = wantsPrevious ? await previousRowsOf(deps.s3, deps.lakeBucket, outputKey) : undefined;
+  const results = await runOutputChecks(conn, checks, { outputPath, inputs, ...(previousRows !== undefined ? { previousRows } : {}) });
+  (deps.emitMetrics ?? console.log)(checkMetricsLine(deps.deploymentStage ?? 'unknown', job, results));
+  return results;
+}
 export { curatedKey };
 
 /** A stage of a job whose engine is not DuckDB reached the DuckDB transform (not retryable). */
@@ -49,6 +71,17 @@ function tooLongError(job: string, table: string, found: TooLongValue, maxBytes 
   );
 }
 
+/**
+ * An `error` check failed on the batch's output (docs/checks.md): nothing was published, the
+ * previous partition and the warehouse rows stay as they were. The state machine ends the run
+ * CHECK_FAILED (not retried: the same inputs give the same output); `landfall retry` after a fix.
+ * The message ends with the results (see checkFailureMessage), which the `fail` step records.
+ */
+export class OutputCheckFailedError extends LandfallError {
+  override readonly name = 'OutputCheckFailedError' satisfies StateMachineErrorName;
+  readonly code = 'OUTPUT_CHECK_FAILED';
+}
+
 export interface StageDeps {
   s3: S3Client;
   runs: JobRunStore;
@@ -56,6 +89,10 @@ export interface StageDeps {
   lakeBucket: string;
   functionMemoryMb: number;
   tmpDir?: string;
+  /** the deployment's stage, the Stage dimension of the checks' metrics */
+  deploymentStage?: string;
+  /** where the checks' metric line goes (an EMF document: CloudWatch Logs turns it into metrics) */
+  emitMetrics?: (line: string) => void;
 }
 
 export interface StageOutput {
@@ -65,6 +102,40 @@ export interface StageOutput {
   outputVersionId?: string;
   /** true when an earlier attempt had checkpointed this stage and it was not run again */
   resumed?: boolean;
+  /** the output checks' results (the job's last stage, a job with `checks`); the checkpoint records them on the run */
+  checks?: OutputCheckResult[];
+}
+
+/**
+ * The row count of the batch's partition as it is now (its `landfall-rows` metadata), undefined
+ * when there is none yet or it does not say. A HEAD, not a LIST: the function may read curated/
+ * but not list it, so S3 answers a missing key with 403 (and 404 where listing is allowed).
+ */
+async function previousRowsOf(s3: S3Client, bucket: string, key: string): Promise<number | undefined> {
+  try {
+    const rows = Number((await headObject(s3, bucket, key)).metadata['landfall-rows']);
+    return Number.isFinite(rows) ? rows : undefined;
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (err instanceof ObjectGoneError || status === 403 || status === 404) return undefined;
+    throw err;
+  }
+}
+
+const batchText = (values: Record<string, string>) =>
+  Object.entries(values)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+
+/** The error of a run whose `error` checks failed: the job, the batch, each failed rule, then the results. */
+function checkFailure(job: string, run: RunInput, stage: string, results: OutputCheckResult[], errors: OutputCheckResult[]): OutputCheckFailedError {
+  const failed = errors.map((r) => `"${r.name}" (${r.rule}: ${r.detail ?? `${r.failing} failing`})`).join(', ');
+  return new OutputCheckFailedError(
+    checkFailureMessage(
+      `job ${job}, batch ${batchText(run.values)}, stage ${stage}: ${errors.length === 1 ? 'the error check' : `${errors.length} error checks`} ${failed} failed; nothing was published`,
+      results,
+    ),
+  );
 }
 
 /** Batch key values as the SQL's named parameters (`date` is `$batch_date`: DATE is a type name). */
@@ -102,8 +173,15 @@ export async function runStage(run: RunInput, named: Pick<JobStage, 'name'>, dep
     const outputPath = join(dir, 'out.parquet');
     const duckdb = await openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
     let rows: number;
+    let checks: OutputCheckResult[] | undefined;
     try {
       ({ rows } = await runSqlTransform(duckdb.conn, { sql: await loadSql(sqlFile), inputs, params: sqlParams(run.values), outputPath }));
+      // the job's checks, on its last stage's output, before the PUT that would publish it
+      if (job.checks && job.checks.length > 0 && stage.name === job.stages.at(-1)?.name) {
+        checks = await checkOutput(job.name, job.checks, outputPath, inputs, curatedKey(job, run.values), duckdb.conn, deps);
+        const { errors } = failedChecks(checks);
+        if (errors.length > 0) throw checkFailure(job.name, run, stage.name, checks, errors);
+      }
       // a table the job loads into the warehouse: a string COPY cannot hold fails the run now, not every load
       const loads = (job.load ?? []).filter((l) => l.table === job.output.table);
       if (loads.length > 0) {
@@ -116,7 +194,7 @@ export async function runStage(run: RunInput, named: Pick<JobStage, 'name'>, dep
     const outputKey = curatedKey(job, run.values);
     const metadata = { 'landfall-job': job.name, 'landfall-execution': run.executionName, 'landfall-stage': stage.name, 'landfall-rows': String(rows) };
     const { versionId } = await uploadFile(deps.s3, deps.lakeBucket, outputKey, outputPath, metadata, 'application/vnd.apache.parquet');
-    return { stage: stage.name, rows, outputKey, ...(versionId ? { outputVersionId: versionId } : {}) };
+    return { stage: stage.name, rows, outputKey, ...(versionId ? { outputVersionId: versionId } : {}), ...(checks ? { checks } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
