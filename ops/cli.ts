@@ -221,7 +221,8 @@ async function run(values: Values): Promise<number> {
     );
     if (!reportFailures(stack)) return 1;
     // a scripted run must tell "every batch published" from "a batch waits or failed" (docs/operations.md)
-    const outcome = runOutcome((await stack.jobRuns.listAll()).batches);
+    const sources = new Map(loadPipeline().config.jobs.map((j) => [j.name, new Set(j.inputs.map((i) => i.source))]));
+    const outcome = runOutcome((await stack.jobRuns.listAll()).batches, items, (job) => sources.get(job) ?? new Set());
     for (const line of outcome.lines) process.stderr.write(`landfall: ${line}\n`);
     return outcome.exitCode;
   });

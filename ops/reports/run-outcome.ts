@@ -12,12 +12,28 @@ export interface RunOutcome {
   lines: string[];
 }
 
+/** A landed file as the outcome needs it: the dataset it belongs to and its key fields. */
+export interface LandedFile {
+  dataset?: string | null;
+  fields?: Record<string, string> | null;
+}
+
 export const EXIT_BATCH_FAILED = 3;
 export const EXIT_BATCH_INCOMPLETE = 4;
 
-export function runOutcome(batches: BatchItem[]): RunOutcome {
+/**
+ * A waiting batch counts only when a file of its own landed (one of its job's datasets, with every
+ * field of the batch key equal to the batch's): a day's item master fans out to a batch for every
+ * listed province, and a province none of whose files landed is not work left undone.
+ * `sourcesOf` gives the datasets a job reads.
+ */
+export function runOutcome(batches: BatchItem[], files: LandedFile[] = [], sourcesOf: (job: string) => ReadonlySet<string> = () => new Set()): RunOutcome {
   const failed = batches.filter((b) => b.status === 'FAILED' || b.status === 'CHECK_FAILED');
-  const waiting = batches.filter((b) => b.status === 'WAITING');
+  const ownFileLanded = (b: BatchItem) => {
+    const sources = sourcesOf(b.job);
+    return files.some((f) => !!f.dataset && sources.has(f.dataset) && Object.entries(b.values).every(([k, v]) => f.fields?.[k] === v));
+  };
+  const waiting = batches.filter((b) => b.status === 'WAITING' && ownFileLanded(b));
   const running = batches.filter((b) => b.status === 'RUNNING');
   const lines = [
     ...failed.map(
