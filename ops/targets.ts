@@ -67,6 +67,8 @@ function targetOf(
     runs,
     sfn: clients.sfn,
     stateMachineArns: await stateMachineArns(),
+    // objects landed but not yet recorded hold a batch back (shared/stages/resolve/unrecorded-hold.ts)
+    landing: { s3: clients.s3, bucket: names.rawBucket },
   });
   return {
     label,

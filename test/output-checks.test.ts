@@ -7,6 +7,7 @@ import { ITEM_HEADER, itemId } from '../examples/retail/data/pos-sample';
 import type { OutputCheck } from '../shared/core/config/types';
 import { landDirectory } from '../ops/land';
 import { runCheckLines } from '../ops/reports/job-run-report';
+import { resolverDepsFromEnv, retryBatch } from '../shared/stages/resolve';
 import { curatedRows, curatedVersions, executionsOf } from './support/jobs';
 import { useLocalStack } from './support/local-stack';
 import { masterKey, storeFile, storeKey, writeFiles } from './support/pos-files';
@@ -135,5 +136,11 @@ describe('checks on a job output before it is published', () => {
     expect(lines).toMatch(/checks on aggregate at .*: 1\/3 passed; failed: unique store_id, item_id, transaction_date \(error\), known categories \(warn\)/);
     expect(lines).toContain(`FAILED unique store_id, item_id, transaction_date (unique, error): ${unique.failing} failing`);
     expect(lines).toContain(`"item_id":"${itemId(0)}"`);
+
+    // `landfall retry` starts a run of a CHECK_FAILED batch, as of a FAILED one (same inputs, a new attempt)
+    const retried = await retryBatch(resolverDepsFromEnv(), { job: 'pos_daily_sales', values: { province: 'ON', date: DATE } });
+    expect(retried).toMatchObject({ kind: 'started', executionName: `${second.name}-r1` });
+    await stack().settled(600);
+    expect(await curatedVersions(stack(), 'ON', DATE)).toEqual(versions);
   });
 });

@@ -467,12 +467,20 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
         readsLatestOnly: at(lake, PREFIX.processed),
       },
       track: { read: [...at(raw, PREFIX.reports), ...at(lake, PREFIX.processed)].sort(), write: [] },
-      resolve: { read: [], write: [] },
+      // lists a batch's landed objects (their versions) before claiming it: validate may not have recorded one yet
+      resolve: { read: [], write: [], listsOnly: at(raw, PREFIX.landing) },
       // a job-failure alert carries the failing EMR step's log tail
       // ... and HEADs the partition a run read by other jobs wrote (recorded for them)
-      jobstep: { read: at(lake, 'emr-logs/', CURATED_PREFIX), write: [], readsLatestOnly: at(lake, 'emr-logs/', CURATED_PREFIX) },
+      // ... and lists a settling run's landed objects, as resolve does
+      jobstep: {
+        read: at(lake, 'emr-logs/', CURATED_PREFIX),
+        write: [],
+        readsLatestOnly: at(lake, 'emr-logs/', CURATED_PREFIX),
+        listsOnly: at(raw, PREFIX.landing),
+      },
       // which stage a stuck file is due for: the lineage of its verdict and its Parquet
-      reconcile: { read: [...at(raw, PREFIX.validated), ...at(lake, PREFIX.processed)].sort(), write: [], listsOnly: at(raw, PREFIX.reports) },
+      // ... and the landed objects of the batches it resolves again, as resolve does
+      reconcile: { read: [...at(raw, PREFIX.validated), ...at(lake, PREFIX.processed)].sort(), write: [], listsOnly: at(raw, PREFIX.landing, PREFIX.reports) },
       // a job reading another job's output reads its partitions under curated/
       transform: { read: at(lake, PREFIX.processed, CURATED_PREFIX), write: at(lake, CURATED_PREFIX) },
       emrstep: { read: at(lake, PREFIX.processed, CURATED_PREFIX, 'checkpoints/'), write: at(lake, 'runs/') },
@@ -489,6 +497,34 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       expect(texts(s3Scopes(role, 's3:putobject')), `${name} writes`).toEqual(want.write);
       // no S3 action of the role reaches anything else (e.g. convert cannot write to raw)
       expect(texts(s3Scopes(role)), `${name} S3 scope`).toEqual([...new Set([...want.read, ...want.write, ...(want.listsOnly ?? [])])].sort());
+    }
+  });
+
+  it("(x) lets only the functions that resolve batches list landed versions: the raw bucket's landing/ prefix, under an s3:prefix condition", () => {
+    const raw = outputRef('RawBucketName');
+    const listers = new Map<string, string[]>();
+    for (const [id, name] of functions()) {
+      const role = roleIdOf(id);
+      for (const s of roleStatements(role).filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('s3:listbucketversions'))) {
+        // on the bucket itself, never a wildcard, and only for keys under landing/
+        expect(asArray(s.Resource).map(arnText), name).toEqual([expect.stringMatching(/^arn:aws:s3:::[^/*]+$/)]);
+        expect(actionsOf(s), name).toEqual(['s3:listbucketversions']);
+        const prefixes = asArray(s.Condition?.StringLike?.['s3:prefix']);
+        expect(prefixes, name).toEqual([`${PREFIX.landing}*`]);
+        listers.set(name, [...(listers.get(name) ?? []), ...s3Scopes(role, 's3:listbucketversions').map(scopeText)]);
+      }
+    }
+    expect([...listers.keys()].sort()).toEqual(['jobstep', 'reconcile', 'resolve']);
+    for (const [name, scopes] of listers) expect(scopes, name).toEqual([`${raw}:${PREFIX.landing}`]);
+    // and they read whether validate recorded a listed version (BatchGetItem on the file-state table only)
+    for (const name of listers.keys()) {
+      const batchGets = roleStatements(roleIdOf(functionIdByName(name))).filter(
+        (st) => st.Effect === 'Allow' && actionsOf(st).includes('dynamodb:batchgetitem'),
+      );
+      expect(
+        batchGets.flatMap((st) => asArray(st.Resource).map(arnText)),
+        name,
+      ).toEqual(['<GetAtt FileStateTable.Arn>']);
     }
   });
 

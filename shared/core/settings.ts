@@ -41,7 +41,7 @@ export interface SettingSpec {
 
 const ALL = FUNCTIONS;
 /** the functions that call s3Client() */
-const S3_USERS = ['validate', 'convert', 'track', 'jobstep', 'transform', 'emrstep', 'reconcile'] as const satisfies readonly FunctionName[];
+const S3_USERS = ['validate', 'convert', 'track', 'resolve', 'jobstep', 'transform', 'emrstep', 'reconcile'] as const satisfies readonly FunctionName[];
 /** the functions that call loadPipeline() */
 const PIPELINE_USERS = ['validate', 'convert', 'resolve', 'jobstep', 'transform', 'emrstep', 'load', 'reconcile'] as const satisfies readonly FunctionName[];
 /** the functions that build the resolver's dependencies (resolverDepsFromEnv) */
@@ -54,9 +54,9 @@ export const SETTINGS = {
   RAW_BUCKET: {
     type: 'string',
     required: true,
-    functions: ['validate', 'track', 'reconcile'],
+    functions: ['validate', 'track', 'resolve', 'jobstep', 'reconcile'],
     setBy: 'provider',
-    meaning: 'the raw bucket: landing/, validated/, rejected/ and reports/',
+    meaning: 'the raw bucket: landing/, validated/, rejected/ and reports/ (resolve and jobstep list landing/ for objects validate has not recorded yet)',
   },
   LAKE_BUCKET: {
     type: 'string',

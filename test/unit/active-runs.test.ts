@@ -167,6 +167,15 @@ describe('checking an active claim', () => {
     expect(calls).toEqual([['finishRun', 'b', NAME, 'FAILED', expected, NOW]]);
   });
 
+  it('records a run whose execution an output check stopped as CHECK_FAILED', async () => {
+    const arn = arnOf('duckdb');
+    const { sfn } = fakeSfn({ [arn]: { status: 'FAILED', error: 'OutputCheckFailedError', cause: 'unique failed' } });
+    const { runs, calls } = fakeRuns();
+    const check = await checkActiveRun({ sfn, runs, stateMachineArns: ARNS }, job, batch({ executionArn: arn }), NOW);
+    expect(check).toMatchObject({ kind: 'recorded', status: 'CHECK_FAILED' });
+    expect(calls[0]).toEqual(['finishRun', 'b', NAME, 'CHECK_FAILED', { error: 'ExecutionFailed', cause: 'OutputCheckFailedError: unique failed' }, NOW]);
+  });
+
   it("keeps the execution's own error and cause", async () => {
     const arn = arnOf('duckdb');
     const { sfn } = fakeSfn({ [arn]: { status: 'FAILED', error: 'States.TaskFailed', cause: 'the task crashed' } });

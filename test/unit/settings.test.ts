@@ -187,7 +187,7 @@ describe('setting()', () => {
       ],
       [
         () => setting('LANDFALL_S3_PATH_STYLE', { LANDFALL_S3_PATH_STYLE: 'yes' }),
-        "invalid setting: environment variable LANDFALL_S3_PATH_STYLE is not true or false: 'yes' (read by the functions validate, convert, track, jobstep, transform, emrstep, reconcile)",
+        "invalid setting: environment variable LANDFALL_S3_PATH_STYLE is not true or false: 'yes' (read by the functions validate, convert, track, resolve, jobstep, transform, emrstep, reconcile)",
       ],
     ];
     for (const [read, message] of cases) {

@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  paginateQuery,
+  paginateScan,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { compareSequencers, versionTag } from '../s3/event-records';
 import {
   STATE_RANK,
@@ -360,6 +369,57 @@ export class FileStateStore {
   async latestVersionOf(key: string): Promise<{ versionId: string; sequencer: string; eTag: string } | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: fileKey(key), sk: LATEST }, ConsistentRead: true }));
     return Item as { versionId: string; sequencer: string; eTag: string } | undefined;
+  }
+
+  /**
+   * What the table records about landed versions (a bounded listing's newest versions): each
+   * version's state, if it has an item, and its key's LATEST pointer (an identical re-land is not
+   * recorded as a version of its own, only compared with the pointer). Consistent BatchGetItem
+   * reads, 100 keys a call; keys DynamoDB leaves unprocessed are asked again.
+   */
+  async recordedOf(
+    versions: Array<{ key: string; versionId: string }>,
+  ): Promise<Map<string, { state?: FileState; latest?: { versionId: string; eTag: string } }>> {
+    const found = new Map<string, { state?: FileState; latest?: { versionId: string; eTag: string } }>();
+    const wanted = new Map<string, Record<string, string>>();
+    for (const v of versions) {
+      wanted.set(`${v.key}\n${versionSortKey(v.versionId)}`, { pk: fileKey(v.key), sk: versionSortKey(v.versionId) });
+      wanted.set(`${v.key}\n${LATEST}`, { pk: fileKey(v.key), sk: LATEST });
+    }
+    const items: Array<Record<string, unknown>> = [];
+    let pending = [...wanted.values()];
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round >= 8) throw new Error(`file-state table: ${pending.length} key(s) left unprocessed by BatchGetItem after ${round} tries`);
+      if (round > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** round)));
+      const next: Array<Record<string, string>> = [];
+      for (let i = 0; i < pending.length; i += 100) {
+        const out = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.table]: {
+                Keys: pending.slice(i, i + 100),
+                ConsistentRead: true,
+                ProjectionExpression: 'pk, sk, #state, versionId, eTag',
+                ExpressionAttributeNames: { '#state': 'state' },
+              },
+            },
+          }),
+        );
+        items.push(...(out.Responses?.[this.table] ?? []));
+        next.push(...((out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Array<Record<string, string>>));
+      }
+      pending = next;
+    }
+    const byKey = new Map(items.map((item) => [`${item.pk as string}\n${item.sk as string}`, item]));
+    for (const v of versions) {
+      const item = byKey.get(`${fileKey(v.key)}\n${versionSortKey(v.versionId)}`);
+      const latest = byKey.get(`${fileKey(v.key)}\n${LATEST}`);
+      found.set(`${v.key}#${v.versionId}`, {
+        ...(item ? { state: item.state as FileState } : {}),
+        ...(latest ? { latest: { versionId: latest.versionId as string, eTag: latest.eTag as string } } : {}),
+      });
+    }
+    return found;
   }
 
   /**

@@ -15,8 +15,10 @@ function settled(run: RunInput): RunInput {
  * A run's settle step (after its first wait): it takes the batch's newest inputs, so that a burst
  * of landings (a forced replay, a partner dropping many files) ends in one run instead of a run per
  * generation. While the inputs keep changing it waits again (the state machine's Wait, no polling
- * Lambda), at most MAX_SETTLE_ROUNDS times; once they hold still, or while the batch cannot run
- * (a file of it still in flight), it keeps what it has. Idempotent: run twice, it takes the same
+ * Lambda), at most MAX_SETTLE_ROUNDS times; once they hold still it runs them. While the batch
+ * cannot run (a file of it in flight, or an object of its bounded listing that validate has not
+ * recorded yet: currentGeneration lists it again each round) it waits too, and past its rounds
+ * runs what it has claimed (the file's own settling then opens the next generation). Idempotent: run twice, it takes the same
  * generation. A run whose claim is gone (released) comes back `released`, and does nothing.
  */
 export async function settleRun(run: RunInput, deps: { runs: JobRunStore; resolver: ResolverDeps }, now = new Date()): Promise<RunInput & { released?: true }> {

@@ -43,7 +43,7 @@ const MAX_AUTOMATIC_ATTEMPTS = 3;
 export type Repair =
   | FileRepair
   | { kind: 'claim-released'; batchId: string; executionName: string }
-  | { kind: 'run-recorded'; batchId: string; executionName: string; status: 'SUCCEEDED' | 'FAILED'; executionStatus: string; error?: string }
+  | { kind: 'run-recorded'; batchId: string; executionName: string; status: 'SUCCEEDED' | 'FAILED' | 'CHECK_FAILED'; executionStatus: string; error?: string }
   | { kind: 'batch-started'; batchId: string; executionName: string }
   | { kind: 'run-restarted'; batchId: string; executionName: string; after: string };
 
@@ -145,7 +145,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
         ...(check.error ? { error: `${check.error.error}: ${check.error.cause}` } : {}),
       });
       const interrupted = check.status === 'FAILED' && INTERRUPTED.includes(check.executionStatus) && attemptOf(check.executionName) < MAX_AUTOMATIC_ATTEMPTS;
-      if (check.status === 'FAILED') {
+      if (check.status !== 'SUCCEEDED') {
         const subject = `landfall: ${batch.job} ${Object.values(batch.values).join(' ')} ${check.executionStatus}${interrupted ? ', started again' : ''}`;
         alerts.push({
           kind: 'job-failed',

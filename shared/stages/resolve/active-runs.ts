@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import type { JobConfig } from '../../core/config/types';
 import { CLAIM_GRACE_MS, type BatchItem } from '../../core/runs/job-run-store';
+import type { StateMachineErrorName } from '../../core/error-names';
 import type { ResolverDeps } from './deps';
 
 /** What the check of a batch's active claim found, and what it did about it. */
@@ -16,7 +17,7 @@ export type ActiveRunCheck =
       kind: 'recorded';
       executionName: string;
       executionArn: string;
-      status: 'SUCCEEDED' | 'FAILED';
+      status: 'SUCCEEDED' | 'FAILED' | 'CHECK_FAILED';
       executionStatus: string;
       error?: { error: string; cause: string };
     };
@@ -79,6 +80,8 @@ export async function checkActiveRun(
       .replace(/_(\w)/g, (_, c: string) => c.toUpperCase())}`,
     cause: [execution.error, execution.cause].filter(Boolean).join(': ') || `the execution ended ${status} without recording the run`,
   };
-  await deps.runs.finishRun(batch.batchId, name, 'FAILED', error, now);
-  return { kind: 'recorded', executionName: name, executionArn: arn, status: 'FAILED', executionStatus: status, error };
+  // an output check stopped it (nothing was published): it stays a CHECK_FAILED, not a failure to repair
+  const ended = execution.error === ('OutputCheckFailedError' satisfies StateMachineErrorName) ? 'CHECK_FAILED' : 'FAILED';
+  await deps.runs.finishRun(batch.batchId, name, ended, error, now);
+  return { kind: 'recorded', executionName: name, executionArn: arn, status: ended, executionStatus: status, error };
 }

@@ -7,16 +7,17 @@ import { evaluateBatch, type CandidateFile, type Evaluation, type ManifestSummar
 import { overDuckdbThreshold, routeEngine } from './engine-router';
 import { cutoffAsDeadline, deadlineOf } from '../../core/runs/deadlines';
 import { checkActiveRun, executionArnFor } from './active-runs';
-import { CLAIM_GRACE_MS } from '../../core/runs/job-run-store';
+import { CLAIM_GRACE_MS, RETRYABLE_STATUSES } from '../../core/runs/job-run-store';
 import type { RunInput } from '../../core/runs/run-input';
 import type { ResolverDeps } from './deps';
 import { LandfallError } from '../../core/errors';
+import { unrecordedHold } from './unrecorded-hold';
 
 export type { ResolverDeps };
 
 export type ResolveOutcome =
-  | { kind: 'started'; batchId: string; executionName: string; executionArn: string }
-  | { kind: 'waiting'; batchId: string; waitingFor: string[] }
+  | { kind: 'started'; batchId: string; executionName: string; executionArn: string; unchecked?: string[] }
+  | { kind: 'waiting'; batchId: string; waitingFor: string[]; unchecked?: string[] }
   | { kind: 'busy'; batchId: string; activeRun: string }
   | { kind: 'up-to-date'; batchId: string };
 
@@ -83,7 +84,7 @@ export function settleSecondsOf(job: JobConfig, batch: BatchRef, now: Date): num
 
 /** The batch's newest input generation, if it may run now: what a settling run takes (writes nothing). */
 export async function currentGeneration(
-  deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs'>,
+  deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs' | 'landing'>,
   batch: BatchRef,
   now = new Date(),
 ): Promise<{ ready: true; fingerprint: string; inputs: RunInput['inputs'] } | { ready: false; waitingFor: string[] }> {
@@ -95,18 +96,30 @@ export async function currentGeneration(
     : { ready: false, waitingFor: evaluation.waitingFor };
 }
 
+/**
+ * The batch evaluated on its recorded files; a batch that may run is then held back while an object
+ * of its bounded listings is not yet recorded by validate (unrecorded-hold.ts). The listing costs a
+ * LIST per such input, and is made only when the batch would otherwise run.
+ */
 async function evaluate(
-  deps: Pick<ResolverDeps, 'pipeline' | 'files'>,
+  deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'landing'>,
   job: JobConfig,
   batch: BatchRef,
   known: CandidateFile[],
   lastSucceededFingerprint: string | undefined,
   now: Date,
-): Promise<Evaluation> {
+): Promise<Evaluation & { unchecked?: string[] }> {
   const upstreamKeys = Object.fromEntries(job.inputs.filter((i) => i.job).map((i) => [i.job!, jobNamed(deps.pipeline, i.job!).batchKey]));
   const cutoff = pastCutoff(job, batch, now);
   const options = { ...(lastSucceededFingerprint ? { lastSucceededFingerprint } : {}), ...(cutoff ? { pastCutoff: cutoff } : {}) };
-  return evaluateBatch(deps.pipeline.config, job, batch, await gatherFiles(deps, job, batch, known), options, upstreamKeys);
+  const files = await gatherFiles(deps, job, batch, known);
+  const evaluation = evaluateBatch(deps.pipeline.config, job, batch, files, options, upstreamKeys);
+  if (!evaluation.ready || !deps.landing) return evaluation;
+  const hold = await unrecordedHold({ ...deps.landing, files: deps.files, datasets: deps.pipeline.config.datasets }, job, batch, files, now);
+  const unchecked = hold.unchecked.length > 0 ? { unchecked: hold.unchecked } : {};
+  if (hold.waitingFor.length === 0) return { ...evaluation, ...unchecked };
+  const { ranWithout: _, ...held } = evaluation;
+  return { ...held, ...unchecked, ready: false, waitingFor: hold.waitingFor };
 }
 
 export interface ResolveOptions {
@@ -119,7 +132,7 @@ export interface ResolveOptions {
 }
 
 /** What a batch waits for now (empty when it may run), evaluated live; writes nothing. */
-export async function explainBatch(deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs'>, batch: BatchRef, now = new Date()): Promise<string[]> {
+export async function explainBatch(deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs' | 'landing'>, batch: BatchRef, now = new Date()): Promise<string[]> {
   const job = jobNamed(deps.pipeline, batch.job);
   const state = await deps.runs.getBatch(batchId(batch, job));
   return (await evaluate(deps, job, batch, [], state?.lastSucceededFingerprint, now)).waitingFor;
@@ -149,7 +162,7 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
     if (changed && (recorded.length === 0 || options.refreshWaiting)) {
       await deps.runs.recordWaiting(job.name, id, batch.values, evaluation.waitingFor);
     }
-    return { kind: 'waiting', batchId: id, waitingFor: evaluation.waitingFor };
+    return { kind: 'waiting', batchId: id, waitingFor: evaluation.waitingFor, ...(evaluation.unchecked ? { unchecked: evaluation.unchecked } : {}) };
   }
   const name = executionName(batch, job, evaluation.fingerprint, options.attempt ?? 0);
   // Recorded with the run: a DuckDB batch above the measured threshold is one to move to Spark.
@@ -194,7 +207,7 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   const executionArn = await startExecution(deps, deps.stateMachineArns[engine], name, input);
   // (a crash here leaves the claim without its ARN: the reconciler finds the execution by name)
   await deps.runs.markStarted(id, name, executionArn);
-  return { kind: 'started', batchId: id, executionName: name, executionArn };
+  return { kind: 'started', batchId: id, executionName: name, executionArn, ...(evaluation.unchecked ? { unchecked: evaluation.unchecked } : {}) };
 }
 
 async function startExecution(deps: ResolverDeps, stateMachineArn: string, name: string, input: RunInput): Promise<string> {
@@ -246,7 +259,7 @@ export async function retryBatch(deps: ResolverDeps, batch: BatchRef, now = new 
     if (check.kind === 'released') return resolveBatch(deps, batch);
     state = await deps.runs.getBatch(id);
   }
-  if (state?.lastRun?.status !== 'FAILED') throw new NoFailedRunError(`batch ${id} has no failed run to retry (last run: ${state?.lastRun?.status ?? 'none'})`);
+  if (!state?.lastRun || !RETRYABLE_STATUSES.includes(state.lastRun.status)) throw new NoFailedRunError(`batch ${id} has no failed run to retry (last run: ${state?.lastRun?.status ?? 'none'})`);
   // the next attempt of the failed run's generation: -r1, -r2, … (its name stays unique)
   return resolveBatch(deps, batch, [], { attempt: attemptOf(state.lastRun.executionName) });
 }
