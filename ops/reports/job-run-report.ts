@@ -1,5 +1,8 @@
 import type { BatchItem, OutputCheckResult, RunItem } from '../../shared/core/runs/job-run-store';
 import { formatTable } from '../terminal';
+import type { Pipeline } from '../../shared/core/config/load-config';
+import { shortCodeHash } from '../../shared/core/config/code-hash';
+import { staleCodeOf } from '../../shared/stages/resolve';
 
 /** A run's checks in a few words: `3/4 passed; failed: unique store_id, item_id (error)`; empty when it has none. */
 export function checksSummary(run: RunItem | undefined): string {
@@ -10,7 +13,18 @@ export function checksSummary(run: RunItem | undefined): string {
   return failed.length === 0 ? passed : `${passed}; failed: ${failed.map((r) => `${r.name} (${r.severity})`).join(', ')}`;
 }
 
-export function batchTable(batches: BatchItem[], runs: RunItem[]): string {
+/**
+ * `stale 1a2b3c4d → 5e6f7a8b` for a batch whose last success ran older code than its job's now
+ * (docs/backfill.md); empty otherwise, and for a job the pipeline no longer has.
+ */
+export function codeCell(batch: BatchItem, pipeline: Pipeline): string {
+  const job = pipeline.jobsByName.get(batch.job);
+  const stale = job ? staleCodeOf(batch, job) : undefined;
+  return stale ? `stale ${shortCodeHash(stale.ran)} → ${shortCodeHash(stale.now)}` : '';
+}
+
+/** The batches with their runs; given the pipeline, a `code` column shows the stale ones. */
+export function batchTable(batches: BatchItem[], runs: RunItem[], pipeline?: Pipeline): string {
   const rows = batches.map((b) => {
     const mine = runs.filter((r) => r.batchId === b.batchId);
     const last = mine[mine.length - 1];
@@ -25,10 +39,12 @@ export function batchTable(batches: BatchItem[], runs: RunItem[]): string {
       last?.status ?? '',
       rowsOut,
       checksSummary(last).slice(0, 60),
+      ...(pipeline ? [codeCell(b, pipeline)] : []),
       (b.waitingFor ?? []).join('; ').slice(0, 90) || (b.lastRun?.error ?? '').slice(0, 90),
     ];
   });
-  return formatTable([['batch', 'status', 'runs', 'last run', 'rows', 'checks', 'waiting for / error'], ...rows]);
+  const header = ['batch', 'status', 'runs', 'last run', 'rows', 'checks', ...(pipeline ? ['code'] : []), 'waiting for / error'];
+  return formatTable([header, ...rows]);
 }
 
 const SHOWN_ROWS = 3;

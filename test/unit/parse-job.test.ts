@@ -84,6 +84,7 @@ describe('a job as written', () => {
       ],
       preconditions: [{ kind: 'present', input: 'items' }],
       engine: 'duckdb',
+      onCodeChange: 'manual',
       stages: [{ name: 'aggregate', sql: '/pipeline/sql/aggregate.v1.sql' }],
       output: { table: 'daily_sales', partitionBy: ['province', 'date'], key: ['store_id'] },
     });
@@ -395,7 +396,7 @@ describe('a job that cannot be used', () => {
       'an unknown job field',
       (j) => (j.schedule = 'daily'),
       'jobs[0].schedule',
-      'unknown field (allowed: name, freshness, cutoff, settleSeconds, batchKey, dateField, inputs, preconditions, engine, autoThresholdBytes, spark, stages, output, load, checks)',
+      'unknown field (allowed: name, freshness, cutoff, settleSeconds, batchKey, dateField, inputs, preconditions, engine, onCodeChange, autoThresholdBytes, spark, stages, output, load, checks)',
     ],
   ])('rejects %s, naming the field', (_what, mutate, field, problem) => {
     const err = errorOf(mutate);

@@ -8,6 +8,7 @@ import { ARCHIVE_MEMBER_SEPARATOR } from '../s3/layout';
 import { setting } from '../settings';
 import { listedValuesOf, parsePipelineConfig } from './parse-config';
 import { checkSparkModules } from './spark-package';
+import { codeHashOf } from './code-hash';
 import type { ArchiveConfig, DatasetConfig, JobConfig, JobInput, PipelineConfig } from './types';
 
 export interface Pipeline {
@@ -48,6 +49,8 @@ export function compilePipeline(raw: unknown, options: { baseDir?: string } = {}
       if (list) values[key] = list;
     }
     listed.set(job.name, values);
+    // once, while loading: a run's identity includes it (docs/backfill.md)
+    codeHashOf(job);
   }
   return {
     config,

@@ -31,6 +31,7 @@ const JOB_FIELDS = fieldsOf<In.Job>()([
   'inputs',
   'preconditions',
   'engine',
+  'onCodeChange',
   'autoThresholdBytes',
   'spark',
   'stages',
@@ -41,6 +42,7 @@ const JOB_FIELDS = fieldsOf<In.Job>()([
 /** How long a run waits for a burst of landings to end before it takes the batch's inputs (see RunInput.settle). */
 export const DEFAULT_SETTLE_SECONDS = 10;
 const ENGINES = every<JobConfig['engine']>()(['duckdb', 'emr', 'auto']);
+const CODE_CHANGES = every<JobConfig['onCodeChange']>()(['manual', 'rerun']);
 const INPUT_FIELDS = fieldsOf<In.Input>()(['relation', 'dataset', 'job', 'source', 'match', 'mode', 'newestPer', 'newestBy']);
 const INPUT_MODES = every<JobInput['mode']>()(['append', 'cumulative']);
 const PRECONDITION_KINDS = every<Precondition['kind']>()(['minDistinct', 'present', 'newerThanLastRun', 'minTotalBytes', 'manifest']);
@@ -346,6 +348,7 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
     inputs: inputs.map((i) => i.input),
     preconditions,
     engine,
+    onCodeChange: oneOf(obj.onCodeChange ?? 'manual', `${field}.onCodeChange`, CODE_CHANGES),
     ...(obj.autoThresholdBytes !== undefined
       ? { autoThresholdBytes: number(obj.autoThresholdBytes, `${field}.autoThresholdBytes`, 0, Number.MAX_SAFE_INTEGER, true) }
       : {}),

@@ -329,6 +329,10 @@ export interface Job {
    */
   engine?: 'duckdb' | 'emr' | 'auto';
   /**
+   * What a change of the job's code does to batches that already succeeded with older code (its code hash: the SQL and Spark stage files' contents and the configuration that changes results; see docs/backfill.md). `manual`: nothing runs; the batches show as stale in `landfall status` and `explain` until new inputs land or `landfall backfill` re-runs them. `rerun`: the next resolver pass over a stale batch (a landing, the reconciler's re-resolve, a backfill) runs it once with the new code.
+   */
+  onCodeChange?: 'manual' | 'rerun';
+  /**
    * The engine router's threshold for `auto`, in bytes of input (default: the measured DuckDB limit).
    */
   autoThresholdBytes?: number;

@@ -84,7 +84,7 @@ export type Cutoff = In.Cutoff;
 export type Freshness = In.Freshness;
 
 export type JobConfig = Loaded<
-  Filled<In.Job, 'dateField' | 'preconditions' | 'engine' | 'settleSeconds'>,
+  Filled<In.Job, 'dateField' | 'preconditions' | 'engine' | 'onCodeChange' | 'settleSeconds'>,
   {
     inputs: JobInput[];
     /** The curated table the job writes: `tables` given as key lists become `{ key }`, `columns` maps become lists. */

@@ -3,6 +3,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   paginateQuery,
@@ -104,8 +105,10 @@ export interface BatchItem {
   status: 'WAITING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CHECK_FAILED';
   waitingFor: string[];
   activeRun?: ActiveRun;
-  lastRun?: { executionName: string; fingerprint: string; status: RunStatus; finishedAt: string; error?: string };
+  lastRun?: { executionName: string; fingerprint: string; status: RunStatus; finishedAt: string; error?: string; codeHash?: string };
   lastSucceededFingerprint?: string;
+  /** the code hash of the last successful run (docs/backfill.md); absent when it ran before code hashes were recorded */
+  lastSucceededCodeHash?: string;
   /** runs claimed so far, also the retry attempt counter */
   runs?: number;
   /** the freshness deadline already alerted (ISO), so it is alerted once */
@@ -128,6 +131,8 @@ export interface RunItem {
   executionName: string;
   executionArn?: string;
   fingerprint: string;
+  /** the job's code hash the run was claimed with (its fingerprint covers it too) */
+  codeHash?: string;
   inputs: Record<string, SelectedFile[]>;
   /** landed bytes of the inputs, and whether they exceed the DuckDB threshold (shared/stages/resolve/engine-router.ts) */
   sizing?: { inputBytes: number; overThreshold: boolean };
@@ -147,8 +152,34 @@ export interface RunItem {
   expiresAt?: number;
 }
 
+/** An operator's action on a batch, as the console records it (pk the batch, sk ACTION#<at>#<id>). */
+export interface ActionRecord {
+  pk: string;
+  sk: string;
+  batchId: string;
+  /** unique per action (several may share a millisecond) */
+  id: string;
+  /** retry, replay */
+  action: string;
+  /** the AWS principal (a deployed stage) or the local OS user */
+  who: string;
+  at: string;
+  /** where it came from: "console" */
+  via: string;
+  outcome: 'done' | 'refused' | 'failed';
+  /** what happened, in words (the resolver's outcome, the error) */
+  detail: string;
+}
+
 export type ClaimResult = { kind: 'claimed' } | { kind: 'active'; run: ActiveRun } | { kind: 'up-to-date' };
 
+/** A run's input files as text (relations in order, each file's key and version): equal for the same files. */
+const filesOf = (inputs: RunItem['inputs']) =>
+  JSON.stringify(
+    Object.entries(inputs)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([relation, files]) => [relation, files.map((f) => [f.key, f.versionId])]),
+  );
 const batchKey = (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' });
 const runKey = (batchId: string, executionName: string) => ({ pk: `BATCH#${batchId}`, sk: `RUN#${executionName}` });
 const ACTIVE = 'ACTIVE';
@@ -208,7 +239,7 @@ export class JobRunStore {
     job: string,
     batchId: string,
     values: Record<string, string>,
-    run: Pick<RunItem, 'executionName' | 'fingerprint' | 'inputs' | 'sizing' | 'engine' | 'ranWithout'>,
+    run: Pick<RunItem, 'executionName' | 'fingerprint' | 'codeHash' | 'inputs' | 'sizing' | 'engine' | 'ranWithout'>,
     now = new Date(),
   ): Promise<ClaimResult> {
     const active: ActiveRun = {
@@ -256,6 +287,7 @@ export class JobRunStore {
                   values,
                   executionName: run.executionName,
                   fingerprint: run.fingerprint,
+                  ...(run.codeHash ? { codeHash: run.codeHash } : {}),
                   inputs: run.inputs,
                   ...(run.sizing ? { sizing: run.sizing } : {}),
                   ...(run.engine ? { engine: run.engine } : {}),
@@ -324,8 +356,12 @@ export class JobRunStore {
    * A settling run takes the batch's newest inputs (the rest of a burst of landings): its claim and
    * its run item name them from now on, so it ends with them as its generation (and the next
    * generation starts only for inputs newer still). False when the claim is no longer this run's.
+   * The same files under another fingerprint differ only by the code hash the settling function
+   * loaded (a deploy during the wait): the run keeps the identity, and the code, it was claimed with.
    */
   async adoptInputs(batchId: string, executionName: string, fingerprint: string, inputs: RunItem['inputs']): Promise<boolean> {
+    const claimed = await this.getRun(batchId, executionName);
+    if (claimed && filesOf(claimed.inputs) === filesOf(inputs)) return (await this.getBatch(batchId))?.activeRun?.executionName === executionName;
     const held = await updateIf(this.db, {
       TableName: this.table,
       Key: batchKey(batchId),
@@ -495,15 +531,18 @@ export class JobRunStore {
       status,
       finishedAt: now.toISOString(),
       ...(error ? { error: `${error.error}: ${error.cause}` } : {}),
+      ...(run.codeHash ? { codeHash: run.codeHash } : {}),
     };
-    const succeeded = status === 'SUCCEEDED' ? ', lastSucceededFingerprint = :fp' : '';
+    // a run claimed before code hashes has none: its success leaves the batch's code unknown (not stale)
+    const succeeded = status === 'SUCCEEDED' ? `, lastSucceededFingerprint = :fp${run.codeHash ? ', lastSucceededCodeHash = :code' : ''}` : '';
+    const forget = status === 'SUCCEEDED' && !run.codeHash ? ['lastSucceededCodeHash'] : [];
     // a run that failed on infrastructure (not on its own error) is listed for the reconciler to restart
     const restart = options.restartable ? ', duePk = :restart, dueAt = :now' : '';
     // not applied: already finished (a retried task), the batch moved on
     await updateIf(this.db, {
       TableName: this.table,
       Key: batchKey(batchId),
-      UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded}${restart} REMOVE activeRun${restart ? '' : ', duePk, dueAt'}`,
+      UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded}${restart} REMOVE ${['activeRun', ...(restart ? [] : ['duePk', 'dueAt']), ...forget].join(', ')}`,
       ConditionExpression: 'activeRun.executionName = :name',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
@@ -512,6 +551,7 @@ export class JobRunStore {
         ':now': lastRun.finishedAt,
         ':name': executionName,
         ...(succeeded ? { ':fp': run.fingerprint } : {}),
+        ...(succeeded && run.codeHash ? { ':code': run.codeHash } : {}),
         ...(restart ? { ':restart': RESTART } : {}),
       },
     });
@@ -567,6 +607,88 @@ export class JobRunStore {
       new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'FAILOVER' }, ConsistentRead: true }),
     );
     return (out.Items ?? []) as never;
+  }
+
+  /** Every run of one batch, oldest claim first: one Query on the batch's partition. */
+  async runsOf(batchId: string): Promise<RunItem[]> {
+    const runs = (await this.queryBatchPartition(batchId, 'RUN#')) as RunItem[];
+    return runs.sort((a, b) => a.claimedAt.localeCompare(b.claimedAt));
+  }
+
+  /**
+   * Records an operator's action on a batch (the console's retry, replay): who, what, when and how
+   * it ended. An audit entry of its own beside the batch (sk ACTION#<at>#<id>): the batch item is
+   * not touched, so an action never races the resolver's conditional writes.
+   */
+  async recordAction(batchId: string, action: Omit<ActionRecord, 'pk' | 'sk' | 'batchId'>): Promise<ActionRecord> {
+    const item: ActionRecord = { pk: batchKey(batchId).pk, sk: `ACTION#${action.at}#${action.id}`, batchId, ...action };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...item, expiresAt: expiresAt(new Date(action.at)) } }));
+    return item;
+  }
+
+  /** A batch's recorded actions, oldest first. */
+  async actionsOf(batchId: string): Promise<ActionRecord[]> {
+    return (await this.queryBatchPartition(batchId, 'ACTION#')) as ActionRecord[];
+  }
+
+  /** The reconciler's last pass as it recorded it: until when it looked, and its report. */
+  async reconcilerState(): Promise<{ settledUntil: string; lastReport: Record<string, unknown> } | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: RECONCILER_KEY, ConsistentRead: true }));
+    return Item ? { settledUntil: Item.settledUntil as string, lastReport: (Item.lastReport ?? {}) as Record<string, unknown> } : undefined;
+  }
+
+  /**
+   * One page of the Scan behind the batch grid (the table has no index by job or date): batch items
+   * narrowed by job and status, and the runs that ran at a cut-off without some preconditions (few;
+   * their batch shows it). A page may hold fewer than `limit` items, or none: `next` continues.
+   */
+  async batchPage(
+    options: { limit?: number; next?: Record<string, unknown>; jobs?: string[]; statuses?: BatchItem['status'][] } = {},
+  ): Promise<{ batches: BatchItem[]; cutoffRuns: RunItem[]; next?: Record<string, unknown> }> {
+    const names: Record<string, string> = { '#ranWithout': 'ranWithout' };
+    const values: Record<string, unknown> = { ':batch': 'BATCH', ':run': 'RUN#' };
+    const filters = ['sk = :batch'];
+    const anyOf = (attribute: string, prefix: string, list: string[] | undefined) => {
+      if (!list || list.length === 0) return;
+      names[`#${attribute}`] = attribute;
+      list.forEach((v, i) => (values[`:${prefix}${i}`] = v));
+      filters.push(`#${attribute} IN (${list.map((_, i) => `:${prefix}${i}`).join(', ')})`);
+    };
+    anyOf('job', 'j', options.jobs);
+    anyOf('status', 's', options.statuses);
+    const out = await this.db.send(
+      new ScanCommand({
+        TableName: this.table,
+        ConsistentRead: true,
+        FilterExpression: `(${filters.join(' AND ')}) OR (begins_with(sk, :run) AND attribute_exists(#ranWithout))`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ...(options.limit ? { Limit: options.limit } : {}),
+        ...(options.next ? { ExclusiveStartKey: options.next } : {}),
+      }),
+    );
+    const items = out.Items ?? [];
+    return {
+      batches: items.filter((i) => i.sk === 'BATCH') as BatchItem[],
+      cutoffRuns: items.filter((i) => i.sk !== 'BATCH') as RunItem[],
+      ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey } : {}),
+    };
+  }
+
+  /** The items of a batch's partition whose sort key starts with `prefix`, in sort-key order. */
+  private async queryBatchPartition(batchId: string, prefix: string): Promise<unknown[]> {
+    const items: Record<string, unknown>[] = [];
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': batchKey(batchId).pk, ':prefix': prefix },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    return items;
   }
 
   async listAll(): Promise<{ batches: BatchItem[]; runs: RunItem[] }> {

@@ -2,7 +2,8 @@ import type { JobConfig, JobInput, PipelineConfig, Precondition } from '../../co
 import { expectedValues, requiredCount } from '../../core/config/lookups';
 import { IN_FLIGHT_STATES, type FileState } from '../../core/state/file-state';
 import { newestPerKey } from '../../core/s3/event-records';
-import { fingerprintOf, type BatchRef } from '../../core/runs/batches';
+import { runFingerprint, sameInputsAs, type BatchRef } from '../../core/runs/batches';
+import { codeHashOf } from '../../core/config/code-hash';
 import type { SelectedFile } from '../../core/runs/run-input';
 
 /** A landed file version as the resolver sees it (from the file-state table). */
@@ -22,6 +23,9 @@ export interface CandidateFile {
   manifest?: ManifestSummary;
 }
 
+/** What a batch whose inputs are those of its last success waits for (newerThanLastRun). */
+export const NOT_NEWER = 'an input newer than the last successful run';
+
 export type ManifestSummary = { parts: string[] } | { count: number };
 
 /** A file the evaluation holds out of use, with the reason recorded as its QUARANTINED state. */
@@ -37,8 +41,12 @@ export interface Evaluation {
   /** the unmet preconditions, for an operator ("2 of 5 stores (missing ON04, ON05)", "item_master") */
   waitingFor: string[];
   inputs: Record<string, SelectedFile[]>;
-  /** identifies the input generation: the same files give the same fingerprint */
+  /** identifies the run: the same files and the same code give the same fingerprint (runFingerprint) */
   fingerprint: string;
+  /** the code hash the fingerprint was made with */
+  codeHash: string;
+  /** the inputs are exactly those of the batch's last successful run (whatever code it ran) */
+  sameInputsAsLastSuccess: boolean;
   /** cumulative files that shrank: to be recorded QUARANTINED (they are not among `inputs`) */
   quarantine: Quarantine[];
   /** ready at the job's cut-off without these preconditions: the run records them */
@@ -48,6 +56,15 @@ export interface Evaluation {
 export interface EvaluateOptions {
   /** the fingerprint of the batch's last successful run (for newerThanLastRun) */
   lastSucceededFingerprint?: string;
+  /** the code hash that run ran with; absent for a run recorded before code hashes (or for the current code) */
+  lastSucceededCodeHash?: string;
+  /** the job's code hash now (default: computed from the job's files, once per loaded job) */
+  codeHash?: string;
+  /**
+   * The inputs of the last success may run again: its code is stale and the job re-runs on a code
+   * change (`onCodeChange: rerun`), or a backfill asks. newerThanLastRun then holds nothing back.
+   */
+  rerunSameInputs?: boolean;
   /** the batch is past its cut-off (e.g. "20:00 America/Toronto"): run with what has arrived */
   pastCutoff?: string;
 }
@@ -203,16 +220,16 @@ export function evaluateBatch(
       ),
     ]),
   );
-  // stages by name and file name: a new SQL version is a new generation, the folder it sits in is not
-  const stages = job.stages.map((s) => ({ name: s.name, ...(s.sql ? { sql: baseName(s.sql) } : {}), ...(s.spark ? { spark: baseName(s.spark) } : {}) }));
-  const fingerprint = fingerprintOf({
-    job: job.name,
-    batch: batch.values,
-    stages,
-    inputs: Object.entries(inputs).map(([r, fs]) => [r, fs.map((f) => [f.key, f.versionId])]),
-  });
-  if (waitingFor.length === 0 && job.preconditions.some((p) => p.kind === 'newerThanLastRun') && fingerprint === options.lastSucceededFingerprint) {
-    waitingFor.push('an input newer than the last successful run');
+  // the inputs and the code: new code is a new run identity, but only starts a run when asked (docs/backfill.md)
+  const codeHash = options.codeHash ?? codeHashOf(job);
+  const fingerprint = runFingerprint(job, batch, codeHash, inputs);
+  const last = options.lastSucceededFingerprint;
+  const sameInputsAsLastSuccess =
+    last !== undefined &&
+    sameInputsAs({ fingerprint: last, ...(options.lastSucceededCodeHash ? { codeHash: options.lastSucceededCodeHash } : {}) }, job, batch, inputs, codeHash);
+  const newerNeeded = job.preconditions.some((p) => p.kind === 'newerThanLastRun');
+  if (waitingFor.length === 0 && newerNeeded && sameInputsAsLastSuccess && !options.rerunSameInputs) {
+    waitingFor.push(NOT_NEWER);
   }
   const inputBytes = Object.values(selected)
     .flat()
@@ -222,10 +239,10 @@ export function evaluateBatch(
     waitingFor,
     inputs,
     fingerprint,
+    codeHash,
+    sameInputsAsLastSuccess,
     inputBytes,
     quarantine,
     ...(ranWithout && waitingFor.length === 0 ? { ranWithout } : {}),
   };
 }
-
-const baseName = (path: string) => path.split('/').pop()!;

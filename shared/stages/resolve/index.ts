@@ -1,6 +1,12 @@
 export { checkActiveRun } from './active-runs';
 export { resolverDepsFromEnv } from './deps';
-export { BatchBusyError, NoFailedRunError, currentGeneration, explainBatch, resolveBatch, retryBatch, settleSecondsOf } from './resolver';
-export type { ResolveOutcome } from './resolver';
+export { BatchBusyError, NoFailedRunError, assessBatch, currentGeneration, explainBatch, resolveBatch, retryBatch, settleSecondsOf } from './resolver';
+export type { BatchAssessment, ResolveOutcome } from './resolver';
 export type { ResolverDeps } from './deps';
 export { resolveStreamBatch } from './stream';
+export { codeLines, describeStaleCode, staleCodeOf } from './stale-code';
+export type { StaleCode } from './stale-code';
+export { backfillPlan, startBackfillRun } from './backfill';
+export type { BackfillRequest } from './backfill';
+export { BACKFILL_REASONS, daysBetween } from './backfill-plan';
+export type { BackfillPlan, BackfillReason, DownstreamEntry, PlanEntry } from './backfill-plan';

@@ -3,7 +3,7 @@ import { jobNamed } from '../../core/config/load-config';
 import type { JobConfig } from '../../core/config/types';
 import type { FileStateItem } from '../../core/state/file-state-store';
 import { attemptOf, batchId, batchesForFile, executionName, type BatchRef } from '../../core/runs/batches';
-import { evaluateBatch, type CandidateFile, type Evaluation, type ManifestSummary } from './evaluate';
+import { NOT_NEWER, evaluateBatch, type CandidateFile, type Evaluation, type ManifestSummary } from './evaluate';
 import { overDuckdbThreshold, routeEngine } from './engine-router';
 import { cutoffAsDeadline, deadlineOf } from '../../core/runs/deadlines';
 import { checkActiveRun, executionArnFor } from './active-runs';
@@ -12,6 +12,9 @@ import type { RunInput } from '../../core/runs/run-input';
 import type { ResolverDeps } from './deps';
 import { LandfallError } from '../../core/errors';
 import { unrecordedHold } from './unrecorded-hold';
+import { codeHashOf } from '../../core/config/code-hash';
+import type { BatchItem } from '../../core/runs/job-run-store';
+import { staleCodeOf, type StaleCode } from './stale-code';
 
 export type { ResolverDeps };
 
@@ -19,7 +22,8 @@ export type ResolveOutcome =
   | { kind: 'started'; batchId: string; executionName: string; executionArn: string; unchecked?: string[] }
   | { kind: 'waiting'; batchId: string; waitingFor: string[]; unchecked?: string[] }
   | { kind: 'busy'; batchId: string; activeRun: string }
-  | { kind: 'up-to-date'; batchId: string };
+  /** `stale`: the batch last succeeded with older code and nothing asked for a re-run (onCodeChange manual) */
+  | { kind: 'up-to-date'; batchId: string; stale?: StaleCode };
 
 export function candidateOf(
   item: Pick<
@@ -90,7 +94,7 @@ export async function currentGeneration(
 ): Promise<{ ready: true; fingerprint: string; inputs: RunInput['inputs'] } | { ready: false; waitingFor: string[] }> {
   const job = jobNamed(deps.pipeline, batch.job);
   // judged as a first run: a generation equal to the last succeeded one is still a generation here
-  const evaluation = await evaluate(deps, job, batch, [], undefined, now);
+  const evaluation = await evaluate(deps, job, batch, [], {}, now);
   return evaluation.ready
     ? { ready: true, fingerprint: evaluation.fingerprint, inputs: evaluation.inputs }
     : { ready: false, waitingFor: evaluation.waitingFor };
@@ -106,12 +110,19 @@ async function evaluate(
   job: JobConfig,
   batch: BatchRef,
   known: CandidateFile[],
-  lastSucceededFingerprint: string | undefined,
+  judged: { state?: BatchItem | undefined; rerunSameInputs?: boolean },
   now: Date,
 ): Promise<Evaluation & { unchecked?: string[] }> {
   const upstreamKeys = Object.fromEntries(job.inputs.filter((i) => i.job).map((i) => [i.job!, jobNamed(deps.pipeline, i.job!).batchKey]));
   const cutoff = pastCutoff(job, batch, now);
-  const options = { ...(lastSucceededFingerprint ? { lastSucceededFingerprint } : {}), ...(cutoff ? { pastCutoff: cutoff } : {}) };
+  const { state } = judged;
+  const options = {
+    codeHash: codeHashOf(job),
+    ...(state?.lastSucceededFingerprint ? { lastSucceededFingerprint: state.lastSucceededFingerprint } : {}),
+    ...(state?.lastSucceededCodeHash ? { lastSucceededCodeHash: state.lastSucceededCodeHash } : {}),
+    ...(judged.rerunSameInputs ? { rerunSameInputs: true } : {}),
+    ...(cutoff ? { pastCutoff: cutoff } : {}),
+  };
   const files = await gatherFiles(deps, job, batch, known);
   const evaluation = evaluateBatch(deps.pipeline.config, job, batch, files, options, upstreamKeys);
   if (!evaluation.ready || !deps.landing) return evaluation;
@@ -129,13 +140,52 @@ export interface ResolveOptions {
   refreshWaiting?: boolean;
   /** the time the cut-off is judged at */
   now?: Date;
+  /**
+   * Asked by an operator (`landfall backfill`, `landfall retry`): a batch whose inputs are those of
+   * its last success runs again when that success ran older code, even with `onCodeChange: manual`.
+   * Never twice for the same inputs and code: an up-to-date batch stays up to date.
+   */
+  force?: 'backfill' | 'retry';
 }
 
 /** What a batch waits for now (empty when it may run), evaluated live; writes nothing. */
 export async function explainBatch(deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs' | 'landing'>, batch: BatchRef, now = new Date()): Promise<string[]> {
   const job = jobNamed(deps.pipeline, batch.job);
   const state = await deps.runs.getBatch(batchId(batch, job));
-  return (await evaluate(deps, job, batch, [], state?.lastSucceededFingerprint, now)).waitingFor;
+  return (await evaluate(deps, job, batch, [], { state }, now)).waitingFor;
+}
+
+/** A batch as a backfill judges it: its item, whether it could run now if asked, and its code. Writes nothing. */
+export interface BatchAssessment {
+  batch: BatchRef;
+  batchId: string;
+  state?: BatchItem;
+  /** what it waits for before it could run (empty: it could run now); never the newerThanLastRun wait */
+  waitingFor: string[];
+  /** its inputs now are those of its last success */
+  sameInputsAsLastSuccess: boolean;
+  stale?: StaleCode;
+}
+
+export async function assessBatch(
+  deps: Pick<ResolverDeps, 'pipeline' | 'files' | 'runs' | 'landing'>,
+  batch: BatchRef,
+  now = new Date(),
+): Promise<BatchAssessment> {
+  const job = jobNamed(deps.pipeline, batch.job);
+  const id = batchId(batch, job);
+  const state = await deps.runs.getBatch(id);
+  // judged as if asked to run: the same inputs again are what a backfill may want
+  const evaluation = await evaluate(deps, job, batch, [], { state, rerunSameInputs: true }, now);
+  const stale = staleCodeOf(state, job);
+  return {
+    batch,
+    batchId: id,
+    ...(state ? { state } : {}),
+    waitingFor: evaluation.waitingFor,
+    sameInputsAsLastSuccess: evaluation.sameInputsAsLastSuccess,
+    ...(stale ? { stale } : {}),
+  };
 }
 
 /**
@@ -148,12 +198,16 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
   const job = jobNamed(deps.pipeline, batch.job);
   const id = batchId(batch, job);
   const state = await deps.runs.getBatch(id);
-  const evaluation = await evaluate(deps, job, batch, known, state?.lastSucceededFingerprint, options.now ?? new Date());
+  // code newer than the last success's runs the same inputs again only when the job or an operator says so
+  const stale = staleCodeOf(state, job);
+  const rerunSameInputs = stale !== undefined && (job.onCodeChange === 'rerun' || options.force !== undefined);
+  const staleNote = stale && !rerunSameInputs ? { stale } : {};
+  const evaluation = await evaluate(deps, job, batch, known, { state, rerunSameInputs }, options.now ?? new Date());
   // Held-out files are recorded before anything runs, so `status` says why they are not used.
   for (const { file, reason } of evaluation.quarantine) await deps.files.recordVerdict(file, 'QUARANTINED', reason);
   if (!evaluation.ready) {
-    const onlyNotNewer = evaluation.waitingFor.length === 1 && evaluation.waitingFor[0]!.startsWith('an input newer');
-    if (onlyNotNewer) return { kind: 'up-to-date', batchId: id };
+    const onlyNotNewer = evaluation.waitingFor.length === 1 && evaluation.waitingFor[0] === NOT_NEWER;
+    if (onlyNotNewer) return { kind: 'up-to-date', batchId: id, ...staleNote };
     // The detail changes with nearly every landed file ("3 of 5 stores"): rewriting it each time
     // would cost a write per file. The stream records the start of a wait; the reconciler
     // refreshes the detail of batches it re-resolves; `explainBatch` gives it live.
@@ -164,7 +218,10 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
     }
     return { kind: 'waiting', batchId: id, waitingFor: evaluation.waitingFor, ...(evaluation.unchecked ? { unchecked: evaluation.unchecked } : {}) };
   }
-  const name = executionName(batch, job, evaluation.fingerprint, options.attempt ?? 0);
+  // the inputs of the last success, and no reason to run them again (a job without newerThanLastRun, a batch recorded before code hashes)
+  if (evaluation.sameInputsAsLastSuccess && !rerunSameInputs) return { kind: 'up-to-date', batchId: id, ...staleNote };
+  let attempt = options.attempt ?? 0;
+  let name = executionName(batch, job, evaluation.fingerprint, attempt);
   // Recorded with the run: a DuckDB batch above the measured threshold is one to move to Spark.
   const sizing = { inputBytes: evaluation.inputBytes, overThreshold: overDuckdbThreshold(job, evaluation.inputBytes) };
   const engine = routeEngine(job, evaluation.inputBytes);
@@ -173,6 +230,7 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
     deps.runs.claimRun(job.name, id, batch.values, {
       executionName: name,
       fingerprint: evaluation.fingerprint,
+      codeHash: evaluation.codeHash,
       inputs: evaluation.inputs,
       sizing,
       engine,
@@ -184,6 +242,15 @@ export async function resolveBatch(deps: ResolverDeps, batch: BatchRef, known: C
     // before StartExecution), release it and claim the current inputs instead.
     const current = await deps.runs.getBatch(id);
     if (current?.activeRun && (await checkActiveRun(deps, job, current)).kind === 'released') claim = await claimIt();
+  }
+  // Code changed back to a version that ran these inputs before: that run's name is taken, so the
+  // re-run is the generation's next attempt (a failed earlier run is left to `landfall retry`).
+  for (let bumps = 0; claim.kind === 'up-to-date' && rerunSameInputs && bumps < MAX_NAME_BUMPS; bumps += 1) {
+    const [earlier, current] = await Promise.all([deps.runs.getRun(id, name), deps.runs.getBatch(id)]);
+    if (earlier?.status !== 'SUCCEEDED' || current?.lastSucceededFingerprint === evaluation.fingerprint || current?.activeRun) break;
+    attempt = attemptOf(name);
+    name = executionName(batch, job, evaluation.fingerprint, attempt);
+    claim = await claimIt();
   }
   if (claim.kind === 'up-to-date') return { kind: 'up-to-date', batchId: id };
   if (claim.kind === 'active' && (claim.run.executionName !== name || claim.run.executionArn)) {
@@ -228,6 +295,9 @@ export async function resolveFile(deps: ResolverDeps, file: CandidateFile): Prom
   return outcomes;
 }
 
+/** How many times a re-run of stale code looks for a free execution name (code changed back and forth). */
+const MAX_NAME_BUMPS = 5;
+
 /** A retry was asked for a batch whose last run did not fail. */
 export class NoFailedRunError extends LandfallError {
   override readonly name = 'NoFailedRunError';
@@ -259,7 +329,8 @@ export async function retryBatch(deps: ResolverDeps, batch: BatchRef, now = new 
     if (check.kind === 'released') return resolveBatch(deps, batch);
     state = await deps.runs.getBatch(id);
   }
-  if (!state?.lastRun || !RETRYABLE_STATUSES.includes(state.lastRun.status)) throw new NoFailedRunError(`batch ${id} has no failed run to retry (last run: ${state?.lastRun?.status ?? 'none'})`);
+  if (!state?.lastRun || !RETRYABLE_STATUSES.includes(state.lastRun.status))
+    throw new NoFailedRunError(`batch ${id} has no failed run to retry (last run: ${state?.lastRun?.status ?? 'none'})`);
   // the next attempt of the failed run's generation: -r1, -r2, … (its name stays unique)
-  return resolveBatch(deps, batch, [], { attempt: attemptOf(state.lastRun.executionName) });
+  return resolveBatch(deps, batch, [], { attempt: attemptOf(state.lastRun.executionName), force: 'retry' });
 }
