@@ -137,8 +137,16 @@ async function convertFor(
   const open = () => openDuckDb({ workDir: dir, functionMemoryMb: deps.functionMemoryMb });
   // JSON lines go the JavaScript way too (its rules find the same good rows): DuckDB's JSON
   // classification streamed into a COPY held the parsed lines of the whole file (a 17 MB file
-  // exhausted convert's 781 MiB), while the JavaScript streams them to a CSV in bounded memory.
-  const inJavaScript = verdict?.rules.engine === 'javascript' || (verdict !== undefined && textLayout(feedOf(dataset).canonical).kind === 'jsonl');
+  // exhausted convert's 781 MiB), while the JavaScript streams them to a CSV in bounded memory;
+  // unless every line is a canonical JSON line (`canonicalJson`), which DuckDB's JSON reader reads with the declared types, as the floor does.
+  // (a dataset that has lost its fast path since validate goes the JavaScript way)
+  const canonicalJson =
+    verdict?.rules.engine === 'duckdb' &&
+    verdict.rules.allGood === true &&
+    verdict.rules.canonicalJson === true &&
+    allGoodRowsSql(feedOf(dataset).canonical, 0, { canonicalJson: true }) !== null;
+  const inJavaScript =
+    verdict?.rules.engine === 'javascript' || (verdict !== undefined && !canonicalJson && textLayout(feedOf(dataset).canonical).kind === 'jsonl');
   let opening: Promise<DuckDb> | undefined = inJavaScript ? undefined : open();
   opening?.catch(() => undefined);
   try {
@@ -184,9 +192,9 @@ async function convertFor(
     } else if (verdict.rules.engine === 'duckdb' && !inJavaScript) {
       const { skipLines, allGood } = verdict.rules;
       // a file of good rows only is read by DuckDB's typed reader; others have their lines classified again
-      const typed = allGood ? allGoodRowsSql(read, skipLines) : null;
+      const typed = allGood ? allGoodRowsSql(read, skipLines, { canonicalJson }) : null;
       const from = typed ?? goodRowsSql(read, lineage.fields, skipLines);
-      const select = typed ? allGoodColumnsSql(read) : typedColumnsSql(read);
+      const select = typed ? allGoodColumnsSql(read, { canonicalJson }) : typedColumnsSql(read);
       rows = await fromInput((path) => withDuckDb((conn) => selectToParquet(conn, { from, select, path, parquetPath, constants })));
     } else {
       // The file validate handed to the JavaScript rules: they find the same good rows again here.

@@ -2,8 +2,11 @@ import type { ColumnSpec, DatasetConfig } from '../../core/config/types';
 import { duckdbType, fromJsonSql, isNested, quoteIdentifier } from '../../core/duckdb/columns';
 import { MAX_LINE_BYTES } from '../../core/datasets/line-limits';
 import { byteLimit } from '../../core/feeds/value-limits';
-import { decimalIntegerDigits, valueCheck } from './row-checks';
+import { jsonFastPath, jsonFastPathBlocker, type JsonFastPath } from './json-fast-path';
 import { textLayout } from './validate-file';
+import { kindPattern, sqlString, valuePattern } from './value-patterns';
+
+export { sqlString } from './value-patterns';
 
 /**
  * The validation rules of validate-file.ts as DuckDB SQL, so that a landed file is checked (and later
@@ -22,12 +25,6 @@ import { textLayout } from './validate-file';
 
 /** Longer lines make DuckDB's reader fail (the file is validated in JavaScript); shorter ones are read whole. */
 export const MAX_SQL_LINE_BYTES = 8 * MAX_LINE_BYTES;
-
-/** A string literal: identifiers and values come from configuration and object keys, never spliced raw. */
-export function sqlString(value: string): string {
-  if (value.includes('\u0000')) throw new Error('a NUL character cannot be a SQL literal');
-  return `'${value.replaceAll("'", "''")}'`;
-}
 
 /** The file's physical lines, one VARCHAR `line` per line, after the first `skip` lines; `$path` is bound. */
 export function linesSql(skip: number): string {
@@ -51,7 +48,8 @@ function valueIsGood(column: ColumnSpec, v: string, keyFields: Record<string, st
     const allowed = column.allowed.map(String);
     if (column.kind === 'integer') {
       // The JavaScript compares String(Number(value)): equal numbers, whatever their digits ("04" is 4).
-      const numbers = allowed.map(Number).filter((n) => Number.isFinite(n));
+      // (a listed text that is not its number's own, such as "007", is never equal to String(Number(value)))
+      const numbers = allowed.map(Number).filter((n, i) => Number.isFinite(n) && String(n) === allowed[i]);
       checks.push(numbers.length > 0 ? `TRY_CAST(${v} AS DOUBLE) IN (${numbers.map((n) => `${n}::DOUBLE`).join(', ')})` : 'false');
     } else {
       checks.push(`${v} IN (${allowed.map(sqlString).join(', ')})`);
@@ -104,106 +102,21 @@ function fieldsSql(dataset: DatasetConfig): string {
 }
 
 /**
- * The lines with `j`, a JSON line's columns extracted in one parse (a LIST of JSON, in column
- * order), when the line is a JSON object JSON.parse reads the same: where DuckDB's JSON reader is
- * more lenient (trailing commas, NaN, Infinity; duplicate keys, where JSON.parse keeps the last),
- * `j` is NULL, the line is bad, and the JavaScript decides. For a delimited dataset, the lines.
+ * The lines with `fast` (the line is a canonical JSON line, good: json-fast-path.ts; false for a
+ * delimited dataset) and `j`, a JSON line's columns extracted in one parse (a LIST of JSON, in column
+ * order) when it is not fast and is a JSON object JSON.parse reads the same: where DuckDB's JSON
+ * reader is more lenient (trailing commas, NaN, Infinity; duplicate keys, where JSON.parse keeps the
+ * last), `j` is NULL, the line is bad, and the JavaScript decides.
  */
-function linesWithJsonSql(dataset: DatasetConfig, skip: number): string {
-  if (textLayout(dataset).kind === 'delimited') return linesSql(skip);
+function linesWithJsonSql(dataset: DatasetConfig, skip: number, fast: JsonFastPath | null): string {
+  if (textLayout(dataset).kind === 'delimited') return `SELECT line, false AS fast FROM (${linesSql(skip)})`;
   const paths = dataset.columns.map((c) => sqlString(`$.${c.name}`)).join(', ');
   // outside strings: a comma before a closing bracket, or nan/inf/infinity in any case (yyjson takes them)
   const outsideStrings = `regexp_replace(line, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g')`;
   const lenient = `regexp_matches(${outsideStrings}, '(?i),\\s*[}\\]]|nan|inf')`;
   const usable = `line IS NOT NULL AND ascii(line) > 2 AND strlen(line) <= ${MAX_LINE_BYTES} AND json_valid(line) AND NOT (${lenient}) AND json_type(line) = 'OBJECT' AND len(json_keys(line)) = len(list_distinct(json_keys(line)))`;
-  return `SELECT line, CASE WHEN ${usable} THEN json_extract(line, [${paths}]) END AS j FROM (${linesSql(skip)})`;
-}
-
-/** A regular-expression literal (RE2) for `text`. */
-function regexLiteral(text: string): string {
-  return text.replace(/[\\^$.|?*+()[\]{}-]/g, (c) => `\\${c}`);
-}
-
-/** YYYY-MM-DD that is a real date (isCalendarDate): 29 February only in leap years, year 0 included. */
-const CALENDAR_DATE =
-  '(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))' +
-  '|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)';
-const TIME_OF_DAY = '(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,6})?';
-const TIME_OF_DAY_Z = `T${TIME_OF_DAY}Z`;
-/**
- * Doubles the JavaScript accepts (its syntax, finite), as far as a pattern can tell finiteness: up
- * to 100 digits before the point with no exponent, a negative one (it underflows to 0 at worst) or
- * one of two digits (< 1e199); one digit before the point with an exponent up to 307 (< 1e308).
- * Others are finite or not by their digits: the JavaScript decides.
- */
-const DOUBLE =
-  '-?(?:(?:[0-9]{1,100}(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE](?:-[0-9]+|\\+?[0-9]{1,2}))?' + '|(?:[0-9](?:\\.[0-9]*)?|\\.[0-9]+)[eE]\\+?(?:[0-2][0-9]{2}|30[0-7]))';
-/** matches nothing: a column no value can pass */
-const NOTHING = '[^\\x{0}-\\x{10FFFF}]';
-
-/**
- * The non-empty values a column accepts, as a regular expression over one unquoted field (no
- * delimiter, no quote, no line break), exactly as row-checks.ts decides; null when it cannot be
- * said so (the general SQL decides then). Finite sets (allowed values, the key field's value) are
- * checked by the JavaScript itself here, once, and listed.
- */
-function valuePattern(column: ColumnSpec, keyFields: Record<string, string>, plain: string): string | null {
-  const check = valueCheck(column, keyFields);
-  const fits = (v: string) => v !== '' && new RegExp(`^${plain}+$`, 'u').test(v) && check(v) === null;
-  if (column.equalsKeyField) {
-    const expected = keyFields[column.equalsKeyField];
-    if (expected === undefined) return NOTHING;
-    if (column.kind === 'timestamp' && column.allowed) return null;
-    if (column.kind === 'timestamp') return fits(`${expected}T00:00:00Z`) ? `${regexLiteral(expected)}${TIME_OF_DAY_Z}` : NOTHING;
-    return fits(expected) ? regexLiteral(expected) : NOTHING;
-  }
-  if (column.allowed) {
-    if (column.kind !== 'integer') {
-      const listed = [...new Set(column.allowed.map(String))].filter(fits);
-      return listed.length > 0 ? `(?:${listed.map(regexLiteral).join('|')})` : NOTHING;
-    }
-    // String(Number(v)) must be listed: each listed integer with the leading zeros 18 digits allow.
-    const forms: string[] = [];
-    for (const value of new Set(column.allowed.map(String))) {
-      const n = Number(value);
-      if (String(n) !== value || !Number.isInteger(n)) continue; // never equal to String(Number(v))
-      if (!Number.isSafeInteger(n)) return null;
-      const digits = String(Math.abs(n));
-      if (n === 0) forms.push('-?0{1,18}');
-      else if (digits.length <= 18) forms.push(`${n < 0 ? '-' : ''}0{0,${18 - digits.length}}${digits}`);
-    }
-    return forms.length > 0 ? `(?:${forms.join('|')})` : NOTHING;
-  }
-  return kindPattern(column) ?? `${plain}+`;
-}
-
-/** The values a column's kind accepts (row-checks.ts), as a regular expression; null for any text (a string). */
-function kindPattern(column: ColumnSpec): string | null {
-  switch (column.kind) {
-    case 'string':
-      return null;
-    case 'integer':
-      return '-?[0-9]{1,18}';
-    case 'decimal': {
-      const scale = column.scale ?? 0;
-      const digits = decimalIntegerDigits(scale, column.precision);
-      return scale > 0 ? `-?[0-9]{1,${digits}}(?:\\.[0-9]{1,${scale}})?` : `-?[0-9]{1,${digits}}`;
-    }
-    case 'double':
-      return DOUBLE;
-    case 'boolean':
-      return '(?:true|false)';
-    case 'date':
-      return CALENDAR_DATE;
-    case 'timestamp':
-      return `${CALENDAR_DATE}${TIME_OF_DAY_Z}`;
-    case 'time':
-      return TIME_OF_DAY;
-    case 'struct':
-    case 'list':
-      // JSON: the JavaScript checks it
-      return NOTHING;
-  }
+  // (a CASE evaluates its branch only for the rows it selects: a fast line is parsed by no JSON function)
+  return `SELECT line, fast, CASE WHEN NOT fast AND ${usable} THEN json_extract(line, [${paths}]) END AS j FROM (SELECT line, ${fast?.good ?? 'false'} AS fast FROM (${linesSql(skip)}))`;
 }
 
 /**
@@ -233,6 +146,7 @@ export function plainLinePattern(dataset: DatasetConfig, keyFields: Record<strin
  */
 export function classifiedLinesSql(dataset: DatasetConfig, keyFields: Record<string, string>, skip: number): string {
   const layout = textLayout(dataset);
+  const fast = jsonFastPath(dataset, keyFields);
   const junk = layout.kind === 'delimited' ? layout.junkLinePrefix : undefined;
   const plain = plainLinePattern(dataset, keyFields);
   const csv = layout.kind === 'delimited' && layout.delimiter === ',';
@@ -252,18 +166,20 @@ export function classifiedLinesSql(dataset: DatasetConfig, keyFields: Record<str
   ].join('\n      AND ');
   // a good line with a value to truncate (only the general rule's lines can have one: f is theirs)
   const over = truncatedColumns(dataset).map(({ i, maxBytes }) => `strlen(f[${i + 1}]) > ${maxBytes}`);
-  const truncated = over.length > 0 ? `class = 'good' AND coalesce(${over.join(' OR ')}, false)` : 'false';
-  return `SELECT line, f, class, ${truncated} AS t FROM (SELECT line, f, CASE
+  const generalTruncated = over.length > 0 ? `class = 'good' AND coalesce(${over.join(' OR ')}, false)` : 'false';
+  const truncated = fast ? `CASE WHEN fast THEN ${fast.truncated} ELSE ${generalTruncated} END` : generalTruncated;
+  return `SELECT line, f, class, ${truncated} AS t, fast FROM (SELECT line, f, fast, CASE
       WHEN line IS NULL THEN 'blank'
       WHEN starts_with(line, chr(1)) THEN 'junk'
       WHEN starts_with(line, chr(2)) THEN 'bad'
       ${junk ? `WHEN starts_with(line, ${sqlString(junk)}) THEN 'junk'` : ''}
       WHEN (CASE WHEN ascii(line) <= 32 THEN regexp_full_match(line, '${JS_WHITESPACE}') ELSE false END) THEN 'blank'
       WHEN strlen(line) > ${MAX_LINE_BYTES} THEN 'bad'
+      WHEN fast THEN 'good'
       ${plain === null ? '' : `WHEN NOT (${general}) THEN CASE WHEN regexp_full_match(line, ${sqlString(plain)}) THEN 'good' ELSE 'bad' END`}
       WHEN ${good} THEN 'good'
       ELSE 'bad' END AS class
-    FROM (SELECT line, CASE WHEN line IS NOT NULL AND ascii(line) > 2 AND strlen(line) <= ${MAX_LINE_BYTES} AND ${general} THEN ${fieldsSql(dataset)} END AS f FROM (${linesWithJsonSql(dataset, skip)})))`;
+    FROM (SELECT line, fast, CASE WHEN line IS NOT NULL AND NOT fast AND ascii(line) > 2 AND strlen(line) <= ${MAX_LINE_BYTES} AND ${general} THEN ${fieldsSql(dataset)} END AS f FROM (${linesWithJsonSql(dataset, skip, fast)})))`;
 }
 
 /** The columns whose values over their `maxBytes` are truncated (`onTooLong: truncate`), with their index. */
@@ -288,9 +204,17 @@ export function truncateUtf8Sql(value: string, maxBytes: number): string {
 export function goodRowsSql(dataset: DatasetConfig, keyFields: Record<string, string>, skip: number, numbered = false): string {
   const layout = textLayout(dataset);
   // a line the pattern decided is split here; the general rule split the others already
-  const values = layout.kind === 'delimited' ? `coalesce(f, string_split(line, ${layout.delimiter === '\t' ? 'chr(9)' : "','"}))` : 'f';
+  // (a canonical JSON line's values come from its tokens, only here: counting never needs them)
+  const fast = jsonFastPath(dataset, keyFields);
+  const values =
+    layout.kind === 'delimited'
+      ? `coalesce(f, string_split(line, ${layout.delimiter === '\t' ? 'chr(9)' : "','"}))`
+      : fast
+        ? `CASE WHEN fast THEN ${fast.values('s')} ELSE f END`
+        : 'f';
   const classified = classifiedLinesSql(dataset, keyFields, skip);
-  const from = numbered ? `(SELECT row_number() OVER () AS n, line, f, class FROM (${classified}))` : `(${classified})`;
+  const withTokens = fast ? `SELECT *, CASE WHEN fast THEN ${fast.captures} END AS s FROM (${classified})` : classified;
+  const from = numbered ? `(SELECT row_number() OVER () AS n, * FROM (${withTokens}))` : `(${withTokens})`;
   const rows = `SELECT ${numbered ? 'n, ' : ''}${values} AS v FROM ${from} WHERE class = 'good'`;
   // values over an `onTooLong: truncate` column's limit are cut here, where every reader of good rows gets them
   const cut = truncatedColumns(dataset);
@@ -308,10 +232,12 @@ export function goodRowsSql(dataset: DatasetConfig, keyFields: Record<string, st
  * reads exactly the values the rules checked (TSV has no quoting; a CSV field's RFC 4180 quotes are
  * undone as splitFields does, an empty field is NULL either way), faster than splitting them in SQL.
  * Its buffers are DuckDB's defaults (a line of up to 2 MB; a good line has at most MAX_LINE_BYTES):
- * smaller than the classifying reader's, they stream a pipe faster.
+ * smaller than the classifying reader's, they stream a pipe faster. A JSON-lines file is read so
+ * only when its verdict says every line is a canonical JSON line (`canonicalJson`: allGoodJsonRowsSql).
  */
-export function allGoodRowsSql(dataset: DatasetConfig, skip: number): string | null {
+export function allGoodRowsSql(dataset: DatasetConfig, skip: number, options: { canonicalJson?: boolean } = {}): string | null {
   const layout = textLayout(dataset);
+  if (layout.kind === 'jsonl' && options.canonicalJson) return allGoodJsonRowsSql(dataset);
   // (nested values are JSON: they never come as delimited text)
   if (layout.kind !== 'delimited' || dataset.columns.some(isNested)) return null;
   const csv = layout.delimiter === ',';
@@ -319,8 +245,35 @@ export function allGoodRowsSql(dataset: DatasetConfig, skip: number): string | n
   return `SELECT * FROM read_csv($path, columns = {${columns}}, header = false, skip = ${Math.trunc(skip)}, delim = ${csv ? "','" : "E'\\t'"}, quote = ${csv ? `'"'` : "''"}, escape = ${csv ? `'"'` : "''"}, allow_quoted_nulls = true, auto_detect = false, strict_mode = true)`;
 }
 
+/**
+ * The rows of a JSON-lines file whose every line is a canonical JSON line (json-fast-path.ts;
+ * validate's verdict says so: `canonicalJson`), read by DuckDB's JSON reader with the declared
+ * types (json_transform_strict: a value it cannot read fails the conversion, never a NULL): on
+ * such lines it reads exactly the values the rules checked (see allGoodJsonColumnsSql for the
+ * empty strings). The lines come from the line reader: read_json itself kept every buffer of a
+ * pipe (1 GB streamed exhausted convert's 781 MiB), the line reader streams it in bounded memory.
+ * Null for a dataset without the fast path.
+ */
+function allGoodJsonRowsSql(dataset: DatasetConfig): string | null {
+  if (jsonFastPathBlocker(dataset) !== null) return null;
+  const structure = Object.fromEntries(dataset.columns.map((c) => [c.name, duckdbType(c)]));
+  return `SELECT unnest(json_transform_strict(line, ${sqlString(JSON.stringify(structure))})) FROM (${linesSql(0)})`;
+}
+
+/** The dataset's columns as convert writes them, from allGoodJsonRowsSql: an empty string is NULL, as in the CSV the JavaScript writes; values over a `truncate` limit cut. */
+function allGoodJsonColumnsSql(dataset: DatasetConfig): string[] {
+  return dataset.columns.map((c) => {
+    const name = quoteIdentifier(c.name);
+    if (c.kind !== 'string') return name;
+    const limit = byteLimit(c);
+    // cut first: a value cut to nothing is an empty field in the JavaScript's CSV too
+    return `NULLIF(${limit?.onTooLong === 'truncate' ? truncateUtf8Sql(name, limit.maxBytes) : name}, '') AS ${name}`;
+  });
+}
+
 /** The dataset's columns as convert writes them, from allGoodRowsSql. */
-export function allGoodColumnsSql(dataset: DatasetConfig): string[] {
+export function allGoodColumnsSql(dataset: DatasetConfig, options: { canonicalJson?: boolean } = {}): string[] {
+  if (textLayout(dataset).kind === 'jsonl' && options.canonicalJson) return allGoodJsonColumnsSql(dataset);
   return dataset.columns.map((c) => {
     const limit = byteLimit(c);
     const name = quoteIdentifier(c.name);

@@ -30,6 +30,8 @@ export type DuckDbVerdict = {
   skipLines: number;
   /** every line after `skipLines` is a good row (none blank, junk or bad) */
   allGood?: boolean;
+  /** and every one of them a canonical JSON line (json-fast-path.ts): DuckDB's JSON reader reads their checked values */
+  canonicalJson?: boolean;
   goodValues?: (column: string) => Promise<string[]>;
 };
 /** DuckDB could not decide with exactly the JavaScript's semantics: the file is validated in JavaScript. */
@@ -48,6 +50,8 @@ export interface LineCounts {
   nul: number;
   /** good lines with a value to truncate (`onTooLong: truncate`) */
   truncated: number;
+  /** good lines the canonical JSON line's pattern proved good (json-fast-path.ts) */
+  fast: number;
 }
 
 /**
@@ -72,7 +76,8 @@ export async function countLines(conn: DuckDBConnection, path: string, dataset: 
   const row = (
     await conn.runAndReadAll(
       `SELECT count(*) FILTER (class = 'good') AS good, count(*) FILTER (class = 'bad') AS bad, count(*) FILTER (class = 'junk') AS junk,
-      count(*) FILTER (class = 'blank') AS blank, count(*) FILTER (contains(line, chr(0))) AS nul, count(*) FILTER (t) AS truncated FROM (${classifiedLinesSql(dataset, keyFields, 0)})`,
+      count(*) FILTER (class = 'blank') AS blank, count(*) FILTER (contains(line, chr(0))) AS nul, count(*) FILTER (t) AS truncated,
+      count(*) FILTER (fast AND class = 'good') AS fast FROM (${classifiedLinesSql(dataset, keyFields, 0)})`,
       { path },
     )
   ).getRowObjects()[0]!;
@@ -83,6 +88,7 @@ export async function countLines(conn: DuckDBConnection, path: string, dataset: 
     blank: Number(row.blank),
     nul: Number(row.nul),
     truncated: Number(row.truncated),
+    fast: Number(row.fast),
   };
 }
 
@@ -157,6 +163,8 @@ export async function validateWithDuckDb(
     const tooBad = mostlyBad(rows, dataset);
     const verdict = decided(tooBad ? { state: 'REJECTED', reason: tooBad, rows } : { state: 'VALIDATED', rows }, skipLines);
     verdict.allGood = rows.rejected === 0 && counts.junk === header.junk && counts.blank === header.blank;
+    // (JSON lines have no header: every good line was counted)
+    if (verdict.allGood && skipLines === 0 && counts.fast === rows.out) verdict.canonicalJson = true;
     verdict.goodValues = async (column) => goodValues(conn, await file.whole(), dataset, keyFields, skipLines, column);
     return verdict;
   } catch (err) {

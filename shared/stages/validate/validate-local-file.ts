@@ -54,7 +54,12 @@ export async function validateLandedFile(
     }
     if (verdict.kind === 'decided') {
       await rejects.close();
-      const rules: Verdict['rules'] = { engine: 'duckdb', skipLines: verdict.skipLines, ...(verdict.allGood ? { allGood: true as const } : {}) };
+      const rules: Verdict['rules'] = {
+        engine: 'duckdb',
+        skipLines: verdict.skipLines,
+        ...(verdict.allGood ? { allGood: true as const } : {}),
+        ...(verdict.canonicalJson ? { canonicalJson: true as const } : {}),
+      };
       const result: LocalValidation = { outcome: verdict.outcome, rules };
       if (verdict.outcome.rows.rejected > 0) result.rejectsPath = rejects.path;
       if (dataset.manifest && verdict.outcome.state === 'VALIDATED')

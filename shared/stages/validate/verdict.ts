@@ -11,11 +11,12 @@ export interface Verdict {
   /**
    * How convert finds the good rows again:
    * - `duckdb`: the lines after the first `skipLines` that line-rules-sql.ts calls good (`allGood`:
-   *   all of them, so DuckDB's typed reader may read them);
+   *   all of them, so DuckDB's typed reader may read them; `canonicalJson`: JSON lines, each in the
+   *   canonical form json-fast-path.ts proves good, which DuckDB's JSON reader reads exactly);
    * - `javascript`: the rows validate-file.ts writes (a file DuckDB cannot read as validate must,
    *   named in `why`): convert runs the same JavaScript validation.
    */
-  rules: { engine: 'duckdb'; skipLines: number; allGood?: true } | { engine: 'javascript'; why: string };
+  rules: { engine: 'duckdb'; skipLines: number; allGood?: true; canonicalJson?: true } | { engine: 'javascript'; why: string };
   rows: RowCounts;
 }
 
