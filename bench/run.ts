@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { renderMarkdown, writeReport, type BenchReport, type SuiteResult } from './lib/results';
 
 /** In order: the cost model reads what the others measured. */
-export const SUITES = ['cold-start', 'conversion', 'feeds', 'engine', 'resolver', 'skew', 'cost', 'config-scale'] as const;
+export const SUITES = ['cold-start', 'conversion', 'feeds', 'engine', 'resolver', 'skew', 'cost', 'config-scale', 'console'] as const;
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick!;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -6,20 +6,25 @@ import { ConfigError } from '../shared/core/errors';
 import { PREFIX } from '../shared/core/s3/layout';
 import { S3Client } from '@aws-sdk/client-s3';
 import { loadPipeline, type Pipeline } from '../shared/core/config/load-config';
-import { BatchBusyError, NoFailedRunError, explainBatch, retryBatch } from '../shared/stages/resolve';
+import { BatchBusyError, NoFailedRunError, retryBatch } from '../shared/stages/resolve';
 import { describeRepair, reconcile as reconcilePass, reconcileDepsFromEnv } from '../shared/stages/reconcile';
-import { batchId as batchIdOf } from '../shared/core/runs/batches';
-import { STACK_FILE_NAME, TargetError, localTarget, stageTarget, type Target } from './targets';
+import { STACK_FILE_NAME, TargetError, localTarget } from './targets';
+import { STACK_FILE, targetOf } from './operations/target';
+import { batchRefOf } from './operations/batch-ref';
+import { explainBatchNow, explanationLines, liveBatches } from './operations/batch-explanation';
 import { readDeployment } from '../deploy/serverless-config';
 import { replayPrefix } from '../shared/core/s3/replay';
 import { csvCell, exportCuratedTables, exportWarehouseTables } from './reports/curated-export';
 import { openLake, queryLake } from './lake-query';
 import { SqlBindingError, assertPipelineSql, catalogTables } from '../shared/stages/catalog';
 import { formatTable, progress } from './terminal';
-import { batchTable, runCheckLines, runLines } from './reports/job-run-report';
+import { batchTable, runLines } from './reports/job-run-report';
 import { runOutcome } from './reports/run-outcome';
+import { backfillCommand } from './backfill';
 import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from './reports/file-state-report';
 import { landDirectory, listFiles } from './land';
+import { startConsole } from './console/server';
+import { operatorIdentity } from './operations/operator';
 import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
 import { emrClusterLines, writeEmrClusters } from './reports/emr-cluster-report';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from '../local/stack';
@@ -40,22 +45,8 @@ import {
 } from './commands';
 import { SampleModuleError, findSampleModule, loadSampleModule, type SampleOptions } from './sample-contract';
 
-const STACK_FILE = join(PROJECT_ROOT, STACK_FILE_NAME);
-
-/**
- * `--stage S` names a deployed stage; without it, the running local stack. The pipeline is the
- * one --config names, else the one the running stack was started with (`landfall up --config`).
- */
-async function target(values: Values): Promise<Target> {
-  if (values.stage) {
-    usePipelineFile(values.config as string | undefined);
-    return stageTarget(PROJECT_ROOT, values.stage as string, values.region as string | undefined);
-  }
-  const local = await localTarget(STACK_FILE);
-  const started = existsSync(STACK_FILE) ? (JSON.parse(await readFile(STACK_FILE, 'utf8')) as { pipelineFile?: string }).pipelineFile : undefined;
-  usePipelineFile((values.config as string | undefined) ?? started);
-  return local;
-}
+/** The running local stack, or the deployed stage of --stage (ops/operations/target.ts). */
+const target = (values: Values) => targetOf(values);
 
 /** --seed, --days and --rows as given (whole numbers); the sample module's defaults fill in the rest. */
 function sampleKnobs(values: Values): SampleOptions {
@@ -314,62 +305,21 @@ async function status(values: Values): Promise<number> {
   const where = await target(values);
   const items = latestPerKey(await where.files.listAll());
   process.stdout.write(`${where.label}\n\n${fileStateTable(items)}\n\n${items.length} files: ${stateCounts(items)}\n`);
-  const { batches, runs } = await where.runs.listAll();
   // What a waiting batch waits for is recorded when the wait starts; show it as it is now.
-  const deps = { pipeline: loadPipeline(), files: where.files, runs: where.runs };
-  const live = await Promise.all(
-    batches.map(async (b) => (b.status === 'WAITING' ? { ...b, waitingFor: await explainBatch(deps, { job: b.job, values: b.values }) } : b)),
-  );
-  process.stdout.write(`\n${batchTable(live, runs)}\n`);
+  const { batches, runs } = await liveBatches(where, loadPipeline());
+  process.stdout.write(`\n${batchTable(batches, runs, loadPipeline())}\n`);
   return 0;
 }
 
-function batchArgs(values: Values, command: string) {
-  const job = values.job as string | undefined;
-  const spec = values.batch as string | undefined;
-  if (!job || !spec) throw new UsageError(`${command} needs --job J and --batch field=value,…`);
-  const pipelineJob = loadPipeline().jobsByName.get(job);
-  if (!pipelineJob)
-    throw new UsageError(
-      `no job "${job}" in the pipeline configuration (jobs: ${loadPipeline()
-        .config.jobs.map((j) => j.name)
-        .join(', ')})`,
-    );
-  const pairs = spec.split(',').map((pair) => pair.split('='));
-  if (pairs.some((p) => p.length !== 2 || !p[0] || !p[1])) throw new UsageError(`--batch must be field=value pairs separated by commas, got "${spec}"`);
-  const batchValues = Object.fromEntries(pairs as Array<[string, string]>);
-  const missing = pipelineJob.batchKey.filter((k) => !batchValues[k]);
-  if (missing.length > 0) throw new UsageError(`--batch needs ${pipelineJob.batchKey.join(', ')} for job ${job} (missing ${missing.join(', ')})`);
-  return { job: pipelineJob, batch: { job, values: Object.fromEntries(pipelineJob.batchKey.map((k) => [k, batchValues[k]!])) } };
-}
+const batchArgs = (values: Values, command: string) =>
+  batchRefOf(loadPipeline(), values.job as string | undefined, values.batch as string | undefined, command);
 
 /** "Why hasn't batch X run?" (or what did it run): one answer from the batch item, its runs and a live evaluation. */
 async function explain(values: Values): Promise<number> {
   const where = await target(values);
   const { job, batch } = batchArgs(values, 'explain');
-  const id = batchIdOf(batch, job);
-  const state = await where.runs.getBatch(id);
-  const waitingFor = await explainBatch({ pipeline: loadPipeline(), files: where.files, runs: where.runs }, batch);
-  const { runs } = await where.runs.listAll();
-  const lines = [`${id} (${where.label})`, `status: ${state?.status ?? 'never evaluated'}`];
-  if (state?.activeRun)
-    lines.push(
-      `claimed: ${state.activeRun.executionName} at ${state.activeRun.claimedAt}${state.activeRun.executionArn ? ` (execution ${state.activeRun.executionArn})` : ' (no execution recorded yet)'}`,
-    );
-  if (state?.lastRun)
-    lines.push(
-      `last run: ${state.lastRun.executionName} ${state.lastRun.status} at ${state.lastRun.finishedAt}${state.lastRun.error ? `: ${state.lastRun.error}` : ''}`,
-    );
-  if (state?.deadlineAlerted) lines.push(`deadline ${state.deadlineAlerted} missed (alerted)`);
-  lines.push(waitingFor.length > 0 ? `waits for: ${waitingFor.join('; ')}` : 'waits for nothing: its inputs are complete');
-  for (const run of runs.filter((r) => r.batchId === id)) {
-    const read = Object.entries(run.inputs)
-      .map(([relation, files]) => `${relation}: ${files.map((f) => `${f.key}@${f.versionId}`).join(', ')}`)
-      .join('; ');
-    lines.push(`run ${run.executionName}: ${run.status}, claimed ${run.claimedAt}; read ${read}`);
-    lines.push(...runCheckLines(run));
-  }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  const explanation = await explainBatchNow(where, loadPipeline(), job, batch);
+  process.stdout.write(`${explanationLines(explanation, where.label).join('\n')}\n`);
   return 0;
 }
 
@@ -406,6 +356,33 @@ async function retry(values: Values): Promise<number> {
   return 0;
 }
 
+export const DEFAULT_CONSOLE_PORT = 8421;
+
+/** The web console over the target until Ctrl-C (ops/console/server.ts; docs/console.md). */
+async function consoleCommand(values: Values): Promise<number> {
+  const port = values.port === undefined ? DEFAULT_CONSOLE_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be a port number (0 to 65535), got ${String(values.port)}`);
+  const where = await target(values);
+  const stage = values.stage ? { ...(values.region ? { region: values.region as string } : {}) } : undefined;
+  const running = await startConsole({
+    target: where,
+    pipeline: loadPipeline(),
+    port,
+    readOnly: values['read-only'] === true,
+    operator: () => operatorIdentity(stage),
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} of 127.0.0.1 is in use: pick another with --port N (0: any free one)`);
+    throw err;
+  });
+  process.stderr.write(`landfall console over ${where.label}${values['read-only'] ? ' (read-only)' : ''}: ${running.url} (Ctrl-C stops it)\n`);
+  await new Promise<void>((r) => {
+    process.once('SIGINT', r);
+    process.once('SIGTERM', r);
+  });
+  await running.close();
+  return 0;
+}
+
 /** Each command's code; its options and its help are in ./commands.ts. */
 const HANDLERS: Record<CommandName, (values: Values, args: string[]) => Promise<number>> = {
   demo,
@@ -420,6 +397,8 @@ const HANDLERS: Record<CommandName, (values: Values, args: string[]) => Promise<
   reconcile: reconcileCommand,
   query: (values, words) => query(values, words.join(' ')),
   replay,
+  console: consoleCommand,
+  backfill: async (values) => backfillCommand(values, await target(values)),
 };
 
 /** What a command's help shows of the pipeline at hand: for demo and generate, its sample module (loaded, for the knobs' defaults). */

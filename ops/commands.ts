@@ -183,6 +183,37 @@ export const COMMANDS = {
     description: 'Why a batch has not run, or what it ran: its status, its claim, its last run, what it waits for now and what each of its runs read.',
     options: { ...BATCH_OPTIONS, ...STAGE_OPTIONS },
   },
+  backfill: {
+    group: 'operations',
+    summary: "re-run a job's stale, failed or never-run batches (days or one batch), each once; --dry-run: the plan",
+    description:
+      'Finds the batches of --job on the days --from to --to (the files of each input and day, from the file-state index) or the --batch named, ' +
+      'and says why each would run: stale (its last success ran older code than the job has now), failed (its last run FAILED or CHECK_FAILED) ' +
+      'or never (its inputs now never ran to success); an incomplete batch is skipped with what it waits for. --dry-run prints that plan (with ' +
+      '--downstream, also the batches of the jobs reading it that the cascade re-runs) and starts nothing. Otherwise starts them, at most ' +
+      '--max-concurrency at a time, each once (a second backfill with nothing changed starts nothing), waits for each and prints a summary. ' +
+      'Exit 0 when every run succeeded, 3 when one failed, 4 when a batch was skipped or still waits; 2 on a bad command line (docs/backfill.md).',
+    options: {
+      job: { type: 'string', value: 'J', required: true, help: "the job's name in the configuration" },
+      from: { type: 'string', value: 'YYYY-MM-DD', help: 'the first day of the range', default: 'none: name --batch instead' },
+      to: { type: 'string', value: 'YYYY-MM-DD', help: 'the last day of the range, included', default: '--from' },
+      batch: {
+        type: 'string',
+        value: 'field=value,…',
+        help: "one batch: each field of the job's batch key with its value, separated by commas",
+        default: 'none: give --from and --to instead',
+      },
+      reason: { type: 'string', value: 'R', help: 'which batches run: stale, failed, never or all (several separated by commas)', default: 'all' },
+      downstream: {
+        type: 'boolean',
+        help: 'also list, and wait for, the batches of the jobs reading this job that the cascade re-runs',
+        default: 'not listed (they re-run all the same)',
+      },
+      'dry-run': { type: 'boolean', help: 'print the plan only: which batches would run and why; start nothing', default: 'start them' },
+      'max-concurrency': { type: 'string', value: 'N', help: 'at most N runs at a time', default: '4' },
+      ...STAGE_OPTIONS,
+    },
+  },
   retry: {
     group: 'operations',
     summary: 'a new run of a batch whose last run FAILED, same inputs (a stuck batch is freed first)',
@@ -230,6 +261,21 @@ export const COMMANDS = {
         help: 'a bucket on AWS (default credentials) instead of the raw bucket of the stack or stage',
         default: 'the raw bucket of the running stack, or of --stage',
       },
+      ...STAGE_OPTIONS,
+    },
+  },
+  console: {
+    group: 'operations',
+    summary: 'a web console on 127.0.0.1: overview, batch grid, batch and file detail, retry and replay',
+    description:
+      'Serves a web console on 127.0.0.1 over the running local stack or, with --stage, a deployed stage (your credentials; nothing is ' +
+      'deployed for it): an overview of the last 24 hours, the batch grid (job × batch key × date, by status), each batch with its ' +
+      'preconditions, runs, inputs, stages, checks and failure, each file with its versions, rejects and the runs that read it. Retry and ' +
+      "replay are POSTs with a confirmation step, this start's session token and an origin check, recorded with who did them; --read-only " +
+      'turns them off. Prints the URL and serves until Ctrl-C (docs/console.md).',
+    options: {
+      port: { type: 'string', value: 'N', help: 'the port on 127.0.0.1', default: '8421; 0 picks a free one' },
+      'read-only': { type: 'boolean', help: 'serve the views only: no action is shown or accepted', default: 'retry and replay are offered' },
       ...STAGE_OPTIONS,
     },
   },

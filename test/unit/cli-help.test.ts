@@ -39,8 +39,10 @@ describe('landfall <command> --help', () => {
     expect(lines[0]).toMatch(new RegExp(`^usage: landfall ${name}\\b`));
     expect(help.stdout).toContain(spec.description.slice(0, 40));
     const options = help.stdout.slice(help.stdout.indexOf('\noptions:\n'));
+    // the usage runs up to the first blank line (a long one wraps)
+    const usage = help.stdout.slice(0, help.stdout.indexOf('\n\n'));
     for (const [option, o] of Object.entries(spec.options)) {
-      expect(lines[0]).toContain(`--${option}`);
+      expect(usage).toContain(`--${option}`);
       // the option's entry runs up to the next option
       const entry = options
         .slice(options.indexOf(`\n  --${option}`) + 1)
