@@ -26,6 +26,28 @@ describe('the file-state store on DynamoDB Local', () => {
     expect(item!.history.map((h) => h.state)).toEqual(['CONVERTED', 'VALIDATED', 'RECEIVED']);
   });
 
+  it("reads a dataset's files of a day, or only those under a batch's key prefix", async () => {
+    const store = stack().fileStates;
+    const keys = [
+      'landing/prefixed/ON/ON01_20261201.tdf',
+      'landing/prefixed/ON/ON02_20261201.tdf',
+      'landing/prefixed/QC/QC01_20261201.tdf',
+      'landing/prefixed/ONT/X_20261201.tdf',
+    ];
+    for (const [i, key] of keys.entries()) {
+      const province = key.split('/')[2]!;
+      await store.recordTransition(version(key, `v${i}`, `0P${i}`), 'CONVERTED', {
+        dataset: 'prefixed',
+        date: '2026-12-01',
+        fields: { province, date: '2026-12-01' },
+      });
+    }
+    const keysOf = async (prefix?: string) => (await store.filesOf('prefixed', '2026-12-01', prefix)).map((f) => f.key).sort();
+    expect(await keysOf()).toEqual([...keys].sort());
+    expect(await keysOf('landing/prefixed/ON/')).toEqual(keys.slice(0, 2));
+    expect(await keysOf('landing/prefixed/NB/')).toEqual([]);
+  });
+
   it('records a transition once, however often it is retried', async () => {
     const store = stack().fileStates;
     const v = version('landing/b.tdf', 'v1', '0B');

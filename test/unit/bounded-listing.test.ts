@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundedListing } from '../../shared/stages/resolve/bounded-listing';
+import { boundedListing, keyPrefixOf } from '../../shared/stages/resolve/bounded-listing';
 import { UNRECORDED_HOLD_MS, holdReason, type ListedObject } from '../../shared/stages/resolve/unrecorded-hold';
 
 /* Which dataset layouts give a batch a bounded listing (a prefix holding only its own keys), and when a listed object holds the batch. */
@@ -123,5 +123,34 @@ describe('an object the file-state table has not recorded', () => {
     expect(holdReason(object('archive'), false, { state: 'RECEIVED' }, at(1000))).toMatch(/is still being unpacked \(RECEIVED\)$/);
     expect(holdReason(object('archive'), false, { state: 'UNPACKED' }, at(1000))).toBeNull();
     expect(holdReason(object('archive'), false, { state: 'REJECTED' }, at(1000))).toBeNull();
+  });
+});
+
+describe('the key prefix a batch reads its files of a day under (the index Query)', () => {
+  it.each([
+    [
+      'the province of the POS layout, cut at the store',
+      'pos/{province}/{store}_{date:YYYYMMDD}_{time:HHMMSS}.tdf',
+      ['province', 'date'],
+      { province: 'ON', date: '2026-12-01' },
+      'landing/pos/ON/',
+    ],
+    [
+      'a date-only input of a province batch',
+      'master/{date:YYYYMMDD}/Item.csv',
+      ['date'],
+      { province: 'ON', date: '2026-12-01' },
+      'landing/master/20261201/Item.csv',
+    ],
+    [
+      'a field the input does not match on, left free',
+      'pos/{province}/{store}_{date:YYYYMMDD}.tdf',
+      ['date'],
+      { province: 'ON', date: '2026-12-01' },
+      'landing/pos/',
+    ],
+    ['a Firehose date path', 'clicks/{date:YYYY/MM/DD}/{hour:HH}/{name:TEXT}', ['date'], DAY, 'landing/clicks/2026/12/01/'],
+  ])('%s: %s', (_what, pattern, match, values, prefix) => {
+    expect(keyPrefixOf(dataset(pattern), { match }, values)).toBe(prefix);
   });
 });

@@ -351,15 +351,24 @@ export class FileStateStore {
   }
 
   /**
-   * Every recorded version of the files of a dataset for a day: one Query on gsi1. The index
+   * Every recorded version of the files of a dataset for a day (those whose key starts with
+   * `keyPrefix`, when given): one Query on gsi1. The index
    * projects only what the resolver reads (serverless.yml: key, versionId, sequencer, dataset,
    * fields, state, size, processedKey, processedVersionId); `get` has the whole item.
    */
-  async filesOf(dataset: string, date: string): Promise<IndexedFile[]> {
+  async filesOf(dataset: string, date: string, keyPrefix?: string): Promise<IndexedFile[]> {
     const items: IndexedFile[] = [];
+    // the index's sort key starts with the object key: a batch's key prefix (`landing/pos/ON/`)
+    // reads its own files of the day, not every province's
+    const narrowed = keyPrefix ? { condition: ' AND begins_with(gsi1sk, :prefix)', values: { ':prefix': keyPrefix } } : { condition: '', values: {} };
     const pages = paginateQuery(
       { client: this.db },
-      { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': `DS#${dataset}#${date}` } },
+      {
+        TableName: this.table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: `gsi1pk = :pk${narrowed.condition}`,
+        ExpressionAttributeValues: { ':pk': `DS#${dataset}#${date}`, ...narrowed.values },
+      },
     );
     for await (const page of pages) items.push(...((page.Items ?? []) as IndexedFile[]));
     return items;

@@ -52,6 +52,17 @@ function literalPrefix(pattern: string, fixed: Record<string, string>, dateField
   return { prefix: prefix + pattern.slice(last), dateEnd };
 }
 
+/**
+ * The literal key prefix (under `landing/`) every object of the dataset that belongs to the batch
+ * starts with: the key pattern with the values the input matches on put in, cut at the first
+ * placeholder the batch does not fix (`landing/pos/ON/` for province ON). Unlike a bounded listing
+ * it need not hold the date: it narrows a Query within one day's index partition. Pure.
+ */
+export function keyPrefixOf(dataset: Pick<DatasetConfig, 'keyPattern' | 'dateField'>, input: Pick<JobInput, 'match'>, values: Record<string, string>): string {
+  const fixed = Object.fromEntries(input.match.filter((k) => values[k] !== undefined).map((k) => [k, values[k]!]));
+  return `${PREFIX.landing}${literalPrefix(dataset.keyPattern, fixed, dataset.dateField).prefix}`;
+}
+
 /** Whether the fields a key gives agree with the batch's values of the fields the input matches on. */
 const agrees = (fields: Record<string, string>, fixed: Record<string, string>) =>
   Object.entries(fixed).every(([k, v]) => fields[k] === undefined || fields[k] === v);

@@ -8,6 +8,7 @@ import { overDuckdbThreshold, routeEngine } from './engine-router';
 import { cutoffAsDeadline, deadlineOf } from '../../core/runs/deadlines';
 import { checkActiveRun, executionArnFor } from './active-runs';
 import { CLAIM_GRACE_MS, RETRYABLE_STATUSES } from '../../core/runs/job-run-store';
+import { keyPrefixOf } from './bounded-listing';
 import type { RunInput } from '../../core/runs/run-input';
 import type { ResolverDeps } from './deps';
 import { LandfallError } from '../../core/errors';
@@ -49,17 +50,30 @@ export function candidateOf(
 }
 
 /** The candidate files of a batch: one gsi1 Query per input source (dataset or upstream job) and day. */
-async function gatherFiles(deps: Pick<ResolverDeps, 'files'>, job: JobConfig, batch: BatchRef, known: CandidateFile[]): Promise<CandidateFile[]> {
+async function gatherFiles(deps: Pick<ResolverDeps, 'files' | 'pipeline'>, job: JobConfig, batch: BatchRef, known: CandidateFile[]): Promise<CandidateFile[]> {
   const files: CandidateFile[] = [...known];
   const date = batch.values[job.dateField];
   if (!date) throw new Error(`job ${job.name}: the batch has no ${job.dateField}`);
   for (const source of new Set(job.inputs.map((i) => i.source))) {
-    for (const item of await deps.files.filesOf(source, date)) {
+    for (const item of await deps.files.filesOf(source, date, sourcePrefix(deps.pipeline, job, source, batch))) {
       const candidate = candidateOf(item);
       if (candidate) files.push(candidate);
     }
   }
   return files;
+}
+
+/**
+ * The key prefix every file of `source` the batch may read starts with (the common prefix of its
+ * inputs' key prefixes, when several read the same dataset), or undefined for an upstream job.
+ */
+function sourcePrefix(pipeline: ResolverDeps['pipeline'], job: JobConfig, source: string, batch: BatchRef): string | undefined {
+  const dataset = pipeline.config.datasets.find((d) => d.name === source);
+  if (!dataset) return undefined;
+  const prefixes = job.inputs.filter((i) => i.source === source).map((i) => keyPrefixOf(dataset, i, batch.values));
+  let common = prefixes[0]!;
+  for (const p of prefixes) while (!p.startsWith(common)) common = common.slice(0, -1);
+  return common;
 }
 
 /** "20:00 America/Toronto" once the batch's cut-off has passed, else undefined. */
