@@ -52,7 +52,7 @@ function depsFromEnv(): EmrFlowDeps {
 
 const emrJob = (name: string) => emrJobOf(loadPipeline(), name);
 
-/** The EMR job run's tasks: prepare, next stage, acquire a cluster, submit, poll, after a step failure or a cluster's end, failover. */
+/** The EMR job run's tasks: prepare, next stage, acquire a cluster, submit, poll (with the output checks' results once a step completed), after a step failure or a cluster's end, failover. */
 export const handler = async (request: EmrStepRequest): Promise<EmrRunState> => {
   deps ??= depsFromEnv();
   switch (request.action) {
@@ -67,7 +67,7 @@ export const handler = async (request: EmrStepRequest): Promise<EmrRunState> => 
     case 'submit':
       return submitEmrStage(request.state, emrJob(request.state.run.job), deps);
     case 'poll':
-      return pollEmrStage(request.state, deps);
+      return pollEmrStage(request.state, deps, emrJob(request.state.run.job));
     case 'stepFailed':
       return afterStepFailure(request.state, deps);
     case 'failover':

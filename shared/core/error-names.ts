@@ -12,8 +12,8 @@ export const STATE_MACHINE_ERRORS = {
   ClusterUnhealthyError: ['emr-job-run'],
   /** Submit and Poll catch it: the cluster ended normally (idle timeout, an operator), so the run finds or makes another in its cell */
   ClusterEndedError: ['emr-job-run'],
-  /** Transform's Catch (inside RunStages) ends the stage with it, never retried: an `error` output check failed, nothing was published, the run ends CHECK_FAILED */
-  OutputCheckFailedError: ['job-run'],
+  /** Transform's Catch (inside RunStages) and the EMR run's Poll end the stage with it, never retried: an `error` output check failed, nothing was published, the run ends CHECK_FAILED */
+  OutputCheckFailedError: ['job-run', 'emr-job-run'],
   /** every task retries it with backoff: a passing failure */
   TransientError: ['job-run', 'emr-job-run'],
 } as const;

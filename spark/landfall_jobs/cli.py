@@ -2,7 +2,7 @@
 
   main.py --stage NAME --module MODULE --input-root PATH --checkpoint-root PATH --output-root PATH
           --batch KEY=VALUE [--batch KEY=VALUE ...] --date-field KEY [--partition-by K1,K2,...]
-          [--pipeline-root DIR] [--shuffle-partitions N]
+          [--pipeline-root DIR] [--shuffle-partitions N] [--checks PLAN]
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Callable, List, Optional, Union
 
 from pyspark.sql import SparkSession
 
+from . import checks as output_checks
 from . import tables
 from .context import Roots, StageContext
 from .loader import MODULE_NAME, StageLoadError, load_stage, register_pipeline_root
@@ -34,6 +35,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--partition-by", default=None, metavar="K1,K2,...", help="batch keys naming the output partition, in path order")
     parser.add_argument("--pipeline-root", default=None, metavar="DIR", help="import landfall_pipeline from DIR (local runs, tests; on EMR: pipeline.zip on --py-files)")
     parser.add_argument("--shuffle-partitions", type=int, default=None, help="spark.sql.shuffle.partitions (default: the cluster's)")
+    parser.add_argument(
+        "--checks",
+        default=None,
+        metavar="PLAN",
+        help="a JSON plan of output check queries (the orchestration's): the output is staged, checked, and published only if they allow it",
+    )
     args = parser.parse_args(argv)
     if not MODULE_NAME.match(args.module):
         parser.error(f"--module must be a Python module name like landfall_pipeline.transform, got {args.module!r}")
@@ -60,15 +67,28 @@ def app_name(ctx: StageContext) -> str:
     return "-".join(["landfall", ctx.stage, *ctx.batch.values()])
 
 
-def run_stage(spark: SparkSession, module: Union[str, Callable], ctx: StageContext) -> dict:
-    """Run one stage (module: a module name or its run function): clear its done marker, run it,
-    then write the marker <checkpoint-root>/<stage>/_landfall_done ({stage, date, <batch>, rows,
-    outputs, ...}) and return it. The marker exists only once the stage's outputs are complete."""
-    run = load_stage(module) if isinstance(module, str) else module
-    tables.clear_marker(spark, ctx.roots.checkpoint_root, ctx.stage)
-    result = run(spark, ctx)
+def _checked_result(module, result):
     if not (isinstance(result, dict) and isinstance(result.get("rows"), dict) and isinstance(result.get("outputs"), dict)):
         raise TypeError(f"{module}: run() must return {{'rows': {{table: count}}, 'outputs': {{table: path}}}}, got {result!r}")
+    return result
+
+
+def run_stage(spark: SparkSession, module: Union[str, Callable], ctx: StageContext, checks: Optional[List[dict]] = None) -> Optional[dict]:
+    """Run one stage (module: a module name or its run function): clear its done marker, run it,
+    then write the marker <checkpoint-root>/<stage>/_landfall_done ({stage, date, <batch>, rows,
+    outputs, ...}) and return it. The marker exists only once the stage's outputs are complete.
+
+    With checks (the queries of a --checks plan), the output is staged, checked and published only
+    when they allow it (landfall_jobs.checks.run_checked); when they do not, no marker is written
+    and None is returned: the report beside the checkpoint says why."""
+    run = load_stage(module) if isinstance(module, str) else module
+    tables.clear_marker(spark, ctx.roots.checkpoint_root, ctx.stage)
+    if checks:
+        result, _report = output_checks.run_checked(spark, lambda s, c: _checked_result(module, run(s, c)), ctx, checks)
+        if result is None:
+            return None
+    else:
+        result = _checked_result(module, run(spark, ctx))
     return tables.write_marker(spark, ctx.roots.checkpoint_root, ctx.stage, ctx.day, result["rows"], result["outputs"], batch=ctx.batch)
 
 
@@ -85,10 +105,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     spark = build_session(app_name(args.ctx), args.shuffle_partitions)
     started = time.time()
     try:
-        marker = run_stage(spark, run, args.ctx)
+        plan = output_checks.read_plan(spark, args.checks) if args.checks is not None else None
+        marker = run_stage(spark, run, args.ctx, plan)
     finally:
         spark.stop()
-    marker["seconds"] = round(time.time() - started, 1)
+    seconds = round(time.time() - started, 1)
+    if marker is None:
+        # the checks kept the output back: the step succeeds (nothing to retry), the orchestration reads the report
+        report = output_checks.results_path(args.ctx)
+        print(json.dumps({"landfall_stage_checked": {"stage": args.ctx.stage, "published": False, "report": report, "seconds": seconds}}), flush=True)
+        return 0
+    marker["seconds"] = seconds
     print(json.dumps({"landfall_stage_done": marker}, sort_keys=True), flush=True)
     return 0
 

@@ -117,3 +117,18 @@ def delete_if_empty(spark: SparkSession, path: str) -> None:
             fs.delete(hpath, False)  # not recursive: fails if another writer just created a child
     except Exception:
         pass
+
+
+def list_files(spark: SparkSession, path: str) -> list:
+    """Every file under a directory, at any depth, as paths relative to it, sorted ([] when it does not exist)."""
+    fs, hpath = _fs(spark, path)
+    if not fs.exists(hpath):
+        return []
+    base = fs.makeQualified(hpath).toString().rstrip("/") + "/"
+    found = []
+    files = fs.listFiles(hpath, True)
+    while files.hasNext():
+        name = files.next().getPath().toString()
+        if name.startswith(base):
+            found.append(name[len(base):])
+    return sorted(found)

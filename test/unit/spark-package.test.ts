@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { mockClient } from 'aws-sdk-client-mock';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AddJobFlowStepsCommand, ListStepsCommand } from '@aws-sdk/client-emr';
 import { compilePipeline, loadPipelineFile } from '../../shared/core/config/load-config';
 import { sparkModuleName, sparkPackageRoot } from '../../shared/core/config/spark-package';
@@ -78,9 +79,13 @@ describe('a Spark step of a run', () => {
     const emr = mockClient(EMRClient);
     emr.on(ListStepsCommand).resolves({ Steps: [] });
     emr.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
+    // the job's output checks go to the step as a plan of Spark SQL, written beside the run's inputs
+    const s3 = mockClient(S3Client);
+    s3.on(PutObjectCommand).resolves({});
     const pipeline = loadPipelineFile(RETAIL_PIPELINE_FILE);
     const deps = {
       emr: new EMRClient({ region: 'us-east-1' }),
+      s3: new S3Client({ region: 'us-east-1' }),
       arc: { activeCell: async () => 'cell-a' },
       lakeBucket: 'lake',
       settings: { mode: 'standing', cells: [{ name: 'cell-a', clusterId: 'j-1', routingControlArn: 'arn:rc' }] },
@@ -127,7 +132,13 @@ describe('a Spark step of a run', () => {
       'date',
       '--partition-by',
       'province,date',
+      '--checks',
+      's3://lake/runs/pos-ON-x/checks/aggregate.json',
     ]);
+    const plan = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(plan).toMatchObject({ Bucket: 'lake', Key: 'runs/pos-ON-x/checks/aggregate.json' });
+    expect(JSON.parse(String(plan.Body)).checks.length).toBeGreaterThan(0);
     emr.restore();
+    s3.restore();
   });
 });

@@ -28,7 +28,8 @@ export const OUTPUT_RELATION = 'output';
 
 /** What parsing a job's checks needs of the job (parsed before them) and of the configuration. */
 export interface CheckContext {
-  job: Pick<JobConfig, 'name' | 'engine'> & { key: string[]; relations: string[] };
+  /** `tables`: the tables of a job writing several (`output.tables`), which has no one output to check */
+  job: Pick<JobConfig, 'name' | 'engine'> & { key: string[]; relations: string[]; tables?: string[] };
   lookups: Record<string, Lookup>;
   /** resolves a file against the configuration's folder; throws if missing */
   file: (path: string, field: string) => string;
@@ -163,11 +164,16 @@ function parseCheck(raw: unknown, f: string, ctx: CheckContext): OutputCheck {
 /**
  * A job's `checks`: each rule's columns, relations, lookups and files checked where the
  * configuration knows them (the output's own columns are known only once its SQL runs: the run
- * names a missing one). Only DuckDB runs them, so an `emr` job may not declare any.
+ * names a missing one). DuckDB runs them in the transform, Spark in the EMR step (the same rules,
+ * as Spark SQL: shared/core/checks/check-queries.ts); a job writing several tables has no one
+ * output, so it may not declare any.
  */
 export function parseChecks(raw: unknown, field: string, ctx: CheckContext): OutputCheck[] {
-  if (ctx.job.engine === 'emr')
-    throw new ConfigError(field, `job ${ctx.job.name} runs on EMR: checks run on DuckDB only for now (engine duckdb or auto; see docs/checks.md)`);
+  if (ctx.job.tables && ctx.job.tables.length > 0)
+    throw new ConfigError(
+      field,
+      `job ${ctx.job.name} writes several tables (${ctx.job.tables.join(', ')}): checks read one output, so they are not available on such a job yet (see docs/checks.md)`,
+    );
   if (ctx.job.relations.includes(OUTPUT_RELATION))
     throw new ConfigError(field, `a check reads the output as relation "${OUTPUT_RELATION}": rename the input with that relation`);
   const checks = array(raw, field).map((c, i) => parseCheck(c, `${field}[${i}]`, ctx));

@@ -355,7 +355,7 @@ export interface Job {
    */
   load?: Load[];
   /**
-   * Checks on the batch's output, run before it replaces the curated partition and before any warehouse load (see docs/checks.md). A failed `error` check ends the run CHECK_FAILED with nothing published; a failed `warn` check is published, recorded on the run and alerted once. DuckDB runs only: not allowed on an `emr` job (an `auto` job's runs on EMR do not run them yet).
+   * Checks on the batch's output, run before it replaces the curated partition and before any warehouse load (see docs/checks.md). A failed `error` check ends the run CHECK_FAILED with nothing published; a failed `warn` check is published, recorded on the run and alerted once. DuckDB runs them in the transform, Spark in the EMR step (the same rules, as Spark SQL; a `sql` check or a `reconcile` expression is then Spark SQL). Not on a job writing several tables (`output.tables`).
    */
   checks?: Check[];
 }

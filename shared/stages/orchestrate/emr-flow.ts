@@ -1,4 +1,4 @@
-import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { EMRClient } from '@aws-sdk/client-emr';
 import type { ArcRouter } from '../../core/failover/arc-client';
 import { ClusterUnhealthyError, pollStep, submitStep } from '../../core/emr/emr-steps';
@@ -13,6 +13,13 @@ import type { JobConfig } from '../../core/config/types';
 import { jobNamed, type Pipeline } from '../../core/config/load-config';
 import { sparkModuleName, sparkPackageRoot } from '../../core/config/spark-package';
 import { LandfallError } from '../../core/errors';
+import type { OutputCheckResult } from '../../core/runs/job-run-store';
+import { type SparkChecksReport, checksOfStage, checksPlanKey, checksReportKey, sparkCheckResults, sparkChecksPlan } from './spark-checks';
+import { checkFailureMessage } from '../../core/runs/job-run-store';
+import { checkFailureSummary } from '../../core/checks/check-queries';
+import { checkMetricsLine } from '../../core/alerts';
+import { readObjectText } from '../../core/s3/object-io';
+import type { StateMachineErrorName } from '../../core/error-names';
 
 export interface EmrFlowDeps {
   emr: EMRClient;
@@ -40,6 +47,10 @@ export interface EmrFlowDeps {
   backoffBaseSeconds?: number;
   random?: () => number;
   now?: () => Date;
+  /** the deployment's stage, the Stage dimension of the output checks' metrics */
+  deploymentStage?: string;
+  /** where the output checks' metric line goes (an EMF document: CloudWatch Logs turns it into metrics) */
+  emitMetrics?: (line: string) => void;
 }
 
 /** A job as the EMR flow runs it: its configuration and each stage's Spark module (an import name). */
@@ -79,6 +90,8 @@ export interface EmrRunState {
   next?: 'retry' | 'failover';
   backoffSeconds?: number;
   error?: TaskError;
+  /** the output checks' results once the current stage's step completed (null: the stage has none); the checkpoint records them */
+  checks?: OutputCheckResult[] | null;
 }
 
 export class FailoverExhaustedError extends LandfallError {
@@ -146,7 +159,7 @@ export async function nextEmrStage(state: EmrRunState, outputTable: string, deps
 
 /** Drops the per-step fields of the previous stage. */
 function clean(state: EmrRunState): EmrRunState {
-  const { stepId: _s, stepState: _t, next: _n, backoffSeconds: _b, error: _e, stage: _g, done: _d, waiting: _w, waitSeconds: _ws, ...rest } = state;
+  const { stepId: _s, stepState: _t, next: _n, backoffSeconds: _b, error: _e, stage: _g, done: _d, waiting: _w, waitSeconds: _ws, checks: _k, ...rest } = state;
   return rest;
 }
 
@@ -225,18 +238,30 @@ export async function submitEmrStage(state: EmrRunState, job: EmrJob, deps: EmrF
     dateField,
     ...(output.partitionBy.length > 0 ? ['--partition-by', output.partitionBy.join(',')] : []),
   ];
+  // the job's checks, on its last stage: the queries as Spark SQL beside the run's inputs (rewritten by a retry: the same plan)
+  const plan = sparkChecksPlan(job.config, state.stage);
+  if (plan) {
+    const key = checksPlanKey(state.run, state.stage);
+    await deps.s3.send(new PutObjectCommand({ Bucket: deps.lakeBucket, Key: key, Body: JSON.stringify(plan), ContentType: 'application/json' }));
+    args.push('--checks', `s3://${deps.lakeBucket}/${key}`);
+  }
   const name = `${state.run.executionName}-${state.stage}-${state.cell}-a${state.attempt}`;
   const { stepId } = await submitStep(deps.emr, state.clusterId, { name, args });
   return { ...state, stepId };
 }
 
-/** A step still PENDING on a transient cluster may be waiting for a cluster that will not come up in time. */
-export async function pollEmrStage(state: EmrRunState, deps: EmrFlowDeps): Promise<EmrRunState> {
+/**
+ * A step still PENDING on a transient cluster may be waiting for a cluster that will not come up in
+ * time. A step COMPLETED: the job's output checks' results when it ran them (checkEmrStage; given
+ * the job), which may end the run CHECK_FAILED.
+ */
+export async function pollEmrStage(state: EmrRunState, deps: EmrFlowDeps, job?: EmrJob): Promise<EmrRunState> {
   const progress = await pollStep(deps.emr, state.clusterId!, state.stepId!);
   if (progress.state === 'PENDING' && deps.settings.mode === 'transient') {
     await checkProvisioning(deps.emr, state.clusterId!, deps.settings.cluster!.provisionTimeoutMinutes, (deps.now ?? (() => new Date()))());
   }
-  return { ...state, stepState: progress.state };
+  const polled = { ...state, stepState: progress.state };
+  return progress.state === 'COMPLETED' && job ? checkEmrStage(polled, job, deps) : polled;
 }
 
 /** A step failed on a healthy cluster: retry there with exponential backoff and jitter, or fail over after too many. */
@@ -260,4 +285,47 @@ export async function failoverEmr(state: EmrRunState, deps: EmrFlowDeps): Promis
   if (result.flipped) await deps.runs.recordFailover({ ...result, execution: state.run.executionName, batchId: state.run.batchId });
   const { clusterId: _c, ...rest } = clean(state);
   return { ...rest, stage: state.stage!, done: false, cell, clusterEnds: 0, failures: 0, failovers: state.failovers + 1, attempt: state.attempt + 1 };
+}
+
+/**
+ * An `error` check failed on a Spark job's output (docs/checks.md): the step published nothing,
+ * the previous partition and the warehouse rows stay as they were, and the run ends CHECK_FAILED
+ * (the state machine's CheckOutput catches it by this name, as Transform does the DuckDB one's).
+ * The message ends with the results (checkFailureMessage), which the `fail` step records.
+ */
+export class OutputCheckFailedError extends LandfallError {
+  override readonly name = 'OutputCheckFailedError' satisfies StateMachineErrorName;
+  readonly code = 'SPARK_OUTPUT_CHECK_FAILED';
+}
+
+/** A check Spark could not run as written (a column the output lacks, SQL it cannot bind): a FAILED run, nothing published. */
+export class OutputCheckInvalidError extends LandfallError {
+  override readonly name = 'OutputCheckInvalidError';
+  readonly code = 'OUTPUT_CHECK_INVALID';
+}
+
+/**
+ * After the stage's step completed: the results of the job's checks when this stage ran them (its
+ * last), from the report Spark left beside the checkpoint; `checks` is null for any other stage.
+ * A failed `error` check throws OutputCheckFailedError (Spark published nothing); a check that
+ * could not run throws OutputCheckInvalidError. Reading the same report again gives the same results.
+ */
+export async function checkEmrStage(state: EmrRunState, job: EmrJob, deps: EmrFlowDeps): Promise<EmrRunState> {
+  if (!state.stage) throw new Error('no stage to check');
+  const checks = checksOfStage(job.config, state.stage);
+  if (!checks) return { ...state, checks: null };
+  const paths = emrPaths(state.run, deps.lakeBucket, job.config.output.table);
+  const report = JSON.parse(await readObjectText(deps.s3, deps.lakeBucket, checksReportKey(paths.checkpointPrefix, state.stage))) as SparkChecksReport;
+  const found = sparkCheckResults(checks, report);
+  if ('invalid' in found)
+    throw new OutputCheckInvalidError(
+      `job ${job.config.name}, stage ${state.stage}: ${found.invalid}; nothing was published (a configuration mistake: fix the check or the stage, then retry)`,
+    );
+  const { results } = found;
+  (deps.emitMetrics ?? console.log)(checkMetricsLine(deps.deploymentStage ?? 'unknown', job.config.name, results));
+  const errors = results.filter((r) => !r.passed && r.severity === 'error');
+  if (errors.length > 0)
+    throw new OutputCheckFailedError(checkFailureMessage(checkFailureSummary(job.config.name, state.run.values, state.stage, errors), results));
+  if (!report.published) throw new Error(`job ${job.config.name}, stage ${state.stage}: the step published nothing though every error check passed`);
+  return { ...state, checks: results };
 }
