@@ -26,7 +26,14 @@ class LandfallPipeline {
     const { catalogTemplateResources } = await tsImport(pathToFileURL(join(root, 'deploy', 'catalog-template.ts')).href, __filename);
     const stage = this.serverless.service.provider.stage;
     const resources = await catalogTemplateResources(file, stage, (line) => this.serverless.cli.log(line));
-    Object.assign(this.serverless.service.provider.compiledCloudFormationTemplate.Resources, resources);
+    const template = this.serverless.service.provider.compiledCloudFormationTemplate;
+    Object.assign(template.Resources, resources);
+    // serverless.yml names the processed database `landfall_<stage>_processed` (convert's environment
+    // and its Glue policy); the catalog normalises the stage (`dev-eu` → `dev_eu`): use its name
+    const { databaseName } = await tsImport(pathToFileURL(join(root, 'shared', 'stages', 'catalog', 'index.ts')).href, __filename);
+    const literal = `landfall_${stage}_processed`;
+    const normalised = databaseName(stage, 'processed');
+    if (literal !== normalised) template.Resources = JSON.parse(JSON.stringify(template.Resources).replaceAll(literal, normalised));
     this.serverless.cli.log(`landfall: the Glue catalog has ${Object.values(resources).filter((r) => r.Type === 'AWS::Glue::Table').length} tables`);
   }
 

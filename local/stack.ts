@@ -27,7 +27,7 @@ import { sparkSubmit } from './installed';
 import { uploadSparkArtifacts } from './spark-artifacts';
 import { sparkPackageRoot } from '../shared/core/config/spark-package';
 import type { CatalogTable } from '../shared/core/catalog/tables';
-import { catalogTables } from '../shared/stages/catalog';
+import { catalogTables, databaseName } from '../shared/stages/catalog';
 import { startLocalRedshiftData, type LocalRedshiftData } from './redshift-data';
 import { usePipelineFile } from './pipeline-file';
 import { startLocalSns, type LocalSns } from './sns';
@@ -39,6 +39,7 @@ import { startNotificationReceiver } from './s3-notifications';
 import { readDeployment, type Deployment } from '../deploy/serverless-config';
 import { startDynamoDbLocal, startMinio, startTogether, type RunningServer } from './servers';
 import { startLocalSqs, type LocalSqs } from './sqs';
+import { startLocalGlue, type LocalGlue } from './glue';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 const CREDENTIALS = { accessKeyId: 'landfall', secretAccessKey: 'landfall-local-secret' };
@@ -76,6 +77,10 @@ export interface LocalStack {
   lambdaApi: LocalLambdaApi;
   /** SQS with the failed-events queue; `sqs.fault(op, …)` injects errors */
   sqs: LocalSqs;
+  /** the Glue catalog's tables (seeded from `catalog`; convert appends an additive dataset's new columns); `glue.fault(op, …)` injects errors */
+  glue: LocalGlue;
+  /** the Glue database of the processed datasets' tables */
+  glueProcessedDatabase: string;
   /** the URL of the failed-events queue (FailedEventsQueue), where async invocations and stream batches that ran out of retries go */
   failedEventsQueueUrl: string;
   /** fault injection for chaos tests (inert unless StackOptions.chaos was given or it is configured and enabled) */
@@ -329,6 +334,10 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const catalogFile = join(workDir, 'catalog.json');
     const catalog = (await catalogTables(pipeline)).tables;
     await writeFile(catalogFile, JSON.stringify({ tables: catalog }));
+    // the template's database name (shared/stages/catalog/cloudformation.ts databaseName)
+    const glueProcessedDatabase = databaseName(deployment.stage, 'processed');
+    const glue = await startLocalGlue({ seed: { database: glueProcessedDatabase, tables: catalog, lakeBucket: deployment.names.lakeBucket } });
+    stoppers.push(() => glue.stop());
     const endpoints = {
       s3: minio.endpoint,
       dynamodb: ddb.endpoint,
@@ -368,6 +377,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       ]),
       EMR_BACKOFF_BASE_SECONDS: '1',
       LANDFALL_CATALOG_FILE: catalogFile,
+      AWS_ENDPOINT_URL_GLUE: glue.endpoint,
+      GLUE_PROCESSED_DATABASE: glueProcessedDatabase,
       WAREHOUSE_DATABASE: 'dev',
       WAREHOUSE_WORKGROUP: LOCAL_WAREHOUSE_WORKGROUP,
       WAREHOUSE_COPY_ROLE_ARN: `arn:aws:iam::${ACCOUNT_ID}:role/landfall-local-warehouse-copy`,
@@ -442,6 +453,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       catalog,
       lambdaApi,
       sqs,
+      glue,
+      glueProcessedDatabase,
       failedEventsQueueUrl,
       chaos,
       settled,

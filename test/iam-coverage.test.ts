@@ -63,6 +63,8 @@ const JUSTIFIED_UNUSED: Record<string, string> = {
   'function:convert ConvertRole/s3 ListVerdictAndLanded':
     'a read of a missing verdict or landed version answers 404 (NotFound) rather than 403 only with ListBucket; no key was missing here',
   'function:convert ConvertRole/on-failure #0': ON_FAILURE,
+  'function:convert ConvertRole/glue AddProcessedColumns':
+    "an additive dataset's file with a new column (test/schema-changes.test.ts); the samples' files add none here (checked by simulation below)",
   'function:track TrackRole/on-failure #0': ON_FAILURE,
   'function:resolve ResolveRole/on-failure #0': ON_FAILURE,
   'function:resolve ResolveRole/dynamodb FileVerdicts': 'a file quarantined by a batch (its verdict recorded on the file); no batch quarantined a file here',
@@ -233,6 +235,17 @@ describe('IAM coverage: every call the code makes is allowed by the packaged tem
     }));
     console.log(`IAM coverage: statements no recorded call used:\n${unused.map((u) => `  ${u.text}`).join('\n')}`);
     expect(unused.filter((u) => !(u.key in JUSTIFIED_UNUSED)).map((u) => u.text)).toEqual([]);
+  });
+  it("lets convert add columns to a processed dataset's Glue table, and to no curated one", async () => {
+    const convert = principals(resolver).get('function:convert')!;
+    const call = (action: string, resource: string) => ({ principal: 'function:convert', action, resource, context: {}, operation: `Glue.${action.slice(5)}` });
+    const arn = (what: string) => `arn:aws:glue:us-east-1:000000000000:${what}`;
+    for (const action of ['glue:GetTable', 'glue:UpdateTable']) {
+      for (const what of ['catalog', 'database/landfall_local_processed', 'table/landfall_local_processed/orders'])
+        expect((await simulateCall(resolver, convert, call(action, arn(what)))).result, `${action} ${what}`).toBe('Allowed');
+      expect((await simulateCall(resolver, convert, call(action, arn('table/landfall_local_curated/orders')))).result).not.toBe('Allowed');
+    }
+    expect((await simulateCall(resolver, convert, call('glue:DeleteTable', arn('table/landfall_local_processed/orders')))).result).not.toBe('Allowed');
   });
   it("lets validate put an archive's members under landing/, and no other key there (the calls the feed examples make)", async () => {
     const validate = principals(resolver).get('function:validate')!;

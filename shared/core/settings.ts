@@ -65,6 +65,13 @@ export const SETTINGS = {
     setBy: 'provider',
     meaning: "the lake bucket: processed/ Parquet, the jobs' curated/ output, run inputs, checkpoints, Spark artifacts and EMR logs",
   },
+  GLUE_PROCESSED_DATABASE: {
+    type: 'string',
+    functions: ['convert'],
+    setBy: 'function',
+    meaning: "the Glue database of the processed datasets' tables: convert appends there the columns an additive dataset's files add",
+    unset: 'no Glue table is updated (the kept columns are still written to the Parquet)',
+  },
   FILE_STATE_TABLE: {
     type: 'string',
     required: true,

@@ -22,6 +22,9 @@ FORCED_CONF = {
     # before 1582-10-15 (READ_ANCIENT_DATETIME), so one such valid row would fail the whole day
     "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
     "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
+    # an additive dataset's newer files hold columns its older ones lack (schemaPolicy additive):
+    # read the union of the files' columns, null where a file has none, as DuckDB's union_by_name
+    "spark.sql.parquet.mergeSchema": "true",
 }
 
 

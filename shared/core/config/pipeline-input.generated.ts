@@ -63,7 +63,7 @@ export interface Dataset {
    */
   columns: Column[];
   /**
-   * How a file's columns are matched to the declared ones. `strict`: a header lists exactly the declared columns in order (a headerless or fixed-width file has them in the declared order); a Parquet file may not hold columns the dataset does not declare. `additive`: a header's columns are matched by name in any order, and columns the dataset does not declare (in a header or a Parquet file) are ignored and listed on the file's report. Under both, a missing nullable column is null (JSON and Parquet; a header only under `additive`), and a missing required column, or a Parquet type that does not convert without loss, rejects the file with the column diff.
+   * How a file's columns are matched to the declared ones. `strict`: a header lists exactly the declared columns in order (a headerless or fixed-width file has them in the declared order); a Parquet file may not hold columns the dataset does not declare. `additive`: a header's columns are matched by name in any order; a column of a delimited file's header the dataset does not declare is kept as a nullable string (its header name lower-cased; a name that cannot be a Glue column, or clashes with a declared or lineage column, is ignored) and added to the dataset's Glue table, so older files read it as null; columns a JSON record or a Parquet file adds are ignored. Every undeclared column is listed on the file's report, and each change is alerted once per dataset. Under both, a missing nullable column is null (JSON and Parquet; a header only under `additive`), and a missing required column, or a Parquet type that does not convert without loss, rejects the file with the column diff.
    */
   schemaPolicy?: 'strict' | 'additive';
   /**

@@ -7,6 +7,8 @@ export interface DelimitedFeed {
   format: DelimitedFormat;
   columns: ColumnSpec[];
   schemaPolicy: 'strict' | 'additive';
+  /** each column's name in the header (default: its name; a kept extra column: its header name, extra-columns.ts) */
+  headerNames?: string[];
 }
 
 /**
@@ -20,6 +22,7 @@ export class DelimitedCanonicalizer {
   private readonly dialect: Dialect;
   private readonly columns: ColumnSpec[];
   private readonly additive: boolean;
+  private readonly headerNames: string[];
   /** how each column's value is read: null markers, converters */
   private readonly reading: RowReading;
   private readonly prelude: LinePrelude;
@@ -29,11 +32,12 @@ export class DelimitedCanonicalizer {
   private extras: string[] = [];
   private missing: string[] = [];
 
-  constructor({ format, columns, schemaPolicy }: DelimitedFeed) {
+  constructor({ format, columns, schemaPolicy, headerNames }: DelimitedFeed) {
     const quote = format.quote ?? (format.delimiter === '\t' ? '' : '"');
     this.dialect = { delimiter: format.delimiter, quote, escape: format.escape ?? quote };
     this.columns = columns;
     this.additive = schemaPolicy === 'additive';
+    this.headerNames = headerNames ?? columns.map((c) => c.name);
     this.reading = rowReading(columns, format);
     this.prelude = new LinePrelude({
       skipLines: format.skipLines,
@@ -45,7 +49,7 @@ export class DelimitedCanonicalizer {
     this.fieldCount = columns.length;
   }
 
-  /** Header names the dataset does not declare (additive: ignored, recorded on the file's report). */
+  /** Header names the dataset does not declare and the file does not keep (additive: ignored, recorded on the file's report). */
   get extraColumns(): string[] {
     return this.extras;
   }
@@ -76,15 +80,15 @@ export class DelimitedCanonicalizer {
       if (index.has(name)) throw new FeedRejection(`the header names the column ${name} twice (found: ${found.join(', ')})`);
       index.set(name, i);
     });
-    this.fieldOf = declared.map((name) => index.get(name) ?? -1);
-    this.missing = declared.filter((name) => !index.has(name));
-    const required = this.columns.filter((c) => !c.nullable && !index.has(c.name)).map((c) => c.name);
+    this.fieldOf = this.headerNames.map((name) => index.get(name) ?? -1);
+    this.missing = declared.filter((_, i) => this.fieldOf[i]! < 0);
+    const required = this.columns.filter((c, i) => !c.nullable && this.fieldOf[i]! < 0).map((c) => c.name);
     if (required.length > 0) {
       throw new SchemaMismatch(
         `the header lacks the required column${required.length > 1 ? 's' : ''} ${required.join(', ')} (expected: ${declared.join(', ')}; found: ${found.join(', ')})`,
       );
     }
-    const declaredNames = new Set(declared);
+    const declaredNames = new Set(this.headerNames);
     this.extras = found.filter((name) => !declaredNames.has(name));
     this.fieldCount = found.length;
     return canonicalCsvLine(declared);

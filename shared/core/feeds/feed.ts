@@ -3,6 +3,7 @@ import type { ColumnSpec, DatasetConfig } from '../config/types';
 import { BAD_MARK, JUNK_MARK, badLine } from './canonical';
 import { autoDecompressor } from './compression';
 import { DelimitedCanonicalizer } from './delimited-lines';
+import { headerNamesOf, type KeptColumn } from './extra-columns';
 import { INVALID_CHAR, describeInvalid, transcoder } from './encoding';
 import { FixedWidthCanonicalizer } from './fixed-width';
 import { jsonRecordCanonicalizer } from './json-flatten';
@@ -14,8 +15,10 @@ export type Compression = 'gzip' | 'zstd' | 'none';
 
 /** What the decoding of one landed file noticed (its report records it). */
 export interface FeedNotes {
-  /** header columns the dataset does not declare (schemaPolicy additive: ignored) */
+  /** header columns the dataset does not declare and the file does not keep (schemaPolicy additive: ignored) */
   extraColumns?: string[];
+  /** header columns the dataset does not declare, kept as nullable string columns (extra-columns.ts) */
+  keptColumns?: KeptColumn[];
 }
 
 /**
@@ -52,6 +55,12 @@ export function feedOf(dataset: DatasetConfig): Feed {
   return feed;
 }
 
+/** The transforms from a landed text file's bytes to UTF-8 text (decompression, transcoding). */
+export function byteDecoder(dataset: DatasetConfig, kind: Compression): Transform[] {
+  const encoding = dataset.format.kind === 'parquet' ? 'utf-8' : (dataset.format.encoding ?? 'utf-8');
+  return [...(kind === 'none' ? [] : [autoDecompressor(kind)]), ...(encoding === 'utf-8' ? [] : [transcoder(encoding)])];
+}
+
 const hasConverters = (columns: ColumnSpec[], decimalComma: boolean) => columns.some((c) => valueConverter(c, { decimalComma }) !== null);
 
 function planFeed(dataset: DatasetConfig): Feed {
@@ -60,10 +69,7 @@ function planFeed(dataset: DatasetConfig): Feed {
     return { canonical: { ...dataset, format: { kind: 'jsonl' } }, parquet: true, compression: 'none', reshapes: false, decoder: () => null };
   const compression = format.compression ?? 'auto';
   const encoding = format.encoding ?? 'utf-8';
-  const bytes = (kind: Compression): Transform[] => [
-    ...(kind === 'none' ? [] : [autoDecompressor(kind)]),
-    ...(encoding === 'utf-8' ? [] : [transcoder(encoding)]),
-  ];
+  const bytes = (kind: Compression): Transform[] => byteDecoder(dataset, kind);
   if (format.kind === 'jsonl' || format.kind === 'json') {
     const records = format.kind === 'json' ? (format.records ?? 'lines') : 'lines';
     const flatten = jsonRecordCanonicalizer(dataset.columns, {});
@@ -127,7 +133,12 @@ function planFeed(dataset: DatasetConfig): Feed {
     compression,
     reshapes: true,
     decoder: (kind, notes) => {
-      const lines = new DelimitedCanonicalizer({ format, columns: dataset.columns, schemaPolicy: dataset.schemaPolicy ?? 'strict' });
+      const lines = new DelimitedCanonicalizer({
+        format,
+        columns: dataset.columns,
+        schemaPolicy: dataset.schemaPolicy ?? 'strict',
+        headerNames: headerNamesOf(dataset),
+      });
       const mapper = lineMapper((line) => lines.line(line));
       mapper.once('end', () => {
         if (lines.extraColumns.length > 0) notes.extraColumns = lines.extraColumns;

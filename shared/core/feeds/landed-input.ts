@@ -8,7 +8,8 @@ import { openDuckDb } from '../duckdb/duckdb';
 import { canStreamInput, withStreamedInput, withStreamedObject, type HeadCopy } from '../duckdb/streamed-input';
 import { downloadToFile, firstBytes, readObject } from '../s3/object-io';
 import { compressionOf } from './compression';
-import { decodes, feedOf, type Compression, type FeedNotes } from './feed';
+import { keepsExtraColumns, keptColumnsOf, peekHeader, withKeptColumns, type KeptColumn } from './extra-columns';
+import { byteDecoder, decodes, feedOf, type Compression, type FeedNotes } from './feed';
 import { parquetToCanonical } from './parquet-input';
 
 export interface LandedObject {
@@ -49,9 +50,15 @@ export async function landedInput(
   s3: S3Client,
   object: LandedObject,
   dataset: DatasetConfig,
-  options: { dir: string; functionMemoryMb: number; signal?: AbortSignal },
+  options: {
+    dir: string;
+    functionMemoryMb: number;
+    signal?: AbortSignal;
+    /** the extra columns validate kept (its verdict's): not read from the header again */
+    keptColumns?: KeptColumn[];
+  },
 ): Promise<LandedInput> {
-  const feed = feedOf(dataset);
+  const configured = feedOf(dataset);
   const { dir, signal } = options;
   const notes: FeedNotes = {};
   const rawPath = join(dir, 'landed');
@@ -61,7 +68,8 @@ export async function landedInput(
     return () => (value ??= make());
   };
 
-  if (feed.parquet) {
+  if (configured.parquet) {
+    const feed = configured;
     const whole = once(async () => {
       await download(rawPath);
       const canonicalPath = join(dir, 'canonical.jsonl');
@@ -77,11 +85,20 @@ export async function landedInput(
   }
 
   const compression: Compression =
-    feed.compression !== 'auto'
-      ? feed.compression
+    configured.compression !== 'auto'
+      ? configured.compression
       : object.size === 0
         ? 'none'
         : compressionOf(await firstBytes(s3, object.bucket, object.key, object.versionId, MAGIC_BYTES, signal), 'auto');
+  // schemaPolicy additive: the columns the header adds are kept, the file read as the widened dataset
+  let kept = options.keptColumns;
+  if (kept === undefined && keepsExtraColumns(dataset) && object.size > 0) {
+    const { chunks } = await readObject(s3, object.bucket, object.key, object.versionId, signal);
+    const header = await peekHeader(chunks as Readable, byteDecoder(dataset, compression), dataset);
+    kept = header ? keptColumnsOf(dataset.columns, header).kept : [];
+  }
+  if (kept && kept.length > 0) notes.keptColumns = kept;
+  const feed = feedOf(withKeptColumns(dataset, kept ?? []));
   const needsDecoding = decodes(feed, compression);
   const streamed = canStreamInput(object.size);
   if (!needsDecoding) {

@@ -28,6 +28,10 @@ import {
   validateFileAt,
 } from '../validate';
 import { LandfallError } from '../../core/errors';
+import type { GlueClient } from '@aws-sdk/client-glue';
+import { glueClient } from '../../core/aws/clients';
+import { ensureTableColumns } from '../../core/catalog/glue-columns';
+import { setting } from '../../core/settings';
 
 /** The Parquet has another number of rows than validate counted (retryable: the read was cut short). */
 export class RowCountMismatchError extends LandfallError {
@@ -47,6 +51,23 @@ export interface ConvertDeps {
   lakeBucket: string;
   functionMemoryMb: number;
   tmpDir?: string;
+  /**
+   * Where the columns an additive dataset's files add are appended (the processed Glue database);
+   * default: GLUE_PROCESSED_DATABASE's, through the Glue client; null: no table is updated.
+   */
+  catalog?: ProcessedCatalog | null;
+}
+
+export interface ProcessedCatalog {
+  glue: GlueClient;
+  databaseName: string;
+}
+
+/** The processed Glue database the settings name, or null when they name none (a local run without the stand-in). */
+function catalogOf(deps: ConvertDeps): ProcessedCatalog | null {
+  if (deps.catalog !== undefined) return deps.catalog;
+  const databaseName = setting('GLUE_PROCESSED_DATABASE');
+  return databaseName ? { glue: glueClient(), databaseName } : null;
 }
 
 export type ConvertResult =
@@ -173,6 +194,8 @@ async function convertFor(
       ? await landedInput(deps.s3, { bucket: source.bucket, key: source.key, versionId: source.versionId, size: source.size ?? 0 }, dataset, {
           dir,
           functionMemoryMb: deps.functionMemoryMb,
+          // the columns validate kept, and no others: the Parquet holds what the verdict says
+          keptColumns: verdict.keptColumns ?? [],
         })
       : undefined;
     // the dataset as the engine reads that text
@@ -201,13 +224,22 @@ async function convertFor(
       rows = await fromInput(async (path) => {
         const csvPath = join(dir, 'good.csv');
         await goodRowsInJavaScript(path, read, lineage.fields, csvPath);
-        return withDuckDb((conn) => csvToParquet(conn, { csvPath, parquetPath, columns: dataset.columns, constants }));
+        return withDuckDb((conn) => csvToParquet(conn, { csvPath, parquetPath, columns: read.columns, constants }));
       });
     }
     // validate counted the good rows: a different count means a truncated or altered input.
     if (lineage.rows !== undefined && rows !== lineage.rows) {
       throw new RowCountMismatchError(`${ref.key}: converted ${rows} rows, validate counted ${lineage.rows}; not uploading`);
     }
+    // The table gains the file's new columns before the file is there to be read with them.
+    const kept = verdict?.keptColumns ?? [];
+    const catalog = kept.length > 0 ? catalogOf(deps) : null;
+    if (catalog)
+      await ensureTableColumns(
+        catalog.glue,
+        { databaseName: catalog.databaseName, tableName: dataset.name },
+        kept.map((k) => k.name),
+      );
     const metadata = lineageMetadata({ ...lineage, rows });
     for (let attempt = 1; ; attempt += 1) {
       const condition: WriteCondition = current ? { ifMatch: current.eTag } : { ifNoneMatch: '*' };

@@ -112,8 +112,9 @@ export async function runSqlTransform(conn: DuckDBConnection, req: SqlTransformR
       // A view, not a table: the SQL's filters and columns reach the Parquet scan, and nothing is
       // copied into DuckDB's memory first (a 5 GB batch would spill). A view cannot take bound
       // parameters, so the paths are spliced as quoted literals (see sqlStringLiteral).
+      // union_by_name: a column a dataset gained (schemaPolicy additive) reads as null in the older files.
       await conn.run(
-        `CREATE OR REPLACE TEMP VIEW ${quoted} AS SELECT * FROM read_parquet([${paths.map(sqlStringLiteral).join(', ')}], hive_partitioning = false)`,
+        `CREATE OR REPLACE TEMP VIEW ${quoted} AS SELECT * FROM read_parquet([${paths.map(sqlStringLiteral).join(', ')}], hive_partitioning = false, union_by_name = true)`,
       );
       created.push(quoted);
     }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../../core/alerts';
+import type { DatasetConfig } from '../../core/config/types';
+import { keepsExtraColumns, keptColumnsOf } from '../../core/feeds/extra-columns';
 import type { FileReport } from '../../core/state/file-state';
 import type { FileStateStore } from '../../core/state/file-state-store';
 
@@ -9,7 +11,7 @@ export interface SchemaChange {
   signature: string;
   /** what changed, for the alert */
   change: string;
-  /** breaking: the file was rejected for it; additive: its new columns were ignored */
+  /** breaking: the file was rejected for it; additive: its new columns were kept (or ignored when no legal name) */
   breaking: boolean;
 }
 
@@ -20,7 +22,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest('hex')
  * ignored, listed on the report), or a file rejected because its columns are not the dataset's (a
  * required column gone, a Parquet type that does not convert, a header that is not the declared one).
  */
-export function schemaChangeOf(report: FileReport, mismatch: string | undefined): SchemaChange | null {
+export function schemaChangeOf(report: FileReport, mismatch: string | undefined, dataset?: DatasetConfig): SchemaChange | null {
   if (mismatch !== undefined) return { signature: `breaking:${digest(mismatch)}`, change: mismatch, breaking: true };
   if (report.state === 'REJECTED' && report.reason?.startsWith('missing or wrong header')) {
     // the header found, not the line it was on, says which change it is
@@ -29,9 +31,17 @@ export function schemaChangeOf(report: FileReport, mismatch: string | undefined)
   }
   if (report.extraColumns && report.extraColumns.length > 0) {
     const columns = [...report.extraColumns].sort();
+    const { kept, ignored } = keptColumnsOf(dataset?.columns ?? [], dataset && keepsExtraColumns(dataset) ? columns : []);
+    const skipped = dataset && keepsExtraColumns(dataset) ? ignored : columns;
+    const parts = [
+      ...(kept.length > 0 ? [`kept as string: ${kept.map((k) => (k.name === k.header ? k.name : `${k.header} as ${k.name}`)).join(', ')}`] : []),
+      ...(skipped.length > 0
+        ? [`ignored: ${skipped.join(', ')}; declare ${skipped.length > 1 ? 'them' : 'it'}, nullable, to keep ${skipped.length > 1 ? 'them' : 'it'}`]
+        : []),
+    ];
     return {
       signature: `added:${digest(columns.join('\u0000'))}`,
-      change: `files hold the column${columns.length > 1 ? 's' : ''} ${columns.join(', ')}, which the dataset does not declare (ignored: declare ${columns.length > 1 ? 'them' : 'it'}, nullable, to keep ${columns.length > 1 ? 'them' : 'it'})`,
+      change: `files hold the column${columns.length > 1 ? 's' : ''} ${columns.join(', ')}, which the dataset does not declare (${parts.join('; ')})`,
       breaking: false,
     };
   }

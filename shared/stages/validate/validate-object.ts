@@ -95,7 +95,7 @@ export async function validateLandedObject(ref: ObjectRef, deps: ValidateDeps): 
       const checked = await checking!;
       report = await publishContent(checked, relative, deps);
       // before the report: an invocation that fails here is retried, and the alert still goes out once
-      const change = deps.alerts && checked.ok ? schemaChangeOf(report, checked.value.mismatch) : null;
+      const change = deps.alerts && checked.ok ? schemaChangeOf(report, checked.value.mismatch, checked.value.dataset) : null;
       if (change) await alertSchemaChange(report, change, deps.store, deps.alerts!);
     }
     await putJson(deps.s3, deps.rawBucket, key, report);
@@ -217,7 +217,9 @@ async function publishContent(checked: Settled<CheckedContent>, relative: string
     if (manifest && 'problem' in manifest) return { ...base, state: 'REJECTED', reason: manifest.problem, rows: outcome.rows, outputs };
     // The verdict, not a copy of the rows: convert reads the landed object and keeps the rows these rules call good.
     outputs.validated = validatedKey(relative);
-    const verdict: Verdict = { landfall: 'verdict/1', rules, rows: outcome.rows };
+    const verdict: Verdict = { landfall: 'verdict/1', rules, rows: outcome.rows, ...(notes?.keptColumns ? { keptColumns: notes.keptColumns } : {}) };
+    // every header column the dataset does not declare, kept or ignored (the schema change's signature)
+    const extraColumns = [...(notes?.keptColumns ?? []).map((k) => k.header), ...(notes?.extraColumns ?? [])];
     const metadata = lineageMetadata({ source, dataset: dataset.name, fields, date, rows: outcome.rows.out });
     const { versionId } = await putJson(deps.s3, deps.rawBucket, outputs.validated, verdict, metadata);
     return {
@@ -225,7 +227,7 @@ async function publishContent(checked: Settled<CheckedContent>, relative: string
       state: 'VALIDATED',
       rows: outcome.rows,
       ...(manifest ? { manifest: manifest.summary } : {}),
-      ...(notes?.extraColumns ? { extraColumns: notes.extraColumns } : {}),
+      ...(extraColumns.length > 0 ? { extraColumns } : {}),
       outputs,
       ...(versionId ? { validatedVersionId: versionId } : {}),
     };

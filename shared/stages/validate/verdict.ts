@@ -1,5 +1,6 @@
 import type { RowCounts } from '../../core/state/file-state';
 import { LandfallError } from '../../core/errors';
+import type { KeptColumn } from '../../core/feeds/extra-columns';
 
 /**
  * What validate decided for one landed version, written as JSON to `validated/<key>` (with the
@@ -18,6 +19,8 @@ export interface Verdict {
    */
   rules: { engine: 'duckdb'; skipLines: number; allGood?: true; canonicalJson?: true } | { engine: 'javascript'; why: string };
   rows: RowCounts;
+  /** schemaPolicy additive: the header columns kept as nullable strings after the declared ones (convert writes exactly these) */
+  keptColumns?: KeptColumn[];
 }
 
 /** The verdict in a validated object's body, or why it is not one. */
@@ -33,6 +36,8 @@ export function parseVerdict(text: string): Verdict {
   if (v.rules.engine === 'duckdb' && !Number.isInteger(v.rules.skipLines)) throw new NotAVerdictError('a duckdb verdict without skipLines');
   if (v.rules.engine !== 'duckdb' && v.rules.engine !== 'javascript')
     throw new NotAVerdictError(`unknown rules engine ${JSON.stringify((v.rules as { engine?: unknown }).engine)}`);
+  if (v.keptColumns !== undefined && !(Array.isArray(v.keptColumns) && v.keptColumns.every((k) => typeof k?.name === 'string' && typeof k.header === 'string')))
+    throw new NotAVerdictError('keptColumns is not a list of { header, name }');
   return v as Verdict;
 }
 
