@@ -236,6 +236,8 @@ export class AwsCallRecorder {
         return this.redshiftData(operation, input);
       case 'Route53 Recovery Cluster':
         return this.arc(operation, input);
+      case 'EventBridge':
+        return this.eventBridge(operation, input);
       default:
         return [{ action: `${service.toLowerCase().replace(/\s+/g, '-')}:${operation}`, resource: '*', context: {} }];
     }
@@ -367,7 +369,7 @@ export class AwsCallRecorder {
     if (service !== 'DynamoDB Streams' || !output) return;
     const stream = input.StreamArn ?? this.iterators.get(input.ShardIterator);
     if (!stream) return;
-    this.iterators.delete(input.ShardIterator);
+    // kept after use: two mappings reading one stream (resolve and events) may hold the same iterator (DynamoDB Local's are deterministic)
     for (const next of [output.ShardIterator, output.NextShardIterator]) if (next) this.iterators.set(next, stream);
   }
 
@@ -430,6 +432,17 @@ export class AwsCallRecorder {
         context: {},
       });
     return out;
+  }
+
+  /** PutEvents is authorized on each entry's bus (a name or an ARN; none: the default bus). */
+  private eventBridge(operation: string, input: Input): Authorization[] {
+    const busArn = (bus: string | undefined) =>
+      bus?.startsWith('arn:') ? bus : `arn:aws:events:${this.options.region}:${this.options.accountId}:event-bus/${bus || 'default'}`;
+    if (operation === 'PutEvents') {
+      const buses = new Set<string>((input.Entries ?? []).map((e: Input) => busArn(e.EventBusName)));
+      return [...buses].map((resource) => ({ action: 'events:PutEvents', resource, context: {} }));
+    }
+    return [{ action: `events:${operation}`, resource: input.Name ? busArn(input.Name) : '*', context: {} }];
   }
 
   private arc(operation: string, input: Input): Authorization[] {

@@ -39,6 +39,7 @@ import { startNotificationReceiver } from './s3-notifications';
 import { readDeployment, type Deployment } from '../deploy/serverless-config';
 import { startDynamoDbLocal, startMinio, startTogether, type RunningServer } from './servers';
 import { startLocalSqs, type LocalSqs } from './sqs';
+import { startLocalEventBridge, type LocalEventBridge } from './eventbridge';
 import { startLocalGlue, type LocalGlue } from './glue';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
@@ -58,6 +59,7 @@ export interface LocalStack {
     lambda: string;
     sqs: string;
     redshiftData: string;
+    eventbridge: string;
   };
   s3: S3Client;
   dynamodb: DynamoDBClient;
@@ -75,6 +77,8 @@ export interface LocalStack {
   catalog: CatalogTable[];
   /** the Lambda API (Invoke) in front of `lambdas`; `lambdaApi.fault('Invoke', …)` injects throttling and errors */
   lambdaApi: LocalLambdaApi;
+  /** EventBridge with the stage's bus: `eventBridge.events()` the state-change events received, `failEntries` / `fault` inject failures */
+  eventBridge: LocalEventBridge;
   /** SQS with the failed-events queue; `sqs.fault(op, …)` injects errors */
   sqs: LocalSqs;
   /** the Glue catalog's tables (seeded from `catalog`; convert appends an additive dataset's new columns); `glue.fault(op, …)` injects errors */
@@ -166,6 +170,9 @@ export function stackEnv(
     AWS_ENDPOINT_URL_REDSHIFT_DATA: endpoints.redshiftData,
     AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
+    // the stack's bus, as serverless.yml names it (custom.names.eventBus)
+    EVENT_BUS_NAME: `${deployment.service}-${deployment.stage}`,
     FAILED_EVENTS_QUEUE_URL: arns.failedEventsQueueUrl,
     AWS_ENDPOINT_URL_EMR: endpoints.emr,
     EMR_STATE_MACHINE_ARN: arns.emrStateMachine,
@@ -296,6 +303,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     stoppers.push(() => lambdaApi.stop());
     const sqs = await startLocalSqs({ region: REGION, accountId: ACCOUNT_ID });
     stoppers.push(() => sqs.stop());
+    const eventBridge = await startLocalEventBridge({ region: REGION, accountId: ACCOUNT_ID, buses: [`${deployment.service}-${deployment.stage}`] });
+    stoppers.push(() => eventBridge.stop());
     const sqsClient = new SQSClient({ endpoint: sqs.endpoint, region: REGION, credentials: CREDENTIALS });
     const failedEventsQueueUrl = (await sqsClient.send(new CreateQueueCommand({ QueueName: deployment.names.failedEventsQueue }))).QueueUrl!;
     // Lambda's on-failure destination: the invocation record goes to the queue as a message.
@@ -348,6 +357,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       lambda: lambdaApi.endpoint,
       sqs: sqs.endpoint,
       redshiftData: warehouse.endpoint,
+      eventbridge: eventBridge.endpoint,
     };
     const arns = {
       stateMachine: stepFunctions.stateMachineArn(deployment.names.stateMachine),
@@ -398,11 +408,11 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     await uploadSparkArtifacts(clients.s3, lake, root, sparkPackageRoot(pipeline.config));
     const snsClient = new SNSClient({ endpoint: sns.endpoint, region: REGION, credentials: CREDENTIALS });
     for (const topic of deployment.topics) await snsClient.send(new CreateTopicCommand({ Name: topic }));
-    const streams = new DynamoDBStreamsClient({ endpoint: ddb.endpoint, region: REGION, credentials: CREDENTIALS });
     for (const fn of deployment.functions) {
+      // an event source mapping reads the stream with its function's role: one client per function
+      const streams = new DynamoDBStreamsClient({ endpoint: ddb.endpoint, region: REGION, credentials: CREDENTIALS });
+      options.awsCalls?.attribute(streams, fn.name);
       for (const stream of fn.streams) {
-        // an event source mapping reads the stream with its function's role
-        options.awsCalls?.attribute(streams, fn.name);
         const poller = startStreamPoller({
           dynamodb: clients.dynamodb,
           streams,
@@ -453,6 +463,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       catalog,
       lambdaApi,
       sqs,
+      eventBridge,
       glue,
       glueProcessedDatabase,
       failedEventsQueueUrl,

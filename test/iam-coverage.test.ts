@@ -67,6 +67,7 @@ const JUSTIFIED_UNUSED: Record<string, string> = {
     "an additive dataset's file with a new column (test/schema-changes.test.ts); the samples' files add none here (checked by simulation below)",
   'function:track TrackRole/on-failure #0': ON_FAILURE,
   'function:resolve ResolveRole/on-failure #0': ON_FAILURE,
+  'function:events EventsRole/on-failure #0': ON_FAILURE,
   'function:resolve ResolveRole/dynamodb FileVerdicts': 'a file quarantined by a batch (its verdict recorded on the file); no batch quarantined a file here',
   'function:jobstep JobStepRole/dynamodb FileVerdicts': 'a file quarantined by a failing run; no run quarantined a file here',
   'function:resolve ResolveRole/stepfunctions SeeExecutions':
@@ -217,6 +218,8 @@ describe('IAM coverage: every call the code makes is allowed by the packaged tem
     // the shapes that differ from the API's name were seen
     expect(actions).toContain('function:convert s3:GetObjectVersion');
     expect(actions).toContain('function:resolve dynamodb:GetRecords');
+    expect(actions).toContain('function:events dynamodb:GetRecords');
+    expect(actions).toContain('function:events events:PutEvents');
     expect(actions).toContain('function:emrstep iam:PassRole');
     expect(actions).toContain('function:validate sqs:SendMessage');
     expect(actions).toContain('function:reconcile lambda:InvokeFunction');

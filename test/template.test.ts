@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PREFIX, REPORT_SUFFIX } from '../shared/core/s3/layout';
 import { CURATED_PREFIX } from '../shared/stages/transform/run-stage';
+import { FILE_STATES } from '../shared/core/state/file-state';
 
 /*
  * Packages the service the way CI does (esbuild, then `serverless package` with dummy credentials
@@ -435,6 +436,8 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       },
     ]);
     expect(jobRuns.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    // the events function reads each run's and batch's status changes from it
+    expect(jobRuns.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
     // no role may Scan a table: every recurring read is a Query on an index
     for (const fnId of functions().keys()) {
       expect(roleStatements(roleIdOf(fnId)).flatMap(actionsOf), functions().get(fnId)).not.toContain('dynamodb:scan');
@@ -486,6 +489,7 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       emrstep: { read: at(lake, PREFIX.processed, CURATED_PREFIX, 'checkpoints/'), write: at(lake, 'runs/') },
       // the warehouse's COPY reads curated/ as its own role (WarehouseCopyRole), not the function's
       load: { read: [], write: [] },
+      events: { read: [], write: [] },
     };
     expect([...functions().values()].sort()).toEqual(Object.keys(expected).sort());
     for (const [name, want] of Object.entries(expected)) {
@@ -886,7 +890,7 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       for (const s of keyStatements) {
         expect(s.Principal, JSON.stringify(s)).not.toBe('*');
         expect(principals(s, 'AWS').every((a) => a === 'arn:aws:iam::123456789012:root')).toBe(true);
-        expect(principals(s, 'Service').every((a) => a === 'cloudwatch.amazonaws.com')).toBe(true);
+        expect(principals(s, 'Service').every((a) => a === 'cloudwatch.amazonaws.com' || a === 'events.amazonaws.com')).toBe(true);
       }
 
       // the topic policy lets CloudWatch publish for alarms of this account only
@@ -898,6 +902,15 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
       expect(actionsOf(cwPublish[0]!)).toEqual(['sns:publish']);
       expect(asArray(cwPublish[0]!.Resource).map(refId)).toEqual([topicId]);
       expect(cwPublish[0]!.Condition?.StringEquals?.['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+      // EventBridge publishes for the stage's example rule, and no other rule
+      const rulePublish = topicStatements.filter((s) => s.Effect === 'Allow' && principals(s, 'Service').includes('events.amazonaws.com'));
+      expect(rulePublish).toHaveLength(1);
+      expect(actionsOf(rulePublish[0]!)).toEqual(['sns:publish']);
+      const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) => asArray(r.Properties!.Targets).some((t: any) => refId(t.Arn) === topicId));
+      expect(rules).toHaveLength(1);
+      expect(arnText(rulePublish[0]!.Condition?.ArnEquals?.['aws:SourceArn'])).toBe(
+        `arn:aws:events:us-east-1:123456789012:rule/landfall-ci/${rules[0]![1].Properties!.Name as string}`,
+      );
       for (const s of topicStatements.filter((x) => x.Effect === 'Allow')) {
         expect(s.Principal, JSON.stringify(s)).not.toBe('*');
         expect(principals(s, 'AWS'), JSON.stringify(s)).toEqual([]);
@@ -922,6 +935,84 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
         'jobstep',
       );
     });
+  });
+
+  it("(y) puts state-change events on the stage's bus: the events function reads both tables' streams, puts on that bus only, and an example rule (disabled) routes failed runs", () => {
+    const buses = resourcesOfType('AWS::Events::EventBus');
+    expect(buses).toHaveLength(1);
+    const [busId, bus] = buses[0]!;
+    expect(bus.Properties!.Name).toBe('landfall-ci');
+    const eventsId = functionIdByName('events');
+    expect(template.Resources[eventsId]!.Properties!.Environment.Variables.EVENT_BUS_NAME).toBe('landfall-ci');
+    // its mappings: one per table's stream, partial failures reported, the failed-events queue at the end
+    const mappings = resourcesOfType('AWS::Lambda::EventSourceMapping').filter(
+      ([, r]) => (r.Properties!.FunctionName as any)?.['Fn::GetAtt']?.[0] === eventsId,
+    );
+    expect(mappings.map(([, r]) => (r.Properties!.EventSourceArn as any)['Fn::GetAtt'].join('.')).sort()).toEqual([
+      'FileStateTable.StreamArn',
+      'JobRunsTable.StreamArn',
+    ]);
+    for (const [id, r] of mappings) {
+      expect(r.Properties!.FunctionResponseTypes, id).toEqual(['ReportBatchItemFailures']);
+      expect(r.Properties!.BisectBatchOnFunctionError, id).toBe(true);
+      expect(r.Properties!.DestinationConfig?.OnFailure?.Destination, id).toEqual({ 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] });
+    }
+    // its role: the two streams, PutEvents on the stage's bus, its log, the failed-events queue; nothing else
+    const statements = roleStatements(roleIdOf(eventsId)).filter((s) => s.Effect === 'Allow');
+    const granted = statements.flatMap((s) => actionsOf(s).flatMap((a) => asArray(s.Resource).map((r) => `${a} ${arnText(r)}`)));
+    const streamReads = ['dynamodb:describestream', 'dynamodb:getrecords', 'dynamodb:getsharditerator', 'dynamodb:liststreams'];
+    expect(granted.sort()).toEqual(
+      [
+        ...streamReads.flatMap((a) => [`${a} <GetAtt FileStateTable.StreamArn>`, `${a} <GetAtt JobRunsTable.StreamArn>`]),
+        'events:putevents arn:aws:events:us-east-1:123456789012:event-bus/landfall-ci',
+        'logs:createlogstream <GetAtt EventsLogGroup.Arn>',
+        'logs:putlogevents <GetAtt EventsLogGroup.Arn>',
+        'sqs:sendmessage <GetAtt FailedEventsQueue.Arn>',
+      ].sort(),
+    );
+    // no other function puts events
+    for (const [fnId, name] of functions()) {
+      if (fnId === eventsId) continue;
+      expect(roleStatements(roleIdOf(fnId)).flatMap(actionsOf), name).not.toContain('events:putevents');
+    }
+    // the example rule: on the stage's bus, disabled, failed runs to the alerts topic
+    // (the reconciler's schedule is a rule too, on the default bus)
+    const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) => r.Properties!.EventBusName !== undefined);
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]![1].Properties!;
+    expect(rule.EventBusName).toEqual({ Ref: busId });
+    expect(rule.State).toBe('DISABLED');
+    expect(rule.EventPattern).toEqual({ source: ['landfall'], 'detail-type': ['Run state changed'], detail: { state: ['FAILED', 'CHECK_FAILED'] } });
+    expect(rule.Targets).toEqual([{ Id: 'alerts', Arn: { Ref: outputRef('FailureTopicArn') } }]);
+  });
+
+  it('(z) has a dashboard of the stage: every function, both state machines, the failed-events queue, the reconciler, files by state, output checks', () => {
+    const dashboards = resourcesOfType('AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const body = dashboards[0]![1].Properties!.DashboardBody as { 'Fn::Sub': string };
+    // the body is JSON once its references are put in
+    const json = JSON.parse(body['Fn::Sub'].replace(/\$\{([^}]+)\}/g, '<$1>')) as {
+      widgets: Array<{ type: string; properties: { title?: string; stat?: string; metrics?: unknown[][] } }>;
+    };
+    const metricWidgets = json.widgets.filter((w) => w.type === 'metric');
+    /** the widgets showing `metric` (namespace/name) for a dimension value */
+    const showing = (namespace: string, metric: string, value: string) =>
+      metricWidgets.filter((w) => (w.properties.metrics ?? []).some((m) => m[0] === namespace && m[1] === metric && m.includes(value)));
+    for (const [fnId, name] of functions()) {
+      for (const metric of ['Errors', 'Throttles', 'Duration']) expect(showing('AWS/Lambda', metric, `<${fnId}>`), `${name} ${metric}`).toHaveLength(1);
+      expect(showing('AWS/Lambda', 'Duration', `<${fnId}>`)[0]!.properties.stat, name).toBe('p95');
+    }
+    for (const [smId] of resourcesOfType('AWS::StepFunctions::StateMachine')) {
+      for (const metric of ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
+        expect(showing('AWS/States', metric, `<${smId}>`), `${smId} ${metric}`).toHaveLength(1);
+      }
+    }
+    expect(showing('AWS/SQS', 'ApproximateNumberOfMessagesVisible', `<${outputRef('FailedEventsQueueUrl')}.QueueName>`)).toHaveLength(1);
+    expect(showing('landfall', 'Repairs', 'ci')).toHaveLength(1);
+    expect(showing('landfall', 'BatchesPastDeadline', 'ci')).toHaveLength(1);
+    for (const state of FILE_STATES) expect(showing('landfall', 'FileStateChanges', state), state).toHaveLength(1);
+    // the output checks per job: a search, so any pipeline's jobs show
+    expect(body['Fn::Sub']).toMatch(/SEARCH\('\{landfall,Job,Stage\} MetricName=\\"OutputChecksPassRate\\" Stage=\\"ci\\"'/);
   });
 
   it("(q) passes cfn-lint (AWS resource specification) with no error or warning but the framework's W3005", async () => {

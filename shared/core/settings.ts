@@ -8,7 +8,7 @@ import { InvalidSettingError, MissingSettingError } from './errors';
  */
 
 /** The Lambda functions (serverless.yml's functions, functions/<name>/handler.ts). */
-export const FUNCTIONS = ['validate', 'convert', 'track', 'resolve', 'jobstep', 'transform', 'emrstep', 'load', 'reconcile'] as const;
+export const FUNCTIONS = ['validate', 'convert', 'track', 'resolve', 'jobstep', 'transform', 'emrstep', 'load', 'reconcile', 'events'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 /**
@@ -43,11 +43,21 @@ const ALL = FUNCTIONS;
 /** the functions that call s3Client() */
 const S3_USERS = ['validate', 'convert', 'track', 'resolve', 'jobstep', 'transform', 'emrstep', 'reconcile'] as const satisfies readonly FunctionName[];
 /** the functions that call loadPipeline() */
-const PIPELINE_USERS = ['validate', 'convert', 'resolve', 'jobstep', 'transform', 'emrstep', 'load', 'reconcile'] as const satisfies readonly FunctionName[];
+const PIPELINE_USERS = [
+  'validate',
+  'convert',
+  'resolve',
+  'jobstep',
+  'transform',
+  'emrstep',
+  'load',
+  'reconcile',
+  'events',
+] as const satisfies readonly FunctionName[];
 /** the functions that build the resolver's dependencies (resolverDepsFromEnv) */
 const RESOLVER_USERS = ['resolve', 'jobstep', 'reconcile'] as const satisfies readonly FunctionName[];
 /** the functions that log with Powertools */
-const LOGGERS = ['validate', 'convert', 'track', 'resolve', 'reconcile'] as const satisfies readonly FunctionName[];
+const LOGGERS = ['validate', 'convert', 'track', 'resolve', 'reconcile', 'events'] as const satisfies readonly FunctionName[];
 
 export const SETTINGS = {
   // ---- the stack's buckets, tables, state machines and topic ----
@@ -125,10 +135,18 @@ export const SETTINGS = {
   LANDFALL_STAGE: {
     type: 'string',
     default: 'unknown',
-    functions: ['reconcile', 'transform'],
+    functions: ['reconcile', 'transform', 'events'],
     setBy: 'function',
     meaning:
-      "the Stage dimension of the reconciler's metrics (Repairs, BatchesPastDeadline) and of the output checks' (OutputChecksPassRate, OutputChecksFailed, OutputChecksRun)",
+      "the Stage dimension of the reconciler's metrics (Repairs, BatchesPastDeadline), of the output checks' (OutputChecksPassRate, OutputChecksFailed, OutputChecksRun) and of FileStateChanges, and the `stage` of every state-change event",
+  },
+  // ---- state-change events (docs/events.md) ----
+  EVENT_BUS_NAME: {
+    type: 'string',
+    required: true,
+    functions: ['events'],
+    setBy: 'function',
+    meaning: "the EventBridge bus the state-change events are put on (a name or an ARN): the stack's `landfall-<stage>`",
   },
   // ---- the heavy path: EMR cells, ARC and Spark (emrstep) ----
   EMR_MODE: {

@@ -23,6 +23,7 @@ import * as jobSteps from '../../shared/stages/orchestrate/job-steps';
 import * as feedErrors from '../../shared/core/feeds/canonical';
 import * as archive from '../../shared/stages/unpack/archive';
 import * as sqlBinding from '../../shared/stages/catalog/sql-binding';
+import * as glueColumns from '../../shared/core/catalog/glue-columns';
 
 const root = join(import.meta.dirname, '..', '..');
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -49,6 +50,7 @@ const MODULES = [
   feedErrors,
   archive,
   sqlBinding,
+  glueColumns,
 ];
 
 const errorClasses: ErrorClass[] = [
