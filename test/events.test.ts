@@ -15,13 +15,22 @@ import { useLocalStack } from './support/local-stack';
  * detail an operator's rule routes on. PutEvents fails on the way (a failed entry, a throttled
  * request, entries failing past the function's own retries): nothing is lost.
  */
-const stack = useLocalStack();
+// INFO: the events function logs its EMF lines through the Powertools logger (a local stack logs WARN by default)
+const stack = useLocalStack({ handlerLogLevel: 'INFO' });
 const DATE = '2026-11-23';
 const STORES = ['ON01', 'ON02', 'ON03', 'ON04', 'ON05'];
 
-// the events function's EMF lines (it logs them with console.log, in this process)
+// the events function's EMF lines (the logger writes them to this process's stdout)
 const logged: string[] = [];
-const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' ')));
+const write = process.stdout.write.bind(process.stdout);
+const log = vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+  const text = String(chunk);
+  if (text.includes('"FileStateChanges"')) {
+    logged.push(...text.split('\n').filter((l) => l.includes('"FileStateChanges"')));
+    return true;
+  }
+  return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+}) as typeof process.stdout.write);
 afterAll(() => log.mockRestore());
 
 /** The events received, one per stream record (a redelivered record's event has the same eventId). */
