@@ -4,11 +4,15 @@ import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynam
 import { DescribeStreamCommand, type DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 
-/** `filterPatterns` of serverless.yml: nested keys, arrays of allowed values at the leaves. */
+/** `filterPatterns` of serverless.yml: nested keys, arrays of allowed values (or `{ prefix }` rules) at the leaves. */
 export type FilterPattern = Record<string, unknown>;
 
+const isPrefixRule = (rule: unknown): rule is { prefix: string } =>
+  rule !== null && typeof rule === 'object' && typeof (rule as { prefix?: unknown }).prefix === 'string';
+
 export function matchesPattern(value: unknown, pattern: unknown): boolean {
-  if (Array.isArray(pattern)) return pattern.some((allowed) => allowed === value);
+  if (Array.isArray(pattern))
+    return pattern.some((allowed) => (isPrefixRule(allowed) ? typeof value === 'string' && value.startsWith(allowed.prefix) : allowed === value));
   if (pattern && typeof pattern === 'object') {
     return Object.entries(pattern).every(([k, p]) => value !== null && typeof value === 'object' && matchesPattern((value as Record<string, unknown>)[k], p));
   }

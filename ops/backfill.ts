@@ -102,8 +102,9 @@ async function resultOf(deps: ResolverDeps, outcome: ResolveOutcome, reason: str
       return { ...base, outcome: 'waiting', detail: outcome.waitingFor.join('; ') };
     case 'busy':
     case 'up-to-date': {
-      // another pass (the stream, the cascade, another backfill) runs it or ran it: report that run
-      const batch = outcome.kind === 'busy' ? await batchAtRest(deps, outcome.batchId, pollMs) : await deps.runs.getBatch(outcome.batchId);
+      // another pass (the stream, the cascade, another backfill) runs it or ran it: report that run,
+      // once it ended (up to date also when this very generation is claimed and still running)
+      const batch = await batchAtRest(deps, outcome.batchId, pollMs);
       const last = batch?.lastRun;
       if (last && last.finishedAt >= since)
         return { ...base, outcome: last.status, executionName: last.executionName, ...(last.error ? { detail: last.error } : {}) };
