@@ -68,7 +68,7 @@ async function gatherFiles(deps: Pick<ResolverDeps, 'files' | 'pipeline'>, job: 
  * inputs' key prefixes, when several read the same dataset), or undefined for an upstream job.
  */
 function sourcePrefix(pipeline: ResolverDeps['pipeline'], job: JobConfig, source: string, batch: BatchRef): string | undefined {
-  const dataset = pipeline.config.datasets.find((d) => d.name === source);
+  const dataset = pipeline.datasetsByName.get(source);
   if (!dataset) return undefined;
   const prefixes = job.inputs.filter((i) => i.source === source).map((i) => keyPrefixOf(dataset, i, batch.values));
   let common = prefixes[0]!;
