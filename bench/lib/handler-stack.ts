@@ -26,7 +26,7 @@ export async function startBundledStack(
   options: { retries?: boolean; functions?: string[] } = {},
 ): Promise<{ stack: LocalStack; memoryMb: Record<string, number> }> {
   usePipelineFile(pipelineFile);
-  const bundles = await privateBundles(pipelineFile, options.functions ?? ['validate', 'convert', 'track', 'resolve']);
+  const bundles = await privateBundles(pipelineFile, options.functions ?? ['validate', 'convert', 'track', 'resolve', 'events']);
   const stack = await startLocalStack({ isolate: true, bundles, retryDelaysMs: options.retries ? [200, 1000] : [] });
   return { stack, memoryMb: Object.fromEntries(stack.deployment.functions.map((f) => [f.name, f.memoryMb])) };
 }
