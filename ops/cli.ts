@@ -6,7 +6,7 @@ import { ConfigError } from '../shared/core/errors';
 import { PREFIX } from '../shared/core/s3/layout';
 import { S3Client } from '@aws-sdk/client-s3';
 import { loadPipeline, type Pipeline } from '../shared/core/config/load-config';
-import { BatchBusyError, NoFailedRunError, retryBatch } from '../shared/stages/resolve';
+import { BatchBusyError, NoFailedRunError } from '../shared/stages/resolve';
 import { describeRepair, reconcile as reconcilePass, reconcileDepsFromEnv } from '../shared/stages/reconcile';
 import { STACK_FILE_NAME, TargetError, localTarget } from './targets';
 import { STACK_FILE, targetOf } from './operations/target';
@@ -25,6 +25,7 @@ import { compareWithExpected, fileStateTable, latestPerKey, stateCounts } from '
 import { landDirectory, listFiles } from './land';
 import { startConsole } from './console/server';
 import { operatorIdentity } from './operations/operator';
+import { actOnBatch } from './operations/batch-actions';
 import { downloadPrefix, landAndSettle, writeFileStates } from './pipeline-run';
 import { emrClusterLines, writeEmrClusters } from './reports/emr-cluster-report';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from '../local/stack';
@@ -348,11 +349,13 @@ async function replay(values: Values): Promise<number> {
   return 0;
 }
 
+/** A new attempt of a failed batch: the console's action (the same code), recorded in the batch's history as done from the CLI. */
 async function retry(values: Values): Promise<number> {
   const where = await target(values);
-  const { batch } = batchArgs(values, 'retry');
-  const outcome = await retryBatch(await where.resolverDeps(), batch);
-  process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  const { job, batch } = batchArgs(values, 'retry');
+  const stage = values.stage ? { ...(values.region ? { region: values.region as string } : {}) } : undefined;
+  const record = await actOnBatch(where, loadPipeline(), job, batch, 'retry', await operatorIdentity(stage), 'cli');
+  process.stdout.write(`${record.detail}\n`);
   return 0;
 }
 

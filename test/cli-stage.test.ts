@@ -70,6 +70,10 @@ describe('operating a deployed stage (--stage)', () => {
     const retry = await landfall('retry', '--job', 'pos_daily_sales', '--batch', `province=ON,date=${date}`, '--stage', 'local');
     expect(retry.status).toBe(2);
     expect(retry.stderr).toContain(`batch pos_daily_sales#province=ON#date=${date} has no failed run to retry (last run: none)`);
+    // recorded in the batch's history, as the console's actions are, by whoever ran it
+    const actions = await stack().jobRuns.actionsOf(`pos_daily_sales#province=ON#date=${date}`);
+    expect(actions.map((a) => [a.action, a.via, a.outcome])).toEqual([['retry', 'cli', 'refused']]);
+    expect(actions[0]!.detail).toContain('has no failed run to retry');
 
     // a stage that is not deployed here: a clear error, not a stack trace
     const unknown = await landfall('status', '--stage', 'nowhere');
