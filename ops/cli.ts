@@ -359,6 +359,14 @@ async function retry(values: Values): Promise<number> {
   return 0;
 }
 
+/** Adds the grid and open-batch index keys to batches an older landfall wrote (docs/console.md). */
+async function indexBatches(values: Values): Promise<number> {
+  const where = await target(values);
+  const count = await where.runs.indexEarlierBatches();
+  process.stdout.write(`${count} batch(es) of ${where.label} indexed for the console (the others had their keys)\n`);
+  return 0;
+}
+
 export const DEFAULT_CONSOLE_PORT = 8421;
 
 /** The web console over the target until Ctrl-C (ops/console/server.ts; docs/console.md). */
@@ -397,6 +405,7 @@ const HANDLERS: Record<CommandName, (values: Values, args: string[]) => Promise<
   status,
   explain,
   retry,
+  'index-batches': indexBatches,
   reconcile: reconcileCommand,
   query: (values, words) => query(values, words.join(' ')),
   replay,

@@ -222,6 +222,15 @@ export const COMMANDS = {
       'ended unrecorded) is freed first. Prints the outcome as JSON; exit 2 when the batch has no failed run or is busy.',
     options: { ...BATCH_OPTIONS, ...STAGE_OPTIONS },
   },
+  'index-batches': {
+    group: 'operations',
+    summary: "once, after upgrading: adds the console's index keys to batches written by an older landfall",
+    description:
+      'Once, after upgrading a stage deployed before the job-runs table had its grid and open-batch indexes (gsi2, gsi3): adds their keys ' +
+      'to every batch item written without them (a Scan of the table; a batch whose status changes meanwhile is left to that write). ' +
+      'Prints how many it indexed; a second run indexes 0. Batches are also indexed the next time they are written.',
+    options: { ...STAGE_OPTIONS },
+  },
   reconcile: {
     group: 'operations',
     summary: 'one pass of the reconciler now: re-drive stuck files, free stuck runs, alert late batches',

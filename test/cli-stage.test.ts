@@ -75,6 +75,11 @@ describe('operating a deployed stage (--stage)', () => {
     expect(actions.map((a) => [a.action, a.via, a.outcome])).toEqual([['retry', 'cli', 'refused']]);
     expect(actions[0]!.detail).toContain('has no failed run to retry');
 
+    // every batch written by this landfall has its console index keys: nothing to add
+    const indexed = await landfall('index-batches', '--stage', 'local');
+    expect(indexed.status, indexed.stderr).toBe(0);
+    expect(indexed.stdout).toBe('0 batch(es) of stage local indexed for the console (the others had their keys)\n');
+
     // a stage that is not deployed here: a clear error, not a stack trace
     const unknown = await landfall('status', '--stage', 'nowhere');
     expect(unknown.status).toBe(2);

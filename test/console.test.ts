@@ -1,14 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { startConsole, type RunningConsole } from '../ops/console/server';
-import { operatorIdentity } from '../ops/operations/operator';
-import { localTarget, type Target } from '../ops/targets';
-import { s3Client } from '../shared/core/aws/clients';
-import { loadPipeline } from '../shared/core/config/load-config';
+import type { RunningConsole } from '../ops/console/server';
+import type { Target } from '../ops/targets';
 import { PREFIX } from '../shared/core/s3/layout';
+import { LAKE_AWAY, landAll, stackTarget, startStackConsole, withCuratedWritesRefused } from './support/console-stack';
 import { useLocalStack } from './support/local-stack';
 import { itemMaster, masterKey, storeFile, storeKey } from './support/pos-files';
 
@@ -27,27 +21,9 @@ let console_: RunningConsole;
 let readOnly: RunningConsole;
 
 beforeAll(async () => {
-  // what `landfall up` records, for this process's stack
-  const dir = await mkdtemp(join(tmpdir(), 'landfall-console-'));
-  const stackFile = join(dir, 'stack.json');
-  const s = stack();
-  await writeFile(
-    stackFile,
-    JSON.stringify({
-      pid: process.pid,
-      endpoints: s.endpoints,
-      names: s.deployment.names,
-      stateMachineArns: { duckdb: s.env.STATE_MACHINE_ARN, emr: s.env.EMR_STATE_MACHINE_ARN },
-      alertsTopicArn: s.env.FAILURE_TOPIC_ARN,
-      failedEventsQueueUrl: s.env.FAILED_EVENTS_QUEUE_URL,
-      functionNamePrefix: s.env.FUNCTION_NAME_PREFIX,
-      credentials: { accessKeyId: s.env.AWS_ACCESS_KEY_ID, secretAccessKey: s.env.AWS_SECRET_ACCESS_KEY },
-    }),
-  );
-  target = await localTarget(stackFile);
-  const options = { target, pipeline: loadPipeline(), port: 0, operator: () => operatorIdentity() };
-  console_ = await startConsole(options);
-  readOnly = await startConsole({ ...options, readOnly: true });
+  target = await stackTarget(stack());
+  console_ = await startStackConsole(target);
+  readOnly = await startStackConsole(target, { readOnly: true });
 });
 
 afterAll(async () => {
@@ -55,10 +31,7 @@ afterAll(async () => {
   await readOnly?.close();
 });
 
-const land = async (key: string, body: string) => {
-  await stack().s3.send(new PutObjectCommand({ Bucket: stack().deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: body }));
-  await stack().settled(400);
-};
+const land = (key: string, body: string) => landAll(stack(), { [key]: body });
 
 async function get(c: RunningConsole, path: string): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(new URL(path, c.url));
@@ -121,24 +94,11 @@ describe('the landfall console over the local stack', () => {
 
   it('retries a failed batch from the page: token and origin checked, read-only refused, the action recorded and shown', { timeout: 240_000 }, async () => {
     // the lake refuses the curated write: the run fails
-    s3Client().middlewareStack.add(
-      (next, context) => async (args) => {
-        const input = args.input as { Key?: string };
-        if (context.commandName === 'PutObjectCommand' && input.Key?.startsWith('curated/'))
-          throw Object.assign(new Error('the lake is away'), { name: 'LakeAway' });
-        return next(args);
-      },
-      { step: 'initialize', name: 'consoleFailCurated' },
-    );
-    try {
-      await land(storeKey('ON05', DATE), storeFile('ON05', DATE, 10));
-    } finally {
-      s3Client().middlewareStack.remove('consoleFailCurated');
-    }
+    await withCuratedWritesRefused(() => land(storeKey('ON05', DATE), storeFile('ON05', DATE, 10)));
     expect(await target.runs.getBatch(BATCH_ID)).toMatchObject({ status: 'FAILED' });
     const failed = await batchPage(console_);
     expect(failed.text).toContain('<span class="st st-failed">failed</span>');
-    expect(failed.text).toContain('LakeAway');
+    expect(failed.text).toContain(LAKE_AWAY);
 
     // the confirmation step carries this start's token
     const confirm = await get(console_, `/confirm?action=retry&job=pos_daily_sales&batch=${encodeURIComponent(BATCH)}`);

@@ -423,7 +423,8 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['key', 'versionId', 'state', 'dataset', 'fields', 'updatedAt'] },
       },
     ]);
-    // job runs: an index of active claims, and finished history expires
+    // job runs: an index of active claims, the console's grid (a job's batches by business date)
+    // and its open batches (sparse: only while waiting, running or failed); finished history expires
     const jobRuns = tableByName('landfall-ci-job-runs').Properties!;
     expect(jobRuns.GlobalSecondaryIndexes).toEqual([
       {
@@ -433,6 +434,22 @@ describe.each(PIPELINES)('serverless package template, $label', ({ file, jobs, e
           { AttributeName: 'dueAt', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        IndexName: 'gsi2',
+        KeySchema: [
+          { AttributeName: 'gridPk', KeyType: 'HASH' },
+          { AttributeName: 'gridSk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: 'gsi3',
+        KeySchema: [
+          { AttributeName: 'openPk', KeyType: 'HASH' },
+          { AttributeName: 'openSk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
       },
     ]);
     expect(jobRuns.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });

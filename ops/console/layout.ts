@@ -43,6 +43,7 @@ const NAV: Array<[string, string]> = [
   ['/batches', 'Batch grid'],
   ['/recovery', 'Recovery'],
   ['/lineage', 'Lineage'],
+  ['/quality', 'Freshness and quality'],
 ];
 
 /**

@@ -2,14 +2,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Pipeline } from '../../shared/core/config/load-config';
 import { LandfallError } from '../../shared/core/errors';
+import { batchId as batchIdOf } from '../../shared/core/runs/batches';
 import type { Target } from '../targets';
 import { UsageError } from '../commands';
 import { BATCH_ACTIONS, actOnBatch, type BatchAction } from '../operations/batch-actions';
 import { explainBatchNow } from '../operations/batch-explanation';
 import { batchRefOf, batchSpecOf } from '../operations/batch-ref';
 import { fileHistory, rejectsPreview, runsReading } from '../operations/file-history';
-import { SettledHours, overviewData, scanBatches } from '../operations/overview';
-import { buildGrid, gridFilters } from './batch-grid';
+import { SettledHours, overviewData } from '../operations/overview';
+import { emrClientOf, warehouseOf } from '../operations/extra-clients';
+import { dependentBatches } from '../operations/lineage';
+import { loadAuditOf } from '../operations/load-audit';
+import { DEFAULT_QUALITY_DAYS, MAX_QUALITY_DAYS, qualityData } from '../operations/quality';
+import { recoveryData } from '../operations/recovery';
+import { failureOf, failureWithLog } from '../operations/run-failure';
+import { gridFilters, pagedGrid, readGridPage } from './batch-grid';
 import { ConsoleForbiddenError, ConsoleRequestError } from './errors';
 import { checkAction, checkHost, newSessionToken } from './guard';
 import { href, html, type Html } from './html';
@@ -19,6 +26,7 @@ import { batchGridView } from './views/batches';
 import { fileView, type VersionExtras } from './views/file';
 import { lineageView } from './views/lineage';
 import { overviewView } from './views/overview';
+import { qualityView } from './views/quality';
 import { recoveryView } from './views/recovery';
 
 export interface ConsoleOptions {
@@ -48,7 +56,8 @@ const SECURITY_HEADERS = {
   // no script at all, styles inline only, forms post to the console itself, never framed
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer Chromium posts the confirmation form with `Origin: null`, which the origin check refuses
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
 
@@ -88,17 +97,29 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const batchOf = (query: URLSearchParams) => batchRefOf(pipeline, query.get('job') ?? undefined, query.get('batch') ?? undefined, 'the batch view');
 
   const views: Record<string, (query: URLSearchParams, ctx: PageContext) => Promise<{ title: string; body: Html; refresh?: boolean }>> = {
-    '/': async (_, ctx) => ({ title: 'Overview', body: overviewView(await overviewData(target, ctx.now, settledHours), pipeline, ctx), refresh: true }),
+    '/': async (_, ctx) => ({
+      title: 'Overview',
+      body: overviewView(await overviewData(target, pipeline, ctx.now, settledHours), pipeline, ctx),
+      refresh: true,
+    }),
+    // one page of rows from the job-runs table's indexes (Queries, never a Scan), the next behind a token
     '/batches': async (query, ctx) => {
       const filters = gridFilters(query);
-      const { batches, cutoffRuns } = await scanBatches(target, undefined, filters.job ? [filters.job] : undefined);
-      const cutoff = new Set(cutoffRuns.map((r) => `${r.batchId}\n${r.executionName}`));
-      return { title: 'Batch grid', body: batchGridView(buildGrid(batches, pipeline, filters, ctx.now, cutoff), filters, pipeline), refresh: true };
+      const grid = pagedGrid(await readGridPage(target.runs, pipeline, filters, ctx.now), pipeline, filters, ctx.now);
+      return { title: 'Batch grid', body: batchGridView(grid, filters, pipeline), refresh: true };
     },
     '/batch': async (query, ctx) => {
       const { job, batch } = batchOf(query);
       const explanation = await explainBatchNow(target, pipeline, job, batch, { liveOnlyWhileWaiting: true });
-      return { title: `Batch ${explanation.id}`, body: batchView(explanation, pipeline, ctx), refresh: true };
+      // the failure of the newest finished run (a later success clears it), its step log's tail read now; the warehouse's audit of the batch's loads
+      const finished = [...explanation.runs].reverse().find((r) => r.finishedAt);
+      const failure = finished ? failureOf(finished, job) : undefined;
+      const [withLog, audit] = await Promise.all([
+        failure ? failureWithLog(target, failure) : undefined,
+        job.load?.length ? loadAuditOf(warehouseOf(target), explanation.id) : undefined,
+      ]);
+      const extras = { ...(withLog ? { failure: withLog } : {}), ...(audit ? { audit } : {}) };
+      return { title: `Batch ${explanation.id}`, body: batchView(explanation, pipeline, ctx, extras), refresh: true };
     },
     '/confirm': async (query, ctx) => {
       const action = query.get('action') ?? '';
@@ -118,8 +139,25 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       }
       return { title: 'File', body: fileView(history, extras, ctx), refresh: true };
     },
-    '/recovery': async (_, ctx) => ({ title: 'Recovery', body: recoveryView(await target.runs.listFailovers(), ctx), refresh: true }),
-    '/lineage': async () => ({ title: 'Lineage', body: lineageView(pipeline) }),
+    '/recovery': async (_, ctx) => ({
+      title: 'Recovery',
+      body: recoveryView(await recoveryData(target, pipeline, emrClientOf(target), ctx.now), ctx),
+      refresh: true,
+    }),
+    '/lineage': async (query, ctx) => {
+      if (!query.get('job') && !query.get('batch')) return { title: 'Lineage', body: lineageView(pipeline, ctx) };
+      const { job, batch } = batchOf(query);
+      const id = batchIdOf(batch, job);
+      const run = (await target.runs.runsOf(id)).at(-1);
+      const lineage = { id, job: job.name, values: batch.values, ...(run ? { run } : {}), dependents: dependentBatches(pipeline, batch) };
+      return { title: `Lineage of ${id}`, body: lineageView(pipeline, ctx, lineage) };
+    },
+    '/quality': async (query, ctx) => {
+      const days = Number(query.get('days') ?? DEFAULT_QUALITY_DAYS);
+      if (!Number.isInteger(days) || days < 1 || days > MAX_QUALITY_DAYS)
+        throw new ConsoleRequestError(`days must be a whole number from 1 to ${MAX_QUALITY_DAYS}`);
+      return { title: 'Freshness and quality', body: qualityView(await qualityData(target, pipeline, ctx.now, days), ctx), refresh: true };
+    },
   };
 
   async function act(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {

@@ -2,6 +2,8 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { FileState } from '../../shared/core/state/file-state';
 import { paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { settledPartition, type WorkItem } from '../../shared/core/state/file-state-store';
+import type { Pipeline } from '../../shared/core/config/load-config';
+import { OPEN_STATUSES } from '../../shared/core/runs/batch-index';
 import type { BatchItem, RunItem } from '../../shared/core/runs/job-run-store';
 import type { Target } from '../targets';
 
@@ -16,10 +18,10 @@ export interface OverviewData {
   inFlight: Partial<Record<FileState, number>>;
   /** settled in the window in a state other than CONVERTED: newest first, at most `PROBLEMS_SHOWN` */
   problems: WorkItem[];
-  /** every batch not SUCCEEDED (WAITING, RUNNING, FAILED, CHECK_FAILED) */
+  /** every batch not SUCCEEDED (WAITING, RUNNING, FAILED, CHECK_FAILED), from the open index */
   unsettledBatches: BatchItem[];
-  /** runs made at a cut-off (to tell a batch that ran without some inputs) */
-  cutoffRuns: RunItem[];
+  /** no longer read: a batch that ran at its cut-off says so on its lastRun (kept for callers that still pass it) */
+  cutoffRuns?: RunItem[];
   failedEvents: QueueDepth;
   reconciler?: { settledUntil: string; lastReport: Record<string, unknown> };
   lastFailover?: { from: string; to: string; at: string; reason: string };
@@ -28,22 +30,14 @@ export interface OverviewData {
 export const PROBLEMS_SHOWN = 20;
 const DAY_MS = 86_400_000;
 
-/** Every page of the batch Scan, narrowed by status (no index lists batches by status: see docs/console.md). */
-export async function scanBatches(
-  where: Pick<Target, 'runs'>,
-  statuses?: BatchItem['status'][],
-  jobs?: string[],
-): Promise<{ batches: BatchItem[]; cutoffRuns: RunItem[] }> {
-  const batches: BatchItem[] = [];
-  const cutoffRuns: RunItem[] = [];
-  let next: Record<string, unknown> | undefined;
-  do {
-    const page = await where.runs.batchPage({ ...(next ? { next } : {}), ...(statuses ? { statuses } : {}), ...(jobs ? { jobs } : {}) });
-    batches.push(...page.batches);
-    cutoffRuns.push(...page.cutoffRuns);
-    next = page.next;
-  } while (next);
-  return { batches: batches.sort((a, b) => a.batchId.localeCompare(b.batchId)), cutoffRuns };
+/**
+ * Every open batch (WAITING, RUNNING, FAILED, CHECK_FAILED) of the pipeline's jobs: the open index
+ * (gsi3, sparse: a batch leaves it when it succeeds), one Query per job and status, all in parallel.
+ * Its cost grows with the batches not done, not with the history kept.
+ */
+export async function openBatches(where: Pick<Target, 'runs'>, pipeline: Pipeline): Promise<BatchItem[]> {
+  const reads = pipeline.config.jobs.flatMap((job) => OPEN_STATUSES.map((open) => where.runs.allIndexedBatches({ job: job.name, open })));
+  return (await Promise.all(reads)).flat().sort((a, b) => a.batchId.localeCompare(b.batchId));
 }
 
 /** The failed-events queue's depth, or why it is not known. */
@@ -82,19 +76,26 @@ interface HourSummary {
  * The summaries of whole past hours, kept by a long-lived reader (the console) between reads: a
  * past hour changes only when one of its versions moves on (a CONVERTED version later SUPERSEDED
  * leaves it), so each read re-reads only the `refreshPerRead` hours read longest ago, rather than a
- * whole day of versions each time a page refreshes. A past hour is at most 24 / refreshPerRead reads old.
+ * whole day of versions each time a page refreshes, and none read less than `freshForMs` ago (pages
+ * loaded in a burst read only the first and current hours). A past hour is at most 24 / refreshPerRead
+ * reads, and `freshForMs`, old.
  */
 export class SettledHours {
   private readonly hours = new Map<string, { at: number; summary: HourSummary }>();
-  constructor(readonly refreshPerRead = 2) {}
+  constructor(
+    readonly refreshPerRead = 2,
+    readonly freshForMs = 60_000,
+  ) {}
 
   get(partition: string): HourSummary | undefined {
     return this.hours.get(partition)?.summary;
   }
 
   /** Of these kept hours, the ones to read again now: those read longest ago. */
-  stalest(partitions: string[]): Set<string> {
-    const kept = partitions.filter((p) => this.hours.has(p)).sort((a, b) => this.hours.get(a)!.at - this.hours.get(b)!.at);
+  stalest(partitions: string[], now?: number): Set<string> {
+    const kept = partitions
+      .filter((p) => this.hours.has(p) && (now === undefined || now - this.hours.get(p)!.at >= this.freshForMs))
+      .sort((a, b) => this.hours.get(a)!.at - this.hours.get(b)!.at);
     return new Set(kept.slice(0, this.refreshPerRead));
   }
 
@@ -147,7 +148,11 @@ export async function settledSummary(
   const partitions: Array<{ partition: string; whole: boolean }> = [];
   for (let hour = first; hour <= last; hour += 3_600_000)
     partitions.push({ partition: settledPartition(new Date(hour).toISOString()), whole: hour > first && hour < last });
-  const again = cache?.stalest(partitions.filter((p) => p.whole).map((p) => p.partition)) ?? new Set<string>();
+  const again =
+    cache?.stalest(
+      partitions.filter((p) => p.whole).map((p) => p.partition),
+      now,
+    ) ?? new Set<string>();
   for (const { partition, whole } of partitions) {
     let summary = whole && !again.has(partition) ? cache?.get(partition) : undefined;
     if (!summary) {
@@ -161,13 +166,13 @@ export async function settledSummary(
 }
 
 /** What the overview shows: files of the last 24 h by state, batches not done, the queue, the reconciler, the last failover. */
-export async function overviewData(where: Target, now = new Date(), cache?: SettledHours): Promise<OverviewData> {
+export async function overviewData(where: Target, pipeline: Pipeline, now = new Date(), cache?: SettledHours): Promise<OverviewData> {
   const to = now.toISOString();
   const from = new Date(now.getTime() - DAY_MS).toISOString();
   const [settled, open, unsettled, failedEvents, reconciler, failovers] = await Promise.all([
     settledSummary(where, from, to, cache, now.getTime()),
     where.files.openSince(to),
-    scanBatches(where, ['WAITING', 'RUNNING', 'FAILED', 'CHECK_FAILED']),
+    openBatches(where, pipeline),
     failedEventsDepth(where),
     where.runs.reconcilerState(),
     where.runs.listFailovers(),
@@ -179,8 +184,7 @@ export async function overviewData(where: Target, now = new Date(), cache?: Sett
     settled: settled.counts,
     inFlight: countBy(open),
     problems,
-    unsettledBatches: unsettled.batches,
-    cutoffRuns: unsettled.cutoffRuns,
+    unsettledBatches: unsettled,
     failedEvents,
     ...(reconciler ? { reconciler } : {}),
     ...(last ? { lastFailover: { from: last.from, to: last.to, at: last.at, reason: last.reason } } : {}),

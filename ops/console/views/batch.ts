@@ -1,9 +1,11 @@
 import type { Pipeline } from '../../../shared/core/config/load-config';
-import type { RunItem } from '../../../shared/core/runs/job-run-store';
+import { RETRYABLE_STATUSES, type RunItem } from '../../../shared/core/runs/job-run-store';
 import { checksSummary } from '../../reports/job-run-report';
 import type { BatchExplanation } from '../../operations/batch-explanation';
 import { batchSpecOf } from '../../operations/batch-ref';
 import type { BatchAction } from '../../operations/batch-actions';
+import { auditByRun, type LoadAudit } from '../../operations/load-audit';
+import type { RunFailure } from '../../operations/run-failure';
 import { businessDateOf, cellStatus, dueAt } from '../batch-status';
 import { href, html, type Html } from '../html';
 import type { PageContext } from '../layout';
@@ -65,15 +67,66 @@ ${checksView(run)}
 ${run.error ? html`<p><strong>Failure:</strong> ${run.error.error}</p><pre>${run.error.cause}</pre>` : ''}`;
 }
 
+/** What the batch view reads besides the explanation: the newest failure with its log tail, the warehouse's load audit. */
+export interface BatchExtras {
+  failure?: RunFailure;
+  /** absent: the job loads nothing into the warehouse */
+  audit?: LoadAudit;
+}
+
+function failureView(f: RunFailure): Html {
+  return html`<section id="failure"><h2>Failure</h2>
+<p><span class="st st-failed">failed</span> run <code>${f.execution}</code> at stage <strong>${f.stage}</strong>: <strong>${f.error}</strong></p>
+<pre>${f.message}</pre>
+${
+  f.log
+    ? html`<p>Step log <code>${f.log.location}</code>${f.log.lastLines ? html`, its last ${f.log.lastLines.length} lines:` : ''}</p>${
+        f.log.lastLines
+          ? html`<pre class="log-tail">${f.log.lastLines.join('\n')}</pre>`
+          : html`<p class="missing">The log could not be read: ${f.log.unreadable ?? ''}</p>`
+      }`
+    : ''
+}
+${f.trace ? html`<p>The Lambda's trace:</p><pre class="trace">${f.trace.join('\n')}</pre>` : ''}
+${!f.log && !f.trace ? html`<p class="muted">The error names no step log and carries no trace.</p>` : ''}</section>`;
+}
+
+function loadAuditView(audit: LoadAudit, context: PageContext): Html {
+  const body =
+    'unavailable' in audit
+      ? html`<p class="missing">The warehouse's audit could not be read: ${audit.unavailable}</p>`
+      : audit.rows.length === 0
+        ? html`<p class="muted">No load of this batch is recorded in the warehouse.</p>`
+        : [...auditByRun(audit.rows)]
+            .reverse()
+            .map(
+              ([execution, rows]) =>
+                html`<p>Run <code>${execution}</code>, loaded ${when(rows[0]!.loadedAt, context.now)}:</p><table><tr><th>warehouse table</th><th>mode</th><th>rows</th><th>from</th></tr>${rows.map(
+                  (r) =>
+                    html`<tr><td>${r.table}</td><td>${r.mode === 'replace' ? "replaced the batch's rows" : r.mode === 'merge' ? 'merged on the key' : r.mode}</td><td class="num">${r.rows}</td><td><code>${r.source}</code></td></tr>`,
+                )}</table>`,
+            );
+  return html`<section id="load-audit"><h2>Warehouse load audit</h2>
+<p class="muted">What each load committed, as the warehouse recorded it in the same transaction.</p>${body}</section>`;
+}
+
 function actionForms(e: BatchExplanation, context: PageContext): Html {
   if (context.readOnly) return html`<p class="muted">Read-only console: actions are off.</p>`;
   const spec = batchSpecOf(e.batch.values);
   const link = (action: BatchAction, words: string) => html`<a href="${href('/confirm', { action, job: e.batch.job, batch: spec })}">${words}</a>`;
-  return html`<p>${link('retry', 'Retry the failed run…')} · ${link('replay', "Replay this batch's input files…")} <span class="muted">(each asks for confirmation)</span></p>`;
+  // offered only where the action can do something: retry after a failed run (or to free a claim
+  // that may be stuck), replay once a run read files; otherwise say why not
+  const last = e.state?.lastRun?.status;
+  const retry =
+    (last && RETRYABLE_STATUSES.includes(last)) || e.state?.activeRun
+      ? link('retry', 'Retry the failed run…')
+      : html`<span class="muted">Retry: no failed run to retry</span>`;
+  const replay = e.runs.length > 0 ? link('replay', "Replay this batch's input files…") : html`<span class="muted">Replay: no run has read files yet</span>`;
+  return html`<p>${retry} · ${replay} <span class="muted">(each asks for confirmation)</span></p>`;
 }
 
 /** A batch: its preconditions as a checklist, its deadline, every run with what it read, its stages and checks, the failure, the actions. */
-export function batchView(e: BatchExplanation, pipeline: Pipeline, context: PageContext): Html {
+export function batchView(e: BatchExplanation, pipeline: Pipeline, context: PageContext, extras: BatchExtras = {}): Html {
   const { now } = context;
   const date = businessDateOf(e.batch, e.job);
   const due = dueAt(e.job, date);
@@ -83,6 +136,8 @@ export function batchView(e: BatchExplanation, pipeline: Pipeline, context: Page
   return html`<p>${status} job <strong>${e.job.name}</strong>, ${Object.entries(e.batch.values).map(([k, v]) => html`${k} <strong>${v}</strong> `)}<span class="muted">(${e.id})</span></p>
 ${e.state?.activeRun ? html`<p>Claimed by ${e.state.activeRun.executionName} ${when(e.state.activeRun.claimedAt, now)}${e.state.activeRun.executionArn ? html` (execution ${e.state.activeRun.executionArn})` : ' (no execution recorded yet)'}</p>` : ''}
 ${e.state?.lastRun?.error ? html`<p><strong>Last run ${e.state.lastRun.status}:</strong></p><pre>${e.state.lastRun.error}</pre>` : ''}
+<p><a href="${href('/lineage', { job: e.batch.job, batch: batchSpecOf(e.batch.values) })}">Lineage: what it read, what re-runs after it</a></p>
+${extras.failure ? failureView(extras.failure) : ''}
 <h2>Preconditions ${e.live ? '(now)' : html`(as recorded: the batch is ${e.state?.status ?? ''}; a newer input re-evaluates it)`}</h2>
 ${checklistView(checklist)}
 <h2>Freshness</h2>
@@ -97,10 +152,11 @@ ${
 ${actionForms(e, context)}
 <h2>Runs (${e.runs.length})</h2>
 ${e.runs.length === 0 ? html`<p>No run yet.</p>` : [...e.runs].reverse().map((r) => runView(r, context))}
+${extras.audit ? loadAuditView(extras.audit, context) : ''}
 <h2>History of actions</h2>
 ${
   e.actions.length === 0
-    ? html`<p class="muted">No action taken from the console.</p>`
+    ? html`<p class="muted">No action taken on this batch (from the console or <code>landfall retry</code>).</p>`
     : html`<table><tr><th>when</th><th>who</th><th>action</th><th>outcome</th><th>detail</th></tr>${[...e.actions]
         .reverse()
         .map(

@@ -1,6 +1,6 @@
 import type { Pipeline } from '../../../shared/core/config/load-config';
 import { CELL_LABELS, CELL_STATUSES } from '../batch-status';
-import type { Grid, GridFilters } from '../batch-grid';
+import { ROWS_PER_PAGE, type Grid, type GridFilters } from '../batch-grid';
 import { href, html, type Html } from '../html';
 import { badge, batchHref } from './common';
 
@@ -29,10 +29,25 @@ export function batchGridView(grid: Grid, filters: GridFilters, pipeline: Pipeli
           : html`<td class="cell"><span class="st st-none">·</span></td>`;
       })}</tr>`,
   );
-  const pager = html`<p>page ${grid.page} of ${grid.pages} (${grid.totalRows} rows, ${grid.totalBatches} batches${
+  const pager = grid.paging ? tokenPager(grid, filters) : pageNumbers(grid, filters);
+  return html`${form}${legend}<table class="grid">${header}${rows}</table>${pager}`;
+}
+
+/** The pager of a grid read a page at a time: the first page and the next (a token: the rows' count is not known ahead). */
+function tokenPager(grid: Grid, filters: GridFilters): Html {
+  const { paging } = grid;
+  return html`<p>${grid.totalRows} rows${paging?.first ? '' : ' (not the first page)'}, ${grid.totalBatches} batches${
+    grid.dates.length > 0 ? html`, dates ${grid.dates[0]} to ${grid.dates.at(-1)}` : ''
+  }
+  ${paging?.first ? '' : html`<a rel="first" href="${href('/batches', filterQuery(filters))}">← first page</a>`}
+  ${paging?.next ? html`<a rel="next" href="${href('/batches', { ...filterQuery(filters), after: paging.next })}">next ${ROWS_PER_PAGE} rows →</a>` : ''}</p>`;
+}
+
+/** The pager of a grid whose rows were all in hand: page numbers. */
+function pageNumbers(grid: Grid, filters: GridFilters): Html {
+  return html`<p>page ${grid.page} of ${grid.pages} (${grid.totalRows} rows, ${grid.totalBatches} batches${
     grid.dates.length > 0 ? html`, dates ${grid.dates[0]} to ${grid.dates.at(-1)}` : ''
   })
   ${grid.page > 1 ? html`<a rel="prev" href="${href('/batches', { ...filterQuery(filters), page: grid.page - 1 })}">← previous</a>` : ''}
   ${grid.page < grid.pages ? html`<a rel="next" href="${href('/batches', { ...filterQuery(filters), page: grid.page + 1 })}">next →</a>` : ''}</p>`;
-  return html`${form}${legend}<table class="grid">${header}${rows}</table>${pager}`;
 }

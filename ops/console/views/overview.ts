@@ -1,7 +1,7 @@
 import type { Pipeline } from '../../../shared/core/config/load-config';
 import { FILE_STATES } from '../../../shared/core/state/file-state';
 import type { OverviewData } from '../../operations/overview';
-import { cellStatus, type CellStatus } from '../batch-status';
+import { CELL_LABELS, cellStatus, type CellStatus } from '../batch-status';
 import { href, html, type Html } from '../html';
 import type { PageContext } from '../layout';
 import { when } from '../time';
@@ -12,7 +12,8 @@ const BATCHES_LISTED = 20;
 /** The overview: what happened in the last 24 h and what needs an operator now. */
 export function overviewView(data: OverviewData, pipeline: Pipeline, context: PageContext): Html {
   const { now } = context;
-  const cutoff = new Set(data.cutoffRuns.map((r) => `${r.batchId}\n${r.executionName}`));
+  // no open batch succeeded: none ran at a cut-off
+  const cutoff = new Set<string>();
   const byStatus = new Map<CellStatus, typeof data.unsettledBatches>();
   for (const b of data.unsettledBatches) {
     const s = cellStatus(b, pipeline, now, cutoff);
@@ -55,13 +56,18 @@ ${groups
   .map(
     ([s]) =>
       html`<table><tr><th>batch</th><th>status</th><th>since</th><th>error / waiting for</th></tr>${(byStatus.get(s) ?? [])
+        .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
         .slice(0, BATCHES_LISTED)
         .map(
           (b) =>
             html`<tr><td><a href="${batchHref(b.job, b.values)}">${b.batchId}</a></td><td>${badge(s)}</td><td>${when(b.updatedAt, now)}</td><td>${
               b.lastRun?.error ?? b.waitingFor.join('; ')
             }</td></tr>`,
-        )}</table>`,
+        )}</table>${
+        count(s) > BATCHES_LISTED
+          ? html`<p class="muted">the ${BATCHES_LISTED} changed last of ${count(s)}: <a href="${href('/batches', { status: s })}">every ${CELL_LABELS[s]} batch in the grid</a>, 50 rows a page</p>`
+          : ''
+      }`,
   )}
 ${count('failed') + count('check-failed') + count('late') + count('running') === 0 ? html`<p>None failed, late or running.</p>` : ''}
 <h2>Reconciler</h2>

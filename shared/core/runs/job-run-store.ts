@@ -3,7 +3,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   paginateQuery,
@@ -11,6 +10,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, updateIf } from '../state/file-state-store';
+import { END_OF_DAY, GRID_INDEX, OPEN_INDEX, gridPartition, indexUpdate, openPartition, type OpenStatus } from './batch-index';
 import type { SelectedFile } from './run-input';
 
 /**
@@ -105,7 +105,16 @@ export interface BatchItem {
   status: 'WAITING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CHECK_FAILED';
   waitingFor: string[];
   activeRun?: ActiveRun;
-  lastRun?: { executionName: string; fingerprint: string; status: RunStatus; finishedAt: string; error?: string; codeHash?: string };
+  lastRun?: {
+    executionName: string;
+    fingerprint: string;
+    status: RunStatus;
+    finishedAt: string;
+    error?: string;
+    codeHash?: string;
+    /** the preconditions it ran at its cut-off without (the run's ranWithout), so the grid tells it apart */
+    ranWithout?: string[];
+  };
   lastSucceededFingerprint?: string;
   /** the code hash of the last successful run (docs/backfill.md); absent when it ran before code hashes were recorded */
   lastSucceededCodeHash?: string;
@@ -164,11 +173,27 @@ export interface ActionRecord {
   /** the AWS principal (a deployed stage) or the local OS user */
   who: string;
   at: string;
-  /** where it came from: "console" */
+  /** where it came from: "console" or "cli" */
   via: string;
   outcome: 'done' | 'refused' | 'failed';
   /** what happened, in words (the resolver's outcome, the error) */
   detail: string;
+}
+
+/** A Query on one of the batch indexes (see JobRunStore.indexedBatches). */
+export interface IndexedBatchQuery {
+  job: string;
+  /** the open index's batches in this status; else the grid's (every batch of the job) */
+  open?: OpenStatus;
+  /** the lowest sort key (`<date>` or `<date>#<batch id>`), inclusive */
+  from?: string;
+  /** the highest sort key, inclusive: a date alone reaches the end of that day */
+  to?: string;
+  /** only batches in this status (a filter on the page read) */
+  status?: BatchItem['status'];
+  descending?: boolean;
+  limit?: number;
+  next?: Record<string, unknown>;
 }
 
 export type ClaimResult = { kind: 'claimed' } | { kind: 'active'; run: ActiveRun } | { kind: 'up-to-date' };
@@ -204,12 +229,14 @@ export class JobRunStore {
 
   /** Records why a batch cannot run yet; a batch with an active run keeps its RUNNING status. */
   async recordWaiting(job: string, batchId: string, values: Record<string, string>, waitingFor: string[], now = new Date()): Promise<void> {
-    const update = (withStatus: boolean) =>
-      this.db.send(
+    const update = (withStatus: boolean) => {
+      // the indexes' keys in the same write: open as WAITING, or (an active run's status kept) the grid's only
+      const index = indexUpdate(batchId, withStatus ? 'WAITING' : undefined);
+      return this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: batchKey(batchId),
-          UpdateExpression: `SET waitingFor = :w, job = :job, batchId = :id, #values = :values, updatedAt = :now${withStatus ? ', #status = :waiting' : ''}`,
+          UpdateExpression: `SET waitingFor = :w, job = :job, batchId = :id, #values = :values, updatedAt = :now${withStatus ? ', #status = :waiting' : ''}, ${index.set.join(', ')}`,
           ...(withStatus ? { ConditionExpression: 'attribute_not_exists(activeRun)' } : {}),
           ExpressionAttributeNames: { '#values': 'values', ...(withStatus ? { '#status': 'status' } : {}) },
           ExpressionAttributeValues: {
@@ -219,9 +246,11 @@ export class JobRunStore {
             ':values': values,
             ':now': now.toISOString(),
             ...(withStatus ? { ':waiting': 'WAITING' } : {}),
+            ...index.values,
           },
         }),
       );
+    };
     try {
       await update(true);
     } catch (err) {
@@ -248,6 +277,7 @@ export class JobRunStore {
       claimedAt: now.toISOString(),
       ...(run.engine ? { engine: run.engine } : {}),
     };
+    const index = indexUpdate(batchId, 'RUNNING');
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -258,8 +288,7 @@ export class JobRunStore {
                 Key: batchKey(batchId),
                 // duePk/dueAt: index gsi1 lists active claims, so the reconciler finds a run that
                 // never started or ended unrecorded without scanning the table.
-                UpdateExpression:
-                  'SET activeRun = :run, #status = :running, waitingFor = :none, job = :job, batchId = :id, #values = :values, updatedAt = :now, duePk = :active, dueAt = :due ADD runs :one',
+                UpdateExpression: `SET activeRun = :run, #status = :running, waitingFor = :none, job = :job, batchId = :id, #values = :values, updatedAt = :now, duePk = :active, dueAt = :due, ${index.set.join(', ')} ADD runs :one`,
                 ConditionExpression: 'attribute_not_exists(activeRun) AND (attribute_not_exists(lastSucceededFingerprint) OR lastSucceededFingerprint <> :fp)',
                 ExpressionAttributeNames: { '#status': 'status', '#values': 'values' },
                 ExpressionAttributeValues: {
@@ -274,6 +303,7 @@ export class JobRunStore {
                   ':one': 1,
                   ':active': ACTIVE,
                   ':due': new Date(now.getTime() + CLAIM_GRACE_MS).toISOString(),
+                  ...index.values,
                 },
               },
             },
@@ -380,13 +410,14 @@ export class JobRunStore {
    * claim, and only while no execution is recorded for it.
    */
   async releaseClaim(batchId: string, executionName: string, status: BatchItem['status'] | RunStatus, now = new Date()): Promise<boolean> {
+    const index = indexUpdate(batchId, status);
     const released = await updateIf(this.db, {
       TableName: this.table,
       Key: batchKey(batchId),
-      UpdateExpression: 'SET #status = :status, updatedAt = :now REMOVE activeRun, duePk, dueAt',
+      UpdateExpression: `SET #status = :status, updatedAt = :now, ${index.set.join(', ')} REMOVE ${['activeRun', 'duePk', 'dueAt', ...index.remove].join(', ')}`,
       ConditionExpression: 'activeRun.executionName = :name AND attribute_not_exists(activeRun.executionArn)',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':name': executionName, ':status': status, ':now': now.toISOString() },
+      ExpressionAttributeValues: { ':name': executionName, ':status': status, ':now': now.toISOString(), ...index.values },
     });
     if (!released) return false;
     await this.updateRun(
@@ -453,24 +484,31 @@ export class JobRunStore {
     });
   }
 
-  /** Records that a batch's freshness deadline was alerted; false if it already was. */
+  /**
+   * Records that a batch's freshness deadline was alerted; false if it already was. A batch never
+   * evaluated yet is created WAITING (and so open); an existing one keeps its status, and its open
+   * index entry with it.
+   */
   async markDeadlineAlerted(job: string, batchId: string, values: Record<string, string>, deadline: string, now = new Date()): Promise<boolean> {
+    const common = { ':d': deadline, ':job': job, ':id': batchId, ':values': values, ':now': now.toISOString(), ':waiting': 'WAITING', ':none': [] };
+    const created = indexUpdate(batchId, 'WAITING');
+    const fresh = await updateIf(this.db, {
+      TableName: this.table,
+      Key: batchKey(batchId),
+      UpdateExpression: `SET deadlineAlerted = :d, job = :job, batchId = :id, #values = :values, updatedAt = :now, #status = :waiting, waitingFor = :none, ${created.set.join(', ')}`,
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ExpressionAttributeNames: { '#values': 'values', '#status': 'status' },
+      ExpressionAttributeValues: { ...common, ...created.values },
+    });
+    if (fresh) return true;
+    const kept = indexUpdate(batchId);
     return updateIf(this.db, {
       TableName: this.table,
       Key: batchKey(batchId),
-      UpdateExpression:
-        'SET deadlineAlerted = :d, job = :job, batchId = :id, #values = :values, updatedAt = if_not_exists(updatedAt, :now), #status = if_not_exists(#status, :waiting), waitingFor = if_not_exists(waitingFor, :none)',
+      UpdateExpression: `SET deadlineAlerted = :d, job = :job, batchId = :id, #values = :values, updatedAt = if_not_exists(updatedAt, :now), #status = if_not_exists(#status, :waiting), waitingFor = if_not_exists(waitingFor, :none), ${kept.set.join(', ')}`,
       ConditionExpression: 'attribute_not_exists(deadlineAlerted) OR deadlineAlerted <> :d',
       ExpressionAttributeNames: { '#values': 'values', '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':d': deadline,
-        ':job': job,
-        ':id': batchId,
-        ':values': values,
-        ':now': now.toISOString(),
-        ':waiting': 'WAITING',
-        ':none': [],
-      },
+      ExpressionAttributeValues: { ...common, ...kept.values },
     });
   }
 
@@ -532,7 +570,10 @@ export class JobRunStore {
       finishedAt: now.toISOString(),
       ...(error ? { error: `${error.error}: ${error.cause}` } : {}),
       ...(run.codeHash ? { codeHash: run.codeHash } : {}),
+      ...(run.ranWithout ? { ranWithout: run.ranWithout } : {}),
     };
+    // the indexes follow the status: still open when it failed, off the open index when it succeeded
+    const index = indexUpdate(batchId, status);
     // a run claimed before code hashes has none: its success leaves the batch's code unknown (not stale)
     const succeeded = status === 'SUCCEEDED' ? `, lastSucceededFingerprint = :fp${run.codeHash ? ', lastSucceededCodeHash = :code' : ''}` : '';
     const forget = status === 'SUCCEEDED' && !run.codeHash ? ['lastSucceededCodeHash'] : [];
@@ -542,7 +583,12 @@ export class JobRunStore {
     await updateIf(this.db, {
       TableName: this.table,
       Key: batchKey(batchId),
-      UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded}${restart} REMOVE ${['activeRun', ...(restart ? [] : ['duePk', 'dueAt']), ...forget].join(', ')}`,
+      UpdateExpression: `SET lastRun = :last, #status = :status, updatedAt = :now${succeeded}${restart}, ${index.set.join(', ')} REMOVE ${[
+        'activeRun',
+        ...(restart ? [] : ['duePk', 'dueAt']),
+        ...forget,
+        ...index.remove,
+      ].join(', ')}`,
       ConditionExpression: 'activeRun.executionName = :name',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
@@ -553,6 +599,7 @@ export class JobRunStore {
         ...(succeeded ? { ':fp': run.fingerprint } : {}),
         ...(succeeded && run.codeHash ? { ':code': run.codeHash } : {}),
         ...(restart ? { ':restart': RESTART } : {}),
+        ...index.values,
       },
     });
     await this.updateRun(
@@ -638,41 +685,82 @@ export class JobRunStore {
   }
 
   /**
-   * One page of the Scan behind the batch grid (the table has no index by job or date): batch items
-   * narrowed by job and status, and the runs that ran at a cut-off without some preconditions (few;
-   * their batch shows it). A page may hold fewer than `limit` items, or none: `next` continues.
+   * One page of a job's batches from an index, in sort-key order (`<business date>#<batch id>`,
+   * batch-index.ts): the grid's (every batch of the job) or, with `open`, the open index's batches
+   * in that status. `from` and `to` bound the sort key (inclusive; a date alone bounds whole days).
+   * `status` keeps only batches in it, as a filter: a page may then hold fewer than `limit`.
    */
-  async batchPage(
-    options: { limit?: number; next?: Record<string, unknown>; jobs?: string[]; statuses?: BatchItem['status'][] } = {},
-  ): Promise<{ batches: BatchItem[]; cutoffRuns: RunItem[]; next?: Record<string, unknown> }> {
-    const names: Record<string, string> = { '#ranWithout': 'ranWithout' };
-    const values: Record<string, unknown> = { ':batch': 'BATCH', ':run': 'RUN#' };
-    const filters = ['sk = :batch'];
-    const anyOf = (attribute: string, prefix: string, list: string[] | undefined) => {
-      if (!list || list.length === 0) return;
-      names[`#${attribute}`] = attribute;
-      list.forEach((v, i) => (values[`:${prefix}${i}`] = v));
-      filters.push(`#${attribute} IN (${list.map((_, i) => `:${prefix}${i}`).join(', ')})`);
-    };
-    anyOf('job', 'j', options.jobs);
-    anyOf('status', 's', options.statuses);
+  async indexedBatches(query: IndexedBatchQuery): Promise<{ batches: BatchItem[]; next?: Record<string, unknown> }> {
+    const [pk, sk] = query.open ? ['openPk', 'openSk'] : ['gridPk', 'gridSk'];
+    const bounds = [query.from !== undefined ? `${sk} >= :from` : '', query.to !== undefined ? `${sk} <= :to` : ''].filter(Boolean);
+    const range = bounds.length === 2 ? ` AND ${sk} BETWEEN :from AND :to` : bounds.length === 1 ? ` AND ${bounds[0]}` : '';
     const out = await this.db.send(
-      new ScanCommand({
+      new QueryCommand({
         TableName: this.table,
-        ConsistentRead: true,
-        FilterExpression: `(${filters.join(' AND ')}) OR (begins_with(sk, :run) AND attribute_exists(#ranWithout))`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ...(options.limit ? { Limit: options.limit } : {}),
-        ...(options.next ? { ExclusiveStartKey: options.next } : {}),
+        IndexName: query.open ? OPEN_INDEX : GRID_INDEX,
+        KeyConditionExpression: `${pk} = :pk${range}`,
+        ...(query.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
+        ExpressionAttributeValues: {
+          ':pk': query.open ? openPartition(query.job, query.open) : gridPartition(query.job),
+          ...(query.from !== undefined ? { ':from': query.from } : {}),
+          ...(query.to !== undefined ? { ':to': query.to.includes('#') ? query.to : `${query.to}#${END_OF_DAY}` } : {}),
+          ...(query.status ? { ':status': query.status } : {}),
+        },
+        ...(query.descending ? { ScanIndexForward: false } : {}),
+        ...(query.limit ? { Limit: query.limit } : {}),
+        ...(query.next ? { ExclusiveStartKey: query.next } : {}),
       }),
     );
-    const items = out.Items ?? [];
-    return {
-      batches: items.filter((i) => i.sk === 'BATCH') as BatchItem[],
-      cutoffRuns: items.filter((i) => i.sk !== 'BATCH') as RunItem[],
-      ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey } : {}),
-    };
+    return { batches: (out.Items ?? []) as BatchItem[], ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey } : {}) };
+  }
+
+  /** Every batch `indexedBatches` finds (all its pages). */
+  async allIndexedBatches(query: Omit<IndexedBatchQuery, 'limit' | 'next'>): Promise<BatchItem[]> {
+    const batches: BatchItem[] = [];
+    let next: Record<string, unknown> | undefined;
+    do {
+      const page = await this.indexedBatches({ ...query, ...(next ? { next } : {}) });
+      batches.push(...page.batches);
+      next = page.next;
+    } while (next);
+    return batches;
+  }
+
+  /**
+   * A one-off after an upgrade: writes the index keys (batch-index.ts) on the batch items recorded
+   * before the indexes existed, which no Query finds until then (every later write of a batch sets
+   * them too). A maintenance Scan, never a console read. Each update holds only while the batch's
+   * status is the one read, so a batch the pipeline moves meanwhile keeps what that write set; a
+   * succeeded batch whose last run ran at its cut-off gets its `ranWithout` from the run. Idempotent:
+   * returns how many batches it indexed (0 the second time).
+   */
+  async indexEarlierBatches(): Promise<number> {
+    let indexed = 0;
+    const pages = paginateScan(
+      { client: this.db },
+      {
+        TableName: this.table,
+        FilterExpression: 'sk = :batch AND attribute_not_exists(gridPk)',
+        ExpressionAttributeValues: { ':batch': 'BATCH' },
+      },
+    );
+    for await (const page of pages) {
+      for (const batch of (page.Items ?? []) as BatchItem[]) {
+        const index = indexUpdate(batch.batchId, batch.status);
+        const run = batch.status === 'SUCCEEDED' && batch.lastRun ? await this.getRun(batch.batchId, batch.lastRun.executionName) : undefined;
+        const cutoff = run?.ranWithout ? ', lastRun.ranWithout = :without' : '';
+        const done = await updateIf(this.db, {
+          TableName: this.table,
+          Key: batchKey(batch.batchId),
+          UpdateExpression: `SET ${index.set.join(', ')}${cutoff}${index.remove.length > 0 ? ` REMOVE ${index.remove.join(', ')}` : ''}`,
+          ConditionExpression: '#status = :seen AND attribute_not_exists(gridPk)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':seen': batch.status, ...index.values, ...(cutoff ? { ':without': run!.ranWithout } : {}) },
+        });
+        if (done) indexed += 1;
+      }
+    }
+    return indexed;
   }
 
   /** The items of a batch's partition whose sort key starts with `prefix`, in sort-key order. */

@@ -1,4 +1,4 @@
 export { pollLoad, submitLoad } from './load-run';
 export type { LoadDeps, LoadState } from './load-run';
-export { quoteName, warehouseColumns } from './load-sql';
+export { AUDIT_TABLE, quoteName, warehouseColumns } from './load-sql';
 export { warehouseTargetFromEnv } from './target';

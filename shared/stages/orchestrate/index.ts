@@ -14,3 +14,4 @@ export { runJobStep } from './job-steps';
 export { recordPartition } from './partitions';
 export type { PartitionDeps } from './partitions';
 export type { JobStepDeps, JobStepRequest } from './job-steps';
+export { logLocationOf, logTail, parseCause } from './failure-report';
