@@ -27,6 +27,3 @@ bash "$here/install-cfn-lint.sh" >/dev/null
 
 # checkov 3.3.30 in a venv, for the template test's security scan (test/template.test.ts).
 bash "$here/install-checkov.sh" >/dev/null
-
-# Debian's chromium, for the console's browser test (test/console-browser.test.ts).
-bash "$here/install-chromium.sh"
