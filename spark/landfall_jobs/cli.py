@@ -73,18 +73,25 @@ def _checked_result(module, result):
     return result
 
 
-def run_stage(spark: SparkSession, module: Union[str, Callable], ctx: StageContext, checks: Optional[List[dict]] = None) -> Optional[dict]:
+def run_stage(
+    spark: SparkSession,
+    module: Union[str, Callable],
+    ctx: StageContext,
+    checks: Optional[List[dict]] = None,
+    output_tables: Optional[List[str]] = None,
+) -> Optional[dict]:
     """Run one stage (module: a module name or its run function): clear its done marker, run it,
     then write the marker <checkpoint-root>/<stage>/_landfall_done ({stage, date, <batch>, rows,
     outputs, ...}) and return it. The marker exists only once the stage's outputs are complete.
 
     With checks (the queries of a --checks plan), the output is staged, checked and published only
     when they allow it (landfall_jobs.checks.run_checked); when they do not, no marker is written
-    and None is returned: the report beside the checkpoint says why."""
+    and None is returned: the report beside the checkpoint says why. output_tables: the plan's tables of a
+    job writing several, all staged and published together."""
     run = load_stage(module) if isinstance(module, str) else module
     tables.clear_marker(spark, ctx.roots.checkpoint_root, ctx.stage)
     if checks:
-        result, _report = output_checks.run_checked(spark, lambda s, c: _checked_result(module, run(s, c)), ctx, checks)
+        result, _report = output_checks.run_checked(spark, lambda s, c: _checked_result(module, run(s, c)), ctx, checks, output_tables)
         if result is None:
             return None
     else:
@@ -105,8 +112,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     spark = build_session(app_name(args.ctx), args.shuffle_partitions)
     started = time.time()
     try:
-        plan = output_checks.read_plan(spark, args.checks) if args.checks is not None else None
-        marker = run_stage(spark, run, args.ctx, plan)
+        plan, output_tables = output_checks.read_full_plan(spark, args.checks) if args.checks is not None else (None, None)
+        marker = run_stage(spark, run, args.ctx, plan, output_tables)
     finally:
         spark.stop()
     seconds = round(time.time() - started, 1)

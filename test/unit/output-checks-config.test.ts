@@ -106,14 +106,14 @@ describe('jobs[].checks in the configuration', () => {
     expect(err.problem).toMatch(problem);
   });
 
-  it('rejects checks on a job writing several tables (no one output to check)', () => {
+  it('rejects a check on a job writing several tables that names no table (no one output to check)', () => {
     const err = rejects(
       withChecks([], (c) => {
         (c.jobs[1] as unknown as { checks: unknown[] }).checks = [{ unique: true }];
       }),
     );
-    expect(err.field).toBe('jobs[1].checks');
-    expect(err.problem).toMatch(/job clickstream_daily writes several tables \(.+\): checks read one output/);
+    expect(err.field).toBe('jobs[1].checks[0].table');
+    expect(err.problem).toMatch(/writes several tables: name the one this check reads/);
   });
 
   it('rejects an input a check could not tell from the output (relation "output")', () => {

@@ -6,7 +6,9 @@ import type { OutputCheckResult } from '../runs/job-run-store';
  * transform, Spark in the EMR step (the queries travel to it as data, spark/landfall_jobs/checks.py
  * only executes them). Each rule is one query over the view `output` and the input relations; the
  * dialects differ only in quoting, string literals and one type name. What the queries return is
- * turned into a result here too, so both engines give the same results.
+ * turned into a result here too, so both engines give the same results. On a job writing several
+ * tables a check names its `table`: its query still reads `output`, which the engine makes that
+ * table's staged batch partition while the query runs (and `landfall_previous` its published one).
  */
 export type CheckDialect = 'duckdb' | 'spark';
 
@@ -24,6 +26,8 @@ export interface CheckQuery {
   name: string;
   rule: OutputCheckRule;
   severity: OutputCheck['severity'];
+  /** the table the engine binds `output` (and `landfall_previous`) to, on a job writing several */
+  table?: string;
   /** the columns it names, per relation (`output` or an input relation): a missing one is the configuration's mistake, not the data's */
   reads: Record<string, string[]>;
   /**
@@ -82,7 +86,7 @@ export function checkQuery(
 ): CheckQuery {
   const q = (name: string) => quoteName(name, dialect);
   const rule = ruleOf(check);
-  const base = { name: check.name, rule, severity: check.severity };
+  const base = { name: check.name, rule, severity: check.severity, ...(check.table === undefined ? {} : { table: check.table }) };
   switch (rule) {
     case 'unique': {
       const cols = check.unique!.map(q).join(', ');
@@ -161,13 +165,17 @@ export function checkQuery(
 }
 
 /** Why a check cannot run: a relation or column it names is not there (undefined when all are). */
-export function missingRead(query: Pick<CheckQuery, 'name' | 'reads'>, columnsOf: (relation: string) => string[] | undefined): string | undefined {
+export function missingRead(query: Pick<CheckQuery, 'name' | 'reads' | 'table'>, columnsOf: (relation: string) => string[] | undefined): string | undefined {
+  const output = query.table === undefined ? OUTPUT_VIEW : `output table ${query.table}`;
   for (const [relation, columns] of Object.entries(query.reads)) {
     const known = columnsOf(relation);
-    if (!known) return `check "${query.name}": the run has no input relation "${relation}"`;
+    if (!known)
+      return relation === OUTPUT_VIEW
+        ? `check "${query.name}": the stage wrote no ${output}`
+        : `check "${query.name}": the run has no input relation "${relation}"`;
     const missing = columns.find((c) => !known.includes(c));
     if (missing !== undefined)
-      return `check "${query.name}": the ${relation === OUTPUT_VIEW ? OUTPUT_VIEW : `input ${relation}`} has no column "${missing}" (it has ${known.join(', ')})`;
+      return `check "${query.name}": the ${relation === OUTPUT_VIEW ? output : `input ${relation}`} has no column "${missing}" (it has ${known.join(', ')})`;
   }
   return undefined;
 }

@@ -3,9 +3,9 @@ import { ConfigError } from '../errors';
 import { valuesOrLookup } from './lookups';
 import type * as In from './pipeline-input.generated';
 import { array, describe, fieldsOf, identifier, noUnknownKeys, number, object, oneOf, string, every, type Obj } from './parse-values';
-import type { JobConfig, Lookup, OutputCheck, OutputCheckRule } from './types';
+import type { JobConfig, Lookup, OutputCheck, OutputCheckRule, OutputTable } from './types';
 
-const CHECK_FIELDS = fieldsOf<In.Check>()(['name', 'severity', 'unique', 'notNull', 'acceptedValues', 'referential', 'rowCount', 'reconcile', 'sql']);
+const CHECK_FIELDS = fieldsOf<In.Check>()(['name', 'severity', 'unique', 'notNull', 'acceptedValues', 'referential', 'rowCount', 'reconcile', 'sql', 'table']);
 const RULES = every<OutputCheckRule>()(['unique', 'notNull', 'acceptedValues', 'referential', 'rowCount', 'reconcile', 'sql']);
 const SEVERITIES = every<OutputCheck['severity']>()(['error', 'warn']);
 const ACCEPTED_FIELDS = fieldsOf<In.AcceptedValuesCheck>()(['column', 'values']);
@@ -26,10 +26,16 @@ const SQL_FILE_FIELDS = fieldsOf<In.SqlFile>()(['file']);
 /** The relation a check's SQL reads the output as: no input of a job with checks may take this name. */
 export const OUTPUT_RELATION = 'output';
 
+/**
+ * The tables of a job writing several (`output.tables`): with their keys (what `unique: true` on a
+ * table means), or only their names (`unique: true` on a table must then name its columns).
+ */
+export type CheckTables = string[] | Record<string, Pick<OutputTable, 'key'>>;
+
 /** What parsing a job's checks needs of the job (parsed before them) and of the configuration. */
 export interface CheckContext {
-  /** `tables`: the tables of a job writing several (`output.tables`), which has no one output to check */
-  job: Pick<JobConfig, 'name' | 'engine'> & { key: string[]; relations: string[]; tables?: string[] };
+  /** `tables`: the tables of a job writing several (`output.tables`): each check there names the one it reads */
+  job: Pick<JobConfig, 'name' | 'engine'> & { key: string[]; relations: string[]; tables?: CheckTables };
   lookups: Record<string, Lookup>;
   /** resolves a file against the configuration's folder; throws if missing */
   file: (path: string, field: string) => string;
@@ -96,10 +102,10 @@ function parseSql(raw: unknown, f: string, ctx: CheckContext): string {
 }
 
 /** The rule's parsed value and the default name it gives the check. */
-function parseRule(rule: OutputCheckRule, raw: unknown, f: string, ctx: CheckContext): { value: unknown; name: string } {
+function parseRule(rule: OutputCheckRule, raw: unknown, f: string, ctx: CheckContext, table: string | undefined): { value: unknown; name: string } {
   switch (rule) {
     case 'unique': {
-      const cols = raw === true ? ctx.job.key : columns(raw, f);
+      const cols = raw === true ? keyOf(ctx, table, f) : columns(raw, f);
       return { value: cols, name: `unique ${cols.join(', ')}` };
     }
     case 'notNull': {
@@ -141,9 +147,40 @@ function parseRule(rule: OutputCheckRule, raw: unknown, f: string, ctx: CheckCon
   }
 }
 
+/** The names of a multi-table job's tables (none for a job writing one). */
+const tableNames = (tables: CheckTables | undefined): string[] => (tables === undefined ? [] : Array.isArray(tables) ? tables : Object.keys(tables));
+
+/** The key `unique: true` means: the job's output key, or the named table's own. */
+function keyOf(ctx: CheckContext, table: string | undefined, f: string): string[] {
+  if (table === undefined) return ctx.job.key;
+  const tables = ctx.job.tables;
+  const key = tables && !Array.isArray(tables) ? tables[table]?.key : undefined;
+  if (!key) throw new ConfigError(f, `job ${ctx.job.name}: the key of table ${table} is not known here: name the columns (unique: [col, …])`);
+  return key;
+}
+
+/**
+ * The table a check reads: required on a job writing several tables, and one of them; refused on a
+ * job writing one (its checks read that table: there is nothing to choose).
+ */
+function tableOf(obj: Obj, f: string, ctx: CheckContext): string | undefined {
+  const tables = tableNames(ctx.job.tables);
+  if (tables.length === 0) {
+    if (obj.table !== undefined)
+      throw new ConfigError(`${f}.table`, `job ${ctx.job.name} writes one table: its checks read it, so a check names no table (remove \`table\`)`);
+    return undefined;
+  }
+  if (obj.table === undefined)
+    throw new ConfigError(`${f}.table`, `job ${ctx.job.name} writes several tables: name the one this check reads (one of ${tables.join(', ')})`);
+  const table = identifier(obj.table, `${f}.table`);
+  if (!tables.includes(table)) throw new ConfigError(`${f}.table`, `job ${ctx.job.name} writes no table "${table}" (its tables: ${tables.join(', ')})`);
+  return table;
+}
+
 function parseCheck(raw: unknown, f: string, ctx: CheckContext): OutputCheck {
   const obj: Obj = object(raw, f);
   noUnknownKeys(obj, CHECK_FIELDS, f);
+  const table = tableOf(obj, f, ctx);
   const rules = RULES.filter((r) => obj[r] !== undefined);
   if (rules.length !== 1)
     throw new ConfigError(
@@ -151,11 +188,13 @@ function parseCheck(raw: unknown, f: string, ctx: CheckContext): OutputCheck {
       rules.length === 0 ? `give one rule: ${RULES.join(', ')}` : `one rule per check, got ${rules.join(' and ')} (write a check for each)`,
     );
   const rule = rules[0]!;
-  const { value, name } = parseRule(rule, obj[rule], `${f}.${rule}`, ctx);
+  const { value, name } = parseRule(rule, obj[rule], `${f}.${rule}`, ctx, table);
   const given = obj.name === undefined ? undefined : string(obj.name, `${f}.name`);
   if (given !== undefined && given.length > 100) throw new ConfigError(`${f}.name`, `${given.length} characters: a check's name has at most 100`);
   return {
-    name: given ?? name,
+    // a table's checks are told apart from another table's same rule by the table's name
+    name: given ?? (table === undefined ? name : `${table}: ${name}`),
+    ...(table === undefined ? {} : { table }),
     severity: oneOf(obj.severity ?? 'error', `${f}.severity`, SEVERITIES),
     [rule]: value,
   } as OutputCheck;
@@ -165,15 +204,10 @@ function parseCheck(raw: unknown, f: string, ctx: CheckContext): OutputCheck {
  * A job's `checks`: each rule's columns, relations, lookups and files checked where the
  * configuration knows them (the output's own columns are known only once its SQL runs: the run
  * names a missing one). DuckDB runs them in the transform, Spark in the EMR step (the same rules,
- * as Spark SQL: shared/core/checks/check-queries.ts); a job writing several tables has no one
- * output, so it may not declare any.
+ * as Spark SQL: shared/core/checks/check-queries.ts); on a job writing several tables, each check
+ * names the table it reads (`table`).
  */
 export function parseChecks(raw: unknown, field: string, ctx: CheckContext): OutputCheck[] {
-  if (ctx.job.tables && ctx.job.tables.length > 0)
-    throw new ConfigError(
-      field,
-      `job ${ctx.job.name} writes several tables (${ctx.job.tables.join(', ')}): checks read one output, so they are not available on such a job yet (see docs/checks.md)`,
-    );
   if (ctx.job.relations.includes(OUTPUT_RELATION))
     throw new ConfigError(field, `a check reads the output as relation "${OUTPUT_RELATION}": rename the input with that relation`);
   const checks = array(raw, field).map((c, i) => parseCheck(c, `${field}[${i}]`, ctx));

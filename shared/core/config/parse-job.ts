@@ -333,7 +333,7 @@ export function parseJob(raw: unknown, field: string, ctx: JobContext): JobConfi
   const checks =
     obj.checks !== undefined
       ? parseChecks(obj.checks, `${field}.checks`, {
-          job: { name, engine, key, relations: inputs.map((i) => i.input.relation), ...(tables ? { tables: Object.keys(tables) } : {}) },
+          job: { name, engine, key, relations: inputs.map((i) => i.input.relation), ...(tables ? { tables } : {}) },
           lookups: ctx.lookups,
           file: ctx.file,
         })

@@ -355,7 +355,7 @@ export interface Job {
    */
   load?: Load[];
   /**
-   * Checks on the batch's output, run before it replaces the curated partition and before any warehouse load (see docs/checks.md). A failed `error` check ends the run CHECK_FAILED with nothing published; a failed `warn` check is published, recorded on the run and alerted once. DuckDB runs them in the transform, Spark in the EMR step (the same rules, as Spark SQL; a `sql` check or a `reconcile` expression is then Spark SQL). Not on a job writing several tables (`output.tables`).
+   * Checks on the batch's output, run before it replaces the curated partition and before any warehouse load (see docs/checks.md). A failed `error` check ends the run CHECK_FAILED with nothing published; a failed `warn` check is published, recorded on the run and alerted once. DuckDB runs them in the transform, Spark in the EMR step (the same rules, as Spark SQL; a `sql` check or a `reconcile` expression is then Spark SQL). On a job writing several tables (`output.tables`), each check names the table it reads (`table`).
    */
   checks?: Check[];
 }
@@ -908,7 +908,7 @@ export interface Archive {
 }
 
 /**
- * One rule on a job's output (the rows the last stage wrote, the relation `output`), with exactly one of `unique`, `notNull`, `acceptedValues`, `referential`, `rowCount`, `reconcile` or `sql`. Its result (passed, the failing count, up to 10 failing rows) is recorded on the run.
+ * One rule on a job's output (the rows the last stage wrote, the relation `output`; on a job writing several tables, the rows of the `table` it names), with exactly one of `unique`, `notNull`, `acceptedValues`, `referential`, `rowCount`, `reconcile` or `sql`. Its result (passed, the failing count, up to 10 failing rows) is recorded on the run.
  */
 export interface Check {
   /**
@@ -916,11 +916,15 @@ export interface Check {
    */
   name?: string;
   /**
+   * The table the check reads as `output`, on a job writing several tables (`output.tables`; required there, one of its tables): that table's batch partition as the step staged it. A failed `error` check on any table publishes none of them. Not allowed on a job writing one table (its checks read that table). The default name starts with it (`funnel: unique date, step_order`).
+   */
+  table?: Identifier;
+  /**
    * `error` (default): a failure ends the run CHECK_FAILED and publishes nothing. `warn`: a failure is published, recorded and alerted once per run.
    */
   severity?: 'error' | 'warn';
   /**
-   * No two output rows share these columns' values (`true`: the job's `output.key`). Failing: each repeated value, with its number of rows.
+   * No two output rows share these columns' values (`true`: the job's `output.key`, or on a check naming a `table` that table's `key`). Failing: each repeated value, with its number of rows.
    */
   unique?: true | Identifier[];
   /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pipeline } from '../../core/config/load-config';
 import type { DatasetConfig, JobConfig } from '../../core/config/types';
+import { undeclaredCheckColumns } from '../../core/checks/check-columns';
 import { openDuckDb } from '../../core/duckdb/duckdb';
 import { describeParquet, emptyDeclaredFile, emptyProcessedFile, type FileColumn } from './empty-files';
 import { sampleBatchValues } from './sample-batch';
@@ -26,7 +27,8 @@ export interface PipelineBinding {
  * key_ and source_ lineage columns included), each upstream job's output as its last stage writes it
  * (or as a Spark job declares it). A job's stages do not chain: each reads the job's inputs and
  * writes the batch's partition (see runStage), so each is bound to the inputs. Upstream jobs first.
- * A job's output key and warehouse load keys are checked against its output columns too.
+ * A job's output key and warehouse load keys are checked against its output columns too, and a
+ * Spark job's checks against its declared columns and its inputs'.
  */
 export async function bindPipeline(pipeline: Pipeline): Promise<PipelineBinding> {
   const dir = await mkdtemp(join(tmpdir(), 'landfall-sql-check-'));
@@ -52,6 +54,7 @@ export async function bindPipeline(pipeline: Pipeline): Promise<PipelineBinding>
         const declared = job.output.columns && !job.output.tables && (await emptyDeclaredFile(duckdb.conn, job.output.columns, out));
         if (declared) emptyFiles.set(job.name, out);
         binding.jobs.push({ job, ...(declared ? { columns: await describeParquet(duckdb.conn, out) } : {}) });
+        binding.problems.push(...checkColumnProblems(job, pipeline.config.jobs.indexOf(job), binding));
         return;
       }
       const unknown = job.inputs.filter((i) => !emptyFiles.has(i.source));
@@ -93,6 +96,25 @@ export async function bindPipeline(pipeline: Pipeline): Promise<PipelineBinding>
     await rm(dir, { recursive: true, force: true });
   }
   return binding;
+}
+
+/** The columns of a job input's source as this pass knows them (a dataset, or an upstream job bound before it). */
+function sourceColumns(binding: PipelineBinding, source: string): string[] | undefined {
+  const dataset = binding.datasets.find((d) => d.dataset.name === source);
+  return (dataset ?? binding.jobs.find((j) => j.job.name === source))?.columns?.map((c) => c.name);
+}
+
+/**
+ * A Spark job's checks naming a column their table does not declare (`output.columns`, a table's
+ * in `output.tables`) or their input does not have: the step would find it minutes into a run.
+ */
+function checkColumnProblems(job: JobConfig, index: number, binding: PipelineBinding): SqlProblem[] {
+  const last = job.stages.at(-1)!;
+  const relations = new Map(job.inputs.map((i) => [i.relation, i.source]));
+  return undeclaredCheckColumns(job, (relation) => {
+    const source = relations.get(relation);
+    return source === undefined ? undefined : sourceColumns(binding, source);
+  }).map(({ index: i, problem }) => ({ job: job.name, stage: last.name, field: `jobs[${index}].checks[${i}]`, file: last.spark ?? '', problem }));
 }
 
 /**
