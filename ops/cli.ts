@@ -8,7 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { loadPipeline, type Pipeline } from '../shared/core/config/load-config';
 import { BatchBusyError, NoFailedRunError } from '../shared/stages/resolve';
 import { describeRepair, reconcile as reconcilePass, reconcileDepsFromEnv } from '../shared/stages/reconcile';
-import { STACK_FILE_NAME, TargetError, localTarget } from './targets';
+import { STACK_FILE_NAME, TargetError, localTarget, stackFileOf } from './targets';
 import { STACK_FILE, targetOf } from './operations/target';
 import { batchRefOf } from './operations/batch-ref';
 import { explainBatchNow, explanationLines, liveBatches } from './operations/batch-explanation';
@@ -260,17 +260,7 @@ async function up(values: Values): Promise<number> {
   await useCheckedPipeline(values.config as string | undefined);
   const stack = await startLocalStack({ log: (l) => process.stderr.write(`${l}\n`), handlerLogLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' });
   await mkdir(join(PROJECT_ROOT, '.landfall'), { recursive: true });
-  const info = {
-    pid: process.pid,
-    pipelineFile: process.env.LANDFALL_CONFIG_FILE,
-    endpoints: stack.endpoints,
-    names: stack.deployment.names,
-    stateMachineArns: { duckdb: stack.env.STATE_MACHINE_ARN, emr: stack.env.EMR_STATE_MACHINE_ARN },
-    alertsTopicArn: stack.env.FAILURE_TOPIC_ARN,
-    failedEventsQueueUrl: stack.env.FAILED_EVENTS_QUEUE_URL,
-    functionNamePrefix: stack.env.FUNCTION_NAME_PREFIX,
-    credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY },
-  };
+  const info = stackFileOf(stack, process.env.LANDFALL_CONFIG_FILE);
   await writeFile(STACK_FILE, JSON.stringify(info, null, 2));
   process.stderr.write(
     `running; \`landfall land DIR\` and \`landfall status\` talk to it; the reconciler runs every 10 minutes, as deployed. Ctrl-C stops it.\n`,

@@ -15,6 +15,7 @@ import type { ResolverDeps } from '../shared/stages/resolve';
 import { FileStateStore } from '../shared/core/state/file-state-store';
 import { readDeployment, type Deployment } from '../deploy/serverless-config';
 import { LandfallError } from '../shared/core/errors';
+import type { LocalStack } from '../local/stack';
 
 /**
  * Where an operator's command runs: the running local stack (`landfall up`), or a deployed stage
@@ -40,8 +41,10 @@ export class TargetError extends LandfallError {
   readonly code = 'TARGET_UNAVAILABLE';
 }
 
-interface StackFile {
+export interface StackFile {
   pid: number;
+  /** the pipeline `landfall up` was started with */
+  pipelineFile?: string;
   endpoints: { s3: string; dynamodb: string; stepfunctions: string; sns: string; lambda?: string; sqs?: string };
   names: Deployment['names'];
   stateMachineArns: { duckdb: string; emr: string };
@@ -49,6 +52,21 @@ interface StackFile {
   failedEventsQueueUrl?: string;
   functionNamePrefix?: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** What `landfall up` records of a running stack (its stack file): where `localTarget` finds it. */
+export function stackFileOf(stack: LocalStack, pipelineFile?: string): StackFile {
+  return {
+    pid: process.pid,
+    ...(pipelineFile ? { pipelineFile } : {}),
+    endpoints: stack.endpoints,
+    names: stack.deployment.names,
+    stateMachineArns: { duckdb: stack.env.STATE_MACHINE_ARN ?? '', emr: stack.env.EMR_STATE_MACHINE_ARN ?? '' },
+    alertsTopicArn: stack.env.FAILURE_TOPIC_ARN,
+    failedEventsQueueUrl: stack.env.FAILED_EVENTS_QUEUE_URL,
+    functionNamePrefix: stack.env.FUNCTION_NAME_PREFIX,
+    credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY ?? '' },
+  };
 }
 
 function targetOf(

@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backfillCommand } from '../ops/backfill';
 import { batchTable } from '../ops/reports/job-run-report';
-import { localTarget, type Target } from '../ops/targets';
+import type { Target } from '../ops/targets';
 import { codeHashOf } from '../shared/core/config/code-hash';
 import { loadPipeline } from '../shared/core/config/load-config';
 import { PREFIX } from '../shared/core/s3/layout';
@@ -14,6 +14,7 @@ import { downloadToFile } from '../shared/core/s3/object-io';
 import { codeLines, resolveBatch, resolverDepsFromEnv } from '../shared/stages/resolve';
 import { reconcile, reconcileDepsFromEnv } from '../shared/stages/reconcile';
 import { useLocalStack } from './support/local-stack';
+import { stackTarget } from './support/stack-target';
 import { DAY, meterFiles, meterReadings } from './support/meters';
 
 /*
@@ -84,20 +85,8 @@ let target: Target;
 
 beforeAll(async () => {
   // what `landfall up` records, for this process's stack: the command talks to it like the CLI
-  const dir = await mkdtemp(join(tmpdir(), 'landfall-backfill-stack-'));
-  const stackFile = join(dir, 'stack.json');
   const s = stack();
-  await writeFile(
-    stackFile,
-    JSON.stringify({
-      pid: process.pid,
-      endpoints: s.endpoints,
-      names: s.deployment.names,
-      stateMachineArns: { duckdb: s.env.STATE_MACHINE_ARN, emr: s.env.EMR_STATE_MACHINE_ARN },
-      credentials: { accessKeyId: s.env.AWS_ACCESS_KEY_ID, secretAccessKey: s.env.AWS_SECRET_ACCESS_KEY },
-    }),
-  );
-  target = await localTarget(stackFile);
+  target = await stackTarget(s);
   for (const [key, body] of Object.entries(meterFiles(meterReadings()))) {
     await s.s3.send(new PutObjectCommand({ Bucket: s.deployment.names.rawBucket, Key: `${PREFIX.landing}${key}`, Body: body }));
   }

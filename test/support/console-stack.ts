@@ -1,34 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startConsole, type RunningConsole } from '../../ops/console/server';
 import { operatorIdentity } from '../../ops/operations/operator';
-import { localTarget, type Target } from '../../ops/targets';
+import type { Target } from '../../ops/targets';
 import type { LocalStack } from '../../local/stack';
 import { s3Client } from '../../shared/core/aws/clients';
 import { loadPipeline } from '../../shared/core/config/load-config';
 import { PREFIX } from '../../shared/core/s3/layout';
 
-/** The target `landfall console` builds for a running `landfall up` stack, from the stack file it records. */
-export async function stackTarget(stack: LocalStack): Promise<Target> {
-  const dir = await mkdtemp(join(tmpdir(), 'landfall-console-'));
-  const stackFile = join(dir, 'stack.json');
-  await writeFile(
-    stackFile,
-    JSON.stringify({
-      pid: process.pid,
-      endpoints: stack.endpoints,
-      names: stack.deployment.names,
-      stateMachineArns: { duckdb: stack.env.STATE_MACHINE_ARN, emr: stack.env.EMR_STATE_MACHINE_ARN },
-      alertsTopicArn: stack.env.FAILURE_TOPIC_ARN,
-      failedEventsQueueUrl: stack.env.FAILED_EVENTS_QUEUE_URL,
-      functionNamePrefix: stack.env.FUNCTION_NAME_PREFIX,
-      credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY },
-    }),
-  );
-  return localTarget(stackFile);
-}
+export { stackTarget } from './stack-target';
 
 /** The console served in-process over a target (any free port), the local user acting. */
 export const startStackConsole = (target: Target, options: { readOnly?: boolean } = {}): Promise<RunningConsole> =>

@@ -1,5 +1,5 @@
 import type { Pipeline } from '../../../shared/core/config/load-config';
-import { RETRYABLE_STATUSES, type RunItem } from '../../../shared/core/runs/job-run-store';
+import { RETRYABLE_STATUSES, type RunItem, type RunStatus } from '../../../shared/core/runs/job-run-store';
 import { checksSummary } from '../../reports/job-run-report';
 import type { BatchExplanation } from '../../operations/batch-explanation';
 import { batchSpecOf } from '../../operations/batch-ref';
@@ -116,9 +116,9 @@ function actionForms(e: BatchExplanation, context: PageContext): Html {
   const link = (action: BatchAction, words: string) => html`<a href="${href('/confirm', { action, job: e.batch.job, batch: spec })}">${words}</a>`;
   // offered only where the action can do something: retry after a failed run (or to free a claim
   // that may be stuck), replay once a run read files; otherwise say why not
-  const last = e.state?.lastRun?.status;
+  const status = e.state?.status as RunStatus | undefined;
   const retry =
-    (last && RETRYABLE_STATUSES.includes(last)) || e.state?.activeRun
+    (status && RETRYABLE_STATUSES.includes(status)) || e.state?.activeRun
       ? link('retry', 'Retry the failed run…')
       : html`<span class="muted">Retry: no failed run to retry</span>`;
   const replay = e.runs.length > 0 ? link('replay', "Replay this batch's input files…") : html`<span class="muted">Replay: no run has read files yet</span>`;
