@@ -24,6 +24,7 @@ import * as feedErrors from '../../shared/core/feeds/canonical';
 import * as archive from '../../shared/stages/unpack/archive';
 import * as sqlBinding from '../../shared/stages/catalog/sql-binding';
 import * as glueColumns from '../../shared/core/catalog/glue-columns';
+import * as checkFailed from '../../shared/core/checks/check-failed';
 
 const root = join(import.meta.dirname, '..', '..');
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -51,6 +52,7 @@ const MODULES = [
   archive,
   sqlBinding,
   glueColumns,
+  checkFailed,
 ];
 
 const errorClasses: ErrorClass[] = [

@@ -19,7 +19,7 @@ import { checkFailureMessage } from '../../core/runs/job-run-store';
 import { checkFailureSummary } from '../../core/checks/check-queries';
 import { checkMetricsLine } from '../../core/alerts';
 import { readObjectText } from '../../core/s3/object-io';
-import type { StateMachineErrorName } from '../../core/error-names';
+import { OutputCheckFailedError } from '../../core/checks/check-failed';
 
 export interface EmrFlowDeps {
   emr: EMRClient;
@@ -285,17 +285,6 @@ export async function failoverEmr(state: EmrRunState, deps: EmrFlowDeps): Promis
   if (result.flipped) await deps.runs.recordFailover({ ...result, execution: state.run.executionName, batchId: state.run.batchId });
   const { clusterId: _c, ...rest } = clean(state);
   return { ...rest, stage: state.stage!, done: false, cell, clusterEnds: 0, failures: 0, failovers: state.failovers + 1, attempt: state.attempt + 1 };
-}
-
-/**
- * An `error` check failed on a Spark job's output (docs/checks.md): the step published nothing,
- * the previous partition and the warehouse rows stay as they were, and the run ends CHECK_FAILED
- * (the state machine's CheckOutput catches it by this name, as Transform does the DuckDB one's).
- * The message ends with the results (checkFailureMessage), which the `fail` step records.
- */
-export class OutputCheckFailedError extends LandfallError {
-  override readonly name = 'OutputCheckFailedError' satisfies StateMachineErrorName;
-  readonly code = 'SPARK_OUTPUT_CHECK_FAILED';
 }
 
 /** A check Spark could not run as written (a column the output lacks, SQL it cannot bind): a FAILED run, nothing published. */

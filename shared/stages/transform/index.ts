@@ -1,5 +1,6 @@
 export { runSqlTransform, sqlStringLiteral } from './run-sql';
-export { CURATED_PREFIX, OutputCheckFailedError, OutputValueTooLongError, runStage, sqlParams } from './run-stage';
+export { CURATED_PREFIX, OutputValueTooLongError, runStage, sqlParams } from './run-stage';
+export { OutputCheckFailedError } from '../../core/checks/check-failed';
 export type { StageDeps, StageOutput } from './run-stage';
 export { loadSql } from './sql-files';
 export { findTooLongValue } from './output-limits';

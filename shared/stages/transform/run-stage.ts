@@ -17,8 +17,8 @@ import { findTooLongValue, type TooLongValue } from './output-limits';
 import { runSqlTransform } from './run-sql';
 import { loadSql } from './sql-files';
 import { LandfallError } from '../../core/errors';
-import type { StateMachineErrorName } from '../../core/error-names';
 import { WAREHOUSE_VARCHAR_BYTES } from '../../core/feeds/value-limits';
+import { OutputCheckFailedError } from '../../core/checks/check-failed';
 
 export const CURATED_PREFIX = PREFIX.curated;
 
@@ -69,17 +69,6 @@ function tooLongError(job: string, table: string, found: TooLongValue, maxBytes 
   return new OutputValueTooLongError(
     `job ${job}, table ${table}: column ${found.column} of ${row} is ${found.bytes} bytes, more than the ${maxBytes} a warehouse VARCHAR holds; nothing was published (cut it in the job's SQL, e.g. left(value, 16383): a character is at most 4 bytes)`,
   );
-}
-
-/**
- * An `error` check failed on the batch's output (docs/checks.md): nothing was published, the
- * previous partition and the warehouse rows stay as they were. The state machine ends the run
- * CHECK_FAILED (not retried: the same inputs give the same output); `landfall retry` after a fix.
- * The message ends with the results (see checkFailureMessage), which the `fail` step records.
- */
-export class OutputCheckFailedError extends LandfallError {
-  override readonly name = 'OutputCheckFailedError' satisfies StateMachineErrorName;
-  readonly code = 'OUTPUT_CHECK_FAILED';
 }
 
 export interface StageDeps {
