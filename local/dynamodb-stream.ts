@@ -109,19 +109,25 @@ function toLambdaRecord(record: _Record, streamArn: string, region: string): Dyn
   };
 }
 
+/** The longest wait between two polls after errors in a row. */
+const MAX_ERROR_BACKOFF_MS = 5000;
+
 /**
  * Lambda's event source mapping for a DynamoDB Stream, on DynamoDB Local: reads every shard from
  * the start, keeps the records that match the filter patterns, delivers them in batches, and
  * retries from the first reported failure (ReportBatchItemFailures) before moving on.
+ *
+ * Like the mapping, it never stops on its own: an error reading the stream (DynamoDB Local
+ * refusing or dropping a request under load) is followed by fresh iterators from the last record
+ * delivered, after a back-off, so records are delivered late (perhaps twice), never lost.
  */
 export function startStreamPoller(options: StreamPollerOptions): { stop(): Promise<void> } {
   let running = true;
   const region = 'us-east-1';
   const loop = async () => {
-    const table = await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
-    const streamArn = table.Table!.LatestStreamArn!;
+    let streamArn: string | undefined;
     const iterators = new Map<string, string | undefined>();
-    // where each shard was read up to, to get a fresh iterator after an error without re-reading
+    // where each shard was delivered up to, to get a fresh iterator after an error without re-reading
     const lastSequence = new Map<string, string>();
     const iteratorFor = async (shardId: string) => {
       const after = lastSequence.get(shardId);
@@ -135,46 +141,62 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
       return it.ShardIterator;
     };
     let lastDescribe = 0;
-    while (running) {
+    const poll = async (): Promise<boolean> => {
+      streamArn ??= (await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }))).Table!.LatestStreamArn!;
+      const arn = streamArn;
       if (Date.now() - lastDescribe > 2000) {
-        lastDescribe = Date.now();
-        const stream = await options.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+        const stream = await options.streams.send(new DescribeStreamCommand({ StreamArn: arn }));
         for (const shard of stream.StreamDescription?.Shards ?? []) {
           if (!iterators.has(shard.ShardId!)) iterators.set(shard.ShardId!, await iteratorFor(shard.ShardId!));
         }
+        lastDescribe = Date.now();
       }
       let any = false;
       for (const [shardId, iterator] of iterators) {
-        if (!iterator) continue;
+        if (!iterator || !running) continue;
         let out;
         try {
           out = await options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize }));
         } catch (err) {
           // DynamoDB Local sometimes refuses an iterator of a young shard (TrimmedDataAccessException)
-          // or lets it expire: take a fresh one from where this shard was read up to.
-          if (!running) return;
+          // or lets it expire: take a fresh one from where this shard was delivered up to.
           if (!['TrimmedDataAccessException', 'ExpiredIteratorException'].includes((err as Error).name)) throw err;
           iterators.set(shardId, await iteratorFor(shardId));
           continue;
         }
-        iterators.set(shardId, out.NextShardIterator);
         const fetched = out.Records ?? [];
-        if (fetched.length > 0) lastSequence.set(shardId, fetched[fetched.length - 1]!.dynamodb!.SequenceNumber!);
         const records = fetched
-          .map((r) => toLambdaRecord(r, streamArn, region))
+          .map((r) => toLambdaRecord(r, arn, region))
           .filter((r) => options.filterPatterns.length === 0 || options.filterPatterns.some((p) => matchesPattern(r, p)))
           .filter((r) => !options.dropRecord?.(r));
         if (records.length > 0) {
           any = true;
-          await deliverWithRetries(records, options, { shardId, streamArn });
+          await deliverWithRetries(records, options, { shardId, streamArn: arn });
         }
+        // only once delivered (or filtered out): an error before this reads them again
+        if (fetched.length > 0) lastSequence.set(shardId, fetched[fetched.length - 1]!.dynamodb!.SequenceNumber!);
+        iterators.set(shardId, out.NextShardIterator);
       }
-      if (!any) await sleep(50);
+      return any;
+    };
+    let errorsInARow = 0;
+    while (running) {
+      try {
+        const any = await poll();
+        errorsInARow = 0;
+        if (!any) await sleep(50);
+      } catch (err) {
+        if (!running) return;
+        errorsInARow += 1;
+        if (errorsInARow === 1) process.stderr.write(`landfall local stream poller (${options.tableName}): ${(err as Error).message}; polling again\n`);
+        // the iterators may be spent: fresh ones from where each shard was delivered up to
+        iterators.clear();
+        lastDescribe = 0;
+        await sleep(Math.min(MAX_ERROR_BACKOFF_MS, 100 * 2 ** errorsInARow));
+      }
     }
   };
-  const done = loop().catch((err: Error) => {
-    if (running) process.stderr.write(`landfall local stream poller stopped: ${err.message}\n`);
-  });
+  const done = loop();
   return {
     async stop() {
       running = false;
