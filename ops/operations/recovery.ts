@@ -67,6 +67,8 @@ export interface RecoveryData {
 /** Clusters listed (newest first) and steps listed per cluster: a page stays bounded however busy EMR is. */
 export const CLUSTERS_SHOWN = 20;
 export const STEPS_PER_CLUSTER = 50;
+/** Failovers whose run is read to tell how it resumed (a GetItem each): the newest ones; older ones are listed without. */
+export const FAILOVERS_RESOLVED = 20;
 /** How far back the view looks for clusters (EMR lists a terminated cluster for two months). */
 export const CLUSTER_LOOKBACK_DAYS = 14;
 
@@ -140,6 +142,7 @@ export async function listCellClusters(emr: EMRClient, stack: string, knownCells
   const found: Array<ClusterSummary & { cell: string }> = [];
   let marker: string | undefined;
   let pages = 0;
+  // bounded however busy the account's EMR is: at most 10 pages of clusters, one page of steps each
   do {
     const page = await emr.send(
       new ListClustersCommand({ CreatedAfter: new Date(now.getTime() - CLUSTER_LOOKBACK_DAYS * 86_400_000), ...(marker ? { Marker: marker } : {}) }),
@@ -169,8 +172,8 @@ export async function listCellClusters(emr: EMRClient, stack: string, knownCells
 }
 
 /**
- * What the recovery view shows: every failover the runs recorded (a Query), the run each one
- * moved (a GetItem each) and how it resumed, and the cells' clusters with their steps as EMR lists
+ * What the recovery view shows: every failover the runs recorded (a Query), the run each of the
+ * newest FAILOVERS_RESOLVED moved (a GetItem each) and how it resumed, and the cells' clusters with their steps as EMR lists
  * them now (the operator's EMR client; the view says so when EMR cannot be read).
  */
 export async function recoveryData(where: Pick<Target, 'runs' | 'names'>, pipeline: Pipeline, emr: EMRClient, now = new Date()): Promise<RecoveryData> {
@@ -183,9 +186,10 @@ export async function recoveryData(where: Pick<Target, 'runs' | 'names'>, pipeli
     clusters = { unavailable: `${(err as Error).name}: ${(err as Error).message}` };
   }
   const steps = Array.isArray(clusters) ? clusters.flatMap((c) => c.steps) : [];
+  const resolvedFrom = failovers.length - FAILOVERS_RESOLVED;
   const views = await Promise.all(
-    failovers.map(async (f): Promise<FailoverView> => {
-      const run = f.batchId ? await where.runs.getRun(f.batchId, f.execution) : undefined;
+    failovers.map(async (f, i): Promise<FailoverView> => {
+      const run = f.batchId && i >= resolvedFrom ? await where.runs.getRun(f.batchId, f.execution) : undefined;
       const job = run ? pipeline.jobsByName.get(run.job) : undefined;
       const resume = job
         ? resumeOf(

@@ -116,6 +116,12 @@ export interface BatchItem {
     ranWithout?: string[];
   };
   lastSucceededFingerprint?: string;
+  /**
+   * when its first successful run finished (finishRun, never overwritten): a later re-run does not
+   * move it, so a deadline met stays met. Absent on a batch that succeeded under a landfall that did
+   * not record it (then only its runs tell).
+   */
+  firstSucceededAt?: string;
   /** the code hash of the last successful run (docs/backfill.md); absent when it ran before code hashes were recorded */
   lastSucceededCodeHash?: string;
   /** runs claimed so far, also the retry attempt counter */
@@ -195,6 +201,9 @@ export interface IndexedBatchQuery {
   limit?: number;
   next?: Record<string, unknown>;
 }
+
+/** What a batch item tells of when it first succeeded (JobRunStore.firstSuccesses). */
+export type BatchSuccess = Pick<BatchItem, 'batchId' | 'status' | 'firstSucceededAt' | 'lastSucceededFingerprint'>;
 
 export type ClaimResult = { kind: 'claimed' } | { kind: 'active'; run: ActiveRun } | { kind: 'up-to-date' };
 
@@ -575,7 +584,11 @@ export class JobRunStore {
     // the indexes follow the status: still open when it failed, off the open index when it succeeded
     const index = indexUpdate(batchId, status);
     // a run claimed before code hashes has none: its success leaves the batch's code unknown (not stale)
-    const succeeded = status === 'SUCCEEDED' ? `, lastSucceededFingerprint = :fp${run.codeHash ? ', lastSucceededCodeHash = :code' : ''}` : '';
+    // firstSucceededAt: set by the first success only (the freshness view's deadline outcome), idempotent
+    const succeeded =
+      status === 'SUCCEEDED'
+        ? `, lastSucceededFingerprint = :fp, firstSucceededAt = if_not_exists(firstSucceededAt, :now)${run.codeHash ? ', lastSucceededCodeHash = :code' : ''}`
+        : '';
     const forget = status === 'SUCCEEDED' && !run.codeHash ? ['lastSucceededCodeHash'] : [];
     // a run that failed on infrastructure (not on its own error) is listed for the reconciler to restart
     const restart = options.restartable ? ', duePk = :restart, dueAt = :now' : '';
@@ -724,6 +737,28 @@ export class JobRunStore {
       next = page.next;
     } while (next);
     return batches;
+  }
+
+  /**
+   * A job's batches of the business dates `from` to `to` (inclusive) from the grid index, each read
+   * with only its id, status, first success and last succeeded fingerprint: the freshness view's
+   * one paged Query per job, whatever the number of batches a day.
+   */
+  async firstSuccesses(job: string, from: string, to: string): Promise<BatchSuccess[]> {
+    const items: BatchSuccess[] = [];
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.table,
+        IndexName: GRID_INDEX,
+        KeyConditionExpression: 'gridPk = :pk AND gridSk BETWEEN :from AND :to',
+        ProjectionExpression: 'batchId, #status, firstSucceededAt, lastSucceededFingerprint',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': gridPartition(job), ':from': from, ':to': `${to}#${END_OF_DAY}` },
+      },
+    );
+    for await (const page of pages) items.push(...((page.Items ?? []) as BatchSuccess[]));
+    return items;
   }
 
   /**
