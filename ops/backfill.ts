@@ -19,6 +19,7 @@ import { planLines, summaryLines, type BackfillResult } from './reports/backfill
 import { EXIT_BATCH_FAILED, EXIT_BATCH_INCOMPLETE } from './reports/run-outcome';
 import type { Target } from './targets';
 import { progress } from './terminal';
+import { pooled } from './operations/pooled';
 
 /*
  * `landfall backfill`: re-runs a job's batches that are stale (their last success ran older code),
@@ -111,20 +112,6 @@ async function resultOf(deps: ResolverDeps, outcome: ResolveOutcome, reason: str
       return { ...base, outcome: 'up to date' };
     }
   }
-}
-
-/** Runs `work` over `items`, at most `limit` at a time, in order of start. */
-async function pooled<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** The exit code of a backfill: 3 when a run failed, 4 when a batch was skipped or still waits, else 0 (like `landfall run`). */

@@ -6,6 +6,7 @@ import type { BatchSuccess, RunItem } from '../../shared/core/runs/job-run-store
 import { type IndexedFile, OPEN_SHARDS, settledPartition } from '../../shared/core/state/file-state-store';
 import { BatchGetCommand, type BatchGetCommandOutput, paginateQuery, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Target } from '../targets';
+import { pooled } from './pooled';
 
 /** A batch against its deadline: done by it, done after it, or not done (yet). */
 export type DeadlineOutcome = 'met' | 'late' | 'missed';
@@ -108,20 +109,6 @@ export function rejectRate(files: Array<Pick<IndexedFile, 'state' | 'rows'>>): R
 export function datesBack(now: Date, days: number): string[] {
   const out: string[] = [];
   for (let d = days; d >= 0; d -= 1) out.push(new Date(now.getTime() - d * 86_400_000).toISOString().slice(0, 10));
-  return out;
-}
-
-/** `work` over `items`, at most `limit` at once, results in order. */
-async function pooled<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
 
